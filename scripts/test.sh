@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test suite: the doctest unit suites, the integration tests
+# (real server, real clients) and a short fuzz run of each libFuzzer target when clang's
+# fuzzer runtime is present. Exits non-zero on any failure and ends with one line,
+# "N passed, M failed", summed over all suites.
+#
+#   FUZZ_SECONDS=600 ./scripts/test.sh    runs each fuzz target longer (default 30 s)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+./scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+if ! ./scripts/build.sh; then echo "build failed"; echo "0 passed, 1 failed"; exit 1; fi
+
+passed=0
+failed=0
+suite_failed=0
+
+# doctest prints: [doctest] test cases: 12 | 11 passed | 1 failed | 0 skipped
+run_doctest() {
+  local bin=$1 out rc p f
+  echo "== $(basename "$bin")"
+  out=$("$bin" --no-colors=true 2>&1); rc=$?
+  p=$(sed -n 's/^\[doctest\] test cases: *[0-9]* | *\([0-9]*\) passed.*/\1/p' <<<"$out" | tail -1)
+  f=$(sed -n 's/^\[doctest\] test cases:.*| *\([0-9]*\) failed.*/\1/p' <<<"$out" | tail -1)
+  if [[ -z $p || -z $f ]]; then p=0; f=1; fi
+  if ((rc != 0 && f == 0)); then f=1; fi
+  if ((f > 0)); then echo "$out" | tail -60; suite_failed=1; fi
+  echo "   $p passed, $f failed"
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+while read -r bin; do
+  run_doctest "$bin"
+done < <(find build/tests -type f -name 'unit-*' -executable | sort)
+
+# Integration tests: pytest with Debian's interpreter (the one that sees python3-redis).
+if compgen -G "tests/integration/test_*.py" >/dev/null; then
+  echo "== integration"
+  out=$(CASCADE_BIN="$ROOT/build/cascade-server" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1); rc=$?
+  summary=$(tail -1 <<<"$out")
+  p=$(grep -o '[0-9]* passed' <<<"$summary" | grep -o '[0-9]*' || echo 0)
+  f=$(grep -o '[0-9]* failed' <<<"$summary" | grep -o '[0-9]*' || echo 0)
+  e=$(grep -o '[0-9]* error' <<<"$summary" | grep -o '[0-9]*' || echo 0)
+  f=$((f + e))
+  if ((rc != 0 && f == 0)); then f=1; fi
+  if ((f > 0)); then echo "$out" | tail -80; fi
+  echo "   $p passed, $f failed"
+  passed=$((passed + p)); failed=$((failed + f))
+fi
+
+# Fuzz smoke: each target runs FUZZ_SECONDS from its seed corpus.
+if echo 'int main(){}' | clang++ -x c++ -fsanitize=fuzzer,address -o /dev/null - >/dev/null 2>&1; then
+  if [[ ! -f build-fuzz/build.ninja ]]; then
+    CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false >/dev/null
+  fi
+  if ninja -C build-fuzz >/dev/null; then
+    for bin in build-fuzz/tests/fuzz/fuzz-*; do
+      [[ -x $bin ]] || continue
+      name=$(basename "$bin"); corpus="tests/fuzz/corpus/${name#fuzz-}"
+      work=$(mktemp -d)
+      echo "== $name (${FUZZ_SECONDS}s)"
+      if "$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 \
+           -artifact_prefix="$work/" "$work" "$corpus" >"$work/log" 2>&1; then
+        passed=$((passed + 1)); echo "   1 passed, 0 failed"
+      else
+        failed=$((failed + 1)); tail -40 "$work/log"; echo "   0 passed, 1 failed"
+      fi
+      rm -rf "$work"
+    done
+  else
+    echo "fuzz build failed"; failed=$((failed + 1))
+  fi
+else
+  echo "== fuzz: clang's libFuzzer runtime not found, skipped"
+fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,130 @@
+// The fiber scheduler of one shard thread.
+//
+// Fibers run one at a time on the thread that owns the scheduler, switched cooperatively:
+// a fiber runs until it yields, suspends (IO, a lock, a timer) or finishes. Nothing in a
+// shard needs a lock because nothing else touches it.
+//
+// Priorities. Foreground fibers (clients) always run when ready. Background fibers (flush,
+// compaction, GC) run freely when no foreground fiber is ready; while foreground work is
+// waiting they get at most `background_share` of the thread's time, measured per slice and
+// accrued as credit that is capped at one slice, so a background fiber that just ran long
+// cannot starve clients afterwards. Background fibers must yield at least once per block
+// they process; the share may be changed at run time (e.g. grow with compaction debt).
+//
+// Driving. The owner calls run_round() in its loop: it fires due timers and runs a batch of
+// ready fibers, then returns so the owner can reap IO completions and cross-shard messages.
+// When nothing is ready the owner sleeps until next_deadline() or an external wake-up (the
+// shard does this in io_uring). run() is a self-contained loop for code without a reactor.
+//
+// Calling rules: spawn, wake and the timer calls may be made from a fiber or from the
+// scheduler's own context (the loop, a timer callback); yield, suspend and sleep only from a
+// fiber of this scheduler. Never from another thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "src/runtime/fiber.h"
+#include "src/runtime/stack_pool.h"
+#include "src/runtime/timer_queue.h"
+
+namespace cascade::runtime {
+
+struct SchedulerOptions {
+  StackPoolOptions stacks;
+  double background_share = 0.10;                       // of CPU while foreground waits
+  Duration background_slice = std::chrono::microseconds(500);
+  std::size_t max_batch = 256;  // fibers run per round before the owner polls IO
+};
+
+struct SchedulerStats {
+  std::uint64_t spawned = 0;
+  std::uint64_t switches = 0;
+  std::uint64_t background_runs = 0;
+  std::uint64_t background_deferred = 0;  // rounds a ready background fiber was held back
+  Duration background_time{0};            // measured only while foreground was waiting
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(SchedulerOptions options = {});
+  ~Scheduler();  // every fiber must have finished
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // The scheduler of the calling thread, or nullptr.
+  static Scheduler* current();
+
+  FiberHandle spawn(std::function<void()> fn, SpawnOptions options = {});
+
+  // The running fiber, or nullptr in the scheduler's own context.
+  Fiber* current_fiber() const { return current_; }
+  bool in_fiber() const { return current_ != nullptr; }
+
+  // Puts the running fiber at the back of its ready queue and runs others.
+  void yield();
+  // Parks the running fiber until wake(). See fiber.h for who may wake it.
+  void suspend();
+  // Makes a suspended fiber ready; false (and nothing happens) if it was not suspended.
+  bool wake(Fiber* f);
+
+  void sleep_until(TimePoint when);
+  void sleep_for(Duration d) { sleep_until(Clock::now() + d); }
+
+  TimerId add_timer(TimePoint when, TimerQueue::Callback callback) {
+    return timers_.add(when, std::move(callback));
+  }
+  bool cancel_timer(TimerId id) { return timers_.cancel(id); }
+  std::optional<TimePoint> next_deadline() { return timers_.next_deadline(); }
+
+  // One round: fire due timers, run ready fibers (foreground first, background within its
+  // budget). Returns the number of fibers resumed.
+  std::size_t run_round();
+  bool has_ready() const { return ready_[0].head || ready_[1].head; }
+  // Runs until every fiber has finished, sleeping on the thread between timers. Returns
+  // false if live fibers remain that nothing can wake (a deadlock, for tests to detect).
+  bool run();
+
+  std::size_t live_fibers() const { return live_; }
+  double background_share() const { return options_.background_share; }
+  void set_background_share(double share);
+  const SchedulerStats& stats() const { return stats_; }
+  StackPool& stacks() { return stacks_; }
+
+ private:
+  struct ReadyQueue {
+    Fiber* head = nullptr;
+    Fiber* tail = nullptr;
+    std::size_t size = 0;
+  };
+
+  void push_ready(Fiber* f);
+  Fiber* pop_ready(Priority p);
+  void resume(Fiber* f);
+  void switch_out();  // from the running fiber back to the scheduler context
+  void finish(Fiber* f);
+  std::size_t run_foreground_batch();
+  std::size_t run_background(bool foreground_waiting);
+
+  SchedulerOptions options_;
+  StackPool stacks_;
+  TimerQueue timers_;
+  ReadyQueue ready_[2];
+  Fiber* current_ = nullptr;
+  std::size_t live_ = 0;
+  std::uint64_t next_id_ = 1;
+  Duration background_credit_{0};
+  TimePoint last_credit_time_;
+  SchedulerStats stats_;
+};
+
+// Shorthands for the running fiber's scheduler.
+namespace this_fiber {
+inline void yield() { Scheduler::current()->yield(); }
+inline void sleep_for(Duration d) { Scheduler::current()->sleep_for(d); }
+inline void sleep_until(TimePoint t) { Scheduler::current()->sleep_until(t); }
+inline Fiber* self() { return Scheduler::current()->current_fiber(); }
+}  // namespace this_fiber
+
+}  // namespace cascade::runtime

@@ -1,0 +1,210 @@
+#include "src/runtime/scheduler.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace cascade::runtime;
+using namespace std::chrono_literals;
+
+TEST_CASE("spawned fibers run in FIFO order and interleave at yields") {
+  Scheduler s;
+  std::string trace;
+  for (char c : std::string("abc")) {
+    s.spawn([&, c] {
+      trace += c;
+      s.yield();
+      trace += static_cast<char>(c - 32);
+    });
+  }
+  CHECK(s.run());
+  CHECK(trace == "abcABC");
+  CHECK(s.live_fibers() == 0);
+}
+
+TEST_CASE("a suspended fiber runs again only after wake") {
+  Scheduler s;
+  Fiber* parked = nullptr;
+  int steps = 0;
+  s.spawn([&] {
+    parked = s.current_fiber();
+    s.suspend();
+    ++steps;
+  });
+  s.run_round();
+  CHECK(steps == 0);
+  CHECK_FALSE(s.has_ready());
+  CHECK(s.wake(parked));
+  CHECK_FALSE(s.wake(parked));  // already ready: a second wake is a no-op
+  s.run_round();
+  CHECK(steps == 1);
+  CHECK(s.live_fibers() == 0);
+}
+
+TEST_CASE("run reports a deadlock when live fibers can never be woken") {
+  Scheduler s;
+  Fiber* parked = nullptr;
+  s.spawn([&] {
+    parked = s.current_fiber();
+    s.suspend();
+  });
+  CHECK_FALSE(s.run());
+  s.wake(parked);
+  CHECK(s.run());
+}
+
+TEST_CASE("join waits for the fiber to finish and returns at once after") {
+  Scheduler s;
+  std::vector<int> order;
+  s.spawn([&] {
+    FiberHandle child = s.spawn([&] {
+      s.sleep_for(2ms);
+      order.push_back(1);
+    });
+    child.join();
+    order.push_back(2);
+    CHECK(child.done());
+    child.join();
+    order.push_back(3);
+  });
+  CHECK(s.run());
+  CHECK(order == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("sleep_for wakes no earlier than asked and not much later") {
+  Scheduler s;
+  std::vector<Duration> errors;
+  for (auto d : {1ms, 5ms, 20ms}) {
+    s.spawn([&, d] {
+      TimePoint start = Clock::now();
+      s.sleep_for(d);
+      errors.push_back(Clock::now() - start - d);
+    });
+  }
+  CHECK(s.run());
+  REQUIRE(errors.size() == 3);
+  for (Duration e : errors) {
+    CHECK(e >= 0ns);
+    CHECK(e < 20ms);  // generous: the machine is shared and noisy
+  }
+}
+
+TEST_CASE("sleepers wake in deadline order") {
+  Scheduler s;
+  std::vector<int> order;
+  for (int i : {3, 1, 2}) {
+    s.spawn([&, i] {
+      s.sleep_for(i * 2ms);
+      order.push_back(i);
+    });
+  }
+  CHECK(s.run());
+  CHECK(order == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("100k fibers each run to completion and return their stacks") {
+  Scheduler s;
+  long sum = 0;
+  for (int i = 0; i < 100000; ++i) {
+    s.spawn([&, i] {
+      s.yield();
+      sum += i;
+    });
+  }
+  CHECK(s.run());
+  CHECK(sum == 100000L * 99999 / 2);
+  CHECK(s.stats().spawned == 100000);
+  // every stack came back to the pool, none leaked
+  CHECK(s.stacks().cached_stacks() == s.stacks().mapped_stacks());
+}
+
+namespace {
+void spin_for(Duration d) {
+  TimePoint end = Clock::now() + d;
+  while (Clock::now() < end) {
+  }
+}
+}  // namespace
+
+TEST_CASE("a background fiber is held to its share while foreground work waits") {
+  SchedulerOptions options;
+  options.background_share = 0.2;
+  Scheduler s(options);
+  Duration fg_time{0}, bg_time{0};
+  bool stop = false;
+  s.spawn([&] {
+    TimePoint end = Clock::now() + 300ms;
+    while (Clock::now() < end) {
+      TimePoint t = Clock::now();
+      spin_for(50us);
+      fg_time += Clock::now() - t;
+      s.yield();
+    }
+    stop = true;
+  });
+  s.spawn(
+      [&] {
+        while (!stop) {
+          TimePoint t = Clock::now();
+          spin_for(20us);  // one "block" of compaction work, then a yield point
+          bg_time += Clock::now() - t;
+          s.yield();
+        }
+      },
+      SpawnOptions{.priority = Priority::kBackground, .name = "compactor"});
+  CHECK(s.run());
+  double share = std::chrono::duration<double>(bg_time) /
+                 std::chrono::duration<double>(fg_time + bg_time);
+  MESSAGE("background share " << share << " (budget 0.2)");
+  CHECK(share > 0.05);  // it is not starved
+  CHECK(share < 0.35);  // and held near its budget
+  CHECK(s.stats().background_deferred > 0);
+}
+
+TEST_CASE("a background fiber runs freely when no foreground fiber is ready") {
+  SchedulerOptions options;
+  options.background_share = 0.05;
+  Scheduler s(options);
+  int blocks = 0;
+  s.spawn(
+      [&] {
+        for (; blocks < 1000; ++blocks) s.yield();
+      },
+      SpawnOptions{.priority = Priority::kBackground});
+  CHECK(s.run());
+  CHECK(blocks == 1000);
+  CHECK(s.stats().background_deferred == 0);
+}
+
+TEST_CASE("changing the background share takes effect at once") {
+  Scheduler s;
+  s.set_background_share(0.5);
+  CHECK(s.background_share() == doctest::Approx(0.5));
+  s.set_background_share(7);
+  CHECK(s.background_share() == doctest::Approx(1.0));
+}
+
+TEST_CASE("a wait queue removes from the middle and keeps FIFO order") {
+  Scheduler s;
+  WaitQueue q;
+  std::vector<Fiber*> fibers;
+  std::vector<int> woke;
+  for (int i = 0; i < 4; ++i) {
+    s.spawn([&, i] {
+      fibers.push_back(s.current_fiber());
+      q.push_back(s.current_fiber());
+      s.suspend();
+      woke.push_back(i);
+    });
+  }
+  s.run_round();
+  REQUIRE(q.size() == 4);
+  CHECK(q.remove(fibers[1]));
+  CHECK_FALSE(q.remove(fibers[1]));
+  CHECK_FALSE(q.contains(fibers[1]));
+  while (Fiber* f = q.pop_front()) s.wake(f);
+  s.wake(fibers[1]);
+  CHECK(s.run());
+  CHECK(woke == std::vector<int>{0, 2, 3, 1});
+}
