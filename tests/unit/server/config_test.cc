@@ -143,3 +143,13 @@ TEST_CASE("rewrite keeps comments, updates values in place and appends changes")
   CHECK(again.values().requirepass == "p w");
   CHECK(again.values().maxclients == 20);
 }
+
+TEST_CASE("the shipped conf/cascade.conf loads and keeps the safe defaults") {
+  Config c;
+  REQUIRE(c.load_file(CASCADE_SOURCE_ROOT "/conf/cascade.conf"));
+  CHECK(c.values().bind == "127.0.0.1");
+  CHECK(c.values().port == 6379);
+  CHECK(c.values().dir == "./data");
+  CHECK(c.values().appendfsync == "always");
+  CHECK(c.values().logfile.empty());
+}
