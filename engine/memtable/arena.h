@@ -1,0 +1,73 @@
+// Arena: a bump allocator for one memtable's entries and index nodes.
+//
+// Memory comes from blocks of kBlockSize bytes, each aligned to kMaxAlignment. A request is
+// carved from the current block by moving a pointer; when it does not fit, a new block
+// starts and the old block's unused tail is abandoned. A request larger than
+// kLargeAllocation gets a block of exactly its size, so a large value wastes no tail and the
+// current block keeps serving small requests.
+//
+// Invariants:
+//   - Nothing is freed before the arena dies; every pointer handed out stays valid (and its
+//     bytes unmoved) until then. Memtable entries and iterators rely on this.
+//   - memory_usage() is the bytes obtained from the heap for blocks plus the bookkeeping
+//     vector; it is exact up to the allocator's own headers, so it can drive the memtable's
+//     flush threshold.
+//
+// Concurrency: single-threaded (one shard owns the memtable); no atomics.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace cascade::engine {
+
+class Arena {
+ public:
+  static constexpr std::size_t kBlockSize = 64 * 1024;
+  static constexpr std::size_t kLargeAllocation = kBlockSize / 4;
+  static constexpr std::size_t kMaxAlignment = 64;  // one cache line
+
+  Arena() = default;
+  ~Arena();
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  // `bytes` > 0. The result has no particular alignment.
+  char* allocate(std::size_t bytes) { return allocate_aligned(bytes, 1); }
+
+  // `alignment` is a power of two no larger than kMaxAlignment.
+  char* allocate_aligned(std::size_t bytes, std::size_t alignment);
+
+  // Heap bytes held: block sizes plus the block list's capacity.
+  std::size_t memory_usage() const {
+    return block_bytes_ + blocks_.capacity() * sizeof(char*);
+  }
+  // Bytes handed out by allocate*, without padding or abandoned tails.
+  std::size_t allocated_bytes() const { return allocated_bytes_; }
+  std::size_t block_count() const { return blocks_.size(); }
+
+ private:
+  char* allocate_fallback(std::size_t bytes, std::size_t alignment);
+  char* new_block(std::size_t bytes);
+
+  char* cursor_ = nullptr;  // next free byte of the current block
+  char* limit_ = nullptr;   // one past the current block's last byte
+  std::size_t block_bytes_ = 0;
+  std::size_t allocated_bytes_ = 0;
+  std::vector<char*> blocks_;
+};
+
+inline char* Arena::allocate_aligned(std::size_t bytes, std::size_t alignment) {
+  auto at = reinterpret_cast<std::uintptr_t>(cursor_);
+  std::size_t pad = (alignment - (at & (alignment - 1))) & (alignment - 1);
+  if (bytes + pad <= static_cast<std::size_t>(limit_ - cursor_)) {
+    char* result = cursor_ + pad;
+    cursor_ = result + bytes;
+    allocated_bytes_ += bytes;
+    return result;
+  }
+  return allocate_fallback(bytes, alignment);
+}
+
+}  // namespace cascade::engine
