@@ -1,0 +1,181 @@
+// BTree: the memtable's ordered index, a B+tree of entry pointers living in the arena.
+//
+// Shape. Leaves hold up to kLeafCapacity (prefix, entry) pairs in internal-key order and are
+// linked both ways; inner nodes hold up to kInnerCapacity separators (prefix, entry) and one
+// more child than separators. Child i of an inner node holds the keys k with
+// separator[i-1] <= k < separator[i]. A split keeps the left part in place and moves the
+// right part to a new node, so the first leaf never changes. Nodes are cache-line aligned
+// and never freed; entries never move (see memtable_entry.h).
+//
+// Runs. Each leaf remembers where its latest insert went and how many inserts in a row
+// moved the same way. A full leaf normally splits in half. When its inserts keep moving
+// forward (ascending keys, or new keys merged in ascending order among existing ones, as
+// "key1".."key99999" arrive), the entries the run has passed first move into the left
+// neighbour's free slots, and once it is full the leaf splits just after the new entry:
+// passed leaves end up full instead of half empty. Backward runs mirror this with the
+// right neighbour. Inner nodes split in half.
+//
+// Why a B+tree (DESIGN, "Memtable"): the shard is single-threaded, so a skiplist's only
+// advantage, lock-free concurrent insertion, buys nothing, while a lookup here reads a few
+// nodes whose prefix arrays are contiguous instead of chasing one pointer per level and per
+// step. memtable.h records the measurement.
+//
+// Invariants:
+//   - Internal keys are unique (the engine gives every write its own sequence number).
+//   - Every leaf but an empty tree's only leaf holds at least one entry.
+//   - A leaf's `version` changes whenever its arrays change (an insert, a split, entries
+//     shifted in or out).
+//
+// Iterators stay usable while the tree grows: an iterator remembers its entry and the
+// version of its leaf; when the leaf has changed since, it finds its entry again (one
+// descent) before stepping. So next()/prev() always move to the neighbour in the tree as it
+// is now, including entries added after the iterator was positioned.
+//
+// Concurrency: single-threaded. An iterator must not outlive its tree.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "engine/memtable/arena.h"
+#include "engine/memtable/memtable_entry.h"
+
+namespace cascade::engine {
+
+class BTree {
+  struct Leaf;
+
+ public:
+  static constexpr std::uint32_t kLeafCapacity = 32;
+  static constexpr std::uint32_t kInnerCapacity = 32;
+
+  explicit BTree(Arena& arena);
+  BTree(const BTree&) = delete;
+  BTree& operator=(const BTree&) = delete;
+
+  // Adds an entry made by make_entry(); its internal key must not be in the tree yet.
+  void insert(const char* entry);
+  std::size_t size() const { return size_; }
+  int height() const { return height_; }  // 0: the root is a leaf
+
+  class Iterator {
+   public:
+    explicit Iterator(const BTree& tree) : tree_(&tree) {}
+
+    bool valid() const { return leaf_ != nullptr; }
+    const char* entry() const { return entry_; }  // requires valid()
+
+    // First entry whose internal key is >= `internal_key`.
+    void seek(std::string_view internal_key) { seek(SearchKey::from_internal_key(internal_key)); }
+    void seek(const SearchKey& key);
+    void seek_to_first();
+    void seek_to_last();
+    void next();  // requires valid()
+    void prev();  // requires valid()
+
+   private:
+    void set(const Leaf* leaf, std::uint32_t index);
+    void resync();
+
+    const BTree* tree_;
+    const Leaf* leaf_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t version_ = 0;
+    const char* entry_ = nullptr;
+  };
+
+ private:
+  static constexpr int kMaxHeight = 16;  // 32^16 entries: never reached
+
+  struct alignas(Arena::kMaxAlignment) Leaf {
+    std::uint16_t count = 0;
+    std::uint16_t last_insert = 0;  // position of the latest insert
+    std::int16_t run = 0;           // > 0: inserts in a row moving forward; < 0: backward
+    std::uint32_t version = 0;
+    Leaf* prev = nullptr;
+    Leaf* next = nullptr;
+    KeyPrefix prefix[kLeafCapacity];
+    const char* entry[kLeafCapacity];
+  };
+  struct alignas(Arena::kMaxAlignment) Inner {
+    std::uint32_t count = 0;  // separators; children = count + 1
+    KeyPrefix prefix[kInnerCapacity];
+    const char* separator[kInnerCapacity];
+    void* child[kInnerCapacity + 1];
+  };
+  // The inner nodes from the root's child level down to the leaf's parent, and the child
+  // taken in each; index 0 is the leaf's parent.
+  struct Path {
+    Inner* node[kMaxHeight];
+    std::uint32_t slot[kMaxHeight];
+  };
+  // Where a separator lives: node->separator[index] (and its prefix).
+  struct SeparatorRef {
+    Inner* node = nullptr;
+    std::uint32_t index = 0;
+  };
+  // What a split hands to the parent: the new right node and its smallest key.
+  struct Promoted {
+    KeyPrefix prefix;
+    const char* separator;
+    void* right;
+  };
+
+  Leaf* new_leaf();
+  Inner* new_inner();
+  // The leaf where `key` belongs and the position of the first entry >= key (may be count).
+  const Leaf* find_leaf(const SearchKey& key, std::uint32_t& pos) const;
+  static std::uint32_t child_index(const Inner& inner, const SearchKey& key);
+  static std::uint32_t leaf_position(const Leaf& leaf, const SearchKey& key);
+  Leaf* descend(const SearchKey& key, Path& path);
+  static void insert_into_leaf(Leaf* leaf, std::uint32_t pos, KeyPrefix prefix,
+                               const char* entry);
+  static void note_insert(Leaf& leaf, std::uint32_t pos);
+  static bool shift_to_prev(Leaf* leaf, std::uint32_t& pos);
+  static bool shift_to_next(Leaf* leaf, std::uint32_t pos);
+  SeparatorRef boundary_before(const Path& path) const;
+  SeparatorRef boundary_after(const Path& path) const;
+  static void set_separator(SeparatorRef ref, const Leaf* first_of);
+  void add_to_parents(const Path& path, Promoted up);
+  static std::uint32_t split_point(const Leaf& leaf, std::uint32_t pos);
+  Promoted split_leaf(Leaf* leaf, std::uint32_t pos, KeyPrefix prefix, const char* entry);
+  Promoted split_inner(Inner* node, std::uint32_t slot, const Promoted& up);
+  void grow_root(const Promoted& up);
+
+  Arena& arena_;
+  void* root_;
+  int height_ = 0;
+  Leaf* first_leaf_;
+  Leaf* last_leaf_;
+  std::size_t size_ = 0;
+};
+
+inline void BTree::Iterator::set(const Leaf* leaf, std::uint32_t index) {
+  leaf_ = leaf;
+  if (leaf == nullptr) return;
+  index_ = index;
+  version_ = leaf->version;
+  entry_ = leaf->entry[index];
+}
+
+inline void BTree::Iterator::next() {
+  if (leaf_->version != version_) resync();
+  if (index_ + 1 < leaf_->count) {
+    set(leaf_, index_ + 1);
+  } else {
+    set(leaf_->next, 0);
+  }
+}
+
+inline void BTree::Iterator::prev() {
+  if (leaf_->version != version_) resync();
+  if (index_ > 0) {
+    set(leaf_, index_ - 1);
+  } else {
+    const Leaf* before = leaf_->prev;
+    set(before, before == nullptr ? 0 : before->count - 1);
+  }
+}
+
+}  // namespace cascade::engine

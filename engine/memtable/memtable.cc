@@ -1,0 +1,44 @@
+// See memtable.h for the contract and the measurements behind the index choice.
+#include "engine/memtable/memtable.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+
+namespace cascade::engine {
+
+MemTable::MemTable() : index_(arena_) {}
+
+void MemTable::add(SequenceNumber seq, ValueType type, std::string_view user_key,
+                   std::string_view value) {
+  assert(!immutable_);
+  assert(user_key.size() <= UINT32_MAX - kTrailerSize && value.size() <= UINT32_MAX);
+  index_.insert(make_entry(arena_, user_key, seq, type, value));
+}
+
+LookupResult MemTable::get(std::string_view user_key, SequenceNumber snapshot) const {
+  // The seek key sorts before every version of user_key with sequence <= snapshot and after
+  // every newer one, so the first entry at or past it is the newest visible version.
+  // Built from parts rather than encoded: a lookup allocates nothing.
+  BTree::Iterator it(index_);
+  it.seek(SearchKey::from_parts(user_key, std::min(snapshot, kMaxSequenceNumber),
+                                kValueTypeForSeek));
+  LookupResult result;
+  if (!it.valid()) return result;
+  ParsedInternalKey found;
+  bool ok = parse_internal_key(entry_internal_key(it.entry()), found);
+  assert(ok);
+  (void)ok;
+  if (found.user_key != user_key) return result;
+  result.sequence = found.sequence;
+  result.type = found.type;
+  if (found.type == ValueType::kDeletion) {
+    result.state = LookupState::kDeleted;
+  } else {
+    result.state = LookupState::kFound;
+    result.value = entry_value(it.entry());
+  }
+  return result;
+}
+
+}  // namespace cascade::engine
