@@ -220,22 +220,21 @@ template <typename T>
 class Promise {
  public:
   Promise() : state_(new detail::FutureState<T>) {}
-  Promise(Promise&& o) noexcept : state_(std::exchange(o.state_, nullptr)), future_taken_(o.future_taken_) {}
+  Promise(Promise&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
   Promise& operator=(Promise&& o) noexcept {
     if (this != &o) {
       abandon();
       state_ = std::exchange(o.state_, nullptr);
-      future_taken_ = o.future_taken_;
     }
     return *this;
   }
   // A promise dropped unfulfilled completes its future with broken_promise().
   ~Promise() { abandon(); }
 
-  // Once, before the promise is handed to another thread.
+  // Once, before the promise is handed to another thread. (No flag guards a second call:
+  // a Promise is one pointer so a message carrying it stays small.)
   Future<T> get_future() {
-    assert(state_ != nullptr && !future_taken_);
-    future_taken_ = true;
+    assert(state_ != nullptr);
     state_->add_ref();
     return Future<T>(state_);
   }
@@ -283,7 +282,6 @@ class Promise {
   }
 
   detail::FutureState<T>* state_ = nullptr;
-  bool future_taken_ = false;
 };
 
 template <typename T>
