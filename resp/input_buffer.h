@@ -12,6 +12,15 @@
 // prepare() or release_if_idle(), the only calls that move or free bytes; so a caller
 // runs the commands it parsed before it prepares the next read.
 // Single-threaded, like the connection that owns it.
+//
+// The read loop it is made for (one connection):
+//   auto room = in.prepare(16 * 1024);  ...read into room...;  in.commit(n);
+//   for (;;) {
+//     ParseResult r = parser.parse(in.data());
+//     if (r.status == ParseStatus::kCommand) run(parser.args());  // views into in
+//     in.consume(r.consumed);
+//     if (r.status != ParseStatus::kCommand) break;  // kNeedMore: read; kError: reply, close
+//   }
 #pragma once
 
 #include <cstddef>

@@ -18,10 +18,11 @@
 //     then fails with "too big ...". This parser does the same.
 // Limits (Redis 7.0): count <= INT_MAX; bulk length <= max_bulk_len (proto-max-bulk-len,
 // 512 MiB by default); while authentication is required and not yet done, count <= 10
-// and bulk length <= 16384; header and inline lines <= 64 KiB. One deliberate difference:
-// Redis checks the 64 KiB line limit only when a read ends without a line end, so whether
-// a longer line passes depends on how the bytes were split into reads; here a line longer
-// than 64 KiB always fails, so the result never depends on the split.
+// and bulk length <= 16384; a line holds at most 64 KiB before its end (before the '\r'
+// of a header line, before the '\n' of an inline line, a CR included).
+// One deliberate difference: Redis checks the 64 KiB line limit only when a read ends
+// without a line end, so whether a longer line passes depends on how the bytes were split
+// into reads; here a longer line always fails, so the result never depends on the split.
 //
 // Errors are protocol_error.h's: after kError the caller writes error_message() as an
 // error reply (after the replies to the commands already parsed) and closes the
