@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "resp/inline_splitter.h"
 #include "src/server/glob_match.h"
 
 namespace cascade::server {
@@ -133,13 +134,6 @@ std::string quote_if_needed(const std::string& v) {
   return out + "\"";
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 const std::vector<Directive>& directives() {
@@ -203,57 +197,12 @@ bool parse_memory(std::string_view text, std::int64_t& out) {
 }
 
 bool split_config_line(std::string_view line, std::vector<std::string>& out) {
-  out.clear();
-  std::size_t i = 0, n = line.size();
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (true) {
-    while (i < n && is_space(line[i])) ++i;
-    if (i == n) return true;
-    std::string arg;
-    char quote = 0;
-    bool done = false;
-    while (!done) {
-      if (quote == '"') {
-        if (i == n) return false;  // unterminated quotes
-        if (line[i] == '\\' && i + 3 < n && line[i + 1] == 'x' && hex_digit(line[i + 2]) >= 0 &&
-            hex_digit(line[i + 3]) >= 0) {
-          arg += static_cast<char>(hex_digit(line[i + 2]) * 16 + hex_digit(line[i + 3]));
-          i += 4;
-        } else if (line[i] == '\\' && i + 1 < n) {
-          char e = line[i + 1];
-          arg += e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e == 'b' ? '\b'
-                 : e == 'a' ? '\a' : e;
-          i += 2;
-        } else if (line[i] == '"') {
-          // a closing quote must be followed by a space or the end
-          if (i + 1 < n && !is_space(line[i + 1])) return false;
-          ++i;
-          done = true;
-        } else {
-          arg += line[i++];
-        }
-      } else if (quote == '\'') {
-        if (i == n) return false;
-        if (line[i] == '\\' && i + 1 < n && line[i + 1] == '\'') {
-          arg += '\'';
-          i += 2;
-        } else if (line[i] == '\'') {
-          if (i + 1 < n && !is_space(line[i + 1])) return false;
-          ++i;
-          done = true;
-        } else {
-          arg += line[i++];
-        }
-      } else if (i == n || is_space(line[i])) {
-        done = true;
-      } else if (line[i] == '"' || line[i] == '\'') {
-        quote = line[i++];
-      } else {
-        arg += line[i++];
-      }
-    }
-    out.push_back(std::move(arg));
-  }
+  // Redis reads its config file with the same splitter as inline commands.
+  std::string scratch;
+  std::vector<std::string_view> views;
+  if (!resp::split_inline_args(line, scratch, views)) return false;
+  out.assign(views.begin(), views.end());
+  return true;
 }
 
 Status Config::apply_line(const std::vector<std::string>& args, bool running) {
