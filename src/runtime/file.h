@@ -1,0 +1,119 @@
+// Files through the shard's io_uring reactor.
+//
+// Every call submits its operation on Reactor::current() (the calling thread's reactor, which
+// the File remembers at open) and suspends the calling fiber until the completion arrives;
+// outside a fiber it blocks the thread instead (see reactor.h). Consequences callers rely on:
+//
+// - Ordering. A call returns only after its operation completed, so an fsync()/fdatasync()
+//   issued after write_at() returned covers that write. The kernel does not order an fsync
+//   after writes that are still in flight on the ring; this API never leaves any in flight.
+//   Writes made concurrently by several fibers must all have returned before the fsync that
+//   is meant to cover them is issued: the caller joins them first.
+// - Completeness. read_at/readv_at loop over short reads and return fewer bytes than asked
+//   only at end of file; write_at/writev_at loop until everything is written or fail.
+//   EINTR and EAGAIN completions are retried.
+// - O_DIRECT (OpenOptions::direct): buffers, offsets and lengths must be 4 KiB-aligned (use
+//   AlignedBuffer). A direct read that ends short and unaligned has reached end of file, as
+//   O_DIRECT transfers whole blocks everywhere else.
+// - Errors are Status values naming the syscall and the path; ENOSPC/EDQUOT map to kNoSpace,
+//   ENOENT to kNotFound (Status::from_errno). After a failed fsync the data is in doubt:
+//   callers must not retry it and call it a success.
+// - Data operations (read, write, fsync, fallocate) count against the reactor's disk
+//   in-flight limit; open, close and the directory operations do not.
+//
+// Concurrency: a File belongs to the shard thread that opened it. Several fibers may issue
+// reads on one File at once; the destructor closes the descriptor synchronously, so call
+// close() to see close's error.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "src/runtime/result.h"
+
+namespace cascade::runtime {
+
+class Reactor;
+
+struct OpenOptions {
+  enum class Access : std::uint8_t { kRead, kWrite, kReadWrite };
+  Access access = Access::kRead;
+  bool create = false;     // O_CREAT
+  bool exclusive = false;  // O_EXCL (with create): fail if the file exists
+  bool truncate = false;   // O_TRUNC
+  bool append = false;     // O_APPEND
+  bool direct = false;     // O_DIRECT: 4 KiB-aligned buffers, offsets and lengths
+  mode_t mode = 0644;      // for a created file
+
+  static OpenOptions read_only() { return {}; }
+  static OpenOptions read_write_create() {
+    OpenOptions o;
+    o.access = Access::kReadWrite;
+    o.create = true;
+    return o;
+  }
+};
+
+class File {
+ public:
+  File() = default;
+  ~File();
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  // Opens `path` (IORING_OP_OPENAT). A missing file without `create` is kNotFound.
+  static Result<File> open(const std::string& path, const OpenOptions& options);
+
+  bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  bool direct() const { return direct_; }
+
+  // Reads up to buffer.size() bytes at `offset`; fewer only at end of file (0 at or past it).
+  Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer);
+  Result<std::size_t> readv_at(std::uint64_t offset, std::span<const iovec> iov);
+  // Writes all of `data` at `offset`.
+  Status write_at(std::uint64_t offset, std::span<const std::byte> data);
+  Status writev_at(std::uint64_t offset, std::span<const iovec> iov);
+
+  Status fsync();      // data and metadata
+  Status fdatasync();  // data and the metadata needed to read it back (e.g. the size)
+  // fallocate(2): reserves [offset, offset + length); `mode` as fallocate's (0 extends size).
+  Status allocate(std::uint64_t offset, std::uint64_t length, int mode = 0);
+  Result<std::uint64_t> size();  // statx(2)
+
+  // Closes the descriptor (IORING_OP_CLOSE). The File is closed afterwards even on error.
+  Status close();
+
+ private:
+  File(Reactor* reactor, int fd, std::string path, bool direct)
+      : reactor_(reactor), fd_(fd), path_(std::move(path)), direct_(direct) {}
+
+  Status error(int res, const char* syscall) const;
+  Status error_at(int res, const char* syscall, std::uint64_t offset) const;
+  Status sync(unsigned fsync_flags, const char* syscall);
+
+  Reactor* reactor_ = nullptr;
+  int fd_ = -1;
+  std::string path_;
+  bool direct_ = false;
+};
+
+// Directory-level operations, through Reactor::current() like File's.
+Status rename_file(const std::string& from, const std::string& to);  // renameat(2)
+Status unlink_file(const std::string& path);                         // unlinkat(2)
+Status remove_dir(const std::string& path);                          // unlinkat(AT_REMOVEDIR)
+// mkdirat(2). With exist_ok, an existing directory is not an error (another file is).
+Status make_dir(const std::string& path, mode_t mode = 0755, bool exist_ok = true);
+// fsync(2) of a directory: makes its entries (created, renamed, removed files) durable.
+Status sync_dir(const std::string& path);
+
+}  // namespace cascade::runtime

@@ -1,0 +1,225 @@
+#include "src/runtime/file.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "src/runtime/aligned_buffer.h"
+#include "tests/unit/runtime/io_test_loop.h"
+
+using namespace cascade::runtime;
+using cascade::Status;
+using cascade::runtime::testing::IoLoop;
+using cascade::runtime::testing::TempDir;
+
+namespace {
+
+void fill_pattern(std::span<std::byte> bytes, unsigned seed) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<std::byte>((i * 131 + seed * 7 + (i >> 12)) & 0xff);
+  }
+}
+
+OpenOptions direct_rw_create() {
+  OpenOptions o = OpenOptions::read_write_create();
+  o.direct = true;
+  return o;
+}
+
+std::span<const std::byte> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+TEST_CASE("an O_DIRECT write, fdatasync and read back return the same bytes") {
+  IoLoop loop;
+  TempDir dir;
+  loop.sched.spawn([&] {
+    auto file = File::open(dir.file("direct"), direct_rw_create());
+    REQUIRE_MESSAGE(file.has_value(), file.status().to_string());
+    CHECK(file->direct());
+    AlignedBuffer out(64 * 1024);
+    fill_pattern(out.span(), 1);
+    REQUIRE(file->write_at(0, out.span()).is_ok());
+    REQUIRE(file->write_at(out.size(), out.first(4096)).is_ok());
+    REQUIRE(file->fdatasync().is_ok());
+    auto size = file->size();
+    REQUIRE(size.has_value());
+    CHECK(*size == out.size() + 4096);
+
+    AlignedBuffer in(out.size());
+    auto n = file->read_at(0, in.span());
+    REQUIRE(n.has_value());
+    CHECK(*n == out.size());
+    CHECK(std::memcmp(in.data(), out.data(), out.size()) == 0);
+    REQUIRE(file->close().is_ok());
+    CHECK_FALSE(file->is_open());
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("a read that crosses end of file returns the bytes up to it, and 0 past it") {
+  IoLoop loop;
+  TempDir dir;
+  loop.sched.spawn([&] {
+    auto file = File::open(dir.file("short"), OpenOptions::read_write_create());
+    REQUIRE(file.has_value());
+    REQUIRE(file->write_at(0, as_bytes("hello, world")).is_ok());
+    std::vector<std::byte> buf(100);
+    auto n = file->read_at(7, buf);
+    REQUIRE(n.has_value());
+    CHECK(*n == 5);
+    CHECK(std::memcmp(buf.data(), "world", 5) == 0);
+    auto past = file->read_at(500, buf);
+    REQUIRE(past.has_value());
+    CHECK(*past == 0);
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("an O_DIRECT read crossing an unaligned end of file stops at it") {
+  IoLoop loop;
+  TempDir dir;
+  loop.sched.spawn([&] {
+    std::string path = dir.file("tail");
+    {
+      auto plain = File::open(path, OpenOptions::read_write_create());
+      REQUIRE(plain.has_value());
+      std::vector<std::byte> data(6000, std::byte{9});
+      REQUIRE(plain->write_at(0, data).is_ok());
+    }
+    OpenOptions o;
+    o.direct = true;
+    auto file = File::open(path, o);
+    REQUIRE(file.has_value());
+    AlignedBuffer buf(16384);
+    auto n = file->read_at(0, buf.span());
+    REQUIRE_MESSAGE(n.has_value(), n.status().to_string());
+    CHECK(*n == 6000);
+    CHECK(buf.data()[5999] == std::byte{9});
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("opening a missing file fails with NotFound naming the path and the syscall") {
+  IoLoop loop;
+  TempDir dir;
+  loop.sched.spawn([&] {
+    auto file = File::open(dir.file("absent"), OpenOptions::read_only());
+    REQUIRE_FALSE(file.has_value());
+    CHECK(file.error().is_not_found());
+    CHECK(file.error().message().find("open " + dir.file("absent")) != std::string::npos);
+    CHECK(file.error().sys_errno() == ENOENT);
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("exclusive create refuses an existing file") {
+  IoLoop loop;
+  TempDir dir;
+  OpenOptions o = OpenOptions::read_write_create();
+  o.exclusive = true;
+  auto first = File::open(dir.file("x"), o);  // outside a fiber: the call blocks the thread
+  REQUIRE(first.has_value());
+  auto second = File::open(dir.file("x"), o);
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().sys_errno() == EEXIST);
+}
+
+TEST_CASE("writev and readv move every byte across several buffers") {
+  IoLoop loop;
+  TempDir dir;
+  loop.sched.spawn([&] {
+    auto file = File::open(dir.file("vec"), OpenOptions::read_write_create());
+    REQUIRE(file.has_value());
+    std::string a = "alpha-", b, c = "-gamma";
+    b.assign(100000, 'b');
+    iovec out[] = {{a.data(), a.size()}, {nullptr, 0}, {b.data(), b.size()}, {c.data(), c.size()}};
+    REQUIRE(file->writev_at(10, out).is_ok());
+    std::string x(6, '\0'), y(100000, '\0'), z(20, '\0');
+    iovec in[] = {{x.data(), x.size()}, {y.data(), y.size()}, {z.data(), z.size()}};
+    auto n = file->readv_at(10, in);
+    REQUIRE(n.has_value());
+    CHECK(*n == a.size() + b.size() + c.size());
+    CHECK(x == a);
+    CHECK(y == b);
+    CHECK(z.substr(0, 6) == c);
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("allocate reserves space and extends the file size") {
+  IoLoop loop;
+  TempDir dir;
+  loop.sched.spawn([&] {
+    auto file = File::open(dir.file("prealloc"), OpenOptions::read_write_create());
+    REQUIRE(file.has_value());
+    REQUIRE(file->allocate(0, 1 << 20).is_ok());
+    auto size = file->size();
+    REQUIRE(size.has_value());
+    CHECK(*size == (1u << 20));
+    REQUIRE(file->fsync().is_ok());
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("make_dir, rename_file, unlink_file, remove_dir and sync_dir change the directory") {
+  IoLoop loop;
+  TempDir dir;
+  namespace fs = std::filesystem;
+  loop.sched.spawn([&] {
+    std::string sub = dir.file("sub");
+    REQUIRE(make_dir(sub).is_ok());
+    CHECK(fs::is_directory(sub));
+    CHECK(make_dir(sub).is_ok());  // exist_ok by default
+    CHECK(make_dir(sub, 0755, false).sys_errno() == EEXIST);
+    {
+      auto f = File::open(sub + "/a", OpenOptions::read_write_create());
+      REQUIRE(f.has_value());
+    }
+    CHECK(make_dir(sub + "/a").sys_errno() == ENOTDIR);  // a file is in the way
+    REQUIRE(rename_file(sub + "/a", sub + "/b").is_ok());
+    CHECK_FALSE(fs::exists(sub + "/a"));
+    CHECK(fs::exists(sub + "/b"));
+    REQUIRE(sync_dir(sub).is_ok());
+    REQUIRE(unlink_file(sub + "/b").is_ok());
+    CHECK_FALSE(fs::exists(sub + "/b"));
+    Status again = unlink_file(sub + "/b");
+    CHECK(again.is_not_found());
+    CHECK(again.message().find("unlink") != std::string::npos);
+    REQUIRE(remove_dir(sub).is_ok());
+    CHECK_FALSE(fs::exists(sub));
+    CHECK(sync_dir(sub).is_not_found());
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("concurrent O_DIRECT reads from many fibers all return their own pages") {
+  IoLoop loop;
+  TempDir dir;
+  constexpr int kPages = 256;
+  auto file = File::open(dir.file("pages"), direct_rw_create());
+  REQUIRE(file.has_value());
+  AlignedBuffer all(kPages * kPageSize);
+  for (int p = 0; p < kPages; ++p) fill_pattern(all.span().subspan(p * kPageSize, kPageSize), p);
+  REQUIRE(file->write_at(0, all.span()).is_ok());
+  int good = 0;
+  for (int f = 0; f < 32; ++f) {
+    loop.sched.spawn([&, f] {
+      AlignedBuffer page(kPageSize);
+      for (int p = f; p < kPages; p += 32) {
+        auto n = file->read_at(static_cast<std::uint64_t>(p) * kPageSize, page.span());
+        REQUIRE(n.has_value());
+        good += *n == kPageSize &&
+                std::memcmp(page.data(), all.data() + p * kPageSize, kPageSize) == 0;
+      }
+    });
+  }
+  REQUIRE(loop.run());
+  CHECK(good == kPages);
+}
