@@ -1,0 +1,244 @@
+#include "src/runtime/socket.h"
+
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/unit/runtime/io_test_loop.h"
+
+using namespace cascade::runtime;
+using namespace std::chrono_literals;
+using cascade::runtime::testing::IoLoop;
+
+namespace {
+
+// CASCADE_SEED=<n> replays a run; otherwise a fresh seed, printed so a failure can be replayed.
+std::uint64_t test_seed() {
+  if (const char* env = std::getenv("CASCADE_SEED")) return std::strtoull(env, nullptr, 10);
+  return std::random_device{}();
+}
+
+Socket listen_loopback() {
+  auto l = Socket::listen({});
+  REQUIRE_MESSAGE(l.has_value(), l.status().to_string());
+  REQUIRE(l->local_port() != 0);
+  return std::move(*l);
+}
+
+std::span<std::byte> bytes_of(std::string& s) { return {reinterpret_cast<std::byte*>(s.data()), s.size()}; }
+
+}  // namespace
+
+TEST_CASE("a TCP echo through the reactor with random split sizes returns every byte in order") {
+  std::uint64_t seed = test_seed();
+  std::printf("socket echo test: CASCADE_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  auto random_size = [&rng](std::size_t max) { return std::size_t{1} + rng() % max; };
+
+  std::string sent(1 << 20, '\0');
+  for (char& c : sent) c = static_cast<char>(rng());
+  std::string received;
+
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  std::uint16_t port = listener.local_port();
+
+  loop.sched.spawn([&] {  // the echo server: recv some, send it all back, until EOF
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    std::vector<std::byte> buf(65536);
+    for (;;) {
+      auto n = conn->recv(std::span(buf).first(random_size(buf.size())));
+      REQUIRE_MESSAGE(n.has_value(), n.status().to_string());
+      if (*n == 0) break;
+      REQUIRE(conn->send_all(std::span(buf).first(*n)).is_ok());
+    }
+    REQUIRE(conn->close().is_ok());
+  });
+  loop.sched.spawn([&] {  // the client: sends in random pieces while another fiber reads
+    auto client = Socket::connect("127.0.0.1", port);
+    REQUIRE_MESSAGE(client.has_value(), client.status().to_string());
+    FiberHandle reader = loop.sched.spawn([&] {
+      std::vector<std::byte> buf(65536);
+      while (received.size() < sent.size()) {
+        auto n = client->recv(std::span(buf).first(random_size(buf.size())));
+        REQUIRE(n.has_value());
+        REQUIRE(*n > 0);
+        received.append(reinterpret_cast<const char*>(buf.data()), *n);
+      }
+    });
+    std::span<std::byte> rest = bytes_of(sent);
+    while (!rest.empty()) {
+      std::size_t piece = std::min(rest.size(), random_size(100000));
+      REQUIRE(client->send_all(rest.first(piece)).is_ok());
+      rest = rest.subspan(piece);
+    }
+    reader.join();
+    REQUIRE(client->close().is_ok());
+  });
+  REQUIRE(loop.run());
+  REQUIRE(received.size() == sent.size());
+  CHECK(received == sent);
+}
+
+TEST_CASE("writev_all sends every byte of several buffers") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  std::string a(300000, 'a'), b = "middle", c(70000, 'c');
+  std::string got;
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    std::vector<std::byte> buf(8192);
+    for (;;) {
+      auto n = conn->recv(buf);
+      REQUIRE(n.has_value());
+      if (*n == 0) break;
+      got.append(reinterpret_cast<const char*>(buf.data()), *n);
+    }
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    iovec iov[] = {{a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}};
+    REQUIRE(client->writev_all(iov).is_ok());
+    REQUIRE(client->close().is_ok());
+  });
+  REQUIRE(loop.run());
+  CHECK(got == a + b + c);
+}
+
+TEST_CASE("recv returns 0 when the peer closes the connection") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  std::optional<std::size_t> got;
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    REQUIRE(conn->close().is_ok());
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    std::byte buf[16];
+    auto n = client->recv(buf);
+    REQUIRE(n.has_value());
+    got = *n;
+  });
+  REQUIRE(loop.run());
+  CHECK(got == std::optional<std::size_t>(0));
+}
+
+TEST_CASE("recv with a timeout fails with TimedOut when no data arrives in time") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  cascade::Status status;
+  Duration elapsed{};
+  Socket server_side;
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    server_side = std::move(*conn);  // keeps the connection open, silent
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    std::byte buf[16];
+    TimePoint start = Clock::now();
+    auto n = client->recv(buf, 100ms);
+    elapsed = Clock::now() - start;
+    REQUIRE_FALSE(n.has_value());
+    status = n.error();
+  });
+  REQUIRE(loop.run(10s));
+  CHECK(status.is_timed_out());
+  CHECK(elapsed >= 95ms);
+  CHECK(elapsed < 3s);
+}
+
+TEST_CASE("recv blocked on a socket wakes with Cancelled when the socket is cancelled") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  Socket server_side;
+  Socket client;
+  cascade::Status first, second;
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    server_side = std::move(*conn);
+  });
+  loop.sched.spawn([&] {
+    auto c = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(c.has_value());
+    client = std::move(*c);
+    std::byte buf[16];
+    auto n = client.recv(buf, 10s);  // the timeout must not be what ends it
+    REQUIRE_FALSE(n.has_value());
+    first = n.error();
+    auto again = client.recv(buf);
+    REQUIRE_FALSE(again.has_value());
+    second = again.error();
+  });
+  loop.sched.spawn([&] {
+    this_fiber::sleep_for(30ms);
+    client.cancel();
+  });
+  REQUIRE(loop.run(5s));
+  CHECK(first.is_cancelled());
+  CHECK(second.is_cancelled());  // later calls on a cancelled socket fail at once
+  CHECK(client.cancelled());
+}
+
+TEST_CASE("accept blocked on a listener wakes with Cancelled at shutdown") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  cascade::Status status;
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE_FALSE(conn.has_value());
+    status = conn.error();
+  });
+  loop.sched.spawn([&] {
+    this_fiber::sleep_for(30ms);
+    listener.cancel();
+  });
+  REQUIRE(loop.run(5s));
+  CHECK(status.is_cancelled());
+  CHECK(listener.close().is_ok());
+}
+
+TEST_CASE("listeners on port 0 get an ephemeral port that SO_REUSEPORT lets them share") {
+  IoLoop loop;
+  ListenOptions options;
+  options.reuse_port = true;
+  auto first = Socket::listen(options);
+  REQUIRE(first.has_value());
+  options.port = first->local_port();
+  CHECK(options.port != 0);
+  auto second = Socket::listen(options);
+  CHECK_MESSAGE(second.has_value(), second.status().to_string());
+  ListenOptions exclusive;
+  exclusive.port = options.port;
+  auto third = Socket::listen(exclusive);
+  REQUIRE_FALSE(third.has_value());
+  CHECK(third.error().sys_errno() == EADDRINUSE);
+  CHECK_FALSE(Socket::listen({.address = "not-an-ip"}).has_value());
+}
+
+TEST_CASE("connect to a port nobody listens on fails with the errno") {
+  IoLoop loop;
+  std::uint16_t port;
+  {
+    Socket l = listen_loopback();
+    port = l.local_port();
+  }
+  auto conn = Socket::connect("127.0.0.1", port);  // outside a fiber: blocks the thread
+  REQUIRE_FALSE(conn.has_value());
+  CHECK(conn.error().sys_errno() == ECONNREFUSED);
+  CHECK(conn.error().message().find("connect 127.0.0.1:") != std::string::npos);
+}
