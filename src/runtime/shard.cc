@@ -123,12 +123,9 @@ bool Shard::loop_turn() {
   ensure_drainer();
   publish_activity();
   const bool ready = scheduler_->has_ready() || inbox_.pending();
-  if (options_.idle_spin > Duration::zero()) {
-    if (worked != 0 || ready) {
-      last_work_ = Clock::now();
-    } else {
-      spin_before_sleep();
-    }
+  if (!ready && options_.idle_spin > Duration::zero()) {
+    if (worked != 0) last_work_ = Clock::now();
+    spin_before_sleep();  // poll()'s pending-work check then sees what the spin found
   }
   reactor_->poll(!ready, scheduler_->next_deadline());
   return true;
