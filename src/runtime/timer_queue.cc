@@ -31,7 +31,15 @@ bool TimerQueue::cancel(TimerId id) {
   ++s.generation;  // the heap entry is now dead; its slot is reusable at once
   free_slots_.push_back(id.slot);
   --armed_;
+  compact_if_mostly_dead();
   return true;
+}
+
+void TimerQueue::compact_if_mostly_dead() {
+  std::size_t dead = heap_.size() - armed_;
+  if (dead <= 64 || dead <= armed_) return;
+  std::erase_if(heap_, [this](const Entry& e) { return !live(e); });
+  std::make_heap(heap_.begin(), heap_.end(), Later{});
 }
 
 void TimerQueue::drop_dead_top() {

@@ -3,6 +3,9 @@
 // A TimerId names a slot and the generation it was armed with, so cancelling a timer that
 // has already fired (or whose slot was reused) is a harmless no-op. Cancelled timers stay
 // in the heap until they reach its top (lazy deletion): cancel is O(1), fire is O(log n).
+// So that long timeouts which are nearly always cancelled early (a recv timeout, a lock
+// wait) cannot grow the heap without bound, it is rebuilt without its dead entries once
+// they outnumber the live ones: amortised O(1) per cancel, heap size <= 2 x armed + 64.
 // Callbacks run on the shard's scheduler context and must not suspend.
 //
 // Concurrency: owned by one shard thread; not thread-safe.
@@ -38,6 +41,7 @@ class TimerQueue {
   // The earliest armed deadline, if any.
   std::optional<TimePoint> next_deadline();
   std::size_t armed() const { return armed_; }
+  std::size_t heap_size() const { return heap_.size(); }  // live and not yet dropped dead
 
  private:
   struct Slot {
@@ -58,6 +62,7 @@ class TimerQueue {
   };
 
   void drop_dead_top();
+  void compact_if_mostly_dead();
   bool live(const Entry& e) const {
     return slots_[e.slot].armed && slots_[e.slot].generation == e.generation;
   }

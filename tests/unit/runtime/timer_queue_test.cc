@@ -54,3 +54,17 @@ TEST_CASE("a timer callback may arm another timer that is due in the same pass")
   CHECK(q.fire_due(t0) == 2);
   CHECK(fired == 2);
 }
+
+TEST_CASE("timers cancelled long before their deadline do not pile up in the heap") {
+  TimerQueue q;
+  TimePoint far = Clock::now() + std::chrono::hours(1);
+  TimerId keep = q.add(far, [] {});
+  for (int i = 0; i < 100000; ++i) {
+    TimerId id = q.add(far + std::chrono::seconds(i), [] {});
+    CHECK(q.cancel(id));
+  }
+  CHECK(q.armed() == 1);
+  CHECK(q.heap_size() <= 2 * q.armed() + 65);
+  CHECK(q.next_deadline() == far);
+  CHECK(q.cancel(keep));
+}
