@@ -9,10 +9,13 @@
 //   3. release_space()             tell senders parked on our full lanes that space is free
 //   4. ensure_drainer()            messages waiting and no worker draining: wake or spawn one
 //   5. publish_activity()          idle/busy word that shutdown reads (see runtime.h)
-//   6. reactor.poll(wait = nothing ready, deadline = next timer)
+//   6. nothing ready: spin up to `idle_spin` after the last work, watching for new work
+//   7. reactor.poll(wait = nothing ready, deadline = next timer)
 // poll(wait) sleeps in the kernel; a sender publishes its message and then calls
 // Reactor::notify(), whose handshake with the reactor's pending-work check (our
 // has_pending_work()) means the wake-up is never lost. An idle shard uses no CPU.
+// Timer callbacks (Scheduler::add_timer) are not work the shard waits for at shutdown: code
+// that must finish runs in fibers.
 //
 // Messages run on reused worker fibers, not a fiber each: a worker pops and runs messages
 // back to back (yielding every `messages_per_turn`), so a message costs a call, not a fiber
