@@ -12,11 +12,15 @@
 // to the target is full), or a thread outside the runtime (it blocks). A call to the
 // caller's own shard uses no queue: submit/run_on run fn right there in the calling fiber;
 // post queues fn for one of the shard's workers. Outside a fiber on a shard thread (a timer
-// callback) only post and submit without get() are allowed.
+// callback) only post and submit without get() are allowed; such a send that finds its lane
+// full is handed to a helper fiber, so it may arrive after later sends.
 //
-// Messages between two shards arrive in the order they were sent by any one fiber. Nothing
-// is dropped: lanes are bounded and a full lane makes the sender wait (see message_lane.h,
-// and shard.h for why two shards with full lanes to each other still make progress).
+// Order: messages one fiber sends to one shard start there in the order sent (a message
+// that suspends lets the ones behind it run). Nothing is dropped: lanes are bounded and a
+// full lane makes the sender wait (see message_lane.h, and shard.h for why two shards with
+// full lanes to each other still make progress). Memory: everything fn's caller wrote
+// before the call happens-before fn runs (the lane's release/acquire), and everything fn
+// wrote happens-before get() returns (the future's phase word; see future.h).
 //
 // Errors: a call from outside the runtime when it is not running (not started, or stop()
 // has begun) is refused with Status::shutdown() and fn never runs. Calls between shards are
