@@ -108,6 +108,12 @@ io_uring_sqe* Reactor::get_sqe(unsigned needed) {
   return io_uring_get_sqe(&ring_);
 }
 
+void Reactor::submit_if_batch_full() {
+  if (options_.submit_batch == 0 || io_uring_sq_ready(&ring_) < options_.submit_batch) return;
+  ++stats_.enters;
+  (void)io_uring_submit(&ring_);  // a failure leaves the SQEs queued for the next poll()
+}
+
 void Reactor::begin(IoOperation& op, IoClass io_class) {
   op.io_class = io_class;
   if (in_fiber()) op.fiber = Scheduler::current()->current_fiber();
@@ -154,6 +160,7 @@ void Reactor::link_timeout(io_uring_sqe* sqe, IoOperation& op, TimePoint deadlin
 }
 
 int Reactor::finish(IoOperation& op) {
+  submit_if_batch_full();  // here, once the operation (and its linked timeout) is complete
   if (op.fiber != nullptr) {
     Scheduler& s = op.fiber->scheduler();
     while (op.pending > 0) s.suspend();

@@ -98,8 +98,10 @@ TEST_CASE("poll without wait makes no syscall when nothing is queued or completi
   CHECK(loop.reactor.stats().enters == enters);
 }
 
-TEST_CASE("operations of many fibers go to the kernel in one submission per poll") {
-  IoLoop loop;
+TEST_CASE("without a submit batch, operations of many fibers go to the kernel in one enter per poll") {
+  ReactorOptions options;
+  options.submit_batch = 0;
+  IoLoop loop(options);
   loop.reactor.poll(false, std::nullopt);
   int completed = 0;
   for (int i = 0; i < 64; ++i) {
@@ -112,6 +114,23 @@ TEST_CASE("operations of many fibers go to the kernel in one submission per poll
   CHECK(loop.reactor.stats().enters == enters + 1);
   REQUIRE(loop.run());
   CHECK(completed == 64);
+}
+
+TEST_CASE("queued operations are submitted in the round once a submit batch is full") {
+  ReactorOptions options;
+  options.submit_batch = 4;
+  IoLoop loop(options);
+  loop.reactor.poll(false, std::nullopt);
+  int completed = 0;
+  for (int i = 0; i < 10; ++i) {
+    loop.sched.spawn([&] { completed += await_nop(loop.reactor) == 0; });
+  }
+  std::uint64_t enters = loop.reactor.stats().enters;
+  loop.sched.run_round();
+  CHECK(loop.reactor.stats().enters == enters + 2);  // at the 4th and the 8th operation
+  CHECK(loop.reactor.poll(false, std::nullopt) >= 8);  // the 9th and 10th go here
+  REQUIRE(loop.run());
+  CHECK(completed == 10);
 }
 
 TEST_CASE("more operations than SQ entries are submitted early and all complete") {
