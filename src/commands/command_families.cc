@@ -1,0 +1,20 @@
+// See command_families.h.
+#include "src/commands/command_families.h"
+
+#include <vector>
+
+namespace cascade::commands {
+
+const server::CommandTable& builtin_command_table() {
+  static const server::CommandTable kTable = [] {
+    std::vector<const CommandSpec*> all;
+    for (auto family : {connection_commands(), client_commands(), server_commands(),
+                        config_commands(), command_commands()}) {
+      for (const CommandSpec& spec : family) all.push_back(&spec);
+    }
+    return server::CommandTable(std::move(all));
+  }();
+  return kTable;
+}
+
+}  // namespace cascade::commands

@@ -1,0 +1,24 @@
+// The command families: each file in src/commands/ declares its commands as a static
+// array of CommandSpec (with their handlers) and exposes it here. builtin_command_table()
+// gathers every family into the one CommandTable the server dispatches from and COMMAND
+// describes. A new family adds a line here and one in command_families.cc.
+#pragma once
+
+#include <span>
+
+#include "src/server/command_table.h"
+
+namespace cascade::commands {
+
+using server::CommandSpec;
+
+std::span<const CommandSpec> connection_commands();  // PING ECHO HELLO AUTH SELECT QUIT RESET
+std::span<const CommandSpec> client_commands();      // CLIENT ...
+std::span<const CommandSpec> server_commands();      // INFO TIME SHUTDOWN
+std::span<const CommandSpec> config_commands();      // CONFIG ...
+std::span<const CommandSpec> command_commands();     // COMMAND ...
+
+// Every family's commands, built once. Immutable: safe to read from every shard.
+const server::CommandTable& builtin_command_table();
+
+}  // namespace cascade::commands

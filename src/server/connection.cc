@@ -1,0 +1,220 @@
+// See connection.h for the batch loop and the closing rules.
+#include "src/server/connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "src/server/client_info.h"
+#include "src/server/command_context.h"
+#include "src/server/dispatcher.h"
+#include "src/server/server_state.h"
+#include "src/server/shard_state.h"
+
+namespace cascade::server {
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+// A batch whose replies pass this is sent before the rest of the batch runs, so a long
+// pipeline of large replies does not pile up in memory.
+constexpr std::size_t kFlushThreshold = 256 * 1024;
+// Output capacity kept between batches; a buffer grown past it is given back.
+constexpr std::size_t kKeptOutputCapacity = 256 * 1024;
+constexpr std::size_t kIovecsPerWrite = 64;
+
+// "ip:port" (IPv4) or "[ip]:port" (IPv6), as Redis prints addresses; empty on error.
+std::string format_address(const sockaddr_storage& ss) {
+  char ip[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof ip);
+    return std::string(ip) + ":" + std::to_string(ntohs(v4->sin_port));
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof ip);
+    return "[" + std::string(ip) + "]:" + std::to_string(ntohs(v6->sin6_port));
+  }
+  return {};
+}
+
+std::string peer_address(int fd, bool local) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
+  if ((local ? ::getsockname(fd, sa, &len) : ::getpeername(fd, sa, &len)) != 0) return {};
+  return format_address(ss);
+}
+
+}  // namespace
+
+Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket socket)
+    : server_(server),
+      shard_(shard),
+      socket_(std::move(socket)),
+      parser_(shard.config().proto_max_bulk_len) {
+  client_.id = server_.next_client_id();
+  client_.fd = socket_.fd();
+  if (socket_.is_open()) {
+    client_.addr = peer_address(socket_.fd(), false);
+    client_.laddr = peer_address(socket_.fd(), true);
+  }
+  client_.authenticated = shard_.config().requirepass.empty();
+  client_.created = client_.last_interaction = runtime::Clock::now();
+  shard_.add_connection(client_.id, this);
+}
+
+Connection::~Connection() { shard_.remove_connection(client_.id); }
+
+void Connection::set_resp_version(resp::RespVersion version) {
+  out_.set_version(version);
+  if (discard_) discard_->set_version(version);
+}
+
+void Connection::request_close() {
+  closing_ = true;
+  if (phase_ == Phase::kWaitingForInput) socket_.cancel();
+}
+
+void Connection::force_close() {
+  closing_ = true;
+  socket_.cancel();
+}
+
+// ---- the loop ---------------------------------------------------------------------------
+
+void Connection::run() {
+  bool open = true;
+  while (open && read_some()) {
+    for (;;) {
+      const InputResult r = process_input();
+      if (!flush() || r == InputResult::kClose) open = false;
+      if (!open || r != InputResult::kFlush) break;
+    }
+    if (closing_) open = false;
+    if (in_.empty()) in_.release_if_idle();
+  }
+  if (socket_.is_open()) (void)socket_.close();
+}
+
+bool Connection::read_some() {
+  if (closing_) return false;
+  const std::int64_t idle_seconds = shard_.config().timeout;
+  std::optional<runtime::Duration> deadline;
+  if (idle_seconds > 0) deadline = std::chrono::seconds(idle_seconds);
+
+  std::span<char> room = in_.prepare(kReadChunk);
+  phase_ = Phase::kWaitingForInput;
+  Result<std::size_t> n = socket_.recv(std::as_writable_bytes(room), deadline);
+  phase_ = Phase::kBusy;
+  if (!n) {
+    if (n.error().is_timed_out()) server_.logger().verbose("Closing idle client");
+    return false;
+  }
+  if (*n == 0) return false;  // the client closed its side
+  in_.commit(*n);
+  ShardStats& stats = shard_.stats();
+  ++stats.reads_processed;
+  stats.net_input_bytes += *n;
+  client_.last_interaction = runtime::Clock::now();
+
+  const std::int64_t limit = shard_.config().client_query_buffer_limit;
+  if (static_cast<std::int64_t>(in_.size()) > limit) {
+    log_query_buffer_overflow();
+    return false;
+  }
+  return true;
+}
+
+bool Connection::flush() {
+  resp::ReplyBuffer& buffer = out_.buffer();
+  while (!buffer.empty()) {
+    iovec iov[kIovecsPerWrite];
+    const std::size_t count = buffer.gather(iov);
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < count; ++i) bytes += iov[i].iov_len;
+    if (!socket_.writev_all(std::span<const iovec>(iov, count))) return false;
+    buffer.consume(bytes);
+    ShardStats& stats = shard_.stats();
+    ++stats.writes_processed;
+    stats.net_output_bytes += bytes;
+  }
+  if (buffer.capacity() > kKeptOutputCapacity) buffer.release();
+  return true;
+}
+
+void Connection::log_query_buffer_overflow() {
+  Logger& log = server_.logger();
+  if (!log.enabled(LogLevel::kWarning)) return;
+  std::string head(in_.data().substr(0, 64));
+  for (char& c : head) {
+    if (c < ' ' || c > '~') c = '?';
+  }
+  log.warning("Closing client that reached max query buffer length: {} (qbuf initial bytes: \"{}\")",
+              describe_client(*this, runtime::Clock::now()), head);
+}
+
+// ---- the IO-free core -------------------------------------------------------------------
+
+bool Connection::auth_required() {
+  return !client_.authenticated && !shard_.config().requirepass.empty();
+}
+
+Connection::InputResult Connection::process_input() {
+  parser_.set_max_bulk_len(shard_.config().proto_max_bulk_len);
+  for (;;) {
+    parser_.set_auth_required(auth_required());
+    const resp::ParseResult r = parser_.parse(in_.data());
+    // Dropping the consumed bytes moves nothing: the arguments stay valid (input_buffer.h).
+    in_.consume(r.consumed);
+    if (r.status == resp::ParseStatus::kNeedMore) return InputResult::kNeedMore;
+    if (r.status == resp::ParseStatus::kError) {
+      ++shard_.stats().error_replies;
+      out_.error(parser_.error_message());
+      server_.logger().verbose("Protocol error ({}) from client: id={} addr={}",
+                               parser_.error_message(), client_.id, client_.addr);
+      return InputResult::kClose;
+    }
+    execute(parser_.args());
+    if (client_.close_after_reply || closing_) return InputResult::kClose;
+    if (out_.buffer().size() >= kFlushThreshold) return InputResult::kFlush;
+  }
+}
+
+void Connection::execute(std::span<const std::string_view> args) {
+  const Dispatch dispatch = resolve_command(server_.commands(), args, auth_required());
+  resp::ReplyWriter& writer = writer_for(dispatch.spec);
+  if (dispatch.error != DispatchError::kNone) {
+    ++shard_.stats().error_replies;
+    writer.error(dispatch_error_text(dispatch, args));
+  } else {
+    client_.last_command = dispatch.spec;
+    CommandContext context{args, *dispatch.spec, writer, *this, client_, shard_, server_};
+    dispatch.spec->handler(context);
+    ++shard_.stats().commands_processed;
+  }
+  advance_reply_mode();
+}
+
+resp::ReplyWriter& Connection::writer_for(const CommandSpec* spec) {
+  if (client_.reply_mode == ReplyMode::kOn) return out_;
+  // CLIENT REPLY itself answers ON with +OK even while replies are off.
+  if (spec != nullptr && spec->name == "client|reply") return out_;
+  if (!discard_) discard_ = std::make_unique<resp::ReplyWriter>(out_.version());
+  discard_->buffer().clear();
+  return *discard_;
+}
+
+void Connection::advance_reply_mode() {
+  if (client_.reply_mode == ReplyMode::kSkipNext) {
+    client_.reply_mode = ReplyMode::kSkip;
+  } else if (client_.reply_mode == ReplyMode::kSkip) {
+    client_.reply_mode = ReplyMode::kOn;
+  }
+}
+
+}  // namespace cascade::server

@@ -1,0 +1,46 @@
+// Error replies clients see, each defined once with Redis 7.0's exact text (without the
+// leading "-" and the CRLF, as ReplyWriter::error takes them). Clients and their users match
+// on these strings, so a text here changes only when Redis's does. Each was checked against
+// redis-server 7.0.15.
+//
+// Texts that carry a value (the unknown command, the wrong arity...) are built by the code
+// that knows the value; their fixed parts live next to that code.
+#pragma once
+
+#include <string_view>
+
+namespace cascade::server {
+
+inline constexpr std::string_view kErrNoAuth = "NOAUTH Authentication required.";
+inline constexpr std::string_view kErrHelloNoAuth =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    "HELLO AUTH <user> <pass> option can be used to authenticate the client and select the "
+    "RESP protocol version at the same time";
+inline constexpr std::string_view kErrWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+inline constexpr std::string_view kErrAuthWithoutPassword =
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?";
+inline constexpr std::string_view kErrNoProto = "NOPROTO unsupported protocol version";
+inline constexpr std::string_view kErrProtoVersionNotInteger =
+    "ERR Protocol version is not an integer or out of range";
+inline constexpr std::string_view kErrSyntax = "ERR syntax error";
+inline constexpr std::string_view kErrNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kErrDbIndexOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kErrMaxClients = "ERR max number of clients reached";
+inline constexpr std::string_view kErrClientNameInvalid =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+inline constexpr std::string_view kErrNoSuchClient = "ERR No such client";
+inline constexpr std::string_view kErrInvalidClientId = "ERR Invalid client ID";
+inline constexpr std::string_view kErrClientIdNotPositive = "ERR client-id should be greater than 0";
+inline constexpr std::string_view kErrNoShutdownInProgress = "ERR No shutdown in progress.";
+inline constexpr std::string_view kErrNoConfigFile = "ERR The server is running without a config file";
+inline constexpr std::string_view kErrCachingWithoutTracking =
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+    "OPTOUT mode enabled";
+inline constexpr std::string_view kErrInvalidCommandForKeys = "ERR Invalid command specified";
+inline constexpr std::string_view kErrInvalidArityForKeys =
+    "ERR Invalid number of arguments specified for command";
+inline constexpr std::string_view kErrNoKeyArguments = "ERR The command has no key arguments";
+
+}  // namespace cascade::server

@@ -1,0 +1,116 @@
+// See listener.h.
+#include "src/server/listener.h"
+
+#include <chrono>
+#include <memory>
+#include <sstream>
+
+#include "src/runtime/scheduler.h"
+#include "src/runtime/shard.h"
+#include "src/runtime/socket.h"
+#include "src/server/connection.h"
+#include "src/server/error_replies.h"
+#include "src/server/server_state.h"
+#include "src/server/shard_state.h"
+
+namespace cascade::server {
+namespace {
+
+using runtime::Socket;
+
+// A client past maxclients: tell it why, then close. A fresh socket's send buffer is
+// empty, so the send does not wait; the timeout only bounds a pathological peer.
+void reject_client(Socket& socket) {
+  std::string reply = "-" + std::string(kErrMaxClients) + "\r\n";
+  (void)socket.send_all(std::as_bytes(std::span(reply.data(), reply.size())),
+                        std::chrono::seconds(1));
+  (void)socket.close();
+}
+
+void serve_client(ServerState& server, ShardState& shard, Socket socket) {
+  if (shard.stopping()) {
+    (void)socket.close();
+    return;
+  }
+  if (!server.try_admit(shard.config().maxclients)) {
+    ++shard.stats().rejected_connections;
+    reject_client(socket);
+    return;
+  }
+  // std::function needs a copyable callable: the socket travels by pointer.
+  auto* handoff = new Socket(std::move(socket));
+  shard.fibers().add();
+  runtime::Scheduler::current()->spawn(
+      [&server, &shard, handoff] {
+        {
+          std::unique_ptr<Socket> owned(handoff);
+          Connection connection(server, shard, std::move(*owned));
+          server.logger().verbose("Accepted {}", connection.client().addr);
+          owned.reset();
+          connection.run();
+        }
+        server.release_client();
+        shard.fibers().done();
+      },
+      {.name = "client"});
+}
+
+void accept_loop(ServerState& server, ShardState& shard, Socket& listener) {
+  while (!shard.stopping()) {
+    Result<Socket> accepted = listener.accept();
+    if (!accepted) {
+      if (accepted.error().is_cancelled() || shard.stopping()) break;
+      server.logger().warning("Accepting client connection: {}", accepted.error().message());
+      // Out of descriptors or memory: give closing clients a moment instead of spinning.
+      runtime::Shard::current()->sleep_for_or_stop(std::chrono::milliseconds(100));
+      continue;
+    }
+    ++shard.stats().connections_received;
+    serve_client(server, shard, std::move(*accepted));
+  }
+  (void)listener.close();
+}
+
+}  // namespace
+
+std::vector<std::string> bind_addresses(const std::string& bind) {
+  std::vector<std::string> out;
+  std::istringstream words(bind);
+  for (std::string word; words >> word;) {
+    if (word.starts_with("-")) word.erase(0, 1);
+    if (!word.empty()) out.push_back(word);
+  }
+  return out;
+}
+
+Status open_listeners(ShardState& shard, const ServerConfig& config) {
+  for (const std::string& address : bind_addresses(config.bind)) {
+    runtime::ListenOptions options;
+    options.address = address;
+    options.port = static_cast<std::uint16_t>(config.port);
+    options.reuse_port = true;
+    Result<Socket> listener = Socket::listen(options);
+    if (!listener) {
+      return Status(listener.error().code(), "Could not create server TCP listening socket " +
+                                                 address + ":" + std::to_string(config.port) +
+                                                 ": " + listener.error().message());
+    }
+    shard.listeners().push_back(std::move(*listener));
+  }
+  if (shard.listeners().empty()) return Status::invalid_argument("bind names no address");
+  return Status::ok();
+}
+
+void start_accepting(ServerState& server, ShardState& shard) {
+  for (Socket& listener : shard.listeners()) {
+    shard.fibers().add();
+    runtime::Scheduler::current()->spawn(
+        [&server, &shard, &listener] {
+          accept_loop(server, shard, listener);
+          shard.fibers().done();
+        },
+        {.name = "listener"});
+  }
+}
+
+}  // namespace cascade::server

@@ -1,0 +1,52 @@
+// See server.h for the stopping order.
+#include "src/server/server.h"
+
+#include "src/server/listener.h"
+
+namespace cascade::server {
+
+Server::~Server() { stop(runtime::Duration::zero()); }
+
+Status Server::start() {
+  runtime::RuntimeOptions options;
+  options.shards = state_.shard_count();
+  runtime_ = std::make_unique<runtime::Runtime>(options);
+  if (Status s = runtime_->start(); !s) {
+    runtime_.reset();
+    return s;
+  }
+  state_.attach_runtime(runtime_.get());
+  ServerState& state = state_;
+  auto opened = runtime_->run_on_each([&state]() -> Status {
+    ShardState& shard = state.this_shard();
+    if (Status s = open_listeners(shard, shard.config()); !s) return s;
+    start_accepting(state, shard);
+    return Status::ok();
+  });
+  for (Status& s : opened) {
+    if (!s) {
+      stop(runtime::Duration::zero());
+      return s;
+    }
+  }
+  return Status::ok();
+}
+
+void Server::stop(runtime::Duration grace) {
+  if (!runtime_) return;
+  ServerState& state = state_;
+  (void)runtime_->run_on_each([&state, grace]() -> Status {
+    ShardState& shard = state.this_shard();
+    shard.begin_stop();
+    if (!shard.fibers().wait_for(grace)) {
+      shard.force_close_connections();
+      shard.fibers().wait();
+    }
+    return Status::ok();
+  });
+  runtime_->stop();
+  state_.attach_runtime(nullptr);
+  runtime_.reset();
+}
+
+}  // namespace cascade::server

@@ -1,0 +1,75 @@
+// ShardState: the server's per-shard half: this shard's listeners, its client connections,
+// its counters and its view of the configuration.
+//
+// Ownership and threads: ServerState creates one per shard before the runtime starts;
+// afterwards only fibers of that shard touch it (other shards reach it through
+// Runtime::submit/run_on). Nothing in it is locked or atomic. Statistics are kept per shard
+// and summed on demand (INFO), so counting a command costs one add on a private line.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "src/runtime/shard.h"
+#include "src/runtime/socket.h"
+#include "src/runtime/wait_group.h"
+#include "src/server/live_config.h"
+
+namespace cascade::server {
+
+class Connection;
+
+struct ShardStats {
+  std::uint64_t connections_received = 0;
+  std::uint64_t rejected_connections = 0;
+  std::uint64_t commands_processed = 0;
+  std::uint64_t error_replies = 0;
+  std::uint64_t net_input_bytes = 0;
+  std::uint64_t net_output_bytes = 0;
+  std::uint64_t reads_processed = 0;
+  std::uint64_t writes_processed = 0;
+
+  void add(const ShardStats& other);
+};
+
+class ShardState {
+ public:
+  ShardState(runtime::ShardId id, const LiveConfig& config) : id_(id), config_(config) {}
+  ShardState(const ShardState&) = delete;
+  ShardState& operator=(const ShardState&) = delete;
+
+  runtime::ShardId id() const { return id_; }
+  // Valid until the calling fiber next suspends (see ConfigView).
+  const ServerConfig& config() { return config_.get(); }
+  ShardStats& stats() { return stats_; }
+
+  // ---- connections of this shard (Connection registers itself) ------------------------
+  void add_connection(std::uint64_t id, Connection* connection) { connections_[id] = connection; }
+  void remove_connection(std::uint64_t id) { connections_.erase(id); }
+  Connection* find_connection(std::uint64_t id) const;
+  const std::unordered_map<std::uint64_t, Connection*>& connections() const { return connections_; }
+
+  // ---- lifecycle ----------------------------------------------------------------------
+  std::vector<runtime::Socket>& listeners() { return listeners_; }
+  // Every fiber the server runs on this shard (listeners, connections) is counted here,
+  // so stopping can wait for them.
+  runtime::WaitGroup& fibers() { return fibers_; }
+  bool stopping() const { return stopping_; }
+  // Stops accepting and asks every connection to close once its current replies are
+  // out; a connection waiting for input closes at once.
+  void begin_stop();
+  // Closes connections that are still busy (e.g. writing to a client that does not read).
+  void force_close_connections();
+
+ private:
+  runtime::ShardId id_;
+  ConfigView config_;
+  ShardStats stats_;
+  std::unordered_map<std::uint64_t, Connection*> connections_;
+  std::vector<runtime::Socket> listeners_;
+  runtime::WaitGroup fibers_;
+  bool stopping_ = false;
+};
+
+}  // namespace cascade::server
