@@ -109,12 +109,12 @@ void command_getkeys(CommandContext& ctx) {
     ctx.error(kErrInvalidCommandForKeys);
     return;
   }
-  if (!arity_accepts(spec->arity, target.size())) {
-    ctx.error(kErrInvalidArityForKeys);
-    return;
-  }
   if (spec->first_key == 0) {
     ctx.error(kErrNoKeyArguments);
+    return;
+  }
+  if (!arity_accepts(spec->arity, target.size())) {
+    ctx.error(kErrInvalidArityForKeys);
     return;
   }
   const int argc = static_cast<int>(target.size());
