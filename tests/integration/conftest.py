@@ -1,0 +1,251 @@
+"""Fixtures for driving the real cascade-server (and, for comparison, a real redis-server).
+
+Every server is started on a free 127.0.0.1 port chosen here (bind port 0, close, hand the
+port to the server; a collision makes the server exit and we retry with another port), in
+its own temporary directory, and is always stopped: SIGTERM, a bounded wait, then SIGKILL.
+Every wait in this file has a deadline, so a hung server fails a test instead of hanging it.
+"""
+
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 15.0
+
+
+def cascade_bin():
+    path = os.environ.get("CASCADE_BIN", str(ROOT / "build" / "cascade-server"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"cascade-server not found at {path} (set CASCADE_BIN)")
+    return path
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=START_TIMEOUT):
+    """True once something accepts on the port; False if proc exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Server:
+    """A server process with its port, directory and captured output."""
+
+    def __init__(self, proc, port, workdir, log_path):
+        self.proc = proc
+        self.port = port
+        self.workdir = workdir
+        self.log_path = log_path
+
+    def log(self):
+        return pathlib.Path(self.log_path).read_text(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signals the process and waits for it; kills it if it does not stop in time."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=STOP_TIMEOUT)
+
+
+def start_process(argv_for_port, workdir, attempts=5):
+    """Starts argv_for_port(port) on a free port, retrying when the port was taken."""
+    last_log = ""
+    for attempt in range(attempts):
+        port = free_port()
+        log_path = os.path.join(workdir, f"server-{port}.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(argv_for_port(port), stdout=log, stderr=subprocess.STDOUT,
+                                    cwd=workdir)
+        server = Server(proc, port, workdir, log_path)
+        if wait_for_port(port, proc):
+            return server
+        server.kill()
+        last_log = server.log()
+        if "in use" not in last_log:
+            break
+    raise RuntimeError(f"server did not start:\n{last_log}")
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return str(tmp_path)
+
+
+@pytest.fixture
+def start_cascade(workdir):
+    """start_cascade(*flags, config_file=None) -> Server; every server is stopped at the end."""
+    started = []
+
+    def start(*flags, config_file=None):
+        data = os.path.join(workdir, "data")
+
+        def argv(port):
+            args = [cascade_bin()]
+            if config_file:
+                args.append(config_file)
+            args += ["--port", str(port), "--dir", data, "--shards", "2"]
+            return args + [str(f) for f in flags]
+
+        server = start_process(argv, workdir)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def cascade(start_cascade):
+    return start_cascade()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server to compare replies with (skipped if it is not installed)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    workdir = str(tmp_path_factory.mktemp("redis"))
+    server = start_process(
+        lambda port: [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no", "--dir", workdir], workdir)
+    yield server
+    server.stop()
+
+
+# ---- a raw RESP client ------------------------------------------------------------------
+
+class Raw:
+    """A plain socket that sends bytes and reads whole RESP replies (RESP2 and RESP3)."""
+
+    def __init__(self, port, timeout=5.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buf += chunk
+
+    def _line(self, pos):
+        while True:
+            end = self.buf.find(b"\r\n", pos)
+            if end >= 0:
+                return end
+            self._fill()
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            self._fill()
+
+    def _skip_reply(self, pos):
+        """Returns the end offset of the reply starting at pos (reading more as needed)."""
+        end = self._line(pos)
+        kind, head = self.buf[pos:pos + 1], self.buf[pos + 1:end]
+        pos = end + 2
+        if kind in b"+-:_,#(":
+            return pos
+        if kind in b"$=!":
+            n = int(head)
+            if n < 0:
+                return pos
+            self._need(pos + n + 2)
+            return pos + n + 2
+        if kind in b"*~>%|":
+            n = int(head)
+            count = n * 2 if kind in b"%|" else n
+            for _ in range(max(count, 0)):
+                pos = self._skip_reply(pos)
+            if kind == b"|":  # an attribute precedes the real reply
+                pos = self._skip_reply(pos)
+            return pos
+        raise ValueError(f"not a RESP reply: {kind + head!r}")
+
+    def reply(self):
+        """The raw bytes of the next complete reply."""
+        end = self._skip_reply(0)
+        out, self.buf = self.buf[:end], self.buf[end:]
+        return out
+
+    def call(self, line):
+        """Sends one command (a str as an inline line, or a list as multibulk), returns its reply."""
+        self.send(encode(line))
+        return self.reply()
+
+    def read_until_closed(self, timeout=5.0):
+        """Everything the server still sends, up to the close; raises if it stays open."""
+        self.sock.settimeout(timeout)
+        data = self.buf
+        self.buf = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                return data
+            if not chunk:
+                return data
+            data += chunk
+
+
+def encode(command):
+    if isinstance(command, (bytes, str)):
+        line = command.encode() if isinstance(command, str) else command
+        return line + b"\r\n"
+    out = b"*%d\r\n" % len(command)
+    for arg in command:
+        arg = arg.encode() if isinstance(arg, str) else arg
+        out += b"$%d\r\n%s\r\n" % (len(arg), arg)
+    return out
+
+
+@pytest.fixture
+def raw():
+    """raw(port) -> Raw; every socket is closed at the end."""
+    opened = []
+
+    def connect(port):
+        client = Raw(port)
+        opened.append(client)
+        return client
+
+    yield connect
+    for client in opened:
+        client.close()

@@ -1,0 +1,127 @@
+"""Start-up and shutdown of the real binary: banner, configuration errors, signals, SHUTDOWN."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+
+from conftest import cascade_bin, free_port
+
+
+def test_startup_banner_names_version_port_shards_dir_and_pid(start_cascade, workdir):
+    server = start_cascade()
+    log = server.log()
+    assert "cascade version=0.1.0" in log
+    assert re.search(rf"port={server.port}, shards=2, dir=\S*data, pid={server.proc.pid}", log)
+    assert "Ready to accept connections" in log
+    # Redis's line format: pid:role dd Mon yyyy hh:mm:ss.mmm level message
+    assert re.search(rf"^{server.proc.pid}:M \d\d \w{{3}} \d{{4}} \d\d:\d\d:\d\d\.\d{{3}} \* Ready",
+                     log, re.M)
+    assert os.path.isdir(os.path.join(workdir, "data"))
+
+
+def test_sigterm_stops_cleanly_with_the_bye_line(start_cascade):
+    server = start_cascade()
+    assert server.stop(signal.SIGTERM) == 0
+    log = server.log()
+    assert "Received SIGTERM scheduling shutdown..." in log
+    assert "ready to exit, bye bye" in log
+
+
+def test_sigint_stops_cleanly(start_cascade, raw):
+    server = start_cascade()
+    idle = raw(server.port)
+    assert idle.call("PING") == b"+PONG\r\n"
+    assert server.stop(signal.SIGINT) == 0
+    assert idle.read_until_closed() == b""  # an idle client is closed, not left hanging
+    assert "Received SIGINT scheduling shutdown..." in server.log()
+
+
+def test_shutdown_command_stops_the_server_without_a_reply(start_cascade, raw):
+    server = start_cascade()
+    client = raw(server.port)
+    assert client.call("SHUTDOWN foo") == b"-ERR syntax error\r\n"
+    assert client.call("SHUTDOWN ABORT") == b"-ERR No shutdown in progress.\r\n"
+    client.send(b"SHUTDOWN NOSAVE\r\n")
+    assert client.read_until_closed() == b""
+    assert server.proc.wait(timeout=15) == 0
+    assert "User requested shutdown..." in server.log()
+    assert "ready to exit, bye bye" in server.log()
+
+
+def test_replies_queued_before_shutdown_are_delivered(start_cascade, raw):
+    server = start_cascade()
+    client = raw(server.port)
+    client.send(b"PING\r\n" * 5000 + b"SHUTDOWN\r\n")
+    assert client.read_until_closed(timeout=15) == b"+PONG\r\n" * 5000
+    assert server.proc.wait(timeout=15) == 0
+
+
+def run_binary(args, timeout=15):
+    return subprocess.run([cascade_bin()] + args, capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_bad_config_file_fails_start_up_naming_the_line(workdir):
+    path = os.path.join(workdir, "bad.conf")
+    with open(path, "w") as f:
+        f.write("port 7000\n# comment\nmaxclients lots\n")
+    result = run_binary([path, "--dir", os.path.join(workdir, "data")])
+    assert result.returncode == 1
+    assert "FATAL CONFIG FILE ERROR" in result.stderr
+    assert "at line 3" in result.stderr
+    assert ">>> 'maxclients lots'" in result.stderr
+
+
+def test_an_unknown_directive_or_flag_fails_start_up(workdir):
+    path = os.path.join(workdir, "bad.conf")
+    with open(path, "w") as f:
+        f.write("no-such-directive yes\n")
+    result = run_binary([path])
+    assert result.returncode == 1
+    assert "at line 1" in result.stderr
+    assert run_binary(["--port", "not-a-number"]).returncode == 1
+    assert run_binary(["--no-such-flag", "1"]).returncode == 1
+
+
+def test_a_missing_config_file_fails_start_up(workdir):
+    result = run_binary([os.path.join(workdir, "missing.conf")])
+    assert result.returncode == 1
+    assert "missing.conf" in result.stderr
+
+
+def test_a_port_in_use_fails_start_up(workdir):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run_binary(["--port", str(port), "--dir", os.path.join(workdir, "data")])
+    assert result.returncode == 1
+    assert "Address already in use" in result.stderr
+
+
+def test_the_logfile_directive_sends_the_log_there(workdir):
+    log = os.path.join(workdir, "cascade.log")
+    port = free_port()
+    proc = subprocess.Popen([cascade_bin(), "--port", str(port), "--logfile", log,
+                             "--dir", os.path.join(workdir, "data")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        from conftest import wait_for_port
+        assert wait_for_port(port, proc)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=15)
+    assert proc.returncode == 0
+    assert out == b""
+    text = open(log).read()
+    assert "Ready to accept connections" in text and "bye bye" in text
+
+
+def test_version_flag():
+    result = run_binary(["--version"])
+    assert result.returncode == 0
+    assert "v=0.1.0" in result.stdout
