@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "src/runtime/asan_fiber.h"
 #include "src/runtime/stack_pool.h"
 
 namespace cascade::runtime {
@@ -93,6 +94,8 @@ class Fiber {
   Priority priority_;
   StackSize stack_;
   State state_ = State::kReady;
+  boost::context::stack_context stack_context_{};  // bounds, for sanitizer annotations
+  void* asan_fake_stack_ = nullptr;
   std::uint32_t refs_ = 1;
 
   Fiber* run_next_ = nullptr;   // ready-queue link

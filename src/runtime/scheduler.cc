@@ -33,8 +33,9 @@ void Scheduler::set_background_share(double share) {
 FiberHandle Scheduler::spawn(std::function<void()> fn, SpawnOptions options) {
   auto* f = new Fiber(this, std::move(fn), next_id_++, options);
   f->context_ = boost::context::fiber(
-      std::allocator_arg, PooledStack(stacks_, options.stack),
+      std::allocator_arg, PooledStack(stacks_, options.stack, &f->stack_context_),
       [f](boost::context::fiber&& caller) {
+        asan::finish_switch(nullptr, &f->scheduler_->thread_stack_);
         f->caller_ = std::move(caller);
         try {
           f->fn_();
@@ -49,6 +50,7 @@ FiberHandle Scheduler::spawn(std::function<void()> fn, SpawnOptions options) {
         }
         f->fn_ = nullptr;  // destroy captures on the fiber's own stack, before it is freed
         f->scheduler_->finish(f);
+        asan::start_switch(nullptr, f->scheduler_->thread_stack_);  // this stack is dying
         return std::move(f->caller_);
       });
   ++live_;
@@ -89,7 +91,11 @@ void Scheduler::resume(Fiber* f) {
   current_ = f;
   f->state_ = Fiber::State::kRunning;
   ++stats_.switches;
+  const auto& sc = f->stack_context_;
+  asan::start_switch(&asan_fake_stack_,
+                     {static_cast<char*>(sc.sp) - sc.size, sc.size});
   f->context_ = std::move(f->context_).resume();
+  asan::finish_switch(asan_fake_stack_, nullptr);
   current_ = nullptr;
   if (f->state_ == Fiber::State::kDone) {
     assert(!f->context_);  // the fiber returned; its stack went back to the pool
@@ -100,7 +106,9 @@ void Scheduler::resume(Fiber* f) {
 void Scheduler::switch_out() {
   Fiber* f = current_;
   assert(f && "yield/suspend/sleep must be called from a fiber");
+  asan::start_switch(&f->asan_fake_stack_, thread_stack_);
   f->caller_ = std::move(f->caller_).resume();
+  asan::finish_switch(f->asan_fake_stack_, nullptr);
 }
 
 void Scheduler::yield() {

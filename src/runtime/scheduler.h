@@ -112,6 +112,8 @@ class Scheduler {
   TimerQueue timers_;
   ReadyQueue ready_[2];
   Fiber* current_ = nullptr;
+  asan::StackBounds thread_stack_;  // learnt at the first switch into a fiber
+  void* asan_fake_stack_ = nullptr;
   std::size_t live_ = 0;
   std::uint64_t next_id_ = 1;
   Duration background_credit_{0};

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "src/runtime/asan_fiber.h"
+
 namespace cascade::runtime {
 namespace {
 
@@ -16,6 +18,13 @@ constexpr std::size_t kGuard = kPage;
 #else
 constexpr std::size_t kGuard = 0;
 #endif
+
+void unmap_stack(const boost::context::stack_context& sc) {
+  void* base = static_cast<char*>(sc.sp) - sc.size - kGuard;
+  // A dead fiber's frames may still be poisoned; the kernel may hand the range to anyone.
+  asan::unpoison(static_cast<char*>(sc.sp) - sc.size, sc.size);
+  munmap(base, sc.size + kGuard);
+}
 
 void* map_stack(std::size_t bytes) {
   void* base = mmap(nullptr, bytes + kGuard, PROT_READ | PROT_WRITE,
@@ -34,9 +43,7 @@ StackPool::StackPool(StackPoolOptions options) : options_(options) {}
 
 StackPool::~StackPool() {
   for (auto& list : free_) {
-    for (auto& sc : list) {
-      munmap(static_cast<char*>(sc.sp) - sc.size - kGuard, sc.size + kGuard);
-    }
+    for (auto& sc : list) unmap_stack(sc);
   }
 }
 
@@ -65,10 +72,12 @@ void StackPool::deallocate(StackSize size, boost::context::stack_context& sc) {
   auto& list = free_[static_cast<int>(size)];
   std::size_t cap = size == StackSize::kSmall ? options_.max_cached_small : options_.max_cached_large;
   if (list.size() < cap) {
+    // The next fiber on this stack starts with fresh frames: clear the old poison.
+    asan::unpoison(static_cast<char*>(sc.sp) - sc.size, sc.size);
     list.push_back(sc);
     return;
   }
-  munmap(static_cast<char*>(sc.sp) - sc.size - kGuard, sc.size + kGuard);
+  unmap_stack(sc);
   --mapped_;
 }
 

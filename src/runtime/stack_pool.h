@@ -51,15 +51,23 @@ class StackPool {
 };
 
 // The StackAllocator concept boost::context::fiber expects, bound to one pool and class.
+// `allocated`, if given, receives the stack handed out (the scheduler needs its bounds
+// for sanitizer annotations).
 class PooledStack {
  public:
-  PooledStack(StackPool& pool, StackSize size) : pool_(&pool), size_(size) {}
-  boost::context::stack_context allocate() { return pool_->allocate(size_); }
+  PooledStack(StackPool& pool, StackSize size, boost::context::stack_context* allocated = nullptr)
+      : pool_(&pool), size_(size), allocated_(allocated) {}
+  boost::context::stack_context allocate() {
+    boost::context::stack_context sc = pool_->allocate(size_);
+    if (allocated_) *allocated_ = sc;
+    return sc;
+  }
   void deallocate(boost::context::stack_context& sc) noexcept { pool_->deallocate(size_, sc); }
 
  private:
   StackPool* pool_;
   StackSize size_;
+  boost::context::stack_context* allocated_;
 };
 
 }  // namespace cascade::runtime
