@@ -249,3 +249,40 @@ def raw():
     yield connect
     for client in opened:
         client.close()
+
+
+def parse(data):
+    """Parses one RESP reply (bytes) into Python values: aggregates become lists (maps flat
+    [k, v, ...]), strings bytes, integers int, nulls None, errors an Exception instance."""
+    value, end = _parse_at(data, 0)
+    assert end == len(data), "trailing bytes after the reply"
+    return value
+
+
+def _parse_at(data, pos):
+    end = data.index(b"\r\n", pos)
+    kind, head = data[pos:pos + 1], data[pos + 1:end]
+    pos = end + 2
+    if kind in b"+":
+        return head, pos
+    if kind == b"-":
+        return Exception(head.decode()), pos
+    if kind in b":(":
+        return int(head), pos
+    if kind == b"_":
+        return None, pos
+    if kind in b"$=":
+        n = int(head)
+        if n < 0:
+            return None, pos
+        return data[pos:pos + n], pos + n + 2
+    if kind in b"*~%":
+        n = int(head)
+        if n < 0:
+            return None, pos
+        items = []
+        for _ in range(n * 2 if kind == b"%" else n):
+            item, pos = _parse_at(data, pos)
+            items.append(item)
+        return items, pos
+    raise ValueError(f"unexpected RESP type {kind!r}")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import Raw
+from conftest import Raw, parse
 
 
 def test_ten_thousand_pings_in_one_write(cascade, raw):
@@ -133,3 +133,81 @@ def test_resp3_replies_after_hello_3(cascade, raw):
     assert client.call("CONFIG GET maxclients") == b"%1\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"
     assert client.call("INFO keyspace") == b"=16\r\ntxt:# Keyspace\r\n\r\n"
     assert client.call("CLIENT INFO").startswith(b"=")
+
+
+def both(cascade, redis_server, *lines):
+    """The last reply to `lines` from cascade and from redis, parsed."""
+    out = []
+    for port in (cascade.port, redis_server.port):
+        client = Raw(port)
+        try:
+            for line in lines:
+                reply = client.call(line)
+            out.append(parse(reply))
+        finally:
+            client.close()
+    return out
+
+
+def fields(line):
+    return [item.split(b"=", 1)[0] for item in line.split()]
+
+
+def test_client_info_has_redis_fields_in_redis_order(cascade, redis_server):
+    ours, theirs = both(cascade, redis_server, "CLIENT INFO")
+    # Redis 7.0's fields, then Redis 7.2's lib-name and lib-ver.
+    assert fields(ours) == fields(theirs) + [b"lib-name", b"lib-ver"]
+
+
+def test_hello_has_redis_fields(cascade, redis_server):
+    for version in ("2", "3"):
+        ours, theirs = both(cascade, redis_server, "HELLO " + version)
+        assert ours[0::2] == theirs[0::2]
+        assert [v for k, v in zip(ours[0::2], ours[1::2]) if k != b"id"] == \
+               [v for k, v in zip(theirs[0::2], theirs[1::2]) if k != b"id"]
+
+
+def normalized_info(entry):
+    """A COMMAND INFO entry with its subcommands sorted (Redis lists them in hash order)."""
+    entry = list(entry)
+    entry[9] = sorted((normalized_info(sub) for sub in entry[9]), key=lambda e: e[0])
+    return entry
+
+
+@pytest.mark.parametrize("container", ["client", "config", "command"])
+def test_container_command_info_matches_redis(cascade, redis_server, container):
+    ours, theirs = both(cascade, redis_server, "COMMAND INFO " + container)
+    ours, theirs = normalized_info(ours[0]), normalized_info(theirs[0])
+    redis_subs = {sub[0] for sub in theirs[9]}
+    # cascade implements a subset of Redis's subcommands (plus two from Redis 7.2).
+    mine = [sub for sub in ours[9] if sub[0] in redis_subs]
+    assert len(mine) >= len(ours[9]) - 2
+    assert ours[:9] == theirs[:9]
+    for sub in mine:
+        assert sub == next(s for s in theirs[9] if s[0] == sub[0])
+
+
+def test_command_docs_facts_match_redis(cascade, redis_server):
+    ours = Raw(cascade.port)
+    theirs = Raw(redis_server.port)
+    try:
+        docs = parse(ours.call("COMMAND DOCS"))
+        names = docs[0::2]
+        reference = parse(theirs.call(["COMMAND", "DOCS"] + [n.decode() for n in names]))
+    finally:
+        ours.close()
+        theirs.close()
+    ref = dict(zip(reference[0::2], reference[1::2]))
+
+    def facts(doc):
+        d = dict(zip(doc[0::2], doc[1::2]))
+        subs = d.get(b"subcommands") or []
+        return d[b"since"], d[b"group"], dict(zip(subs[0::2], subs[1::2]))
+
+    for name, doc in zip(docs[0::2], docs[1::2]):
+        since, group, subs = facts(doc)
+        ref_since, ref_group, ref_subs = facts(ref[name])
+        assert (since, group) == (ref_since, ref_group), name
+        for sub_name, sub_doc in subs.items():
+            if sub_name in ref_subs:  # SETINFO and NO-TOUCH are Redis 7.2's
+                assert facts(sub_doc)[:2] == facts(ref_subs[sub_name])[:2], sub_name
