@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "allocation_counter.h"
 #include "src/commands/command_families.h"
 #include "src/runtime/runtime.h"
 #include "src/server/server_state.h"
@@ -68,6 +69,29 @@ TEST_CASE("pipelined commands run in order and their replies queue together") {
   CHECK(fed.replies == expected);
   CHECK(fed.last == Input::kNeedMore);
   CHECK(h.state.shard(0).stats().commands_processed == 1001);
+}
+
+TEST_CASE("a warm connection serves a pipeline without allocating") {
+  Harness h;
+  Connection c(h.state, h.state.shard(0), runtime::Socket{});
+  std::string batch;
+  for (int i = 0; i < 100; ++i) {
+    batch += "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\nSELECT 1\r\n";
+    batch += "client id\r\nTIME\r\nCOMMAND COUNT\r\nping x\r\n";
+  }
+  auto run = [&] {
+    std::span<char> room = c.input().prepare(batch.size());
+    std::memcpy(room.data(), batch.data(), batch.size());
+    c.input().commit(batch.size());
+    CHECK(c.process_input() == Input::kNeedMore);
+    const std::size_t bytes = c.output().size();
+    c.output().consume(bytes);
+    return bytes;
+  };
+  const std::size_t warm = run();
+  const std::uint64_t before = server::testing::allocation_count();
+  CHECK(run() == warm);
+  CHECK(server::testing::allocation_count() == before);
 }
 
 TEST_CASE("a command split across reads runs once it is complete") {
