@@ -51,13 +51,14 @@ if compgen -G "tests/integration/test_*.py" >/dev/null; then
 fi
 
 # Fuzz smoke: each target runs FUZZ_SECONDS from its seed corpus.
-if echo 'int main(){}' | clang++ -x c++ -fsanitize=fuzzer,address -o /dev/null - >/dev/null 2>&1; then
+probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }'
+if echo "$probe" | clang++ -x c++ -fsanitize=fuzzer,address -o /dev/null - >/dev/null 2>&1; then
   if [[ ! -f build-fuzz/build.ninja ]]; then
     CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false >/dev/null
   fi
   if ninja -C build-fuzz >/dev/null; then
     for bin in build-fuzz/tests/fuzz/fuzz-*; do
-      [[ -x $bin ]] || continue
+      [[ -f $bin && -x $bin ]] || continue
       name=$(basename "$bin"); corpus="tests/fuzz/corpus/${name#fuzz-}"
       work=$(mktemp -d)
       echo "== $name (${FUZZ_SECONDS}s)"
