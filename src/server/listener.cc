@@ -78,6 +78,8 @@ std::vector<std::string> bind_addresses(const std::string& bind) {
   std::istringstream words(bind);
   for (std::string word; words >> word;) {
     if (word.starts_with("-")) word.erase(0, 1);
+    if (word == "*") word = "0.0.0.0";  // Redis's wildcards: every IPv4 / IPv6 address
+    if (word == "::*") word = "::";
     if (!word.empty()) out.push_back(word);
   }
   return out;

@@ -23,7 +23,7 @@ class ShardState;
 struct ServerConfig;
 
 // The addresses of a `bind` value ("127.0.0.1 ::1"). A leading "-" (Redis's "skip if not
-// available") is accepted and dropped.
+// available") is accepted and dropped; "*" and "::*" mean every IPv4 and IPv6 address.
 std::vector<std::string> bind_addresses(const std::string& bind);
 
 Status open_listeners(ShardState& shard, const ServerConfig& config);

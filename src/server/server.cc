@@ -39,6 +39,8 @@ void Server::stop(runtime::Duration grace) {
     ShardState& shard = state.this_shard();
     shard.begin_stop();
     if (!shard.fibers().wait_for(grace)) {
+      state.logger().warning("Closing {} client(s) that did not take their replies in time",
+                             shard.connections().size());
       shard.force_close_connections();
       shard.fibers().wait();
     }
