@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/format/coding.h"
-#include "tests/unit/engine/memtable/test_seed.h"
+#include "tests/support/test_seed.h"
 
 using namespace cascade::engine;
 using cascade::Result;
@@ -166,7 +166,7 @@ TEST_CASE("for_each reports corruption after the records before it") {
 }
 
 TEST_CASE("randomly damaged batches decode or fail cleanly, never out of bounds") {
-  std::uint64_t seed = testing::test_seed();
+  std::uint64_t seed = cascade::testing::test_seed("write batch");
   MESSAGE("CASCADE_SEED=" << seed);
   std::mt19937_64 rng(seed);
   WriteBatch batch;

@@ -1,6 +1,8 @@
 // Shared resp test helpers; see resp_test_util.h.
 #include "resp_test_util.h"
 
+#include "tests/support/test_seed.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,16 +11,8 @@
 namespace cascade::resp::testing {
 
 std::uint64_t test_seed() {
-  static const std::uint64_t seed = [] {
-    std::uint64_t s = 0;
-    if (const char* env = std::getenv("CASCADE_SEED"); env != nullptr && *env != '\0') {
-      s = std::strtoull(env, nullptr, 10);
-    } else {
-      s = (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-    }
-    std::fprintf(stderr, "resp tests: CASCADE_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
+  // One seed per process: every randomized resp test derives from it.
+  static const std::uint64_t seed = ::cascade::testing::test_seed("resp tests");
   return seed;
 }
 

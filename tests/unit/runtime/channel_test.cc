@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/test_seed.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,12 +19,6 @@ using namespace cascade::runtime;
 using namespace std::chrono_literals;
 
 namespace {
-std::uint64_t test_seed() {
-  const char* env = std::getenv("CASCADE_SEED");
-  std::uint64_t seed = env ? std::strtoull(env, nullptr, 0) : std::random_device{}();
-  std::printf("channel stress: CASCADE_SEED=%llu\n", static_cast<unsigned long long>(seed));
-  return seed;
-}
 }  // namespace
 
 TEST_CASE("values come out in the order they were sent") {
@@ -285,7 +281,7 @@ TEST_CASE("a pipeline of channels with many workers per stage conserves the sum"
 // once, and no value whose send failed is ever received.
 // CASCADE_SEED replays every random choice; when a deadline fires still depends on the clock.
 TEST_CASE("randomized sends, receives, timeouts and close lose and duplicate nothing") {
-  std::mt19937_64 rng(test_seed());
+  std::mt19937_64 rng(cascade::testing::test_seed("channel stress"));
   Scheduler s;
   constexpr int kProducers = 100, kConsumers = 100, kPerProducer = 200;
   Channel<int> ch(1 + rng() % 8);

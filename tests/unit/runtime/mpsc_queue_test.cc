@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/test_seed.h"
+
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -13,17 +15,6 @@
 
 using namespace cascade::runtime;
 
-namespace {
-
-std::uint64_t test_seed() {
-  const char* env = std::getenv("CASCADE_SEED");
-  std::uint64_t seed = env ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-  std::printf("mpsc_queue_test seed: %llu (CASCADE_SEED=%llu replays it)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
-  return seed;
-}
-
-}  // namespace
 
 TEST_CASE("mpsc queue hands values back in push order and refuses a push when full") {
   MpscQueue<int> q(4);
@@ -59,7 +50,7 @@ TEST_CASE("mpsc queue leaves a refused value untouched and destroys leftovers") 
 
 TEST_CASE("mpsc queue delivers every value of several producer threads exactly once, "
           "each producer's values in order") {
-  const std::uint64_t seed = test_seed();
+  const std::uint64_t seed = cascade::testing::test_seed("mpsc queue");
   std::mt19937_64 rng(seed);
   const std::size_t capacity = std::size_t{1} << (1 + rng() % 9);  // 2 .. 512
   const unsigned producers = 3 + static_cast<unsigned>(rng() % 3);

@@ -1,6 +1,8 @@
 #include "src/runtime/runtime.h"
 
 #include <doctest/doctest.h>
+
+#include "tests/support/test_seed.h"
 #include <sys/resource.h>
 
 #include <array>
@@ -22,13 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::uint64_t test_seed() {
-  const char* env = std::getenv("CASCADE_SEED");
-  std::uint64_t seed = env ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-  std::printf("runtime_test seed: %llu (CASCADE_SEED=%llu replays it)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
-  return seed;
-}
 
 RuntimeOptions shards(std::size_t n) {
   RuntimeOptions o;
@@ -171,7 +166,7 @@ TEST_CASE("a call to the caller's own shard runs inline, without a queue") {
 }
 
 TEST_CASE("full lanes in both directions make senders wait and lose nothing") {
-  const std::uint64_t seed = test_seed();
+  const std::uint64_t seed = cascade::testing::test_seed("runtime");
   RuntimeOptions o = shards(2);
   o.shard.peer_lane_capacity = 2;
   o.shard.external_lane_capacity = 2;

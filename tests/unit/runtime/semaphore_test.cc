@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/test_seed.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -15,12 +17,6 @@ using namespace cascade::runtime;
 using namespace std::chrono_literals;
 
 namespace {
-std::uint64_t test_seed() {
-  const char* env = std::getenv("CASCADE_SEED");
-  std::uint64_t seed = env ? std::strtoull(env, nullptr, 0) : std::random_device{}();
-  std::printf("semaphore stress: CASCADE_SEED=%llu\n", static_cast<unsigned long long>(seed));
-  return seed;
-}
 }  // namespace
 
 TEST_CASE("acquire takes free permits without waiting") {
@@ -192,7 +188,7 @@ TEST_CASE("a deadline just before a release in the same round leaves the permits
 // exist, every permit back at the end, a timeout never reported before its deadline.
 // CASCADE_SEED replays every random choice; when a deadline fires still depends on the clock.
 TEST_CASE("randomized acquire, release and timeouts never lose or duplicate permits") {
-  std::mt19937_64 rng(test_seed());
+  std::mt19937_64 rng(cascade::testing::test_seed("semaphore stress"));
   Scheduler s;
   constexpr std::size_t kPermits = 8;
   constexpr int kFibers = 200, kOpsPerFiber = 40;

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/test_seed.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,10 +20,6 @@ using cascade::runtime::testing::IoLoop;
 namespace {
 
 // CASCADE_SEED=<n> replays a run; otherwise a fresh seed, printed so a failure can be replayed.
-std::uint64_t test_seed() {
-  if (const char* env = std::getenv("CASCADE_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
 
 Socket listen_loopback() {
   auto l = Socket::listen({});
@@ -35,7 +33,7 @@ std::span<std::byte> bytes_of(std::string& s) { return {reinterpret_cast<std::by
 }  // namespace
 
 TEST_CASE("a TCP echo through the reactor with random split sizes returns every byte in order") {
-  std::uint64_t seed = test_seed();
+  std::uint64_t seed = cascade::testing::test_seed("socket echo");
   std::printf("socket echo test: CASCADE_SEED=%llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   auto random_size = [&rng](std::size_t max) { return std::size_t{1} + rng() % max; };

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/test_seed.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -13,17 +15,6 @@
 
 using namespace cascade::runtime;
 
-namespace {
-
-std::uint64_t test_seed() {
-  const char* env = std::getenv("CASCADE_SEED");
-  std::uint64_t seed = env ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-  std::printf("spsc_queue_test seed: %llu (CASCADE_SEED=%llu replays it)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
-  return seed;
-}
-
-}  // namespace
 
 TEST_CASE("spsc queue hands values back in push order and refuses a push when full") {
   SpscQueue<int> q(3);  // rounds up to 4
@@ -81,7 +72,7 @@ TEST_CASE("spsc queue carries tasks whose captures are run once and freed") {
 }
 
 TEST_CASE("spsc queue passes millions of values between two threads in order") {
-  const std::uint64_t seed = test_seed();
+  const std::uint64_t seed = cascade::testing::test_seed("spsc queue");
   std::mt19937_64 rng(seed);
   const std::size_t capacity = std::size_t{1} << (1 + rng() % 10);  // 2 .. 1024
   constexpr std::uint64_t kCount = 2'000'000;

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "tests/unit/engine/memtable/test_seed.h"
+#include "tests/support/test_seed.h"
 
 using namespace cascade::engine;
 
@@ -18,7 +18,7 @@ TEST_CASE("an unused arena holds no memory") {
 }
 
 TEST_CASE("arena allocations are aligned, disjoint and keep their bytes") {
-  std::uint64_t seed = testing::test_seed();
+  std::uint64_t seed = cascade::testing::test_seed("arena");
   MESSAGE("CASCADE_SEED=" << seed);
   std::mt19937_64 rng(seed);
   Arena arena;

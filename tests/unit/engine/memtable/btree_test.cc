@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/format/coding.h"
-#include "tests/unit/engine/memtable/test_seed.h"
+#include "tests/support/test_seed.h"
 
 using namespace cascade::engine;
 
@@ -66,7 +66,7 @@ TEST_CASE("the tree stays ordered under ascending, descending and random inserts
   constexpr std::uint32_t kCount = 40000;  // over 32 * 32 * 32: three inner levels
   std::vector<std::uint32_t> order(kCount);
   std::iota(order.begin(), order.end(), 0);
-  std::uint64_t seed = testing::test_seed();
+  std::uint64_t seed = cascade::testing::test_seed("btree");
   MESSAGE("CASCADE_SEED=" << seed);
 
   SUBCASE("ascending") {}
@@ -101,7 +101,7 @@ static std::size_t node_bytes(const std::vector<std::uint32_t>& order) {
 
 TEST_CASE("runs of ascending or descending keys pack leaves full, even mid-tree") {
   constexpr std::uint32_t kCount = 50000;
-  std::uint64_t seed = testing::test_seed();
+  std::uint64_t seed = cascade::testing::test_seed("btree");
   MESSAGE("CASCADE_SEED=" << seed);
   std::vector<std::uint32_t> ascending(kCount);
   std::iota(ascending.begin(), ascending.end(), 0);

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine/write_batch.h"
-#include "tests/unit/engine/memtable/test_seed.h"
+#include "tests/support/test_seed.h"
 
 using namespace cascade::engine;
 using cascade::Result;
@@ -146,7 +146,7 @@ void check_open_iterator_steps(OpenIterator& open, const Model& model, bool forw
 }  // namespace
 
 TEST_CASE("memtable matches a sorted-map model under random writes, reads and walks") {
-  std::uint64_t seed = testing::test_seed();
+  std::uint64_t seed = cascade::testing::test_seed("memtable");
   MESSAGE("CASCADE_SEED=" << seed);
   std::mt19937_64 rng(seed);
   KeyPool keys(rng);

@@ -1,6 +1,8 @@
 // Helpers shared by the table tests: the replayable seed and key/value generators.
 #pragma once
 
+#include "tests/support/test_seed.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,13 +14,7 @@
 
 namespace cascade::engine::testing {
 
-// CASCADE_SEED=<n> replays a randomized test; otherwise a fresh seed, printed either way.
-inline std::uint64_t test_seed(const char* test_name) {
-  const char* env = std::getenv("CASCADE_SEED");
-  std::uint64_t seed = env ? std::strtoull(env, nullptr, 0) : std::random_device{}();
-  std::printf("%s: CASCADE_SEED=%llu\n", test_name, static_cast<unsigned long long>(seed));
-  return seed;
-}
+using cascade::testing::test_seed;
 
 inline std::string internal_key(std::string_view user_key, SequenceNumber seq,
                                 ValueType type = ValueType::kValue) {
