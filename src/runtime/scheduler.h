@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <type_traits>
 
 #include "src/runtime/fiber.h"
 #include "src/runtime/stack_pool.h"
@@ -57,6 +58,12 @@ class Scheduler {
   static Scheduler* current();
 
   FiberHandle spawn(std::function<void()> fn, SpawnOptions options = {});
+
+  // Runs fn to completion on a large pooled stack and returns its result, suspending the
+  // calling fiber meanwhile: for calls that need depth (compression, sorting a big reply)
+  // made from a fiber on a small stack. The large stacks are the shard's own, reused.
+  template <typename F>
+  auto run_deep(F&& fn) -> decltype(fn());
 
   // The running fiber, or nullptr in the scheduler's own context.
   Fiber* current_fiber() const { return current_; }
@@ -120,6 +127,21 @@ class Scheduler {
   TimePoint last_credit_time_;
   SchedulerStats stats_;
 };
+
+template <typename F>
+auto Scheduler::run_deep(F&& fn) -> decltype(fn()) {
+  using R = decltype(fn());
+  SpawnOptions options{.priority = current_ ? current_->priority() : Priority::kForeground,
+                       .stack = StackSize::kLarge,
+                       .name = "deep-call"};
+  if constexpr (std::is_void_v<R>) {
+    spawn([&fn] { fn(); }, options).join();
+  } else {
+    std::optional<R> result;
+    spawn([&fn, &result] { result.emplace(fn()); }, options).join();
+    return std::move(*result);
+  }
+}
 
 // Shorthands for the running fiber's scheduler.
 namespace this_fiber {

@@ -208,3 +208,25 @@ TEST_CASE("a wait queue removes from the middle and keeps FIFO order") {
   CHECK(s.run());
   CHECK(woke == std::vector<int>{0, 2, 3, 1});
 }
+
+namespace {
+// Recursion that needs far more than a small stack's 64 KiB: ~1 KiB per frame.
+int deep(int n) {
+  volatile char pad[1024];
+  pad[0] = static_cast<char>(n);
+  return n == 0 ? pad[0] : deep(n - 1) + 1;
+}
+}  // namespace
+
+TEST_CASE("run_deep runs a call that needs a deep stack on a large stack and returns its value") {
+  Scheduler s;
+  int got = 0;
+  bool also_void = false;
+  s.spawn([&] {
+    got = s.run_deep([] { return deep(400); });  // ~400 KiB of frames
+    s.run_deep([&] { also_void = true; });
+  });
+  CHECK(s.run());
+  CHECK(got == 400);
+  CHECK(also_void);
+}
