@@ -12,11 +12,26 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config):
+    # A private base directory per run: pytest's shared /tmp/pytest-of-<user> rotation
+    # deletes the directories of other sessions running at the same time.
+    if not config.option.basetemp:
+        config.option.basetemp = tempfile.mkdtemp(prefix="cascade-it-")
+        config._cascade_private_basetemp = config.option.basetemp
+
+
+def pytest_unconfigure(config):
+    private = getattr(config, "_cascade_private_basetemp", None)
+    if private:
+        shutil.rmtree(private, ignore_errors=True)
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 15.0
 
