@@ -26,6 +26,14 @@ std::uint64_t first_unused_number(const std::vector<std::string>& listing) {
 
 constexpr std::size_t kPruneHandedOutAt = 64;
 
+std::string parent_dir(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  std::size_t slash = d.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : d.substr(0, slash);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<VersionSet>> VersionSet::open_or_create(runtime::FileSystem& fs,
@@ -40,6 +48,11 @@ Result<std::unique_ptr<VersionSet>> VersionSet::open_or_create(runtime::FileSyst
   if (!state) return state.error();
   if (state->fresh && !options.create_if_missing) {
     return Status::not_found(dir + ": no CURRENT file: not an engine directory");
+  }
+
+  if (state->fresh) {
+    // The directory may be new: its own entry must survive a crash too.
+    if (Status s = fs.sync_dir(parent_dir(dir)); !s) return s;
   }
 
   std::unique_ptr<VersionSet> set(new VersionSet(fs, std::move(dir), options));
