@@ -25,8 +25,9 @@ namespace {
 
 using namespace cascade::server;
 
-constexpr std::string_view kErrTrackingUnsupported =
-    "ERR CLIENT TRACKING ON is not supported by this server yet";
+std::string unknown_client_type_text(std::string_view type) {
+  return "ERR Unknown client type '" + std::string(type) + "'";
+}
 
 // CLIENT LIST and CLIENT INFO send text: a bulk string, verbatim "txt" in RESP3.
 void reply_text(CommandContext& ctx, std::string_view text) {
@@ -188,7 +189,7 @@ void client_list(CommandContext& ctx) {
   if (ctx.argc() == 4 && equals_ignore_case(ctx.arg(2), "type")) {
     filter.type = parse_client_type(ctx.arg(3));
     if (!filter.type) {
-      ctx.error("ERR Unknown client type '" + std::string(ctx.arg(3)) + "'");
+      ctx.error(unknown_client_type_text(ctx.arg(3)));
       return;
     }
   } else if (ctx.argc() > 3 && equals_ignore_case(ctx.arg(2), "id")) {
@@ -227,7 +228,7 @@ bool parse_kill_filter(CommandContext& ctx, ClientFilter& filter) {
     } else if (equals_ignore_case(option, "type")) {
       filter.type = parse_client_type(value);
       if (!filter.type) {
-        ctx.error("ERR Unknown client type '" + std::string(value) + "'");
+        ctx.error(unknown_client_type_text(value));
         return false;
       }
     } else if (equals_ignore_case(option, "addr")) {

@@ -193,7 +193,7 @@ void shutdown(CommandContext& ctx) {
     return;
   }
   if (!ctx.server.request_shutdown(ShutdownCause::kCommand)) {
-    ctx.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    ctx.error(kErrShutdownFailed);
     return;
   }
   ctx.client.close_after_reply = true;

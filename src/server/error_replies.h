@@ -42,5 +42,10 @@ inline constexpr std::string_view kErrInvalidCommandForKeys = "ERR Invalid comma
 inline constexpr std::string_view kErrInvalidArityForKeys =
     "ERR Invalid number of arguments specified for command";
 inline constexpr std::string_view kErrNoKeyArguments = "ERR The command has no key arguments";
+inline constexpr std::string_view kErrShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+
+// cascade's own: Redis has no such error because it supports the feature.
+inline constexpr std::string_view kErrTrackingUnsupported =
+    "ERR CLIENT TRACKING ON is not supported by this server yet";
 
 }  // namespace cascade::server
