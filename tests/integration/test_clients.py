@@ -238,22 +238,26 @@ def test_interactive_redis_cli_builds_its_help_from_command_docs(cascade):
         os.execvp("redis-cli", ["redis-cli", "-p", str(cascade.port)])
     output = b""
 
-    def read_for(seconds):
+    def read_until(marker, seconds=10.0):
         nonlocal output
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while marker not in output and time.monotonic() < deadline:
             ready, _, _ = select.select([fd], [], [], 0.05)
             if ready:
                 try:
                     output += os.read(fd, 65536)
                 except OSError:
                     return
+        assert marker in output, output.decode(errors="replace")
 
     try:
-        read_for(1.0)
-        for line in (b"help ping\r", b"help @connection\r", b"ping\r", b"quit\r"):
-            os.write(fd, line)
-            read_for(0.5)
+        read_until(f"127.0.0.1:{cascade.port}>".encode())
+        os.write(fd, b"help ping\r")
+        read_until(b"Answers PONG")          # the summary from our table
+        os.write(fd, b"help @connection\r")
+        read_until(b"CLIENT SETNAME")        # subcommands listed under @connection
+        os.write(fd, b"ping\r")
+        read_until(b"PONG\r\n")
     finally:
         try:
             os.kill(pid, 9)
@@ -261,7 +265,3 @@ def test_interactive_redis_cli_builds_its_help_from_command_docs(cascade):
             pass
         os.waitpid(pid, 0)
         os.close(fd)
-    text = output.decode(errors="replace")
-    assert "Answers PONG" in text          # the summary from our table
-    assert "CLIENT SETNAME" in text        # subcommands listed under @connection
-    assert "PONG" in text
