@@ -114,6 +114,10 @@ bool by_smallest_key(const TableFilePtr& a, const TableFilePtr& b) {
 }
 
 Status check_table(const TableFile& f) {
+  if (f.smallest.size() < kTrailerSize || f.largest.size() < kTrailerSize) {
+    return invalid("adds table " + std::to_string(f.file_number) +
+                   " with a key shorter than an internal key's trailer");
+  }
   if (compare_internal_keys(f.smallest, f.largest) > 0) {
     return invalid("adds table " + std::to_string(f.file_number) +
                    " whose smallest key sorts after its largest");

@@ -53,6 +53,22 @@ bool decode_table_added(std::string_view in, TableAdded& t) {
   return true;
 }
 
+// A user key for humans: printable ASCII as is, other bytes as \xNN.
+std::string printable(std::string_view key) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (unsigned char c : key) {
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out + "'";
+}
+
 bool decode_u64(std::string_view in, std::uint64_t& v) {
   return get_varint64(in, v) && in.empty();
 }
@@ -237,7 +253,9 @@ std::string VersionEdit::debug_string() const {
     s += " +L" + std::to_string(t.level) + ":" + std::to_string(t.file.file_number) + "(" +
          std::to_string(t.file.file_size) + "B seq " +
          std::to_string(t.file.smallest_sequence) + ".." +
-         std::to_string(t.file.largest_sequence) + ")";
+         std::to_string(t.file.largest_sequence) + " " +
+         printable(t.file.smallest_user_key()) + ".." + printable(t.file.largest_user_key()) +
+         ")";
   }
   for (const auto& v : vlogs_added) {
     s += " +vlog:" + std::to_string(v.file_number) + "(" + std::to_string(v.file_size) +

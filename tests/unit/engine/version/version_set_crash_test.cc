@@ -228,3 +228,43 @@ TEST_CASE("a failed sync during a manifest roll poisons the version set") {
     CHECK((*set)->current()->flushed_sequence() == 0);
   });
 }
+
+TEST_CASE("concurrent log_and_apply callers are applied one after another, none lost") {
+  FaultFileSystem fs;
+  fs.set_yield_on_io(true);  // every IO call yields, so the two fibers interleave
+  cascade::runtime::testing::IoLoop loop;
+  std::unique_ptr<VersionSet> set;
+  loop.sched.spawn([&] {
+    auto opened = VersionSet::open_or_create(fs, kDir);
+    REQUIRE(opened);
+    set = std::move(*opened);
+  });
+  REQUIRE(loop.run());
+  constexpr int kPerFiber = 10;
+  int done = 0;
+  for (int fiber = 0; fiber < 2; ++fiber) {
+    loop.sched.spawn([&, fiber] {
+      for (int i = 0; i < kPerFiber; ++i) {
+        VersionEdit e;
+        std::uint64_t n = set->new_file_number();
+        e.add_table(0, table(n, "f" + std::to_string(fiber), "g", n, n));
+        if (i % 3 == 0) e.set_flushed_sequence(n);
+        REQUIRE(set->log_and_apply(e));
+        ++done;
+      }
+    });
+  }
+  REQUIRE(loop.run());
+  CHECK(done == 2 * kPerFiber);
+  CHECK(set->current()->num_files(0) == 2 * kPerFiber);
+  std::shared_ptr<const Version> before = set->current();
+  set.reset();
+  loop.sched.spawn([&] {
+    VersionSetOptions options;
+    options.check_files_exist = false;  // the edits name tables never written
+    auto reopened = VersionSet::open_or_create(fs, kDir, options);
+    REQUIRE_MESSAGE(reopened, reopened.status().to_string());
+    CHECK((*reopened)->current()->same_state(*before));
+  });
+  REQUIRE(loop.run());
+}

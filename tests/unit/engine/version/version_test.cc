@@ -97,6 +97,12 @@ TEST_CASE("a version edit removing a missing table or adding one twice is refuse
   inverted.add_table(3, table(9, "y", "x"));
   CHECK(!apply_edit(*v, inverted));
 
+  VersionEdit short_key;
+  TableFile bad = table(10, "a", "b");
+  bad.smallest = "a";  // no trailer
+  short_key.add_table(3, bad);
+  CHECK(!apply_edit(*v, short_key));
+
   // Removal applies before addition: a table moves between levels in one edit.
   VersionEdit move;
   move.remove_table(0, 5);
