@@ -2,6 +2,7 @@
 // file looks wrong (STYLE rule 21).
 //
 //   cascade-dump table FILE [--entries] [--file-number N]
+//   cascade-dump manifest FILE [--file-number N]
 //
 // Each file kind is one mode: a row in kModes and one dump_* function. The file number
 // (which seeds every checksum) comes from the name "NNNNNN.ext" unless given.
@@ -16,6 +17,7 @@
 #include "engine/version/file_names.h"
 #include "src/runtime/file_system.h"
 #include "src/runtime/reactor.h"
+#include "tools/dump_manifest.h"
 
 namespace {
 
@@ -139,6 +141,10 @@ int dump_table(const Args& args) {
   return ok ? 0 : 2;
 }
 
+int dump_manifest(const Args& args) {
+  return cascade::tools::dump_manifest(args.file, args.file_number);
+}
+
 struct Mode {
   const char* name;
   int (*dump)(const Args&);
@@ -146,6 +152,7 @@ struct Mode {
 // Other file kinds (wal, manifest, vlog) add a row and a dump_* function.
 constexpr Mode kModes[] = {
     {"table", &dump_table},
+    {"manifest", &dump_manifest},
 };
 
 int usage() {
