@@ -14,27 +14,12 @@
 #include <string>
 #include <string_view>
 
+#include "engine/iterator/internal_iterator.h"
 #include "engine/table/block.h"
 #include "engine/table/block_reader.h"
 #include "src/runtime/result.h"
 
 namespace cascade::engine {
-
-// Positions over sorted internal keys; the engine's merging iterator takes these.
-class InternalIterator {
- public:
-  virtual ~InternalIterator() = default;
-  virtual bool valid() const = 0;
-  virtual Status status() const = 0;
-  virtual std::string_view key() const = 0;
-  virtual std::string_view value() const = 0;
-  virtual void seek_to_first() = 0;
-  virtual void seek_to_last() = 0;
-  // Positions at the first entry whose key is >= target.
-  virtual void seek(std::string_view target) = 0;
-  virtual void next() = 0;
-  virtual void prev() = 0;
-};
 
 // An iterator over one pinned block.
 class PinnedBlockIterator final : public InternalIterator {
