@@ -52,9 +52,16 @@ void MergingIterator::begin_positioning(Direction direction) {
   direction_ = direction;
 }
 
+// A key shorter than its trailer cannot be compared: it is Corruption, not a crash.
+bool MergingIterator::key_is_sound(std::string_view key) {
+  if (key.size() >= kTrailerSize) return true;
+  if (status_.is_ok()) status_ = Status::corruption("merging iterator: internal key shorter than 8 bytes");
+  return false;
+}
+
 void MergingIterator::add_if_valid(InternalIterator* child, std::uint32_t order) {
   if (child->valid()) {
-    heap_.push_back(Slot{child, child->key(), order});
+    if (key_is_sound(child->key())) heap_.push_back(Slot{child, child->key(), order});
     return;
   }
   if (status_.is_ok()) {
@@ -109,7 +116,10 @@ void MergingIterator::switch_to_forward() {
     InternalIterator* child = children_[i].get();
     if (child != current.child) {
       child->seek(current.key);
-      if (child->valid() && compare_internal_keys(child->key(), current.key) == 0) child->next();
+      if (child->valid() && key_is_sound(child->key()) &&
+          compare_internal_keys(child->key(), current.key) == 0) {
+        child->next();
+      }
       add_if_valid(child, i);
     } else {
       heap_.push_back(current);
@@ -127,7 +137,10 @@ void MergingIterator::switch_to_backward() {
     InternalIterator* child = children_[i].get();
     if (child != current.child) {
       child->seek_for_prev(current.key);
-      if (child->valid() && compare_internal_keys(child->key(), current.key) == 0) child->prev();
+      if (child->valid() && key_is_sound(child->key()) &&
+          compare_internal_keys(child->key(), current.key) == 0) {
+        child->prev();
+      }
       add_if_valid(child, i);
     } else {
       heap_.push_back(current);
@@ -142,6 +155,7 @@ void MergingIterator::after_top_moved() {
   Slot& top = heap_.front();
   if (top.child->valid()) {
     top.key = top.child->key();
+    if (!key_is_sound(top.key)) return;
   } else {
     Status s = top.child->status();
     if (!s.is_ok() && status_.is_ok()) status_ = std::move(s);

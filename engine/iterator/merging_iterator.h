@@ -27,7 +27,8 @@
 //
 // Errors: when a child turns invalid with a non-ok status (an IO error, Corruption), the
 // merge stops: valid() is false and status() is that child's status, the first one seen,
-// until the next seek, which asks every child again.
+// until the next seek, which asks every child again. A child key shorter than the 8-byte
+// trailer is Corruption too (it cannot be compared).
 #pragma once
 
 #include <cstddef>
@@ -68,6 +69,7 @@ class MergingIterator final : public InternalIterator {
   };
 
   void begin_positioning(Direction direction);
+  bool key_is_sound(std::string_view key);
   void add_if_valid(InternalIterator* child, std::uint32_t order);
   void build_heap();
   void switch_to_forward();

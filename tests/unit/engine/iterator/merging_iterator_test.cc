@@ -174,3 +174,34 @@ TEST_CASE("merging iterator stops at an error while repositioning children for a
   CHECK_FALSE(merged.valid());
   CHECK(merged.status().is_corruption());
 }
+
+namespace {
+
+// One entry whose key is too short to hold a trailer, as a damaged source might yield.
+class ShortKeyIterator final : public InternalIterator {
+ public:
+  bool valid() const override { return valid_; }
+  Status status() const override { return Status::ok(); }
+  std::string_view key() const override { return "abc"; }
+  std::string_view value() const override { return ""; }
+  void seek_to_first() override { valid_ = true; }
+  void seek_to_last() override { valid_ = true; }
+  void seek(std::string_view) override { valid_ = true; }
+  void next() override { valid_ = false; }
+  void prev() override { valid_ = false; }
+
+ private:
+  bool valid_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("merging iterator reports a child key shorter than its trailer as corruption") {
+  std::vector<std::unique_ptr<InternalIterator>> children;
+  children.push_back(vec({{ikey("a", 1), "a"}}));
+  children.push_back(std::make_unique<ShortKeyIterator>());
+  MergingIterator merged(std::move(children));
+  merged.seek_to_first();
+  CHECK_FALSE(merged.valid());
+  CHECK(merged.status().is_corruption());
+}
