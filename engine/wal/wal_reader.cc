@@ -207,6 +207,19 @@ Result<WalRecovery> Recovery::run() {
     rings.push_back(*r);
     if (*r && (!top || **r > *top)) top = **r;
   }
+  // The writer enters the next segment by overwriting its first page: if that write was
+  // lost in a crash while a later one landed, the file's first record still names the
+  // older lap. Records of the next lap inside it make it the newest segment.
+  std::uint64_t next_ring = top ? *top + 1 : g_.segment_count;
+  std::uint32_t next_segment = static_cast<std::uint32_t>(next_ring % g_.segment_count);
+  if (rings[next_segment] != next_ring) {
+    if (Status s = segs_.read(next_segment, 0, buffer_.span()); !s) return s;
+    if (search(kWalHeaderPageSize, static_cast<std::uint32_t>(next_ring / g_.segment_count),
+               next_segment)) {
+      rings[next_segment] = next_ring;
+      top = next_ring;
+    }
+  }
   // A damaged first record in the oldest slot of the window is the writer's torn entry
   // into a new lap over a flushed segment (the older lap's records are what remains), or
   // damage to the oldest segment. Recovery takes the first reading; the engine checks that

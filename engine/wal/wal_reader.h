@@ -3,7 +3,9 @@
 // Which segments hold the log. The first record of a segment (at offset 4096) names its lap,
 // so its ring index r = lap * count + segment. The newest ring index `top` ends the log and
 // the window [max(count, top - count + 1), top] is the log: every ring index in it was
-// written (the writer never skips one), older ones were overwritten. A segment in the window
+// written (the writer never skips one), older ones were overwritten. The file after top is
+// searched for records of the next lap (the writer's first write into it was lost in a
+// crash while a later one landed): if it holds any, it is the top. A segment in the window
 // is scanned from offset 4096 record by record until:
 //   - a zero header at a page start, or the segment's end: the clean end of its data (the
 //     writer writes a zero page after a segment's last group and syncs it before moving on);
