@@ -1,0 +1,113 @@
+// DB: open (recovery), close and statistics. The write path is in db_write.cc, memtable
+// switches and flushes in db_flush.cc, reads in db_read.cc.
+#include "engine/db.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "engine/recovery.h"
+
+namespace cascade::engine {
+
+DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      options_(options),
+      tables_(fs, dir_, options.prefix_extractor),
+      mem_(std::make_shared<MemTable>()) {}
+
+DB::~DB() {
+  assert((closed_ || !wal_) && "close() the DB before destroying it");
+}
+
+Result<std::unique_ptr<DB>> DB::open(runtime::FileSystem& fs, const std::string& dir,
+                                     const DBOptions& options) {
+  std::unique_ptr<DB> db(new DB(fs, dir, options));
+  if (Status s = db->recover(); !s) {
+    if (db->wal_) (void)db->close();
+    return s;
+  }
+  return db;
+}
+
+// The order matters: the version set says what is flushed, files it does not name go, the
+// WAL replays what is not flushed, and only then may the WAL writer reuse segments.
+Status DB::recover() {
+  auto versions = VersionSet::open_or_create(fs_, dir_, options_.versions);
+  if (!versions) return versions.error();
+  versions_ = std::move(*versions);
+  auto deleted = delete_obsolete_files(fs_, dir_, *versions_);
+  if (!deleted) return deleted.error();
+  stats_.obsolete_files_deleted = *deleted;
+
+  auto segments = WalSegments::open(fs_, dir_, options_.wal.geometry);
+  if (!segments) return segments.error();
+  const SequenceNumber flushed = versions_->current()->flushed_sequence();
+  auto replay = replay_wal(*segments, flushed, options_.tolerant_wal_recovery, *mem_);
+  if (!replay) {
+    (void)segments->close();
+    return replay.error();
+  }
+  const WalRecovery& wal = replay->wal;
+  stats_.recovered_batches = replay->batches_replayed;
+  stats_.recovered_torn_tail = wal.torn_tail;
+  stats_.recovered_dropped_records = wal.dropped_records;
+  stats_.recovered_skipped_damage = wal.skipped_damage;
+  if (wal.torn_tail || wal.skipped_damage > 0) {
+    std::string message = "engine " + dir_ + ": wal recovery dropped " +
+                          std::to_string(wal.dropped_records) + " unsynced record(s) after a torn tail, skipped " +
+                          std::to_string(wal.skipped_damage) + " damaged range(s)";
+    if (options_.wal.log) {
+      options_.wal.log(message);
+    } else {
+      std::fprintf(stderr, "%s\n", message.c_str());
+    }
+  }
+
+  auto writer = WalWriter::open(std::move(*segments), options_.wal, wal);
+  if (!writer) return writer.error();
+  wal_ = std::move(*writer);
+  wal_->mark_flushed(flushed);
+
+  SequenceNumber last = std::max({versions_->last_sequence(), replay->last_sequence, flushed});
+  versions_->set_last_sequence(last);
+  next_sequence_ = last + 1;
+  inserted_through_ = visible_sequence_ = last;
+  return Status::ok();
+}
+
+Status DB::close() {
+  if (closed_) return Status::ok();
+  closing_ = true;
+  flush_done_.notify_all();  // stalled writers give up
+  writers_.wait();
+  flusher_.wait();
+  closed_ = true;
+  return wal_->close();
+}
+
+DBStats DB::stats() const {
+  DBStats s = stats_;
+  s.last_sequence = visible_sequence_;
+  s.memtable_bytes = mem_->approximate_memory_usage();
+  s.memtable_entries = mem_->entry_count();
+  s.immutable_memtables = imm_.size();
+  auto version = versions_->current();
+  s.level0_files = version->num_files(0);
+  for (int level = 0; level < kNumLevels; ++level) {
+    s.table_files += version->num_files(level);
+    s.table_bytes += version->level_bytes(level);
+  }
+  s.live_snapshots = snapshots_.size();
+  s.open_tables = tables_.size();
+  const WalStats& w = wal_->stats();
+  s.wal_batches = w.batches;
+  s.wal_groups = w.groups;
+  s.wal_syncs = w.syncs;
+  s.wal_bytes_written = w.bytes_written;
+  s.wal_full_waits = w.full_waits;
+  s.wal_segments_in_use = wal_->segments_in_use();
+  return s;
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,160 @@
+// DB: one LSM engine instance (one per shard): the public API over the WAL, the memtables,
+// the tables and the version set.
+//
+// Directory: CURRENT, MANIFEST-NNNNNN, NNNNNN.sst tables (engine/version/file_names.h) and
+// the WAL ring wal-NNN.log (engine/wal/), all in `dir`.
+//
+// Write path (db_write.cc). write() assigns the batch sequences [last + 1, last + count]
+// and appends it to the WAL without suspending in between, so WAL order is sequence order
+// (WalWriter groups concurrent appends into one write). Once its record is written (and
+// synced if asked), each writer waits for its turn — every lower sequence inserted — adds
+// its records to the mutable memtable and publishes its last sequence as visible. Readers
+// therefore never see a sequence whose data is not in a memtable, and the memtable holds
+// the sequences in WAL order. A writer whose WAL append failed still takes its turn (it
+// inserts nothing), so later writers are never stuck behind it; the WAL is poisoned then,
+// so no acknowledged write follows a hole.
+//
+// Memtables (db_flush.cc). Before taking a sequence, a writer makes room: when the mutable
+// memtable passes options.memtable_size, or the WAL is nearly full (segments_in_use() >=
+// segment_count - 1), the memtable becomes immutable, remembering the last visible
+// sequence as its flushed sequence (every lower sequence is in it or in older data), and a
+// fresh one takes its place. A background fiber (Priority::kBackground) flushes immutable
+// memtables oldest first: write_level0_table, then a version edit adding the table to
+// level 0 with the new flushed sequence, then the memtable is dropped and
+// WalWriter::mark_flushed lets the WAL reuse its segments. With max_immutable_memtables
+// already waiting, a writer stalls until a flush finishes (stats: write_stalls,
+// write_stall_micros). A flush that fails with NoSpace is retried every
+// kFlushRetryInterval; meanwhile writes that need a new memtable fail with NoSpace (and
+// nothing acknowledged is lost: it is in the WAL). Any other flush failure (an IO error, a
+// poisoned manifest) stops writes for good: write() returns it until reopen.
+// No compaction yet: level 0 only grows.
+//
+// Read path (db_read.cc). get() and iterator() take the sources at one instant — the
+// mutable memtable, the immutable ones newest first, the current Version — as shared
+// pointers, so a flush finishing meanwhile changes nothing they see. A get probes them in
+// that order (level-0 tables newest first, then one table per deeper level) and stops at
+// the first version of the key at or below the read's sequence; a tombstone means absent.
+// The key's hash is computed once for every table's filter. Corruption in any source is
+// returned as Corruption, never as data or as absence.
+//
+// Calling rules: one shard. open, write, get, iterator steps and close may suspend the
+// calling fiber and must run on a fiber of the shard's scheduler; snapshot() and stats()
+// never suspend. close() before destruction; iterators and snapshots must not outlive the
+// DB.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/db_options.h"
+#include "engine/iterator/db_iterator.h"
+#include "engine/memtable/memtable.h"
+#include "engine/snapshot.h"
+#include "engine/table_cache.h"
+#include "engine/version/version_set.h"
+#include "engine/wal/wal_writer.h"
+#include "engine/write_batch.h"
+#include "src/runtime/condition_variable.h"
+#include "src/runtime/file_system.h"
+#include "src/runtime/result.h"
+#include "src/runtime/wait_group.h"
+
+namespace cascade::engine {
+
+inline constexpr runtime::Duration kFlushRetryInterval = std::chrono::milliseconds(100);
+
+class DB {
+ public:
+  static Result<std::unique_ptr<DB>> open(runtime::FileSystem& fs, const std::string& dir,
+                                          const DBOptions& options);
+  ~DB();
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+
+  // Waits for writes in flight and the running flush, syncs and closes the WAL. Unflushed
+  // memtables are not flushed: the WAL replays them at the next open.
+  Status close();
+
+  Status write(WriteBatch& batch, const WriteOptions& options = {});
+  Status put(std::string_view key, std::string_view value, const WriteOptions& options = {});
+  Status del(std::string_view key, const WriteOptions& options = {});
+
+  // The value of `key` as of options.snapshot (or now); nullopt if absent or deleted.
+  Result<std::optional<std::string>> get(std::string_view key, const ReadOptions& options = {});
+  // A scan as of options.snapshot within the options' bounds and prefix. Errors are
+  // reported by the iterator's status().
+  std::unique_ptr<DBIterator> iterator(const ReadOptions& options = {});
+
+  Snapshot snapshot() { return Snapshot(snapshots_, visible_sequence_); }
+  const SnapshotList& snapshots() const { return snapshots_; }
+
+  DBStats stats() const;
+  // Waits until every immutable memtable present now is flushed (tests, benchmarks).
+  Status wait_for_flushes();
+  // Makes the mutable memtable immutable and waits for its flush (tests, benchmarks).
+  Status flush();
+
+ private:
+  struct Immutable {
+    std::shared_ptr<MemTable> mem;
+    SequenceNumber last_sequence = 0;  // every sequence <= it is in mem or older data
+  };
+  struct ReadSources;
+
+  DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options);
+  Status recover();
+
+  // db_write.cc
+  Status make_room_for_write();
+  bool memtable_is_full() const;
+  void wait_for_turn(SequenceNumber first);
+  void finish_turn(SequenceNumber last);
+
+  // db_flush.cc
+  void switch_memtable();
+  void schedule_flush();
+  void flush_loop();
+  Status flush_oldest();
+
+  // db_read.cc
+  ReadSources read_sources(const ReadOptions& options) const;
+  Result<std::optional<std::string>> get_from_tables(const ReadSources& sources,
+                                                     std::string_view key,
+                                                     std::uint64_t hash);
+  Result<std::optional<std::string>> get_from_table(const TableFile& table,
+                                                    const std::string& seek_key,
+                                                    std::uint64_t hash, bool& found);
+
+  runtime::FileSystem& fs_;
+  const std::string dir_;
+  const DBOptions options_;
+  std::unique_ptr<VersionSet> versions_;
+  std::unique_ptr<WalWriter> wal_;
+  TableCache tables_;
+
+  std::shared_ptr<MemTable> mem_;
+  std::deque<Immutable> imm_;  // oldest first
+
+  SequenceNumber next_sequence_ = 1;     // the first sequence of the next batch
+  SequenceNumber inserted_through_ = 0;  // every sequence <= it took its turn
+  SequenceNumber visible_sequence_ = 0;  // newest sequence readers may see
+  runtime::ConditionVariable turn_cv_;
+  std::uint64_t writes_in_flight_ = 0;
+  runtime::WaitGroup writers_;
+
+  bool flush_running_ = false;
+  runtime::WaitGroup flusher_;
+  runtime::ConditionVariable flush_done_;  // a flush finished or failed
+  Status flush_error_;                     // NoSpace: retried; writes needing room fail
+  Status bg_error_;                        // permanent: every write fails with it
+  bool closing_ = false;
+  bool closed_ = false;
+
+  SnapshotList snapshots_;
+  DBStats stats_;
+};
+
+}  // namespace cascade::engine

@@ -1,0 +1,104 @@
+// Memtable switches and the background flush fiber (db.h, "Memtables").
+#include <algorithm>
+
+#include "engine/db.h"
+#include "engine/flush.h"
+#include "engine/version/file_names.h"
+#include "src/runtime/scheduler.h"
+
+namespace cascade::engine {
+
+void DB::switch_memtable() {
+  mem_->mark_immutable();
+  // Every sequence up to the visible one took its turn, so it is in mem_ or older data;
+  // writers still in flight insert into the new memtable.
+  imm_.push_back({mem_, visible_sequence_});
+  mem_ = std::make_shared<MemTable>();
+  schedule_flush();
+}
+
+void DB::schedule_flush() {
+  if (flush_running_) return;
+  flush_running_ = true;
+  flusher_.add();
+  runtime::SpawnOptions spawn;
+  spawn.priority = runtime::Priority::kBackground;
+  spawn.stack = runtime::StackSize::kLarge;  // zstd compression
+  spawn.name = "engine-flush";
+  runtime::Scheduler::current()->spawn([this] { flush_loop(); }, spawn);
+}
+
+// Flushes immutable memtables oldest first until none is left, retrying on NoSpace.
+void DB::flush_loop() {
+  while (!imm_.empty()) {
+    Status s = flush_oldest();
+    if (s) {
+      ++stats_.flushes;
+      flush_error_ = Status::ok();
+      flush_done_.notify_all();
+      continue;
+    }
+    ++stats_.flush_failures;
+    if (s.is_no_space()) {
+      flush_error_ = s;
+      flush_done_.notify_all();
+      if (closing_) break;  // the WAL keeps the data; the next open replays it
+      runtime::this_fiber::sleep_for(kFlushRetryInterval);
+      continue;
+    }
+    bg_error_ = s;
+    flush_done_.notify_all();
+    break;
+  }
+  flush_running_ = false;
+  flusher_.done();
+}
+
+Status DB::flush_oldest() {
+  Immutable imm = imm_.front();
+  TableFile table;
+  bool has_table = !imm.mem->empty();
+  if (has_table) {
+    FlushOptions flush_options;
+    flush_options.compression = options_.compression;
+    flush_options.bloom_bits_per_key = options_.bloom_bits_per_key;
+    flush_options.prefix_extractor = options_.prefix_extractor;
+    std::uint64_t number = versions_->new_file_number();
+    auto written = write_level0_table(fs_, dir_, number, *imm.mem, flush_options);
+    if (!written) return written.error();
+    table = std::move(*written);
+  }
+  VersionEdit edit;
+  if (has_table) edit.add_table(0, table);
+  edit.set_flushed_sequence(imm.last_sequence);
+  versions_->set_last_sequence(std::max(versions_->last_sequence(), visible_sequence_));
+  if (Status s = versions_->log_and_apply(edit); !s) {
+    // A poisoned manifest may or may not hold the edit: the table stays, and the next
+    // open deletes it if no version names it.
+    if (has_table && versions_->poisoned().is_ok()) {
+      (void)fs_.remove(path_join(dir_, table_file_name(table.file_number)));
+    }
+    return s;
+  }
+  imm_.pop_front();
+  wal_->mark_flushed(imm.last_sequence);
+  stats_.flushed_bytes += table.file_size;
+  return Status::ok();
+}
+
+Status DB::wait_for_flushes() {
+  flush_done_.wait([&] { return imm_.empty() || !bg_error_.is_ok() || !flush_error_.is_ok(); });
+  if (!bg_error_.is_ok()) return bg_error_;
+  if (!imm_.empty()) return flush_error_;
+  return Status::ok();
+}
+
+Status DB::flush() {
+  if (closing_) return Status::shutdown("engine is closing");
+  if (Status s = wait_for_flushes(); !s) return s;
+  if (mem_->empty()) return Status::ok();
+  switch_memtable();
+  return wait_for_flushes();
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,87 @@
+// The engine's options (per open, per write, per read) and its statistics.
+//
+// DBOptions are fixed for the life of an open engine. The WAL's geometry applies only when
+// the WAL is created; an existing WAL keeps the geometry its header pages declare.
+//
+// Prefix extractor contract: for a scan with ReadOptions::prefix P, the engine asks a
+// table's prefix filter about P only when extract(P) == P, and then relies on every user
+// key that starts with P having extract(key) == P (true of fixed-length and
+// delimiter-terminated extractors). Any other prefix scan reads every table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "engine/format/internal_key.h"
+#include "engine/memtable/memtable.h"
+#include "engine/table/block_compression.h"
+#include "engine/table/bloom_filter.h"
+#include "engine/version/version_set.h"
+#include "engine/wal/wal_writer.h"
+
+namespace cascade::engine {
+
+class Snapshot;
+
+struct DBOptions {
+  // The mutable memtable becomes immutable once its arena passes this many bytes.
+  std::size_t memtable_size = kDefaultMemTableSize;
+  // Immutable memtables waiting for their flush; a writer that needs one more waits
+  // (write stall) until a flush finishes.
+  std::size_t max_immutable_memtables = 2;
+  WalOptions wal;
+  // Skip damaged acknowledged WAL records at open instead of failing with Corruption.
+  bool tolerant_wal_recovery = false;
+  CompressionOptions compression;
+  double bloom_bits_per_key = 10.0;
+  // Optional; must outlive the engine. See the contract above.
+  const PrefixExtractor* prefix_extractor = nullptr;
+  VersionSetOptions versions;
+};
+
+struct WriteOptions {
+  bool sync = false;  // acknowledge only once the batch's WAL record is on disk
+};
+
+struct ReadOptions {
+  // Read as of this snapshot; null reads the newest data. Must outlive the call (for an
+  // iterator: the iterator).
+  const Snapshot* snapshot = nullptr;
+  std::optional<std::string_view> lower_bound;  // inclusive, iterators only
+  std::optional<std::string_view> upper_bound;  // exclusive, iterators only
+  std::optional<std::string_view> prefix;       // only keys starting with it, iterators only
+};
+
+struct DBStats {
+  SequenceNumber last_sequence = 0;
+  std::uint64_t memtable_bytes = 0;
+  std::uint64_t memtable_entries = 0;
+  std::uint64_t immutable_memtables = 0;
+  std::uint64_t level0_files = 0;
+  std::uint64_t table_files = 0;  // every level
+  std::uint64_t table_bytes = 0;
+  std::uint64_t flushes = 0;
+  std::uint64_t flush_failures = 0;
+  std::uint64_t flushed_bytes = 0;
+  std::uint64_t write_stalls = 0;        // writes that waited for a flush
+  std::uint64_t write_stall_micros = 0;  // time they waited
+  std::uint64_t live_snapshots = 0;
+  std::uint64_t open_tables = 0;  // table readers held open
+  // The WAL writer's counters.
+  std::uint64_t wal_batches = 0;
+  std::uint64_t wal_groups = 0;
+  std::uint64_t wal_syncs = 0;
+  std::uint64_t wal_bytes_written = 0;
+  std::uint64_t wal_full_waits = 0;
+  std::uint32_t wal_segments_in_use = 0;
+  // What the last open found.
+  std::uint64_t recovered_batches = 0;
+  bool recovered_torn_tail = false;
+  std::uint64_t recovered_dropped_records = 0;
+  std::uint64_t recovered_skipped_damage = 0;
+  std::uint64_t obsolete_files_deleted = 0;
+};
+
+}  // namespace cascade::engine

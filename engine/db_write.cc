@@ -1,0 +1,114 @@
+// The write path: sequence assignment, the WAL append, ordered memtable inserts, and
+// making room (db.h, "Write path").
+#include <algorithm>
+
+#include "engine/db.h"
+
+namespace cascade::engine {
+
+Status DB::put(std::string_view key, std::string_view value, const WriteOptions& options) {
+  WriteBatch batch;
+  batch.put(key, value);
+  return write(batch, options);
+}
+
+Status DB::del(std::string_view key, const WriteOptions& options) {
+  WriteBatch batch;
+  batch.del(key);
+  return write(batch, options);
+}
+
+Status DB::write(WriteBatch& batch, const WriteOptions& options) {
+  if (closing_) return Status::shutdown("engine is closing");
+  if (batch.count() == 0) return Status::ok();
+  // Refused before it takes sequences, so a refused batch never leaves a hole in the WAL.
+  if (batch.byte_size() > wal_->geometry().max_payload()) {
+    return Status::invalid_argument("write batch of " + std::to_string(batch.byte_size()) +
+                                    " bytes is larger than a wal segment holds");
+  }
+  writers_.add();
+  struct Leave {
+    runtime::WaitGroup& group;
+    ~Leave() { group.done(); }
+  } leave{writers_};
+  if (Status s = make_room_for_write(); !s) return s;
+
+  // No suspension from here to the append: WAL order is sequence order.
+  const SequenceNumber first = next_sequence_;
+  const SequenceNumber last = first + batch.count() - 1;
+  next_sequence_ = last + 1;
+  batch.set_sequence(first);
+  Result<WalPosition> appended = wal_->append(batch, options.sync);
+
+  wait_for_turn(first);
+  Status status = appended.status();
+  if (status) {
+    MemTable& mem = *mem_;
+    status = batch.for_each([&mem](const WriteBatchRecord& r) {
+      mem.add(r.sequence, r.type, r.key, r.value);
+    });
+  } else if (bg_error_.is_ok()) {
+    bg_error_ = status;  // the WAL is poisoned: no later write can be acknowledged
+  }
+  finish_turn(last);
+  return status;
+}
+
+void DB::wait_for_turn(SequenceNumber first) {
+  turn_cv_.wait([&] { return inserted_through_ + 1 == first; });
+}
+
+void DB::finish_turn(SequenceNumber last) {
+  inserted_through_ = last;
+  visible_sequence_ = last;
+  turn_cv_.notify_all();
+}
+
+// The WAL must never fill with the records of the mutable memtable alone: its segments
+// are freed only by flushes.
+bool DB::memtable_is_full() const {
+  if (mem_->empty()) return false;
+  if (mem_->approximate_memory_usage() >= options_.memtable_size) return true;
+  std::uint32_t count = wal_->geometry().segment_count;
+  std::uint32_t limit = count > 2 ? count - 1 : count;
+  return wal_->segments_in_use() >= limit;
+}
+
+Status DB::make_room_for_write() {
+  bool stalled = false;
+  runtime::TimePoint stall_start;
+  Status result;
+  while (true) {
+    if (!bg_error_.is_ok()) {
+      result = bg_error_;
+      break;
+    }
+    if (closing_) {
+      result = Status::shutdown("engine is closing");
+      break;
+    }
+    if (!memtable_is_full()) break;
+    if (imm_.size() < options_.max_immutable_memtables) {
+      switch_memtable();
+      break;
+    }
+    if (!flush_error_.is_ok()) {  // disk full: fail rather than wait indefinitely
+      result = flush_error_;
+      break;
+    }
+    if (!stalled) {
+      stalled = true;
+      ++stats_.write_stalls;
+      stall_start = runtime::Clock::now();
+    }
+    flush_done_.wait();
+  }
+  if (stalled) {
+    auto waited = runtime::Clock::now() - stall_start;
+    stats_.write_stall_micros +=
+        std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
+  }
+  return result;
+}
+
+}  // namespace cascade::engine

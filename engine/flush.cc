@@ -1,0 +1,60 @@
+#include "engine/flush.h"
+
+#include "engine/table/table_builder.h"
+#include "engine/table_cache.h"
+#include "engine/version/file_names.h"
+#include "src/runtime/scheduler.h"
+
+namespace cascade::engine {
+
+namespace {
+
+Result<TableProperties> build(runtime::FileHandle& file, std::uint64_t file_number,
+                              const MemTable& mem, const FlushOptions& options) {
+  TableBuilderOptions builder_options;
+  builder_options.file_number = file_number;
+  builder_options.compression = options.compression;
+  builder_options.filter.bits_per_key = options.bloom_bits_per_key;
+  builder_options.filter.prefix_extractor = options.prefix_extractor;
+  TableBuilder builder(file, builder_options);
+  MemTable::Iterator it(mem);
+  std::uint64_t n = 0;
+  for (it.seek_to_first(); it.valid(); it.next()) {
+    if (Status s = builder.add(it.key(), it.value()); !s) {
+      builder.abandon();
+      return s;
+    }
+    if (++n % kFlushYieldEntries == 0) runtime::this_fiber::yield();
+  }
+  return builder.finish();
+}
+
+}  // namespace
+
+Result<TableFile> write_level0_table(runtime::FileSystem& fs, const std::string& dir,
+                                     std::uint64_t file_number, const MemTable& mem,
+                                     const FlushOptions& options) {
+  const std::string path = path_join(dir, table_file_name(file_number));
+  runtime::OpenOptions create = runtime::OpenOptions::read_write_create();
+  create.direct = true;
+  create.truncate = true;  // a leftover of a crashed flush may carry this number
+  auto file = fs.open(path, create);
+  if (!file) return file.error();
+  Result<TableProperties> props = build(**file, file_number, mem, options);
+  Status closed = (*file)->close();
+  if (props && !closed) props = closed;
+  if (!props) {
+    (void)fs.remove(path);
+    return props.error();
+  }
+  TableFile table;
+  table.file_number = file_number;
+  table.file_size = props->file_size;
+  table.smallest = props->smallest_key;
+  table.largest = props->largest_key;
+  table.smallest_sequence = props->smallest_sequence;
+  table.largest_sequence = props->largest_sequence;
+  return table;
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,114 @@
+// The engine's basic contract: puts, deletes and gets, across flushes and reopen.
+#include <doctest/doctest.h>
+
+#include "engine/db.h"
+#include "tests/unit/engine/db/db_test_util.h"
+
+using namespace cascade;
+using namespace cascade::engine;
+using namespace cascade::engine::db_test;
+using cascade::runtime::testing::IoLoop;
+using cascade::test_support::FaultFileSystem;
+
+TEST_CASE("db put, get and delete see the newest write, in the memtable and after reopen") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    CHECK(get_ok(*db, "a") == std::nullopt);
+    REQUIRE(db->put("a", "1"));
+    REQUIRE(db->put("b", ""));
+    REQUIRE(db->put("a", "2"));
+    REQUIRE(db->del("c"));
+    CHECK(get_ok(*db, "a") == "2");
+    CHECK(get_ok(*db, "b") == "");
+    CHECK(get_ok(*db, "c") == std::nullopt);
+    REQUIRE(db->del("a", {.sync = true}));
+    CHECK(get_ok(*db, "a") == std::nullopt);
+    CHECK(db->stats().last_sequence == 5);
+    REQUIRE(db->close());
+
+    db = open_db(fs, "/db", small_options());
+    CHECK(db->stats().recovered_batches == 5);
+    CHECK(get_ok(*db, "a") == std::nullopt);
+    CHECK(get_ok(*db, "b") == "");
+    REQUIRE(db->put("a", "3"));
+    CHECK(db->stats().last_sequence == 6);
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("db reads find flushed data in level-0 tables, newest table first") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    REQUIRE(db->put("k", "old"));
+    REQUIRE(db->put("gone", "x"));
+    REQUIRE(db->flush());
+    REQUIRE(db->put("k", "new"));
+    REQUIRE(db->del("gone"));
+    REQUIRE(db->flush());
+    DBStats s = db->stats();
+    CHECK(s.level0_files == 2);
+    CHECK(s.flushes == 2);
+    CHECK(s.memtable_entries == 0);
+    CHECK(get_ok(*db, "k") == "new");
+    CHECK(get_ok(*db, "gone") == std::nullopt);
+    REQUIRE(db->close());
+
+    db = open_db(fs, "/db", small_options());
+    CHECK(db->stats().recovered_batches == 0);  // everything was flushed
+    CHECK(get_ok(*db, "k") == "new");
+    CHECK(get_ok(*db, "gone") == std::nullopt);
+    auto it = db->iterator();
+    it->seek_to_first();
+    REQUIRE(it->valid());
+    CHECK(it->key() == "k");
+    CHECK(it->value() == "new");
+    it->next();
+    CHECK(!it->valid());
+    REQUIRE(it->status());
+    it.reset();
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("db keeps writing into a fresh memtable while full ones flush in the background") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  fs.set_yield_on_io(true);
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    const std::string value(1000, 'v');
+    for (int i = 0; i < 2000; ++i) REQUIRE(db->put("key" + std::to_string(i), value));
+    REQUIRE(db->wait_for_flushes());
+    DBStats s = db->stats();
+    CHECK(s.flushes >= 5);
+    CHECK(s.level0_files == s.flushes);
+    for (int i = 0; i < 2000; i += 97) CHECK(get_ok(*db, "key" + std::to_string(i)) == value);
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("db removes a table no version names when it opens") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    REQUIRE(db->put("a", "1"));
+    REQUIRE(db->close());
+    {
+      runtime::OpenOptions o = runtime::OpenOptions::read_write_create();
+      auto f = fs.open("/db/000900.sst", o);
+      REQUIRE(f);
+      REQUIRE((*f)->close());
+    }
+    db = open_db(fs, "/db", small_options());
+    CHECK(db->stats().obsolete_files_deleted >= 1);
+    auto exists = fs.exists("/db/000900.sst");
+    REQUIRE(exists);
+    CHECK(!*exists);
+    REQUIRE(db->close());
+  });
+}

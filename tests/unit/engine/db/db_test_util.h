@@ -1,0 +1,57 @@
+// Test support for the engine tests: a DB over FaultFileSystem driven by an IoLoop, small
+// memtables and a WAL big enough for 1 MiB values, and a first-byte prefix extractor.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/db.h"
+#include "tests/support/fault_file_system.h"
+#include "tests/unit/runtime/io_test_loop.h"
+
+namespace cascade::engine::db_test {
+
+inline const PrefixExtractor kFirstByte{
+    "first-byte", [](std::string_view key) -> std::optional<std::string_view> {
+      if (key.empty()) return std::nullopt;
+      return key.substr(0, 1);
+    }};
+
+// Many flushes: a 256 KiB memtable (the arena takes 64 KiB blocks); 4 WAL segments of 4 MiB so a 1 MiB batch fits.
+inline DBOptions small_options() {
+  DBOptions o;
+  o.memtable_size = 256 << 10;
+  o.wal.geometry.segment_count = 4;
+  o.wal.geometry.segment_size = 4 << 20;
+  o.wal.log = [](const std::string&) {};
+  o.prefix_extractor = &kFirstByte;
+  return o;
+}
+
+// Runs fn on a fiber (large stack: flushes compress) and drives the loop until every fiber
+// finished.
+inline void run_fiber(runtime::testing::IoLoop& loop, std::function<void()> fn) {
+  runtime::SpawnOptions spawn;
+  spawn.stack = runtime::StackSize::kLarge;
+  loop.sched.spawn(std::move(fn), spawn);
+  REQUIRE(loop.run(std::chrono::seconds(120)));
+}
+
+inline std::unique_ptr<DB> open_db(runtime::FileSystem& fs, const std::string& dir,
+                                   const DBOptions& options) {
+  auto db = DB::open(fs, dir, options);
+  REQUIRE_MESSAGE(db, db.status().to_string());
+  return std::move(*db);
+}
+
+inline std::optional<std::string> get_ok(DB& db, std::string_view key, const ReadOptions& o = {}) {
+  auto r = db.get(key, o);
+  REQUIRE_MESSAGE(r, r.status().to_string());
+  return *r;
+}
+
+}  // namespace cascade::engine::db_test
