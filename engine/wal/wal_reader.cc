@@ -80,7 +80,10 @@ Stop Recovery::next(std::uint64_t& p, std::uint32_t lap, std::uint32_t segment, 
     const char* at = bytes() + p;
     std::uint64_t available = g_.segment_size - p;
     bool page_start = p % kWalPageSize == 0;
-    if (is_zero(at, std::min<std::uint64_t>(kWalRecordHeaderSize, available))) {
+    // Zeros up to the page's end (or a header's worth) mean padding: a header starting
+    // fewer than 24 bytes before a page end must not be read into the next group's page.
+    std::uint64_t to_page_end = kWalPageSize - p % kWalPageSize;
+    if (is_zero(at, std::min({std::uint64_t{kWalRecordHeaderSize}, available, to_page_end}))) {
       if (page_start) return Stop::kEnd;
       p = align_up(p);  // zeros after a group's last record fill its last page
       continue;

@@ -172,3 +172,21 @@ TEST_CASE("wal refuses a segment written by a newer format version") {
   // The checksum covers the version, so a newer header is refused as damaged or newer.
   CHECK((rec.error().is_corruption() || rec.error().code() == StatusCode::kNotSupported));
 }
+
+TEST_CASE("wal replays records that end fewer than a header's bytes before a page end") {
+  // A group whose last record ends 8 bytes before its page's end: the padding is shorter
+  // than a record header, and the next group's header follows on the next page.
+  std::size_t value_size = 3000;
+  while (wal_record_size(make_batch(1, 1, value_size).byte_size()) % kWalPageSize !=
+         kWalPageSize - 8) {
+    ++value_size;
+  }
+  IoLoop loop;
+  TempDir dir;
+  write_batches(loop, dir.path(), 5, value_size);
+  Replay replay;
+  auto rec = recover(loop, dir, replay);
+  REQUIRE_MESSAGE(rec, rec.status().to_string());
+  CHECK(rec->batches == 5);
+  CHECK(!rec->torn_tail);
+}
