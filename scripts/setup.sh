@@ -10,6 +10,7 @@ PACKAGES=(
   liburing-dev libboost-context-dev libzstd-dev libfmt-dev doctest-dev libxxhash-dev
   # tests and benchmarks: the reference server, its clients, python clients
   redis-server redis-tools python3 python3-redis python3-pytest fio
+  rocksdb-tools  # db_bench, the reference for scripts/bench-engine.sh
 )
 
 missing=()
