@@ -1,0 +1,56 @@
+// cascade-bench's command line. Flags are spelled as db_bench spells them (--name=value,
+// booleans also as --name or --name=0/1) and mean what they mean there, so one set of
+// flags drives both tools (scripts/bench-engine.sh):
+//
+//   --benchmarks=LIST     comma-separated, run in order: fillseq, fillrandom, overwrite,
+//                         readrandom, readseq, seekrandom (fill* start from an empty db)
+//   --db=DIR              the database directory (default ./bench-db)
+//   --num=N               keys in the key space, and ops per thread (default 1000000)
+//   --reads=N, --writes=N ops per thread for reads / writes; negative: --num
+//   --threads=N           concurrent fibers, each doing the ops (db_bench: threads)
+//   --key_size=N          fixed 16 (db_bench's default); other sizes are refused
+//   --value_size=N        bytes per value (default 100)
+//   --compression_ratio=R values shrink to about R under compression (default 0.5)
+//   --seek_nexts=N        next() calls after each seek in seekrandom (default 0)
+//   --sync                every write waits for its WAL record to be on disk
+//   --memtable_size=N     bytes; db_bench calls it --write_buffer_size (both accepted)
+//   --use_existing_db     keep the directory; fill* benchmarks are refused then
+//   --histogram           accepted for symmetry: percentiles are always printed
+//   --seed=N              random seed (default 1); thread i uses seed + i
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/runtime/result.h"
+
+namespace cascade::bench {
+
+struct BenchFlags {
+  std::vector<std::string> benchmarks = {"fillseq", "fillrandom", "overwrite",
+                                         "readrandom", "readseq", "seekrandom"};
+  std::string db = "./bench-db";
+  std::int64_t num = 1000000;
+  std::int64_t reads = -1;
+  std::int64_t writes = -1;
+  int threads = 1;
+  std::size_t key_size = 16;
+  std::size_t value_size = 100;
+  double compression_ratio = 0.5;
+  int seek_nexts = 0;
+  bool sync = false;
+  std::size_t memtable_size = 64u << 20;
+  bool use_existing_db = false;
+  std::uint64_t seed = 1;
+
+  std::int64_t reads_per_thread() const { return reads < 0 ? num : reads; }
+  std::int64_t writes_per_thread() const { return writes < 0 ? num : writes; }
+};
+
+// Parses argv[1..]; InvalidArgument names the offending flag. "--help" yields NotFound
+// with the usage text as its message.
+Result<BenchFlags> parse_bench_flags(int argc, char** argv);
+
+}  // namespace cascade::bench
