@@ -2,8 +2,9 @@
 //
 // Start-up, in order: read the configuration (a bad file or flag: a message naming the
 // line on stderr, exit code 1), block SIGTERM/SIGINT before any thread exists
-// (shutdown_signal.h), open the log, create the data directory, start the shards and
-// their listeners, then wait on the main thread for a signal or SHUTDOWN. Stopping is
+// (shutdown_signal.h), open the log, create the data directory and fix its shard count
+// (shard_count_file.h: a stored count wins over the directive), start the shards and
+// their engines and listeners, then wait on the main thread for a signal or SHUTDOWN. Stopping is
 // Server::stop()'s graceful order; the process exits 0 after "ready to exit, bye bye".
 #include <csignal>
 #include <cstdio>
@@ -14,10 +15,12 @@
 #include <vector>
 
 #include "src/commands/command_families.h"
+#include "src/runtime/reactor.h"
 #include "src/server/config.h"
 #include "src/server/logger.h"
 #include "src/server/server.h"
 #include "src/server/server_state.h"
+#include "src/server/shard_count_file.h"
 #include "src/server/shutdown_signal.h"
 
 namespace {
@@ -63,9 +66,28 @@ ProcessFacts process_facts(const std::string& config_file) {
   return facts;
 }
 
-std::size_t shard_count(const ServerConfig& config) {
+std::size_t requested_shard_count(const ServerConfig& config) {
   if (config.shards > 0) return static_cast<std::size_t>(config.shards);
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The data directory's shard count, created with the requested one if it has none.
+Result<std::size_t> data_shard_count(const ServerConfig& config, Logger& logger) {
+  const std::size_t requested = requested_shard_count(config);
+  // Before the runtime: file IO blocks on a reactor of this thread.
+  runtime::Reactor reactor;
+  if (Status s = reactor.init(); !s) return s;
+  Result<ShardCount> count = load_or_create_shard_count(runtime::real_file_system(), config.dir,
+                                                        requested);
+  if (!count) return count.error();
+  if (count->created) {
+    logger.notice("New data directory {}: {} shard(s)", config.dir, count->shards);
+  } else if (count->shards != requested) {
+    logger.warning("The data directory {} was created with {} shard(s); keeping {} (shards "
+                   "asks for {}, which applies only to a new data directory)",
+                   config.dir, count->shards, count->shards, requested);
+  }
+  return count->shards;
 }
 
 int run(const std::vector<std::string>& args) {
@@ -105,7 +127,15 @@ int run(const std::vector<std::string>& args) {
     return 1;
   }
 
-  const std::size_t shards = shard_count(values);
+  Result<std::size_t> shard_count = data_shard_count(values, logger);
+  if (!shard_count) {
+    logger.warning("Can't read the shard count of the data directory: {}",
+                   shard_count.error().to_string());
+    std::fprintf(stderr, "cascade: can't read the shard count of the data directory: %s\n",
+                 shard_count.error().to_string().c_str());
+    return 1;
+  }
+  const std::size_t shards = *shard_count;
   ServerState state(config, logger, commands::builtin_command_table(), shards,
                     process_facts(config_file));
   state.attach_shutdown(&shutdown);

@@ -2,6 +2,7 @@
 #include "src/server/server.h"
 
 #include "src/server/listener.h"
+#include "src/server/shard_storage.h"
 
 namespace cascade::server {
 
@@ -17,6 +18,17 @@ Status Server::start() {
   }
   state_.attach_runtime(runtime_.get());
   ServerState& state = state_;
+  auto storage = runtime_->run_on_each([&state]() -> Status {
+    ShardState& shard = state.this_shard();
+    const ServerConfig config = shard.config();  // a copy: opening suspends
+    return open_shard_storage(shard, config, state.logger());
+  });
+  for (Status& s : storage) {
+    if (!s) {
+      stop(runtime::Duration::zero());
+      return s;
+    }
+  }
   auto opened = runtime_->run_on_each([&state]() -> Status {
     ShardState& shard = state.this_shard();
     if (Status s = open_listeners(shard, shard.config()); !s) return s;
@@ -44,6 +56,10 @@ void Server::stop(runtime::Duration grace) {
       shard.force_close_connections();
       shard.fibers().wait();
     }
+    return Status::ok();
+  });
+  (void)runtime_->run_on_each([&state]() -> Status {
+    close_shard_storage(state.this_shard(), state.logger());
     return Status::ok();
   });
   runtime_->stop();

@@ -1,5 +1,5 @@
 // ShardState: the server's per-shard half: this shard's listeners, its client connections,
-// its counters and its view of the configuration.
+// its counters, its view of the configuration and its keyspace (its engine).
 //
 // Ownership and threads: ServerState creates one per shard before the runtime starts;
 // afterwards only fibers of that shard touch it (other shards reach it through
@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "src/runtime/socket.h"
 #include "src/runtime/wait_group.h"
 #include "src/server/live_config.h"
+#include "src/types/keyspace.h"
 
 namespace cascade::server {
 
@@ -44,6 +46,12 @@ class ShardState {
   const ServerConfig& config() { return config_.get(); }
   ShardStats& stats() { return stats_; }
 
+  // ---- storage (shard_storage.h opens and closes it) -----------------------------------
+  // The keys this shard owns; null before start-up opened the engine and after shutdown.
+  types::Keyspace* keyspace() { return keyspace_.get(); }
+  void attach_keyspace(std::unique_ptr<types::Keyspace> keyspace) { keyspace_ = std::move(keyspace); }
+  std::unique_ptr<types::Keyspace> detach_keyspace() { return std::move(keyspace_); }
+
   // ---- connections of this shard (Connection registers itself) ------------------------
   void add_connection(std::uint64_t id, Connection* connection) { connections_[id] = connection; }
   void remove_connection(std::uint64_t id) { connections_.erase(id); }
@@ -66,6 +74,7 @@ class ShardState {
   runtime::ShardId id_;
   ConfigView config_;
   ShardStats stats_;
+  std::unique_ptr<types::Keyspace> keyspace_;
   std::unordered_map<std::uint64_t, Connection*> connections_;
   std::vector<runtime::Socket> listeners_;
   runtime::WaitGroup fibers_;

@@ -128,7 +128,10 @@ def start_cascade(workdir):
             args = [cascade_bin()]
             if config_file:
                 args.append(config_file)
-            args += ["--port", str(port), "--dir", data, "--shards", "2"]
+            # A small WAL: every engine preallocates its segments, and pytest keeps each
+            # test's directory until the session ends.
+            args += ["--port", str(port), "--dir", data, "--shards", "2",
+                     "--wal-segment-size", "2mb", "--wal-segments", "2"]
             return args + [str(f) for f in flags]
 
         server = start_process(argv, workdir)

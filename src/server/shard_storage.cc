@@ -1,0 +1,58 @@
+// See shard_storage.h.
+#include "src/server/shard_storage.h"
+
+#include "engine/db.h"
+#include "src/runtime/file_system.h"
+#include "src/server/shard_count_file.h"
+#include "src/server/shard_state.h"
+
+namespace cascade::server {
+namespace {
+
+bool sync_disabled(const ServerConfig& config) {
+  return !config.appendonly || config.appendfsync == "no";
+}
+
+}  // namespace
+
+engine::DBOptions engine_options(const ServerConfig& config, Logger& logger) {
+  engine::DBOptions options;
+  options.memtable_size = static_cast<std::size_t>(config.memtable_size);
+  options.wal.geometry.segment_count = static_cast<std::uint32_t>(config.wal_segments);
+  options.wal.geometry.segment_size = static_cast<std::uint64_t>(config.wal_segment_size);
+  options.wal.sync_policy =
+      sync_disabled(config) ? engine::WalSyncPolicy::kNo : engine::WalSyncPolicy::kEverySec;
+  options.wal.log = [&logger](const std::string& message) { logger.warning("{}", message); };
+  return options;
+}
+
+bool sync_every_write(const ServerConfig& config) {
+  return config.appendonly && config.appendfsync == "always";
+}
+
+Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger& logger) {
+  const std::string dir = shard_directory(config.dir, shard.id());
+  runtime::FileSystem& fs = runtime::real_file_system();
+  Status made = fs.make_dir(dir);
+  if (made) made = fs.sync_dir(config.dir);
+  auto db = made ? engine::DB::open(fs, dir, engine_options(config, logger))
+                 : Result<std::unique_ptr<engine::DB>>(made);
+  if (!db) {
+    return Status(db.error().code(), "Can't open the storage engine of shard " +
+                                         std::to_string(shard.id()) + " in " + dir + ": " +
+                                         db.error().to_string());
+  }
+  shard.attach_keyspace(std::make_unique<types::Keyspace>(std::move(*db)));
+  return Status::ok();
+}
+
+void close_shard_storage(ShardState& shard, Logger& logger) {
+  std::unique_ptr<types::Keyspace> keyspace = shard.detach_keyspace();
+  if (!keyspace) return;
+  if (Status s = keyspace->close(); !s) {
+    logger.warning("Closing the storage engine of shard {} failed: {}", shard.id(),
+                   s.to_string());
+  }
+}
+
+}  // namespace cascade::server

@@ -1,0 +1,75 @@
+// See key_record.h for the layout.
+#include "src/types/key_record.h"
+
+#include "engine/format/coding.h"
+
+namespace cascade::types {
+
+std::string_view key_type_name(KeyType type) {
+  switch (type) {
+    case KeyType::kString: return "string";
+    case KeyType::kHash: return "hash";
+    case KeyType::kList: return "list";
+    case KeyType::kSet: return "set";
+    case KeyType::kZSet: return "zset";
+  }
+  return "none";
+}
+
+void append_metadata_key(std::string& out, std::uint32_t db, std::string_view key) {
+  const char prefix[kMetadataKeyPrefix] = {
+      static_cast<char>(db >> 24), static_cast<char>(db >> 16), static_cast<char>(db >> 8),
+      static_cast<char>(db), static_cast<char>(kMetadataSpace)};
+  out.append(prefix, sizeof prefix);
+  out.append(key);
+}
+
+std::string metadata_key(std::uint32_t db, std::string_view key) {
+  std::string out;
+  out.reserve(kMetadataKeyPrefix + key.size());
+  append_metadata_key(out, db, key);
+  return out;
+}
+
+void append_string_record(std::string& out, std::optional<std::int64_t> expire_ms,
+                          std::string_view value) {
+  out.push_back(static_cast<char>(KeyType::kString));
+  out.push_back(static_cast<char>(expire_ms ? kFlagHasExpire : 0));
+  if (expire_ms) engine::put_fixed64(out, static_cast<std::uint64_t>(*expire_ms));
+  out.append(value);
+}
+
+std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value) {
+  std::string out;
+  out.reserve(10 + value.size());
+  append_string_record(out, expire_ms, value);
+  return out;
+}
+
+Result<RecordView> decode_record(std::string_view bytes) {
+  if (bytes.size() < 2) return Status::corruption("metadata record shorter than its header");
+  const auto type = static_cast<std::uint8_t>(bytes[0]);
+  const auto flags = static_cast<std::uint8_t>(bytes[1]);
+  if (type < static_cast<std::uint8_t>(KeyType::kString) ||
+      type > static_cast<std::uint8_t>(KeyType::kZSet)) {
+    return Status::corruption("metadata record of unknown type " + std::to_string(type));
+  }
+  if ((flags & ~kKnownFlags) != 0) {
+    return Status::corruption("metadata record with unknown flags " + std::to_string(flags) +
+                              " (written by a newer format?)");
+  }
+  RecordView view;
+  view.type = static_cast<KeyType>(type);
+  bytes.remove_prefix(2);
+  if (flags & kFlagHasExpire) {
+    std::uint64_t expire = 0;
+    if (!engine::get_fixed64(bytes, expire)) {
+      return Status::corruption("metadata record truncated in its expiry");
+    }
+    view.expire_ms = static_cast<std::int64_t>(expire);
+  }
+  view.payload = bytes;
+  return view;
+}
+
+}  // namespace cascade::types

@@ -1,0 +1,79 @@
+// The metadata record: what the engine stores for every Redis key (DESIGN.md, "Data
+// model"; the byte layout is also in src/types/FORMAT.md, which changes with this file).
+//
+// Engine key of a metadata record (sorted bytewise, so each database is one contiguous
+// range and, inside it, keys sort by their bytes):
+//
+//   offset  size  field
+//   0       4     db       logical database number, big-endian u32
+//   4       1     space    0x01 = metadata record (0x02 is reserved for collection members:
+//                          db | space | len(key) | key | version | member, later work)
+//   5       n     key      the Redis key's bytes, as given (any bytes, may be empty)
+//
+// Engine value of a metadata record:
+//
+//   offset  size  field
+//   0       1     type     KeyType: 1 string (2 hash, 3 list, 4 set, 5 zset reserved)
+//   1       1     flags    bit 0: an expiry follows; bits 1-7 must be 0 (a reader seeing
+//                          one refuses the record as written by a newer format)
+//   2       8     expire   only when flags bit 0: absolute unix time in ms, fixed64 LE
+//                          (two's complement; always in the future when written)
+//   ...           payload  for a string: the whole value, inline (an empty value is an
+//                          empty payload). Collections will put version and size here.
+//
+// So a string key is exactly one engine entry. A record whose expiry is at or before the
+// reader's clock is expired: it reads as missing (lazy expiry); the next write to the key
+// overwrites or deletes it. Active expiry and dropping expired records in compaction are
+// later work.
+//
+// Pure encoding: no IO, safe from any thread. The numbers above never change meaning.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "src/runtime/result.h"
+
+namespace cascade::types {
+
+enum class KeyType : std::uint8_t {
+  kString = 1,
+  kHash = 2,
+  kList = 3,
+  kSet = 4,
+  kZSet = 5,
+};
+
+// TYPE's name for a type ("string", "hash", ...).
+std::string_view key_type_name(KeyType type);
+
+inline constexpr std::uint8_t kMetadataSpace = 0x01;
+inline constexpr std::uint8_t kFlagHasExpire = 0x01;
+inline constexpr std::uint8_t kKnownFlags = kFlagHasExpire;
+inline constexpr std::size_t kMetadataKeyPrefix = 5;  // db + space
+
+// Appends the engine key of `key`'s metadata record in database `db` to `out`.
+void append_metadata_key(std::string& out, std::uint32_t db, std::string_view key);
+std::string metadata_key(std::uint32_t db, std::string_view key);
+
+// A decoded metadata record; `payload` views the encoded bytes it was decoded from.
+struct RecordView {
+  KeyType type = KeyType::kString;
+  std::optional<std::int64_t> expire_ms;
+  std::string_view payload;
+
+  bool expired_at(std::int64_t now_ms) const { return expire_ms && *expire_ms <= now_ms; }
+};
+
+// Appends the record of a string value to `out`.
+void append_string_record(std::string& out, std::optional<std::int64_t> expire_ms,
+                          std::string_view value);
+std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value);
+
+// Decodes a record; Corruption when it is truncated, of an unknown type or carries flags
+// this version does not know.
+Result<RecordView> decode_record(std::string_view bytes);
+
+}  // namespace cascade::types

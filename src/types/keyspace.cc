@@ -1,0 +1,67 @@
+// See keyspace.h.
+#include "src/types/keyspace.h"
+
+#include <functional>
+
+namespace cascade::types {
+
+std::size_t KeyLocks::stripe_index(std::uint32_t db, std::string_view key) {
+  return (std::hash<std::string_view>{}(key) ^ (std::size_t{db} * 0x9E3779B97F4A7C15ull)) %
+         kStripes;
+}
+
+std::string StoredRecord::take_payload() {
+  bytes.erase(0, payload_offset);
+  payload_offset = 0;
+  return std::move(bytes);
+}
+
+Result<std::optional<StoredRecord>> Keyspace::read_raw(const std::string& engine_key,
+                                                       std::int64_t now_ms, bool& expired) {
+  expired = false;
+  Result<std::optional<std::string>> got = db_->get(engine_key);
+  if (!got) return got.error();
+  if (!got->has_value()) return std::optional<StoredRecord>();
+  StoredRecord record;
+  record.bytes = std::move(**got);
+  Result<RecordView> view = decode_record(record.bytes);
+  if (!view) return view.error();
+  if (view->expired_at(now_ms)) {
+    expired = true;
+    return std::optional<StoredRecord>();
+  }
+  record.type = view->type;
+  record.expire_ms = view->expire_ms;
+  record.payload_offset = record.bytes.size() - view->payload.size();
+  return std::optional<StoredRecord>(std::move(record));
+}
+
+Result<std::optional<StoredRecord>> Keyspace::read(std::uint32_t db, std::string_view key,
+                                                   std::int64_t now_ms) {
+  bool expired = false;
+  return read_raw(metadata_key(db, key), now_ms, expired);
+}
+
+LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync)
+    : keyspace_(keyspace), guard_(keyspace.locks().stripe_for(db, key)),
+      engine_key_(metadata_key(db, key)) {
+  options_.sync = sync;
+  guard_.lock();
+}
+
+Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {
+  bool expired = false;
+  Result<std::optional<StoredRecord>> record = keyspace_.read_raw(engine_key_, now_ms, expired);
+  if (record && expired) {
+    if (Status s = erase(); !s) return s;
+  }
+  return record;
+}
+
+Status LockedKey::put_string(std::optional<std::int64_t> expire_ms, std::string_view value) {
+  return keyspace_.db_->put(engine_key_, string_record(expire_ms, value), options_);
+}
+
+Status LockedKey::erase() { return keyspace_.db_->del(engine_key_, options_); }
+
+}  // namespace cascade::types
