@@ -33,19 +33,20 @@ enum class CacheQueue : std::uint8_t { kNone = 0, kSmall = 1, kMain = 2, kHigh =
 
 inline constexpr std::uint8_t kMaxFreq = 3;
 
-struct CacheEntry {
-  BlockCacheKey key;
+// Laid out so that a hit touches one cache line: the chain link, hash, key, refs and freq
+// come first and the entry is line-aligned.
+struct alignas(64) CacheEntry {
+  CacheEntry* hash_next = nullptr;  // bucket chain (EntryTable)
   std::uint64_t hash = 0;
-  CacheValue value;
-  std::size_t charge = 0;
+  BlockCacheKey key;
   std::uint32_t refs = 0;  // live handles
   std::uint8_t freq = 0;
   CachePriority priority = CachePriority::kNormal;
   CacheQueue queue = CacheQueue::kNone;
-
-  CacheEntry* hash_next = nullptr;  // bucket chain (EntryTable)
-  CacheEntry* newer = nullptr;      // queue links: toward the head (most recently queued)
-  CacheEntry* older = nullptr;      // toward the tail (next to be examined for eviction)
+  std::size_t charge = 0;
+  CacheValue value;
+  CacheEntry* newer = nullptr;  // queue links: toward the head (most recently queued)
+  CacheEntry* older = nullptr;  // toward the tail (next to be examined for eviction)
 };
 
 static_assert(sizeof(CacheEntry) + 64 <= kCacheEntryOverhead,
