@@ -104,7 +104,8 @@ class Bench {
       if (Status s = open_db(); !s) return s;
     }
     DBStats before = db_->stats();
-    auto result = run_workload(name, *db_, flags_);
+    auto result = run_workload(name, *db_, flags_, flags_.seed + threads_started_);
+    threads_started_ += static_cast<std::uint64_t>(flags_.threads);
     if (!result) return result.status();
     std::fputs(result->stats.report(name, result->extra).c_str(), stdout);
     print_engine_delta(before, db_->stats());
@@ -147,8 +148,12 @@ class Bench {
     std::printf("Threads:    %d fibers on one shard (the flush fiber shares its thread)\n",
                 flags_.threads);
     std::printf("Sync:       %s\n", flags_.sync ? "every write" : "none (WAL sync policy no)");
-    std::printf("Memtable:   %.1f MiB, compression zstd level 3 per block, bloom 10 bits/key\n",
-                mib(flags_.memtable_size));
+    engine::DBOptions o = db_options(flags_);
+    std::printf("Memtable:   %.1f MiB (+ up to %zu immutable), %s level %d per block, "
+                "bloom %.0f bits/key\n",
+                mib(o.memtable_size), o.max_immutable_memtables,
+                o.compression.type == engine::CompressionType::kZstd ? "zstd" : "no compression",
+                o.compression.zstd_level, o.bloom_bits_per_key);
     std::printf("Note:       no compaction yet (level 0 only grows); no block cache yet "
                 "(every block is an O_DIRECT read)\n");
     std::printf("------------------------------------------------\n");
@@ -204,6 +209,7 @@ class Bench {
   std::uint64_t wal_bytes_ = 0;             // of engines already closed
   std::uint64_t table_bytes_written_ = 0;   // of engines already closed
   std::optional<std::uint64_t> live_entries_;
+  std::uint64_t threads_started_ = 0;  // seeds: see run_workload
 };
 
 }  // namespace
