@@ -43,6 +43,27 @@ inline constexpr std::string_view kErrInvalidArityForKeys =
     "ERR Invalid number of arguments specified for command";
 inline constexpr std::string_view kErrNoKeyArguments = "ERR The command has no key arguments";
 inline constexpr std::string_view kErrShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+inline constexpr std::string_view kErrWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view kErrNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kErrIncrOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kErrDecrOverflow = "ERR decrement would overflow";
+inline constexpr std::string_view kErrNanOrInfinity = "ERR increment would produce NaN or Infinity";
+inline constexpr std::string_view kErrStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kErrOffsetOutOfRange = "ERR offset is out of range";
+inline constexpr std::string_view kErrExpireNxConflict =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr std::string_view kErrExpireGtLtConflict =
+    "ERR GT and LT options at the same time are not compatible";
+// Built with the value they name: "ERR invalid expire time in '<command>' command" and
+// "ERR Unsupported option <option>" (expiry_options.cc).
+
+// cascade's own: engine failures are logged in full and never reach a client verbatim.
+inline constexpr std::string_view kErrStorage = "ERR storage error, see the server log";
+inline constexpr std::string_view kErrStorageCorruption =
+    "ERR storage corruption detected, see the server log";
+inline constexpr std::string_view kErrShardUnavailable = "ERR the key's shard is shutting down";
 
 // cascade's own: Redis has no such error because it supports the feature.
 inline constexpr std::string_view kErrTrackingUnsupported =

@@ -31,12 +31,17 @@ std::string metadata_key(std::uint32_t db, std::string_view key) {
   return out;
 }
 
-void append_string_record(std::string& out, std::optional<std::int64_t> expire_ms,
-                          std::string_view value) {
-  out.push_back(static_cast<char>(KeyType::kString));
+void append_record(std::string& out, KeyType type, std::optional<std::int64_t> expire_ms,
+                   std::string_view payload) {
+  out.push_back(static_cast<char>(type));
   out.push_back(static_cast<char>(expire_ms ? kFlagHasExpire : 0));
   if (expire_ms) engine::put_fixed64(out, static_cast<std::uint64_t>(*expire_ms));
-  out.append(value);
+  out.append(payload);
+}
+
+void append_string_record(std::string& out, std::optional<std::int64_t> expire_ms,
+                          std::string_view value) {
+  append_record(out, KeyType::kString, expire_ms, value);
 }
 
 std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value) {

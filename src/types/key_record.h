@@ -67,6 +67,9 @@ struct RecordView {
   bool expired_at(std::int64_t now_ms) const { return expire_ms && *expire_ms <= now_ms; }
 };
 
+// Appends a record of any type to `out` (for a string the payload is its value).
+void append_record(std::string& out, KeyType type, std::optional<std::int64_t> expire_ms,
+                   std::string_view payload);
 // Appends the record of a string value to `out`.
 void append_string_record(std::string& out, std::optional<std::int64_t> expire_ms,
                           std::string_view value);

@@ -62,6 +62,13 @@ Status LockedKey::put_string(std::optional<std::int64_t> expire_ms, std::string_
   return keyspace_.db_->put(engine_key_, string_record(expire_ms, value), options_);
 }
 
+Status LockedKey::set_expiry(const StoredRecord& record, std::optional<std::int64_t> expire_ms) {
+  std::string bytes;
+  bytes.reserve(10 + record.payload().size());
+  append_record(bytes, record.type, expire_ms, record.payload());
+  return keyspace_.db_->put(engine_key_, bytes, options_);
+}
+
 Status LockedKey::erase() { return keyspace_.db_->del(engine_key_, options_); }
 
 }  // namespace cascade::types

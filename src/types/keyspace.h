@@ -74,6 +74,8 @@ class LockedKey {
   // The key's live record, deleting an expired one (see the file comment).
   Result<std::optional<StoredRecord>> load(std::int64_t now_ms);
   Status put_string(std::optional<std::int64_t> expire_ms, std::string_view value);
+  // Rewrites `record` (as load() returned it) with another expiry, type and payload kept.
+  Status set_expiry(const StoredRecord& record, std::optional<std::int64_t> expire_ms);
   Status erase();
 
  private:

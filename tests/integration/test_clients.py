@@ -27,7 +27,9 @@ def test_redis_cli_ping_and_info(cascade):
 
 
 def test_redis_cli_command_docs(cascade):
-    assert cli(cascade.port, "COMMAND", "DOCS", "GET") == "\n"  # GET does not exist yet
+    assert cli(cascade.port, "COMMAND", "DOCS", "NOSUCHCOMMAND") == "\n"
+    docs = cli(cascade.port, "COMMAND", "DOCS", "GET")
+    assert "summary" in docs and "string" in docs and "1.0.0" in docs
     docs = cli(cascade.port, "COMMAND", "DOCS", "PING")
     assert "summary" in docs and "connection" in docs and "1.0.0" in docs
 

@@ -1,0 +1,144 @@
+// Running a single-key command where its key lives, and answering where the client is.
+//
+// A key belongs to shard key_shard(key, N) (src/types/key_slot.h). run_key_command(ctx,
+// key, body) runs `body` on that shard: right there in the connection's fiber when it is
+// the connection's own shard, else through Runtime::submit while the connection's fiber
+// waits (the connection's later commands wait too, so replies keep their order). `body`
+// gets a KeyTarget (that shard's keyspace, the client's database, the clock, the sync
+// rule) and returns a KeyReply: a plain value that owns its bytes, carried back and written
+// into the connection's ReplyWriter on the connection's shard. So no shard ever writes into
+// another shard's buffers, and the command's arguments (views into the connection's input
+// buffer, alive for the whole call) are only read while the connection waits.
+//
+// Engine errors become kErrStorage (kErrStorageCorruption for corruption), logged in full
+// on the key's shard.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+#include <string_view>
+#include <utility>
+
+#include "src/server/command_context.h"
+#include "src/server/error_replies.h"
+#include "src/server/shard_storage.h"
+#include "src/types/key_slot.h"
+#include "src/types/keyspace.h"
+
+namespace cascade::commands {
+
+// One reply, computed on the key's shard.
+struct KeyReply {
+  enum class Kind : std::uint8_t { kNull, kOk, kInteger, kBulk, kSimple, kError };
+  Kind kind = Kind::kNull;
+  std::int64_t integer = 0;
+  std::string text;  // the bulk payload, the simple string or the error text
+
+  static KeyReply null() { return {}; }
+  static KeyReply ok() { return {Kind::kOk, 0, {}}; }
+  static KeyReply number(std::int64_t v) { return {Kind::kInteger, v, {}}; }
+  static KeyReply bulk(std::string payload) { return {Kind::kBulk, 0, std::move(payload)}; }
+  static KeyReply simple(std::string_view text) { return {Kind::kSimple, 0, std::string(text)}; }
+  static KeyReply error(std::string_view text) { return {Kind::kError, 0, std::string(text)}; }
+};
+
+// What a command body gets on the key's shard.
+struct KeyTarget {
+  types::Keyspace& keyspace;
+  std::uint32_t db;
+  std::string_view key;
+  bool sync;            // each write waits for its WAL sync (appendfsync always)
+  std::int64_t now_ms;  // the command's clock: unix time in ms, read once
+  server::Logger& logger;
+  std::int64_t proto_max_bulk_len;
+
+  types::LockedKey lock() { return types::LockedKey(keyspace, db, key, sync); }
+  Result<std::optional<types::StoredRecord>> read() { return keyspace.read(db, key, now_ms); }
+};
+
+std::int64_t unix_time_ms();
+
+// The reply for an engine failure, logged with the key's shard and the command.
+KeyReply storage_failure(const KeyTarget& target, const Status& status);
+
+// Writes a KeyReply to the client (errors counted in the shard's stats).
+void write_key_reply(server::CommandContext& ctx, KeyReply&& reply);
+
+// Builds the KeyTarget on the shard running the caller.
+template <typename Body>
+KeyReply run_on_this_shard(server::ServerState& server, std::uint32_t db, std::string_view key,
+                           Body& body) {
+  server::ShardState& shard = server.this_shard();
+  types::Keyspace* keyspace = shard.keyspace();
+  if (keyspace == nullptr) return KeyReply::error(server::kErrShardUnavailable);
+  const server::ServerConfig& config = shard.config();
+  KeyTarget target{*keyspace,          db,
+                   key,                server::sync_every_write(config),
+                   unix_time_ms(),     server.logger(),
+                   config.proto_max_bulk_len};
+  return body(target);
+}
+
+// Runs body(KeyTarget&) -> KeyReply on the shard owning `key` and returns its reply.
+template <typename Body>
+KeyReply call_on_key_shard(server::CommandContext& ctx, std::string_view key, Body&& body) {
+  server::ServerState& server = ctx.server;
+  const auto db = static_cast<std::uint32_t>(ctx.client.db);
+  const std::size_t target = types::key_shard(key, server.shard_count());
+  if (target == ctx.shard.id()) return run_on_this_shard(server, db, key, body);
+  Result<KeyReply> reply = server.runtime()
+                               .submit(static_cast<runtime::ShardId>(target),
+                                       [&server, db, key, &body]() {
+                                         return run_on_this_shard(server, db, key, body);
+                                       })
+                               .get();
+  if (!reply) return KeyReply::error(server::kErrShardUnavailable);
+  return std::move(*reply);
+}
+
+// Multi-key commands that add up one integer per key (DEL, EXISTS): body(KeyTarget&) runs
+// for every key args[first...] on the key's shard, the shards working at once (fork-join)
+// and each going through its keys in argument order. The first error wins. Not atomic
+// across shards (a DEL of keys on two shards may be seen half done); cross-shard atomicity
+// needs the multi-shard protocol of DESIGN.md.
+template <typename Body>
+KeyReply sum_over_keys(server::CommandContext& ctx, std::size_t first, Body&& body) {
+  server::ServerState& server = ctx.server;
+  const auto db = static_cast<std::uint32_t>(ctx.client.db);
+  const std::span<const std::string_view> keys = ctx.args.subspan(first);
+  const std::size_t shard_count = server.shard_count();
+  std::vector<runtime::ShardId> shards;
+  for (std::string_view key : keys) {
+    const auto shard = static_cast<runtime::ShardId>(types::key_shard(key, shard_count));
+    if (std::find(shards.begin(), shards.end(), shard) == shards.end()) shards.push_back(shard);
+  }
+  auto on_shard = [&server, db, keys, shard_count, &body]() -> KeyReply {
+    const runtime::ShardId here = server.this_shard().id();
+    KeyReply total = KeyReply::number(0);
+    for (std::string_view key : keys) {
+      if (types::key_shard(key, shard_count) != here) continue;
+      KeyReply one = run_on_this_shard(server, db, key, body);
+      if (one.kind == KeyReply::Kind::kError) return one;
+      total.integer += one.integer;
+    }
+    return total;
+  };
+  if (shards.size() == 1 && shards[0] == ctx.shard.id()) return on_shard();
+  KeyReply total = KeyReply::number(0);
+  for (Result<KeyReply>& part : server.runtime().run_on(std::span(shards), on_shard)) {
+    if (!part) return KeyReply::error(server::kErrShardUnavailable);
+    if (part->kind == KeyReply::Kind::kError) return std::move(*part);
+    total.integer += part->integer;
+  }
+  return total;
+}
+
+template <typename Body>
+void run_key_command(server::CommandContext& ctx, std::string_view key, Body&& body) {
+  write_key_reply(ctx, call_on_key_shard(ctx, key, std::forward<Body>(body)));
+}
+
+}  // namespace cascade::commands
