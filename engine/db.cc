@@ -13,7 +13,11 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
     : fs_(fs),
       dir_(std::move(dir)),
       options_(options),
-      tables_(fs, dir_, options.prefix_extractor),
+      block_cache_(options.block_cache_size == 0
+                       ? nullptr
+                       : std::make_unique<BlockCache>(
+                             BlockCacheOptions{.capacity = options.block_cache_size})),
+      tables_(fs, dir_, options.prefix_extractor, block_cache_.get()),
       mem_(std::make_shared<MemTable>()) {}
 
 DB::~DB() {
@@ -107,6 +111,12 @@ DBStats DB::stats() const {
   s.wal_bytes_written = w.bytes_written;
   s.wal_full_waits = w.full_waits;
   s.wal_segments_in_use = wal_->segments_in_use();
+  if (block_cache_) {
+    BlockCacheStats c = block_cache_->stats();
+    s.block_cache_hits = c.hits;
+    s.block_cache_misses = c.misses;
+    s.block_cache_usage = c.usage;
+  }
   return s;
 }
 

@@ -133,7 +133,8 @@ class DB {
   const DBOptions options_;
   std::unique_ptr<VersionSet> versions_;
   std::unique_ptr<WalWriter> wal_;
-  TableCache tables_;
+  std::unique_ptr<BlockCache> block_cache_;  // null when block_cache_size is 0
+  TableCache tables_;  // after block_cache_: its tables pin cached blocks
 
   std::shared_ptr<MemTable> mem_;
   std::deque<Immutable> imm_;  // oldest first

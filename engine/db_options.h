@@ -36,6 +36,8 @@ struct DBOptions {
   bool tolerant_wal_recovery = false;
   CompressionOptions compression;
   double bloom_bits_per_key = 10.0;
+  // The shard's cache of uncompressed blocks (engine/cache/); 0 reads every block from disk.
+  std::size_t block_cache_size = std::size_t{256} << 20;
   // Optional; must outlive the engine. See the contract above.
   const PrefixExtractor* prefix_extractor = nullptr;
   VersionSetOptions versions;
@@ -69,6 +71,9 @@ struct DBStats {
   std::uint64_t write_stall_micros = 0;  // time they waited
   std::uint64_t live_snapshots = 0;
   std::uint64_t open_tables = 0;  // table readers held open
+  std::uint64_t block_cache_hits = 0;
+  std::uint64_t block_cache_misses = 0;
+  std::uint64_t block_cache_usage = 0;  // bytes
   // The WAL writer's counters.
   std::uint64_t wal_batches = 0;
   std::uint64_t wal_groups = 0;

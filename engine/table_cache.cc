@@ -1,5 +1,7 @@
 #include "engine/table_cache.h"
 
+#include "engine/cached_block_reader.h"
+
 #include "engine/version/file_names.h"
 
 namespace cascade::engine {
@@ -32,6 +34,11 @@ Result<OpenTablePtr> TableCache::open_table(std::uint64_t file_number, std::uint
   table->file = std::move(*file);
   TableReaderOptions reader_options;
   reader_options.prefix_extractor = prefix_extractor_;
+  if (block_cache_) {
+    table->block_reader =
+        std::make_unique<CachedBlockReader>(*block_cache_, *table->file, file_number);
+    reader_options.block_reader = table->block_reader.get();
+  }
   auto reader = TableReader::open(*table->file, file_number, file_size, reader_options);
   if (!reader) return reader.error();
   table->reader = std::move(*reader);

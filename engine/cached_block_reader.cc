@@ -1,0 +1,33 @@
+#include "engine/cached_block_reader.h"
+
+#include <memory>
+
+namespace cascade::engine {
+namespace {
+
+// A block opened over cached bytes, holding the pin that keeps those bytes resident.
+struct CachedBlock {
+  BlockCache::Handle pin;
+  Block block;
+};
+
+}  // namespace
+
+Result<BlockRef> CachedBlockReader::read_block(const BlockHandle& handle, BlockKind kind) {
+  CacheReadOptions options;
+  options.priority = kind == BlockKind::kIndex ? CachePriority::kHigh : CachePriority::kNormal;
+  auto pin = cache_.lookup_or_load(
+      BlockCacheKey{file_number_, handle.offset}, options, [&]() -> Result<CacheValue> {
+        auto read = read_stored_block(file_, file_number_, handle, decoder_);
+        if (!read) return read.error();
+        // Raw blocks view read->pages: from_contents copies them before the pages go.
+        return CacheValue::from_contents(std::move(read->contents));
+      });
+  if (!pin) return pin.error();
+  auto block = Block::open(pin->contents());
+  if (!block) return block.error();
+  auto cached = std::make_shared<CachedBlock>(CachedBlock{std::move(*pin), std::move(*block)});
+  return BlockRef(cached, &cached->block);
+}
+
+}  // namespace cascade::engine
