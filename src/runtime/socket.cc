@@ -3,6 +3,8 @@
 // shared by every operation of the call.
 #include "src/runtime/socket.h"
 
+#include <fcntl.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -140,6 +142,13 @@ Status Socket::error(int res, const char* what) const {
 }
 
 // ---- setup --------------------------------------------------------------------------------
+
+Result<Socket> Socket::duplicate() const {
+  if (fd_ < 0) return Status::invalid_argument("duplicate of a closed socket");
+  int copy = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return Status::from_errno(errno, "dup of a listening socket");
+  return Socket(&this_reactor(), copy);
+}
 
 Result<Socket> Socket::listen(const ListenOptions& options) {
   auto addr = parse_address(options.address, options.port);

@@ -61,6 +61,11 @@ class Socket {
   static Result<Socket> connect(const std::string& address, std::uint16_t port,
                                 std::optional<Duration> timeout = {});
 
+  // Another Socket on the same listening socket (dup(2)), owned by the calling thread's
+  // reactor: several shards accept from one listener and the kernel gives each connection
+  // to one of them. The one call that may be made on a Socket owned by another thread.
+  Result<Socket> duplicate() const;
+
   // Waits for the next connection on a listening socket.
   Result<Socket> accept(std::optional<Duration> timeout = {});
   // Reads some bytes: at least 1, or 0 when the peer closed its side.

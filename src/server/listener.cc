@@ -90,7 +90,9 @@ Status open_listeners(ShardState& shard, const ServerConfig& config) {
     runtime::ListenOptions options;
     options.address = address;
     options.port = static_cast<std::uint16_t>(config.port);
-    options.reuse_port = true;
+    // One listening socket shared by every shard (share_listeners), not SO_REUSEPORT: with
+    // it a second server of the same user could bind the same port and take connections.
+    options.reuse_port = false;
     Result<Socket> listener = Socket::listen(options);
     if (!listener) {
       return Status(listener.error().code(), "Could not create server TCP listening socket " +
@@ -100,6 +102,15 @@ Status open_listeners(ShardState& shard, const ServerConfig& config) {
     shard.listeners().push_back(std::move(*listener));
   }
   if (shard.listeners().empty()) return Status::invalid_argument("bind names no address");
+  return Status::ok();
+}
+
+Status share_listeners(ShardState& shard, ShardState& first) {
+  for (const Socket& listener : first.listeners()) {
+    Result<Socket> copy = listener.duplicate();
+    if (!copy) return copy.error();
+    shard.listeners().push_back(std::move(*copy));
+  }
   return Status::ok();
 }
 

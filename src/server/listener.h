@@ -1,9 +1,12 @@
-// Listeners: every shard listens on every `bind` address at `port` with SO_REUSEPORT, so
-// the kernel spreads new connections over the shards and a connection lives its whole
-// life on the shard that accepted it (no hand-off between threads).
+// Listeners: shard 0 binds one listening socket per `bind` address at `port`; every other
+// shard accepts from a duplicate of it, so the kernel hands each new connection to one
+// shard and a connection lives its whole life there (no hand-off between threads).
+// SO_REUSEPORT is deliberately not used: it would let a second server of the same user
+// bind the same port and silently take a share of the connections.
 //
-// Per shard, on its own thread:
-//   open_listeners()   binds the sockets (fails start-up if any address cannot be bound)
+// On each shard's own thread:
+//   open_listeners()   shard 0: binds the sockets (fails start-up if any cannot be bound)
+//   share_listeners()  the other shards: duplicates of shard 0's sockets
 //   start_accepting()  spawns one accept fiber per socket; each accepted client gets its
 //                      own connection fiber, counted in ShardState::fibers()
 // maxclients is enforced at accept, over all shards: a client past the limit is told
@@ -27,6 +30,7 @@ struct ServerConfig;
 std::vector<std::string> bind_addresses(const std::string& bind);
 
 Status open_listeners(ShardState& shard, const ServerConfig& config);
+Status share_listeners(ShardState& shard, ShardState& first);
 void start_accepting(ServerState& server, ShardState& shard);
 
 }  // namespace cascade::server

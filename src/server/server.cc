@@ -29,9 +29,21 @@ Status Server::start() {
       return s;
     }
   }
+  // Shard 0 binds; the others accept from duplicates of its sockets (listener.h).
   auto opened = runtime_->run_on_each([&state]() -> Status {
     ShardState& shard = state.this_shard();
-    if (Status s = open_listeners(shard, shard.config()); !s) return s;
+    if (runtime::this_shard_id() != 0) return Status::ok();
+    return open_listeners(shard, shard.config());
+  });
+  if (!opened[0]) {
+    stop(runtime::Duration::zero());
+    return opened[0];
+  }
+  opened = runtime_->run_on_each([&state]() -> Status {
+    ShardState& shard = state.this_shard();
+    if (runtime::this_shard_id() != 0) {
+      if (Status s = share_listeners(shard, state.shard(0)); !s) return s;
+    }
     start_accepting(state, shard);
     return Status::ok();
   });

@@ -125,3 +125,13 @@ def test_version_flag():
     result = run_binary(["--version"])
     assert result.returncode == 0
     assert "v=0.1.0" in result.stdout
+
+
+def test_a_second_server_cannot_share_the_port_of_a_running_one(cascade, workdir):
+    # The shards share one listening socket rather than SO_REUSEPORT, which would let a
+    # second server of the same user bind the port and take some of the connections.
+    result = run_binary(["--port", str(cascade.port), "--dir", os.path.join(workdir, "other"),
+                         "--shards", "2", "--wal-segment-size", "2mb", "--wal-segments", "2"])
+    assert result.returncode == 1
+    assert "Address already in use" in result.stderr
+
