@@ -20,6 +20,7 @@
 #include "src/server/logger.h"
 #include "src/server/server.h"
 #include "src/server/server_state.h"
+#include "src/server/data_dir_lock.h"
 #include "src/server/shard_count_file.h"
 #include "src/server/shutdown_signal.h"
 
@@ -124,6 +125,13 @@ int run(const std::vector<std::string>& args) {
     logger.warning("Can't create the data directory '{}': {}", values.dir, ec.message());
     std::fprintf(stderr, "cascade: can't create the data directory '%s': %s\n",
                  values.dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+
+  DataDirLock dir_lock;
+  if (Status s = dir_lock.acquire(values.dir); !s) {
+    logger.warning("{}", s.message());
+    std::fprintf(stderr, "cascade: %s\n", s.message().c_str());
     return 1;
   }
 

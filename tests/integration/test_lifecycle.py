@@ -135,3 +135,13 @@ def test_a_second_server_cannot_share_the_port_of_a_running_one(cascade, workdir
     assert result.returncode == 1
     assert "Address already in use" in result.stderr
 
+
+
+def test_a_second_server_cannot_open_the_data_directory_of_a_running_one(cascade, workdir):
+    port = free_port()
+    result = run_binary(["--port", str(port), "--dir", os.path.join(workdir, "data"),
+                         "--shards", "2", "--wal-segment-size", "2mb", "--wal-segments", "2"])
+    assert result.returncode == 1
+    assert "in use by another cascade-server" in result.stderr
+    import redis
+    assert redis.Redis(port=cascade.port).ping()
