@@ -14,6 +14,8 @@
 //   --seek_nexts=N        next() calls after each seek in seekrandom (default 0)
 //   --sync                every write waits for its WAL record to be on disk
 //   --memtable_size=N     bytes; db_bench calls it --write_buffer_size (both accepted)
+//   --cache_size=N        block cache bytes; 0: every block read from disk (default 8 MiB,
+//                         db_bench's default)
 //   --use_existing_db     keep the directory; fill* benchmarks are refused then
 //   --histogram           accepted for symmetry: percentiles are always printed
 //   --seed=N              random seed (default 1); thread i uses seed + i
@@ -42,6 +44,7 @@ struct BenchFlags {
   int seek_nexts = 0;
   bool sync = false;
   std::size_t memtable_size = 64u << 20;
+  std::size_t cache_size = 8u << 20;
   bool use_existing_db = false;
   std::uint64_t seed = 1;
 

@@ -26,7 +26,7 @@ struct ThreadContext {
 };
 
 void write_loop(ThreadContext& t, KeyOrder order) {
-  ValueGenerator values(t.flags.value_size, t.flags.compression_ratio, t.flags.seed + 1000 + t.index);
+  ValueGenerator values(t.flags.value_size, t.flags.compression_ratio, t.rnd.next());
   engine::WriteOptions options;
   options.sync = t.flags.sync;
   const std::int64_t ops = t.flags.writes_per_thread();
@@ -133,13 +133,13 @@ bool is_write_workload(const std::string& name) {
 bool needs_fresh_db(const std::string& name) { return name == "fillseq" || name == "fillrandom"; }
 
 Result<WorkloadResult> run_workload(const std::string& name, engine::DB& db,
-                                    const BenchFlags& flags) {
+                                    const BenchFlags& flags, std::uint64_t seed_base) {
   auto loop = loop_for(name);
   if (!loop) return Status::invalid_argument("unknown benchmark '" + name + "'");
   std::vector<std::unique_ptr<ThreadContext>> threads;
   for (int i = 0; i < flags.threads; ++i) {
     threads.push_back(std::unique_ptr<ThreadContext>(
-        new ThreadContext{db, flags, i, Random(flags.seed + static_cast<std::uint64_t>(i)), {}, {}}));
+        new ThreadContext{db, flags, i, Random(seed_base + static_cast<std::uint64_t>(i)), {}, {}}));
   }
   std::vector<runtime::FiberHandle> fibers;
   runtime::SpawnOptions spawn;

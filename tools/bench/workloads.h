@@ -32,8 +32,10 @@ bool is_known_workload(const std::string& name);
 bool is_write_workload(const std::string& name);
 bool needs_fresh_db(const std::string& name);
 
-// Must run on a fiber of a scheduler with a reactor (the engine's calling rules).
+// Must run on a fiber of a scheduler with a reactor (the engine's calling rules). Thread i
+// draws its keys from seed_base + i: as in db_bench, the caller advances seed_base by the
+// thread count from benchmark to benchmark, so a read does not replay the fill's keys.
 Result<WorkloadResult> run_workload(const std::string& name, engine::DB& db,
-                                    const BenchFlags& flags);
+                                    const BenchFlags& flags, std::uint64_t seed_base);
 
 }  // namespace cascade::bench
