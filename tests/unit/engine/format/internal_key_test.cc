@@ -36,7 +36,8 @@ TEST_CASE("a seek key lands before every entry of that key at or below its seque
 
 TEST_CASE("parsing rejects short keys and unknown types") {
   ParsedInternalKey p;
-  REQUIRE(parse_internal_key(ikey("user", 42, ValueType::kValuePointer), p));
+  const std::string key = ikey("user", 42, ValueType::kValuePointer);  // p views it
+  REQUIRE(parse_internal_key(key, p));
   CHECK(p.user_key == "user");
   CHECK(p.sequence == 42);
   CHECK(p.type == ValueType::kValuePointer);
