@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test suite: the doctest unit suites, the integration tests
+# Sets up, builds and runs every test suite: the doctest unit suites (also under ASan and
+# UBSan), the integration tests
 # (real server, real clients) and a short fuzz run of each libFuzzer target when clang's
 # fuzzer runtime is present. Exits non-zero on any failure and ends with one line,
 # "N passed, M failed", summed over all suites.
 #
 #   FUZZ_SECONDS=600 ./scripts/test.sh    runs each fuzz target longer (default 30 s)
+#   CASCADE_ASAN=0 ./scripts/test.sh      skips the sanitizer build of the unit suites
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,7 +22,7 @@ suite_failed=0
 # doctest prints: [doctest] test cases: 12 | 11 passed | 1 failed | 0 skipped
 run_doctest() {
   local bin=$1 out rc p f
-  echo "== $(basename "$bin")"
+  echo "== $bin"
   out=$("$bin" --no-colors=true 2>&1); rc=$?
   p=$(sed -n 's/^\[doctest\] test cases: *[0-9]* | *\([0-9]*\) passed.*/\1/p' <<<"$out" | tail -1)
   f=$(sed -n 's/^\[doctest\] test cases:.*| *\([0-9]*\) failed.*/\1/p' <<<"$out" | tail -1)
@@ -34,6 +36,18 @@ run_doctest() {
 while read -r bin; do
   run_doctest "$bin"
 done < <(find build/tests -type f -name 'unit-*' -executable | sort)
+
+# The unit suites again under AddressSanitizer and UBSan (CASCADE_ASAN=0 skips them).
+if [[ ${CASCADE_ASAN:-1} != 0 ]]; then
+  if BUILD_DIR=build-asan ./scripts/build.sh -Db_sanitize=address,undefined; then
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+    while read -r bin; do
+      run_doctest "$bin"
+    done < <(find build-asan/tests -type f -name 'unit-*' -executable | sort)
+  else
+    echo "sanitizer build failed"; failed=$((failed + 1))
+  fi
+fi
 
 # Integration tests: pytest with Debian's interpreter (the one that sees python3-redis).
 if compgen -G "tests/integration/test_*.py" >/dev/null; then
