@@ -69,11 +69,12 @@ inline const char* make_entry(Arena& arena, std::string_view user_key, SequenceN
                       value.size();
   char* start = arena.allocate(total);
   char* p = store_varint64(start, ikey_size);
-  std::memcpy(p, user_key.data(), user_key.size());
+  // An empty view may carry a null pointer, which memcpy must not be given even for 0 bytes.
+  if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
   p += user_key.size();
   store_fixed64(p, pack_trailer(seq, type));
   p = store_varint64(p + kTrailerSize, value.size());
-  std::memcpy(p, value.data(), value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
   return start;
 }
 
