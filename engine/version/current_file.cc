@@ -33,22 +33,8 @@ Result<std::uint64_t> read_current(runtime::FileSystem& fs, const std::string& d
 
 Status install_current(runtime::FileSystem& fs, const std::string& dir,
                        std::uint64_t manifest_number) {
-  std::string tmp = path_join(dir, kCurrentTempFileName);
-  runtime::OpenOptions options;
-  options.access = runtime::OpenOptions::Access::kWrite;
-  options.create = true;
-  options.truncate = true;
-  auto file = fs.open(tmp, options);
-  if (!file) return file.error();
-  std::string contents = manifest_file_name(manifest_number) + "\n";
-  Status s = (*file)->write_at(
-      0, {reinterpret_cast<const std::byte*>(contents.data()), contents.size()});
-  if (s) s = (*file)->sync();
-  Status closed = (*file)->close();
-  if (!s) return s;
-  if (!closed) return closed;
-  if (s = fs.rename(tmp, path_join(dir, kCurrentFileName)); !s) return s;
-  return fs.sync_dir(dir);
+  return runtime::replace_file_atomically(fs, dir, std::string(kCurrentFileName),
+                                          manifest_file_name(manifest_number) + "\n");
 }
 
 }  // namespace cascade::engine

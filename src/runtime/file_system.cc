@@ -95,6 +95,25 @@ class RealFileSystem final : public FileSystem {
 
 }  // namespace
 
+Status replace_file_atomically(FileSystem& fs, const std::string& dir, const std::string& name,
+                               std::string_view contents) {
+  const std::string path = dir + "/" + name;
+  const std::string tmp = path + ".tmp";
+  OpenOptions options;
+  options.access = OpenOptions::Access::kWrite;
+  options.create = true;
+  options.truncate = true;
+  auto file = fs.open(tmp, options);
+  if (!file) return file.error();
+  Status s = (*file)->write_at(0, std::as_bytes(std::span(contents.data(), contents.size())));
+  if (s) s = (*file)->sync();
+  Status closed = (*file)->close();
+  if (!s) return s;
+  if (!closed) return closed;
+  if (s = fs.rename(tmp, path); !s) return s;
+  return fs.sync_dir(dir);
+}
+
 FileSystem& real_file_system() {
   static RealFileSystem fs;
   return fs;

@@ -18,6 +18,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/runtime/file.h"
@@ -64,5 +65,10 @@ class FileSystem {
 
 // The real file system, through the calling shard's reactor (or blocking outside a fiber).
 FileSystem& real_file_system();
+
+// Replaces `dir`/`name` with `contents` so that a crash leaves either the old file or the
+// new one, whole: write `name`.tmp, sync it, rename it over `name`, sync `dir`.
+Status replace_file_atomically(FileSystem& fs, const std::string& dir, const std::string& name,
+                               std::string_view contents);
 
 }  // namespace cascade::runtime

@@ -42,22 +42,8 @@ Result<std::size_t> read_count(runtime::FileSystem& fs, const std::string& path)
 }
 
 Status write_count(runtime::FileSystem& fs, const std::string& dir, std::size_t shards) {
-  const std::string tmp = path_in(dir, "shards.tmp");
-  runtime::OpenOptions options;
-  options.access = runtime::OpenOptions::Access::kWrite;
-  options.create = true;
-  options.truncate = true;
-  auto file = fs.open(tmp, options);
-  if (!file) return file.error();
-  const std::string contents = std::string(kHeader) + std::to_string(shards) + "\n";
-  Status s = (*file)->write_at(
-      0, {reinterpret_cast<const std::byte*>(contents.data()), contents.size()});
-  if (s) s = (*file)->sync();
-  Status closed = (*file)->close();
-  if (!s) return s;
-  if (!closed) return closed;
-  if (s = fs.rename(tmp, path_in(dir, kShardCountFileName)); !s) return s;
-  return fs.sync_dir(dir);
+  return runtime::replace_file_atomically(fs, dir, std::string(kShardCountFileName),
+                                          std::string(kHeader) + std::to_string(shards) + "\n");
 }
 
 }  // namespace
