@@ -76,7 +76,7 @@ void getrange(CommandContext& ctx) {
 struct SetRequest {
   std::string_view value;
   std::uint32_t flags = 0;  // ExpiryFlag
-  std::optional<std::int64_t> expire_ms;
+  std::optional<std::int64_t> expire_ms = std::nullopt;
   KeyReply done = KeyReply::ok();         // the reply when the value was set
   KeyReply aborted = KeyReply::null();    // the reply when NX/XX said no
 };
