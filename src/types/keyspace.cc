@@ -46,7 +46,7 @@ LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,
     : keyspace_(keyspace), guard_(keyspace.locks().stripe_for(db, key)),
       engine_key_(metadata_key(db, key)) {
   options_.sync = sync;
-  guard_.lock();
+  guard_.acquire();
 }
 
 Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {

@@ -67,7 +67,7 @@ class Keyspace {
 class LockedKey {
  public:
   LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync);
-  ~LockedKey() { guard_.unlock(); }
+  ~LockedKey() { guard_.release(); }
   LockedKey(const LockedKey&) = delete;
   LockedKey& operator=(const LockedKey&) = delete;
 
@@ -80,7 +80,7 @@ class LockedKey {
 
  private:
   Keyspace& keyspace_;
-  runtime::Mutex& guard_;
+  runtime::Semaphore& guard_;
   std::string engine_key_;
   engine::WriteOptions options_;
 };
