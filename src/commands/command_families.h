@@ -20,6 +20,10 @@ std::span<const CommandSpec> command_commands();     // COMMAND ...
 std::span<const CommandSpec> string_commands();      // GET SET APPEND GETRANGE ...
 std::span<const CommandSpec> counter_commands();     // INCR DECR INCRBY DECRBY INCRBYFLOAT
 std::span<const CommandSpec> key_commands();         // DEL EXISTS TYPE EXPIRE TTL PERSIST ...
+std::span<const CommandSpec> multi_string_commands();  // MGET MSET MSETNX
+std::span<const CommandSpec> key_move_commands();    // RENAME RENAMENX COPY MOVE
+std::span<const CommandSpec> bitop_commands();       // BITOP
+std::span<const CommandSpec> lcs_commands();         // LCS
 
 // Every family's commands, built once. Immutable: safe to read from every shard.
 const server::CommandTable& builtin_command_table();

@@ -56,7 +56,12 @@ struct KeyTarget {
   std::int64_t proto_max_bulk_len;
 
   types::LockedKey lock() { return types::LockedKey(keyspace, db, key, sync); }
-  Result<std::optional<types::StoredRecord>> read() { return keyspace.read(db, key, now_ms); }
+  // A plain read: no lock, but it waits out a multi-shard write holding the key
+  // (types::KeyLocks::wait_unfenced).
+  Result<std::optional<types::StoredRecord>> read() {
+    keyspace.locks().wait_unfenced(db, key);
+    return keyspace.read(db, key, now_ms);
+  }
 };
 
 std::int64_t unix_time_ms();
@@ -97,43 +102,6 @@ KeyReply call_on_key_shard(server::CommandContext& ctx, std::string_view key, Bo
                                .get();
   if (!reply) return KeyReply::error(server::kErrShardUnavailable);
   return std::move(*reply);
-}
-
-// Multi-key commands that add up one integer per key (DEL, EXISTS): body(KeyTarget&) runs
-// for every key args[first...] on the key's shard, the shards working at once (fork-join)
-// and each going through its keys in argument order. The first error wins. Not atomic
-// across shards (a DEL of keys on two shards may be seen half done); cross-shard atomicity
-// needs the multi-shard protocol of DESIGN.md.
-template <typename Body>
-KeyReply sum_over_keys(server::CommandContext& ctx, std::size_t first, Body&& body) {
-  server::ServerState& server = ctx.server;
-  const auto db = static_cast<std::uint32_t>(ctx.client.db);
-  const std::span<const std::string_view> keys = ctx.args.subspan(first);
-  const std::size_t shard_count = server.shard_count();
-  std::vector<runtime::ShardId> shards;
-  for (std::string_view key : keys) {
-    const auto shard = static_cast<runtime::ShardId>(types::key_shard(key, shard_count));
-    if (std::find(shards.begin(), shards.end(), shard) == shards.end()) shards.push_back(shard);
-  }
-  auto on_shard = [&server, db, keys, shard_count, &body]() -> KeyReply {
-    const runtime::ShardId here = server.this_shard().id();
-    KeyReply total = KeyReply::number(0);
-    for (std::string_view key : keys) {
-      if (types::key_shard(key, shard_count) != here) continue;
-      KeyReply one = run_on_this_shard(server, db, key, body);
-      if (one.kind == KeyReply::Kind::kError) return one;
-      total.integer += one.integer;
-    }
-    return total;
-  };
-  if (shards.size() == 1 && shards[0] == ctx.shard.id()) return on_shard();
-  KeyReply total = KeyReply::number(0);
-  for (Result<KeyReply>& part : server.runtime().run_on(std::span(shards), on_shard)) {
-    if (!part) return KeyReply::error(server::kErrShardUnavailable);
-    if (part->kind == KeyReply::Kind::kError) return std::move(*part);
-    total.integer += part->integer;
-  }
-  return total;
 }
 
 template <typename Body>

@@ -1,43 +1,54 @@
-// The keyspace family, for keys of any type: DEL UNLINK EXISTS TYPE, the expiry setters
+// The keyspace family, for keys of any type: DEL UNLINK EXISTS TOUCH TYPE, the expiry setters
 // EXPIRE PEXPIRE EXPIREAT PEXPIREAT PERSIST and the readers TTL PTTL EXPIRETIME
 // PEXPIRETIME.
 //
-// DEL, UNLINK and EXISTS take several keys: each key is handled on its shard, the shards at
-// once (sum_over_keys in key_command.h), and the counts added. Redis's DEL is atomic over
-// its keys; here it is atomic per key only, and a DEL over keys of several shards is not
-// atomic as a whole until the multi-shard protocol of DESIGN.md exists. UNLINK is DEL
-// (nothing is freed in the background here). An expired key counts as missing everywhere
-// and is deleted by the write commands that meet it (types::LockedKey::load).
+// DEL, UNLINK, EXISTS and TOUCH take several keys and run as one transaction
+// (transaction.h): atomic across shards, as Redis's are over their keys, and a DEL over
+// several shards is whole or absent after a crash. UNLINK is DEL (nothing is freed in the
+// background here); TOUCH is EXISTS (no access times are kept). An expired key counts as
+// missing everywhere and is deleted by the write commands that meet it
+// (types::LockedKey::load).
 #include <climits>
 
 #include "resp/decimal.h"
 #include "src/commands/command_families.h"
 #include "src/commands/expiry_options.h"
 #include "src/commands/key_command.h"
+#include "src/commands/transaction.h"
 
 namespace cascade::commands {
 namespace {
 
 using namespace cascade::server;
 
-// ---- DEL UNLINK EXISTS TYPE ----------------------------------------------------------
+// ---- DEL UNLINK EXISTS TOUCH TYPE -------------------------------------------------------
+
+std::vector<TxnKey> all_keys(const CommandContext& ctx) {
+  std::vector<TxnKey> keys;
+  for (std::size_t i = 1; i < ctx.argc(); ++i) keys.push_back({client_db(ctx), ctx.arg(i)});
+  return keys;
+}
 
 void del(CommandContext& ctx) {
-  write_key_reply(ctx, sum_over_keys(ctx, 1, [](KeyTarget& t) {
-    types::LockedKey lock = t.lock();
-    auto loaded = lock.load(t.now_ms);
-    if (!loaded) return storage_failure(t, loaded.error());
-    if (!*loaded) return KeyReply::number(0);
-    if (Status s = lock.erase(); !s) return storage_failure(t, s);
-    return KeyReply::number(1);
+  const std::vector<TxnKey> keys = all_keys(ctx);
+  write_key_reply(ctx, run_transaction(ctx, keys, [](TxnView& view) {
+    std::int64_t deleted = 0;
+    for (std::size_t i = 0; i < view.size(); ++i) {
+      if (!view.record(i)) continue;  // missing, or deleted by an earlier mention
+      view.erase(i);
+      ++deleted;
+    }
+    return KeyReply::number(deleted);
   }));
 }
 
+// EXISTS and TOUCH: the keys that exist, a repeated key once per mention.
 void exists(CommandContext& ctx) {
-  write_key_reply(ctx, sum_over_keys(ctx, 1, [](KeyTarget& t) {
-    auto record = t.read();
-    if (!record) return storage_failure(t, record.error());
-    return KeyReply::number(record->has_value() ? 1 : 0);
+  const std::vector<TxnKey> keys = all_keys(ctx);
+  write_key_reply(ctx, run_transaction(ctx, keys, [](TxnView& view) {
+    std::int64_t found = 0;
+    for (std::size_t i = 0; i < view.size(); ++i) found += view.record(i) ? 1 : 0;
+    return KeyReply::number(found);
   }));
 }
 
@@ -167,6 +178,11 @@ constexpr CommandSpec kCommands[] = {
      .first_key = 1, .last_key = -1, .key_step = 1, .group = "generic", .since = "1.0.0",
      .summary = "Counts the given keys that exist, a repeated key once per mention",
      .complexity = "O(N) where N is the number of keys", .tips = kSumTips,
+     .key_specs = kReadKeys, .handler = exists},
+    {.name = "touch", .arity = -2, .flags = kCmdReadonly | kCmdFast, .categories = kAclKeyspace,
+     .first_key = 1, .last_key = -1, .key_step = 1, .group = "generic", .since = "3.2.1",
+     .summary = "Counts the given keys that exist (no access times are kept to update)",
+     .complexity = "O(N) where N is the number of keys that will be touched.", .tips = kSumTips,
      .key_specs = kReadKeys, .handler = exists},
     {.name = "type", .arity = 2, .flags = kCmdReadonly | kCmdFast, .categories = kAclKeyspace,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "generic", .since = "1.0.0",

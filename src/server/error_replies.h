@@ -56,6 +56,18 @@ inline constexpr std::string_view kErrExpireNxConflict =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
 inline constexpr std::string_view kErrExpireGtLtConflict =
     "ERR GT and LT options at the same time are not compatible";
+inline constexpr std::string_view kErrNoSuchKey = "ERR no such key";
+inline constexpr std::string_view kErrSameObject =
+    "ERR source and destination objects are the same";
+inline constexpr std::string_view kErrBitopNotArity =
+    "ERR BITOP NOT must be called with a single source key.";
+inline constexpr std::string_view kErrLcsNotStrings =
+    "ERR The specified keys must contain string values";
+inline constexpr std::string_view kErrLcsLenWithIdx =
+    "ERR If you want both the length and indexes, please just use IDX.";
+inline constexpr std::string_view kErrLcsTooLong = "ERR String too long for LCS";
+inline constexpr std::string_view kErrLcsMemory =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 // Built with the value they name: "ERR invalid expire time in '<command>' command" and
 // "ERR Unsupported option <option>" (expiry_options.cc).
 

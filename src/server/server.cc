@@ -2,6 +2,7 @@
 #include "src/server/server.h"
 
 #include "src/server/listener.h"
+#include "src/server/multi_shard_recovery.h"
 #include "src/server/shard_storage.h"
 
 namespace cascade::server {
@@ -28,6 +29,11 @@ Status Server::start() {
       stop(runtime::Duration::zero());
       return s;
     }
+  }
+  if (Status s = recover_multi_shard_writes(state); !s) {
+    state.logger().warning("Could not finish interrupted multi-shard writes: {}", s.to_string());
+    stop(runtime::Duration::zero());
+    return s;
   }
   // Shard 0 binds; the others accept from duplicates of its sockets (listener.h).
   auto opened = runtime_->run_on_each([&state]() -> Status {

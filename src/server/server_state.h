@@ -69,6 +69,11 @@ class ServerState {
   bool request_shutdown(ShutdownCause cause);
   bool shutdown_requested() const { return shutdown_ != nullptr && shutdown_->requested(); }
 
+  // Ids of multi-shard writes (src/types/multi_shard_log.h): unique and increasing for the
+  // data directory's life. Recovery starts them past every id found on disk.
+  std::uint64_t next_transaction_id() { return next_txid_.fetch_add(1); }
+  void start_transaction_ids_at(std::uint64_t first) { next_txid_.store(first); }
+
   // Applies the parts of a new configuration that live outside it (the log level).
   void apply_live_settings();
 
@@ -82,6 +87,7 @@ class ServerState {
   ShutdownSignal* shutdown_ = nullptr;
   std::atomic<std::uint64_t> next_client_id_{1};
   std::atomic<std::int64_t> connected_clients_{0};
+  std::atomic<std::uint64_t> next_txid_{1};
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   runtime::TimePoint started_steady_ = runtime::Clock::now();
 };

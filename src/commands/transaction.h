@@ -1,0 +1,99 @@
+// Transactions: a command over several keys, possibly on several shards, that runs as one
+// atomic step: no client locking any of its keys sees it half done, and after a crash it
+// is either whole or absent (all of it, if it was acknowledged). MGET, MSET, RENAME, COPY,
+// BITOP and the multi-key DEL run on it; MULTI/EXEC will too.
+//
+// A command declares its keys (database and name; one key may be declared twice) and a
+// decide step. run_transaction() then:
+//   1. groups the keys by owning shard and, shard after shard in ascending id order, takes
+//      each shard's key stripes (types::KeyLockSet: ascending stripe index) and reads the
+//      keys' records there. This global order is what keeps two transactions, or a
+//      transaction and single-key commands, from deadlocking (key_lock_set.h);
+//   2. calls decide(view): the command reads the records and stages its writes, each write
+//      visible to its own later reads (so DEL k k deletes once). decide returns the reply;
+//      an error reply cancels every staged write;
+//   3. writes: nothing; or one engine batch on the one shard written to (synced as
+//      appendfsync says); or, for writes to several shards, the decision-record protocol of
+//      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
+//      once every part is durable);
+//   4. releases every stripe it took, also after a failure.
+// A single-shard transaction (every key on one shard) does all four in one cross-shard call
+// (none when it is the connection's shard), and decide runs on that shard's thread. A
+// multi-shard one holds its locks across several round trips and runs decide on the
+// connection's thread. Either way decide must only use the view and what the handler gave
+// it; the connection waits meanwhile, so the handler's locals and arguments are safe to use.
+//
+// Plain single-key reads (GET) take no lock, but a multi-shard transaction fences the
+// stripes it holds and such a read waits for the fence (types::KeyLocks), so no client sees
+// a multi-shard write on one shard and then misses it on another.
+//
+// Crash testing: CASCADE_CRASH_POINT=multi-shard-before-decision | multi-shard-after-decision
+// | multi-shard-after-part makes the process SIGKILL itself at that point of the next
+// multi-shard write (tests/integration/test_multi_shard_crash.py).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "src/commands/key_command.h"
+#include "src/types/key_record.h"
+#include "src/types/keyspace.h"
+
+namespace cascade::commands {
+
+struct TxnKey {
+  std::uint32_t db = 0;
+  std::string_view key;
+};
+
+// What decide sees: the records of the declared keys (live ones; an expired record reads
+// as missing), with the command's own staged writes applied.
+class TxnView {
+ public:
+  explicit TxnView(std::span<const TxnKey> keys);
+
+  std::size_t size() const { return slot_of_.size(); }
+  const TxnKey& key(std::size_t i) const { return slots_[slot_of_[i]].key; }
+  // Declared key i's record; nullopt when it does not exist.
+  const std::optional<types::StoredRecord>& record(std::size_t i) const {
+    return slots_[slot_of_[i]].record;
+  }
+  void put(std::size_t i, types::KeyType type, std::optional<std::int64_t> expire_ms,
+           std::string_view payload);
+  void put_string(std::size_t i, std::optional<std::int64_t> expire_ms, std::string_view value) {
+    put(i, types::KeyType::kString, expire_ms, value);
+  }
+  void erase(std::size_t i);
+
+  std::int64_t now_ms = 0;  // the transaction's clock
+  std::int64_t proto_max_bulk_len = 0;
+
+ private:
+  friend class Transaction;
+  struct Slot {
+    TxnKey key;
+    std::size_t shard = 0;
+    std::optional<types::StoredRecord> record;
+    bool dirty = false;  // staged: record is the value to write (nullopt: delete)
+  };
+  std::vector<std::size_t> slot_of_;  // declared index -> slot (one slot per distinct key)
+  std::vector<Slot> slots_;
+};
+
+using TxnDecide = std::function<KeyReply(TxnView&)>;
+
+// Runs decide atomically over `keys` (see the file comment) and returns its reply, or the
+// storage error that stopped the transaction. From the connection's fiber.
+KeyReply run_transaction(server::CommandContext& ctx, std::span<const TxnKey> keys,
+                         const TxnDecide& decide);
+
+// The client's database as a TxnKey's db.
+inline std::uint32_t client_db(const server::CommandContext& ctx) {
+  return static_cast<std::uint32_t>(ctx.client.db);
+}
+
+}  // namespace cascade::commands
