@@ -284,3 +284,22 @@ def test_get_never_sees_an_mset_on_one_shard_and_misses_it_on_another(cascade):
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
     assert not errors, errors[0]
+
+
+def test_redis_py_reads_the_replies(cascade):
+    redis = pytest.importorskip("redis")
+    client = redis.Redis(port=cascade.port)
+    keys = keys_on_each_shard(b"py", SHARDS)
+    assert client.mset({keys[0]: b"ohmytext", keys[1]: b"mynewtext"})
+    assert client.mget(keys + [b"missing"]) == [b"ohmytext", b"mynewtext", None]
+    assert client.msetnx({keys[0]: b"x", b"fresh": b"y"}) is False
+    assert client.lcs(keys[0], keys[1]) == b"mytext"
+    assert client.lcs(keys[0], keys[1], len=True) == 6
+    assert client.lcs(keys[0], keys[1], idx=True, minmatchlen=4, withmatchlen=True) == \
+        [b"matches", [[[4, 7], [5, 8], 4]], b"len", 6]
+    assert client.copy(keys[0], b"copied", destination_db=2)
+    assert client.rename(keys[0], b"renamed")
+    assert client.bitop("XOR", b"dest", keys[1], b"renamed") == 9
+    assert client.move(b"renamed", 5)
+    assert client.exists(b"renamed", keys[1]) == 1
+    assert client.delete(keys[1], b"dest") == 2
