@@ -248,11 +248,34 @@ class Transaction {
       // The decision stands: recovery applies the missing part at the next start.
       if (!s) return s;
     }
-    return server_.runtime().post(coordinator.shard, [this_server = &server_, txid]() {
-      types::Keyspace* keyspace = this_server->this_shard().keyspace();
+    return clean_up(coordinator.shard, txid, others);
+  }
+
+  // Off the client's path, once every part is durable: the decision record is deleted,
+  // synced, and only then the markers (a marker must outlive its decision record, or
+  // recovery would write its part again). Shards closed meanwhile keep theirs until the
+  // next start-up removes them.
+  Status clean_up(runtime::ShardId coordinator, std::uint64_t txid,
+                  std::vector<runtime::ShardId> others) {
+    server::ServerState* server = &server_;
+    return server->runtime().post(coordinator, [server, coordinator, txid, others]() {
+      types::Keyspace* keyspace = server->this_shard().keyspace();
       if (keyspace == nullptr) return;
-      Status s = keyspace->engine().del(types::decision_key(txid));
-      if (!s) this_server->logger().warning("Could not delete decision {}: {}", txid, s.to_string());
+      engine::WriteOptions synced;
+      synced.sync = true;
+      if (Status s = keyspace->engine().del(types::decision_key(txid), synced); !s) {
+        server->logger().warning("Could not delete multi-shard decision {}: {}", txid,
+                                 s.to_string());
+        return;
+      }
+      for (runtime::ShardId shard : others) {
+        (void)server->runtime().post(shard, [server, coordinator, txid]() {
+          types::Keyspace* here = server->this_shard().keyspace();
+          if (here == nullptr) return;
+          Status s = here->engine().del(types::applied_marker_key(coordinator, txid));
+          if (!s) server->logger().warning("Could not delete an applied marker: {}", s.to_string());
+        });
+      }
     });
   }
 

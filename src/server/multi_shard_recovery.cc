@@ -2,6 +2,7 @@
 #include "src/server/multi_shard_recovery.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -132,9 +133,11 @@ Status recover_multi_shard_writes(ServerState& state) {
     return delete_keys(db, decisions[runtime::this_shard_id()].keys);
   });
   if (!s) return s;
-  s = on_each_engine(state, [](engine::DB& db) -> Status {
+  std::atomic<std::size_t> markers_left{0};
+  s = on_each_engine(state, [&markers_left](engine::DB& db) -> Status {
     Result<ShardRecords> markers = scan(db, types::applied_marker_prefix(), false);
     if (!markers) return markers.error();
+    markers_left += markers->keys.size();
     return delete_keys(db, markers->keys);
   });
   if (!s) return s;
@@ -146,6 +149,9 @@ Status recover_multi_shard_writes(ServerState& state) {
   if (!pending.empty()) {
     state.logger().notice("Finished {} interrupted multi-shard writes ({} parts applied)",
                           pending.size(), applied_parts);
+  }
+  if (markers_left > 0) {
+    state.logger().notice("Deleted {} applied markers of multi-shard writes", markers_left.load());
   }
   return Status::ok();
 }

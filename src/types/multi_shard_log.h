@@ -10,7 +10,9 @@
 //      will happen whole: this is the decision point.
 //   2. Every other shard writes its part in one batch, synced, together with an applied
 //      marker naming the transaction.
-//   3. Once all parts are durable the coordinator deletes the decision record.
+//   3. Once all parts are durable the coordinator deletes the decision record, synced, and
+//      then each other shard deletes its marker (a marker must outlive its decision
+//      record, or recovery would write the part a second time over newer data).
 // Recovery (src/server/multi_shard_recovery.h), before any client is served: for every
 // decision record left, in transaction-id order, each shard whose marker is missing writes
 // its part and the marker; then every decision record and every marker is deleted.
