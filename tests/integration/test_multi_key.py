@@ -22,6 +22,15 @@ VALUES = [b"", b"a", b"ab", b"abc", b"foobar", b"ohmytext", b"mynewtext", b"\x00
 FAR_MS = 4102444800000  # 2100-01-01: absolute, so both servers report the same expiry
 
 
+@pytest.fixture
+def redis_clean(redis_server):
+    """The session's redis-server, emptied afterwards: later suites compare INFO keyspace."""
+    yield redis_server
+    client = Raw(redis_server.port)
+    client.call("FLUSHALL")
+    client.close()
+
+
 def pick_keys(rng, low, high):
     return [rng.choice(KEYS) for _ in range(rng.randint(low, high))]
 
@@ -102,15 +111,15 @@ SEEDS = [int(os.environ["CASCADE_MULTI_KEY_SEED"])] if "CASCADE_MULTI_KEY_SEED" 
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_random_multi_key_commands_match_redis(start_cascade, redis_server, seed):
+def test_random_multi_key_commands_match_redis(start_cascade, redis_clean, seed):
     server = start_cascade("--appendfsync", "no")
-    run_sequence(server.port, redis_server.port, seed, count=1500, protocol=2 + seed % 2)
+    run_sequence(server.port, redis_clean.port, seed, count=1500, protocol=2 + seed % 2)
 
 
 def test_random_multi_key_commands_match_redis_with_every_write_synced(start_cascade,
-                                                                       redis_server):
+                                                                       redis_clean):
     server = start_cascade("--appendfsync", "always")
-    run_sequence(server.port, redis_server.port, 404, count=300, protocol=2)
+    run_sequence(server.port, redis_clean.port, 404, count=300, protocol=2)
 
 
 def test_command_info_matches_redis(cascade, redis_server):
@@ -147,8 +156,8 @@ SCRIPTS = [
 
 
 @pytest.mark.parametrize("script", range(len(SCRIPTS)))
-def test_scripted_cases_match_redis(cascade, redis_server, script):
-    clients = [Raw(cascade.port), Raw(redis_server.port)]
+def test_scripted_cases_match_redis(cascade, redis_clean, script):
+    clients = [Raw(cascade.port), Raw(redis_clean.port)]
     clients[1].call("FLUSHALL")
     for line in SCRIPTS[script]:
         ours, theirs = (c.call(line.split(b" ")) for c in clients)
