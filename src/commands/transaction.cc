@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <unordered_map>
 
 #include "engine/write_batch.h"
 #include "src/server/shard_storage.h"
@@ -18,13 +19,28 @@ namespace cascade::commands {
 
 // ---- TxnView ----------------------------------------------------------------------------
 
+namespace {
+
+struct TxnKeyHash {
+  std::size_t operator()(const TxnKey& k) const {
+    return std::hash<std::string_view>{}(k.key) ^ (std::size_t{k.db} * 0x9E3779B97F4A7C15ull);
+  }
+};
+struct TxnKeyEqual {
+  bool operator()(const TxnKey& a, const TxnKey& b) const { return a.db == b.db && a.key == b.key; }
+};
+
+}  // namespace
+
+// One hash lookup per declared key, so an MSET of many keys stays linear.
 TxnView::TxnView(std::span<const TxnKey> keys) {
   slot_of_.reserve(keys.size());
+  slots_.reserve(keys.size());
+  std::unordered_map<TxnKey, std::size_t, TxnKeyHash, TxnKeyEqual> index(keys.size());
   for (const TxnKey& key : keys) {
-    auto same = [&key](const Slot& s) { return s.key.db == key.db && s.key.key == key.key; };
-    auto it = std::find_if(slots_.begin(), slots_.end(), same);
-    if (it == slots_.end()) it = slots_.insert(slots_.end(), Slot{.key = key});
-    slot_of_.push_back(static_cast<std::size_t>(it - slots_.begin()));
+    auto [it, fresh] = index.try_emplace(key, slots_.size());
+    if (fresh) slots_.push_back(Slot{.key = key});
+    slot_of_.push_back(it->second);
   }
 }
 

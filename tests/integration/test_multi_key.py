@@ -312,3 +312,27 @@ def test_redis_py_reads_the_replies(cascade):
     assert client.move(b"renamed", 5)
     assert client.exists(b"renamed", keys[1]) == 1
     assert client.delete(keys[1], b"dest") == 2
+
+
+def encode_long(args):
+    """A multibulk request built in one join (conftest's encode grows a bytes object)."""
+    parts = [b"*%d\r\n" % len(args)]
+    parts += [b"$%d\r\n%s\r\n" % (len(a), a) for a in args]
+    return b"".join(parts)
+
+
+def test_an_mset_of_many_keys_is_one_write(cascade):
+    client = Raw(cascade.port, timeout=60)
+    keys = [b"many:%d" % i for i in range(20000)]
+    args = [b"MSET"]
+    for i, key in enumerate(keys):
+        args += [key, b"%d" % i]
+    for request, expected in ((args, b"+OK\r\n"), ([b"MGET"] + keys, None),
+                              ([b"DEL"] + keys + keys, b":%d\r\n" % len(keys)),
+                              ([b"EXISTS"] + keys[:100], b":0\r\n")):
+        client.send(encode_long(request))
+        reply = client.reply()
+        if expected is None:
+            assert parse(reply) == [b"%d" % i for i in range(len(keys))]
+        else:
+            assert reply == expected
