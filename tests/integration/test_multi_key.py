@@ -336,3 +336,36 @@ def test_an_mset_of_many_keys_is_one_write(cascade):
             assert parse(reply) == [b"%d" % i for i in range(len(keys))]
         else:
             assert reply == expected
+
+
+def test_cycles_of_multi_shard_commands_over_three_shards_do_not_deadlock(start_cascade):
+    """Each worker takes the keys of three shards in its own argument order (a cycle a->b,
+    b->c, c->a), the case a per-argument lock order would deadlock on."""
+    server = start_cascade("--shards", "3")
+    a, b, c = keys_on_each_shard(b"cyc", 3)
+    orders = [(a, b, c), (b, c, a), (c, a, b)]
+    rounds = 150
+    errors = []
+
+    def worker(x, y, z):
+        client = Raw(server.port, timeout=30)
+        try:
+            for _ in range(rounds):
+                client.call([b"MSET", x, b"1", y, b"2", z, b"3"])
+                client.call([b"RENAME", x, y])
+                client.call([b"BITOP", b"OR", z, y, x])
+                client.call([b"COPY", z, x, b"REPLACE"])
+                client.call([b"MGET", z, y, x])
+        except Exception as e:
+            errors.append(e)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=worker, args=order) for order in orders * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a client hung (deadlock?)"
+    assert not errors, errors[0]
+    assert parse(Raw(server.port).call([b"EXISTS", a, b, c])) >= 1
