@@ -1,10 +1,13 @@
-// INFO: the server's state and counters, section by section.
+// INFO [section ...]: the server's state and counters, section by section.
 //
-// INFO prints Redis's sections with Redis's field names wherever the field means the same
-// thing here, plus cascade's own (cascade_version, shards). Counters are kept per shard
-// and summed at the time of the call (one run_on_each). Sections for which cascade has
-// nothing yet are short but present, because tools look for their fields: Persistence
-// says loading:0, Replication says role:master, Keyspace is empty until the engine lands.
+// Sections, in Redis 7.0's order, then cascade's own: server, clients, memory,
+// persistence, stats, replication, cpu, modules, cluster, keyspace, storage. No argument,
+// "default", "all" or "everything" means all of them; unknown names are ignored, as in
+// Redis. The field rules are in info_sections.h.
+//
+// Figures that live on the shards (counters, engine statistics, key counts) are gathered
+// in one run_on_each and summed; the Keyspace section scans each shard's metadata records
+// (src/types/keyspace_count.h), so it is asked of the shards only when it is wanted.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -12,10 +15,11 @@
 
 #include <array>
 #include <chrono>
-#include <fstream>
 #include <string>
 
 #include "src/commands/command_families.h"
+#include "src/commands/info_sections.h"
+#include "src/commands/key_command.h"
 #include "src/server/command_context.h"
 
 namespace cascade::commands {
@@ -31,18 +35,24 @@ enum Section : unsigned {
   kStats = 1u << 4,
   kReplication = 1u << 5,
   kCpu = 1u << 6,
-  kKeyspace = 1u << 7,
+  kModules = 1u << 7,
+  kCluster = 1u << 8,
+  kKeyspace = 1u << 9,
+  kStorage = 1u << 10,
 };
-constexpr unsigned kAllSections = (1u << 8) - 1;
+constexpr unsigned kAllSections = (1u << 11) - 1;
+// The sections whose figures come from the shards.
+constexpr unsigned kShardSections = kMemory | kPersistence | kStats | kKeyspace | kStorage;
 
 struct SectionName {
   std::string_view name;
   unsigned bit;
 };
-constexpr std::array<SectionName, 8> kSections = {{
+constexpr std::array<SectionName, 11> kSections = {{
     {"server", kServer}, {"clients", kClients}, {"memory", kMemory},
     {"persistence", kPersistence}, {"stats", kStats}, {"replication", kReplication},
-    {"cpu", kCpu}, {"keyspace", kKeyspace},
+    {"cpu", kCpu}, {"modules", kModules}, {"cluster", kCluster}, {"keyspace", kKeyspace},
+    {"storage", kStorage},
 }};
 
 unsigned requested_sections(const CommandContext& ctx) {
@@ -61,17 +71,52 @@ unsigned requested_sections(const CommandContext& ctx) {
   return wanted;
 }
 
+struct ShardReport {
+  ShardStats stats;
+  bool has_engine = false;
+  engine::DBStats engine;
+  std::uint64_t saved_sequence = 0;
+  Result<std::map<std::uint32_t, types::DbKeyCount>> keys = std::map<std::uint32_t, types::DbKeyCount>{};
+};
+
+InfoTotals gather(CommandContext& ctx, bool count_keys) {
+  ServerState& server = ctx.server;
+  const std::int64_t now_ms = unix_time_ms();
+  auto reports = server.runtime().run_on_each([&server, count_keys, now_ms]() {
+    ShardState& shard = server.this_shard();
+    ShardReport r;
+    r.stats = shard.stats();
+    if (types::Keyspace* keyspace = shard.keyspace()) {
+      r.has_engine = true;
+      r.engine = keyspace->engine().stats();
+      r.saved_sequence = shard.saved_sequence();
+      if (count_keys) r.keys = types::count_keys(keyspace->engine(), now_ms);
+    }
+    return r;
+  });
+  InfoTotals totals;
+  for (auto& r : reports) {
+    if (!r) continue;
+    totals.stats.add(r->stats);
+    if (!r->has_engine) continue;
+    ++totals.engines;
+    add_engine_stats(totals.engine, r->engine);
+    totals.unsaved_writes += r->engine.last_sequence - std::min(r->engine.last_sequence,
+                                                                r->saved_sequence);
+    if (!r->keys) {
+      server.logger().warning("INFO keyspace: {}", r->keys.error().to_string());
+      totals.keys_failed = true;
+      continue;
+    }
+    for (const auto& [db, count] : *r->keys) totals.keys[db].add(count);
+  }
+  return totals;
+}
+
 std::string uname_text() {
   utsname u{};
   if (::uname(&u) != 0) return "unknown";
   return fmt::format("{} {} {}", u.sysname, u.release, u.machine);
-}
-
-std::int64_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::int64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * ::sysconf(_SC_PAGESIZE);
 }
 
 double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
@@ -82,10 +127,13 @@ void server_section(CommandContext& ctx, std::string& out) {
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                           runtime::Clock::now() - server.started_steady()).count();
   out += fmt::format(
-      "# Server\r\nredis_version:{}\r\ncascade_version:{}\r\nredis_mode:standalone\r\nos:{}\r\n"
-      "arch_bits:{}\r\nmultiplexing_api:io_uring\r\ngcc_version:{}.{}.{}\r\nprocess_id:{}\r\n"
-      "run_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\n"
-      "uptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nshards:{}\r\n",
+      "# Server\r\nredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n"
+      "cascade_version:{}\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:{}\r\n"
+      "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:io_uring\r\n"
+      "atomicvar_api:c11-builtin\r\ngcc_version:{}.{}.{}\r\nprocess_id:{}\r\n"
+      "process_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\n"
+      "uptime_in_seconds:{}\r\nuptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n"
+      "io_threads_active:0\r\nshards:{}\r\n",
       kRedisCompatVersion, CASCADE_VERSION, uname_text(), sizeof(void*) * 8, __GNUC__,
       __GNUC_MINOR__, __GNUC_PATCHLEVEL__, ::getpid(), server.facts().run_id,
       ctx.shard.config().port,
@@ -97,30 +145,31 @@ void server_section(CommandContext& ctx, std::string& out) {
 void clients_section(CommandContext& ctx, std::string& out) {
   out += fmt::format(
       "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n"
-      "blocked_clients:0\r\ntracking_clients:0\r\n",
+      "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
       ctx.server.connected_clients(), ctx.shard.config().maxclients);
 }
 
-void memory_section(std::string& out) {
-  const std::int64_t rss = rss_bytes();
-  out += fmt::format("# Memory\r\nused_memory_rss:{}\r\nused_memory_rss_human:{:.2f}M\r\n", rss,
-                     static_cast<double>(rss) / (1024.0 * 1024.0));
-}
-
-void stats_section(CommandContext& ctx, std::string& out) {
-  ShardStats total;
-  auto per_shard = ctx.server.runtime().run_on_each(
-      [&ctx]() { return ctx.server.this_shard().stats(); });
-  for (auto& s : per_shard) {
-    if (s) total.add(*s);
-  }
+void stats_section(const InfoTotals& totals, std::string& out) {
+  const ShardStats& total = totals.stats;
   out += fmt::format(
       "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n"
       "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n"
-      "total_error_replies:{}\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\n",
+      "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_keys:0\r\n"
+      "evicted_clients:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\n"
+      "total_forks:0\r\ntotal_error_replies:{}\r\ntotal_reads_processed:{}\r\n"
+      "total_writes_processed:{}\r\n",
       total.connections_received, total.commands_processed, total.net_input_bytes,
       total.net_output_bytes, total.rejected_connections, total.error_replies,
       total.reads_processed, total.writes_processed);
+}
+
+void replication_section(CommandContext& ctx, std::string& out) {
+  out += fmt::format(
+      "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
+      "master_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
+      "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
+      "repl_backlog_size:0\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+      ctx.server.facts().run_id);
 }
 
 void cpu_section(std::string& out) {
@@ -136,16 +185,25 @@ void cpu_section(std::string& out) {
 
 void info(CommandContext& ctx) {
   const unsigned wanted = requested_sections(ctx);
+  InfoTotals totals;
+  if (wanted & kShardSections) totals = gather(ctx, (wanted & kKeyspace) != 0);
   std::string out;
-  auto next = [&out]() { if (!out.empty()) out += "\r\n"; };
-  if (wanted & kServer) { next(); server_section(ctx, out); }
-  if (wanted & kClients) { next(); clients_section(ctx, out); }
-  if (wanted & kMemory) { next(); memory_section(out); }
-  if (wanted & kPersistence) { next(); out += "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"; }
-  if (wanted & kStats) { next(); stats_section(ctx, out); }
-  if (wanted & kReplication) { next(); out += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"; }
-  if (wanted & kCpu) { next(); cpu_section(out); }
-  if (wanted & kKeyspace) { next(); out += "# Keyspace\r\n"; }
+  auto section = [&](unsigned bit) {
+    if (!(wanted & bit)) return false;
+    if (!out.empty()) out += "\r\n";
+    return true;
+  };
+  if (section(kServer)) server_section(ctx, out);
+  if (section(kClients)) clients_section(ctx, out);
+  if (section(kMemory)) memory_section(totals, out);
+  if (section(kPersistence)) persistence_section(ctx, totals, out);
+  if (section(kStats)) stats_section(totals, out);
+  if (section(kReplication)) replication_section(ctx, out);
+  if (section(kCpu)) cpu_section(out);
+  if (section(kModules)) out += "# Modules\r\n";
+  if (section(kCluster)) out += "# Cluster\r\ncluster_enabled:0\r\n";
+  if (section(kKeyspace)) keyspace_section(totals, out);
+  if (section(kStorage)) storage_section(totals, out);
   if (ctx.reply.resp3()) {
     ctx.reply.verbatim(out);
   } else {
@@ -160,7 +218,8 @@ constexpr CommandSpec kCommands[] = {
     {.name = "info", .arity = -1, .flags = kCmdLoading | kCmdStale, .categories = kAclDangerous,
      .group = "server", .since = "1.0.0",
      .summary = "Reports the server's state and counters, section by section",
-     .complexity = "O(1)", .tips = kInfoTips, .handler = info},
+     .complexity = "O(1), O(N) with the keyspace section where N is the number of keys",
+     .tips = kInfoTips, .handler = info},
 };
 
 }  // namespace
