@@ -1,16 +1,21 @@
 // The server family: TIME, SHUTDOWN (INFO is in info.cc).
 //
 // SHUTDOWN asks the main thread to stop the server (shutdown_signal.h) and closes the
-// calling connection without a reply, as Redis does on success. SAVE/NOSAVE/NOW/FORCE are
-// accepted; with an engine whose every acknowledged write is already durable there is
-// nothing extra to save.
+// calling connection without a reply, as Redis does on success. Every acknowledged write
+// is already durable, so nothing needs saving; SHUTDOWN SAVE still makes a checkpoint
+// first, as SAVE does (src/server/server_checkpoint.h), and if it fails (or another save
+// is running) the server keeps running and the reply is Redis's "Errors trying to
+// SHUTDOWN", unless FORCE is given. NOSAVE and NOW are accepted (there are no save points
+// and no replicas to wait for).
 #include <sys/time.h>
 
+#include <chrono>
 #include <string>
 
 #include "src/commands/command_families.h"
 #include "src/server/command_context.h"
 #include "src/server/error_replies.h"
+#include "src/server/server_checkpoint.h"
 
 namespace cascade::commands {
 namespace {
@@ -25,9 +30,20 @@ void time_command(CommandContext& ctx) {
   ctx.reply.bulk(std::to_string(tv.tv_usec));
 }
 
+// SHUTDOWN SAVE's checkpoint; false (and logged) if it could not be made.
+bool save_before_shutdown(CommandContext& ctx) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  if (!ctx.server.saves().try_begin(SaveKind::kForeground, now)) {
+    ctx.server.logger().warning("SHUTDOWN SAVE: another save is in progress");
+    return false;
+  }
+  return run_save(ctx.server, SaveKind::kForeground).is_ok();
+}
+
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 void shutdown(CommandContext& ctx) {
-  bool save = false, nosave = false, abort = false;
+  bool save = false, nosave = false, abort = false, force = false;
   for (std::size_t i = 1; i < ctx.argc(); ++i) {
     const std::string_view arg = ctx.arg(i);
     if (equals_ignore_case(arg, "save")) {
@@ -36,7 +52,9 @@ void shutdown(CommandContext& ctx) {
       nosave = true;
     } else if (equals_ignore_case(arg, "abort")) {
       abort = true;
-    } else if (!equals_ignore_case(arg, "now") && !equals_ignore_case(arg, "force")) {
+    } else if (equals_ignore_case(arg, "force")) {
+      force = true;
+    } else if (!equals_ignore_case(arg, "now")) {
       ctx.error(kErrSyntax);
       return;
     }
@@ -47,6 +65,10 @@ void shutdown(CommandContext& ctx) {
   }
   if (abort) {
     ctx.error(kErrNoShutdownInProgress);
+    return;
+  }
+  if (save && !save_before_shutdown(ctx) && !force) {
+    ctx.error(kErrShutdownFailed);
     return;
   }
   if (!ctx.server.request_shutdown(ShutdownCause::kCommand)) {

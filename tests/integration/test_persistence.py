@@ -121,3 +121,34 @@ def test_save_removes_a_partial_checkpoint_left_by_a_crash(start_cascade, workdi
     assert r.save() is True
     names = checkpoints(workdir)
     assert len(names) == 1 and not names[0].endswith(".tmp")
+
+
+def test_shutdown_save_makes_a_checkpoint_before_stopping(start_cascade, workdir, raw):
+    server = start_cascade()
+    r = client(server)
+    r.set("before-shutdown", "1")
+    c = raw(server.port)
+    c.send(b"SHUTDOWN SAVE\r\n")
+    assert c.read_until_closed() == b""
+    assert server.proc.wait(timeout=15) == 0
+    names = checkpoints(workdir)
+    assert len(names) == 1
+    restored = client(start_cascade("--dir", os.path.join(workdir, "data", "checkpoints",
+                                                          names[0])))
+    assert restored.get("before-shutdown") == b"1"
+
+
+def test_shutdown_save_fails_while_a_save_runs_unless_forced(start_cascade, workdir, raw):
+    server = start_cascade()
+    c = raw(server.port)
+    # Pipelined: the BGSAVE is still running when SHUTDOWN SAVE is handled.
+    c.send(b"BGSAVE\r\nSHUTDOWN SAVE\r\n")
+    assert c.reply() == b"+Background saving started\r\n"
+    assert c.reply() == b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+    assert server.proc.poll() is None
+    assert "another save is in progress" in server.log()
+    c.send(b"BGSAVE\r\nSHUTDOWN SAVE FORCE\r\n")
+    assert c.reply() in (b"+Background saving started\r\n",
+                         b"-ERR Background save already in progress\r\n")
+    assert c.read_until_closed() == b""
+    assert server.proc.wait(timeout=15) == 0
