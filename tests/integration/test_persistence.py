@@ -152,3 +152,31 @@ def test_shutdown_save_fails_while_a_save_runs_unless_forced(start_cascade, work
                          b"-ERR Background save already in progress\r\n")
     assert c.read_until_closed() == b""
     assert server.proc.wait(timeout=15) == 0
+
+
+def test_bgsave_schedule_runs_after_a_save_in_progress(start_cascade, workdir):
+    server = start_cascade()
+    r = client(server)
+    pipe = r.pipeline(transaction=False)
+    for i in range(3000):
+        pipe.set(f"big:{i}", os.urandom(8000))  # incompressible: the SAVE's flush takes a while
+    pipe.execute()
+    saver = Raw(server.port, timeout=SAVE_TIMEOUT)
+    saver.send(b"SAVE\r\n")
+    deadline = time.monotonic() + SAVE_TIMEOUT
+    while r.info("persistence")["rdb_bgsave_in_progress"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    scheduler = Raw(server.port)
+    reply = scheduler.call("BGSAVE SCHEDULE")
+    scheduler.close()
+    assert saver.reply() == b"+OK\r\n"
+    saver.close()
+    # Scheduled behind the SAVE, or started at once if the SAVE had just finished.
+    assert reply in (b"+Background saving scheduled\r\n", b"+Background saving started\r\n")
+    deadline = time.monotonic() + SAVE_TIMEOUT
+    while r.info("persistence")["rdb_saves"] < 2:
+        assert time.monotonic() < deadline, "the scheduled BGSAVE never ran"
+        time.sleep(0.05)
+    assert wait_for_bgsave(r)["rdb_last_bgsave_status"] == "ok"
+    assert len(checkpoints(workdir)) == 2
