@@ -3,6 +3,7 @@ dir/checkpoints/<name> that a server started on it (--dir) opens to the data as 
 save, one save at a time with Redis's error text, and INFO's Persistence fields."""
 
 import os
+import threading
 import time
 
 import redis
@@ -180,3 +181,41 @@ def test_bgsave_schedule_runs_after_a_save_in_progress(start_cascade, workdir):
         time.sleep(0.05)
     assert wait_for_bgsave(r)["rdb_last_bgsave_status"] == "ok"
     assert len(checkpoints(workdir)) == 2
+
+
+def test_a_checkpoint_taken_under_writes_holds_a_prefix_of_them(start_cascade, workdir):
+    server = start_cascade()
+    r = client(server)
+    stop = threading.Event()
+    written = []
+
+    def writer():
+        w = client(server)
+        i = 0
+        while not stop.is_set() and i < 100_000:
+            w.set(f"{{seq}}{i}", i)  # one hashtag: one shard, one writer, in order
+            written.append(i)
+            i += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        deadline = time.monotonic() + SAVE_TIMEOUT
+        while len(written) < 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert r.bgsave() is True
+        wait_for_bgsave(r)
+        time.sleep(0.2)  # writes after the checkpoint
+    finally:
+        stop.set()
+        thread.join(timeout=SAVE_TIMEOUT)
+    server.stop()
+    total = len(written)
+    (name,) = checkpoints(workdir)
+    restored = client(start_cascade("--dir", os.path.join(workdir, "data", "checkpoints", name)))
+    present = [restored.get(f"{{seq}}{i}") is not None for i in range(total)]
+    held = present.index(False) if False in present else total
+    assert 200 <= held < total  # the writes after the checkpoint are not in it
+    assert not any(present[held:]), "the checkpoint holds a write but not an earlier one"
+    assert all(restored.get(f"{{seq}}{i}") == str(i).encode() for i in range(0, held, 97))
