@@ -9,8 +9,9 @@ const server::CommandTable& builtin_command_table() {
   static const server::CommandTable kTable = [] {
     std::vector<const CommandSpec*> all;
     for (auto family : {connection_commands(), client_commands(), server_commands(),
-                        info_commands(), save_commands(), config_commands(), command_commands(), string_commands(),
-                        counter_commands(), key_commands()}) {
+                        info_commands(), save_commands(), config_commands(),
+                        command_commands(), string_commands(), counter_commands(),
+                        key_commands()}) {
       for (const CommandSpec& spec : family) all.push_back(&spec);
     }
     return server::CommandTable(std::move(all));

@@ -71,12 +71,14 @@ unsigned requested_sections(const CommandContext& ctx) {
   return wanted;
 }
 
+using KeyCounts = std::map<std::uint32_t, types::DbKeyCount>;
+
 struct ShardReport {
   ShardStats stats;
   bool has_engine = false;
   engine::DBStats engine;
   std::uint64_t saved_sequence = 0;
-  Result<std::map<std::uint32_t, types::DbKeyCount>> keys = std::map<std::uint32_t, types::DbKeyCount>{};
+  Result<KeyCounts> keys = KeyCounts{};
 };
 
 InfoTotals gather(CommandContext& ctx, bool count_keys) {

@@ -82,7 +82,9 @@ Status checkpoint_shards(ServerState& state, const std::string& dir) {
   auto results = state.runtime().run_on_each([&state, &dir]() -> Status {
     ShardState& shard = state.this_shard();
     types::Keyspace* keyspace = shard.keyspace();
-    if (keyspace == nullptr) return Status::shutdown("shard " + std::to_string(shard.id()) + " has no engine");
+    if (keyspace == nullptr) {
+      return Status::shutdown("shard " + std::to_string(shard.id()) + " has no engine");
+    }
     auto info = keyspace->engine().checkpoint(shard_directory(dir, shard.id()));
     if (!info) return info.error();
     shard.set_saved_sequence(info->sequence);
