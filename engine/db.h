@@ -37,6 +37,12 @@
 // The key's hash is computed once for every table's filter. Corruption in any source is
 // returned as Corruption, never as data or as absence.
 //
+// Checkpoint (db_checkpoint.cc, engine/checkpoint.h). checkpoint(dir) flushes the
+// memtables, then hard-links the files of the current version into `dir` and writes a
+// manifest and CURRENT there: a consistent copy as of the flushed sequence, unaffected by
+// later writes, compactions and deletions in the source. Writes go on meanwhile; close()
+// waits for a checkpoint in progress.
+//
 // Calling rules: one shard. open, write, get, iterator steps and close may suspend the
 // calling fiber and must run on a fiber of the shard's scheduler; snapshot() and stats()
 // never suspend. close() before destruction; iterators and snapshots must not outlive the
@@ -49,6 +55,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/checkpoint.h"
 #include "engine/db_options.h"
 #include "engine/iterator/db_iterator.h"
 #include "engine/memtable/memtable.h"
@@ -96,6 +103,10 @@ class DB {
   Status wait_for_flushes();
   // Makes the mutable memtable immutable and waits for its flush (tests, benchmarks).
   Status flush();
+
+  // A consistent copy of the database in `dir` (which must not exist), on the same file
+  // system; see "Checkpoint" above.
+  Result<CheckpointInfo> checkpoint(const std::string& dir);
 
  private:
   struct Immutable {

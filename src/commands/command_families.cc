@@ -9,9 +9,10 @@ const server::CommandTable& builtin_command_table() {
   static const server::CommandTable kTable = [] {
     std::vector<const CommandSpec*> all;
     for (auto family : {connection_commands(), client_commands(), server_commands(),
-                        config_commands(), command_commands(), string_commands(),
-                        counter_commands(), key_commands(), multi_string_commands(),
-                        key_move_commands(), bitop_commands(), lcs_commands()}) {
+                        info_commands(), save_commands(), config_commands(),
+                        command_commands(), string_commands(), counter_commands(),
+                        key_commands(), multi_string_commands(), key_move_commands(),
+                        bitop_commands(), lcs_commands()}) {
       for (const CommandSpec& spec : family) all.push_back(&spec);
     }
     return server::CommandTable(std::move(all));

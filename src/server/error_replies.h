@@ -43,6 +43,8 @@ inline constexpr std::string_view kErrInvalidArityForKeys =
     "ERR Invalid number of arguments specified for command";
 inline constexpr std::string_view kErrNoKeyArguments = "ERR The command has no key arguments";
 inline constexpr std::string_view kErrShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+inline constexpr std::string_view kErrBgsaveInProgress = "ERR Background save already in progress";
+inline constexpr std::string_view kErrSaveFailed = "ERR";  // Redis's whole reply to a failed SAVE
 inline constexpr std::string_view kErrWrongType =
     "WRONGTYPE Operation against a key holding the wrong kind of value";
 inline constexpr std::string_view kErrNotFloat = "ERR value is not a valid float";

@@ -1,6 +1,7 @@
 // ServerState: what every shard and every command may reach of the server as a whole:
 // the live configuration, the command table, the logger, the runtime (for cross-shard
-// calls), client ids and counts, process facts for INFO, and the way to ask for shutdown.
+// calls), client ids and counts, process facts for INFO, the state of saves, and the way
+// to ask for shutdown.
 //
 // Threads: the members are either immutable after construction, atomic, or thread-safe
 // objects themselves (LiveConfig, Logger, ShutdownSignal). Per-shard state is reached by
@@ -18,6 +19,7 @@
 #include "src/server/command_table.h"
 #include "src/server/live_config.h"
 #include "src/server/logger.h"
+#include "src/server/save_state.h"
 #include "src/server/shard_state.h"
 #include "src/server/shutdown_signal.h"
 
@@ -73,6 +75,8 @@ class ServerState {
   // data directory's life. Recovery starts them past every id found on disk.
   std::uint64_t next_transaction_id() { return next_txid_.fetch_add(1); }
   void start_transaction_ids_at(std::uint64_t first) { next_txid_.store(first); }
+  // SAVE and BGSAVE: the one running, and the last one's outcome (save_state.h).
+  SaveState& saves() { return saves_; }
 
   // Applies the parts of a new configuration that live outside it (the log level).
   void apply_live_settings();
@@ -90,6 +94,8 @@ class ServerState {
   std::atomic<std::uint64_t> next_txid_{1};
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   runtime::TimePoint started_steady_ = runtime::Clock::now();
+  SaveState saves_{std::chrono::duration_cast<std::chrono::seconds>(
+                       started_at_.time_since_epoch()).count()};
 };
 
 }  // namespace cascade::server

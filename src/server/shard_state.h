@@ -51,6 +51,10 @@ class ShardState {
   types::Keyspace* keyspace() { return keyspace_.get(); }
   void attach_keyspace(std::unique_ptr<types::Keyspace> keyspace) { keyspace_ = std::move(keyspace); }
   std::unique_ptr<types::Keyspace> detach_keyspace() { return std::move(keyspace_); }
+  // The engine sequence of the last checkpoint (or of the engine's open): INFO's
+  // rdb_changes_since_last_save counts the sequences after it.
+  std::uint64_t saved_sequence() const { return saved_sequence_; }
+  void set_saved_sequence(std::uint64_t sequence) { saved_sequence_ = sequence; }
 
   // ---- connections of this shard (Connection registers itself) ------------------------
   void add_connection(std::uint64_t id, Connection* connection) { connections_[id] = connection; }
@@ -75,6 +79,7 @@ class ShardState {
   ConfigView config_;
   ShardStats stats_;
   std::unique_ptr<types::Keyspace> keyspace_;
+  std::uint64_t saved_sequence_ = 0;
   std::unordered_map<std::uint64_t, Connection*> connections_;
   std::vector<runtime::Socket> listeners_;
   runtime::WaitGroup fibers_;

@@ -42,6 +42,7 @@ Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger&
                                          std::to_string(shard.id()) + " in " + dir + ": " +
                                          db.error().to_string());
   }
+  shard.set_saved_sequence((*db)->stats().last_sequence);
   shard.attach_keyspace(std::make_unique<types::Keyspace>(std::move(*db)));
   return Status::ok();
 }

@@ -28,6 +28,7 @@ struct FaultFileSystem::State {
   std::vector<std::string> failing_syncs;   // armed faults: a path, or "" for any file
   std::vector<std::string> failing_writes;
   bool yield_on_io = false;
+  int link_errno = 0;  // set_link_error
   FsCounters counters;
   std::map<std::string, IoCounters> per_file;
 
@@ -334,6 +335,7 @@ Status FaultFileSystem::link(const std::string& existing, const std::string& new
   state_->maybe_yield();
   const ParsedPath src_path = parse(existing);
   const ParsedPath dst_path = parse(new_path);
+  if (state_->link_errno != 0) return fail(state_->link_errno, "link", src_path.text);
   InodePtr inode = find(*state_, src_path);
   if (!inode) return fail(ENOENT, "link", src_path.text);
   if (inode->is_dir()) return fail(EPERM, "link", src_path.text);
@@ -342,6 +344,7 @@ Status FaultFileSystem::link(const std::string& existing, const std::string& new
   if (entry(*dst)) return fail(EEXIST, "link to", dst_path.text);
   dst->dir->apply_dir_op(
       DirOp{"link " + src_path.text + " as " + dst->name, {{dst->name, std::move(inode)}}});
+  ++state_->counters.links;
   return Status::ok();
 }
 
@@ -445,6 +448,8 @@ void FaultFileSystem::fail_next_sync(const std::string& path) {
 void FaultFileSystem::fail_next_write(const std::string& path) {
   state_->failing_writes.push_back(path.empty() ? path : parse(path).text);
 }
+
+void FaultFileSystem::set_link_error(int err) { state_->link_errno = err; }
 
 void FaultFileSystem::set_yield_on_io(bool yield) { state_->yield_on_io = yield; }
 

@@ -39,7 +39,9 @@
 // fail_next_sync makes one sync fail with kIoError without making anything durable; the file
 // is then in doubt, and writes and syncs to it afterwards are counted (a caller must stop,
 // see file_system.h), so a test can assert they are zero. fail_next_write fails one
-// write_at with kIoError, changing nothing. A crash disarms faults not yet triggered.
+// write_at with kIoError, changing nothing. set_link_error(EXDEV) makes every link fail with
+// that errno (as link(2) does across file systems), until set_link_error(0). A crash
+// disarms faults not yet triggered (a link error stays: it is a property of the mount).
 //
 // Contract checks (the same errors as the real file system): with OpenOptions::direct a
 // misaligned offset, length or buffer is kInvalidArgument; opening a missing file without
@@ -81,6 +83,7 @@ struct IoCounters {
 struct FsCounters {
   IoCounters files;  // totals over every file
   std::uint64_t sync_dirs = 0;
+  std::uint64_t links = 0;  // hard links made
   std::uint64_t crashes = 0;
 };
 
@@ -113,6 +116,7 @@ class FaultFileSystem final : public runtime::FileSystem {
   std::uint64_t used_bytes() const;  // the current sizes of all live files
   void fail_next_sync(const std::string& path = {});   // empty: whichever file syncs next
   void fail_next_write(const std::string& path = {});  // empty: whichever file writes next
+  void set_link_error(int err);  // 0: links work
   void set_yield_on_io(bool yield);
 
   // Inspection, bypassing handles and faults: the current image of a file.

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -336,6 +337,23 @@ TEST_CASE("a hard link shares the file and survives a crash once its directory i
   fs.simulate_crash(CrashOptions::lose_unsynced(1));
   CHECK_FALSE(*fs.exists("/db/000007.sst"));
   CHECK(read(fs, "/db/checkpoint/000007.sst") == "table+");
+}
+
+TEST_CASE("set_link_error makes links fail as across file systems until it is cleared") {
+  FaultFileSystem fs;
+  auto f = durable_file(fs, "000008.sst", bytes("table"));
+  REQUIRE(fs.make_dir("/db/other").is_ok());
+  fs.set_link_error(EXDEV);
+  Status refused = fs.link("/db/000008.sst", "/db/other/000008.sst");
+  CHECK(refused.sys_errno() == EXDEV);
+  CHECK_FALSE(*fs.exists("/db/other/000008.sst"));
+  fs.simulate_crash(CrashOptions::keep_unsynced(1));
+  CHECK(fs.link("/db/000008.sst", "/db/other/000008.sst").sys_errno() == EXDEV);  // stays
+  CHECK(fs.counters().links == 0);
+  fs.set_link_error(0);
+  REQUIRE(fs.link("/db/000008.sst", "/db/other/000008.sst").is_ok());
+  CHECK(fs.counters().links == 1);
+  CHECK(read(fs, "/db/other/000008.sst") == "table");
 }
 
 TEST_CASE("direct IO rejects a misaligned offset, length or buffer") {

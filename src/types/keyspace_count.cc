@@ -1,0 +1,64 @@
+// See keyspace_count.h.
+#include "src/types/keyspace_count.h"
+
+#include <optional>
+#include <string>
+
+#include "src/types/key_record.h"
+
+namespace cascade::types {
+namespace {
+
+std::uint32_t db_of(std::string_view engine_key) {
+  std::uint32_t db = 0;
+  for (int i = 0; i < 4; ++i) db = (db << 8) | static_cast<std::uint8_t>(engine_key[i]);
+  return db;
+}
+
+// The first engine key of database `db`'s metadata records.
+std::string metadata_start(std::uint32_t db) { return metadata_key(db, {}); }
+
+}  // namespace
+
+Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, std::int64_t now_ms) {
+  std::map<std::uint32_t, DbKeyCount> out;
+  auto it = db.iterator();
+  it->seek(metadata_start(0));
+  while (it->valid()) {
+    const std::string_view key = it->key();
+    if (key.size() < kMetadataKeyPrefix) return Status::corruption("engine key shorter than its prefix");
+    const std::uint32_t number = db_of(key);
+    if (static_cast<std::uint8_t>(key[4]) != kMetadataSpace) {
+      // Past this database's metadata (its collection members): on to the next database.
+      if (number == UINT32_MAX) break;
+      it->seek(metadata_start(number + 1));
+      continue;
+    }
+    // A record stored in the value log is read whole: the flags sit in front of the value.
+    std::optional<std::string> resolved;
+    if (it->type() != engine::ValueType::kValue) {
+      auto read = db.get(key);
+      if (!read) return read.error();
+      if (!*read) {  // deleted since the iterator's snapshot
+        it->next();
+        continue;
+      }
+      resolved = std::move(*read);
+    }
+    auto record = decode_record(resolved ? std::string_view(*resolved) : it->value());
+    if (!record) return record.error();
+    if (!record->expired_at(now_ms)) {
+      DbKeyCount& count = out[number];
+      ++count.keys;
+      if (record->expire_ms) {
+        ++count.expires;
+        count.ttl_sum_ms += static_cast<std::uint64_t>(*record->expire_ms - now_ms);
+      }
+    }
+    it->next();
+  }
+  if (!it->status()) return it->status();
+  return out;
+}
+
+}  // namespace cascade::types

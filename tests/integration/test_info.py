@@ -1,0 +1,102 @@
+"""INFO parsed by redis-py: every section Redis 7.0 prints, with Redis's field names and
+values that mean something here, the Keyspace counts per database, and cascade's
+# Storage section summed over the shards."""
+
+import redis
+
+from conftest import parse
+
+REDIS_SECTIONS = {
+    "server": ["redis_version", "redis_mode", "os", "arch_bits", "multiplexing_api",
+               "process_id", "run_id", "tcp_port", "uptime_in_seconds", "executable"],
+    "clients": ["connected_clients", "maxclients", "blocked_clients"],
+    "memory": ["used_memory", "used_memory_human", "used_memory_rss", "used_memory_peak",
+               "total_system_memory", "maxmemory", "maxmemory_policy",
+               "mem_fragmentation_ratio", "mem_allocator"],
+    "persistence": ["loading", "rdb_changes_since_last_save", "rdb_bgsave_in_progress",
+                    "rdb_last_save_time", "rdb_last_bgsave_status", "aof_enabled",
+                    "aof_rewrite_in_progress"],
+    "stats": ["total_connections_received", "total_commands_processed",
+              "total_net_input_bytes", "total_net_output_bytes", "rejected_connections",
+              "evicted_keys", "total_error_replies"],
+    "replication": ["role", "connected_slaves", "master_repl_offset"],
+    "cpu": ["used_cpu_sys", "used_cpu_user"],
+    "cluster": ["cluster_enabled"],
+}
+STORAGE_FIELDS = [
+    "storage_shards", "storage_sst_files", "storage_sst_bytes", "storage_l0_files",
+    "storage_vlog_files", "storage_vlog_live_bytes", "storage_vlog_garbage_bytes",
+    "storage_flushes", "storage_compactions", "storage_write_amplification",
+    "storage_block_cache_hit_ratio", "storage_write_stall_micros", "storage_wal_syncs",
+]
+
+
+def client(server, db=0):
+    return redis.Redis(host="127.0.0.1", port=server.port, db=db, socket_timeout=10)
+
+
+def test_every_redis_section_is_there_with_meaningful_values(cascade):
+    r = client(cascade)
+    for section, fields in REDIS_SECTIONS.items():
+        info = r.info(section)
+        missing = [f for f in fields if f not in info]
+        assert not missing, f"{section}: missing {missing}"
+    info = r.info("everything")
+    assert info["tcp_port"] == cascade.port
+    assert info["process_id"] == cascade.proc.pid
+    assert info["connected_clients"] >= 1
+    assert info["role"] == "master"
+    assert info["cluster_enabled"] == 0
+    assert info["aof_enabled"] == 1
+    assert 0 < info["used_memory"] <= info["used_memory_peak"]
+    assert info["used_memory_rss"] > 1 << 20
+    assert info["total_system_memory"] > info["used_memory_rss"]
+    assert info["total_commands_processed"] >= len(REDIS_SECTIONS)
+    assert info["used_cpu_user"] > 0
+
+
+def test_sections_can_be_asked_for_one_by_one(cascade, raw):
+    reply = parse(raw(cascade.port).call("INFO storage cpu")).decode()
+    headers = [line for line in reply.split("\r\n") if line.startswith("#")]
+    assert headers == ["# CPU", "# Storage"]
+
+
+def test_keyspace_counts_keys_and_expires_per_database(cascade):
+    r0, r3 = client(cascade), client(cascade, db=3)
+    assert r0.info("keyspace") == {}
+    for i in range(20):
+        r0.set(f"key{i}", "v")
+    r0.set("ttl-a", "v", ex=1000)
+    r0.set("ttl-b", "v", px=2_000_000)
+    r0.set("gone", "v", px=1)
+    r3.set("other", "v")
+    r0.delete("key0")
+    info = r0.info("keyspace")
+    assert set(info) == {"db0", "db3"}
+    assert info["db0"]["keys"] == 21  # 19 plain keys and 2 with a ttl; "gone" expired
+    assert info["db0"]["expires"] == 2
+    assert 1_000_000 < info["db0"]["avg_ttl"] <= 1_500_000
+    assert info["db3"] == {"keys": 1, "expires": 0, "avg_ttl": 0}
+
+
+def test_storage_section_sums_the_shards_engines(cascade):
+    r = client(cascade)
+    info = r.info("storage")
+    missing = [f for f in STORAGE_FIELDS if f not in info]
+    assert not missing
+    assert info["storage_shards"] == 2
+    assert info["storage_flushes"] == 0 and info["storage_sst_files"] == 0
+    assert info["storage_write_amplification"] == 0
+    for i in range(100):
+        r.set(f"k{i}", "x" * 100)
+    assert r.info("storage")["storage_wal_syncs"] >= 1  # appendfsync always
+    assert r.save() is True  # flushes every shard's memtable
+    info = r.info("storage")
+    assert info["storage_flushes"] == 2
+    assert info["storage_sst_files"] == 2 and info["storage_l0_files"] == 2
+    assert info["storage_sst_bytes"] > 0
+    assert info["storage_write_amplification"] == 1.0
+    for i in range(100):
+        assert r.get(f"k{i}") == b"x" * 100
+    assert 0 <= info["storage_block_cache_hit_ratio"] <= 1
+    assert r.info("storage")["storage_block_cache_hit_ratio"] > 0
