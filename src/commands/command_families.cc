@@ -10,7 +10,8 @@ const server::CommandTable& builtin_command_table() {
     std::vector<const CommandSpec*> all;
     for (auto family : {connection_commands(), client_commands(), server_commands(),
                         config_commands(), command_commands(), string_commands(),
-                        counter_commands(), key_commands()}) {
+                        counter_commands(), key_commands(), scan_commands(),
+                        bit_commands(), bitfield_commands(), object_commands(), dump_commands()}) {
       for (const CommandSpec& spec : family) all.push_back(&spec);
     }
     return server::CommandTable(std::move(all));

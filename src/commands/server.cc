@@ -117,17 +117,23 @@ void memory_section(std::string& out) {
 void stats_section(CommandContext& ctx, std::string& out) {
   ShardStats total;
   auto per_shard = ctx.server.runtime().run_on_each(
-      [&ctx]() { return ctx.server.this_shard().stats(); });
+      [&ctx]() {
+        ShardState& shard = ctx.server.this_shard();
+        ShardStats stats = shard.stats();
+        if (shard.keyspace() != nullptr) stats.expired_keys = shard.keyspace()->expired_keys();
+        return stats;
+      });
   for (auto& s : per_shard) {
     if (s) total.add(*s);
   }
   out += fmt::format(
       "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n"
       "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n"
-      "total_error_replies:{}\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\n",
+      "total_error_replies:{}\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\n"
+      "expired_keys:{}\r\n",
       total.connections_received, total.commands_processed, total.net_input_bytes,
       total.net_output_bytes, total.rejected_connections, total.error_replies,
-      total.reads_processed, total.writes_processed);
+      total.reads_processed, total.writes_processed, total.expired_keys);
 }
 
 void cpu_section(std::string& out) {
