@@ -79,13 +79,14 @@ std::string_view parse_program(CommandContext& ctx, bool readonly, FieldProgram&
     op.overflow = overflow;
     if (op.kind != FieldOp::Kind::kGet) {
       if (!resp::parse_int64(ctx.arg(j + 3), &op.value)) return kErrNotInteger;
-      if (readonly) return kErrBitfieldReadonly;
       program.writes = true;
       program.end_byte = std::max(program.end_byte, (op.offset + type->bits - 1) / 8 + 1);
     }
     j += op.kind == FieldOp::Kind::kGet ? 2 : 3;
     program.ops.push_back(op);
   }
+  // Only once every operation parsed, as Redis checks it.
+  if (readonly && program.writes) return kErrBitfieldReadonly;
   return {};
 }
 

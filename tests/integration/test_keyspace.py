@@ -176,13 +176,20 @@ def test_object_answers_as_redis_for_strings(cascade, raw):
     assert c.call(["OBJECT", "HELP"]).startswith(b"*")
 
 
+@pytest.fixture
+def clean_redis(redis_server):
+    """The session's redis-server, emptied before and after (other tests compare with it)."""
+    client(redis_server).flushall()
+    yield redis_server
+    client(redis_server).flushall()
+
+
 VALUES = [b"", b"0", b"-129", b"70000", b"2147483648", b"007", b"hello",
           b"ab" * 40, bytes(range(256)), b"z" * 20000]
 
 
-def test_dump_and_restore_move_strings_between_redis_and_cascade(cascade, redis_server):
-    c, rs = client(cascade), client(redis_server)
-    rs.flushall()
+def test_dump_and_restore_move_strings_between_redis_and_cascade(cascade, clean_redis):
+    c, rs = client(cascade), client(clean_redis)
     for i, value in enumerate(VALUES):
         key = b"v%d" % i
         rs.set(key, value)
@@ -197,7 +204,7 @@ def test_dump_and_restore_move_strings_between_redis_and_cascade(cascade, redis_
     assert c.dump(b"missing") is None
 
 
-def test_restore_options_and_errors(cascade, redis_server, raw):
+def test_restore_options_and_errors(cascade, clean_redis, raw):
     r = client(cascade)
     r.set(b"src", b"hello")
     payload = r.dump(b"src")
@@ -220,7 +227,6 @@ def test_restore_options_and_errors(cascade, redis_server, raw):
     assert r.pexpiretime(b"abs") == far
     assert c.call([b"RESTORE", b"src", b"1", payload, b"ABSTTL", b"REPLACE"]) == b"+OK\r\n"
     assert r.exists(b"src") == 0  # a TTL in the past deletes the replaced key
-    rs = client(redis_server)
-    rs.delete(b"list")
+    rs = client(clean_redis)
     rs.rpush(b"list", b"a")
     assert c.call([b"RESTORE", b"list", b"0", rs.dump(b"list")]).startswith(b"-ERR DUMP payload holds a type")
