@@ -6,7 +6,8 @@
 // Check order is Redis 7.0's, since clients see which error wins: SETBIT/GETBIT check the
 // offset (and SETBIT's bit) before the key; BITPOS checks its bit argument, then the key,
 // then the range; BITCOUNT looks the key up before it reads its range (a missing key
-// counts 0 whatever the range says).
+// counts 0 whatever the range says), and answers 0 for an inverted negative range before
+// it reads the BYTE|BIT word.
 #include "resp/decimal.h"
 #include "src/commands/bit_ops.h"
 #include "src/commands/command_families.h"
@@ -82,9 +83,10 @@ void bitcount(CommandContext& ctx) {
     if (!resp::parse_int64(args[2], &start) || !resp::parse_int64(args[3], &end)) {
       return KeyReply::error(kErrNotInteger);
     }
+    // Redis answers an inverted negative range before it reads the unit.
+    if (start < 0 && end < 0 && start > end) return KeyReply::number(0);
     std::optional<bool> in_bits = false;
     if (args.size() == 5 && !(in_bits = parse_unit(args[4]))) return KeyReply::error(kErrSyntax);
-    if (start < 0 && end < 0 && start > end) return KeyReply::number(0);
     return KeyReply::number(count_bits(value, bit_range(value.size(), start, end, *in_bits)));
   });
 }
