@@ -243,15 +243,78 @@ void scan(CommandContext& ctx) {
 
 // ---- RANDOMKEY -----------------------------------------------------------------------
 
-// The first live key at or after a random point of this shard's database, wrapping once.
+// A random point between the first and the last key of this shard's database: their first
+// eight bytes read as numbers, and a number drawn uniformly between them. Keys that share
+// a long prefix still spread (the draw lands among their differing bytes only when those
+// are in the first eight), so this is random but not uniform over keys.
+std::string random_point(types::Keyspace& keyspace, std::uint32_t db, std::uint64_t seed) {
+  const std::string head = keyspace.engine_key(db, "");
+  engine::ReadOptions options;
+  options.prefix = head;
+  std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
+  auto first_bytes = [&it, &head]() {
+    std::uint64_t v = 0;
+    const std::string_view key = it->key().substr(head.size());
+    for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | (i < key.size() ? static_cast<std::uint8_t>(key[i]) : 0);
+    return v;
+  };
+  it->seek_to_first();
+  if (!it->valid()) return {};
+  const std::uint64_t low = first_bytes();
+  it->seek_to_last();
+  if (!it->valid()) return {};
+  const std::uint64_t high = first_bytes();
+  const std::uint64_t span = high - low;
+  const std::uint64_t point = low + (span == UINT64_MAX ? seed : seed % (span + 1));
+  std::string out(8, '\0');
+  for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<char>(point >> (8 * (7 - i)));
+  return out;
+}
+
+// The last live key at or before `point` in this shard's database, or none.
+std::optional<std::string> live_key_before(types::Keyspace& keyspace, std::uint32_t db,
+                                           std::string_view point, Status& status) {
+  const std::string head = keyspace.engine_key(db, "");
+  engine::ReadOptions options;
+  options.prefix = head;
+  std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
+  const std::int64_t now = unix_time_ms();
+  for (it->seek_for_prev(keyspace.engine_key(db, point)); it->valid(); it->prev()) {
+    Result<types::RecordView> record = types::decode_record(it->value());
+    if (!record) {
+      status = record.error();
+      return std::nullopt;
+    }
+    if (!record->expired_at(now)) return std::string(it->key().substr(head.size()));
+  }
+  status = it->status();
+  return std::nullopt;
+}
+
+// A live key near a random point of this shard's database: half the time the first at or
+// after it, half the time the last at or before it (so the first and the last key can be
+// drawn too), wrapping to the whole database when that side has none.
 ShardKeys random_key_here(ServerState& server, std::uint32_t db, std::uint64_t seed) {
-  std::string point(8, '\0');
-  for (std::size_t i = 0; i < point.size(); ++i) point[i] = static_cast<char>(seed >> (8 * i));
   ShardKeys out;
+  types::Keyspace* keyspace = server.this_shard().keyspace();
+  const std::string point = keyspace != nullptr ? random_point(*keyspace, db, seed) : "";
+  if (keyspace != nullptr && !point.empty() && (seed >> 63) != 0) {
+    Status status;
+    std::optional<std::string> key = live_key_before(*keyspace, db, point, status);
+    if (!status) {
+      out.error = shard_failure(server, status);
+      return out;
+    }
+    if (key) {
+      out.keys.push_back(std::move(*key));
+      return out;
+    }
+  }
   for (std::string_view from : {std::string_view(point), std::string_view()}) {
     types::KeyWalk walk{.db = db, .from = from};
     walk_here(server, walk, out, [&out](std::string_view key, const types::RecordView&) {
-      if (out.keys.empty()) out.keys.emplace_back(key);
+      out.keys.emplace_back(key);
+      return false;  // the first live key is the answer
     });
     if (!out.error.empty() || !out.keys.empty()) break;
   }

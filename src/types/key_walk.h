@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "src/types/keyspace.h"
 
@@ -29,7 +30,8 @@ struct KeyWalk {
   std::int64_t now_ms = 0;
 };
 
-// fn(std::string_view key, const RecordView& record) for every live key walked.
+// fn(std::string_view key, const RecordView& record) for every live key walked; a fn that
+// returns bool stops the walk by returning false (the walk resumes just past that key).
 template <typename Fn>
 Result<std::optional<std::string>> walk_keys(Keyspace& keyspace, const KeyWalk& walk, Fn&& fn) {
   const std::string head = keyspace.engine_key(walk.db, walk.prefix);
@@ -46,7 +48,12 @@ Result<std::optional<std::string>> walk_keys(Keyspace& keyspace, const KeyWalk& 
     Result<RecordView> record = decode_record(it->value());
     if (!record) return record.error();
     if (record->expired_at(walk.now_ms)) continue;
-    fn(it->key().substr(kMetadataKeyPrefix), *record);
+    const std::string_view key = it->key().substr(kMetadataKeyPrefix);
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&, std::string_view, const RecordView&>>) {
+      fn(key, *record);
+    } else if (!fn(key, *record)) {
+      return std::optional<std::string>(std::string(key) + '\0');  // just past `key`
+    }
   }
   if (Status s = it->status(); !s) return s;
   return std::optional<std::string>();

@@ -11,6 +11,8 @@
 namespace cascade::types {
 namespace {
 
+constexpr std::size_t kYieldEvery = 128;
+
 std::int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -70,6 +72,8 @@ Status expire_step(Keyspace& keyspace, std::string& cursor) {
     cursor.empty() ? it->seek_to_first() : it->seek(cursor);
     std::size_t examined = 0;
     for (; it->valid() && examined < kExpiryExamined; it->next(), ++examined) {
+      // Records served from memory never suspend the fiber: yield now and then anyway.
+      if (examined % kYieldEvery == kYieldEvery - 1) runtime::Scheduler::current()->yield();
       const std::string_view key = it->key();
       if (key.size() < kMetadataKeyPrefix || key[4] != static_cast<char>(kMetadataSpace)) continue;
       const std::optional<std::uint32_t> db = keyspace.ids().database_of(engine_key_id(key));

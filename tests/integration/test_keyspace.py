@@ -104,9 +104,8 @@ def test_randomkey_returns_keys_of_every_shard(cascade):
     keys = [b"a", b"b", b"c", b"d", b"e", b"f"]
     for key in keys:
         r.set(key, b"v")
-    seen = {r.randomkey() for _ in range(200)}
-    assert seen <= set(keys)
-    assert len(seen) >= 2
+    seen = {r.randomkey() for _ in range(300)}
+    assert seen == set(keys)  # every key comes up, the first and last of each shard too
     r.set(b"gone", b"v", px=1)
     r.delete(*keys)
     time.sleep(0.01)
