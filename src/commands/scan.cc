@@ -223,8 +223,7 @@ void scan(CommandContext& ctx) {
     }
     for (std::string& key : part->keys) found.push_back(std::move(key));
     if (part->resume) {
-      next = ScanCursor::at(cursor.shard, part->token, *part->resume)
-                 .encode();
+      next = ScanCursor::at(cursor.shard, part->token, *part->resume).encode();
       break;
     }
     const std::size_t examined = static_cast<std::size_t>(part->count);
