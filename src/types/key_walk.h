@@ -24,8 +24,8 @@ namespace cascade::types {
 
 struct KeyWalk {
   std::uint32_t db = 0;
-  std::string_view from;    // Redis key to start at, inclusive
-  std::string_view prefix;  // only keys starting with it
+  std::string_view from = {};    // Redis key to start at, inclusive
+  std::string_view prefix = {};  // only keys starting with it
   std::size_t max_examined = 0;
   std::int64_t now_ms = 0;
 };
