@@ -20,12 +20,6 @@ namespace {
 
 using namespace cascade::server;
 
-constexpr std::string_view kErrBadFormat = "ERR Bad data format";
-constexpr std::string_view kErrIdletime = "ERR Invalid IDLETIME value, must be >= 0";
-constexpr std::string_view kErrFreq = "ERR Invalid FREQ value, must be >= 0 and <= 255";
-constexpr std::string_view kErrUnsupportedType =
-    "ERR DUMP payload holds a type cascade cannot restore yet (only strings)";
-
 void dump(CommandContext& ctx) {
   run_key_command(ctx, ctx.arg(1), [](KeyTarget& t) {
     auto record = t.read();
@@ -53,11 +47,11 @@ std::string_view parse_restore_options(CommandContext& ctx, RestoreOptions& opti
       options.absolute = true;
     } else if (equals_ignore_case(name, "idletime") && has_value && !freq) {
       if (!resp::parse_int64(ctx.arg(++j), &value)) return kErrNotInteger;
-      if (value < 0) return kErrIdletime;
+      if (value < 0) return kErrBadIdletime;
       idletime = true;
     } else if (equals_ignore_case(name, "freq") && has_value && !idletime) {
       if (!resp::parse_int64(ctx.arg(++j), &value)) return kErrNotInteger;
-      if (value < 0 || value > 255) return kErrFreq;
+      if (value < 0 || value > 255) return kErrBadFreq;
       freq = true;
     } else {
       return kErrSyntax;
@@ -79,8 +73,8 @@ KeyReply restore_on_shard(KeyTarget& t, const RestoreOptions& options,
   switch (restored.check) {
     case types::DumpCheck::kOk: break;
     case types::DumpCheck::kBadVersionOrChecksum: return KeyReply::error(kErrBadDumpPayload);
-    case types::DumpCheck::kBadFormat: return KeyReply::error(kErrBadFormat);
-    case types::DumpCheck::kUnsupportedType: return KeyReply::error(kErrUnsupportedType);
+    case types::DumpCheck::kBadFormat: return KeyReply::error(kErrBadDataFormat);
+    case types::DumpCheck::kUnsupportedType: return KeyReply::error(kErrDumpTypeUnsupported);
   }
   std::optional<std::int64_t> expire;
   if (ttl != 0) expire = options.absolute ? ttl : t.now_ms + ttl;

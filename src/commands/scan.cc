@@ -7,6 +7,9 @@
 // walking (O(N)): there is no per-database counter yet, and one would have to stay exact
 // across expiry and crashes.
 //
+// RANDOMKEY draws a shard, then a point between that shard's first and last key, and
+// answers the live key next to it (random, not uniform over keys: see random_point).
+//
 // SCAN visits the shards in order, one walk per shard at a time, examining at most COUNT
 // records per call (MATCH and TYPE filter after that, as in Redis); the cursor names the
 // shard and the resume key (scan_cursor.h), so a key present for the whole scan is always

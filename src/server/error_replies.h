@@ -69,6 +69,9 @@ inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kErrBusyKey = "BUSYKEY Target key name already exists.";
 inline constexpr std::string_view kErrBadDumpPayload = "ERR DUMP payload version or checksum are wrong";
 inline constexpr std::string_view kErrBadTtl = "ERR Invalid TTL value, must be >= 0";
+inline constexpr std::string_view kErrBadDataFormat = "ERR Bad data format";
+inline constexpr std::string_view kErrBadIdletime = "ERR Invalid IDLETIME value, must be >= 0";
+inline constexpr std::string_view kErrBadFreq = "ERR Invalid FREQ value, must be >= 0 and <= 255";
 inline constexpr std::string_view kErrNoLfu =
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
     "that when switching between policies at runtime LRU and LFU data will take some time to "
@@ -83,6 +86,8 @@ inline constexpr std::string_view kErrStorageCorruption =
 inline constexpr std::string_view kErrShardUnavailable = "ERR the key's shard is shutting down";
 
 // cascade's own: Redis has no such error because it supports the feature.
+inline constexpr std::string_view kErrDumpTypeUnsupported =
+    "ERR DUMP payload holds a type cascade cannot restore yet (only strings)";
 inline constexpr std::string_view kErrTrackingUnsupported =
     "ERR CLIENT TRACKING ON is not supported by this server yet";
 
