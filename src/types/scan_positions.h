@@ -21,7 +21,10 @@ namespace cascade::types {
 
 class ScanPositions {
  public:
-  static constexpr std::uint32_t kSlots = 65535;  // tokens 1..kSlots; 0 means none
+  // Tokens 1..kSlots (0 means none); the cursor has room for 65535. 4096 entries keep the
+  // table small (a few hundred KiB per shard with short keys) while that many SCANs in
+  // flight at once on one shard still resume exactly.
+  static constexpr std::uint32_t kSlots = 4096;
 
   // Remembers `key` (database `db`) as a resume point; returns its token.
   std::uint32_t remember(std::uint32_t db, std::string_view key);
