@@ -26,6 +26,11 @@ std::span<const CommandSpec> multi_string_commands();  // MGET MSET MSETNX
 std::span<const CommandSpec> key_move_commands();    // RENAME RENAMENX COPY MOVE
 std::span<const CommandSpec> bitop_commands();       // BITOP
 std::span<const CommandSpec> lcs_commands();         // LCS
+std::span<const CommandSpec> bit_commands();         // SETBIT GETBIT BITCOUNT BITPOS
+std::span<const CommandSpec> bitfield_commands();    // BITFIELD BITFIELD_RO
+std::span<const CommandSpec> object_commands();      // OBJECT ...
+std::span<const CommandSpec> dump_commands();        // DUMP RESTORE
+std::span<const CommandSpec> scan_commands();        // KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL
 
 // Every family's commands, built once. Immutable: safe to read from every shard.
 const server::CommandTable& builtin_command_table();

@@ -89,10 +89,11 @@ InfoTotals gather(CommandContext& ctx, bool count_keys) {
     ShardReport r;
     r.stats = shard.stats();
     if (types::Keyspace* keyspace = shard.keyspace()) {
+      r.stats.expired_keys = keyspace->expired_keys();
       r.has_engine = true;
       r.engine = keyspace->engine().stats();
       r.saved_sequence = shard.saved_sequence();
-      if (count_keys) r.keys = types::count_keys(keyspace->engine(), now_ms);
+      if (count_keys) r.keys = types::count_keys(keyspace->engine(), keyspace->ids(), now_ms);
     }
     return r;
   });
@@ -159,10 +160,10 @@ void stats_section(const InfoTotals& totals, std::string& out) {
       "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_keys:0\r\n"
       "evicted_clients:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\n"
       "total_forks:0\r\ntotal_error_replies:{}\r\ntotal_reads_processed:{}\r\n"
-      "total_writes_processed:{}\r\n",
+      "total_writes_processed:{}\r\nexpired_keys:{}\r\n",
       total.connections_received, total.commands_processed, total.net_input_bytes,
       total.net_output_bytes, total.rejected_connections, total.error_replies,
-      total.reads_processed, total.writes_processed);
+      total.reads_processed, total.writes_processed, total.expired_keys);
 }
 
 void replication_section(CommandContext& ctx, std::string& out) {

@@ -126,6 +126,7 @@ class Transaction {
       auto record = keyspace->read(slot.key.db, slot.key.key, view_.now_ms);
       if (!record) return record.error();
       slot.record = std::move(*record);
+      slot.engine_key = keyspace->engine_key(slot.key.db, slot.key.key);
     }
     return Status::ok();
   }
@@ -142,11 +143,10 @@ class Transaction {
       for (std::size_t s : share.slots) {
         const TxnView::Slot& slot = view_.slots_[s];
         if (!slot.dirty) continue;
-        const std::string key = types::metadata_key(slot.key.db, slot.key.key);
         if (slot.record) {
-          share.batch.put(key, slot.record->bytes);
+          share.batch.put(slot.engine_key, slot.record->bytes);
         } else {
-          share.batch.del(key);
+          share.batch.del(slot.engine_key);
         }
         share.writes = true;
       }

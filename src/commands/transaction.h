@@ -36,6 +36,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -78,6 +79,9 @@ class TxnView {
     TxnKey key;
     std::size_t shard = 0;
     std::optional<types::StoredRecord> record;
+    // The key's engine key on its shard, under the database's id there (FORMAT.md,
+    // "Database ids"); set when the key is read, on the owning shard.
+    std::string engine_key;
     bool dirty = false;  // staged: record is the value to write (nullopt: delete)
   };
   std::vector<std::size_t> slot_of_;  // declared index -> slot (one slot per distinct key)

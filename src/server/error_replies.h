@@ -70,6 +70,26 @@ inline constexpr std::string_view kErrLcsLenWithIdx =
 inline constexpr std::string_view kErrLcsTooLong = "ERR String too long for LCS";
 inline constexpr std::string_view kErrLcsMemory =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+inline constexpr std::string_view kErrBitOffset = "ERR bit offset is not an integer or out of range";
+inline constexpr std::string_view kErrBitValue = "ERR bit is not an integer or out of range";
+inline constexpr std::string_view kErrBitposBit = "ERR The bit argument must be 1 or 0.";
+inline constexpr std::string_view kErrBitfieldType =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+inline constexpr std::string_view kErrBitfieldOverflow = "ERR Invalid OVERFLOW type specified";
+inline constexpr std::string_view kErrBitfieldReadonly =
+    "ERR BITFIELD_RO only supports the GET subcommand";
+inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
+inline constexpr std::string_view kErrBusyKey = "BUSYKEY Target key name already exists.";
+inline constexpr std::string_view kErrBadDumpPayload = "ERR DUMP payload version or checksum are wrong";
+inline constexpr std::string_view kErrBadTtl = "ERR Invalid TTL value, must be >= 0";
+inline constexpr std::string_view kErrBadDataFormat = "ERR Bad data format";
+inline constexpr std::string_view kErrBadIdletime = "ERR Invalid IDLETIME value, must be >= 0";
+inline constexpr std::string_view kErrBadFreq = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+inline constexpr std::string_view kErrNoLfu =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust.";
 // Built with the value they name: "ERR invalid expire time in '<command>' command" and
 // "ERR Unsupported option <option>" (expiry_options.cc).
 
@@ -80,6 +100,8 @@ inline constexpr std::string_view kErrStorageCorruption =
 inline constexpr std::string_view kErrShardUnavailable = "ERR the key's shard is shutting down";
 
 // cascade's own: Redis has no such error because it supports the feature.
+inline constexpr std::string_view kErrDumpTypeUnsupported =
+    "ERR DUMP payload holds a type cascade cannot restore yet (only strings)";
 inline constexpr std::string_view kErrTrackingUnsupported =
     "ERR CLIENT TRACKING ON is not supported by this server yet";
 

@@ -31,6 +31,7 @@ struct ShardStats {
   std::uint64_t net_output_bytes = 0;
   std::uint64_t reads_processed = 0;
   std::uint64_t writes_processed = 0;
+  std::uint64_t expired_keys = 0;  // filled from the keyspace when summed (INFO)
 
   void add(const ShardStats& other);
 };

@@ -43,7 +43,13 @@ Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger&
                                          db.error().to_string());
   }
   shard.set_saved_sequence((*db)->stats().last_sequence);
-  shard.attach_keyspace(std::make_unique<types::Keyspace>(std::move(*db)));
+  auto keyspace = std::make_unique<types::Keyspace>(std::move(*db));
+  if (Status s = keyspace->open(); !s) {
+    (void)keyspace->close();
+    return Status(s.code(), "Can't load the database ids of shard " +
+                                std::to_string(shard.id()) + ": " + s.to_string());
+  }
+  shard.attach_keyspace(std::move(keyspace));
   return Status::ok();
 }
 

@@ -5,7 +5,8 @@
 // range and, inside it, keys sort by their bytes):
 //
 //   offset  size  field
-//   0       4     db       logical database number, big-endian u32
+//   0       4     db id    the logical database's current id (database_ids.h), big-endian
+//                          u32; the caller maps the number to the id
 //   4       1     space    0x01 = metadata record (0x02 is reserved for collection members:
 //                          db | space | len(key) | key | version | member, later work)
 //   5       n     key      the Redis key's bytes, as given (any bytes, may be empty)

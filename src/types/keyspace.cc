@@ -3,6 +3,8 @@
 
 #include <functional>
 
+#include "src/types/keyspace_sweeper.h"
+
 namespace cascade::types {
 
 std::size_t KeyLocks::stripe_index(std::uint32_t db, std::string_view key) {
@@ -39,12 +41,41 @@ Result<std::optional<StoredRecord>> Keyspace::read_raw(const std::string& engine
 Result<std::optional<StoredRecord>> Keyspace::read(std::uint32_t db, std::string_view key,
                                                    std::int64_t now_ms) {
   bool expired = false;
-  return read_raw(metadata_key(db, key), now_ms, expired);
+  return read_raw(engine_key(db, key), now_ms, expired);
+}
+
+Status Keyspace::open() {
+  if (Status s = ids_.load(*db_); !s) return s;
+  start_sweeper(*this, sweeper_);
+  return Status::ok();
+}
+
+Status Keyspace::close() {
+  closing_ = true;
+  sweeper_wake_.set();
+  sweeper_.wait();
+  return db_->close();
+}
+
+Status Keyspace::flush(std::span<const std::uint32_t> dbs, bool sync) {
+  runtime::Mutex& guard = flush_lock_;
+  guard.lock();
+  engine::WriteBatch batch;
+  DatabaseIds::Assignment assignment = ids_.reassign(dbs, batch);
+  engine::WriteOptions options;
+  options.sync = sync;
+  Status s = db_->write(batch, options);
+  if (s) {
+    for (std::uint32_t id : ids_.commit(assignment)) retired_.push_back(id);
+    sweeper_wake_.set();
+  }
+  guard.unlock();
+  return s;
 }
 
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync)
     : keyspace_(keyspace), guard_(keyspace.locks().stripe_for(db, key)),
-      engine_key_(metadata_key(db, key)) {
+      engine_key_(keyspace.engine_key(db, key)) {
   options_.sync = sync;
   guard_.acquire();
 }
@@ -54,6 +85,7 @@ Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {
   Result<std::optional<StoredRecord>> record = keyspace_.read_raw(engine_key_, now_ms, expired);
   if (record && expired) {
     if (Status s = erase(); !s) return s;
+    keyspace_.count_expired();
   }
   return record;
 }
@@ -70,5 +102,14 @@ Status LockedKey::set_expiry(const StoredRecord& record, std::optional<std::int6
 }
 
 Status LockedKey::erase() { return keyspace_.db_->del(engine_key_, options_); }
+
+Result<bool> LockedKey::erase_if_expired(std::int64_t now_ms) {
+  bool expired = false;
+  Result<std::optional<StoredRecord>> record = keyspace_.read_raw(engine_key_, now_ms, expired);
+  if (!record) return record.error();
+  if (!expired) return false;
+  if (Status s = erase(); !s) return s;
+  return true;
+}
 
 }  // namespace cascade::types

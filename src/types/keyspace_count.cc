@@ -20,18 +20,21 @@ std::string metadata_start(std::uint32_t db) { return metadata_key(db, {}); }
 
 }  // namespace
 
-Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, std::int64_t now_ms) {
+Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, const DatabaseIds& ids,
+                                                       std::int64_t now_ms) {
   std::map<std::uint32_t, DbKeyCount> out;
   auto it = db.iterator();
   it->seek(metadata_start(0));
   while (it->valid()) {
     const std::string_view key = it->key();
     if (key.size() < kMetadataKeyPrefix) return Status::corruption("engine key shorter than its prefix");
-    const std::uint32_t number = db_of(key);
-    if (static_cast<std::uint8_t>(key[4]) != kMetadataSpace) {
-      // Past this database's metadata (its collection members): on to the next database.
-      if (number == UINT32_MAX) break;
-      it->seek(metadata_start(number + 1));
+    const std::uint32_t id = db_of(key);
+    const std::optional<std::uint32_t> number = ids.database_of(id);
+    if (!number || static_cast<std::uint8_t>(key[4]) != kMetadataSpace) {
+      // A garbage or system id, or past this id's metadata (its collection members): on to
+      // the next id.
+      if (id == UINT32_MAX) break;
+      it->seek(metadata_start(id + 1));
       continue;
     }
     // A record stored in the value log is read whole: the flags sit in front of the value.
@@ -48,7 +51,7 @@ Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, std::int6
     auto record = decode_record(resolved ? std::string_view(*resolved) : it->value());
     if (!record) return record.error();
     if (!record->expired_at(now_ms)) {
-      DbKeyCount& count = out[number];
+      DbKeyCount& count = out[*number];
       ++count.keys;
       if (record->expire_ms) {
         ++count.expires;

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "engine/db.h"
+#include "src/types/database_ids.h"
 #include "src/runtime/result.h"
 
 namespace cascade::types {
@@ -30,7 +31,10 @@ struct DbKeyCount {
   }
 };
 
-// Database number -> its live keys; databases without any are absent.
-Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, std::int64_t now_ms);
+// Database number -> its live keys; databases without any are absent. Keys are stored
+// under database ids (FORMAT.md, "Database ids"): `ids` maps them back to numbers, and
+// keys under a garbage id (a flushed database the sweeper has not purged yet) are skipped.
+Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, const DatabaseIds& ids,
+                                                       std::int64_t now_ms);
 
 }  // namespace cascade::types

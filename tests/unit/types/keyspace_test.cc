@@ -1,0 +1,114 @@
+// The Keyspace over a real engine: database ids (FLUSHDB in one write, kept across reopen)
+// and the sweeper (purging retired ids, active expiry).
+#include "src/types/keyspace.h"
+
+#include <doctest/doctest.h>
+
+#include "src/runtime/scheduler.h"
+#include "src/types/keyspace_sweeper.h"
+#include "tests/unit/engine/db/db_test_util.h"
+
+using namespace cascade;
+using namespace cascade::types;
+using cascade::engine::db_test::open_db;
+using cascade::engine::db_test::run_fiber;
+using cascade::engine::db_test::small_options;
+using cascade::runtime::testing::IoLoop;
+using cascade::test_support::FaultFileSystem;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000'000;
+
+std::unique_ptr<Keyspace> open_keyspace(FaultFileSystem& fs) {
+  auto keyspace = std::make_unique<Keyspace>(open_db(fs, "/db", small_options()));
+  REQUIRE(keyspace->open());
+  return keyspace;
+}
+
+void put(Keyspace& keyspace, std::uint32_t db, const std::string& key,
+         std::optional<std::int64_t> expire = std::nullopt) {
+  LockedKey lock(keyspace, db, key, false);
+  REQUIRE(lock.put_string(expire, "v"));
+}
+
+bool present(Keyspace& keyspace, std::uint32_t db, const std::string& key) {
+  auto record = keyspace.read(db, key, kNow);
+  REQUIRE(record);
+  return record->has_value();
+}
+
+// Engine entries whose key starts with the 4-byte big-endian `id`.
+std::size_t entries_under(Keyspace& keyspace, std::uint32_t id) {
+  const std::string prefix{static_cast<char>(id >> 24), static_cast<char>(id >> 16),
+                           static_cast<char>(id >> 8), static_cast<char>(id)};
+  engine::ReadOptions options;
+  options.prefix = prefix;
+  auto it = keyspace.engine().iterator(options);
+  std::size_t n = 0;
+  for (it->seek_to_first(); it->valid(); it->next()) ++n;
+  REQUIRE(it->status());
+  return n;
+}
+
+void let_the_sweeper_run() {
+  runtime::Scheduler::current()->sleep_for(3 * kSweepTick);
+}
+
+}  // namespace
+
+TEST_CASE("a flush empties one database at once and the sweeper deletes its old keys") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    for (int i = 0; i < 1500; ++i) put(*keyspace, 0, "k" + std::to_string(i));
+    put(*keyspace, 1, "other");
+    const std::uint32_t db0 = 0;
+    REQUIRE(keyspace->flush(std::span(&db0, 1), true));
+    CHECK_FALSE(present(*keyspace, 0, "k7"));
+    CHECK(present(*keyspace, 1, "other"));
+    CHECK(keyspace->ids().id_of(0) >= DatabaseIds::kFirstAllocated);
+    let_the_sweeper_run();
+    CHECK(entries_under(*keyspace, 0) == 0);
+    put(*keyspace, 0, "new");
+    REQUIRE(keyspace->close());
+
+    keyspace = open_keyspace(fs);  // the new id is durable
+    CHECK_FALSE(present(*keyspace, 0, "k7"));
+    CHECK(present(*keyspace, 0, "new"));
+    CHECK(present(*keyspace, 1, "other"));
+    REQUIRE(keyspace->close());
+  });
+}
+
+TEST_CASE("keys left under an id no database maps to are deleted after open") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    {
+      auto db = open_db(fs, "/db", small_options());
+      REQUIRE(db->put(metadata_key(DatabaseIds::kFirstAllocated + 7, "stray"),
+                      string_record(std::nullopt, "x")));
+      REQUIRE(db->close());
+    }
+    auto keyspace = open_keyspace(fs);
+    let_the_sweeper_run();
+    CHECK(entries_under(*keyspace, DatabaseIds::kFirstAllocated + 7) == 0);
+    REQUIRE(keyspace->close());
+  });
+}
+
+TEST_CASE("active expiry deletes expired keys nobody reads, and counts them") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    for (int i = 0; i < 30; ++i) put(*keyspace, 2, "gone" + std::to_string(i), 1);
+    put(*keyspace, 2, "kept");
+    let_the_sweeper_run();
+    CHECK(keyspace->expired_keys() == 30);
+    CHECK(entries_under(*keyspace, 2) == 1);
+    REQUIRE(keyspace->close());
+  });
+}
