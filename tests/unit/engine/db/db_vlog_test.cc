@@ -215,6 +215,34 @@ TEST_CASE("db reports a flipped bit in a value-log file as corruption, on get an
   });
 }
 
+TEST_CASE("db flush that fails writing its value log leaves no value-log file behind") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    DBOptions o = vlog_options();
+    o.compression.type = CompressionType::kNone;
+    o.memtable_size = 4 << 20;  // one flush, on demand
+    auto db = open_db(fs, "/db", o);
+    Model model;
+    for (int i = 0; i < 200; ++i) {  // 800 KiB of values: the log's first chunk fills first
+      std::string k = "key" + std::to_string(i), v(4000, static_cast<char>('a' + i % 26));
+      REQUIRE(db->put(k, v));
+      model[k] = v;
+    }
+    fs.fail_next_write();
+    CHECK(!db->flush());
+    CHECK(vlog_files_in(fs, "/db") == 0);
+    (void)db->close();
+    db = open_db(fs, "/db", o);  // the WAL still holds everything
+    check_model(*db, model);
+    REQUIRE(db->flush());
+    CHECK(db->stats().vlog_files >= 3);  // 800 KiB in 256 KiB files
+    CHECK(vlog_files_in(fs, "/db") == db->stats().vlog_files);
+    check_model(*db, model);
+    REQUIRE(db->close());
+  });
+}
+
 TEST_CASE("db crash with a value log keeps synced writes and leaks no value-log file") {
   const std::uint64_t seed = cascade::testing::test_seed("db vlog crash");
   CAPTURE(seed);
