@@ -32,11 +32,15 @@
 
 namespace cascade::engine {
 
+// Memory: at most kMaxWindows windows of kMaxReadahead plus one record each, 4 MiB per
+// iterator in the worst case (a scan over 16 files at once); a scan of one flush's data
+// uses one window. 16 windows cover level 0 up to its stop trigger (DESIGN: 20 files)
+// without thrashing in the common case.
 inline constexpr std::size_t kInitialReadahead = 32 * 1024;
-inline constexpr std::size_t kMaxReadahead = 1024 * 1024;
-inline constexpr std::size_t kMinReadPart = 128 * 1024;
+inline constexpr std::size_t kMaxReadahead = 256 * 1024;
+inline constexpr std::size_t kMinReadPart = 64 * 1024;
 inline constexpr std::size_t kMaxParallelReads = 4;
-inline constexpr std::size_t kMaxWindows = 8;
+inline constexpr std::size_t kMaxWindows = 16;
 
 struct VlogPrefetchStats {
   std::uint64_t resolved = 0;  // pointers resolved

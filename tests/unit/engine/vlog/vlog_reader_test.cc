@@ -122,8 +122,9 @@ TEST_CASE("vlog prefetcher serves a scan from a few growing windows") {
                         << " reads");
     CHECK(s.resolved == values.size());
     // 8 MiB of values: past the ramp-up every window is kMaxReadahead, read in parts.
-    CHECK(s.windows < 20);
-    CHECK(s.reads > s.windows);
+    const std::size_t bytes = values.size() * values[0].size();
+    CHECK(s.windows < bytes / kMaxReadahead + 8);
+    CHECK(s.reads >= 3 * s.windows);
     // Backwards works too (one window per step back at worst).
     VlogPrefetcher back(log, version);
     for (std::size_t i = values.size(); i-- > values.size() - 50;) {
