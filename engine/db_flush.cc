@@ -69,7 +69,8 @@ Status DB::flush_oldest() {
     flush_options.bloom_bits_per_key = options_.bloom_bits_per_key;
     flush_options.prefix_extractor = options_.prefix_extractor;
     if (options_.min_blob_size != kNeverSeparate) {
-      separator.emplace(fs_, dir_, separator_options(), [this] { return versions_->new_file_number(); });
+      separator.emplace(fs_, dir_, separator_options(),
+                        [this] { return versions_->new_file_number(); });
       flush_options.separator = &*separator;
     }
     std::uint64_t number = versions_->new_file_number();
@@ -96,7 +97,9 @@ Status DB::flush_oldest() {
     // open deletes it if no version names it.
     if (has_table && versions_->poisoned().is_ok()) {
       (void)fs_.remove(path_join(dir_, table_file_name(table.file_number)));
-      for (const VlogFile& v : vlogs) (void)fs_.remove(path_join(dir_, vlog_file_name(v.file_number)));
+      for (const VlogFile& v : vlogs) {
+        (void)fs_.remove(path_join(dir_, vlog_file_name(v.file_number)));
+      }
     }
     return s;
   }

@@ -22,8 +22,9 @@ ValueCompressor::~ValueCompressor() { ZSTD_freeCCtx(cctx_); }
 
 CompressionType ValueCompressor::compress(std::string_view value, std::string& out) {
   if (cctx_ == nullptr || value.size() < kMinCompressibleSize) return CompressionType::kNone;
-  const std::size_t limit =
-      value.size() - static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
+  const auto saving =
+      static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
+  const std::size_t limit = value.size() - saving;
   out.resize(ZSTD_compressBound(value.size()));
   std::size_t n = ZSTD_compress2(cctx_, out.data(), out.size(), value.data(), value.size());
   if (ZSTD_isError(n) || n > limit) return CompressionType::kNone;
@@ -40,7 +41,8 @@ Status decompress_value(std::string_view stored, std::size_t raw_size, std::stri
   std::size_t start = out.size();
   out.resize(start + raw_size);
   ZSTD_DCtx* dctx = ZSTD_createDCtx();
-  std::size_t n = ZSTD_decompressDCtx(dctx, out.data() + start, raw_size, stored.data(), stored.size());
+  std::size_t n =
+      ZSTD_decompressDCtx(dctx, out.data() + start, raw_size, stored.data(), stored.size());
   ZSTD_freeDCtx(dctx);
   if (ZSTD_isError(n) || n != raw_size) {
     out.resize(start);
