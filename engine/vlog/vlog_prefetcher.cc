@@ -53,15 +53,25 @@ VlogPrefetcher::Window* VlogPrefetcher::window_for(std::uint64_t file_number) {
   return nullptr;
 }
 
-// Reads a new window for `p` into `w`, growing the readahead when the scan moves forward.
+// Reads a new window for `p` into `w`. A miss next to the last window continues a scan:
+// the readahead doubles and the window extends in the scan's direction (after the record
+// going forward, before it going backward).
 Status VlogPrefetcher::fill(Window& w, const ValuePointer& p, std::uint64_t file_size) {
-  // A record straddling the window's end continues the scan too.
+  // A record straddling the window's end continues a forward scan too.
   const bool forward = w.length > 0 && p.offset >= w.start;
-  w.readahead = forward ? std::min(w.readahead * 2, kMaxReadahead) : kInitialReadahead;
-  const std::uint64_t start = runtime::align_down(p.offset);
+  const bool backward = w.length > 0 && p.offset < w.start;
+  w.readahead = forward || backward ? std::min(w.readahead * 2, kMaxReadahead)
+                                    : kInitialReadahead;
+  const std::uint64_t record_start = runtime::align_down(p.offset);
   const std::uint64_t record_end = runtime::align_up(p.offset + p.size);
-  const std::uint64_t end = std::min<std::uint64_t>(record_end + w.readahead, file_size);
-  const std::size_t length = static_cast<std::size_t>(std::max(end, record_end) - start);
+  std::uint64_t start = record_start, end = record_end;
+  if (backward) {
+    start = record_start > w.readahead ? record_start - w.readahead : 0;
+  } else {
+    end = std::max<std::uint64_t>(std::min<std::uint64_t>(record_end + w.readahead, file_size),
+                                  record_end);
+  }
+  const std::size_t length = static_cast<std::size_t>(end - start);
   if (w.pages.size() < length) w.pages = runtime::AlignedBuffer(length);
   w.start = start;
   w.length = 0;

@@ -4,10 +4,12 @@
 // Why readahead works: a flush writes its values in key order, so the entries a forward
 // scan meets point into each value-log file at increasing offsets. The prefetcher keeps a
 // window of pages per file (at most kMaxWindows files, least recently used replaced). A
-// pointer inside its file's window is served from memory. A miss reads a new window that
-// starts at the record's page: its length is the record's pages plus the file's readahead,
-// which starts at kInitialReadahead and doubles on every miss that continues forward in
-// the same file, up to kMaxReadahead (a point seek therefore reads little). A window is
+// pointer inside its file's window is served from memory. A miss reads a new window: the
+// record's pages plus the file's readahead, which starts at kInitialReadahead and doubles
+// on every miss that continues a scan in the same file, up to kMaxReadahead (a point seek
+// therefore reads little). The readahead lies after the record, or before it when the
+// record precedes the last window (a backward scan: prev() meets offsets in decreasing
+// order). A window is
 // read as up to kMaxParallelReads aligned O_DIRECT reads of at least kMinReadPart bytes
 // issued at once from separate fibers, and all of them are joined before resolve()
 // returns: the IO stays bounded and no read outlives the call.
