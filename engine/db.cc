@@ -18,6 +18,7 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
                        : std::make_unique<BlockCache>(
                              BlockCacheOptions{.capacity = options.block_cache_size})),
       tables_(fs, dir_, options.prefix_extractor, block_cache_.get()),
+      value_log_(fs, dir_, block_cache_.get()),
       mem_(std::make_shared<MemTable>()) {}
 
 DB::~DB() {
@@ -102,6 +103,15 @@ DBStats DB::stats() const {
     s.table_files += version->num_files(level);
     s.table_bytes += version->level_bytes(level);
   }
+  for (const auto& [number, v] : version->vlog_files()) {
+    ++s.vlog_files;
+    s.vlog_bytes += v.file_size;
+    s.vlog_garbage_bytes += v.garbage_bytes;
+    s.vlog_live_bytes += v.live_bytes();
+  }
+  ValueLogStats vs = value_log_.stats();
+  s.vlog_reads = vs.reads;
+  s.vlog_cache_hits = vs.cache_hits;
   s.live_snapshots = snapshots_.size();
   s.open_tables = tables_.size();
   const WalStats& w = wal_->stats();

@@ -1,8 +1,9 @@
 // DB: one LSM engine instance (one per shard): the public API over the WAL, the memtables,
 // the tables and the version set.
 //
-// Directory: CURRENT, MANIFEST-NNNNNN, NNNNNN.sst tables (engine/version/file_names.h) and
-// the WAL ring wal-NNN.log (engine/wal/), all in `dir`.
+// Directory: CURRENT, MANIFEST-NNNNNN, NNNNNN.sst tables (engine/version/file_names.h),
+// NNNNNN.vlog value-log files (engine/vlog/) and the WAL ring wal-NNN.log (engine/wal/), all
+// in `dir`.
 //
 // Write path (db_write.cc). write() assigns the batch sequences [last + 1, last + count]
 // and appends it to the WAL without suspending in between, so WAL order is sequence order
@@ -19,8 +20,10 @@
 // segment_count - 1), the memtable becomes immutable, remembering the last visible
 // sequence as its flushed sequence (every lower sequence is in it or in older data), and a
 // fresh one takes its place. A background fiber (Priority::kBackground) flushes immutable
-// memtables oldest first: write_level0_table, then a version edit adding the table to
-// level 0 with the new flushed sequence, then the memtable is dropped and
+// memtables oldest first: write_level0_table (values of at least min_blob_size go to new
+// value-log files, synced, and the table holds pointers), then a version edit adding the
+// table to level 0 and the value-log files with the new flushed sequence, then the
+// memtable is dropped and
 // WalWriter::mark_flushed lets the WAL reuse its segments. With max_immutable_memtables
 // already waiting, a writer stalls until a flush finishes (stats: write_stalls,
 // write_stall_micros). A flush that fails with NoSpace is retried every
@@ -34,6 +37,8 @@
 // pointers, so a flush finishing meanwhile changes nothing they see. A get probes them in
 // that order (level-0 tables newest first, then one table per deeper level) and stops at
 // the first version of the key at or below the read's sequence; a tombstone means absent.
+// A kValuePointer entry is resolved through the value log (ValueLog::get, under the same
+// version); iterators resolve theirs with sequential readahead (engine/vlog/vlog_prefetcher.h).
 // The key's hash is computed once for every table's filter. Corruption in any source is
 // returned as Corruption, never as data or as absence.
 //
@@ -62,6 +67,7 @@
 #include "engine/snapshot.h"
 #include "engine/table_cache.h"
 #include "engine/version/version_set.h"
+#include "engine/vlog/value_log.h"
 #include "engine/wal/wal_writer.h"
 #include "engine/write_batch.h"
 #include "src/runtime/condition_variable.h"
@@ -129,6 +135,7 @@ class DB {
   void schedule_flush();
   void flush_loop();
   Status flush_oldest();
+  ValueSeparatorOptions separator_options() const;
 
   // db_read.cc
   ReadSources read_sources(const ReadOptions& options) const;
@@ -137,7 +144,8 @@ class DB {
                                                      std::uint64_t hash);
   Result<std::optional<std::string>> get_from_table(const TableFile& table,
                                                     const std::string& seek_key,
-                                                    std::uint64_t hash, bool& found);
+                                                    std::uint64_t hash, const Version& version,
+                                                    bool& found);
 
   runtime::FileSystem& fs_;
   const std::string dir_;
@@ -146,6 +154,7 @@ class DB {
   std::unique_ptr<WalWriter> wal_;
   std::unique_ptr<BlockCache> block_cache_;  // null when block_cache_size is 0
   TableCache tables_;  // after block_cache_: its tables pin cached blocks
+  ValueLog value_log_;  // after block_cache_: it caches values there
 
   std::shared_ptr<MemTable> mem_;
   std::deque<Immutable> imm_;  // oldest first

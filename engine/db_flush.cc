@@ -1,9 +1,11 @@
 // Memtable switches and the background flush fiber (db.h, "Memtables").
 #include <algorithm>
+#include <optional>
 
 #include "engine/db.h"
 #include "engine/flush.h"
 #include "engine/version/file_names.h"
+#include "engine/vlog/vlog_format.h"
 #include "src/runtime/scheduler.h"
 
 namespace cascade::engine {
@@ -57,19 +59,37 @@ void DB::flush_loop() {
 Status DB::flush_oldest() {
   Immutable imm = imm_.front();
   TableFile table;
+  std::vector<VlogFile> vlogs;
   bool has_table = !imm.mem->empty();
+  // Destroyed unfinished on any error below, which removes its files.
+  std::optional<ValueSeparator> separator;
   if (has_table) {
     FlushOptions flush_options;
     flush_options.compression = options_.compression;
     flush_options.bloom_bits_per_key = options_.bloom_bits_per_key;
     flush_options.prefix_extractor = options_.prefix_extractor;
+    if (options_.min_blob_size != kNeverSeparate) {
+      separator.emplace(fs_, dir_, separator_options(),
+                        [this] { return versions_->new_file_number(); });
+      flush_options.separator = &*separator;
+    }
     std::uint64_t number = versions_->new_file_number();
     auto written = write_level0_table(fs_, dir_, number, *imm.mem, flush_options);
     if (!written) return written.error();
     table = std::move(*written);
+    if (separator) {
+      auto finished = separator->finish();
+      if (!finished) {
+        (void)fs_.remove(path_join(dir_, table_file_name(table.file_number)));
+        separator->abandon();
+        return finished.error();
+      }
+      vlogs = std::move(*finished);
+    }
   }
   VersionEdit edit;
   if (has_table) edit.add_table(0, table);
+  for (const VlogFile& v : vlogs) edit.add_vlog(v);
   edit.set_flushed_sequence(imm.last_sequence);
   versions_->set_last_sequence(std::max(versions_->last_sequence(), visible_sequence_));
   if (Status s = versions_->log_and_apply(edit); !s) {
@@ -77,13 +97,25 @@ Status DB::flush_oldest() {
     // open deletes it if no version names it.
     if (has_table && versions_->poisoned().is_ok()) {
       (void)fs_.remove(path_join(dir_, table_file_name(table.file_number)));
+      for (const VlogFile& v : vlogs) {
+        (void)fs_.remove(path_join(dir_, vlog_file_name(v.file_number)));
+      }
     }
     return s;
   }
   imm_.pop_front();
   wal_->mark_flushed(imm.last_sequence);
   stats_.flushed_bytes += table.file_size;
+  for (const VlogFile& v : vlogs) stats_.vlog_bytes_written += v.file_size;
   return Status::ok();
+}
+
+ValueSeparatorOptions DB::separator_options() const {
+  ValueSeparatorOptions o;
+  o.min_blob_size = options_.min_blob_size;
+  o.vlog_file_size = options_.vlog_file_size;
+  o.compression = options_.compression;
+  return o;
 }
 
 Status DB::wait_for_flushes() {

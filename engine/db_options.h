@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -19,11 +20,15 @@
 #include "engine/table/block_compression.h"
 #include "engine/table/bloom_filter.h"
 #include "engine/version/version_set.h"
+#include "engine/vlog/value_separator.h"
 #include "engine/wal/wal_writer.h"
 
 namespace cascade::engine {
 
 class Snapshot;
+
+// DBOptions::min_blob_size that keeps every value in the tree.
+inline constexpr std::size_t kNeverSeparate = std::numeric_limits<std::size_t>::max();
 
 struct DBOptions {
   // The mutable memtable becomes immutable once its arena passes this many bytes.
@@ -41,6 +46,12 @@ struct DBOptions {
   // Optional; must outlive the engine. See the contract above.
   const PrefixExtractor* prefix_extractor = nullptr;
   VersionSetOptions versions;
+  // Key-value separation (engine/vlog/): at flush, values of at least this many bytes go to
+  // value-log files and the tree keeps pointers. 0 separates every value; kNeverSeparate
+  // none.
+  std::size_t min_blob_size = kDefaultMinBlobSize;
+  // A flush's value-log file is closed and a new one started past this size.
+  std::uint64_t vlog_file_size = kDefaultVlogFileSize;
 };
 
 struct WriteOptions {
@@ -87,6 +98,14 @@ struct DBStats {
   std::uint64_t recovered_dropped_records = 0;
   std::uint64_t recovered_skipped_damage = 0;
   std::uint64_t obsolete_files_deleted = 0;
+  // The value log, as the current version has it.
+  std::uint64_t vlog_files = 0;
+  std::uint64_t vlog_bytes = 0;          // file sizes
+  std::uint64_t vlog_live_bytes = 0;     // of them, records some table still points to
+  std::uint64_t vlog_garbage_bytes = 0;  // the rest (including headers and footers)
+  std::uint64_t vlog_bytes_written = 0;  // by flushes since open
+  std::uint64_t vlog_reads = 0;          // values get() read from disk
+  std::uint64_t vlog_cache_hits = 0;     // values get() found in the block cache
 };
 
 }  // namespace cascade::engine

@@ -6,6 +6,7 @@
 #include "engine/iterator/memtable_iterator.h"
 #include "engine/iterator/merging_iterator.h"
 #include "engine/pinned_iterator.h"
+#include "engine/vlog/vlog_prefetcher.h"
 
 namespace cascade::engine {
 
@@ -17,8 +18,9 @@ struct DB::ReadSources {
 
 namespace {
 
-Status value_pointer_unsupported() {
-  return Status::not_supported("value-log pointers are not supported yet");
+// Pointers are made at flush, so a memtable never holds one.
+Status pointer_in_memtable() {
+  return Status::corruption("memtable holds a value pointer");
 }
 
 // The same test as DBIterator's prefix range: can a key in [smallest, largest] start
@@ -54,7 +56,7 @@ Result<std::optional<std::string>> DB::get(std::string_view key, const ReadOptio
     LookupResult r = mem->get(key, sources.sequence);
     if (r.state == LookupState::kDeleted) return std::optional<std::string>();
     if (r.state == LookupState::kFound) {
-      if (r.type == ValueType::kValuePointer) return value_pointer_unsupported();
+      if (r.type == ValueType::kValuePointer) return pointer_in_memtable();
       return std::optional<std::string>(std::string(r.value));
     }
   }
@@ -71,13 +73,13 @@ Result<std::optional<std::string>> DB::get_from_tables(const ReadSources& source
   for (const TableFilePtr& t : version.files(0)) {  // newest first
     if (key < t->smallest_user_key() || key > t->largest_user_key()) continue;
     if (t->smallest_sequence > sources.sequence) continue;
-    auto r = get_from_table(*t, seek_key, hash, found);
+    auto r = get_from_table(*t, seek_key, hash, version, found);
     if (!r || found) return r;
   }
   for (int level = 1; level < kNumLevels; ++level) {
     TableFilePtr t = version.find_file(level, seek_key);
     if (!t) continue;
-    auto r = get_from_table(*t, seek_key, hash, found);
+    auto r = get_from_table(*t, seek_key, hash, version, found);
     if (!r || found) return r;
   }
   return std::optional<std::string>();
@@ -85,7 +87,8 @@ Result<std::optional<std::string>> DB::get_from_tables(const ReadSources& source
 
 Result<std::optional<std::string>> DB::get_from_table(const TableFile& table,
                                                       const std::string& seek_key,
-                                                      std::uint64_t hash, bool& found) {
+                                                      std::uint64_t hash,
+                                                      const Version& version, bool& found) {
   auto open = tables_.get(table.file_number, table.file_size);
   if (!open) return open.error();
   auto entry = (*open)->reader->get(seek_key, hash);
@@ -100,8 +103,11 @@ Result<std::optional<std::string>> DB::get_from_table(const TableFile& table,
   switch (parsed.type) {
     case ValueType::kDeletion:
       return std::optional<std::string>();
-    case ValueType::kValuePointer:
-      return value_pointer_unsupported();
+    case ValueType::kValuePointer: {
+      auto value = value_log_.get(parsed.user_key, (*entry)->value, version);
+      if (!value) return value.error();
+      return std::optional<std::string>(std::move(*value));
+    }
     case ValueType::kValue:
       break;
   }
@@ -142,8 +148,10 @@ std::unique_ptr<DBIterator> DB::iterator(const ReadOptions& options) {
   db_options.prefix = options.prefix;
   // The version stays held while the scan lives, so its files count as live.
   auto merged = std::make_unique<MergingIterator>(std::move(children));
+  auto resolver = std::make_unique<VlogPrefetcher>(value_log_, sources.version);
   return std::make_unique<DBIterator>(
-      std::make_unique<PinnedIterator>(std::move(merged), sources.version), db_options);
+      std::make_unique<PinnedIterator>(std::move(merged), sources.version), db_options,
+      std::move(resolver));
 }
 
 }  // namespace cascade::engine

@@ -9,6 +9,25 @@ namespace cascade::engine {
 
 namespace {
 
+// The entry the table gets for (ikey, value): the entry itself, or a pointer to the value
+// after the separator wrote it to the log. `key` and `pointer` are reused buffers.
+Status separate(ValueSeparator* separator, std::string_view& ikey, std::string_view& value,
+                std::string& key, std::string& pointer) {
+  if (separator == nullptr) return Status::ok();
+  ParsedInternalKey parsed;
+  if (!parse_internal_key(ikey, parsed)) return Status::corruption("flush: malformed memtable key");
+  if (!separator->separates(parsed.type, value)) return Status::ok();
+  auto written = separator->add(parsed.user_key, value);
+  if (!written) return written.error();
+  key.clear();
+  append_internal_key(key, parsed.user_key, parsed.sequence, ValueType::kValuePointer);
+  pointer.clear();
+  written->encode_to(pointer);
+  ikey = key;
+  value = pointer;
+  return Status::ok();
+}
+
 Result<TableProperties> build(runtime::FileHandle& file, std::uint64_t file_number,
                               const MemTable& mem, const FlushOptions& options) {
   TableBuilderOptions builder_options;
@@ -19,8 +38,12 @@ Result<TableProperties> build(runtime::FileHandle& file, std::uint64_t file_numb
   TableBuilder builder(file, builder_options);
   MemTable::Iterator it(mem);
   std::uint64_t n = 0;
+  std::string key, pointer;
   for (it.seek_to_first(); it.valid(); it.next()) {
-    if (Status s = builder.add(it.key(), it.value()); !s) {
+    std::string_view ikey = it.key(), value = it.value();
+    Status s = separate(options.separator, ikey, value, key, pointer);
+    if (s) s = builder.add(ikey, value);
+    if (!s) {
       builder.abandon();
       return s;
     }

@@ -44,6 +44,7 @@ struct DiskUsage {
   std::uint64_t apparent = 0;   // st_size
   std::uint64_t tables = 0;     // apparent size of *.sst
   std::uint64_t wal = 0;        // apparent size of wal-*
+  std::uint64_t vlog = 0;       // apparent size of *.vlog
 };
 
 DiskUsage disk_usage(const std::string& dir) {
@@ -57,6 +58,7 @@ DiskUsage disk_usage(const std::string& dir) {
     std::string name = entry.path().filename().string();
     if (name.ends_with(".sst")) u.tables += static_cast<std::uint64_t>(st.st_size);
     if (name.starts_with("wal-")) u.wal += static_cast<std::uint64_t>(st.st_size);
+    if (name.ends_with(".vlog")) u.vlog += static_cast<std::uint64_t>(st.st_size);
   }
   return u;
 }
@@ -67,6 +69,7 @@ engine::DBOptions db_options(const BenchFlags& flags) {
   engine::DBOptions o;
   o.memtable_size = flags.memtable_size;
   o.block_cache_size = flags.cache_size;
+  o.min_blob_size = flags.enable_blob_files ? flags.min_blob_size : engine::kNeverSeparate;
   // Unsynced writes really are unsynced (as db_bench's default); --sync asks per write.
   o.wal.sync_policy = engine::WalSyncPolicy::kNo;
   return o;
@@ -135,6 +138,7 @@ class Bench {
     DBStats s = db_->stats();
     wal_bytes_ += s.wal_bytes_written;
     table_bytes_written_ += s.flushed_bytes;
+    vlog_bytes_written_ += s.vlog_bytes_written;
     Status status = db_->close();
     db_.reset();
     return status;
@@ -157,6 +161,12 @@ class Bench {
                 o.compression.zstd_level, o.bloom_bits_per_key);
     std::printf("Cache:      %.1f MiB block cache; blocks it misses are O_DIRECT reads\n",
                 mib(o.block_cache_size));
+    if (o.min_blob_size == engine::kNeverSeparate) {
+      std::printf("Value log:  off (every value in the tables)\n");
+    } else {
+      std::printf("Value log:  values >= %zu bytes, %.0f MiB files\n", o.min_blob_size,
+                  mib(o.vlog_file_size));
+    }
     std::printf("Note:       no compaction yet (level 0 only grows)\n");
     std::printf("------------------------------------------------\n");
   }
@@ -187,22 +197,26 @@ class Bench {
     DBStats s = db_->stats();
     const std::uint64_t wal = wal_bytes_ + s.wal_bytes_written;
     const std::uint64_t tables = table_bytes_written_ + s.flushed_bytes;
+    const std::uint64_t vlog = vlog_bytes_written_ + s.vlog_bytes_written;
     std::printf("------------------------------------------------\n");
     if (user_bytes_ > 0) {
-      std::printf("Write amplification: %.3f  (WAL %.1f MiB + tables %.1f MiB written) / "
-                  "user %.1f MiB; %.1f MiB still only in memtables\n",
-                  static_cast<double>(wal + tables) / static_cast<double>(user_bytes_),
-                  mib(wal), mib(tables), mib(user_bytes_), mib(s.memtable_bytes));
+      std::printf("Write amplification: %.3f  (WAL %.1f MiB + tables %.1f MiB + value log "
+                  "%.1f MiB written) / user %.1f MiB; %.1f MiB still only in memtables\n",
+                  static_cast<double>(wal + tables + vlog) / static_cast<double>(user_bytes_),
+                  mib(wal), mib(tables), mib(vlog), mib(user_bytes_), mib(s.memtable_bytes));
     }
     const std::uint64_t live = live_entries() * (kKeySize + flags_.value_size);
     DiskUsage u = disk_usage(flags_.db);
-    std::printf("Space: %.3f  (%.1f MiB on disk: tables %.1f MiB, WAL ring %.1f MiB) / "
-                "live user data %.1f MiB; tables alone %.3f\n",
+    std::printf("Space: %.3f  (%.1f MiB on disk: tables %.1f MiB, value log %.1f MiB, WAL ring "
+                "%.1f MiB) / live user data %.1f MiB; tables alone %.3f\n",
                 live > 0 ? static_cast<double>(u.allocated) / live : 0.0, mib(u.allocated),
-                mib(u.tables), mib(u.wal), mib(live),
+                mib(u.tables), mib(u.vlog), mib(u.wal), mib(live),
                 live > 0 ? static_cast<double>(u.tables) / live : 0.0);
-    std::printf("Level 0: %lu tables, %.1f MiB\n", static_cast<unsigned long>(s.level0_files),
-                mib(s.table_bytes));
+    std::printf("Level 0: %lu tables, %.1f MiB; value log: %lu files, %.1f MiB (%.1f MiB "
+                "garbage)\n",
+                static_cast<unsigned long>(s.level0_files), mib(s.table_bytes),
+                static_cast<unsigned long>(s.vlog_files), mib(s.vlog_bytes),
+                mib(s.vlog_garbage_bytes));
   }
 
   const BenchFlags& flags_;
@@ -210,6 +224,7 @@ class Bench {
   std::uint64_t user_bytes_ = 0;
   std::uint64_t wal_bytes_ = 0;             // of engines already closed
   std::uint64_t table_bytes_written_ = 0;   // of engines already closed
+  std::uint64_t vlog_bytes_written_ = 0;    // of engines already closed
   std::optional<std::uint64_t> live_entries_;
   std::uint64_t threads_started_ = 0;  // seeds: see run_workload
 };

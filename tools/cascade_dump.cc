@@ -3,6 +3,7 @@
 //
 //   cascade-dump table FILE [--entries] [--file-number N]
 //   cascade-dump manifest FILE [--file-number N]
+//   cascade-dump vlog FILE [--entries] [--file-number N]
 //
 // Each file kind is one mode: a row in kModes and one dump_* function. The file number
 // (which seeds every checksum) comes from the name "NNNNNN.ext" unless given.
@@ -18,6 +19,7 @@
 #include "src/runtime/file_system.h"
 #include "src/runtime/reactor.h"
 #include "tools/dump_manifest.h"
+#include "tools/dump_vlog.h"
 
 namespace {
 
@@ -149,10 +151,15 @@ struct Mode {
   const char* name;
   int (*dump)(const Args&);
 };
-// Other file kinds (wal, manifest, vlog) add a row and a dump_* function.
+int dump_vlog(const Args& args) {
+  return cascade::tools::dump_vlog(args.file, args.file_number.value_or(0), args.entries);
+}
+
+// Other file kinds (wal) add a row and a dump_* function.
 constexpr Mode kModes[] = {
     {"table", &dump_table},
     {"manifest", &dump_manifest},
+    {"vlog", &dump_vlog},
 };
 
 int usage() {

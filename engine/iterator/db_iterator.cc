@@ -19,8 +19,9 @@ std::optional<std::string> prefix_successor(std::string_view prefix) {
 
 }  // namespace
 
-DBIterator::DBIterator(std::unique_ptr<InternalIterator> inner, const DBIteratorOptions& options)
-    : inner_(std::move(inner)), snapshot_(options.snapshot) {
+DBIterator::DBIterator(std::unique_ptr<InternalIterator> inner, const DBIteratorOptions& options,
+                       std::unique_ptr<ValueResolver> resolver)
+    : inner_(std::move(inner)), snapshot_(options.snapshot), resolver_(std::move(resolver)) {
   if (options.lower_bound) {
     has_lower_ = true;
     lower_ = *options.lower_bound;
@@ -61,7 +62,22 @@ bool DBIterator::stop_on_inner_error() {
 void DBIterator::start(bool forward) {
   forward_ = forward;
   valid_ = false;
+  resolved_ = false;
   status_ = Status::ok();
+}
+
+// The iterator just landed on a valid entry: resolve it if it is a pointer.
+void DBIterator::resolve_current(std::string_view user_key, std::string_view pointer) {
+  resolved_ = false;
+  if (current_type_ != ValueType::kValuePointer || !resolver_) return;
+  auto value = resolver_->resolve(user_key, pointer);
+  if (!value) {
+    status_ = value.error();
+    valid_ = false;
+    return;
+  }
+  resolved_value_ = *value;
+  resolved_ = true;
 }
 
 // From the inner position forward: the first entry that is visible, in range and not
@@ -79,6 +95,7 @@ void DBIterator::find_next_visible(bool skipping) {
         current_type_ = ik.type;
         current_sequence_ = ik.sequence;
         valid_ = true;
+        resolve_current(ik.user_key, inner_->value());
         return;
       }
       saved_key_.assign(ik.user_key);
@@ -115,6 +132,7 @@ void DBIterator::find_prev_visible() {
   }
   valid_ = have && current_type_ != ValueType::kDeletion;
   if (!inner_->valid() && stop_on_inner_error()) return;
+  if (valid_) resolve_current(saved_key_, saved_value_);
 }
 
 void DBIterator::seek_to_first() {

@@ -28,11 +28,13 @@
 // older versions after the inner iterator's views have changed.
 //
 // Views: key() and value() stay valid until this iterator moves (seek*, next, prev) or is
-// destroyed. type() says whether value() is the value itself (kValue) or a value-log
-// pointer (kValuePointer) that the engine resolves; DBIterator never interprets values.
+// destroyed. type() says whether the entry held the value itself (kValue) or a value-log
+// pointer (kValuePointer). With a ValueResolver, a pointer is resolved as soon as the
+// iterator lands on its entry and value() is the value either way (a failed resolution is
+// an error like any other); without one, value() is the encoded pointer.
 //
-// Errors: a malformed internal key is Corruption; an inner error (IO, Corruption) is
-// reported by status(). Either makes the iterator invalid until the next seek.
+// Errors: a malformed internal key is Corruption; an inner or resolver error (IO,
+// Corruption) is reported by status(). Either makes the iterator invalid until the next seek.
 //
 // One shard's thread; calls may suspend the calling fiber on IO (tables).
 #pragma once
@@ -44,6 +46,7 @@
 
 #include "engine/format/internal_key.h"
 #include "engine/iterator/internal_iterator.h"
+#include "engine/iterator/value_resolver.h"
 #include "src/runtime/result.h"
 
 namespace cascade::engine {
@@ -57,7 +60,8 @@ struct DBIteratorOptions {
 
 class DBIterator {
  public:
-  DBIterator(std::unique_ptr<InternalIterator> inner, const DBIteratorOptions& options);
+  DBIterator(std::unique_ptr<InternalIterator> inner, const DBIteratorOptions& options,
+             std::unique_ptr<ValueResolver> resolver = nullptr);
   DBIterator(const DBIterator&) = delete;
   DBIterator& operator=(const DBIterator&) = delete;
 
@@ -75,7 +79,10 @@ class DBIterator {
 
   // Require valid(); views valid until the iterator moves.
   std::string_view key() const { return forward_ ? current_user_key_ : saved_key_; }
-  std::string_view value() const { return forward_ ? inner_->value() : saved_value_; }
+  std::string_view value() const {
+    if (resolved_) return resolved_value_;
+    return forward_ ? inner_->value() : saved_value_;
+  }
   ValueType type() const { return current_type_; }  // kValue or kValuePointer
   SequenceNumber sequence() const { return current_sequence_; }
 
@@ -85,6 +92,7 @@ class DBIterator {
   bool parse_current(ParsedInternalKey& out);
   bool stop_on_inner_error();
   void start(bool forward);
+  void resolve_current(std::string_view user_key, std::string_view pointer);
 
   std::unique_ptr<InternalIterator> inner_;
   SequenceNumber snapshot_;
@@ -102,6 +110,9 @@ class DBIterator {
   std::string saved_key_;    // backward: K; forward: the key whose older versions to skip
   std::string saved_value_;  // backward: K's value
   std::string seek_key_;     // encoded internal seek targets, reused
+  std::unique_ptr<ValueResolver> resolver_;  // null: pointers are shown as they are
+  bool resolved_ = false;                    // value() is resolved_value_
+  std::string_view resolved_value_;          // owned by resolver_
 };
 
 }  // namespace cascade::engine

@@ -14,7 +14,8 @@ constexpr const char* kUsage =
     "         [--db=DIR] [--num=N] [--reads=N] [--writes=N] [--threads=N] [--value_size=N]\n"
     "         [--key_size=16] [--compression_ratio=R] [--seek_nexts=N] [--sync]\n"
     "         [--memtable_size=BYTES | --write_buffer_size=BYTES] [--use_existing_db]\n"
-    "         [--cache_size=BYTES] [--seed=N]\n";
+    "         [--cache_size=BYTES] [--min_blob_size=BYTES] [--enable_blob_files=0|1]\n"
+    "         [--seed=N]\n";
 
 template <typename T>
 bool parse_number(std::string_view text, T& out) {
@@ -70,6 +71,8 @@ bool apply(BenchFlags& f, std::string_view name, std::string_view value) {
     return parse_bool(value, ignored);
   }
   if (name == "cache_size") return parse_number(value, f.cache_size);
+  if (name == "min_blob_size") return parse_number(value, f.min_blob_size);
+  if (name == "enable_blob_files") return parse_bool(value, f.enable_blob_files);
   if (name == "memtable_size" || name == "write_buffer_size") {
     return parse_number(value, f.memtable_size) && f.memtable_size > 0;
   }

@@ -16,6 +16,10 @@
 //   --memtable_size=N     bytes; db_bench calls it --write_buffer_size (both accepted)
 //   --cache_size=N        block cache bytes; 0: every block read from disk (default 8 MiB,
 //                         db_bench's default)
+//   --min_blob_size=N     values of at least N bytes go to the value log at flush
+//                         (default: the engine's, 512; 0 separates every value)
+//   --enable_blob_files   0 keeps every value in the tables (db_bench's flag; unlike
+//                         db_bench the default is 1, as cascade's engine separates)
 //   --use_existing_db     keep the directory; fill* benchmarks are refused then
 //   --histogram           accepted for symmetry: percentiles are always printed
 //   --seed=N              random seed (default 1); thread i uses seed + i
@@ -45,6 +49,8 @@ struct BenchFlags {
   bool sync = false;
   std::size_t memtable_size = 64u << 20;
   std::size_t cache_size = 8u << 20;
+  std::size_t min_blob_size = 512;
+  bool enable_blob_files = true;
   bool use_existing_db = false;
   std::uint64_t seed = 1;
 

@@ -1,0 +1,54 @@
+#include "engine/vlog/value_compression.h"
+
+#include <zstd.h>
+
+namespace cascade::engine {
+
+namespace {
+// Below this a zstd frame's own header eats any saving.
+constexpr std::size_t kMinCompressibleSize = 64;
+}  // namespace
+
+ValueCompressor::ValueCompressor(const CompressionOptions& options) : options_(options) {
+  if (options_.type == CompressionType::kZstd) {
+    cctx_ = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 0);
+  }
+}
+
+ValueCompressor::~ValueCompressor() { ZSTD_freeCCtx(cctx_); }
+
+CompressionType ValueCompressor::compress(std::string_view value, std::string& out) {
+  if (cctx_ == nullptr || value.size() < kMinCompressibleSize) return CompressionType::kNone;
+  const auto saving =
+      static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
+  const std::size_t limit = value.size() - saving;
+  out.resize(ZSTD_compressBound(value.size()));
+  std::size_t n = ZSTD_compress2(cctx_, out.data(), out.size(), value.data(), value.size());
+  if (ZSTD_isError(n) || n > limit) return CompressionType::kNone;
+  out.resize(n);
+  return CompressionType::kZstd;
+}
+
+Status decompress_value(std::string_view stored, std::size_t raw_size, std::string& out) {
+  unsigned long long declared = ZSTD_getFrameContentSize(stored.data(), stored.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN ||
+      declared != raw_size) {
+    return Status::corruption("value log: zstd frame size disagrees with the record header");
+  }
+  std::size_t start = out.size();
+  out.resize(start + raw_size);
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  std::size_t n =
+      ZSTD_decompressDCtx(dctx, out.data() + start, raw_size, stored.data(), stored.size());
+  ZSTD_freeDCtx(dctx);
+  if (ZSTD_isError(n) || n != raw_size) {
+    out.resize(start);
+    return Status::corruption("value log: damaged zstd frame");
+  }
+  return Status::ok();
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,76 @@
+#include "engine/vlog/value_separator.h"
+
+#include "engine/version/file_names.h"
+#include "engine/vlog/vlog_format.h"
+
+namespace cascade::engine {
+
+ValueSeparator::ValueSeparator(runtime::FileSystem& fs, std::string dir,
+                               const ValueSeparatorOptions& options,
+                               std::function<std::uint64_t()> new_file_number)
+    : fs_(fs), dir_(std::move(dir)), options_(options),
+      new_file_number_(std::move(new_file_number)) {}
+
+ValueSeparator::~ValueSeparator() {
+  if (!done_) abandon();
+}
+
+Status ValueSeparator::open_file() {
+  std::uint64_t number = new_file_number_();
+  runtime::OpenOptions create = runtime::OpenOptions::read_write_create();
+  create.direct = true;
+  create.truncate = true;  // a leftover of a crashed flush may carry this number
+  created_.push_back(number);
+  auto file = fs_.open(path_join(dir_, vlog_file_name(number)), create);
+  if (!file) return file.error();
+  file_ = std::move(*file);
+  writer_ = std::make_unique<VlogWriter>(*file_, number, options_.compression);
+  record_bytes_ = 0;
+  return Status::ok();
+}
+
+Status ValueSeparator::finish_file() {
+  auto size = writer_->finish();
+  Status closed = file_->close();
+  if (!size) return size.error();
+  if (!closed) return closed;
+  VlogFile f;
+  f.file_number = writer_->file_number();
+  f.file_size = *size;
+  f.garbage_bytes = *size - record_bytes_;  // header, padding and footer are never live
+  finished_.push_back(f);
+  bytes_written_ += *size;
+  writer_.reset();
+  file_.reset();
+  return Status::ok();
+}
+
+Result<ValuePointer> ValueSeparator::add(std::string_view user_key, std::string_view value) {
+  if (writer_ && writer_->estimated_file_size() >= options_.vlog_file_size) {
+    if (Status s = finish_file(); !s) return s;
+  }
+  if (!writer_) {
+    if (Status s = open_file(); !s) return s;
+  }
+  auto pointer = writer_->add(user_key, value);
+  if (pointer) record_bytes_ += pointer->size;
+  return pointer;
+}
+
+Result<std::vector<VlogFile>> ValueSeparator::finish() {
+  if (writer_) {
+    if (Status s = finish_file(); !s) return s;
+  }
+  done_ = true;
+  return finished_;
+}
+
+void ValueSeparator::abandon() {
+  done_ = true;
+  if (file_) (void)file_->close();
+  writer_.reset();
+  file_.reset();
+  for (std::uint64_t n : created_) (void)fs_.remove(path_join(dir_, vlog_file_name(n)));
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,54 @@
+#include "engine/vlog/vlog_reader.h"
+
+#include "engine/vlog/vlog_format.h"
+#include "src/runtime/aligned_buffer.h"
+
+namespace cascade::engine {
+
+namespace {
+
+Status corrupt(const ValuePointer& p, const std::string& why) {
+  return Status::corruption("value log " + vlog_file_name(p.file_number) + " offset " +
+                            std::to_string(p.offset) + ": " + why);
+}
+
+}  // namespace
+
+Status check_value_pointer(const ValuePointer& p, std::uint64_t file_size) {
+  const std::uint64_t data_limit = file_size >= kVlogFooterSize ? file_size - kVlogFooterSize : 0;
+  if (p.offset < kVlogHeaderSize || p.size == 0 || p.offset > data_limit ||
+      p.size > data_limit - p.offset) {
+    return corrupt(p, "pointer of size " + std::to_string(p.size) +
+                          " outside the file's records (file size " + std::to_string(file_size) +
+                          ")");
+  }
+  return Status::ok();
+}
+
+Status value_from_pages(std::string_view pages, std::uint64_t pages_offset,
+                        const ValuePointer& p, std::string_view user_key, std::string& out) {
+  if (p.offset < pages_offset || p.offset - pages_offset > pages.size() ||
+      p.size > pages.size() - (p.offset - pages_offset)) {
+    return corrupt(p, "record past the end of the file");
+  }
+  std::string_view bytes = pages.substr(p.offset - pages_offset, p.size);
+  auto record = decode_vlog_record(bytes, p.file_number, p.offset);
+  if (!record) return record.error();
+  if (record->record_size != p.size) return corrupt(p, "record size differs from the pointer's");
+  if (record->key != user_key) return corrupt(p, "record holds another key");
+  return append_record_value(*record, out);
+}
+
+Status read_vlog_value(const OpenVlog& vlog, const ValuePointer& p, std::string_view user_key,
+                       std::string& out) {
+  if (Status s = check_value_pointer(p, vlog.file_size); !s) return s;
+  const std::uint64_t start = runtime::align_down(p.offset);
+  const std::uint64_t end = runtime::align_up(p.offset + p.size);
+  runtime::AlignedBuffer pages(end - start);
+  auto n = vlog.file->read_at(start, pages.span());
+  if (!n) return n.error();
+  std::string_view view(reinterpret_cast<const char*>(pages.data()), *n);
+  return value_from_pages(view, start, p, user_key, out);
+}
+
+}  // namespace cascade::engine

@@ -1,0 +1,44 @@
+#include "engine/vlog/vlog_relocation.h"
+
+#include <cmath>
+
+namespace cascade::engine {
+
+double garbage_ratio(const VlogFile& f) {
+  if (f.file_size == 0) return 1.0;
+  return static_cast<double>(f.garbage_bytes) / static_cast<double>(f.file_size);
+}
+
+std::set<std::uint64_t> files_to_relocate(const Version& version,
+                                          const RelocationPolicy& policy) {
+  const auto& files = version.vlog_files();  // ordered by number: oldest first
+  const auto eligible = static_cast<std::size_t>(
+      std::ceil(static_cast<double>(files.size()) * policy.age_cutoff));
+  std::set<std::uint64_t> picked;
+  std::size_t seen = 0;
+  for (const auto& [number, f] : files) {
+    if (seen++ >= eligible) break;
+    if (garbage_ratio(f) >= policy.garbage_ratio) picked.insert(number);
+  }
+  return picked;
+}
+
+bool needs_targeted_compaction(const Version& version, const RelocationPolicy& policy) {
+  const auto& files = version.vlog_files();
+  return !files.empty() && garbage_ratio(files.begin()->second) >= policy.garbage_ratio;
+}
+
+Result<ValuePointer> relocate_value(ValueLog& log, const Version& version, ValueSeparator& out,
+                                    VlogGarbageTracker& garbage, std::string_view user_key,
+                                    std::string_view encoded_pointer) {
+  auto old_pointer = ValuePointer::decode(encoded_pointer);
+  if (!old_pointer) return old_pointer.error();
+  auto value = log.get(user_key, encoded_pointer, version);
+  if (!value) return value.error();
+  auto moved = out.add(user_key, *value);
+  if (!moved) return moved.error();
+  garbage.pointer_dropped(*old_pointer);
+  return moved;
+}
+
+}  // namespace cascade::engine

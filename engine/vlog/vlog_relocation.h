@@ -1,0 +1,50 @@
+// Value-log GC as relocation during compaction (BlobDB-style; DESIGN.md, "Value
+// separation"): no separate GC pass and no point lookups. When compaction rewrites an entry
+// whose pointer names a file picked for relocation, it copies the value into the
+// compaction's own value-log output and writes the new pointer instead; the old record
+// becomes garbage. Once every live record of a picked file has moved, its garbage reaches
+// its size and VlogGarbageTracker removes it.
+//
+// Picking (files_to_relocate): only the oldest `age_cutoff` fraction of files (by file
+// number, which is creation order) is considered, and of those only files whose garbage
+// ratio is at least `garbage_ratio`. Relocating young files would copy values likely to be
+// overwritten soon; leaving old garbage-heavy files alone keeps ~2x space under skewed
+// workloads. needs_targeted_compaction() says when the oldest file passes the ratio, so
+// the compaction picker can schedule a compaction over the tables that point into it.
+//
+// One shard; relocate_value suspends on IO.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string_view>
+
+#include "engine/version/version.h"
+#include "engine/vlog/value_log.h"
+#include "engine/vlog/value_pointer.h"
+#include "engine/vlog/value_separator.h"
+#include "engine/vlog/vlog_garbage.h"
+#include "src/runtime/result.h"
+
+namespace cascade::engine {
+
+struct RelocationPolicy {
+  double garbage_ratio = 0.5;  // garbage_bytes / file_size at which a file is relocated
+  double age_cutoff = 0.25;    // fraction of the files, oldest first, that may be picked
+};
+
+// Garbage ratio of one file, in [0, 1].
+double garbage_ratio(const VlogFile& f);
+
+std::set<std::uint64_t> files_to_relocate(const Version& version, const RelocationPolicy& policy);
+
+// True if the oldest value-log file passes the policy's garbage ratio.
+bool needs_targeted_compaction(const Version& version, const RelocationPolicy& policy);
+
+// Moves the value of (user_key, encoded_pointer), read under `version`, to `out` and counts
+// the old record as garbage in `garbage`. Returns the new pointer for the rewritten entry.
+Result<ValuePointer> relocate_value(ValueLog& log, const Version& version, ValueSeparator& out,
+                                    VlogGarbageTracker& garbage, std::string_view user_key,
+                                    std::string_view encoded_pointer);
+
+}  // namespace cascade::engine

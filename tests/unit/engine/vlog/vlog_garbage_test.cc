@@ -1,0 +1,162 @@
+// Value-log garbage accounting, relocation picking and obsolete-file deletion: the pieces
+// compaction drives (engine/vlog/vlog_garbage.h, vlog_relocation.h, obsolete_vlog_files.h).
+#include <doctest/doctest.h>
+
+#include "engine/version/file_names.h"
+#include "engine/vlog/obsolete_vlog_files.h"
+#include "engine/vlog/vlog_garbage.h"
+#include "engine/vlog/vlog_relocation.h"
+#include "tests/unit/engine/db/db_test_util.h"
+#include "tests/unit/engine/vlog/vlog_test_util.h"
+
+using namespace cascade;
+using namespace cascade::engine;
+using namespace cascade::engine::vlog_test;
+using cascade::engine::db_test::run_fiber;
+using cascade::runtime::testing::IoLoop;
+using cascade::test_support::FaultFileSystem;
+
+namespace {
+
+std::shared_ptr<const Version> version_of(std::initializer_list<VlogFile> files) {
+  VersionEdit edit;
+  for (const VlogFile& f : files) edit.add_vlog(f);
+  auto v = apply_edit(Version(), edit);
+  REQUIRE(v);
+  return *v;
+}
+
+}  // namespace
+
+TEST_CASE("vlog garbage: dropped pointers become per-file garbage deltas in an edit") {
+  auto base = version_of({{10, 1000, 100}, {11, 2000, 0}});
+  VlogGarbageTracker tracker;
+  tracker.pointer_dropped(ValuePointer{10, 4096, 300});
+  REQUIRE(tracker.pointer_dropped(ValuePointer{10, 5000, 200}.encode()));
+  tracker.pointer_dropped(ValuePointer{11, 4096, 50});
+  CHECK(tracker.pending().at(10) == 500);
+  CHECK(tracker.pointer_dropped("\xff\xff").is_corruption());
+
+  VersionEdit edit;
+  auto emptied = tracker.add_to_edit(edit, *base);
+  REQUIRE(emptied);
+  CHECK(emptied->empty());
+  CHECK(tracker.empty());
+  CHECK(edit.vlog_garbage.size() == 2);
+  auto next = apply_edit(*base, edit);
+  REQUIRE(next);
+  CHECK((*next)->vlog_files().at(10).garbage_bytes == 600);
+  CHECK((*next)->vlog_files().at(11).garbage_bytes == 50);
+
+  // Survives a manifest round trip as deltas.
+  std::string encoded;
+  edit.encode_to(encoded);
+  VersionEdit decoded;
+  REQUIRE(decoded.decode_from(encoded));
+  CHECK(decoded.vlog_garbage == edit.vlog_garbage);
+}
+
+TEST_CASE("vlog garbage: a file whose garbage reaches its size is removed by the same edit") {
+  auto base = version_of({{10, 1000, 400}, {11, 2000, 0}});
+  VlogGarbageTracker tracker;
+  tracker.pointer_dropped(ValuePointer{10, 4096, 600});
+  tracker.pointer_dropped(ValuePointer{11, 4096, 1999});
+  VersionEdit edit;
+  auto emptied = tracker.add_to_edit(edit, *base);
+  REQUIRE(emptied);
+  CHECK(*emptied == std::vector<std::uint64_t>{10});
+  auto next = apply_edit(*base, edit);
+  REQUIRE(next);
+  CHECK(!(*next)->vlog_files().contains(10));
+  CHECK((*next)->vlog_files().at(11).live_bytes() == 1);
+}
+
+TEST_CASE("vlog garbage: counting past a file's size or for an unknown file is Corruption") {
+  auto base = version_of({{10, 1000, 400}});
+  VlogGarbageTracker over;
+  over.pointer_dropped(ValuePointer{10, 4096, 601});
+  VersionEdit edit;
+  CHECK(over.add_to_edit(edit, *base).status().is_corruption());
+  CHECK(edit.vlog_garbage.empty());
+  VlogGarbageTracker unknown;
+  unknown.pointer_dropped(ValuePointer{12, 4096, 1});
+  CHECK(unknown.add_to_edit(edit, *base).status().is_corruption());
+  CHECK(edit.vlog_garbage.empty());
+}
+
+TEST_CASE("vlog relocation picks only old files past the garbage ratio") {
+  // Eight files, oldest first; the policy looks at the oldest quarter (two files).
+  auto v = version_of({{1, 1000, 600}, {2, 1000, 100}, {3, 1000, 900}, {4, 1000, 0},
+                       {5, 1000, 0}, {6, 1000, 0}, {7, 1000, 0}, {8, 1000, 999}});
+  RelocationPolicy policy;
+  policy.garbage_ratio = 0.5;
+  policy.age_cutoff = 0.25;
+  CHECK(files_to_relocate(*v, policy) == std::set<std::uint64_t>{1});
+  CHECK(needs_targeted_compaction(*v, policy));
+  policy.age_cutoff = 0.5;
+  CHECK(files_to_relocate(*v, policy) == std::set<std::uint64_t>{1, 3});
+  policy.age_cutoff = 1.0;
+  CHECK(files_to_relocate(*v, policy) == std::set<std::uint64_t>{1, 3, 8});
+  policy.garbage_ratio = 0.7;
+  CHECK(!needs_targeted_compaction(*v, policy));
+  CHECK(garbage_ratio(VlogFile{1, 1000, 250}) == doctest::Approx(0.25));
+}
+
+TEST_CASE("vlog relocation moves a value to a new file and counts the old record as garbage") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    std::vector<std::string> values = {std::string(5000, 'r'), "small"};
+    WrittenFile f = write_vlog(fs, "/v", 7, values);
+    auto version = version_with(f);
+    ValueLog log(fs, "/v", nullptr);
+    std::uint64_t next_number = 20;
+    ValueSeparator out(fs, "/v", {}, [&] { return next_number++; });
+    VlogGarbageTracker garbage;
+    auto moved = relocate_value(log, *version, out, garbage, key_of(0), f.pointers[0].encode());
+    REQUIRE_MESSAGE(moved, moved.status().to_string());
+    CHECK(moved->file_number == 20);
+    CHECK(garbage.pending().at(7) == f.pointers[0].size);
+    auto files = out.finish();
+    REQUIRE(files);
+    REQUIRE(files->size() == 1);
+    VersionEdit edit;
+    edit.add_vlog((*files)[0]);
+    auto next = apply_edit(*version, edit);
+    REQUIRE(next);
+    auto got = log.get(key_of(0), moved->encode(), **next);
+    REQUIRE(got);
+    CHECK(*got == values[0]);
+    // A wrong key is refused before anything is written or counted.
+    VlogGarbageTracker none;
+    ValueSeparator out2(fs, "/v", {}, [&] { return next_number++; });
+    CHECK(relocate_value(log, *version, out2, none, "nope", f.pointers[1].encode())
+              .status()
+              .is_corruption());
+    CHECK(none.empty());
+  });
+}
+
+TEST_CASE("obsolete vlog files are deleted only once no live version names them") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    WrittenFile a = write_vlog(fs, "/v", 7, {"x"});
+    WrittenFile b = write_vlog(fs, "/v", 8, {"y"});
+    ObsoleteVlogFiles obsolete;
+    obsolete.add(a.file_number);
+    obsolete.add(b.file_number);
+    ValueLog log(fs, "/v", nullptr);
+    auto deleted = obsolete.delete_unreferenced(fs, "/v", {7}, &log);  // a reader holds 7
+    REQUIRE(deleted);
+    CHECK(*deleted == 1);
+    CHECK(obsolete.pending() == 1);
+    CHECK(*fs.exists("/v/000007.vlog"));
+    CHECK(!*fs.exists("/v/000008.vlog"));
+    deleted = obsolete.delete_unreferenced(fs, "/v", {}, &log);
+    REQUIRE(deleted);
+    CHECK(*deleted == 1);
+    CHECK(obsolete.pending() == 0);
+    CHECK(!*fs.exists("/v/000007.vlog"));
+  });
+}
