@@ -46,7 +46,8 @@ WalWriter::WalWriter(WalSegments segments, const WalOptions& options,
 }
 
 WalWriter::~WalWriter() {
-  assert((closed_ || (queue_.empty() && !flusher_.valid())) &&
+  // The flusher and timer fibers point at this writer: close() joins them.
+  assert((closed_ || (queue_.empty() && !flusher_.valid() && !timer_.valid())) &&
          "close() a WalWriter before destroying it");
 }
 
