@@ -21,8 +21,8 @@
 # table writes, the same memtable size and count (ours: 1 mutable + 2 immutable; db_bench
 # --max_write_buffer_number=3).
 # Differences that stay (printed under the table): RocksDB compacts and we do not yet;
-# RocksDB's WAL is buffered in the page cache while ours is written with O_DIRECT, one
-# page-padded group per write; RocksDB runs flushes and compactions on background threads
+# RocksDB's WAL is buffered in the page cache while ours is buffered in its own tail and
+# written with O_DIRECT in whole pages; RocksDB runs flushes and compactions on background threads
 # (two cores) while ours share the shard's thread with the writers.
 #
 # Write amplification = (WAL bytes + table bytes written by flushes and compactions) /
@@ -196,8 +196,8 @@ print("limits: cascade has no compaction yet (level 0 only grows: every get chec
 print("  table's filter, every seek reads every table) while RocksDB compacts in the background;")
 print("  the same block cache size (%s bytes) on both sides, but our index partitions go" % cache_size)
 print("  through it while RocksDB keeps whole index blocks outside it (pinned in memory);")
-print("  our WAL writes each group with O_DIRECT as")
-print("  whole 4 KiB pages even without sync, RocksDB's WAL goes to the page cache; our flush")
+print("  our WAL writes whole 4 KiB pages with O_DIRECT (unsynced batches are acknowledged from")
+print("  its in-memory tail), RocksDB's WAL goes to the page cache; our flush")
 print("  fiber shares the one shard thread with the writers, RocksDB flushes and compacts on")
 print("  background threads (2 cores here); Debian's db_bench is built with assertions, as is")
 print("  our debugoptimized build. Run time %s s; outputs in %s." % (elapsed, logs))

@@ -25,9 +25,10 @@
 //                  (synced) when this record was written
 //     24  payload  an encoded WriteBatch; then zeros up to a multiple of 8
 //
-// A group (one write) starts on a page boundary and the rest of its last page is zeros; a
-// page that held a completed write is never written again in the same lap. A record never
-// spans two segments. Logical position = ring index * segment_size + offset.
+// Writes cover whole pages, in log order: full pages of the writer's tail as they fill, or
+// the whole tail with the rest of its last page zeros (the next record then starts on the
+// next page). A page that held a completed write is never written again in the same lap.
+// A record never spans two segments. Logical position = ring index * segment_size + offset.
 #pragma once
 
 #include <compare>

@@ -55,6 +55,7 @@ class Recovery {
   AlignedBuffer buffer_;  // one whole segment
   WalRecovery out_;
   std::uint64_t last_end_ = kWalHeaderPageSize;  // in the segment being scanned
+  std::uint64_t entered_ring_ = 0;  // the oldest slot of a full window, 0 if none
 };
 
 // The ring index named by the segment's first record, if that record is valid.
@@ -165,6 +166,10 @@ Status Recovery::scan_segment(std::uint64_t ring, bool top) {
     }
     std::optional<Found> found = search(p + 1, lap, segment);
     if (stop == Stop::kEnd && !found) return Status::ok();
+    if (ring == entered_ring_) {  // see run(): the rest is left out
+      out_.discarded_ring = ring;
+      return Status::ok();
+    }
     bool acknowledged = !top || (found && found->max_durable_to > g_.logical(ring, p));
     if (!acknowledged) {
       note_torn_tail(ring, p, found);
@@ -196,15 +201,15 @@ Result<std::optional<std::uint64_t>> Recovery::newest_ring_inside(std::uint32_t 
 
 Result<WalRecovery> Recovery::run() {
   std::vector<std::optional<std::uint64_t>> rings;
-  std::vector<std::uint32_t> damaged_first;
+  std::vector<bool> damaged_first;  // first record bad, first page not zeros
   std::optional<std::uint64_t> top;
   for (std::uint32_t i = 0; i < g_.segment_count; ++i) {
     auto r = first_ring(i);
     if (!r) return r.error();
+    damaged_first.push_back(!*r && !is_zero(bytes(), kWalPageSize));
     if (!*r) {
       auto inside = newest_ring_inside(i);
       if (!inside) return inside.error();
-      if (*inside) damaged_first.push_back(i);
       *r = *inside;
     }
     rings.push_back(*r);
@@ -223,22 +228,25 @@ Result<WalRecovery> Recovery::run() {
       top = next_ring;
     }
   }
-  // A damaged first record in the oldest slot of the window is the writer's torn entry
-  // into a new lap over a flushed segment (the older lap's records are what remains), or
-  // damage to the oldest segment. Recovery takes the first reading; the engine checks that
-  // discarded_max_ring's batches were flushed (see WalRecovery).
-  for (std::uint32_t i : damaged_first) {
-    if (top && *rings[i] + g_.segment_count == *top + 1 && *rings[i] != *top) {
-      out_.discarded_ring = *rings[i];
-      rings[i].reset();
-    }
-  }
   if (!top) {  // a new WAL: lap 1, segment 0
     out_.resume_ring = g_.segment_count;
     out_.resume_offset = out_.last_record_end = kWalHeaderPageSize;
     return std::move(out_);
   }
   std::uint64_t low = std::max<std::uint64_t>(g_.segment_count, *top + 1 - g_.segment_count);
+  // The oldest slot of the window is the segment after top: the one the writer enters
+  // next, once all its records are flushed, by writing pages of lap(top) + 1 over them
+  // without a sync. A crash may land any of those writes torn, or a later one while an
+  // earlier one is lost: damage anywhere in that segment is taken as such an entry and the
+  // segment is replayed only up to it (discarded_ring; none of it if its first record is
+  // the damage). It may also be damage to an oldest segment still holding unflushed
+  // batches: the engine, which knows what is flushed, sees a gap then (engine/recovery.h).
+  if (low == *top + 1 - g_.segment_count) entered_ring_ = low;
+  std::uint32_t oldest = static_cast<std::uint32_t>(low % g_.segment_count);
+  if (entered_ring_ != 0 && damaged_first[oldest]) {
+    out_.discarded_ring = low;
+    ++low;
+  }
   for (std::uint64_t r = low; r <= *top; ++r) {
     std::uint32_t segment = static_cast<std::uint32_t>(r % g_.segment_count);
     if (rings[segment] != r) {

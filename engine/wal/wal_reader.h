@@ -22,7 +22,14 @@
 //     left it; a later record whose durable_to > p proves p had been synced): Corruption, or
 //     with `tolerant` the damaged bytes are skipped and the scan resumes at the next valid
 //     record (or the next segment). A window segment whose first record is damaged is
-//     Corruption too (tolerant: skipped whole).
+//     Corruption too (tolerant: skipped whole), but for the oldest slot of the window.
+// The oldest slot is the segment after top, the one the writer enters next once all its
+// records are flushed, by writing pages of the next lap over them without a sync. A crash
+// may land any of those writes torn, or a later one while an earlier one is lost, so
+// damage anywhere in that segment (its first record included) is taken as such an entry:
+// the segment is replayed only up to the damage and the rest is left out (discarded_ring),
+// never refused. Damage to an oldest segment that still held unflushed batches is caught by
+// the engine's replay, which then finds a gap after its flushed sequence (engine/recovery.h).
 // Damage that lies entirely in the last group written is indistinguishable from a torn
 // write and is reported as a torn tail.
 #pragma once
@@ -56,10 +63,10 @@ struct WalRecovery {
   WalPosition torn_at;                // where the torn record started
   std::uint64_t dropped_records = 0;  // valid but unsynced records after the torn tail
   std::uint64_t skipped_damage = 0;   // damaged ranges skipped (tolerant only)
-  // Nonzero if the segment in the oldest slot of the window had a damaged first record and
-  // was left out (see run() in wal_reader.cc): its ring index. Normally the writer's torn
-  // entry into a new lap over a flushed segment; the engine, which knows what is flushed,
-  // must treat it as corruption if its manifest does not cover that segment.
+  // Nonzero if the segment in the oldest slot of the window was damaged and left out from
+  // the damage on (whole if its first record was damaged): its ring index. Normally the writer's torn entry into a new lap over a
+  // flushed segment; the engine, which knows what is flushed, must treat it as corruption
+  // if its manifest does not cover that segment.
   std::uint64_t discarded_ring = 0;
 
   // Where the next group goes: a page boundary after the last replayed record.

@@ -12,25 +12,31 @@ using runtime::AlignedBuffer;
 using runtime::align_down;
 using runtime::align_up;
 
+// A run of the tail: records back to back from a page boundary of one segment.
 struct WalWriter::Group {
   std::uint64_t ring = 0;
   std::uint64_t start = 0;  // page-aligned offset in the segment
   AlignedBuffer buffer;
   std::size_t used = 0;
-  std::vector<std::uint32_t> records;  // offsets of the records in buffer
-  bool sync = false;
-  bool sealed = false;  // taken by a leader: no more records
-  bool done = false;
+  std::vector<std::uint32_t> unsealed;  // offsets of records whose header is not final
+  std::vector<std::uint32_t> ends;      // ends of the records that end in this group
+  std::uint64_t batches = 0;            // records that start in this group
+  bool closed = false;                  // no more records: it goes out as one write
   SequenceNumber max_sequence = 0;
-  Status status;
-  runtime::ConditionVariable cv;  // waiters: its appenders
 };
+
+namespace {
+constexpr std::size_t kGroupBuffer = 64 << 10;
+constexpr std::size_t kSpareGroups = 4;  // buffers kept for reuse: no allocation per write
+}
 
 WalWriter::WalWriter(WalSegments segments, const WalOptions& options,
                      const WalRecovery& recovery)
     : segments_(std::move(segments)),
       options_(options),
       segment_size_(segments_.geometry().segment_size),
+      max_buffered_(std::max<std::size_t>(
+          kWalPageSize, std::min<std::uint64_t>(options.max_buffered_bytes, segment_size_ / 4))),
       state_(recovery.segments),
       current_ring_(recovery.resume_ring),
       written_end_(recovery.last_record_end),
@@ -40,7 +46,9 @@ WalWriter::WalWriter(WalSegments segments, const WalOptions& options,
 }
 
 WalWriter::~WalWriter() {
-  assert((closed_ || queue_.empty()) && "close() a WalWriter before destroying it");
+  // The flusher and timer fibers point at this writer: close() joins them.
+  assert((closed_ || (queue_.empty() && !flusher_.valid() && !timer_.valid())) &&
+         "close() a WalWriter before destroying it");
 }
 
 Result<std::unique_ptr<WalWriter>> WalWriter::open(WalSegments segments,
@@ -57,9 +65,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::open(WalSegments segments,
     if (Status s = w->segments_.sync(i); !s) return s;
   }
   w->durable_ = w->geometry().logical(w->current_ring_, w->written_end_);
-  if (options.sync_policy == WalSyncPolicy::kEverySec) {
-    w->syncer_ = runtime::Scheduler::current()->spawn([raw = w.get()] { raw->sync_loop(); });
-  }
+  w->appended_ = w->durable_;
   return w;
 }
 
@@ -95,26 +101,66 @@ Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync) {
   std::memset(record + kWalRecordHeaderSize + payload.size(), 0,
               size - kWalRecordHeaderSize - payload.size());
   WalPosition position = geometry().position(g.ring, g.start + g.used);
-  g.records.push_back(static_cast<std::uint32_t>(g.used));
+  g.unsealed.push_back(static_cast<std::uint32_t>(g.used));
   g.used += size;
-  g.sync = g.sync || sync;
+  g.ends.push_back(static_cast<std::uint32_t>(g.used));
+  g.batches++;
   SequenceNumber last = batch.sequence() + std::max<std::uint32_t>(batch.count(), 1) - 1;
   g.max_sequence = std::max(g.max_sequence, last);
   tail_end_ = g.start + g.used;
+  appended_ = geometry().logical(g.ring, tail_end_);
+  buffered_ += size;
   stats_.payload_bytes += payload.size();
 
-  std::shared_ptr<Group> mine = queue_.back();
-  wait_for(mine);
-  if (!mine->status) return mine->status;
+  if (sync || options_.sync_policy == WalSyncPolicy::kAlways) {
+    if (Status s = wait_durable(appended_); !s) return s;
+    return position;
+  }
+  start_timer();
+  if (g.used >= kWalPageSize) start_flusher();
+  if (buffered_ > max_buffered_) wait_for_room();
+  if (!poisoned_) return poisoned_;
   return position;
 }
 
-// The newest group if it is still open and has room, else a new one after it.
+WalWriter::GroupPtr WalWriter::new_group(std::uint64_t ring, std::uint64_t start) {
+  GroupPtr g;
+  if (spare_groups_.empty()) {
+    g = std::make_unique<Group>();
+    g->buffer = AlignedBuffer(kGroupBuffer);
+  } else {
+    g = std::move(spare_groups_.back());
+    spare_groups_.pop_back();
+    g->used = 0;
+    g->unsealed.clear();
+    g->ends.clear();
+    g->batches = 0;
+    g->closed = false;
+    g->max_sequence = 0;
+  }
+  g->ring = ring;
+  g->start = start;
+  return g;
+}
+
+void WalWriter::recycle(GroupPtr g) {
+  if (spare_groups_.size() < kSpareGroups) spare_groups_.push_back(std::move(g));
+}
+
+// The newest group if it is open and has room, else a new one after it. An open group
+// that would pass max_group_bytes is cut (its whole pages become one write).
 WalWriter::Group& WalWriter::group_for(std::uint64_t size) {
-  if (!queue_.empty()) {
+  if (!queue_.empty() && !queue_.back()->closed && queue_.back()->used + size > options_.max_group_bytes) {
     Group& back = *queue_.back();
-    if (!back.sealed && back.start + back.used + size <= segment_size_ &&
-        back.used + size <= options_.max_group_bytes) {
+    if (back.used >= kWalPageSize) {
+      cut(back);
+    } else {
+      back.closed = true;
+    }
+  }
+  if (!queue_.empty() && !queue_.back()->closed) {
+    Group& back = *queue_.back();
+    if (back.start + back.used + size <= segment_size_) {
       if (back.buffer.size() < back.used + size) {
         AlignedBuffer bigger(std::max<std::size_t>(2 * back.buffer.size(), back.used + size));
         std::memcpy(bigger.data(), back.buffer.data(), back.used);
@@ -122,82 +168,139 @@ WalWriter::Group& WalWriter::group_for(std::uint64_t size) {
       }
       return back;
     }
+    back.closed = true;  // the segment is full: its tail goes out whole
   }
-  auto g = std::make_shared<Group>();
-  g->ring = tail_ring_;
-  g->start = align_up(tail_end_);
-  if (g->start + size > segment_size_) {
-    g->ring++;
-    g->start = kWalHeaderPageSize;
+  std::uint64_t ring = tail_ring_;
+  std::uint64_t start = align_up(tail_end_);
+  if (start + size > segment_size_) {
+    ring++;
+    start = kWalHeaderPageSize;
   }
-  if (!spare_buffers_.empty()) {
-    g->buffer = std::move(spare_buffers_.back());
-    spare_buffers_.pop_back();
-  }
-  if (g->buffer.size() < size) g->buffer = AlignedBuffer(std::max<std::size_t>(size, 64 << 10));
-  tail_ring_ = g->ring;
-  tail_end_ = g->start;
+  GroupPtr g = new_group(ring, start);
+  if (g->buffer.size() < size) g->buffer = AlignedBuffer(size);
+  tail_ring_ = ring;
+  tail_end_ = start;
   queue_.push_back(std::move(g));
   return *queue_.back();
 }
 
-void WalWriter::wait_for(const std::shared_ptr<Group>& group) {
-  while (!group->done) {
-    if (io_busy_) {
-      group->cv.wait();
-      continue;
-    }
-    io_busy_ = true;
-    lead();
-    release_io();
+// Sets durable_to and the checksum of the group's records that start before `offset`.
+void WalWriter::seal_before(Group& g, std::size_t offset) {
+  std::uint32_t segment = static_cast<std::uint32_t>(g.ring % geometry().segment_count);
+  char* base = reinterpret_cast<char*>(g.buffer.data());
+  auto first_kept = std::lower_bound(g.unsealed.begin(), g.unsealed.end(), offset);
+  for (auto it = g.unsealed.begin(); it != first_kept; ++it) {
+    seal_wal_record(base + *it, durable_, geometry(), segment, g.start + *it);
   }
+  g.unsealed.erase(g.unsealed.begin(), first_kept);
+}
+
+// Closes the open group `b` after its last full page; the partial page's bytes, and the
+// records in them, move to a new open group starting at that page. Records that start
+// before the cut are sealed now: a record crossing it has its first bytes written first.
+void WalWriter::cut(Group& b) {
+  std::size_t c = align_down(b.used);
+  b.closed = true;
+  if (c == b.used) return;
+  seal_before(b, c);
+  GroupPtr n = new_group(b.ring, b.start + c);
+  n->used = b.used - c;
+  std::memcpy(n->buffer.data(), b.buffer.data() + c, n->used);
+  for (std::uint32_t offset : b.unsealed) n->unsealed.push_back(static_cast<std::uint32_t>(offset - c));
+  b.unsealed.clear();
+  auto first_moved = std::upper_bound(b.ends.begin(), b.ends.end(), c);
+  for (auto it = first_moved; it != b.ends.end(); ++it) n->ends.push_back(static_cast<std::uint32_t>(*it - c));
+  b.ends.erase(first_moved, b.ends.end());
+  n->batches = n->unsealed.size();
+  b.batches -= n->batches;
+  n->max_sequence = b.max_sequence;
+  b.used = c;
+  queue_.push_back(std::move(n));
+}
+
+bool WalWriter::has_full_pages() const {
+  return !queue_.empty() && (queue_.front()->closed || queue_.back()->used >= kWalPageSize);
+}
+
+void WalWriter::acquire_io() {
+  io_free_.wait([this] { return !io_busy_; });
+  io_busy_ = true;
 }
 
 void WalWriter::release_io() {
   io_busy_ = false;
-  if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next group needs a leader
   io_free_.notify_all();
+  room_.notify_all();
 }
 
-// Writes (and syncs if needed) the front group and completes it. Holds the IO role.
-void WalWriter::lead() {
-  std::shared_ptr<Group> g = queue_.front();
-  g->sealed = true;
-  Status s = poisoned_;
-  if (s && g->ring != current_ring_) s = enter_segment(g->ring);
-  if (s) s = write_group(*g);
-  if (s && (g->sync || options_.sync_policy == WalSyncPolicy::kAlways)) s = sync_current();
-  queue_.pop_front();
-  finish(*g, s);
-  if (!s) poison(s);
+// Group commit: the first waiter to find the IO role free writes the whole tail and syncs
+// for everyone whose record it holds.
+Status WalWriter::wait_durable(std::uint64_t end) {
+  while (durable_ < end) {
+    if (!poisoned_) return poisoned_;
+    if (io_busy_) {
+      io_free_.wait();
+      continue;
+    }
+    io_busy_ = true;
+    Status s = write_tail(true);
+    if (s && dirty_) s = sync_current();
+    if (!s) poison(s);
+    release_io();
+  }
+  return Status::ok();
 }
 
-void WalWriter::finish(Group& g, const Status& status) {
-  g.status = status;
-  g.done = true;
-  g.cv.notify_all();
-  g.records.clear();
-  spare_buffers_.push_back(std::move(g.buffer));
+void WalWriter::wait_for_room() {
+  stats_.buffer_waits++;
+  while (buffered_ > max_buffered_ && poisoned_ && !stopping_) {
+    start_flusher();
+    room_.wait();
+  }
+}
+
+// Holds the IO role. Writes the tail's groups oldest first: all of them, the open one
+// closed and padded (whole), or only up to the last full page (!whole).
+Status WalWriter::write_tail(bool whole) {
+  if (queue_.empty()) return Status::ok();
+  Group& back = *queue_.back();
+  if (!back.closed) {
+    if (whole) {
+      back.closed = true;
+      stats_.tail_writes++;
+    } else if (back.used >= kWalPageSize) {
+      cut(back);
+    }
+  }
+  while (!queue_.empty() && queue_.front()->closed) {
+    GroupPtr g = std::move(queue_.front());
+    queue_.pop_front();
+    Status s = g->ring == current_ring_ ? Status::ok() : enter_segment(g->ring);
+    if (s) s = write_group(*g);
+    buffered_ -= g->used;
+    recycle(std::move(g));
+    room_.notify_all();
+    if (!s) return s;
+  }
+  return Status::ok();
 }
 
 Status WalWriter::write_group(Group& g) {
+  seal_before(g, g.used);
   std::uint32_t segment = static_cast<std::uint32_t>(g.ring % geometry().segment_count);
   char* base = reinterpret_cast<char*>(g.buffer.data());
-  for (std::uint32_t offset : g.records) {
-    seal_wal_record(base + offset, durable_, geometry(), segment, g.start + offset);
-  }
   std::size_t length = align_up(g.used);
   std::memset(base + g.used, 0, length - g.used);
   dirty_ = true;
   if (Status s = segments_.write(segment, g.start, g.buffer.first(length)); !s) return s;
-  written_end_ = g.start + g.used;
+  if (!g.ends.empty()) written_end_ = g.start + g.ends.back();
   WalSegmentState& state = state_[segment];
   state.has_records = true;
   state.max_sequence = std::max(state.max_sequence, g.max_sequence);
   stats_.groups++;
-  stats_.batches += g.records.size();
+  stats_.batches += g.batches;
   stats_.bytes_written += length;
-  stats_.max_group_batches = std::max<std::uint64_t>(stats_.max_group_batches, g.records.size());
+  stats_.max_group_batches = std::max(stats_.max_group_batches, g.batches);
   return Status::ok();
 }
 
@@ -267,41 +370,77 @@ void WalWriter::poison(const Status& error) {
   } else {
     std::fprintf(stderr, "cascade: %s\n", message.c_str());
   }
-  while (!queue_.empty()) {
-    std::shared_ptr<Group> g = queue_.front();
-    queue_.pop_front();
-    finish(*g, poisoned_);
-  }
+  for (GroupPtr& g : queue_) recycle(std::move(g));
+  queue_.clear();
+  buffered_ = 0;
+  room_.notify_all();
 }
 
 Status WalWriter::sync() {
   if (!poisoned_) return poisoned_;
-  io_free_.wait([this] { return !io_busy_; });
-  io_busy_ = true;
-  Status s = dirty_ ? sync_current() : Status::ok();
-  if (!s) poison(s);
-  release_io();
-  return s ? s : poisoned_;
+  return wait_durable(appended_);
 }
 
-void WalWriter::sync_loop() {
-  while (!stop_.wait_for(options_.sync_interval)) {
-    if (dirty_ && poisoned_) (void)sync();
+// The flusher writes whole pages of the tail as they fill, without any appender waiting.
+// A fiber started when there are some and none runs; it ends when none are left, so an
+// idle WAL holds no fiber (tests and shards wait for their fibers to end).
+void WalWriter::start_flusher() {
+  if (flushing_ || stopping_ || !poisoned_) return;
+  flushing_ = true;
+  flusher_ = runtime::Scheduler::current()->spawn([this] { flush_loop(); },
+                                                  {.name = "wal-flusher"});
+}
+
+void WalWriter::flush_loop() {
+  while (!stopping_ && poisoned_ && has_full_pages()) {
+    acquire_io();
+    Status s = poisoned_ && !stopping_ ? write_tail(false) : Status::ok();
+    if (!s) poison(s);
+    release_io();
   }
+  flushing_ = false;
+}
+
+// The timer: sync_interval after an unsynced append, the partial tail goes out (and,
+// under kEverySec, is synced). Like the flusher it runs only while there is something to
+// write; the next unsynced append starts it again.
+void WalWriter::start_timer() {
+  if (timing_ || stopping_ || !poisoned_) return;
+  timing_ = true;
+  timer_ = runtime::Scheduler::current()->spawn([this] { timer_loop(); }, {.name = "wal-timer"});
+}
+
+void WalWriter::timer_loop() {
+  const bool sync = options_.sync_policy == WalSyncPolicy::kEverySec;
+  while (!stop_.wait_for(options_.sync_interval) && poisoned_) {
+    acquire_io();
+    Status s = stopping_ ? Status::ok() : write_tail(true);
+    if (s && sync && dirty_) s = sync_current();
+    if (!s) poison(s);
+    release_io();
+    if (buffered_ == 0 && !(sync && dirty_)) break;
+  }
+  timing_ = false;
 }
 
 Status WalWriter::close() {
   if (closed_) return poisoned_;
   closing_ = true;
   flushed_cv_.notify_all();
-  io_free_.wait([this] { return queue_.empty() && !io_busy_; });
-  stop_.set();
-  if (syncer_.valid()) syncer_.join();
+  acquire_io();
   Status s = poisoned_;
-  if (s && dirty_) s = sync();
+  if (s) s = write_tail(true);
+  if (s && dirty_) s = sync_current();
+  if (!s) poison(s);
+  stopping_ = true;
+  release_io();
+  stop_.set();
+  if (flusher_.valid()) flusher_.join();
+  if (timer_.valid()) timer_.join();
   closed_ = true;
   Status c = segments_.close();
-  return s ? c : s;
+  if (!s) return s;
+  return poisoned_ ? c : poisoned_;
 }
 
 }  // namespace cascade::engine

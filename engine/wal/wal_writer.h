@@ -1,28 +1,44 @@
-// WalWriter: appends write batches to the WAL ring with group commit.
+// WalWriter: appends write batches to the WAL ring: a tail buffer for unsynced appends,
+// group commit for synced ones.
 //
-// Group commit. append() copies its record into the group being filled (the newest queued
-// group, while no writer has taken it) and suspends its fiber until that group is written.
-// Groups are written one at a time, oldest first, by a leader: whichever waiting appender
-// finds no IO in flight takes the IO role, writes the front group with one aligned write
-// (and syncs it if asked), completes it, and hands the role to a waiter of the next group.
-// Every batch that arrives while a write is in flight therefore lands in the next single
-// write. A group holds at most max_group_bytes (a bigger record goes alone) and lies in one
-// segment; it starts on a page boundary and is padded with zeros to a whole page, so a page
-// that held a completed write is never rewritten in the same lap (a torn write can only hurt
-// the group being written, never acknowledged records). The cost is the padding: on average
-// half a page per group, up to a page per small group (bench-engine-wal measures it).
+// The tail. append() copies its record into the newest group of the tail (an in-memory run
+// of records that starts on a page boundary of one segment). An append
+// that does not need to be durable (sync=false under kEverySec or kNo) is acknowledged at
+// once, as a write() into the page cache is: its record is in memory, not yet on disk. Its
+// cost is a copy; only when the tail holds more than max_buffered_bytes unwritten bytes
+// does it wait (backpressure, stats().buffer_waits) for the pages to be written.
 //
-// Sync policy. A group is synced (one fdatasync of its segment) when the policy is kAlways
-// or any of its batches asked for sync; those batches are acknowledged only after the sync.
-// kEverySec: a background fiber syncs what was written at most sync_interval ago. kNo:
-// nothing syncs but segment switches and close(). A failed write or sync poisons the WAL:
-// that group and every later append fail with the error, which is also logged (the data is
-// in doubt and a retried fsync proves nothing).
+// Writes. Groups are written one at a time, oldest first, by whichever fiber holds the IO
+// role. Two kinds of write leave the tail:
+//   - full pages: a flusher fiber, started when the tail holds a full page, cuts the newest
+//     group after its last full page and writes the whole pages; the partial page's bytes
+//     start the next group at that page. A record may so cross a write boundary;
+//   - the whole tail, padded with zeros to a page: for a sync appender, on the timer, before
+//     leaving a segment and at close. The next group starts on the next page.
+// Either way a page that received a completed write is never written again in the same lap
+// (a torn write can only hurt the unsynced tail, never synced records), at the cost of
+// the padding: up to a page per synced group or timer tick, none for a stream of unsynced
+// appends.
+//
+// Group commit. A sync appender (sync=true, or any append under kAlways) waits until its
+// record is durable. Whichever waiting appender finds the IO role free takes it, writes
+// everything in the tail at that moment, fdatasyncs and hands the role on: every batch that
+// arrives meanwhile lands in the next single write and sync.
+//
+// Timer. Under kEverySec and kNo a fiber writes the partial tail sync_interval after an
+// unsynced append (and every interval while appends go on), so at most about that much is
+// lost in a crash (Redis's appendfsync everysec); kEverySec then fdatasyncs it too, kNo leaves syncing to segment switches, sync writers and close(). A
+// failed write or sync poisons the WAL: every later append fails with the error, which is
+// also logged (the data is in doubt and a retried fsync proves nothing). Unsynced appends
+// already acknowledged are lost with it, as they would be in a crash.
 //
 // Ring. Leaving a segment writes a zero page after its last group and syncs it, then the
 // next segment is taken only once every record in it is flushed: mark_flushed(S) says every
-// batch with a sequence <= S is in a durable table. Until then the leader waits
-// (stats().full_waits counts it): unflushed records are never overwritten.
+// batch with a sequence <= S is in a durable table. Until then the writer of the IO role
+// waits (stats().full_waits counts it) and appends fill the tail up to its bound:
+// unflushed records are never overwritten. The tail's bound is at most a quarter of a
+// segment, so the segments in use (what the engine's flush trigger reads) are never more
+// than a segment behind the appends.
 //
 // Calling rules: one shard; append, sync and close from fibers of that shard's scheduler,
 // mark_flushed from anywhere on the shard. close() before destruction.
@@ -50,7 +66,8 @@ enum class WalSyncPolicy { kAlways, kEverySec, kNo };
 struct WalOptions {
   WalGeometry geometry;  // count and size of a WAL being created (wal_id is ignored)
   WalSyncPolicy sync_policy = WalSyncPolicy::kAlways;
-  std::size_t max_group_bytes = 1 << 20;
+  std::size_t max_group_bytes = 1 << 20;     // the most one write carries but a big record
+  std::size_t max_buffered_bytes = 1 << 20;  // unwritten tail bytes before appends wait
   runtime::Duration sync_interval = std::chrono::seconds(1);
   // Receives the loud message when the WAL is poisoned; stderr when empty.
   std::function<void(const std::string&)> log;
@@ -64,6 +81,8 @@ struct WalStats {
   std::uint64_t syncs = 0;              // wal_syncs
   std::uint64_t full_waits = 0;         // wal_full_waits: waits for a flushed segment
   std::uint64_t max_group_batches = 0;
+  std::uint64_t buffer_waits = 0;       // unsynced appends that waited for the tail to drain
+  std::uint64_t tail_writes = 0;        // writes of a padded partial tail (sync, timer, close)
 };
 
 class WalWriter {
@@ -74,15 +93,15 @@ class WalWriter {
                                                  const WalRecovery& recovery);
   ~WalWriter();
 
-  // Logs `batch` (its sequence already set) and returns where its record starts, once its
-  // group is written (and synced if `sync` or the policy says so). InvalidArgument if the
-  // batch cannot fit in a segment; the poisoning error after a failed write or sync.
+  // Logs `batch` (its sequence already set) and returns where its record starts: once its
+  // record is durable if `sync` or kAlways, else once it is in the tail. InvalidArgument if
+  // the batch cannot fit in a segment; the poisoning error after a failed write or sync.
   Result<WalPosition> append(const WriteBatch& batch, bool sync);
   // Every batch with sequences <= `sequence` is flushed: its segment may be reused.
   void mark_flushed(SequenceNumber sequence);
-  // Makes everything written so far durable.
+  // Makes everything appended so far durable.
   Status sync();
-  // Waits for queued appends, syncs, stops the sync fiber and closes the files.
+  // Writes and syncs the tail, stops the flusher and timer fibers and closes the files.
   Status close();
 
   const WalStats& stats() const { return stats_; }
@@ -94,42 +113,60 @@ class WalWriter {
 
  private:
   struct Group;
+  using GroupPtr = std::unique_ptr<Group>;
 
   WalWriter(WalSegments segments, const WalOptions& options, const WalRecovery& recovery);
   Status erase_torn_tail(const WalRecovery& recovery);
   Group& group_for(std::uint64_t record_size);
-  void wait_for(const std::shared_ptr<Group>& group);
-  void lead();
+  GroupPtr new_group(std::uint64_t ring, std::uint64_t start);
+  void recycle(GroupPtr group);
+  void cut(Group& group);
+  void seal_before(Group& group, std::size_t offset);
+  bool has_full_pages() const;
+  Status wait_durable(std::uint64_t end);
+  void wait_for_room();
+  void acquire_io();
   void release_io();
+  Status write_tail(bool whole);
   Status write_group(Group& group);
   Status enter_segment(std::uint64_t ring);
   Status sync_current();
   bool segment_free(std::uint32_t segment) const;
   void poison(const Status& error);
-  void finish(Group& group, const Status& status);
-  void sync_loop();
+  void start_flusher();
+  void flush_loop();
+  void start_timer();
+  void timer_loop();
 
   WalSegments segments_;
   WalOptions options_;
   std::uint64_t segment_size_;
+  std::size_t max_buffered_;
   std::vector<WalSegmentState> state_;
-  std::deque<std::shared_ptr<Group>> queue_;
-  std::vector<runtime::AlignedBuffer> spare_buffers_;
-  std::uint64_t current_ring_;   // the segment being written
-  std::uint64_t written_end_;    // end of its last written record
-  std::uint64_t durable_ = 0;    // logical position: every record before it is synced
-  bool dirty_ = false;           // the current segment has unsynced writes
-  std::uint64_t tail_ring_;      // where the newest queued record ends
+  std::deque<GroupPtr> queue_;       // the tail, oldest group first
+  std::vector<GroupPtr> spare_groups_;
+  std::size_t buffered_ = 0;         // record bytes in the tail, not yet written
+  std::uint64_t current_ring_;       // the segment being written
+  std::uint64_t written_end_;        // end of its last wholly written record
+  std::uint64_t durable_ = 0;        // logical position: every record before it is synced
+  std::uint64_t appended_ = 0;       // logical end of the newest record appended
+  bool dirty_ = false;               // the current segment has unsynced writes
+  std::uint64_t tail_ring_;          // where the newest record in the tail ends
   std::uint64_t tail_end_;
   SequenceNumber flushed_ = 0;
   bool io_busy_ = false;
   bool closing_ = false;
+  bool stopping_ = false;            // the flusher and timer fibers must return
+  bool flushing_ = false;            // a flusher fiber runs
+  bool timing_ = false;              // a timer fiber runs
   bool closed_ = false;
   Status poisoned_;
-  runtime::ConditionVariable io_free_;
+  runtime::ConditionVariable io_free_;    // the IO role was released
+  runtime::ConditionVariable room_;       // tail bytes were written
   runtime::ConditionVariable flushed_cv_;
   runtime::Event stop_;
-  runtime::FiberHandle syncer_;
+  runtime::FiberHandle flusher_;
+  runtime::FiberHandle timer_;
   WalStats stats_;
 };
 

@@ -12,6 +12,7 @@
 // scripts/bench-engine.sh parses for both tools.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +23,11 @@ namespace cascade::bench {
 
 class OpStats {
  public:
+  // Before start(): room for `ops` samples, so recording never grows the vector (a copy of
+  // every sample so far, and fresh pages to fault in) inside the timed loop.
+  void reserve(std::int64_t ops) {
+    samples_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(ops, 0)));
+  }
   void start() { start_ = runtime::Clock::now(); }
   void finish() {
     finish_ = runtime::Clock::now();

@@ -32,6 +32,7 @@ void write_loop(ThreadContext& t, KeyOrder order) {
   const std::int64_t ops = t.flags.writes_per_thread();
   const auto num = static_cast<std::uint64_t>(t.flags.num);
   std::string key;
+  t.stats.reserve(ops);
   t.stats.start();
   for (std::int64_t i = 0; i < ops; ++i) {
     std::uint64_t k = order == KeyOrder::kSequential ? static_cast<std::uint64_t>(i) % num
@@ -53,6 +54,7 @@ void read_random_loop(ThreadContext& t) {
   const std::int64_t ops = t.flags.reads_per_thread();
   const auto num = static_cast<std::uint64_t>(t.flags.num);
   std::string key;
+  t.stats.reserve(ops);
   t.stats.start();
   for (std::int64_t i = 0; i < ops; ++i) {
     make_key(t.rnd.uniform(num), key);
@@ -71,6 +73,7 @@ void read_random_loop(ThreadContext& t) {
 
 void read_seq_loop(ThreadContext& t) {
   const std::int64_t ops = t.flags.reads_per_thread();
+  t.stats.reserve(ops);
   t.stats.start();
   auto begin = Clock::now();
   auto it = t.db.iterator();
@@ -90,6 +93,7 @@ void seek_random_loop(ThreadContext& t) {
   const std::int64_t ops = t.flags.reads_per_thread();
   const auto num = static_cast<std::uint64_t>(t.flags.num);
   std::string key;
+  t.stats.reserve(ops);
   t.stats.start();
   for (std::int64_t i = 0; i < ops; ++i) {
     make_key(t.rnd.uniform(num), key);

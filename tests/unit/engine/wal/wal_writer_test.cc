@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "tests/support/fault_file_system.h"
 #include "tests/unit/engine/wal/wal_test_util.h"
 
 using namespace cascade;
@@ -158,10 +159,10 @@ TEST_CASE("wal ring wraps over several laps and replays only the live window") {
         CHECK(replay.sequences.front() + 61 > next);  // no batch from an older lap
       }
       if (next > 21) (*wal)->mark_flushed(next - 21);  // what the engine's manifest says
-      // A page per group, 15 per segment: 80 batches are more than a lap of 4 x 64 KiB;
-      // flushed lags 20 batches behind.
+      // Records of just over 4 KiB, 14 per segment: 80 batches are more than a lap of
+      // 4 x 64 KiB; flushed lags 20 batches behind.
       for (int i = 0; i < 80; ++i, ++next) {
-        REQUIRE((*wal)->append(make_batch(next, 1, 1000), false));
+        REQUIRE((*wal)->append(make_batch(next, 1, 4050), false));
         if (next > 20) (*wal)->mark_flushed(next - 20);
       }
       CHECK((*wal)->stats().full_waits == 0);
@@ -223,4 +224,124 @@ TEST_CASE("wal rejects a batch larger than a segment and stays usable") {
     CHECK((*wal)->health());
     CHECK((*wal)->close());
   });
+}
+
+namespace {
+
+using cascade::test_support::CrashOptions;
+using cascade::test_support::FaultFileSystem;
+
+WalOptions roomy_wal(WalSyncPolicy policy) {
+  WalOptions o = tiny_wal(policy);
+  o.geometry.segment_size = 1 << 20;  // a tail bound of 256 KiB
+  o.sync_interval = std::chrono::seconds(30);
+  return o;
+}
+
+std::uint64_t wal_writes(FaultFileSystem& fs) { return fs.counters().files.writes; }
+
+Replay recover_after_crash(IoLoop& loop, FaultFileSystem& fs, const WalOptions& options) {
+  Replay replay;
+  run_fiber(loop, [&] { REQUIRE(recover_dir(fs, "/db", options, replay)); });
+  return replay;
+}
+
+}  // namespace
+
+TEST_CASE("wal acknowledges unsynced appends from its tail without waiting on io") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  WalOptions options = roomy_wal(WalSyncPolicy::kNo);
+  run_fiber(loop, [&] {
+    REQUIRE(fs.make_dir("/db"));
+    Replay r;
+    auto wal = open_wal(fs, "/db", options, r);
+    REQUIRE(wal);
+    std::uint64_t before = wal_writes(fs);
+    // 200 records of ~70 bytes: several full pages, no write while the appender runs.
+    for (SequenceNumber s = 1; s <= 200; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+    CHECK(wal_writes(fs) == before);
+    CHECK((*wal)->stats().buffer_waits == 0);
+    // Once the appender lets it run, the flusher writes the whole pages in one write; the
+    // partial page stays in the tail.
+    for (int i = 0; i < 100 && (*wal)->stats().groups == 0; ++i) {
+      runtime::Scheduler::current()->yield();
+    }
+    CHECK(wal_writes(fs) == before + 1);
+    CHECK((*wal)->stats().batches > 0);
+    CHECK((*wal)->stats().batches < 200);
+    CHECK((*wal)->stats().tail_writes == 0);
+    CHECK((*wal)->stats().syncs == 0);
+    CHECK((*wal)->close());
+  });
+  Replay replay = recover_after_crash(loop, fs, options);
+  CHECK(replay.sequences.size() == 200);
+}
+
+TEST_CASE("wal unsynced appends wait only when the tail is full") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  WalOptions options = roomy_wal(WalSyncPolicy::kNo);
+  options.max_buffered_bytes = 16 << 10;
+  run_fiber(loop, [&] {
+    REQUIRE(fs.make_dir("/db"));
+    Replay r;
+    auto wal = open_wal(fs, "/db", options, r);
+    REQUIRE(wal);
+    std::uint64_t before = wal_writes(fs);
+    for (SequenceNumber s = 1; s <= 1000; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+    // ~70 KiB of records in writes of about the 16 KiB bound, not one per append.
+    std::uint64_t writes = wal_writes(fs) - before;
+    CHECK(writes >= 3);
+    CHECK(writes <= 8);
+    CHECK((*wal)->stats().buffer_waits == writes);
+    CHECK((*wal)->close());
+  });
+  CHECK(recover_after_crash(loop, fs, options).sequences.size() == 1000);
+}
+
+TEST_CASE("wal timer writes and syncs the partial tail under everysec") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
+  options.sync_interval = std::chrono::milliseconds(20);
+  run_fiber(loop, [&] {
+    REQUIRE(fs.make_dir("/db"));
+    REQUIRE(fs.sync_dir("/"));
+    Replay r;
+    auto wal = open_wal(fs, "/db", options, r);
+    REQUIRE(wal);
+    std::uint64_t before = wal_writes(fs);
+    for (SequenceNumber s = 1; s <= 3; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+    CHECK(wal_writes(fs) == before);
+    runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(200));
+    CHECK(wal_writes(fs) == before + 1);
+    CHECK((*wal)->stats().tail_writes == 1);
+    CHECK((*wal)->stats().syncs == 1);
+    fs.simulate_crash(CrashOptions::lose_unsynced(1));
+    (void)(*wal)->close();
+  });
+  CHECK(recover_after_crash(loop, fs, options).sequences.size() == 3);
+}
+
+TEST_CASE("wal sync append makes the unsynced appends before it durable") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  WalOptions options = roomy_wal(WalSyncPolicy::kNo);
+  run_fiber(loop, [&] {
+    REQUIRE(fs.make_dir("/db"));
+    REQUIRE(fs.sync_dir("/"));
+    Replay r;
+    auto wal = open_wal(fs, "/db", options, r);
+    REQUIRE(wal);
+    for (SequenceNumber s = 1; s <= 50; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+    REQUIRE((*wal)->append(make_batch(51), true));
+    CHECK((*wal)->stats().syncs == 1);
+    for (SequenceNumber s = 52; s <= 60; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+    fs.simulate_crash(CrashOptions::lose_unsynced(1));
+    (void)(*wal)->close();
+  });
+  Replay replay = recover_after_crash(loop, fs, options);
+  REQUIRE(replay.sequences.size() == 51);
+  CHECK(replay.sequences.back() == 51);
 }
