@@ -179,7 +179,7 @@ r_wal, r_flush, r_compact = stat(rpath, "wal.bytes"), stat(rpath, "flush.write.b
 r_user = sum(x["n"] for x in parse(rpath)) * entry
 print("write amplification (phase 1: %.1f MiB of user data)" % (user / 2**20))
 if m:
-    print("  cascade %6.2f  = WAL %.1f MiB + tables %.1f MiB (no compaction)" % (float(m[1]), float(m[2]), float(m[3])))
+    print("  cascade %6.2f  = WAL %.1f MiB + tables %.1f MiB (flushes + compactions)" % (float(m[1]), float(m[2]), float(m[3])))
 print("  rocksdb %6.2f  = WAL %.1f MiB + flushes %.1f MiB + compactions %.1f MiB" % (
     (r_wal + r_flush + r_compact) / r_user, r_wal / 2**20, r_flush / 2**20, r_compact / 2**20))
 
