@@ -50,6 +50,8 @@ void run_crash_rounds(const char* name, const DBOptions& options, int rounds,
   std::set<std::uint64_t> synced_acks;  // ids
   std::map<SequenceNumber, std::uint64_t> survived;
   std::uint64_t next_id = 0;
+  int crashes_mid_compaction = 0;
+  std::uint64_t compactions = 0;
   run_fiber(loop, [&] {
     for (int round = 0; round < rounds; ++round) {
       CAPTURE(round);
@@ -92,11 +94,17 @@ void run_crash_rounds(const char* name, const DBOptions& options, int rounds,
       int steps = 20 + static_cast<int>(rng() % max_steps);
       for (int i = 0; i < steps; ++i) runtime::this_fiber::yield();
       crashed = true;
+      DBStats at_crash = db->stats();
+      if (at_crash.running_compactions > 0) ++crashes_mid_compaction;
+      compactions += at_crash.compactions;
       auto report = fs.crash(rng());
       writers.wait();
       (void)db->close();  // fails: the handles died with the crash
     }
   });
+  MESSAGE(compactions << " compactions, " << crashes_mid_compaction << " of " << rounds
+                      << " crashes with a compaction running");
+  if (check_files) CHECK(crashes_mid_compaction > 0);  // the test hits what it is for
 }
 
 }  // namespace
