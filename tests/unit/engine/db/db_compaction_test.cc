@@ -274,3 +274,45 @@ TEST_CASE("writes slow down and stop while compaction is behind, and resume afte
     REQUIRE(db->close());
   });
 }
+
+TEST_CASE("a compaction that runs out of space is retried and succeeds once space returns") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  DBOptions options = compacting_options();
+  options.compression.type = CompressionType::kNone;  // tables as large as their data
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", options);
+    std::map<std::string, std::string> model;
+    for (int table = 0; table < 3; ++table) {
+      for (std::uint64_t i = 0; i < 200; ++i) {
+        std::uint64_t k = table * 200 + i;
+        REQUIRE(db->put(key_of(k), value_of(k, table)));
+        model[key_of(k)] = value_of(k, table);
+      }
+      REQUIRE(db->flush());
+    }
+    REQUIRE(db->stats().levels[0].files == 3);
+    // Room for one more small flush, not for rewriting three tables of ~45 KiB.
+    fs.set_space_limit(fs.used_bytes() + (96 << 10));
+    REQUIRE(db->put("last", "one"));
+    model["last"] = "one";
+    REQUIRE(db->flush());  // the fourth L0 table starts a compaction
+    auto give_up = runtime::Clock::now() + std::chrono::seconds(30);
+    while (db->stats().compaction_failures < 2 && runtime::Clock::now() < give_up) {
+      runtime::this_fiber::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(db->stats().compaction_failures >= 2);  // failed, and failed again on retry
+    CHECK(db->stats().levels[0].files == 4);
+    check_matches(*db, model);  // nothing lost meanwhile
+    fs.set_space_limit(std::nullopt);
+    REQUIRE(db->wait_for_compactions());
+    DBStats s = db->stats();
+    CHECK(s.levels[0].files == 0);
+    CHECK(s.compactions >= 1);
+    REQUIRE(db->put("after", "ok"));  // writes never stopped
+    model["after"] = "ok";
+    check_matches(*db, model);
+    REQUIRE(db->close());
+    CHECK(table_files_in(fs, "/db") == db->live_table_files());
+  });
+}
