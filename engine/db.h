@@ -39,9 +39,10 @@
 // is deleted at the next open. Compaction IO passes the engine's rate limiter
 // (set_compaction_rate_limit). Flush keeps priority: a job yields once per output block,
 // and while writers wait for a flush (every immutable slot taken) it waits for that
-// flush. A job failing with NoSpace is retried every kFlushRetryInterval; any other
-// failure stops writes as a flush failure does. compact_range() flushes, then compacts
-// the range level by level down to the deepest level holding it.
+// flush. A background job failing with NoSpace is retried every kFlushRetryInterval; any
+// other failure (of a background job or of compact_range, which returns it) stops writes
+// as a flush failure does. compact_range() flushes, then compacts the range level by
+// level down to the deepest level holding it.
 //
 // Write throttle (db_compaction.cc, compaction/write_controller.h). Before taking a
 // sequence, a write checks the controller's state, recomputed at every version change:
@@ -163,6 +164,7 @@ class DB {
   void maybe_schedule_compaction();
   void compaction_loop();
   Status run_compaction(const Compaction& c);
+  void note_compaction_failure(const Status& s);
   Status install_compaction_job(const Compaction& c);
   Status compaction_pause();
   Status compact_level_range(int level, const std::optional<std::string>& begin,

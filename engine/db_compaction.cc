@@ -52,22 +52,30 @@ void DB::compaction_loop() {
       on_version_changed();
       continue;
     }
-    ++stats_.compaction_failures;
-    if (closing_ && s.code() == StatusCode::kShutdown) break;
-    if (s.is_no_space()) {
-      if (compaction_error_.is_ok()) log("compaction failed, retrying: " + s.to_string());
-      compaction_error_ = s;
-      runtime::this_fiber::sleep_for(kFlushRetryInterval);
-      continue;
-    }
-    log("compaction failed, writes stop until reopen: " + s.to_string());
-    bg_error_ = s;
-    flush_done_.notify_all();
-    break;
+    note_compaction_failure(s);
+    if (!s.is_no_space()) break;
+    runtime::this_fiber::sleep_for(kFlushRetryInterval);
   }
   --compactions_running_;
   compaction_done_.notify_all();
   compactors_.done();
+}
+
+// NoSpace is retried (by the background loop); shutdown is no failure of the data; any
+// other error stops writes, as a failed flush does.
+void DB::note_compaction_failure(const Status& s) {
+  ++stats_.compaction_failures;
+  if (s.code() == StatusCode::kShutdown) return;
+  if (s.is_no_space()) {
+    if (compaction_error_.is_ok()) log("compaction failed, retrying: " + s.to_string());
+    compaction_error_ = s;
+    return;
+  }
+  if (!bg_error_.is_ok()) return;
+  log("compaction failed, writes stop until reopen: " + s.to_string());
+  bg_error_ = s;
+  flush_done_.notify_all();
+  compaction_done_.notify_all();
 }
 
 Status DB::run_compaction(const Compaction& c) {
@@ -182,7 +190,11 @@ Status DB::compact_level_range(int level, const std::optional<std::string>& begi
     }
     Status s = run_compaction(pick.compaction);
     pick.compaction.version.reset();
-    if (s) on_version_changed();
+    if (s) {
+      on_version_changed();
+    } else {
+      note_compaction_failure(s);
+    }
     return s;
   }
 }

@@ -316,3 +316,28 @@ TEST_CASE("a compaction that runs out of space is retried and succeeds once spac
     CHECK(table_files_in(fs, "/db") == db->live_table_files());
   });
 }
+
+TEST_CASE("a compaction that fails with an IO error stops writes until reopen, losing nothing") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  DBOptions options = compacting_options();
+  options.compaction.max_background_compactions = 0;  // only compact_range compacts
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", options);
+    for (std::uint64_t i = 0; i < 300; ++i) REQUIRE(db->put(key_of(i), value_of(i, 0)));
+    REQUIRE(db->flush());
+    fs.fail_next_write();  // the first output table's first write
+    Status s = db->compact_range(std::nullopt, std::nullopt);
+    CHECK(s.code() == StatusCode::kIoError);
+    CHECK(db->stats().compaction_failures == 1);
+    CHECK(db->put("more", "x").code() == StatusCode::kIoError);
+    CHECK(get_ok(*db, key_of(7)) == value_of(7, 0));
+    (void)db->close();
+    db = open_db(fs, "/db", options);
+    CHECK(table_files_in(fs, "/db") == db->live_table_files());
+    for (std::uint64_t i = 0; i < 300; i += 7) CHECK(get_ok(*db, key_of(i)) == value_of(i, 0));
+    REQUIRE(db->compact_range(std::nullopt, std::nullopt));
+    REQUIRE(db->put("more", "x"));
+    REQUIRE(db->close());
+  });
+}
