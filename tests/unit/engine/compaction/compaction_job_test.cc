@@ -56,13 +56,15 @@ TableFile write_table(FaultFileSystem& fs, std::uint64_t number,
   return t;
 }
 
-std::vector<std::string> read_table(FaultFileSystem& fs, const TableFile& t) {
+std::vector<std::string> read_table(FaultFileSystem& fs, const TableFile& t,
+                                    std::uint64_t* data_blocks = nullptr) {
   runtime::OpenOptions o = runtime::OpenOptions::read_only();
   o.direct = true;
   auto file = fs.open(path_join(kDir, table_file_name(t.file_number)), o);
   REQUIRE(file);
   auto reader = TableReader::open(**file, t.file_number, t.file_size);
   REQUIRE_MESSAGE(reader, reader.status().to_string());
+  if (data_blocks != nullptr) *data_blocks += (*reader)->properties().num_data_blocks;
   std::vector<std::string> out;
   auto it = (*reader)->iterator();
   for (it->seek_to_first(); it->valid(); it->next()) out.push_back(describe(it->key(), it->value()));
@@ -139,9 +141,16 @@ TEST_CASE("compaction job merges its inputs into synced tables cut between user 
   JobFixture f;
   f.run([&] {
     f.build();
-    auto r = run_compaction_job(f.fs, f.c, f.options());
+    CompactionJobOptions o = f.options();
+    std::uint64_t pauses = 0;
+    o.pause = [&] {
+      ++pauses;
+      return Status::ok();
+    };
+    auto r = run_compaction_job(f.fs, f.c, o);
     REQUIRE_MESSAGE(r, r.status().to_string());
     REQUIRE(r->outputs.size() >= 3);  // ~230 KiB of values, 64 KiB targets
+    std::uint64_t blocks = 0;
     std::vector<std::string> all;
     std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < r->outputs.size(); ++i) {
@@ -149,7 +158,7 @@ TEST_CASE("compaction job merges its inputs into synced tables cut between user 
       bytes += t.file_size;
       CHECK(f.fs.file_counters(path_join(kDir, table_file_name(t.file_number))).syncs >= 1);
       if (i > 0) CHECK(r->outputs[i - 1].largest_user_key() < t.smallest_user_key());
-      auto entries = read_table(f.fs, t);
+      auto entries = read_table(f.fs, t, &blocks);
       all.insert(all.end(), entries.begin(), entries.end());
     }
     // Exactly the newest version of every key, each once.
@@ -161,6 +170,9 @@ TEST_CASE("compaction job merges its inputs into synced tables cut between user 
       ++i;
     }
     CHECK(r->entries.superseded == 200);
+    // At least one pause per output block but the last of each table (cut when finished).
+    CHECK(pauses + r->outputs.size() >= blocks);
+    CHECK(blocks > 30);
     CHECK(r->io.written == bytes);
     CHECK(r->io.read > 0);
     CHECK(r->edit.tables_removed.size() == 3);
