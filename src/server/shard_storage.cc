@@ -23,6 +23,7 @@ engine::DBOptions engine_options(const ServerConfig& config, Logger& logger) {
   options.wal.sync_policy =
       sync_disabled(config) ? engine::WalSyncPolicy::kNo : engine::WalSyncPolicy::kEverySec;
   options.wal.log = [&logger](const std::string& message) { logger.warning("{}", message); };
+  options.compaction.rate_limit = static_cast<std::uint64_t>(config.compaction_rate_limit);
   return options;
 }
 
