@@ -341,3 +341,24 @@ TEST_CASE("a compaction that fails with an IO error stops writes until reopen, l
     REQUIRE(db->close());
   });
 }
+
+TEST_CASE("the value hooks hear of every entry a DB compaction drops") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  compaction_test::FakeValueLog log;
+  DBOptions options = compacting_options();
+  options.compaction.value_hooks = &log;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", options);
+    REQUIRE(db->put("k", "v1"));
+    REQUIRE(db->put("k", "v2"));
+    REQUIRE(db->put("d", "x"));
+    REQUIRE(db->del("d"));
+    REQUIRE(db->compact_range(std::nullopt, std::nullopt));
+    std::sort(log.dropped.begin(), log.dropped.end());
+    CHECK(log.dropped == std::vector<std::string>{"d-", "d=x", "k=v1"});
+    CHECK(log.finished_jobs >= 1);
+    CHECK(get_ok(*db, "k") == "v2");
+    REQUIRE(db->close());
+  });
+}
