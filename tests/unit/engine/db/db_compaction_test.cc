@@ -238,7 +238,7 @@ TEST_CASE("writes slow down and stop while compaction is behind, and resume afte
     runtime::WaitGroup writer;
     writer.add();
     loop.sched.spawn([&] {
-      for (std::uint64_t i = 0; i < 6000; ++i) {
+      for (std::uint64_t i = 0; i < 3000; ++i) {
         REQUIRE(db->put(key_of(i), value_of(i, 0)));
         ++written;
       }
@@ -258,7 +258,7 @@ TEST_CASE("writes slow down and stop while compaction is behind, and resume afte
     CHECK(written <= at_stop + 1);  // the writer is waiting, not writing
     db->set_compaction_rate_limit(0);  // compaction catches up, writes resume
     writer.wait();
-    CHECK(written == 6000);
+    CHECK(written == 3000);
     REQUIRE(db->wait_for_compactions());
     DBStats s = db->stats();
     CHECK(s.write_stop_micros > 0);
