@@ -93,6 +93,16 @@ void run_crash_rounds(const char* name, const DBOptions& options, int rounds,
       }
       int steps = 20 + static_cast<int>(rng() % max_steps);
       for (int i = 0; i < steps; ++i) runtime::this_fiber::yield();
+      if (check_files && round % 2 == 1) {
+        // Every other round waits (bounded) for a compaction to start, then crashes soon
+        // after: how many yields that takes depends on the background share's timing.
+        for (int i = 0; i < 2000 && db->stats().running_compactions == 0; ++i) {
+          for (int j = 0; j < 100; ++j) runtime::this_fiber::yield();
+        }
+        for (int i = 0, n = static_cast<int>(rng() % 100); i < n; ++i) {
+          runtime::this_fiber::yield();
+        }
+      }
       crashed = true;
       DBStats at_crash = db->stats();
       if (at_crash.running_compactions > 0) ++crashes_mid_compaction;
