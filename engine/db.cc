@@ -1,10 +1,12 @@
 // DB: open (recovery), close and statistics. The write path is in db_write.cc, memtable
-// switches and flushes in db_flush.cc, reads in db_read.cc.
+// switches and flushes in db_flush.cc, compaction and the write throttle in
+// db_compaction.cc, reads in db_read.cc.
 #include "engine/db.h"
 
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/compaction/compaction_debt.h"
 #include "engine/recovery.h"
 
 namespace cascade::engine {
@@ -19,7 +21,11 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
                              BlockCacheOptions{.capacity = options.block_cache_size})),
       tables_(fs, dir_, options.prefix_extractor, block_cache_.get()),
       value_log_(fs, dir_, block_cache_.get()),
-      mem_(std::make_shared<MemTable>()) {}
+      mem_(std::make_shared<MemTable>()),
+      level_options_(resolve_level_options(options.compaction, options.compression)),
+      picker_(options_.compaction, level_options_),
+      write_controller_(options_.compaction),
+      compaction_limiter_(options.compaction.rate_limit) {}
 
 DB::~DB() {
   assert((closed_ || !wal_) && "close() the DB before destroying it");
@@ -78,15 +84,22 @@ Status DB::recover() {
   versions_->set_last_sequence(last);
   next_sequence_ = last + 1;
   inserted_through_ = visible_sequence_ = last;
+  purged_manifest_ = versions_->manifest_file_number();
+  update_write_state();
+  maybe_schedule_compaction();
   return Status::ok();
 }
 
 Status DB::close() {
   if (closed_) return Status::ok();
   closing_ = true;
-  flush_done_.notify_all();  // stalled writers give up
+  flush_done_.notify_all();       // stalled writers give up
+  compaction_done_.notify_all();  // stopped writers and waiting compact_range calls too
+  compaction_limiter_.set_rate(0);  // releases compaction IO waiting for tokens
   writers_.wait();
   flusher_.wait();
+  compactors_.wait();
+  purge_obsolete_files();
   closed_ = true;
   return wal_->close();
 }
@@ -100,6 +113,7 @@ DBStats DB::stats() const {
   auto version = versions_->current();
   s.level0_files = version->num_files(0);
   for (int level = 0; level < kNumLevels; ++level) {
+    s.levels[level] = {version->num_files(level), version->level_bytes(level)};
     s.table_files += version->num_files(level);
     s.table_bytes += version->level_bytes(level);
   }
@@ -112,6 +126,18 @@ DBStats DB::stats() const {
   ValueLogStats vs = value_log_.stats();
   s.vlog_reads = vs.reads;
   s.vlog_cache_hits = vs.cache_hits;
+  s.running_compactions = compactions_running_;
+  s.pending_compaction_bytes = pending_compaction_bytes(
+      *version, level_options_, options_.compaction.l0_compaction_trigger);
+  s.live_bytes_estimate = estimate_live_bytes(*version);
+  if (s.user_bytes_written > 0) {
+    s.write_amplification = static_cast<double>(s.flushed_bytes + s.compaction_bytes_written) /
+                            static_cast<double>(s.user_bytes_written);
+  }
+  if (s.live_bytes_estimate > 0) {
+    s.space_amplification =
+        static_cast<double>(s.table_bytes) / static_cast<double>(s.live_bytes_estimate);
+  }
   s.live_snapshots = snapshots_.size();
   s.open_tables = tables_.size();
   const WalStats& w = wal_->stats();

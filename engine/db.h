@@ -30,7 +30,29 @@
 // kFlushRetryInterval; meanwhile writes that need a new memtable fail with NoSpace (and
 // nothing acknowledged is lost: it is in the WAL). Any other flush failure (an IO error, a
 // poisoned manifest) stops writes for good: write() returns it until reopen.
-// No compaction yet: level 0 only grows.
+//
+// Compaction (db_compaction.cc, engine/compaction/). After every version change (flush,
+// compaction, open) the picker is asked whether a level is over its score; if so, up to
+// options.compaction.max_background_compactions background fibers (Priority::kBackground)
+// run compactions until none is needed: a trivial move is one version edit; any other job
+// writes and syncs its output tables, then one version edit removes the inputs and adds
+// the outputs. Tables a running job holds are busy: no other job picks them. The input
+// files are deleted once no live Version (an iterator's, a running job's) names them —
+// checked after every flush and compaction and at close; whatever a crash leaves behind
+// is deleted at the next open. Compaction IO passes the engine's rate limiter
+// (set_compaction_rate_limit). Flush keeps priority: a job yields once per output block,
+// and while writers wait for a flush (every immutable slot taken) it waits for that
+// flush. A background job failing with NoSpace is retried every kFlushRetryInterval; any
+// other failure (of a background job or of compact_range, which returns it) stops writes
+// as a flush failure does. compact_range() flushes, then compacts the range level by
+// level down to the deepest level holding it.
+//
+// Write throttle (db_compaction.cc, compaction/write_controller.h). Before taking a
+// sequence, a write checks the controller's state, recomputed at every version change:
+// in a slowdown it sleeps a delay growing with the compaction debt, in a stop it waits
+// until a compaction (or close) changes the state. Episodes are logged and counted
+// (DBStats write_slowdowns, write_stops and their micros). Not applied when automatic
+// compaction is off (max_background_compactions 0): nothing would lift a stop.
 //
 // Read path (db_read.cc). get() and iterator() take the sources at one instant — the
 // mutable memtable, the immutable ones newest first, the current Version — as shared
@@ -57,10 +79,13 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "engine/checkpoint.h"
+#include "engine/compaction/compaction_picker.h"
+#include "engine/compaction/write_controller.h"
 #include "engine/db_options.h"
 #include "engine/iterator/db_iterator.h"
 #include "engine/memtable/memtable.h"
@@ -71,6 +96,7 @@
 #include "engine/wal/wal_writer.h"
 #include "engine/write_batch.h"
 #include "src/runtime/condition_variable.h"
+#include "src/runtime/rate_limiter.h"
 #include "src/runtime/file_system.h"
 #include "src/runtime/result.h"
 #include "src/runtime/wait_group.h"
@@ -113,6 +139,19 @@ class DB {
   // A consistent copy of the database in `dir` (which must not exist), on the same file
   // system; see "Checkpoint" above.
   Result<CheckpointInfo> checkpoint(const std::string& dir);
+  // Flushes, then compacts every table holding keys in [begin, end] (nullopt: unbounded)
+  // down to the deepest level holding the range, dropping what no reader needs there
+  // (tests, the server). Waits for compactions holding tables it needs.
+  Status compact_range(std::optional<std::string_view> begin,
+                       std::optional<std::string_view> end);
+  // Waits until no compaction runs and none is needed, or a compaction error (tests).
+  Status wait_for_compactions();
+  // Compaction IO in bytes per second from now on; 0 is unlimited.
+  void set_compaction_rate_limit(std::uint64_t bytes_per_second) {
+    compaction_limiter_.set_rate(bytes_per_second);
+  }
+  // The table files the current version names, by number (tests: no leaked files).
+  std::set<std::uint64_t> live_table_files() const;
 
  private:
   struct Immutable {
@@ -136,6 +175,21 @@ class DB {
   void flush_loop();
   Status flush_oldest();
   ValueSeparatorOptions separator_options() const;
+
+  // db_compaction.cc
+  void on_version_changed();
+  void maybe_schedule_compaction();
+  void compaction_loop();
+  Status run_compaction(const Compaction& c);
+  void note_compaction_failure(const Status& s);
+  Status install_compaction_job(const Compaction& c);
+  Status compaction_pause();
+  Status compact_level_range(int level, const std::optional<std::string>& begin,
+                             const std::optional<std::string>& end);
+  void purge_obsolete_files();
+  void update_write_state();
+  Status throttle_write();
+  void log(const std::string& message) const;
 
   // db_read.cc
   ReadSources read_sources(const ReadOptions& options) const;
@@ -176,6 +230,18 @@ class DB {
 
   SnapshotList snapshots_;
   DBStats stats_;
+
+  const LevelOptionsArray level_options_;
+  CompactionPicker picker_;
+  WriteController write_controller_;
+  runtime::RateLimiter compaction_limiter_;
+  BusyFiles busy_;                             // tables running compactions hold
+  std::size_t compactions_running_ = 0;        // background fibers
+  runtime::WaitGroup compactors_;              // background fibers and compact_range calls
+  runtime::ConditionVariable compaction_done_;  // a compaction ended or the state changed
+  Status compaction_error_;                    // NoSpace: being retried
+  std::set<std::uint64_t> obsolete_tables_;    // compaction inputs not yet deleted
+  std::uint64_t purged_manifest_ = 0;          // manifests below this one are deleted
 };
 
 }  // namespace cascade::engine

@@ -38,6 +38,7 @@ void DB::flush_loop() {
       ++stats_.flushes;
       flush_error_ = Status::ok();
       flush_done_.notify_all();
+      on_version_changed();
       continue;
     }
     ++stats_.flush_failures;

@@ -9,12 +9,14 @@
 // delimiter-terminated extractors). Any other prefix scan reads every table.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string_view>
 
+#include "engine/compaction/compaction_options.h"
 #include "engine/format/internal_key.h"
 #include "engine/memtable/memtable.h"
 #include "engine/table/block_compression.h"
@@ -52,6 +54,8 @@ struct DBOptions {
   std::size_t min_blob_size = kDefaultMinBlobSize;
   // A flush's value-log file is closed and a new one started past this size.
   std::uint64_t vlog_file_size = kDefaultVlogFileSize;
+  // Leveled compaction, its hooks and the write throttle (engine/compaction/).
+  CompactionOptions compaction;
 };
 
 struct WriteOptions {
@@ -97,7 +101,6 @@ struct DBStats {
   bool recovered_torn_tail = false;
   std::uint64_t recovered_dropped_records = 0;
   std::uint64_t recovered_skipped_damage = 0;
-  std::uint64_t obsolete_files_deleted = 0;
   // The value log, as the current version has it.
   std::uint64_t vlog_files = 0;
   std::uint64_t vlog_bytes = 0;          // file sizes
@@ -106,6 +109,28 @@ struct DBStats {
   std::uint64_t vlog_bytes_written = 0;  // by flushes since open
   std::uint64_t vlog_reads = 0;          // values get() read from disk
   std::uint64_t vlog_cache_hits = 0;     // values get() found in the block cache
+  std::uint64_t obsolete_files_deleted = 0;  // at open and after compactions
+  // Levels and compaction.
+  std::array<LevelSummary, kNumLevels> levels{};  // tables and bytes per level
+  std::uint64_t compactions = 0;                  // jobs that rewrote tables
+  std::uint64_t trivial_moves = 0;                // tables moved down by an edit alone
+  std::uint64_t compaction_failures = 0;
+  std::uint64_t compaction_bytes_read = 0;
+  std::uint64_t compaction_bytes_written = 0;
+  std::uint64_t compaction_entries_dropped = 0;   // superseded, tombstones, filtered away
+  std::uint64_t running_compactions = 0;
+  std::uint64_t pending_compaction_bytes = 0;     // estimate (compaction/compaction_debt.h)
+  std::uint64_t live_bytes_estimate = 0;          // estimate (compaction/compaction_debt.h)
+  std::uint64_t user_bytes_written = 0;           // write batch bytes accepted
+  // (flushed + compaction bytes written) / user bytes written; 0 before any write.
+  double write_amplification = 0;
+  // table bytes / live bytes estimate; 0 with no tables.
+  double space_amplification = 0;
+  // The write throttle (compaction/write_controller.h): episodes and time writers spent.
+  std::uint64_t write_slowdowns = 0;
+  std::uint64_t write_slowdown_micros = 0;
+  std::uint64_t write_stops = 0;
+  std::uint64_t write_stop_micros = 0;
 };
 
 }  // namespace cascade::engine

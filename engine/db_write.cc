@@ -31,7 +31,9 @@ Status DB::write(WriteBatch& batch, const WriteOptions& options) {
     runtime::WaitGroup& group;
     ~Leave() { group.done(); }
   } leave{writers_};
+  if (Status s = throttle_write(); !s) return s;
   if (Status s = make_room_for_write(); !s) return s;
+  stats_.user_bytes_written += batch.byte_size();
 
   // No suspension from here to the append: WAL order is sequence order.
   const SequenceNumber first = next_sequence_;

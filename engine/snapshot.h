@@ -3,14 +3,15 @@
 // A Snapshot taken at sequence S sees exactly the writes with sequences <= S: every write
 // acknowledged before snapshot() returned, none after. It is a move-only RAII handle:
 // destroying it (or release()) removes it from its engine's SnapshotList. The engine keeps
-// every version a live snapshot may read; oldest() tells compaction (a later issue) which
-// older versions are still needed.
+// every version a live snapshot may read; sequences() tells compaction which older versions are
+// still needed.
 //
 // A Snapshot must not outlive its engine. One shard's thread; no call suspends.
 #pragma once
 
 #include <cstddef>
 #include <set>
+#include <vector>
 
 #include "engine/format/internal_key.h"
 
@@ -26,6 +27,14 @@ class SnapshotList {
   std::size_t size() const { return live_.size(); }
   // The oldest live snapshot's sequence; requires !empty().
   SequenceNumber oldest() const { return *live_.begin(); }
+  // Every live snapshot's sequence, ascending, once each (compaction's snapshot stripes).
+  std::vector<SequenceNumber> sequences() const {
+    std::vector<SequenceNumber> out;
+    for (SequenceNumber s : live_) {
+      if (out.empty() || out.back() != s) out.push_back(s);
+    }
+    return out;
+  }
 
  private:
   std::multiset<SequenceNumber> live_;  // iterators stay valid until erased

@@ -3,14 +3,14 @@
 // A table is opened (its file with O_DIRECT, then TableReader::open: footer, properties,
 // top index and filter) on first use and kept open; readers share it through a
 // shared_ptr<OpenTable>, so an iterator keeps the file open even after evict() forgets
-// it (a compaction deleting the file, later). Two fibers asking for the same unopened
+// it (a compaction deleting the file). Two fibers asking for the same unopened
 // table may both open it; the first to finish is kept and the other copy is dropped.
 //
 // Blocks are read through the shard's BlockCache (a CachedBlockReader per table), or, with
 // no cache configured, through each reader's own UncachedBlockReader.
 //
-// No limit on open tables yet: every table stays open until evicted (L0 only grows until
-// compaction exists). One shard; get() may suspend the calling fiber on IO.
+// No limit on open tables yet: every table stays open until evicted (compaction evicts
+// the tables it deletes). One shard; get() may suspend the calling fiber on IO.
 #pragma once
 
 #include <cstdint>

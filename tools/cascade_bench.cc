@@ -137,7 +137,7 @@ class Bench {
     if (!db_) return Status::ok();
     DBStats s = db_->stats();
     wal_bytes_ += s.wal_bytes_written;
-    table_bytes_written_ += s.flushed_bytes;
+    table_bytes_written_ += s.flushed_bytes + s.compaction_bytes_written;
     vlog_bytes_written_ += s.vlog_bytes_written;
     Status status = db_->close();
     db_.reset();
@@ -167,19 +167,28 @@ class Bench {
       std::printf("Value log:  values >= %zu bytes, %.0f MiB files\n", o.min_blob_size,
                   mib(o.vlog_file_size));
     }
-    std::printf("Note:       no compaction yet (level 0 only grows)\n");
+    std::printf("Compaction: leveled, L0 at %zu tables, L1 %.0f MiB x %.0f per level, "
+                "%.0f MiB tables, %zu background fiber(s) sharing the shard's thread\n",
+                o.compaction.l0_compaction_trigger, mib(o.compaction.base_level_size),
+                o.compaction.level_size_ratio, mib(o.compaction.target_file_size),
+                o.compaction.max_background_compactions);
     std::printf("------------------------------------------------\n");
   }
 
   static void print_engine_delta(const DBStats& a, const DBStats& b) {
     std::uint64_t batches = b.wal_batches - a.wal_batches;
     std::uint64_t groups = b.wal_groups - a.wal_groups;
-    std::printf("Engine: %lu flushes, %lu level-0 files, %lu write stalls (%.1f ms), "
+    std::printf("Engine: %lu flushes, %lu compactions (%lu moves), %lu level-0 files, "
+                "%lu write stalls (%.1f ms), slowdowns %.1f ms, stops %.1f ms, "
                 "%lu WAL syncs, %.1f batches per WAL group\n",
                 static_cast<unsigned long>(b.flushes - a.flushes),
+                static_cast<unsigned long>(b.compactions - a.compactions),
+                static_cast<unsigned long>(b.trivial_moves - a.trivial_moves),
                 static_cast<unsigned long>(b.level0_files),
                 static_cast<unsigned long>(b.write_stalls - a.write_stalls),
                 (b.write_stall_micros - a.write_stall_micros) / 1000.0,
+                (b.write_slowdown_micros - a.write_slowdown_micros) / 1000.0,
+                (b.write_stop_micros - a.write_stop_micros) / 1000.0,
                 static_cast<unsigned long>(b.wal_syncs - a.wal_syncs),
                 groups > 0 ? static_cast<double>(batches) / groups : 0.0);
   }
@@ -196,7 +205,8 @@ class Bench {
   void print_summary() {
     DBStats s = db_->stats();
     const std::uint64_t wal = wal_bytes_ + s.wal_bytes_written;
-    const std::uint64_t tables = table_bytes_written_ + s.flushed_bytes;
+    const std::uint64_t tables =
+        table_bytes_written_ + s.flushed_bytes + s.compaction_bytes_written;
     const std::uint64_t vlog = vlog_bytes_written_ + s.vlog_bytes_written;
     std::printf("------------------------------------------------\n");
     if (user_bytes_ > 0) {
@@ -212,9 +222,14 @@ class Bench {
                 live > 0 ? static_cast<double>(u.allocated) / live : 0.0, mib(u.allocated),
                 mib(u.tables), mib(u.vlog), mib(u.wal), mib(live),
                 live > 0 ? static_cast<double>(u.tables) / live : 0.0);
-    std::printf("Level 0: %lu tables, %.1f MiB; value log: %lu files, %.1f MiB (%.1f MiB "
-                "garbage)\n",
-                static_cast<unsigned long>(s.level0_files), mib(s.table_bytes),
+    std::printf("Levels:");
+    for (int level = 0; level < engine::kNumLevels; ++level) {
+      if (s.levels[level].files == 0) continue;
+      std::printf(" L%d %zu tables %.1f MiB;", level, s.levels[level].files,
+                  mib(s.levels[level].bytes));
+    }
+    std::printf(" %.1f MiB in all\n", mib(s.table_bytes));
+    std::printf("Value log: %lu files, %.1f MiB (%.1f MiB garbage)\n",
                 static_cast<unsigned long>(s.vlog_files), mib(s.vlog_bytes),
                 mib(s.vlog_garbage_bytes));
   }

@@ -57,6 +57,7 @@ class TableBuilder {
   void abandon() { closed_ = true; }
 
   std::uint64_t num_entries() const { return props_.num_entries; }
+  std::uint64_t num_data_blocks() const { return props_.num_data_blocks; }
   // Bytes written so far plus the current data block: for cutting output tables.
   std::uint64_t estimated_file_size() const;
 

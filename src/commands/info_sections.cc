@@ -64,6 +64,19 @@ void add_engine_stats(engine::DBStats& t, const engine::DBStats& s) {
   t.block_cache_usage += s.block_cache_usage;
   t.wal_syncs += s.wal_syncs;
   t.wal_bytes_written += s.wal_bytes_written;
+  t.vlog_files += s.vlog_files;
+  t.vlog_bytes += s.vlog_bytes;
+  t.vlog_live_bytes += s.vlog_live_bytes;
+  t.vlog_garbage_bytes += s.vlog_garbage_bytes;
+  t.compactions += s.compactions;
+  t.compaction_bytes_read += s.compaction_bytes_read;
+  t.compaction_bytes_written += s.compaction_bytes_written;
+  t.user_bytes_written += s.user_bytes_written;
+  t.write_slowdowns += s.write_slowdowns;
+  t.write_slowdown_micros += s.write_slowdown_micros;
+  t.write_stops += s.write_stops;
+  t.write_stop_micros += s.write_stop_micros;
+  t.pending_compaction_bytes += s.pending_compaction_bytes;
 }
 
 void memory_section(const InfoTotals& totals, std::string& out) {
@@ -122,19 +135,13 @@ void keyspace_section(const InfoTotals& totals, std::string& out) {
   }
 }
 
-// Fields whose engine statistic does not exist yet report 0; each says which DBStats
-// field to wire once its subsystem lands.
+// The engines' statistics summed over shards (engine/db_options.h, DBStats).
 void storage_section(const InfoTotals& totals, std::string& out) {
   const engine::DBStats& e = totals.engine;
-  const std::uint64_t vlog_files = 0;          // wire DBStats::vlog_files (value log)
-  const std::uint64_t vlog_live_bytes = 0;     // wire DBStats::vlog_live_bytes
-  const std::uint64_t vlog_garbage_bytes = 0;  // wire DBStats::vlog_garbage_bytes
-  const std::uint64_t compactions = 0;         // wire DBStats::compactions (compaction)
-  const std::uint64_t compaction_bytes_written = 0;  // wire DBStats::compaction_bytes_written
-  // Table bytes written (flushes and compactions) per byte flushed; 0 before a flush.
+  // Table bytes written (flushes and compactions) per byte of user writes; 0 before any.
   const double write_amplification =
-      ratio(static_cast<double>(e.flushed_bytes + compaction_bytes_written),
-            static_cast<double>(e.flushed_bytes));
+      ratio(static_cast<double>(e.flushed_bytes + e.compaction_bytes_written),
+            static_cast<double>(e.user_bytes_written));
   out += fmt::format(
       "# Storage\r\nstorage_shards:{}\r\nstorage_sst_files:{}\r\nstorage_sst_bytes:{}\r\n"
       "storage_l0_files:{}\r\nstorage_vlog_files:{}\r\nstorage_vlog_live_bytes:{}\r\n"
@@ -143,13 +150,18 @@ void storage_section(const InfoTotals& totals, std::string& out) {
       "storage_compactions:{}\r\nstorage_write_amplification:{:.2f}\r\n"
       "storage_block_cache_bytes:{}\r\nstorage_block_cache_hit_ratio:{:.4f}\r\n"
       "storage_write_stalls:{}\r\nstorage_write_stall_micros:{}\r\nstorage_wal_syncs:{}\r\n"
-      "storage_wal_bytes_written:{}\r\n",
-      totals.engines, e.table_files, e.table_bytes, e.level0_files, vlog_files,
-      vlog_live_bytes, vlog_garbage_bytes, e.memtable_bytes, e.immutable_memtables, e.flushes,
-      e.flushed_bytes, compactions, write_amplification, e.block_cache_usage,
+      "storage_wal_bytes_written:{}\r\nstorage_compaction_bytes_read:{}\r\n"
+      "storage_compaction_bytes_written:{}\r\nstorage_pending_compaction_bytes:{}\r\n"
+      "storage_write_slowdowns:{}\r\nstorage_write_slowdown_micros:{}\r\n"
+      "storage_write_stops:{}\r\nstorage_write_stop_micros:{}\r\n",
+      totals.engines, e.table_files, e.table_bytes, e.level0_files, e.vlog_files,
+      e.vlog_live_bytes, e.vlog_garbage_bytes, e.memtable_bytes, e.immutable_memtables,
+      e.flushes, e.flushed_bytes, e.compactions, write_amplification, e.block_cache_usage,
       ratio(static_cast<double>(e.block_cache_hits),
             static_cast<double>(e.block_cache_hits + e.block_cache_misses)),
-      e.write_stalls, e.write_stall_micros, e.wal_syncs, e.wal_bytes_written);
+      e.write_stalls, e.write_stall_micros, e.wal_syncs, e.wal_bytes_written,
+      e.compaction_bytes_read, e.compaction_bytes_written, e.pending_compaction_bytes,
+      e.write_slowdowns, e.write_slowdown_micros, e.write_stops, e.write_stop_micros);
 }
 
 }  // namespace cascade::commands

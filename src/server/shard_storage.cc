@@ -18,11 +18,14 @@ bool sync_disabled(const ServerConfig& config) {
 engine::DBOptions engine_options(const ServerConfig& config, Logger& logger) {
   engine::DBOptions options;
   options.memtable_size = static_cast<std::size_t>(config.memtable_size);
+  options.block_cache_size = static_cast<std::size_t>(config.block_cache_size);
+  options.min_blob_size = static_cast<std::size_t>(config.min_blob_size);
   options.wal.geometry.segment_count = static_cast<std::uint32_t>(config.wal_segments);
   options.wal.geometry.segment_size = static_cast<std::uint64_t>(config.wal_segment_size);
   options.wal.sync_policy =
       sync_disabled(config) ? engine::WalSyncPolicy::kNo : engine::WalSyncPolicy::kEverySec;
   options.wal.log = [&logger](const std::string& message) { logger.warning("{}", message); };
+  options.compaction.rate_limit = static_cast<std::uint64_t>(config.compaction_rate_limit);
   return options;
 }
 

@@ -12,8 +12,9 @@
 //   appendonly no        treated as appendfsync no.
 // The WAL policy is chosen at open; CONFIG SET appendfsync changes live whether each write
 // syncs (always versus the others), and the background once-a-second sync stays as opened
-// (on unless the server started with `no`) until the next start. memtable-size, like the
-// WAL geometry, applies when the engine opens.
+// (on unless the server started with `no`) until the next start. memtable-size,
+// block-cache-size and min-blob-size are per shard and, like the WAL geometry, apply when
+// the engine opens.
 #pragma once
 
 #include "engine/db_options.h"

@@ -79,7 +79,9 @@ TEST_CASE("db keeps writing into a fresh memtable while full ones flush in the b
   FaultFileSystem fs;
   fs.set_yield_on_io(true);
   run_fiber(loop, [&] {
-    auto db = open_db(fs, "/db", small_options());
+    DBOptions options = small_options();
+    options.compaction.max_background_compactions = 0;  // every flush stays an L0 table
+    auto db = open_db(fs, "/db", options);
     const std::string value(1000, 'v');
     for (int i = 0; i < 2000; ++i) REQUIRE(db->put("key" + std::to_string(i), value));
     REQUIRE(db->wait_for_flushes());

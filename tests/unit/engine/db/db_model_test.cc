@@ -1,6 +1,7 @@
 // The engine against a std::map model: random puts, deletes, batches, gets and scans
 // (both directions, bounds, prefixes) with keys and values of varied sizes, up to 1 MiB,
-// a small memtable so flushes happen all the time, and reopens in between. Snapshots are
+// a small memtable so flushes happen all the time, and reopens in between; once more with
+// tiny levels and compact_range calls so compactions happen all the time too. Snapshots are
 // checked to stay fixed while writes and flushes go on.
 #include <doctest/doctest.h>
 
@@ -107,10 +108,10 @@ void check_all_gets(DB& db, const Model& model, std::mt19937_64& rng) {
   }
 }
 
-}  // namespace
-
-TEST_CASE("db matches a map model through flushes and reopens, values up to 1 MiB") {
-  const std::uint64_t seed = cascade::testing::test_seed("db model");
+// Rounds of random operations against the model, each round on a freshly reopened engine.
+// With `compact`, some operations are compact_range calls over random ranges.
+void run_model(const char* name, const DBOptions& options, int rounds, bool compact) {
+  const std::uint64_t seed = cascade::testing::test_seed(name);
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
   IoLoop loop;
@@ -118,9 +119,9 @@ TEST_CASE("db matches a map model through flushes and reopens, values up to 1 Mi
   fs.set_yield_on_io(true);
   Model model;
   run_fiber(loop, [&] {
-    for (int round = 0; round < 4; ++round) {
+    for (int round = 0; round < rounds; ++round) {
       CAPTURE(round);
-      auto db = open_db(fs, "/db", small_options());
+      auto db = open_db(fs, "/db", options);
       check_all_gets(*db, model, rng);
       for (int op = 0; op < 1500; ++op) {
         unsigned dice = rng() % 100;
@@ -146,6 +147,11 @@ TEST_CASE("db matches a map model through flushes and reopens, values up to 1 Mi
             }
           }
           REQUIRE(db->write(batch));
+        } else if (compact && dice < 71) {
+          std::optional<std::string> lo, hi;
+          if (rng() % 2 == 0) lo = random_key(rng);
+          if (rng() % 2 == 0) hi = random_key(rng);
+          REQUIRE(db->compact_range(lo, hi));
         } else if (dice < 92) {
           std::string k = random_key(rng);
           auto it = model.find(k);
@@ -156,23 +162,41 @@ TEST_CASE("db matches a map model through flushes and reopens, values up to 1 Mi
         }
       }
       DBStats s = db->stats();
-      MESSAGE("round " << round << ": flushes " << s.flushes << ", L0 files " << s.level0_files
-                       << ", stalls " << s.write_stalls);
+      MESSAGE("round " << round << ": flushes " << s.flushes << ", compactions "
+                       << s.compactions << ", trivial moves " << s.trivial_moves
+                       << ", L0 files " << s.level0_files << ", stalls " << s.write_stalls);
       REQUIRE(db->close());
+      if (compact) CHECK(table_files_in(fs, "/db") == db->live_table_files());
     }
   });
   CHECK(!model.empty());
 }
 
-TEST_CASE("db snapshot reads stay fixed while writes and flushes go on") {
-  const std::uint64_t seed = cascade::testing::test_seed("db snapshot");
+}  // namespace
+
+TEST_CASE("db matches a map model through flushes and reopens, values up to 1 MiB") {
+  run_model("db model", small_options(), 4, false);
+}
+
+TEST_CASE("db matches a map model through compactions and reopens") {
+  DBOptions options = compacting_options();
+  // Tinier still: every few flushes moves data down several levels.
+  options.compaction.base_level_size = 128 << 10;
+  options.compaction.target_file_size = 32 << 10;
+  run_model("db model compaction", options, 6, true);
+}
+
+namespace {
+
+void run_snapshot_model(const char* name, const DBOptions& options, bool compact) {
+  const std::uint64_t seed = cascade::testing::test_seed(name);
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
   IoLoop loop;
   FaultFileSystem fs;
   fs.set_yield_on_io(true);
   run_fiber(loop, [&] {
-    auto db = open_db(fs, "/db", small_options());
+    auto db = open_db(fs, "/db", options);
     Model model;
     std::vector<std::pair<Snapshot, Model>> snapshots;
     for (int op = 0; op < 6000; ++op) {
@@ -188,6 +212,10 @@ TEST_CASE("db snapshot reads stay fixed while writes and flushes go on") {
       if (op % 1500 == 0) snapshots.emplace_back(db->snapshot(), model);
     }
     CHECK(db->stats().flushes >= 3);
+    if (compact) {
+      REQUIRE(db->compact_range(std::nullopt, std::nullopt));
+      CHECK(db->stats().compactions > 0);
+    }
     CHECK(db->snapshots().size() == snapshots.size());
     for (auto& [snap, snap_model] : snapshots) {
       ReadOptions o;
@@ -204,4 +232,14 @@ TEST_CASE("db snapshot reads stay fixed while writes and flushes go on") {
     CHECK(db->snapshots().empty());
     REQUIRE(db->close());
   });
+}
+
+}  // namespace
+
+TEST_CASE("db snapshot reads stay fixed while writes and flushes go on") {
+  run_snapshot_model("db snapshot", small_options(), false);
+}
+
+TEST_CASE("db snapshot reads stay fixed while compactions go on") {
+  run_snapshot_model("db snapshot compaction", compacting_options(), true);
 }

@@ -1,5 +1,6 @@
 // Test support for the engine tests: a DB over FaultFileSystem driven by an IoLoop, small
-// memtables and a WAL big enough for 1 MiB values, and a first-byte prefix extractor.
+// memtables and a WAL big enough for 1 MiB values, a first-byte prefix extractor, and tiny
+// levels for the compaction tests.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -7,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "engine/db.h"
@@ -30,6 +32,28 @@ inline DBOptions small_options() {
   o.wal.log = [](const std::string&) {};
   o.prefix_extractor = &kFirstByte;
   return o;
+}
+
+// small_options() with tiny levels so that compactions happen all the time: L1 holds
+// 256 KiB, each level 4 times more, 64 KiB output tables.
+inline DBOptions compacting_options() {
+  DBOptions o = small_options();
+  o.memtable_size = 128 << 10;
+  o.compaction.base_level_size = 256 << 10;
+  o.compaction.level_size_ratio = 4;
+  o.compaction.target_file_size = 64 << 10;
+  return o;
+}
+
+// The numbers of the table files in `dir` (tests: no leaked files).
+inline std::set<std::uint64_t> table_files_in(runtime::FileSystem& fs, const std::string& dir) {
+  auto listing = fs.list_dir(dir);
+  REQUIRE_MESSAGE(listing, listing.status().to_string());
+  std::set<std::uint64_t> out;
+  for (const std::string& name : *listing) {
+    if (name.ends_with(".sst")) out.insert(std::stoull(name.substr(0, name.find('.'))));
+  }
+  return out;
 }
 
 // Runs fn on a fiber (large stack: flushes compress) and drives the loop until every fiber
