@@ -8,6 +8,7 @@ Every wait in this file has a deadline, so a hung server fails a test instead of
 
 import os
 import pathlib
+import random
 import shutil
 import signal
 import socket
@@ -267,6 +268,33 @@ def raw():
     yield connect
     for client in opened:
         client.close()
+
+
+def compare_sequences(cascade_port, redis_port, seed, count, protocol, make_command, reset,
+                      same=lambda command, a, b: a == b, batch=50):
+    """Sends the same seeded commands (make_command(rng) each) to cascade and redis-server,
+    pipelined `batch` at a time, after HELLO `protocol` and `reset` (a command, sent to the
+    redis-server only, emptying what earlier tests left there), and asserts every reply pair
+    is `same`; the failure names the seed and the command's index."""
+    rng = random.Random(seed)
+    clients = [Raw(cascade_port), Raw(redis_port)]
+    try:
+        for client in clients:
+            client.call(f"HELLO {protocol}")
+        clients[1].call(reset)
+        for start in range(0, count, batch):
+            commands = [make_command(rng) for _ in range(min(batch, count - start))]
+            replies = []
+            for client in clients:
+                client.send(b"".join(encode(c) for c in commands))
+                replies.append([client.reply() for _ in commands])
+            for i, command in enumerate(commands):
+                assert same(command, replies[0][i], replies[1][i]), (
+                    f"seed {seed}, command #{start + i}: {command!r}\n"
+                    f"cascade: {replies[0][i]!r}\nredis:   {replies[1][i]!r}")
+    finally:
+        for client in clients:
+            client.close()
 
 
 def parse(data):

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from conftest import Raw, encode, parse
+from conftest import Raw, compare_sequences, encode, parse
 from key_shards import key_shard, keys_on_each_shard
 
 SHARDS = 2
@@ -84,26 +84,9 @@ def random_command(rng):
     return [b"GET", rng.choice(KEYS)]
 
 
-def run_sequence(cascade_port, redis_port, seed, count, protocol, batch=50):
-    rng = random.Random(seed)
-    clients = [Raw(cascade_port), Raw(redis_port)]
-    try:
-        for client in clients:
-            client.call(f"HELLO {protocol}")
-        clients[1].call("FLUSHALL")
-        for start in range(0, count, batch):
-            commands = [random_command(rng) for _ in range(min(batch, count - start))]
-            replies = []
-            for client in clients:
-                client.send(b"".join(encode(c) for c in commands))
-                replies.append([client.reply() for _ in commands])
-            for i, command in enumerate(commands):
-                assert replies[0][i] == replies[1][i], (
-                    f"seed {seed}, command #{start + i}: {command!r}\n"
-                    f"cascade: {replies[0][i]!r}\nredis:   {replies[1][i]!r}")
-    finally:
-        for client in clients:
-            client.close()
+def run_sequence(cascade_port, redis_port, seed, count, protocol):
+    compare_sequences(cascade_port, redis_port, seed, count, protocol, random_command,
+                      reset="FLUSHALL")
 
 
 SEEDS = [int(os.environ["CASCADE_MULTI_KEY_SEED"])] if "CASCADE_MULTI_KEY_SEED" in os.environ \

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import Raw, cascade_bin, encode, parse
+from conftest import Raw, cascade_bin, compare_sequences, encode, parse
 
 # Keys on both shards, with hashtags, empty and binary.
 KEYS = [b"k0", b"k1", b"k2", b"k3", b"k4", b"{t}a", b"{t}b", b"", b"bin\x00\xff\r\n"]
@@ -112,26 +112,9 @@ def same_reply(command, ours, theirs):
     return a == b if min(a, b) < 0 else abs(a - b) <= tolerance
 
 
-def run_sequence(cascade_port, redis_port, seed, count, protocol, batch=40):
-    rng = random.Random(seed)
-    clients = [Raw(cascade_port), Raw(redis_port)]
-    try:
-        for client in clients:
-            client.call(f"HELLO {protocol}")
-        clients[1].call([b"DEL"] + KEYS)
-        for start in range(0, count, batch):
-            commands = [random_command(rng) for _ in range(min(batch, count - start))]
-            replies = []
-            for client in clients:
-                client.send(b"".join(encode(c) for c in commands))
-                replies.append([client.reply() for _ in commands])
-            for i, command in enumerate(commands):
-                assert same_reply(command, replies[0][i], replies[1][i]), (
-                    f"seed {seed}, command #{start + i}: {command!r}\n"
-                    f"cascade: {replies[0][i]!r}\nredis:   {replies[1][i]!r}")
-    finally:
-        for client in clients:
-            client.close()
+def run_sequence(cascade_port, redis_port, seed, count, protocol):
+    compare_sequences(cascade_port, redis_port, seed, count, protocol, random_command,
+                      reset=[b"DEL"] + KEYS, same=same_reply, batch=40)
 
 
 SEEDS = [int(os.environ["CASCADE_STRINGS_SEED"])] if "CASCADE_STRINGS_SEED" in os.environ \
