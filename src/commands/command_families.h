@@ -30,6 +30,7 @@ std::span<const CommandSpec> bit_commands();         // SETBIT GETBIT BITCOUNT B
 std::span<const CommandSpec> bitfield_commands();    // BITFIELD BITFIELD_RO
 std::span<const CommandSpec> object_commands();      // OBJECT ...
 std::span<const CommandSpec> dump_commands();        // DUMP RESTORE
+std::span<const CommandSpec> hash_commands();        // HSET HGET HDEL HGETALL ...
 std::span<const CommandSpec> scan_commands();        // KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL
 
 // Every family's commands, built once. Immutable: safe to read from every shard.

@@ -17,15 +17,43 @@ KeyReply storage_failure(const KeyTarget& target, const Status& status) {
                                                 : server::kErrStorage);
 }
 
-void write_key_reply(server::CommandContext& ctx, KeyReply&& reply) {
+namespace {
+
+// The elements of an aggregate: nested errors are written as error elements (not counted
+// as command errors: Redis counts the reply, not its parts).
+void write_item(resp::ReplyWriter& out, KeyReply& reply) {
   switch (reply.kind) {
-    case KeyReply::Kind::kNull: ctx.reply.null(); break;
-    case KeyReply::Kind::kOk: ctx.reply.ok(); break;
-    case KeyReply::Kind::kInteger: ctx.reply.integer(reply.integer); break;
-    case KeyReply::Kind::kBulk: ctx.reply.bulk_owned(std::move(reply.text)); break;
-    case KeyReply::Kind::kSimple: ctx.reply.simple_string(reply.text); break;
-    case KeyReply::Kind::kError: ctx.error(reply.text); break;
+    case KeyReply::Kind::kNull: out.null(); break;
+    case KeyReply::Kind::kOk: out.ok(); break;
+    case KeyReply::Kind::kInteger: out.integer(reply.integer); break;
+    case KeyReply::Kind::kBulk: out.bulk_owned(std::move(reply.text)); break;
+    case KeyReply::Kind::kSimple: out.simple_string(reply.text); break;
+    case KeyReply::Kind::kError: out.error(reply.text); break;
+    case KeyReply::Kind::kDouble: out.double_value(reply.real); break;
+    case KeyReply::Kind::kNullArray: out.null_array(); break;
+    case KeyReply::Kind::kArray:
+    case KeyReply::Kind::kMap:
+    case KeyReply::Kind::kSet:
+      if (reply.kind == KeyReply::Kind::kArray) {
+        out.array(reply.items.size());
+      } else if (reply.kind == KeyReply::Kind::kMap) {
+        out.map(reply.items.size() / 2);
+      } else {
+        out.set(reply.items.size());
+      }
+      for (KeyReply& item : reply.items) write_item(out, item);
+      break;
   }
+}
+
+}  // namespace
+
+void write_key_reply(server::CommandContext& ctx, KeyReply&& reply) {
+  if (reply.kind == KeyReply::Kind::kError) {
+    ctx.error(reply.text);
+    return;
+  }
+  write_item(ctx.reply, reply);
 }
 
 }  // namespace cascade::commands

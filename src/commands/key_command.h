@@ -30,19 +30,63 @@
 
 namespace cascade::commands {
 
-// One reply, computed on the key's shard.
+// One reply, computed on the key's shard. Aggregates (arrays, maps, sets) hold their
+// elements in `items`; a map holds 2 x pairs items, key then value. Maps and sets are
+// written as RESP3 maps and sets, as flat arrays in RESP2; a double as RESP3's double or a
+// bulk string in RESP2 (ReplyWriter decides).
 struct KeyReply {
-  enum class Kind : std::uint8_t { kNull, kOk, kInteger, kBulk, kSimple, kError };
+  enum class Kind : std::uint8_t {
+    kNull, kOk, kInteger, kBulk, kSimple, kError, kDouble, kNullArray, kArray, kMap, kSet
+  };
   Kind kind = Kind::kNull;
   std::int64_t integer = 0;
   std::string text;  // the bulk payload, the simple string or the error text
+  double real = 0;
+  std::vector<KeyReply> items;
 
   static KeyReply null() { return {}; }
-  static KeyReply ok() { return {Kind::kOk, 0, {}}; }
-  static KeyReply number(std::int64_t v) { return {Kind::kInteger, v, {}}; }
-  static KeyReply bulk(std::string payload) { return {Kind::kBulk, 0, std::move(payload)}; }
-  static KeyReply simple(std::string_view text) { return {Kind::kSimple, 0, std::string(text)}; }
-  static KeyReply error(std::string_view text) { return {Kind::kError, 0, std::string(text)}; }
+  static KeyReply ok() { return make(Kind::kOk); }
+  static KeyReply number(std::int64_t v) {
+    KeyReply r = make(Kind::kInteger);
+    r.integer = v;
+    return r;
+  }
+  static KeyReply bulk(std::string payload) { return with_text(Kind::kBulk, std::move(payload)); }
+  static KeyReply simple(std::string_view text) { return with_text(Kind::kSimple, std::string(text)); }
+  static KeyReply error(std::string_view text) { return with_text(Kind::kError, std::string(text)); }
+  static KeyReply real_number(double v) {
+    KeyReply r = make(Kind::kDouble);
+    r.real = v;
+    return r;
+  }
+  static KeyReply null_array() { return make(Kind::kNullArray); }
+  static KeyReply array(std::vector<KeyReply> items = {}) {
+    return aggregate(Kind::kArray, std::move(items));
+  }
+  static KeyReply map(std::vector<KeyReply> items = {}) {
+    return aggregate(Kind::kMap, std::move(items));
+  }
+  static KeyReply set(std::vector<KeyReply> items = {}) {
+    return aggregate(Kind::kSet, std::move(items));
+  }
+  bool is_error() const { return kind == Kind::kError; }
+
+ private:
+  static KeyReply make(Kind kind) {
+    KeyReply r;
+    r.kind = kind;
+    return r;
+  }
+  static KeyReply with_text(Kind kind, std::string text) {
+    KeyReply r = make(kind);
+    r.text = std::move(text);
+    return r;
+  }
+  static KeyReply aggregate(Kind kind, std::vector<KeyReply> items) {
+    KeyReply r = make(kind);
+    r.items = std::move(items);
+    return r;
+  }
 };
 
 // What a command body gets on the key's shard.
@@ -55,10 +99,21 @@ struct KeyTarget {
   server::Logger& logger;
   std::int64_t proto_max_bulk_len;
 
-  types::LockedKey lock() { return types::LockedKey(keyspace, db, key, sync); }
+  // Inside MULTI/EXEC: the transaction's staged writes on this shard (it holds the locks
+  // of every key its commands name, and commits them together); null otherwise.
+  types::StagedWrites* txn = nullptr;
+
+  types::LockedKey lock() {
+    if (txn != nullptr) return types::LockedKey(keyspace, db, key, *txn);
+    return types::LockedKey(keyspace, db, key, sync);
+  }
   // A plain read: no lock, but it waits out a multi-shard write holding the key
   // (types::KeyLocks::wait_unfenced).
   Result<std::optional<types::StoredRecord>> read() {
+    if (txn != nullptr) {
+      types::LockedKey held(keyspace, db, key, *txn);
+      return held.load(now_ms);
+    }
     keyspace.locks().wait_unfenced(db, key);
     return keyspace.read(db, key, now_ms);
   }

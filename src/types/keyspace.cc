@@ -18,10 +18,12 @@ std::string StoredRecord::take_payload() {
   return std::move(bytes);
 }
 
-Result<std::optional<StoredRecord>> Keyspace::read_raw(const std::string& engine_key,
-                                                       std::int64_t now_ms, bool& expired) {
+namespace {
+
+// Decodes a fetched metadata record; nullopt (and `expired` set) when it has expired.
+Result<std::optional<StoredRecord>> decode_fetched(Result<std::optional<std::string>> got,
+                                                   std::int64_t now_ms, bool& expired) {
   expired = false;
-  Result<std::optional<std::string>> got = db_->get(engine_key);
   if (!got) return got.error();
   if (!got->has_value()) return std::optional<StoredRecord>();
   StoredRecord record;
@@ -38,10 +40,12 @@ Result<std::optional<StoredRecord>> Keyspace::read_raw(const std::string& engine
   return std::optional<StoredRecord>(std::move(record));
 }
 
+}  // namespace
+
 Result<std::optional<StoredRecord>> Keyspace::read(std::uint32_t db, std::string_view key,
                                                    std::int64_t now_ms) {
   bool expired = false;
-  return read_raw(engine_key(db, key), now_ms, expired);
+  return decode_fetched(db_->get(engine_key(db, key)), now_ms, expired);
 }
 
 Status Keyspace::open() {
@@ -74,15 +78,27 @@ Status Keyspace::flush(std::span<const std::uint32_t> dbs, bool sync) {
 }
 
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync)
-    : keyspace_(keyspace), guard_(keyspace.locks().stripe_for(db, key)),
-      engine_key_(keyspace.engine_key(db, key)) {
-  options_.sync = sync;
-  guard_.acquire();
+    : keyspace_(keyspace), guard_(&keyspace.locks().stripe_for(db, key)),
+      db_id_(keyspace.ids().id_of(db)), engine_key_(metadata_key(db_id_, key)), sync_(sync) {
+  own_.emplace(*keyspace.db_);
+  writes_ = &*own_;
+  guard_->acquire();
+}
+
+LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,
+                     StagedWrites& shared)
+    : keyspace_(keyspace), writes_(&shared), db_id_(keyspace.ids().id_of(db)),
+      engine_key_(metadata_key(db_id_, key)) {}
+
+Status LockedKey::commit() {
+  if (!own_) return Status::ok();
+  return own_->commit(sync_);
 }
 
 Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {
   bool expired = false;
-  Result<std::optional<StoredRecord>> record = keyspace_.read_raw(engine_key_, now_ms, expired);
+  Result<std::optional<StoredRecord>> record =
+      decode_fetched(writes_->get(engine_key_), now_ms, expired);
   if (record && expired) {
     if (Status s = erase(); !s) return s;
     keyspace_.count_expired();
@@ -90,22 +106,41 @@ Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {
   return record;
 }
 
+// A standalone key with nothing else staged writes straight to the engine (the common
+// case: SET, INCR, DEL of a string), without building the staged map.
+bool LockedKey::direct() const { return own_ && own_->empty(); }
+
+engine::WriteOptions LockedKey::write_options() const {
+  engine::WriteOptions options;
+  options.sync = sync_;
+  return options;
+}
+
 Status LockedKey::put_string(std::optional<std::int64_t> expire_ms, std::string_view value) {
-  return keyspace_.db_->put(engine_key_, string_record(expire_ms, value), options_);
+  if (direct()) return keyspace_.db_->put(engine_key_, string_record(expire_ms, value), write_options());
+  writes_->put(engine_key_, string_record(expire_ms, value));
+  return commit();
 }
 
 Status LockedKey::set_expiry(const StoredRecord& record, std::optional<std::int64_t> expire_ms) {
   std::string bytes;
   bytes.reserve(10 + record.payload().size());
   append_record(bytes, record.type, expire_ms, record.payload());
-  return keyspace_.db_->put(engine_key_, bytes, options_);
+  if (direct()) return keyspace_.db_->put(engine_key_, bytes, write_options());
+  writes_->put(engine_key_, bytes);
+  return commit();
 }
 
-Status LockedKey::erase() { return keyspace_.db_->del(engine_key_, options_); }
+Status LockedKey::erase() {
+  if (direct()) return keyspace_.db_->del(engine_key_, write_options());
+  writes_->del(engine_key_);
+  return commit();
+}
 
 Result<bool> LockedKey::erase_if_expired(std::int64_t now_ms) {
   bool expired = false;
-  Result<std::optional<StoredRecord>> record = keyspace_.read_raw(engine_key_, now_ms, expired);
+  Result<std::optional<StoredRecord>> record =
+      decode_fetched(writes_->get(engine_key_), now_ms, expired);
   if (!record) return record.error();
   if (!expired) return false;
   if (Status s = erase(); !s) return s;

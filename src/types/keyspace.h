@@ -19,6 +19,7 @@
 // finished (close() stops the sweeper first).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -36,6 +37,7 @@
 #include "src/types/key_locks.h"
 #include "src/types/key_record.h"
 #include "src/types/scan_positions.h"
+#include "src/types/staged_writes.h"
 
 namespace cascade::types {
 
@@ -74,6 +76,14 @@ class Keyspace {
   Status flush(std::span<const std::uint32_t> dbs, bool sync);
 
   engine::DB& engine() { return *db_; }
+  // A collection version never used before on this shard (collection.h, "Versions"):
+  // above every version handed out since open and, across restarts, ahead of the clock's
+  // milliseconds times 1024, so it keeps growing as long as the clock does not go back.
+  std::uint64_t new_version(std::int64_t now_ms) {
+    const auto floor = static_cast<std::uint64_t>(now_ms) << 10;
+    last_version_ = std::max(last_version_ + 1, floor);
+    return last_version_;
+  }
   KeyLocks& locks() { return locks_; }
   const DatabaseIds& ids() const { return ids_; }
   ScanPositions& scan_positions() { return scan_positions_; }
@@ -89,9 +99,6 @@ class Keyspace {
 
  private:
   friend class LockedKey;
-  // Like read(), also telling whether an expired record is present.
-  Result<std::optional<StoredRecord>> read_raw(const std::string& engine_key,
-                                               std::int64_t now_ms, bool& expired);
 
   std::unique_ptr<engine::DB> db_;
   KeyLocks locks_;
@@ -100,16 +107,28 @@ class Keyspace {
   runtime::Mutex flush_lock_;
   std::vector<std::uint32_t> retired_;  // ids whose keys the sweeper still has to delete
   std::uint64_t expired_keys_ = 0;
+  std::uint64_t last_version_ = 0;
   bool closing_ = false;
   runtime::Event sweeper_wake_;
   runtime::WaitGroup sweeper_;
 };
 
-// Holds one key's lock for its lifetime; every read-modify-write command runs inside one.
+// One key under its lock: every read-modify-write command runs inside one.
+//
+// Reads and writes of the key's records go through a StagedWrites. A standalone LockedKey
+// (the first constructor) takes the key's lock for its lifetime and owns its StagedWrites:
+// put_string, set_expiry and erase are each committed at once (one engine write), and a
+// collection command stages member writes and then calls commit(). Inside a transaction
+// (the second constructor) the transaction already holds the key's lock and owns the
+// StagedWrites of the key's shard: writes are only staged, and commit() does nothing: the
+// transaction commits every key it wrote together.
 class LockedKey {
  public:
   LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync);
-  ~LockedKey() { guard_.release(); }
+  LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, StagedWrites& shared);
+  ~LockedKey() {
+    if (guard_ != nullptr) guard_->release();
+  }
   LockedKey(const LockedKey&) = delete;
   LockedKey& operator=(const LockedKey&) = delete;
 
@@ -122,11 +141,24 @@ class LockedKey {
   // Deletes the key's record if it has expired at `now_ms`; true if it did.
   Result<bool> erase_if_expired(std::int64_t now_ms);
 
+  // For collections: the staged writes of this key's shard, the database's id here, and
+  // the commit of everything staged (standalone only; see the class comment).
+  StagedWrites& writes() { return *writes_; }
+  std::uint32_t db_id() const { return db_id_; }
+  Keyspace& keyspace() { return keyspace_; }
+  Status commit();
+
  private:
+  bool direct() const;
+  engine::WriteOptions write_options() const;
+
   Keyspace& keyspace_;
-  runtime::Semaphore& guard_;
+  runtime::Semaphore* guard_ = nullptr;  // null inside a transaction
+  std::optional<StagedWrites> own_;
+  StagedWrites* writes_ = nullptr;
+  std::uint32_t db_id_ = 0;
   std::string engine_key_;
-  engine::WriteOptions options_;
+  bool sync_ = false;
 };
 
 }  // namespace cascade::types
