@@ -98,6 +98,7 @@ class Collection {
   CollectionHeader& header() { return header_; }
   const CollectionHeader& header() const { return header_; }
   std::uint64_t size() const { return header_.size; }
+  void set_expire_ms(std::optional<std::int64_t> expire_ms) { expire_ms_ = expire_ms; }
 
   // Makes a missing key a new, empty collection of version `version` (from
   // Keyspace::new_version) with no expiry; members can then be added.
