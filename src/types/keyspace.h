@@ -4,8 +4,8 @@
 // Expiry is lazy: a record whose expiry has passed reads as missing. A write command
 // (LockedKey::load) that finds one deletes it on the spot, under the key's lock, so the
 // next write to an expired key removes it even when the command itself writes nothing
-// (DEL or EXPIRE of an expired key). Active expiry is keyspace_sweeper.h; dropping expired
-// records in compaction is later work.
+// (DEL or EXPIRE of an expired key). Active expiry is keyspace_sweeper.h; compaction drops
+// expired records for good (keyspace_filter.h).
 //
 // Databases: every engine key starts with its database's current id (database_ids.h), so
 // flush() empties databases with one small write; the sweeper deletes the retired keys.
@@ -36,6 +36,7 @@
 #include "src/types/database_ids.h"
 #include "src/types/key_locks.h"
 #include "src/types/key_record.h"
+#include "src/types/keyspace_filter.h"
 #include "src/types/scan_positions.h"
 #include "src/types/staged_writes.h"
 
@@ -55,7 +56,10 @@ struct StoredRecord {
 
 class Keyspace {
  public:
-  explicit Keyspace(std::unique_ptr<engine::DB> db) : db_(std::move(db)) {}
+  // `filter`, when given, is the compaction filter `db` was opened with (keyspace_filter.h):
+  // it must outlive the engine, so the keyspace keeps it and the sweeper serves it.
+  explicit Keyspace(std::unique_ptr<engine::DB> db, std::unique_ptr<KeyspaceFilter> filter = nullptr)
+      : filter_(std::move(filter)), db_(std::move(db)) {}
   Keyspace(const Keyspace&) = delete;
   Keyspace& operator=(const Keyspace&) = delete;
 
@@ -92,7 +96,11 @@ class Keyspace {
   // ---- for the sweeper (keyspace_sweeper.h) ---------------------------------------------
   std::vector<std::uint32_t>& retired_ids() { return retired_; }
   std::uint64_t expired_keys() const { return expired_keys_; }
+  KeyspaceFilter* filter() { return filter_.get(); }
   void count_expired() { ++expired_keys_; }
+  // Collection versions whose stale members the sweeper deleted.
+  std::uint64_t dead_versions() const { return dead_versions_; }
+  void count_dead_version() { ++dead_versions_; }
   bool closing() const { return closing_; }
   // Set by flush() and close(): the sweeper has work or must stop.
   runtime::Event& sweeper_wake() { return sweeper_wake_; }
@@ -100,6 +108,7 @@ class Keyspace {
  private:
   friend class LockedKey;
 
+  std::unique_ptr<KeyspaceFilter> filter_;  // before db_: destroyed after it
   std::unique_ptr<engine::DB> db_;
   KeyLocks locks_;
   DatabaseIds ids_;
@@ -107,6 +116,7 @@ class Keyspace {
   runtime::Mutex flush_lock_;
   std::vector<std::uint32_t> retired_;  // ids whose keys the sweeper still has to delete
   std::uint64_t expired_keys_ = 0;
+  std::uint64_t dead_versions_ = 0;
   std::uint64_t last_version_ = 0;
   bool closing_ = false;
   runtime::Event sweeper_wake_;

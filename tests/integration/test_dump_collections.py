@@ -122,3 +122,31 @@ def test_restore_of_a_collection_keeps_ttl_replaces_and_survives_restart(start_c
         assert again.lrange(b"k2", 0, -1) == [b"a", b"b"]
     finally:
         again.flushall()
+
+
+def test_object_encoding_names_collections_as_redis_does(cascade, redis_server):
+    """Collections restored from redis-server report Redis's encoding for the same content."""
+    rs, c = client(redis_server), client(cascade)
+    rs.flushall()
+    try:
+        cases = {
+            b"h:lp": lambda k: rs.hset(k, mapping={b"f%d" % i: b"v" for i in range(512)}),
+            b"h:many": lambda k: rs.hset(k, mapping={b"f%d" % i: b"v" for i in range(513)}),
+            b"z:many": lambda k: rs.zadd(k, {b"m%d" % i: i for i in range(129)}),
+            b"z:edge": lambda k: rs.zadd(k, {b"m%d" % i: i for i in range(128)}),
+            b"h:long": lambda k: rs.hset(k, mapping={b"f": b"v" * 65}),
+            b"s:int": lambda k: rs.sadd(k, *range(512)),
+            b"s:many": lambda k: rs.sadd(k, *range(513)),
+            b"s:str": lambda k: rs.sadd(k, 1, b"x"),
+            b"s:noncanon": lambda k: rs.sadd(k, b"01"),
+            b"z:lp": lambda k: rs.zadd(k, {b"m" * 64: 1}),
+            b"z:long": lambda k: rs.zadd(k, {b"m" * 65: 1}),
+            b"l": lambda k: rs.rpush(k, b"a"),
+        }
+        for key, make in cases.items():
+            make(key)
+            c.restore(key, 0, rs.dump(key))
+            assert c.object("encoding", key) == rs.object("encoding", key), key
+            assert c.object("refcount", key) == 1
+    finally:
+        rs.flushall()
