@@ -1,0 +1,173 @@
+"""The crash test's judgement of a cycle (CycleReport) and of the run (Totals), and the
+lines it prints. A write counts as "lost" when the rules of the mode say it had to
+survive: under always every acknowledged write; under everysec those acknowledged more
+than --max-loss-seconds before the kill, and any write before a hole."""
+
+from history import latest_write
+
+DETAILS_PER_WRITER = 6
+
+
+def show_value(value):
+    if value is None:
+        return "(none)"
+    tag = b".".join(value.split(b".")[:2]) if value[:1].isdigit() else value[:12]
+    return f"{tag.decode(errors='replace')}..({len(value)} B)"
+
+
+class CycleReport:
+    def __init__(self, number, mode, kill_time, max_loss_seconds):
+        self.number = number
+        self.mode = mode
+        self.kill_time = kill_time
+        self.max_loss_ms = max_loss_seconds * 1000.0
+        self.ran = 0.0
+        self.acked = 0
+        self.in_flight = 0
+        self.keys = 0
+        self.lost = 0
+        self.holes = 0
+        self.window_lost = 0      # everysec: unsynced writes lost, as allowed
+        self.window_age_ms = 0.0  # everysec: the oldest of them, before the kill
+        self.failures = []
+        self.anomalies = []
+        self.expired_readable = []
+        self.notes = []
+
+    def ok(self):
+        return not (self.lost or self.holes or self.failures or self.anomalies or
+                    self.expired_readable)
+
+    def add_writer(self, writer, verdict, per_shard, base, seen):
+        self.acked += verdict.acked
+        self.in_flight += int(verdict.in_flight)
+        self.keys += len(base)
+        ops = writer.ops
+        if verdict.survived is None:
+            self.holes += 1
+            self.lost += max(1, len(verdict.behind))
+            where = [s for s, v in per_shard.items() if v.survived is None]
+            self.notes.append(
+                f"writer {writer.id}: no prefix of its {len(ops)} writes explains what was "
+                f"read (a hole; {'within shard(s) ' + str(where) if where else 'across shards only: each shard alone is a prefix'})")
+            self.describe_keys(writer, verdict.behind, base, seen)
+            return
+        if self.mode == "always":
+            if verdict.survived < verdict.acked:
+                self.lost += len(verdict.behind)
+                self.notes.append(f"writer {writer.id}: {verdict.acked - verdict.survived} of "
+                                  f"{verdict.acked} acknowledged writes missing")
+                self.describe_keys(writer, verdict.behind, base, seen)
+            return
+        lost_ops = ops[verdict.survived:verdict.acked]
+        if not lost_ops:
+            return
+        self.window_lost += len(lost_ops)
+        age = self.kill_time - lost_ops[0].acked
+        self.window_age_ms = max(self.window_age_ms, age)
+        too_old = [op for op in lost_ops if self.kill_time - op.acked > self.max_loss_ms]
+        if too_old:
+            self.lost += len(too_old)
+            self.notes.append(f"writer {writer.id}: lost {len(too_old)} writes acknowledged "
+                              f"more than {self.max_loss_ms / 1000:g} s before the kill "
+                              f"(oldest {age / 1000:.2f} s): {too_old[0].describe()}")
+
+    def describe_keys(self, writer, keys, base, seen):
+        for key in keys[:DETAILS_PER_WRITER]:
+            i = latest_write(writer.ops, key)
+            seen_here = seen[key]
+            if i is None:
+                expected = f"as before the cycle: {show_value(base[key].value)}"
+            else:
+                op = writer.ops[i]
+                when = "in flight" if op.acked is None else \
+                    f"acknowledged {(self.kill_time - op.acked) / 1000:.3f} s before the kill"
+                expected = f"write #{i} ({when}): {op.describe()}"
+            self.notes.append(f"  {key.decode()}: read {show_value(seen_here.value)} "
+                              f"(PEXPIRETIME {seen_here.expire}); last write {expected}")
+
+    def line(self):
+        text = (f"cycle {self.number}: killed after {self.ran:.2f} s; {self.acked} writes "
+                f"acknowledged, {self.in_flight} in flight; {self.keys} keys read; "
+                f"lost {self.lost}")
+        if self.mode == "everysec":
+            text += (f"; {self.window_lost} unsynced writes lost"
+                     + (f" (oldest {self.window_age_ms / 1000:.2f} s before the kill)"
+                        if self.window_lost else ""))
+        if not self.ok():
+            text += " FAILED"
+        return text
+
+    def details(self):
+        out = list(self.notes)
+        out += [f"failure: {f}" for f in self.failures]
+        out += [f"anomaly: {a}" for a in self.anomalies]
+        out += [f"readable past its deadline: {k.decode()}" for k in self.expired_readable]
+        return out
+
+
+class Totals:
+    def __init__(self, args):
+        self.args = args
+        self.cycles = 0
+        self.survived = 0
+        self.acked = 0
+        self.in_flight = 0
+        self.keys = 0
+        self.lost = 0
+        self.holes = 0
+        self.window_lost = 0
+        self.window_age_ms = 0.0
+        self.anomalies = 0
+        self.expired_readable = 0
+        self.recovery_kills = 0
+        self.flushes = 0
+        self.compactions = 0
+        self.vlog_files = 0
+        self.fatal = None
+        self.seconds = 0.0
+        self.data_bytes = 0
+
+    def add_info(self, info):
+        """INFO storage just before a kill: its counters run from the server's start."""
+        self.flushes += int(info.get("storage_flushes", 0))
+        self.compactions += int(info.get("storage_compactions", 0))
+        self.vlog_files = max(self.vlog_files, int(info.get("storage_vlog_files", 0)))
+
+    def add(self, report):
+        self.cycles += 1
+        self.survived += int(report.ok())
+        self.acked += report.acked
+        self.in_flight += report.in_flight
+        self.keys += report.keys
+        self.lost += report.lost
+        self.holes += report.holes
+        self.window_lost += report.window_lost
+        self.window_age_ms = max(self.window_age_ms, report.window_age_ms)
+        self.anomalies += len(report.anomalies) + len(report.failures)
+        self.expired_readable += len(report.expired_readable)
+
+    def ok(self):
+        return (self.fatal is None and self.survived == self.cycles == self.args.cycles and
+                self.lost == 0 and self.holes == 0)
+
+    def summary(self):
+        lines = []
+        if self.fatal:
+            lines.append(f"FAILED: {self.fatal}")
+        lines.append(f"cycles survived: {self.survived}/{self.args.cycles}")
+        lines.append(f"writes checked: {self.acked} acknowledged ({self.in_flight} more in "
+                     f"flight at a kill), {self.keys} key reads")
+        lines.append(f"writes lost: {self.lost}")
+        if self.args.appendfsync == "everysec":
+            lines.append(f"unsynced writes lost (allowed): {self.window_lost}, the oldest "
+                         f"{self.window_age_ms / 1000:.2f} s before its kill "
+                         f"(limit {self.args.max_loss_seconds:g} s)")
+        lines.append(f"holes: {self.holes}, keys readable past their deadline: "
+                     f"{self.expired_readable}, anomalies: {self.anomalies}")
+        lines.append(f"server: {self.flushes} flushes, {self.compactions} compactions, up to "
+                     f"{self.vlog_files} value-log files, {self.data_bytes / 2**20:.0f} MiB on "
+                     f"disk at the end; {self.recovery_kills} kills during recovery")
+        lines.append(f"seed {self.args.seed}, {self.seconds:.0f} s: "
+                     f"{'PASSED' if self.ok() else 'FAILED'}")
+        return "\n".join(lines)
