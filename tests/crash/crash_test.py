@@ -66,6 +66,9 @@ def parse_args(argv):
     p.add_argument("--max-loss-seconds", type=float, default=2.0,
                    help="everysec: the oldest acknowledged write that may be lost, in "
                         "seconds before the kill (default 2)")
+    p.add_argument("--strict-order", action="store_true",
+                   help="everysec: a writer whose shards lost different spans (a later write "
+                        "kept on one shard, an earlier one lost on another) fails the run")
     p.add_argument("--start-timeout", type=float, default=60.0)
     p.add_argument("--server", default=os.environ.get(
         "CASCADE_BIN", os.path.join(ROOT, "build", "cascade-server")))
@@ -124,6 +127,9 @@ def restart(server, args, rng, totals):
                                f"{server.log()[-3000:]}")
         totals.recovery_kills += 1
     server.start(args.start_timeout)
+    tails, dropped = server.torn_tails()
+    totals.torn_tails += tails
+    totals.dropped_records += dropped
     trouble = server.trouble()
     if trouble:
         raise StartFailure("the restarted server logged trouble:\n" + "\n".join(trouble[:20]))
@@ -150,6 +156,7 @@ def run_cycle(number, server, args, base, totals):
         w.join(timeout=60)
     report = CycleReport(number, args.appendfsync, kill_time, args.max_loss_seconds)
     report.ran = time.monotonic() - began
+    report.strict_order = args.strict_order
     if died is not None:
         report.failures.append(f"the server died by itself (exit status {died}) before the kill")
     for w in writers:

@@ -102,10 +102,16 @@ class Op:
     effects: dict = field(default_factory=dict)
 
     def describe(self, limit=80):
+        """The command for a message: printable arguments as they are, values by their
+        tag (writer.write number) and size."""
         words = []
         for arg in self.command:
-            text = arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
-            words.append(text if len(text) <= 24 else f"{text[:16]}..({len(text)} B)")
+            arg = arg if isinstance(arg, bytes) else str(arg).encode()
+            if arg.isascii() and arg.decode().isprintable() and len(arg) <= 24:
+                words.append(arg.decode())
+            else:
+                tag = b".".join(arg.split(b".")[:2])
+                words.append(f"{tag[:16].decode('ascii', 'replace')}..({len(arg)} B)")
         line = " ".join(words)
         return line if len(line) <= limit else line[:limit] + "..."
 
@@ -131,6 +137,7 @@ class Verdict:
     in_flight: bool         # a write was in flight at the kill
     survived: int = None    # the largest survivor count; None if no prefix explains the keys
     behind: list = field(default_factory=list)  # keys that disagree with the full history
+    ops: list = field(default_factory=list)     # the ops judged (those of the keys checked)
 
     def lost_acknowledged(self):
         """Acknowledged writes missing from the largest explaining prefix."""
@@ -151,7 +158,7 @@ def check(ops, base, seen, keys=None):
         ops = [op for op in ops if wanted.intersection(op.effects)]
     acked = sum(1 for op in ops if op.acked is not None)
     n = len(ops)
-    verdict = Verdict(acked=acked, in_flight=n > acked)
+    verdict = Verdict(acked=acked, in_flight=n > acked, ops=ops)
     touches = {key: ([], []) for key in keys}
     for i, op in enumerate(ops):
         for key, states in op.effects.items():

@@ -29,6 +29,8 @@ class CycleReport:
         self.holes = 0
         self.window_lost = 0      # everysec: unsynced writes lost, as allowed
         self.window_age_ms = 0.0  # everysec: the oldest of them, before the kill
+        self.cross_shard_holes = 0  # everysec: writers whose shards lost different spans
+        self.strict_order = False   # count those as holes
         self.failures = []
         self.anomalies = []
         self.expired_readable = []
@@ -42,28 +44,42 @@ class CycleReport:
         self.acked += verdict.acked
         self.in_flight += int(verdict.in_flight)
         self.keys += len(base)
-        ops = writer.ops
-        if verdict.survived is None:
-            self.holes += 1
-            self.lost += max(1, len(verdict.behind))
-            where = [s for s, v in per_shard.items() if v.survived is None]
-            self.notes.append(
-                f"writer {writer.id}: no prefix of its {len(ops)} writes explains what was "
-                f"read (a hole; {'within shard(s) ' + str(where) if where else 'across shards only: each shard alone is a prefix'})")
-            self.describe_keys(writer, verdict.behind, base, seen)
-            return
-        if self.mode == "always":
-            if verdict.survived < verdict.acked:
+        if verdict.survived is not None:
+            if self.mode == "always" and verdict.survived < verdict.acked:
                 self.lost += len(verdict.behind)
                 self.notes.append(f"writer {writer.id}: {verdict.acked - verdict.survived} of "
                                   f"{verdict.acked} acknowledged writes missing")
                 self.describe_keys(writer, verdict.behind, base, seen)
+            elif self.mode == "everysec":
+                self.account_unsynced(writer, verdict.ops[verdict.survived:verdict.acked])
             return
-        lost_ops = ops[verdict.survived:verdict.acked]
+        torn = [s for s, v in per_shard.items() if v.survived is None]
+        if torn or self.mode == "always":
+            self.holes += 1
+            self.lost += max(1, len(verdict.behind))
+            self.notes.append(
+                f"writer {writer.id}: no prefix of its {len(writer.ops)} writes explains what "
+                f"was read (a hole; " + (f"within shard(s) {torn})" if torn else
+                                         "across shards only: each shard alone is a prefix)"))
+            self.describe_keys(writer, verdict.behind, base, seen)
+            return
+        # everysec, and each shard's writes are a prefix: the shards lost different spans.
+        lost_ops = [op for v in per_shard.values() for op in v.ops[v.survived:v.acked]]
+        self.cross_shard_holes += 1
+        self.describe_cross_shard_hole(writer, per_shard)
+        self.account_unsynced(writer, lost_ops)
+        if self.strict_order:
+            self.holes += 1
+            self.lost += len(lost_ops)
+
+    def account_unsynced(self, writer, lost_ops):
+        """everysec: acknowledged writes lost with the unsynced WAL tail are allowed if
+        they are recent; those acknowledged before the window count as lost."""
+        lost_ops = list({id(op): op for op in lost_ops}.values())
         if not lost_ops:
             return
         self.window_lost += len(lost_ops)
-        age = self.kill_time - lost_ops[0].acked
+        age = self.kill_time - min(op.acked for op in lost_ops)
         self.window_age_ms = max(self.window_age_ms, age)
         too_old = [op for op in lost_ops if self.kill_time - op.acked > self.max_loss_ms]
         if too_old:
@@ -71,6 +87,27 @@ class CycleReport:
             self.notes.append(f"writer {writer.id}: lost {len(too_old)} writes acknowledged "
                               f"more than {self.max_loss_ms / 1000:g} s before the kill "
                               f"(oldest {age / 1000:.2f} s): {too_old[0].describe()}")
+
+    def describe_cross_shard_hole(self, writer, per_shard):
+        """Names the earliest lost write and a later write of the same writer, on another
+        shard, that survived it."""
+        index = {id(op): i for i, op in enumerate(writer.ops)}
+        lost = [(index[id(op)], s) for s, v in per_shard.items()
+                for op in v.ops[v.survived:v.acked]]
+        kept = [(index[id(v.ops[v.survived - 1])], s) for s, v in per_shard.items()
+                if v.survived > 0]
+        if not lost or not kept:
+            return
+        first_lost, lost_shard = min(lost)
+        last_kept, kept_shard = max(kept)
+        if last_kept < first_lost:
+            return
+        ops = writer.ops
+        self.notes.append(
+            f"writer {writer.id}: across shards: write #{first_lost} (shard {lost_shard}, "
+            f"acknowledged {(self.kill_time - ops[first_lost].acked) / 1000:.3f} s before the "
+            f"kill) lost: {ops[first_lost].describe(60)}; write #{last_kept} (shard "
+            f"{kept_shard}) kept: {ops[last_kept].describe(60)}")
 
     def describe_keys(self, writer, keys, base, seen):
         for key in keys[:DETAILS_PER_WRITER]:
@@ -93,7 +130,9 @@ class CycleReport:
         if self.mode == "everysec":
             text += (f"; {self.window_lost} unsynced writes lost"
                      + (f" (oldest {self.window_age_ms / 1000:.2f} s before the kill)"
-                        if self.window_lost else ""))
+                        if self.window_lost else "")
+                     + (f", {self.cross_shard_holes} writers with a hole across shards"
+                        if self.cross_shard_holes else ""))
         if not self.ok():
             text += " FAILED"
         return text
@@ -118,9 +157,12 @@ class Totals:
         self.holes = 0
         self.window_lost = 0
         self.window_age_ms = 0.0
+        self.cross_shard_holes = 0
         self.anomalies = 0
         self.expired_readable = 0
         self.recovery_kills = 0
+        self.torn_tails = 0
+        self.dropped_records = 0
         self.flushes = 0
         self.compactions = 0
         self.vlog_files = 0
@@ -144,6 +186,7 @@ class Totals:
         self.holes += report.holes
         self.window_lost += report.window_lost
         self.window_age_ms = max(self.window_age_ms, report.window_age_ms)
+        self.cross_shard_holes += report.cross_shard_holes
         self.anomalies += len(report.anomalies) + len(report.failures)
         self.expired_readable += len(report.expired_readable)
 
@@ -163,11 +206,17 @@ class Totals:
             lines.append(f"unsynced writes lost (allowed): {self.window_lost}, the oldest "
                          f"{self.window_age_ms / 1000:.2f} s before its kill "
                          f"(limit {self.args.max_loss_seconds:g} s)")
+            lines.append(f"holes across shards (each shard's losses a suffix, a writer's "
+                         f"not): {self.cross_shard_holes} writer-cycles"
+                         + (" (counted as holes: --strict-order)" if self.args.strict_order
+                            else ""))
         lines.append(f"holes: {self.holes}, keys readable past their deadline: "
                      f"{self.expired_readable}, anomalies: {self.anomalies}")
         lines.append(f"server: {self.flushes} flushes, {self.compactions} compactions, up to "
                      f"{self.vlog_files} value-log files, {self.data_bytes / 2**20:.0f} MiB on "
-                     f"disk at the end; {self.recovery_kills} kills during recovery")
+                     f"disk at the end; {self.recovery_kills} kills during recovery; "
+                     f"{self.torn_tails} torn WAL tails at restarts "
+                     f"({self.dropped_records} unsynced records dropped)")
         lines.append(f"seed {self.args.seed}, {self.seconds:.0f} s: "
                      f"{'PASSED' if self.ok() else 'FAILED'}")
         return "\n".join(lines)
