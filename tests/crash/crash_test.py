@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from history import ABSENT, check  # noqa: E402
+from history import ABSENT, Observation, check  # noqa: E402
 from key_shards import key_shard  # noqa: E402
 from report import CycleReport, Totals  # noqa: E402
 from resp_client import Client, ConnectionLost  # noqa: E402
@@ -63,6 +63,9 @@ def parse_args(argv):
     p.add_argument("--no-multi", action="store_true", help="no MSET or multi-key DEL")
     p.add_argument("--recovery-kills", type=float, default=0.15,
                    help="share of restarts killed during recovery first (default 0.15)")
+    p.add_argument("--saves", type=float, default=0.3,
+                   help="share of cycles with a BGSAVE (a checkpoint) at a random moment, "
+                        "which the kill may interrupt (default 0.3)")
     p.add_argument("--max-loss-seconds", type=float, default=2.0,
                    help="everysec: the oldest acknowledged write that may be lost, in "
                         "seconds before the kill (default 2)")
@@ -97,7 +100,6 @@ def writer_keys(args, w):
 
 def read_keys(port, keys):
     """key -> Observation for every key, read in pipelined batches of GET + PEXPIRETIME."""
-    from history import Observation
     client = Client(port)
     seen = {}
     try:
@@ -147,7 +149,14 @@ def run_cycle(number, server, args, base, totals):
     began = time.monotonic()
     for w in writers:
         w.start()
-    time.sleep(rng.uniform(0.05, 1.0) * args.duration)
+    run_for = rng.uniform(0.05, 1.0) * args.duration
+    if rng.random() < args.saves:
+        save_at = rng.uniform(0.0, run_for)
+        time.sleep(save_at)
+        totals.saves += server.bgsave()
+        time.sleep(run_for - save_at)
+    else:
+        time.sleep(run_for)
     totals.add_info(server.info("storage"))
     kill_time = now_ms()
     died = server.kill()
@@ -165,6 +174,7 @@ def run_cycle(number, server, args, base, totals):
         report.anomalies += [f"writer {w.id}: {a}" for a in w.anomalies]
 
     restart(server, args, rng, totals)
+    prune_checkpoints(server.data, keep=2)
     all_keys = [k for w in writers for k in w.keys()]
     seen = read_keys(server.port, all_keys)
     for w in writers:
@@ -181,6 +191,17 @@ def run_cycle(number, server, args, base, totals):
     report.expired_readable = [k for k, o in seen.items() if o.readable_past_deadline()]
     new_base = {k: seen[k].as_state() for k in all_keys}
     return report, new_base
+
+
+def prune_checkpoints(data, keep):
+    """Deletes all but the newest `keep` whole checkpoints (with the server up: it never
+    touches a finished checkpoint), so a long run's checkpoints do not pin every table."""
+    parent = os.path.join(data, "checkpoints")
+    if not os.path.isdir(parent):
+        return
+    whole = sorted(name for name in os.listdir(parent) if not name.endswith(".tmp"))
+    for name in whole[:-keep]:
+        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
 
 
 def main(argv=None):

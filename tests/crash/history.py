@@ -138,6 +138,7 @@ class Verdict:
     survived: int = None    # the largest survivor count; None if no prefix explains the keys
     behind: list = field(default_factory=list)  # keys that disagree with the full history
     ops: list = field(default_factory=list)     # the ops judged (those of the keys checked)
+    keys: list = field(default_factory=list)    # the keys checked
 
     def lost_acknowledged(self):
         """Acknowledged writes missing from the largest explaining prefix."""
@@ -158,7 +159,7 @@ def check(ops, base, seen, keys=None):
         ops = [op for op in ops if wanted.intersection(op.effects)]
     acked = sum(1 for op in ops if op.acked is not None)
     n = len(ops)
-    verdict = Verdict(acked=acked, in_flight=n > acked, ops=ops)
+    verdict = Verdict(acked=acked, in_flight=n > acked, ops=ops, keys=keys)
     touches = {key: ([], []) for key in keys}
     for i, op in enumerate(ops):
         for key, states in op.effects.items():
@@ -181,6 +182,33 @@ def check(ops, base, seen, keys=None):
         if running == len(keys):
             verdict.survived = k
     return verdict
+
+
+def hole_witness(ops, base, seen, keys):
+    """For a history no prefix explains: (missing, kept), op indexes with missing < kept,
+    where op `missing` is absent from a key whose later state was read and op `kept`
+    shows in another key; None if no such pair is found. Each key is taken at its most
+    recent matching state."""
+    touches = {key: [] for key in keys}
+    for i, op in enumerate(ops):
+        for key in op.effects:
+            if key in touches:
+                touches[key].append(i)
+    missing, kept = [], []
+    for key in keys:
+        effects = [ops[i].effects[key] for i in touches[key]]
+        intervals = key_intervals(touches[key], effects, len(ops), base[key], seen[key])
+        if not intervals:
+            continue
+        lo, hi = max(intervals)
+        if lo > 0:
+            kept.append((lo - 1, key))
+        if hi < len(ops) and ops[hi].acked is not None:
+            missing.append((hi, key))
+    if not missing or not kept:
+        return None
+    first_missing, last_kept = min(missing), max(kept)
+    return (first_missing, last_kept) if first_missing[0] < last_kept[0] else None
 
 
 def latest_write(ops, key):

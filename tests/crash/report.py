@@ -3,7 +3,7 @@ lines it prints. A write counts as "lost" when the rules of the mode say it had 
 survive: under always every acknowledged write; under everysec those acknowledged more
 than --max-loss-seconds before the kill, and any write before a hole."""
 
-from history import latest_write
+from history import hole_witness, latest_write
 
 DETAILS_PER_WRITER = 6
 
@@ -61,6 +61,7 @@ class CycleReport:
                 f"writer {writer.id}: no prefix of its {len(writer.ops)} writes explains what "
                 f"was read (a hole; " + (f"within shard(s) {torn})" if torn else
                                          "across shards only: each shard alone is a prefix)"))
+            self.describe_hole(writer, verdict, per_shard, torn, base, seen)
             self.describe_keys(writer, verdict.behind, base, seen)
             return
         # everysec, and each shard's writes are a prefix: the shards lost different spans.
@@ -108,6 +109,21 @@ class CycleReport:
             f"acknowledged {(self.kill_time - ops[first_lost].acked) / 1000:.3f} s before the "
             f"kill) lost: {ops[first_lost].describe(60)}; write #{last_kept} (shard "
             f"{kept_shard}) kept: {ops[last_kept].describe(60)}")
+
+    def describe_hole(self, writer, verdict, per_shard, torn, base, seen):
+        """The two writes that make the hole: an earlier one lost, a later one kept."""
+        judged = per_shard[torn[0]] if torn else verdict
+        witness = hole_witness(judged.ops, base, seen, judged.keys)
+        if witness is None:
+            return
+        index = {id(op): i for i, op in enumerate(writer.ops)}
+        for what, (i, key) in zip(("lost", "kept"), witness):
+            op = judged.ops[i]
+            when = "in flight" if op.acked is None else \
+                f"acknowledged {(self.kill_time - op.acked) / 1000:.3f} s before the kill"
+            self.notes.append(f"  {what}: write #{index[id(op)]} ({when}) on "
+                              f"{key.decode()}: {op.describe()}; read "
+                              f"{show_value(seen[key].value)}")
 
     def describe_keys(self, writer, keys, base, seen):
         for key in keys[:DETAILS_PER_WRITER]:
@@ -161,6 +177,7 @@ class Totals:
         self.anomalies = 0
         self.expired_readable = 0
         self.recovery_kills = 0
+        self.saves = 0
         self.torn_tails = 0
         self.dropped_records = 0
         self.flushes = 0
@@ -214,7 +231,8 @@ class Totals:
                      f"{self.expired_readable}, anomalies: {self.anomalies}")
         lines.append(f"server: {self.flushes} flushes, {self.compactions} compactions, up to "
                      f"{self.vlog_files} value-log files, {self.data_bytes / 2**20:.0f} MiB on "
-                     f"disk at the end; {self.recovery_kills} kills during recovery; "
+                     f"disk at the end; {self.saves} checkpoints begun (BGSAVE); "
+                     f"{self.recovery_kills} kills during recovery; "
                      f"{self.torn_tails} torn WAL tails at restarts "
                      f"({self.dropped_records} unsynced records dropped)")
         lines.append(f"seed {self.args.seed}, {self.seconds:.0f} s: "

@@ -113,6 +113,18 @@ class ServerProcess:
         found = [int(m.group(1)) for m in map(TORN_TAIL.search, self.log().splitlines()) if m]
         return len(found), sum(found)
 
+    def bgsave(self, timeout=2.0):
+        """Sends BGSAVE; 1 if the server started a checkpoint, else 0."""
+        try:
+            client = Client(self.port, timeout=timeout)
+            try:
+                reply = client.send([b"BGSAVE"]) or client.reply()
+            finally:
+                client.close()
+        except (ConnectionLost, OSError):
+            return 0
+        return int(reply == b"Background saving started")
+
     def info(self, section, timeout=2.0):
         """INFO `section` as a dict of numbers; empty if the server does not answer."""
         try:

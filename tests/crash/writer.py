@@ -20,7 +20,7 @@ import threading
 import time
 
 from history import ABSENT, KeyState, Op
-from resp_client import ConnectionLost, ReplyError
+from resp_client import Client, ConnectionLost, ReplyError
 
 MAX_VALUE = 64 * 1024
 # A relative deadline of a write in flight was set no later than the kill, itself no later
@@ -68,7 +68,7 @@ class Writer(threading.Thread):
     def run(self):
         try:
             client = None
-            client = _connect(self.port)
+            client = Client(self.port)
             while not self.stop.is_set() and self.step(client):
                 pass
         except ConnectionLost:
@@ -270,11 +270,6 @@ class Writer(threading.Thread):
         if self.rng.random() < 0.6:
             return self.rng.randint(*SHORT_TTL_MS)
         return LONG_TTL_S * 1000
-
-
-def _connect(port):
-    from resp_client import Client
-    return Client(port)
 
 
 def _expect(condition, message):

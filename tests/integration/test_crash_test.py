@@ -14,7 +14,8 @@ import pytest
 from conftest import ROOT, cascade_bin
 
 sys.path.insert(0, str(ROOT / "tests" / "crash"))
-from history import ABSENT, KeyState, Observation, Op, check, matches  # noqa: E402
+from history import (ABSENT, KeyState, Observation, Op, check, hole_witness,  # noqa: E402
+                     matches)
 
 SCRIPT = ROOT / "scripts" / "crash-test.sh"
 
@@ -121,3 +122,11 @@ def test_deadlines_a_key_read_past_its_deadline_never_matches():
     assert late.readable_past_deadline() and not matches(timed, late)
     assert not matches(timed, seen(b"v", 7000, at=4000))  # a deadline it never had
     assert not matches(KeyState(b"v"), seen(b"v", 5005, at=4000))
+
+
+def test_a_hole_is_explained_by_the_write_lost_and_a_later_one_kept():
+    ops = [op(["SET a 1"], {A: [KeyState(b"1")]}),
+           op(["SET b 2"], {B: [KeyState(b"2")]})]
+    base = {A: ABSENT, B: ABSENT}
+    assert hole_witness(ops, base, {A: seen(None), B: seen(b"2")}, [A, B]) == ((0, A), (1, B))
+    assert hole_witness(ops, base, {A: seen(b"1"), B: seen(None)}, [A, B]) is None
