@@ -118,6 +118,10 @@ class DB {
   Status close();
 
   Status write(WriteBatch& batch, const WriteOptions& options = {});
+  // Makes every write acknowledged so far durable, as if each had asked for sync: a
+  // barrier after writes made without it (the server's multi-shard writes use it so an
+  // earlier unsynced write cannot be lost while a later write recovery finishes survives).
+  Status sync_wal();
   Status put(std::string_view key, std::string_view value, const WriteOptions& options = {});
   Status del(std::string_view key, const WriteOptions& options = {});
 

@@ -238,6 +238,11 @@ class Transaction {
     }
     ShardShare& coordinator = *writers[0];
     coordinator.batch.put(types::decision_key(decision.txid), types::encode_decision(decision));
+    std::vector<runtime::ShardId> others;
+    for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
+    if (!sync_) {
+      if (Status s = sync_earlier_writes(others); !s) return s;
+    }
     crash_point("multi-shard-before-decision");
     Status decided = server_.runtime().submit(coordinator.shard, [&] {
       return write_here(coordinator.batch, true);
@@ -245,8 +250,6 @@ class Transaction {
     if (!decided) return decided;
     crash_point("multi-shard-after-decision");
 
-    std::vector<runtime::ShardId> others;
-    for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
     const std::uint64_t txid = decision.txid;
     const std::uint32_t coordinator_id = decision.coordinator;
     auto parts = server_.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
@@ -265,6 +268,22 @@ class Transaction {
       if (!s) return s;
     }
     return clean_up(coordinator.shard, txid, others);
+  }
+
+  // Step 0 of the protocol when writes are acknowledged unsynced (everysec, no): every
+  // other shard makes its WAL durable before the decision is. Recovery may write a part
+  // whose shard lost its unsynced tail; without this barrier that shard would then show
+  // this write without writes acknowledged before it (multi_shard_log.h).
+  Status sync_earlier_writes(const std::vector<runtime::ShardId>& others) {
+    auto synced = server_.runtime().run_on(std::span<const runtime::ShardId>(others), [this] {
+      types::Keyspace* keyspace = server_.this_shard().keyspace();
+      if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+      return keyspace->engine().sync_wal();
+    });
+    for (Status& s : synced) {
+      if (!s) return s;
+    }
+    return Status::ok();
   }
 
   // Off the client's path, once every part is durable: the decision record is deleted,

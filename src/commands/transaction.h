@@ -15,7 +15,8 @@
 //   3. writes: nothing; or one engine batch on the one shard written to (synced as
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
 //      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
-//      once every part is durable);
+//      once every part is durable; under everysec the other shards' WALs are synced
+//      before the decision, so none loses an earlier write while recovery finishes this);
 //   4. releases every stripe it took, also after a failure.
 // A single-shard transaction (every key on one shard) does all four in one cross-shard call
 // (none when it is the connection's shard), and decide runs on that shard's thread. A
