@@ -177,7 +177,7 @@ bool served(const KeyReply& reply) {
 
 }  // namespace
 
-KeyReply run_blocking(server::CommandContext& ctx, std::span<const std::string_view> keys,
+std::optional<KeyReply> run_blocking(server::CommandContext& ctx, std::span<const std::string_view> keys,
                       std::optional<runtime::TimePoint> deadline, const BlockingTry& try_key,
                       KeyReply timed_out) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -201,8 +201,9 @@ KeyReply run_blocking(server::CommandContext& ctx, std::span<const std::string_v
         return KeyReply::error(kErrUnblocked);
       case Connection::BlockWake::kTimedOut:
       case Connection::BlockWake::kUnblocked:
-      case Connection::BlockWake::kClosed:
         return timed_out;
+      case Connection::BlockWake::kClosed:
+        return std::nullopt;
     }
   }
 }

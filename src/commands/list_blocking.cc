@@ -19,6 +19,10 @@ using types::KeyType;
 using types::List;
 using types::ListEnd;
 
+void reply_unless_closed(CommandContext& ctx, std::optional<KeyReply> reply) {
+  if (reply) write_key_reply(ctx, std::move(*reply));
+}
+
 // Pops up to `count` elements of `key` on its shard if it may (blocking.h, steps 1 and 3).
 // `shape` builds the served reply from the popped elements.
 template <typename Shape>
@@ -56,7 +60,7 @@ void blocking_pop(CommandContext& ctx, ListEnd end) {
       return KeyReply::array(std::move(items));
     });
   };
-  write_key_reply(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
+  reply_unless_closed(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
 }
 
 void blpop(CommandContext& ctx) { blocking_pop(ctx, ListEnd::kHead); }
@@ -80,7 +84,7 @@ void blmpop(CommandContext& ctx) {
                      return KeyReply::array(std::move(items));
                    });
   };
-  write_key_reply(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
+  reply_unless_closed(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
 }
 
 // ---- BLMOVE BRPOPLPUSH ------------------------------------------------------------------------
@@ -104,7 +108,7 @@ void blocking_move(CommandContext& ctx, ListEnd from, ListEnd to, std::string_vi
     return move_list_element(ctx, src, dst, from, to);
   };
   const std::string_view keys[] = {src};
-  write_key_reply(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
+  reply_unless_closed(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
 }
 
 void blmove(CommandContext& ctx) {

@@ -333,6 +333,52 @@ def test_a_timeout_returns_on_time_with_a_null_array(cascade):
     assert 0.2 <= time.monotonic() - start < 0.6
 
 
+def test_a_killed_blocked_client_consumes_nothing(cascade):
+    control = Raw(cascade.port)
+    blocked = Raw(cascade.port)
+    cid = client_id(blocked)
+    blocked.send(encode([b"BRPOP", b"killed", b"0"]))
+    wait_blocked(control, 1)
+    assert control.call([b"CLIENT", b"KILL", b"ID", str(cid).encode()]) == b":1\r\n"
+    assert blocked.read_until_closed() == b""
+    wait_blocked(control, 0)
+    control.call([b"RPUSH", b"killed", b"x"])
+    assert control.call([b"LLEN", b"killed"]) == b":1\r\n"
+
+
+def test_a_server_stops_promptly_with_clients_blocked(start_cascade):
+    server = start_cascade()
+    control = Raw(server.port)
+    clients = [Raw(server.port) for _ in range(4)]
+    for i, client in enumerate(clients):
+        client.send(encode([b"BLPOP", b"never%d" % i, b"0"]))
+    wait_blocked(control, 4)
+    start = time.monotonic()
+    assert server.stop() == 0
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize("point,moved", [("multi-shard-before-decision", False),
+                                         ("multi-shard-after-decision", True),
+                                         ("multi-shard-after-part", True)])
+def test_an_interrupted_lmove_across_shards_is_whole_or_absent(start_cascade, monkeypatch,
+                                                               point, moved):
+    src, dst = keys_on_each_shard(b"cm", SHARDS)
+    monkeypatch.setenv("CASCADE_CRASH_POINT", point)
+    server = start_cascade("--appendfsync", "always")
+    client = Raw(server.port)
+    client.call([b"RPUSH", src, b"a", b"b"])
+    client.call([b"RPUSH", dst, b"c"])
+    client.send(encode([b"LMOVE", src, dst, b"LEFT", b"RIGHT"]))
+    with pytest.raises((EOFError, ConnectionError)):
+        client.reply()
+    server.proc.wait(timeout=10)
+    monkeypatch.delenv("CASCADE_CRASH_POINT")
+    client = Raw(start_cascade().port)
+    lists = [parse(client.call([b"LRANGE", k, b"0", b"-1"])) for k in (src, dst)]
+    assert lists == ([[b"b"], [b"c", b"a"]] if moved else [[b"a", b"b"], [b"c"]])
+
+
 def test_a_client_that_disconnects_while_blocked_consumes_nothing(cascade):
     control = Raw(cascade.port)
     for key in keys_on_each_shard(b"d", SHARDS):
@@ -383,10 +429,13 @@ def test_blmove_across_shards_is_woken_by_a_push(cascade):
     assert client.reply() == b"$1\r\nb\r\n"
     assert parse(control.call([b"LRANGE", src, b"0", b"-1"])) == [b"a"]
     assert parse(control.call([b"LRANGE", dst, b"0", b"-1"])) == [b"b"]
-    # A push by LMOVE into a key someone waits on wakes them too.
-    client.send(encode([b"BLMPOP", b"0", b"2", b"nokey", dst, b"RIGHT", b"COUNT", b"5"]))
-    control.call([b"LMOVE", src, dst, b"LEFT", b"LEFT"])
-    assert parse(client.reply()) in ([dst, [b"b", b"a"]], [dst, [b"b"]])
+    # A push by LMOVE (from another shard) into a key someone waits on wakes them too.
+    other = keys_on_each_shard(b"bm2", SHARDS)[1 - key_shard(src, SHARDS)]
+    client.send(encode([b"BLMPOP", b"0", b"2", b"nokey", other, b"RIGHT", b"COUNT", b"5"]))
+    wait_blocked(control, 1)
+    assert control.call([b"LMOVE", src, other, b"LEFT", b"LEFT"]) == b"$1\r\na\r\n"
+    assert parse(client.reply()) == [other, [b"a"]]
+    assert control.call([b"EXISTS", src, other]) == b":0\r\n"
 
 
 def test_commands_pipelined_behind_a_blocked_one_run_after_it(cascade):
