@@ -403,6 +403,8 @@ def test_client_unblock_ends_the_wait_with_a_timeout_reply_or_an_error(cascade):
     assert control.call([b"CLIENT", b"UNBLOCK", str(cid).encode()]) == b":0\r\n"
     blocked.send(encode([b"BLPOP", b"u", b"0"]))
     wait_blocked(control, 1)
+    listing = parse(control.call([b"CLIENT", b"LIST", b"ID", str(cid).encode()]))
+    assert b" flags=b " in listing and b" cmd=blpop " in listing
     assert control.call([b"CLIENT", b"UNBLOCK", str(cid).encode()]) == b":1\r\n"
     assert blocked.reply() == b"*-1\r\n"
     blocked.send(encode([b"BLMOVE", b"u", b"v", b"LEFT", b"LEFT", b"0"]))
