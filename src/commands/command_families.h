@@ -31,6 +31,9 @@ std::span<const CommandSpec> bitfield_commands();    // BITFIELD BITFIELD_RO
 std::span<const CommandSpec> object_commands();      // OBJECT ...
 std::span<const CommandSpec> dump_commands();        // DUMP RESTORE
 std::span<const CommandSpec> hash_commands();        // HSET HGET HDEL HGETALL ...
+std::span<const CommandSpec> list_commands();        // LPUSH RPUSH LPOP LRANGE LINDEX ...
+std::span<const CommandSpec> list_move_commands();   // LMOVE RPOPLPUSH LMPOP
+std::span<const CommandSpec> list_blocking_commands();  // BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP
 std::span<const CommandSpec> scan_commands();        // KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL
 
 // Every family's commands, built once. Immutable: safe to read from every shard.

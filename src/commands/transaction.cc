@@ -62,6 +62,44 @@ void TxnView::erase(std::size_t i) {
   slot.dirty = true;
 }
 
+Result<std::vector<std::optional<std::string>>> TxnView::get_members(
+    std::size_t i, std::span<const std::string> engine_keys) {
+  Slot& slot = slots_[slot_of_[i]];
+  std::vector<std::optional<std::string>> out(engine_keys.size());
+  std::vector<std::size_t> missing;  // indexes of keys not staged: read on the shard
+  for (std::size_t k = 0; k < engine_keys.size(); ++k) {
+    auto it = slot.members.find(engine_keys[k]);
+    if (it != slot.members.end()) {
+      out[k] = it->second;
+    } else {
+      missing.push_back(k);
+    }
+  }
+  if (missing.empty()) return out;
+  auto read_here = [&]() -> Status {
+    types::Keyspace* keyspace = server_->this_shard().keyspace();
+    if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+    for (std::size_t k : missing) {
+      Result<std::optional<std::string>> value = keyspace->engine().get(engine_keys[k]);
+      if (!value) return value.error();
+      out[k] = std::move(*value);
+    }
+    return Status::ok();
+  };
+  const auto shard = static_cast<runtime::ShardId>(slot.shard);
+  Status s = server_->runtime().submit(shard, read_here).get();
+  if (!s) return s;
+  return out;
+}
+
+void TxnView::put_member(std::size_t i, std::string engine_key, std::string_view value) {
+  slots_[slot_of_[i]].members.insert_or_assign(std::move(engine_key), std::string(value));
+}
+
+void TxnView::del_member(std::size_t i, std::string engine_key) {
+  slots_[slot_of_[i]].members.insert_or_assign(std::move(engine_key), std::nullopt);
+}
+
 // ---- the coordinator --------------------------------------------------------------------
 
 namespace {
@@ -89,6 +127,7 @@ class Transaction {
       : server_(server), view_(keys), sync_(server::sync_every_write(config)) {
     view_.now_ms = unix_time_ms();
     view_.proto_max_bulk_len = config.proto_max_bulk_len;
+    view_.server_ = &server;
     for (std::size_t s = 0; s < view_.slots_.size(); ++s) {
       TxnView::Slot& slot = view_.slots_[s];
       slot.shard = types::key_shard(slot.key.key, server.shard_count());
@@ -127,6 +166,8 @@ class Transaction {
       if (!record) return record.error();
       slot.record = std::move(*record);
       slot.engine_key = keyspace->engine_key(slot.key.db, slot.key.key);
+      slot.db_id = keyspace->ids().id_of(slot.key.db);
+      slot.fresh_version = keyspace->new_version(view_.now_ms);
     }
     return Status::ok();
   }
@@ -142,6 +183,14 @@ class Transaction {
     for (ShardShare& share : shares_) {
       for (std::size_t s : share.slots) {
         const TxnView::Slot& slot = view_.slots_[s];
+        for (const auto& [key, value] : slot.members) {
+          if (value) {
+            share.batch.put(key, *value);
+          } else {
+            share.batch.del(key);
+          }
+          share.writes = true;
+        }
         if (!slot.dirty) continue;
         if (slot.record) {
           share.batch.put(slot.engine_key, slot.record->bytes);

@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -71,6 +72,23 @@ class TxnView {
   }
   void erase(std::size_t i);
 
+  // ---- members of collections (LMOVE, LMPOP: lists whose keys may be on other shards) ----
+  // Member entries are engine keys on declared key i's shard, built from db_id(i) (the
+  // database's id there) and the collection's version (types::member_prefix). Reads see
+  // the transaction's own staged member writes; the others are read on the key's shard
+  // (one cross-shard call per get_members when that is not the calling thread's shard).
+  // Staged member writes go into the key's shard's part of the commit, with its record
+  // writes: one engine batch per shard, or a part of the decision record, so they are as
+  // crash-atomic as the records.
+  std::uint32_t db_id(std::size_t i) const { return slots_[slot_of_[i]].db_id; }
+  // A collection version never used on key i's shard (Keyspace::new_version), reserved
+  // when the key was read: for a collection the transaction creates.
+  std::uint64_t fresh_version(std::size_t i) const { return slots_[slot_of_[i]].fresh_version; }
+  Result<std::vector<std::optional<std::string>>> get_members(
+      std::size_t i, std::span<const std::string> engine_keys);
+  void put_member(std::size_t i, std::string engine_key, std::string_view value);
+  void del_member(std::size_t i, std::string engine_key);
+
   std::int64_t now_ms = 0;  // the transaction's clock
   std::int64_t proto_max_bulk_len = 0;
 
@@ -84,7 +102,12 @@ class TxnView {
     // "Database ids"); set when the key is read, on the owning shard.
     std::string engine_key;
     bool dirty = false;  // staged: record is the value to write (nullopt: delete)
+    std::uint32_t db_id = 0;         // the database's id on the key's shard
+    std::uint64_t fresh_version = 0;
+    // Staged member writes (engine key -> value; nullopt: delete).
+    std::map<std::string, std::optional<std::string>, std::less<>> members;
   };
+  server::ServerState* server_ = nullptr;
   std::vector<std::size_t> slot_of_;  // declared index -> slot (one slot per distinct key)
   std::vector<Slot> slots_;
 };

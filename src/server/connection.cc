@@ -78,11 +78,80 @@ void Connection::set_resp_version(resp::RespVersion version) {
 void Connection::request_close() {
   closing_ = true;
   if (phase_ == Phase::kWaitingForInput) socket_.cancel();
+  wake_block();
 }
 
 void Connection::force_close() {
   closing_ = true;
   socket_.cancel();
+}
+
+// ---- blocking commands ------------------------------------------------------------------
+
+std::uint64_t Connection::begin_block(std::size_t keys) {
+  block_.active = true;
+  ++block_.wait;
+  block_.signaled.assign(keys, false);
+  block_.any_signaled = false;
+  block_.unblock = Unblock::kNone;
+  server_.count_blocked_client(+1);
+  return block_.wait;
+}
+
+void Connection::end_block() {
+  if (!block_.active) return;
+  block_.active = false;
+  server_.count_blocked_client(-1);
+}
+
+void Connection::wake_block() {
+  if (block_.polling) socket_.interrupt();
+}
+
+void Connection::block_signal(std::uint64_t wait, std::size_t key_index) {
+  if (!block_.active || block_.wait != wait || key_index >= block_.signaled.size()) return;
+  block_.signaled[key_index] = true;
+  block_.any_signaled = true;
+  wake_block();
+}
+
+bool Connection::block_unblock(bool error) {
+  if (!block_.active) return false;
+  block_.unblock = error ? Unblock::kError : Unblock::kTimeout;
+  wake_block();
+  return true;
+}
+
+std::vector<std::size_t> Connection::take_block_signals() {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < block_.signaled.size(); ++i) {
+    if (block_.signaled[i]) out.push_back(i);
+    block_.signaled[i] = false;
+  }
+  block_.any_signaled = false;
+  return out;
+}
+
+Connection::BlockWake Connection::block_wait(std::optional<runtime::TimePoint> deadline) {
+  for (;;) {
+    const runtime::Shard* here = runtime::Shard::current();
+    if (closing_ || shard_.stopping() || (here != nullptr && here->stop_requested())) {
+      return BlockWake::kClosed;
+    }
+    if (block_.unblock == Unblock::kError) return BlockWake::kUnblockedError;
+    if (block_.unblock == Unblock::kTimeout) return BlockWake::kUnblocked;
+    if (block_.any_signaled) return BlockWake::kSignaled;
+    if (deadline && runtime::Clock::now() >= *deadline) return BlockWake::kTimedOut;
+    if (!socket_.is_open() || socket_.cancelled()) return BlockWake::kClosed;
+    block_.polling = true;
+    Result<bool> hangup = socket_.wait_hangup(deadline);
+    block_.polling = false;
+    // The deadline and interruptions are judged by the checks above; anything else (the
+    // peer left, the socket failed or was cancelled for good) ends the connection.
+    if (hangup || (!hangup.error().is_timed_out() && !hangup.error().is_cancelled())) {
+      closing_ = true;
+    }
+  }
 }
 
 // ---- the loop ---------------------------------------------------------------------------

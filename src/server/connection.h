@@ -20,6 +20,12 @@
 // (executing, or sending replies) finishes the batch it is in and sends its replies first,
 // so in-flight replies go out. force_close() also abandons a send in progress.
 //
+// Blocking commands (BLPOP...; src/commands/blocking.h) park this connection's own fiber in
+// block_wait(): no other fiber and no other stack per blocked client. The wait watches the
+// socket for a hangup (Socket::wait_hangup, reading nothing) with the command's deadline,
+// and is interrupted by block_signal (a key got elements: a message from the key's shard),
+// block_unblock (CLIENT UNBLOCK) or request_close.
+//
 // process_input() is the IO-free core: tests drive a Connection built without a socket by
 // filling input() and calling it, then reading output().
 #pragma once
@@ -27,7 +33,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <vector>
 #include <string_view>
 
 #include "resp/input_buffer.h"
@@ -74,6 +82,28 @@ class Connection {
   void force_close();
   bool closing() const { return closing_; }
 
+  // ---- blocking commands ------------------------------------------------------------------
+  enum class BlockWake : std::uint8_t {
+    kSignaled,        // a key got elements: retry the keys take_block_signals() names
+    kTimedOut,        // the deadline passed
+    kUnblocked,       // CLIENT UNBLOCK (TIMEOUT): answer as at the deadline
+    kUnblockedError,  // CLIENT UNBLOCK ERROR
+    kClosed,          // the client hung up, or the connection is being closed
+  };
+  // Starts a blocking wait over `keys` keys; returns its wait number (unique per connection).
+  std::uint64_t begin_block(std::size_t keys);
+  void end_block();
+  bool blocked() const { return block_.active; }
+  // Parks this fiber until one of BlockWake happens (at once if one already has).
+  BlockWake block_wait(std::optional<runtime::TimePoint> deadline);
+  // The key indexes signaled since the last call, ascending; clears them.
+  std::vector<std::size_t> take_block_signals();
+  // From a wake-up message: key `key_index` of wait `wait` got elements (ignored when that
+  // wait is over).
+  void block_signal(std::uint64_t wait, std::size_t key_index);
+  // CLIENT UNBLOCK: false when the client is not blocked.
+  bool block_unblock(bool error);
+
  private:
   enum class Phase : std::uint8_t { kWaitingForInput, kBusy };
 
@@ -96,6 +126,18 @@ class Connection {
   std::unique_ptr<resp::ReplyWriter> discard_;
   Phase phase_ = Phase::kBusy;
   bool closing_ = false;
+
+  enum class Unblock : std::uint8_t { kNone, kTimeout, kError };
+  struct BlockState {
+    bool active = false;
+    bool polling = false;  // parked in wait_hangup: a wake must interrupt it
+    std::uint64_t wait = 0;
+    std::vector<bool> signaled;
+    bool any_signaled = false;
+    Unblock unblock = Unblock::kNone;
+  };
+  BlockState block_;
+  void wake_block();
 };
 
 }  // namespace cascade::server
