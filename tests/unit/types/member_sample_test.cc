@@ -63,7 +63,7 @@ TEST_CASE("distinct draws return distinct members on every path") {
       }
       writes.clear();
     }
-    db.reset();
+    REQUIRE(db->close());
   });
 }
 
@@ -82,6 +82,7 @@ TEST_CASE("draws with repeats return exactly count members of the set") {
       for (const SampledMember& m : drawn) CHECK(is_member(m.suffix, size));
       if (size == 3) CHECK(suffixes(drawn).size() == 3);  // 50 draws of 3: all show up
     }
+    REQUIRE(db->close());
   });
 }
 
@@ -99,6 +100,7 @@ TEST_CASE("small collections are drawn uniformly") {
     for (const SampledMember& m : drawn) ++hits[m.suffix];
     CHECK(hits.size() == 10);
     for (const auto& [member, n] : hits) CHECK((n > 800 && n < 1200));
+    REQUIRE(db->close());
   });
 }
 
@@ -119,5 +121,6 @@ TEST_CASE("probes into a large collection spread over its members") {
     std::map<char, int> leading;
     for (const SampledMember& m : drawn) ++leading[m.suffix[7]];
     CHECK(leading.size() == 9);  // every leading digit 1-9 shows up ("0" is one member)
+    REQUIRE(db->close());
   });
 }
