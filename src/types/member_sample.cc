@@ -73,9 +73,20 @@ std::string MemberSampler::random_probe() {
   return probe;
 }
 
+// A probe whose split byte no member has (the '0' of "user:0xyz" when "user:0" is the only
+// such member) lands on the first member after that empty stretch, which would be drawn as
+// often as a whole populated byte value; so such a landing is redrawn, up to
+// kProbeAttempts times, the last landing kept whatever it is.
 void MemberSampler::land(StagedWrites::Cursor& cursor) {
-  cursor.seek(collection_.member_key(random_probe()));
-  if (!cursor.valid() && cursor.status()) cursor.seek_to_first();
+  const std::size_t skip = collection_.prefix().size();
+  for (int attempt = 1;; ++attempt) {
+    const std::string probe = random_probe();
+    cursor.seek(collection_.member_key(probe));
+    if (!cursor.valid() && cursor.status()) cursor.seek_to_first();
+    if (!cursor.valid() || attempt == kProbeAttempts || probe.size() <= split_) return;
+    const std::string_view landed = cursor.key().substr(skip);
+    if (landed.size() > split_ && landed[split_] == probe[split_]) return;
+  }
 }
 
 Status MemberSampler::draw_with_repeats(std::uint64_t count, std::vector<SampledMember>& out) {

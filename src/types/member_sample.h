@@ -8,7 +8,9 @@
 // prefix, then a byte between theirs where they differ, then a tail at least as long as
 // theirs (up to 8 bytes longer, 32 at most) drawn from the range of byte values the two use
 // past that point (so members like "user:1234" spread over their digits rather than all
-// landing after "user:").
+// landing after "user:"). A probe landing on a member that does not share its split byte
+// fell into an empty stretch of key space and is redrawn (up to 8 times), so a member
+// after such a stretch is not drawn far more often than the others.
 //
 // The distribution, stated plainly:
 //   - exactly uniform when the collection has at most kExactLimit members, when a draw
@@ -79,6 +81,7 @@ class MemberSampler {
   std::size_t split_ = 0;  // length of the common prefix of first_ and last_
   std::uint8_t tail_low_ = 0, tail_high_ = 0xff;
   static constexpr std::size_t kMaxTail = 32;
+  static constexpr int kProbeAttempts = 8;
   std::size_t tail_min_ = 0, tail_max_ = 0;  // the probe's length after the split byte
 };
 

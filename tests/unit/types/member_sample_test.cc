@@ -118,6 +118,11 @@ TEST_CASE("probes into a large collection spread over its members") {
     // on a handful of them. The digits' range keeps draws apart.
     const std::size_t distinct = suffixes(drawn).size();
     CHECK(distinct > 1000);
+    // Probes after "member:0" (the only member with a '0' there) are redrawn, so
+    // "member:1", the next member, is not drawn for a tenth of them.
+    std::map<std::string, int> hits;
+    for (const SampledMember& m : drawn) ++hits[m.suffix];
+    for (const auto& [member, n] : hits) CHECK(n < 20);
     std::map<char, int> leading;
     for (const SampledMember& m : drawn) ++leading[m.suffix[7]];
     CHECK(leading.size() == 9);  // every leading digit 1-9 shows up ("0" is one member)
