@@ -93,13 +93,15 @@ KeyReply update_field(KeyTarget& t, std::string_view field, Compute&& compute) {
     if (!read) return w.storage_error(read.error());
     old = std::move(*read);
   }
-  Result<KeyReply> reply = compute(old);
-  if (reply->is_error()) return w.commit_unchanged(std::move(*reply));
+  KeyReply reply = compute(old);
+  if (reply.is_error()) return w.commit_unchanged(std::move(reply));
   if (!w.exists()) w.create();
   if (!old) ++w.coll().header().size;
-  w.coll().put(field, reply->kind == KeyReply::Kind::kBulk ? std::string_view(reply->text)
-                                                            : std::to_string(reply->integer));
-  return w.commit(std::move(*reply));
+  // The new value as the field stores it: the reply's bulk text, or the integer's decimal.
+  const std::string stored =
+      reply.kind == KeyReply::Kind::kBulk ? reply.text : std::to_string(reply.integer);
+  w.coll().put(field, stored);
+  return w.commit(std::move(reply));
 }
 
 void hincrby(CommandContext& ctx) {
