@@ -222,7 +222,9 @@ void read_whole(CommandContext& ctx, Whole what) {
     items.reserve((what == Whole::kBoth ? 2 : 1) * r.coll().size());
     types::StagedWrites::Cursor c = r.coll().cursor();
     for (c.seek_to_first(); c.valid(); c.next()) {
-      if (what != Whole::kValues) items.push_back(KeyReply::bulk(std::string(c.key().substr(skip))));
+      if (what != Whole::kValues) {
+        items.push_back(KeyReply::bulk(std::string(c.key().substr(skip))));
+      }
       if (what != Whole::kFields) items.push_back(KeyReply::bulk(std::string(c.value())));
     }
     if (!c.status()) return r.storage_error(c.status());

@@ -367,10 +367,10 @@ void smove(CommandContext& ctx) {
 
 constexpr KeySpec kReadAll[] = {{.flags = kKeyRO | kKeyAccess, .last_key = -1}};
 constexpr KeySpec kReadNumkeys[] = {{.flags = kKeyRO | kKeyAccess, .last_key = -1}};
-constexpr KeySpec kStoreUpdate[] = {{.flags = kKeyRW | kKeyUpdate},
-                                    {.flags = kKeyRO | kKeyAccess, .begin_index = 2, .last_key = -1}};
-constexpr KeySpec kStoreOverwrite[] = {{.flags = kKeyOW | kKeyUpdate},
-                                       {.flags = kKeyRO | kKeyAccess, .begin_index = 2, .last_key = -1}};
+// A *STORE's destination, then its sources.
+constexpr KeySpec kSources = {.flags = kKeyRO | kKeyAccess, .begin_index = 2, .last_key = -1};
+constexpr KeySpec kStoreUpdate[] = {{.flags = kKeyRW | kKeyUpdate}, kSources};
+constexpr KeySpec kStoreOverwrite[] = {{.flags = kKeyOW | kKeyUpdate}, kSources};
 constexpr KeySpec kMoveKeys[] = {{.flags = kKeyRW | kKeyAccess | kKeyDelete},
                                  {.flags = kKeyRW | kKeyInsert, .begin_index = 2}};
 constexpr std::string_view kAnyOrder[] = {"nondeterministic_output_order"};

@@ -214,7 +214,9 @@ KeyReply random_members(KeyTarget& t, std::optional<std::int64_t> count) {
   Status s = n > 0 ? sampler.draw_distinct(static_cast<std::uint64_t>(n), picked)
                    : sampler.draw_with_repeats(static_cast<std::uint64_t>(-n), picked);
   if (!s) return r.storage_error(s);
-  if (!count) return picked.empty() ? KeyReply::null() : KeyReply::bulk(std::move(picked[0].suffix));
+  if (!count) {
+    return picked.empty() ? KeyReply::null() : KeyReply::bulk(std::move(picked[0].suffix));
+  }
   std::vector<KeyReply> items;
   items.reserve(picked.size());
   for (types::SampledMember& m : picked) items.push_back(KeyReply::bulk(std::move(m.suffix)));
