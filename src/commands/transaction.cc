@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -100,6 +101,10 @@ void TxnView::del_member(std::size_t i, std::string engine_key) {
   slots_[slot_of_[i]].members.insert_or_assign(std::move(engine_key), std::nullopt);
 }
 
+Status TxnView::on_shard(std::size_t i, const TxnShardWork& work) {
+  return run_on_shard_(slot_of_[i], work);
+}
+
 // ---- the coordinator --------------------------------------------------------------------
 
 namespace {
@@ -114,6 +119,8 @@ struct ShardShare {
   runtime::ShardId shard = 0;
   std::vector<std::size_t> slots;
   types::KeyLockSet locks;
+  // Member writes staged by TxnView::on_shard work; made on the shard when first needed.
+  std::unique_ptr<types::StagedWrites> staged;
   engine::WriteBatch batch;
   bool writes = false;
 };
@@ -138,6 +145,9 @@ class Transaction {
     for (ShardShare& share : shares_) {
       for (std::size_t s : share.slots) share.locks.add(view_.slots_[s].key.db, view_.slots_[s].key.key);
     }
+    view_.run_on_shard_ = [this](std::size_t slot, const TxnShardWork& work) {
+      return run_on_shard(slot, work);
+    };
   }
 
   KeyReply run(const TxnDecide& decide) {
@@ -177,14 +187,34 @@ class Transaction {
     if (keyspace != nullptr) share.locks.unlock(keyspace->locks());
   }
 
-  // Turns the staged writes into each share's batch; returns how many shares write.
+  // The shard's thread (submit runs in place when it is the caller's own shard). The
+  // connection's fiber waits meanwhile, so work may use decide's locals.
+  Status run_on_shard(std::size_t slot, const TxnShardWork& work) {
+    const TxnView::Slot& target = view_.slots_[slot];
+    ShardShare& share = share_for(static_cast<runtime::ShardId>(target.shard));
+    return server_.runtime().submit(share.shard, [&]() -> Status {
+      types::Keyspace* keyspace = server_.this_shard().keyspace();
+      if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+      if (!share.staged) share.staged = std::make_unique<types::StagedWrites>(keyspace->engine());
+      TxnShard here{*keyspace, *share.staged, keyspace->ids().id_of(target.key.db), view_.now_ms};
+      return work(here);
+    }).get();
+  }
+
+  // Turns the staged writes into each share's batch; returns how many shares write. A
+  // share with member writes gets its metadata writes merged into the same StagedWrites
+  // first, so the batch holds each engine key once, in key order.
   std::size_t stage_batches() {
     std::size_t writers = 0;
     for (ShardShare& share : shares_) {
       for (std::size_t s : share.slots) {
         const TxnView::Slot& slot = view_.slots_[s];
         for (const auto& [key, value] : slot.members) {
-          if (value) {
+          // With on_shard work staged too, everything goes through one StagedWrites, so
+          // the batch holds each engine key once.
+          if (share.staged) {
+            value ? share.staged->put(key, *value) : share.staged->del(key);
+          } else if (value) {
             share.batch.put(key, *value);
           } else {
             share.batch.del(key);
@@ -192,11 +222,21 @@ class Transaction {
           share.writes = true;
         }
         if (!slot.dirty) continue;
-        if (slot.record) {
+        if (share.staged) {
+          if (slot.record) {
+            share.staged->put(slot.engine_key, slot.record->bytes);
+          } else {
+            share.staged->del(slot.engine_key);
+          }
+        } else if (slot.record) {
           share.batch.put(slot.engine_key, slot.record->bytes);
         } else {
           share.batch.del(slot.engine_key);
         }
+        share.writes = true;
+      }
+      if (share.staged && !share.staged->empty()) {
+        share.staged->append_to(share.batch);
         share.writes = true;
       }
       if (share.writes) ++writers;

@@ -18,6 +18,14 @@
 //      once every part is durable; under everysec the other shards' WALs are synced
 //      before the decision, so none loses an earlier write while recovery finishes this);
 //   4. releases every stripe it took, also after a failure.
+// Collections: decide may also run work on a declared key's shard (TxnView::on_shard) with
+// that shard's StagedWrites: to scan or probe the members of a source collection, and to
+// stage member entries of a destination (SINTERSTORE, SMOVE). Those writes join the same
+// shard's batch as the view's metadata writes, so member entries and their metadata record
+// commit together, and across shards they ride in the decision record's parts (whole
+// engine batches) like any other write. The metadata records of declared keys are written
+// only through put()/erase(), so record() stays what decide staged.
+//
 // A single-shard transaction (every key on one shard) does all four in one cross-shard call
 // (none when it is the connection's shard), and decide runs on that shard's thread. A
 // multi-shard one holds its locks across several round trips and runs decide on the
@@ -52,6 +60,16 @@ struct TxnKey {
   std::uint32_t db = 0;
   std::string_view key;
 };
+
+// A declared key's shard as TxnView::on_shard work sees it, on that shard's thread.
+struct TxnShard {
+  types::Keyspace& keyspace;
+  // The transaction's staged writes on this shard (member entries), committed with it.
+  types::StagedWrites& writes;
+  std::uint32_t db_id;  // the key's database id on this shard (types::DatabaseIds)
+  std::int64_t now_ms;
+};
+using TxnShardWork = std::function<Status(TxnShard&)>;
 
 // What decide sees: the records of the declared keys (live ones; an expired record reads
 // as missing), with the command's own staged writes applied.
@@ -89,6 +107,11 @@ class TxnView {
   void put_member(std::size_t i, std::string engine_key, std::string_view value);
   void del_member(std::size_t i, std::string engine_key);
 
+  // Runs `work` on declared key i's shard and returns its status (an error cancels the
+  // transaction when decide returns an error reply for it). From decide only; work may use
+  // the engine and stage member writes but must not write a declared key's metadata record.
+  Status on_shard(std::size_t i, const TxnShardWork& work);
+
   std::int64_t now_ms = 0;  // the transaction's clock
   std::int64_t proto_max_bulk_len = 0;
 
@@ -110,6 +133,8 @@ class TxnView {
   server::ServerState* server_ = nullptr;
   std::vector<std::size_t> slot_of_;  // declared index -> slot (one slot per distinct key)
   std::vector<Slot> slots_;
+  // Set by the transaction: runs work on slot s's shard with that shard's staged writes.
+  std::function<Status(std::size_t slot, const TxnShardWork&)> run_on_shard_;
 };
 
 using TxnDecide = std::function<KeyReply(TxnView&)>;

@@ -146,3 +146,26 @@ def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch):
     assert "interrupted multi-shard writes" not in log
     assert "applied markers" not in log
     assert parse(Raw(restarted.port).call([b"MGET"] + KEYS)) == [b"v49"] * len(KEYS)
+
+
+@pytest.mark.parametrize("point,expect_new", [("multi-shard-before-decision", False),
+                                              ("multi-shard-after-decision", True),
+                                              ("multi-shard-after-part", True)])
+def test_an_interrupted_smove_is_whole_or_absent(start_cascade, monkeypatch, point, expect_new):
+    # Its parts carry set members as well as metadata records.
+    src, dst = KEYS[0], KEYS[2]
+    assert key_shard(src, SHARDS) != key_shard(dst, SHARDS)
+    members = [b"m%d" % i for i in range(50)]
+    server = start(start_cascade, monkeypatch, point)
+    client = Raw(server.port)
+    assert parse(client.call([b"SADD", src] + members)) == 50
+    assert parse(client.call([b"SADD", dst, b"other"])) == 1
+    crash_with(server, client, [b"SMOVE", src, dst, b"m7"])
+    restarted = start(start_cascade, monkeypatch)
+    client = Raw(restarted.port)
+    assert parse(client.call([b"SISMEMBER", src, b"m7"])) == (0 if expect_new else 1)
+    assert parse(client.call([b"SISMEMBER", dst, b"m7"])) == (1 if expect_new else 0)
+    assert parse(client.call([b"SCARD", src])) == (49 if expect_new else 50)
+    assert parse(client.call([b"SCARD", dst])) == (2 if expect_new else 1)
+    # A *STORE writes only its destination's shard (its sources are read), so it commits
+    # as one batch there: no multi-shard crash point applies to it.
