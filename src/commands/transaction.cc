@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -78,6 +79,8 @@ struct ShardShare {
   types::KeyLockSet locks;
   engine::WriteBatch batch;
   bool writes = false;
+  // Member entries staged by decide through TxnView::on_shard (made on the shard).
+  std::unique_ptr<types::StagedWrites> members;
 };
 
 }  // namespace
@@ -99,6 +102,9 @@ class Transaction {
     for (ShardShare& share : shares_) {
       for (std::size_t s : share.slots) share.locks.add(view_.slots_[s].key.db, view_.slots_[s].key.key);
     }
+    view_.run_on_shard_ = [this](std::size_t slot, const TxnShardFn& fn) {
+      return run_on_slot_shard(slot, fn);
+    };
   }
 
   KeyReply run(const TxnDecide& decide) {
@@ -113,6 +119,21 @@ class Transaction {
     }
     shares_.push_back(ShardShare{.shard = shard});
     return shares_.back();
+  }
+
+  // Runs fn where the slot's key lives, with that shard's member writes (made on first
+  // use there, as StagedWrites reads the shard's engine). A call to the caller's own shard
+  // runs inline (Runtime::submit), so a single-shard transaction makes no extra hop.
+  Status run_on_slot_shard(std::size_t slot, const TxnShardFn& fn) {
+    const TxnView::Slot& s = view_.slots_[slot];
+    ShardShare& share = share_for(static_cast<runtime::ShardId>(s.shard));
+    return server_.runtime().submit(share.shard, [&]() -> Status {
+      types::Keyspace* keyspace = server_.this_shard().keyspace();
+      if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+      if (!share.members) share.members = std::make_unique<types::StagedWrites>(keyspace->engine());
+      TxnShard access{*keyspace, *share.members, keyspace->ids().id_of(s.key.db)};
+      return fn(access);
+    }).get();
   }
 
   // On share.shard: takes its stripes, then reads its keys.
@@ -140,6 +161,11 @@ class Transaction {
   std::size_t stage_batches() {
     std::size_t writers = 0;
     for (ShardShare& share : shares_) {
+      // Member entries first: a metadata record never shares a key with them.
+      if (share.members && !share.members->empty()) {
+        share.members->append_to(share.batch);
+        share.writes = true;
+      }
       for (std::size_t s : share.slots) {
         const TxnView::Slot& slot = view_.slots_[s];
         if (!slot.dirty) continue;

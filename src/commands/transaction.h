@@ -10,7 +10,8 @@
 //      keys' records there. This global order is what keeps two transactions, or a
 //      transaction and single-key commands, from deadlocking (key_lock_set.h);
 //   2. calls decide(view): the command reads the records and stages its writes, each write
-//      visible to its own later reads (so DEL k k deletes once). decide returns the reply;
+//      visible to its own later reads (so DEL k k deletes once). A collection command also
+//      reads and stages member entries on a key's shard through view.on_shard(); decide returns the reply;
 //      an error reply cancels every staged write;
 //   3. writes: nothing; or one engine batch on the one shard written to (synced as
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
@@ -51,6 +52,19 @@ struct TxnKey {
   std::string_view key;
 };
 
+// A decide step's access to the engine of one declared key's shard, for the entries a
+// collection keeps besides its metadata record (types/collection.h): member reads, and
+// member writes staged in `writes`, the transaction's member writes on that shard. They
+// join that shard's share of the commit (ahead of the metadata records, so one engine
+// batch, or one decision-record part, holds both: crash-atomic together). Metadata records
+// are still written through TxnView::put/erase only, never staged here.
+struct TxnShard {
+  types::Keyspace& keyspace;
+  types::StagedWrites& writes;
+  std::uint32_t db_id;  // the declared key's database id on its shard (DatabaseIds)
+};
+using TxnShardFn = std::function<Status(TxnShard&)>;
+
 // What decide sees: the records of the declared keys (live ones; an expired record reads
 // as missing), with the command's own staged writes applied.
 class TxnView {
@@ -70,6 +84,10 @@ class TxnView {
   }
   void erase(std::size_t i);
 
+  // Runs fn on the shard owning declared key i (a cross-shard call when decide runs
+  // elsewhere; decide waits) and returns its status. fn may suspend on engine reads.
+  Status on_shard(std::size_t i, const TxnShardFn& fn) { return run_on_shard_(slot_of_[i], fn); }
+
   std::int64_t now_ms = 0;  // the transaction's clock
   std::int64_t proto_max_bulk_len = 0;
 
@@ -86,6 +104,7 @@ class TxnView {
   };
   std::vector<std::size_t> slot_of_;  // declared index -> slot (one slot per distinct key)
   std::vector<Slot> slots_;
+  std::function<Status(std::size_t slot, const TxnShardFn&)> run_on_shard_;
 };
 
 using TxnDecide = std::function<KeyReply(TxnView&)>;
