@@ -158,16 +158,15 @@ void zremrangebylex(CommandContext& ctx) {
 // ---- the table -----------------------------------------------------------------------------
 
 constexpr KeySpec kRead[] = {{.flags = kKeyRO | kKeyAccess}};
-constexpr KeySpec kReadNoAccess[] = {{.flags = kKeyRO}};
 constexpr KeySpec kDelete[] = {{.flags = kKeyRW | kKeyDelete}};
 
 constexpr CommandSpec read_command(std::string_view name, int arity, std::string_view since,
                                    std::string_view summary, std::string_view complexity,
-                                   server::CommandHandler handler, bool access = true) {
+                                   server::CommandHandler handler) {
   return {.name = name, .arity = arity, .flags = kCmdReadonly, .categories = kAclSortedSet,
           .first_key = 1, .last_key = 1, .key_step = 1, .group = "sorted_set", .since = since,
           .summary = summary, .complexity = complexity,
-          .key_specs = access ? std::span<const KeySpec>(kRead) : std::span<const KeySpec>(kReadNoAccess),
+          .key_specs = kRead,
           .handler = handler};
 }
 
@@ -194,24 +193,24 @@ constexpr CommandSpec kCommands[] = {
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "sorted_set", .since = "2.0.0",
      .summary = "Counts the members of a sorted set in a range of scores",
      .complexity = "O(M) for M members in the range (walked: no order-statistics index)",
-     .key_specs = kReadNoAccess, .handler = zcount},
+     .key_specs = kRead, .handler = zcount},
     {.name = "zlexcount", .arity = 4, .flags = kCmdReadonly | kCmdFast,
      .categories = kAclSortedSet, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "sorted_set", .since = "2.8.9",
      .summary = "Counts the members of a sorted set in a range of members",
      .complexity = "O(M) for M members in the range (walked: no order-statistics index)",
-     .key_specs = kReadNoAccess, .handler = zlexcount},
+     .key_specs = kRead, .handler = zlexcount},
     {.name = "zrank", .arity = 3, .flags = kCmdReadonly | kCmdFast, .categories = kAclSortedSet,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "sorted_set", .since = "2.0.0",
      .summary = "Returns the rank of a member in a sorted set, lowest score first",
      .complexity = "O(distance to the nearer end): no order-statistics index yet",
-     .key_specs = kReadNoAccess, .handler = zrank},
+     .key_specs = kRead, .handler = zrank},
     {.name = "zrevrank", .arity = 3, .flags = kCmdReadonly | kCmdFast,
      .categories = kAclSortedSet, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "sorted_set", .since = "2.0.0",
      .summary = "Returns the rank of a member in a sorted set, highest score first",
      .complexity = "O(distance to the nearer end): no order-statistics index yet",
-     .key_specs = kReadNoAccess, .handler = zrevrank},
+     .key_specs = kRead, .handler = zrevrank},
     {.name = "zremrangebyrank", .arity = 4, .flags = kCmdWrite, .categories = kAclSortedSet,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "sorted_set", .since = "2.0.0",
      .summary = "Removes the members of a sorted set in a range of ranks",

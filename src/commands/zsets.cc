@@ -417,6 +417,7 @@ void zscan(CommandContext& ctx) {
 constexpr KeySpec kRead[] = {{.flags = kKeyRO | kKeyAccess}};
 constexpr KeySpec kReadNoAccess[] = {{.flags = kKeyRO}};
 constexpr KeySpec kUpdate[] = {{.flags = kKeyRW | kKeyUpdate}};
+constexpr KeySpec kReadUpdate[] = {{.flags = kKeyRW | kKeyAccess | kKeyUpdate}};
 constexpr KeySpec kDelete[] = {{.flags = kKeyRW | kKeyDelete}};
 constexpr KeySpec kPop[] = {{.flags = kKeyRW | kKeyAccess | kKeyDelete}};
 constexpr std::string_view kNondeterministic[] = {"nondeterministic_output"};
@@ -432,7 +433,7 @@ constexpr CommandSpec kCommands[] = {
      .categories = kAclSortedSet, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "sorted_set", .since = "1.2.0",
      .summary = "Increments the score of a member of a sorted set", .complexity = "O(log(N))",
-     .key_specs = kUpdate, .handler = zincrby},
+     .key_specs = kReadUpdate, .handler = zincrby},
     {.name = "zrem", .arity = -3, .flags = kCmdWrite | kCmdFast, .categories = kAclSortedSet,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "sorted_set", .since = "1.2.0",
      .summary = "Removes members from a sorted set",
