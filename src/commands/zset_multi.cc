@@ -4,16 +4,16 @@
 // shards and stages the destination's members on its shard (TxnView::on_shard), and the
 // commit writes them with the metadata records, crash-atomic across shards.
 //
-// Memory: the set operations gather their sources' members (and the result) in memory, as
-// Redis does; the result is written or returned whole anyway. ZRANGESTORE holds only its
-// range, ZMPOP only what it pops.
+// Memory: a union gathers every source's members (its result is written or returned whole
+// anyway); an intersection holds only its smallest source and probes the others member by
+// member, a difference only its first source. ZRANGESTORE holds only its range, ZMPOP only
+// what it pops.
 //
 // Redis's order of checks, followed here: numkeys and the key count first, then every
 // source's type (WRONGTYPE), then the options (WEIGHTS, AGGREGATE, WITHSCORES, LIMIT).
 // Sets are sources too, each member with score 1 (the collection format of sets).
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -169,6 +169,117 @@ void parse_set_options(CommandContext& ctx, std::size_t j, bool store, bool card
   }
 }
 
+// The scores in declared key i of the candidates still `alive` (nullopt: not a member),
+// looked up one by one on the key's shard: an intersection or a difference never loads
+// the other sources whole, only the set it starts from.
+Status probe(TxnView& view, std::size_t i, const Members& candidates,
+             const std::vector<bool>& alive, std::vector<std::optional<double>>& found) {
+  found.assign(candidates.size(), std::nullopt);
+  const types::StoredRecord& record = *view.record(i);
+  return view.on_shard(i, [&](TxnShard& shard) -> Status {
+    Result<Collection> c = Collection::open(shard.writes, shard.db_id, view.key(i).key,
+                                            record.type, record);
+    if (!c) return c.error();
+    ZSet z(*c);
+    for (std::size_t m = 0; m < candidates.size(); ++m) {
+      if (!alive[m]) continue;
+      if (record.type == KeyType::kSet) {
+        Result<std::optional<std::string>> v = c->get(candidates[m].first);
+        if (!v) return v.error();
+        if (v->has_value()) found[m] = 1.0;
+        continue;
+      }
+      Result<std::optional<double>> score = z.score(candidates[m].first);
+      if (!score) return score.error();
+      found[m] = *score;
+    }
+    return Status::ok();
+  });
+}
+
+// Drops the members no longer alive, keeping the others' order.
+void keep_alive(Members& members, const std::vector<bool>& alive) {
+  std::size_t kept = 0;
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (!alive[m]) continue;
+    if (kept != m) members[kept] = std::move(members[m]);
+    ++kept;
+  }
+  members.resize(kept);
+}
+
+double weighted(const SetOpRequest& r, std::size_t i, double score) {
+  const double v = r.weights[i] * score;
+  return std::isnan(v) ? 0.0 : v;
+}
+
+// Every source read whole, aggregated in `order`.
+Status union_of(TxnView& view, const SetOpRequest& r, std::size_t base,
+                const std::vector<std::size_t>& order, Members& result) {
+  std::unordered_map<std::string, std::size_t> at;  // member -> its place in result
+  for (std::size_t i : order) {
+    if (!view.record(base + i)) continue;
+    Members source;
+    if (Status s = read_members(view, base + i, source); !s) return s;
+    for (auto& [member, score] : source) {
+      const double v = weighted(r, i, score);
+      auto [it, fresh] = at.try_emplace(member, result.size());
+      if (fresh) {
+        result.emplace_back(std::move(member), v);
+      } else {
+        aggregate_into(result[it->second].second, v, r.aggregate);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// The smallest source read whole, the others probed in `order` (Redis aggregates a member
+// found in them without its NaN-to-0 rule for the weighted value; SUM's rule still applies).
+Status inter_of(TxnView& view, const SetOpRequest& r, std::size_t base,
+                const std::vector<std::size_t>& order, Members& result) {
+  const std::size_t first = order[0];
+  if (!view.record(base + first)) return Status::ok();
+  if (Status s = read_members(view, base + first, result); !s) return s;
+  std::vector<bool> alive(result.size(), true);
+  for (auto& entry : result) entry.second = weighted(r, first, entry.second);
+  std::vector<std::optional<double>> found;
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    if (!view.record(base + order[k])) {  // cannot happen: a missing source sorts first
+      result.clear();
+      return Status::ok();
+    }
+    if (Status s = probe(view, base + order[k], result, alive, found); !s) return s;
+    for (std::size_t m = 0; m < result.size(); ++m) {
+      if (!alive[m]) continue;
+      if (!found[m]) {
+        alive[m] = false;
+      } else {
+        aggregate_into(result[m].second, *found[m] * r.weights[order[k]], r.aggregate);
+      }
+    }
+  }
+  keep_alive(result, alive);
+  return Status::ok();
+}
+
+// The first source read whole, the others probed; scores are the first source's.
+Status diff_of(TxnView& view, const SetOpRequest& r, std::size_t base, Members& result) {
+  if (!view.record(base)) return Status::ok();
+  if (Status s = read_members(view, base, result); !s) return s;
+  std::vector<bool> alive(result.size(), true);
+  std::vector<std::optional<double>> found;
+  for (std::size_t k = 1; k < r.sources; ++k) {
+    if (!view.record(base + k)) continue;
+    if (Status s = probe(view, base + k, result, alive, found); !s) return s;
+    for (std::size_t m = 0; m < result.size(); ++m) {
+      if (found[m]) alive[m] = false;
+    }
+  }
+  keep_alive(result, alive);
+  return Status::ok();
+}
+
 // The result as Redis's destination set holds it: by score, then by member.
 Members compute_set_op(TxnView& view, const SetOpRequest& r, std::size_t base, Status& status) {
   // Sources in ascending size (a stable sort, as glibc's qsort is): SUM adds in this order.
@@ -179,50 +290,13 @@ Members compute_set_op(TxnView& view, const SetOpRequest& r, std::size_t base, S
       return source_size(view, base + a) < source_size(view, base + b);
     });
   }
-  std::vector<Members> sources(r.sources);
-  std::vector<std::unordered_map<std::string_view, double>> index(r.sources);
-  for (std::size_t i = 0; i < r.sources && status; ++i) {
-    if (!view.record(base + i)) continue;
-    status = read_members(view, base + i, sources[i]);
-    for (const auto& [member, score] : sources[i]) index[i].emplace(member, score);
-  }
   Members result;
-  if (!status) return result;
-  auto weighted = [&](std::size_t i, double score) {
-    const double v = r.weights[i] * score;
-    return std::isnan(v) ? 0.0 : v;
-  };
-  if (r.op == SetOp::kUnion) {
-    std::unordered_map<std::string_view, double> acc;
-    std::vector<std::string_view> seen;
-    for (std::size_t i : order) {
-      for (const auto& [member, score] : sources[i]) {
-        const double v = weighted(i, score);
-        auto [it, fresh] = acc.emplace(member, v);
-        if (fresh) seen.push_back(member);
-        else aggregate_into(it->second, v, r.aggregate);
-      }
-    }
-    for (std::string_view m : seen) result.emplace_back(std::string(m), acc[m]);
-  } else if (r.op == SetOp::kInter) {
-    const std::size_t first = order[0];
-    for (const auto& [member, score] : sources[first]) {
-      double acc = weighted(first, score);
-      bool everywhere = true;
-      for (std::size_t k = 1; k < order.size() && everywhere; ++k) {
-        auto it = index[order[k]].find(member);
-        if (it == index[order[k]].end()) everywhere = false;
-        else aggregate_into(acc, it->second * r.weights[order[k]], r.aggregate);
-      }
-      if (everywhere) result.emplace_back(member, acc);
-    }
-  } else {
-    for (const auto& [member, score] : sources[0]) {
-      bool elsewhere = false;
-      for (std::size_t k = 1; k < r.sources && !elsewhere; ++k) elsewhere = index[k].count(member) != 0;
-      if (!elsewhere) result.emplace_back(member, score);
-    }
+  switch (r.op) {
+    case SetOp::kUnion: status = union_of(view, r, base, order, result); break;
+    case SetOp::kInter: status = inter_of(view, r, base, order, result); break;
+    case SetOp::kDiff: status = diff_of(view, r, base, result); break;
   }
+  if (!status) return {};
   std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second < b.second : a.first < b.first;
   });
