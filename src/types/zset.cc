@@ -89,28 +89,25 @@ void ZSet::seek_rank(StagedWrites::Cursor& c, std::uint64_t rank, std::uint64_t 
   }
 }
 
-// Two cursors leave the member, one towards each end, a step each in turn: whichever runs
-// off its end first knows the rank (the header's size gives the other side's count).
+// Two cursors step forward in turn, one from the first entry towards the member and one
+// from the member towards the end: whichever arrives first knows the rank (the header's
+// size gives the other side's count). Both move forward, since an engine cursor's step
+// back costs more than its step forward.
 Result<std::uint64_t> ZSet::rank_of(std::string_view key) {
-  StagedWrites::Cursor down = index();
-  StagedWrites::Cursor up = index();
-  down.seek(key);
-  up.seek(key);
-  std::uint64_t before = 0;
-  std::uint64_t after = 0;
-  for (;;) {
-    down.prev();
-    if (!down.valid()) {
-      if (!down.status()) return down.status();
-      return before;
+  StagedWrites::Cursor from_first = index();
+  StagedWrites::Cursor from_member = index();
+  from_first.seek_to_first();
+  from_member.seek(key);
+  for (std::uint64_t steps = 0;; ++steps) {
+    if (!from_first.valid() || !from_member.valid()) {
+      if (!from_first.status()) return from_first.status();
+      if (!from_member.status()) return from_member.status();
+      return Status::corruption("a sorted set's score index lacks one of its members");
     }
-    ++before;
-    up.next();
-    if (!up.valid()) {
-      if (!up.status()) return up.status();
-      return size() - 1 - after;
-    }
-    ++after;
+    if (from_first.key() == key) return steps;
+    from_member.next();
+    if (!from_member.valid() && from_member.status()) return size() - 1 - steps;
+    from_first.next();
   }
 }
 

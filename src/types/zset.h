@@ -61,8 +61,8 @@ class ZSet {
   // Positions `c` (an index() cursor) on the entry of ascending rank `rank` (< size()),
   // walking from the nearer end.
   static void seek_rank(StagedWrites::Cursor& c, std::uint64_t rank, std::uint64_t size);
-  // The ascending rank of the member with index key `key` (present), counting from both
-  // ends at once so the walk stops at the nearer one.
+  // The ascending rank of the member with index key `key` (present): two forward walks in
+  // turn, from the first entry and from the member, stop when either arrives.
   Result<std::uint64_t> rank_of(std::string_view key);
 
  private:
