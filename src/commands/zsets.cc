@@ -11,6 +11,7 @@
 #include <charconv>
 #include <random>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "resp/decimal.h"
@@ -221,6 +222,8 @@ void zpopmax(CommandContext& ctx) { zpop(ctx, true); }
 
 // ---- ZRANDMEMBER -------------------------------------------------------------------------------
 
+constexpr std::int64_t kMaxRandomPicks = std::int64_t{1} << 26;
+
 // Ascending ranks of the picks, in pick order: `count` distinct ones (count < size), or
 // `count` independent ones (repeat).
 std::vector<std::uint64_t> random_ranks(std::uint64_t size, std::uint64_t count, bool repeat) {
@@ -235,9 +238,13 @@ std::vector<std::uint64_t> random_ranks(std::uint64_t size, std::uint64_t count,
   }
   // Floyd's sampling: count distinct values of [0, size) with count draws.
   std::vector<std::uint64_t> chosen;
+  std::unordered_set<std::uint64_t> taken;
   for (std::uint64_t j = size - count; j < size; ++j) {
     std::uint64_t r = std::uniform_int_distribution<std::uint64_t>(0, j)(rng);
-    if (std::find(chosen.begin(), chosen.end(), r) != chosen.end()) r = j;
+    if (!taken.insert(r).second) {
+      r = j;
+      taken.insert(r);
+    }
     chosen.push_back(r);
   }
   std::shuffle(chosen.begin(), chosen.end(), rng);
@@ -311,6 +318,9 @@ void zrandmember(CommandContext& ctx) {
     return ctx.error(kErrSyntax);
   }
   if (withscores && (count < -INT64_MAX / 2 || count > INT64_MAX / 2)) return ctx.error(kErrOutOfRange);
+  // Redis would start streaming 2^63 picks; a reply is built whole here, so a count past
+  // kMaxRandomPicks (far beyond any real use) is refused rather than exhausting memory.
+  if (count < -kMaxRandomPicks) return ctx.error(kErrOutOfRange);
   const bool resp3 = ctx.reply.resp3();
   run_key_command(ctx, ctx.arg(1), [&](KeyTarget& t) {
     return zrandmember_count(t, count, withscores, resp3);

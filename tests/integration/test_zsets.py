@@ -361,6 +361,9 @@ def test_zrandmember_picks_members(cascade):
     repeated = call(c, b"ZRANDMEMBER", b"z", b"-200")
     assert len(repeated) == 200 and set(repeated) <= set(members)
     assert len(set(repeated)) > 20  # 200 uniform picks of 50 hit far more than 20 (p ~ 1e-30)
+    assert call(c, b"ZRANDMEMBER", b"z", b"-9223372036854775807").args == (
+        "ERR value is out of range",)  # not 2^63 picks built in memory
+    assert len(call(c, b"ZRANDMEMBER", b"z", b"9223372036854775807")) == 50
     flat = call(c, b"ZRANDMEMBER", b"z", b"-10", b"WITHSCORES")
     for member, score in zip(flat[::2], flat[1::2]):
         assert int(score) == members.index(member)
