@@ -10,9 +10,9 @@
 //      keys' records there. This global order is what keeps two transactions, or a
 //      transaction and single-key commands, from deadlocking (key_lock_set.h);
 //   2. calls decide(view): the command reads the records and stages its writes, each write
-//      visible to its own later reads (so DEL k k deletes once). A collection command also
-//      reads and stages member entries on a key's shard through view.on_shard(); decide returns the reply;
-//      an error reply cancels every staged write;
+//      visible to its own later reads (so DEL k k deletes once); a collection command
+//      also reads and stages member entries on a key's shard through view.on_shard().
+//      decide returns the reply; an error reply cancels every staged write;
 //   3. writes: nothing; or one engine batch on the one shard written to (synced as
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
 //      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
@@ -86,6 +86,7 @@ class TxnView {
 
   // Runs fn on the shard owning declared key i (a cross-shard call when decide runs
   // elsewhere; decide waits) and returns its status. fn may suspend on engine reads.
+  // Only inside run_transaction's decide (the transaction provides the shards' access).
   Status on_shard(std::size_t i, const TxnShardFn& fn) { return run_on_shard_(slot_of_[i], fn); }
 
   std::int64_t now_ms = 0;  // the transaction's clock
