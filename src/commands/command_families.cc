@@ -15,7 +15,8 @@ const server::CommandTable& builtin_command_table() {
                         bitop_commands(), lcs_commands(), scan_commands(), bit_commands(),
                         bitfield_commands(), object_commands(), dump_commands(),
                         hash_commands(), list_commands(), list_move_commands(),
-                        list_blocking_commands(), set_commands(), set_algebra_commands()}) {
+                        list_blocking_commands(), set_commands(), set_algebra_commands(),
+                        zset_commands(), zset_range_commands(), zset_multi_commands()}) {
       for (const CommandSpec& spec : family) all.push_back(&spec);
     }
     return server::CommandTable(std::move(all));

@@ -10,8 +10,9 @@
 //      keys' records there. This global order is what keeps two transactions, or a
 //      transaction and single-key commands, from deadlocking (key_lock_set.h);
 //   2. calls decide(view): the command reads the records and stages its writes, each write
-//      visible to its own later reads (so DEL k k deletes once). decide returns the reply;
-//      an error reply cancels every staged write;
+//      visible to its own later reads (so DEL k k deletes once); a collection command
+//      also reads and stages member entries on a key's shard through view.on_shard().
+//      decide returns the reply; an error reply cancels every staged write;
 //   3. writes: nothing; or one engine batch on the one shard written to (synced as
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
 //      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
@@ -70,6 +71,7 @@ struct TxnShard {
   std::int64_t now_ms;
 };
 using TxnShardWork = std::function<Status(TxnShard&)>;
+using TxnShardFn = TxnShardWork;
 
 // What decide sees: the records of the declared keys (live ones; an expired record reads
 // as missing), with the command's own staged writes applied.

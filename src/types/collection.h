@@ -69,8 +69,8 @@ std::string member_prefix(std::uint32_t db_id, std::string_view key, std::uint64
 void append_u64_be(std::string& out, std::uint64_t value);
 std::uint64_t load_u64_be(std::string_view bytes);  // requires 8 bytes
 
-// A score as 8 bytes that sort bytewise as the doubles do (-inf first, +inf last; -0 and
-// +0 apart, -0 first). NaN is never stored.
+// A score as 8 bytes that sort bytewise as the doubles do (-inf first, +inf last; -0 is
+// written as +0, one score for Redis). NaN is never stored.
 void append_score_key(std::string& out, double score);
 double decode_score_key(std::string_view bytes);  // requires 8 bytes
 // A score as a zset member entry's value: the double's bits, fixed64 LE.
