@@ -86,6 +86,8 @@ Status DB::flush_oldest() {
         return finished.error();
       }
       vlogs = std::move(*finished);
+      // Every pointer of the table names one of these files, numbered in creation order.
+      if (!vlogs.empty()) table.oldest_vlog = vlogs.front().file_number;
     }
   }
   VersionEdit edit;
