@@ -17,14 +17,27 @@ KeyReply storage_failure(const KeyTarget& target, const Status& status) {
                                                 : server::kErrStorage);
 }
 
+void run_key_handler(server::CommandContext& ctx) {
+  const KeyCall call{ctx.args, ctx.command};
+  run_key_command(ctx, ctx.arg(1),
+                  [&call](KeyTarget& t) { return call.command.key_handler(t, call); });
+}
+
 void write_key_reply(server::CommandContext& ctx, KeyReply&& reply) {
+  write_key_reply(ctx.reply, ctx.shard.stats(), std::move(reply));
+}
+
+void write_key_reply(resp::ReplyWriter& out, server::ShardStats& stats, KeyReply&& reply) {
   switch (reply.kind) {
-    case KeyReply::Kind::kNull: ctx.reply.null(); break;
-    case KeyReply::Kind::kOk: ctx.reply.ok(); break;
-    case KeyReply::Kind::kInteger: ctx.reply.integer(reply.integer); break;
-    case KeyReply::Kind::kBulk: ctx.reply.bulk_owned(std::move(reply.text)); break;
-    case KeyReply::Kind::kSimple: ctx.reply.simple_string(reply.text); break;
-    case KeyReply::Kind::kError: ctx.error(reply.text); break;
+    case KeyReply::Kind::kNull: out.null(); break;
+    case KeyReply::Kind::kOk: out.ok(); break;
+    case KeyReply::Kind::kInteger: out.integer(reply.integer); break;
+    case KeyReply::Kind::kBulk: out.bulk_owned(std::move(reply.text)); break;
+    case KeyReply::Kind::kSimple: out.simple_string(reply.text); break;
+    case KeyReply::Kind::kError:
+      ++stats.error_replies;
+      out.error(reply.text);
+      break;
   }
 }
 
