@@ -37,21 +37,32 @@ def random_command(rng):
     return [b"GET"]  # a wrong number of arguments: an error reply between batches
 
 
+@pytest.fixture
+def redis(redis_server):
+    """The shared redis-server, left without this file's keys (later tests compare INFO
+    keyspace with a fresh cascade)."""
+    yield redis_server
+    client = Raw(redis_server.port)
+    try:
+        client.call([b"DEL"] + KEYS)
+    finally:
+        client.close()
+
+
 SEEDS = [int(os.environ["CASCADE_PIPELINE_SEED"])] if "CASCADE_PIPELINE_SEED" in os.environ \
     else [5, 6]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_pipelined_gets_and_sets_match_redis(start_cascade, redis_server, seed):
+def test_pipelined_gets_and_sets_match_redis(start_cascade, redis, seed):
     server = start_cascade("--appendfsync", "no")
-    compare_sequences(server.port, redis_server.port, seed, 2000, 2, random_command,
+    compare_sequences(server.port, redis.port, seed, 2000, 2, random_command,
                       reset=[b"DEL"] + KEYS, batch=100)
 
 
-def test_pipelined_gets_and_sets_match_redis_with_every_write_synced(start_cascade,
-                                                                     redis_server):
+def test_pipelined_gets_and_sets_match_redis_with_every_write_synced(start_cascade, redis):
     server = start_cascade("--appendfsync", "always")
-    compare_sequences(server.port, redis_server.port, 7, 400, 3, random_command,
+    compare_sequences(server.port, redis.port, 7, 400, 3, random_command,
                       reset=[b"DEL"] + KEYS, batch=100)
 
 
