@@ -84,14 +84,17 @@ struct SetRequest {
 // record does not matter (a SET replaces any value of any type), so it is not read: a plain
 // SET costs one engine write, no get. (Redis would count an expired record it replaces in
 // expired_keys; here active expiry or compaction never sees that record, so it is not.)
+// Such a SET is a blind write (types::KeyLocks): it does not hold the key's lock while its
+// write waits for the WAL.
 KeyReply set_value(KeyTarget& t, const SetRequest& request) {
-  types::LockedKey lock = t.lock();
   if (!(request.flags & (kOptNx | kOptXx | kOptGet | kOptKeepTtl))) {
-    if (Status s = lock.put_string(request.expire_ms, request.value); !s) {
+    const types::Keyspace::StringPut put{t.key, request.value, request.expire_ms};
+    if (Status s = t.keyspace.put_strings(t.db, std::span(&put, 1), t.sync); !s) {
       return storage_failure(t, s);
     }
     return request.done;
   }
+  types::LockedKey lock = t.lock();
   auto loaded = lock.load(t.now_ms);
   if (!loaded) return storage_failure(t, loaded.error());
   std::optional<StoredRecord>& old = *loaded;

@@ -91,14 +91,18 @@ Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, 
     put_key_.clear();
     append_metadata_key(put_key_, id, put.key);
     put_record_.clear();
-    append_string_record(put_record_, std::nullopt, put.value);
+    append_string_record(put_record_, put.expire_ms, put.value);
     batch.put(put_key_, put_record_);
   }
   for (std::size_t stripe : stripes) locks_.stripe(stripe).acquire();
+  for (std::size_t stripe : stripes) {
+    locks_.begin_blind_write(stripe);
+    locks_.stripe(stripe).release();
+  }
   engine::WriteOptions options;
   options.sync = sync;
   Status s = db_->write(batch, options);
-  for (std::size_t stripe : stripes) locks_.stripe(stripe).release();
+  for (std::size_t stripe : stripes) locks_.end_blind_write(stripe);
   stripes.swap(put_stripes_);  // keep the larger capacity for the next call
   return s;
 }
@@ -108,6 +112,7 @@ LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,
       engine_key_(keyspace.engine_key(db, key)) {
   options_.sync = sync;
   guard_.acquire();
+  keyspace.locks().wait_for_blind_writes(KeyLocks::stripe_index(db, key));
 }
 
 Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {

@@ -13,8 +13,9 @@
 // Durability: each LockedKey write is one engine write with the `sync` the caller gives
 // (appendfsync always: true), acknowledged only after the engine acknowledged it, and the
 // key's lock is held until then, so the next command on the key sees the new value.
-// put_strings() writes several keys in one engine write (one WAL record, one sync), holding
-// all their locks until it is acknowledged.
+// put_strings() writes several keys in one engine write (one WAL record, one sync) as a
+// blind write (key_locks.h): it takes the keys' locks only to enter in order, so writers of
+// one hot key share WAL syncs, and a LockedKey waits for it before reading.
 //
 // Calling rules: the owning shard's fibers only; open() before any other call; the Keyspace
 // must be closed (close()) before it is destroyed, after every command using it has
@@ -71,14 +72,16 @@ class Keyspace {
     return metadata_key(ids_.id_of(db), key);
   }
 
-  // Overwrites each key with a string value without expiry, as one engine write (synced if
-  // `sync`): a run of plain SETs shares one WAL record and one sync. The keys' stripes are
-  // taken in ascending order (key_locks.h: no deadlock) and held until the write is
-  // acknowledged. The old records are not read: a plain SET replaces whatever was there.
-  // A key may appear more than once; the last value wins.
+  // Overwrites each key with a string value (with its expiry, if any), as one engine write
+  // (synced if `sync`): a run of plain SETs shares one WAL record and one sync. The keys'
+  // stripes are taken in ascending order (key_locks.h: no deadlock), marked with a blind
+  // write in flight and released before the write; the marks go when it is acknowledged.
+  // The old records are not read: a plain SET replaces whatever was there. A key may
+  // appear more than once; the last value wins.
   struct StringPut {
     std::string_view key;
     std::string_view value;
+    std::optional<std::int64_t> expire_ms = std::nullopt;
   };
   Status put_strings(std::uint32_t db, std::span<const StringPut> puts, bool sync);
 

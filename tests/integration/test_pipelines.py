@@ -8,6 +8,7 @@ shard, not one per SET.
 A failing random sequence prints its seed; CASCADE_PIPELINE_SEED=<seed> replays it."""
 
 import os
+import threading
 
 import pytest
 
@@ -85,3 +86,31 @@ def test_a_pipeline_of_plain_sets_takes_one_wal_sync_per_shard(start_cascade):
     assert 1 <= synced <= 8
     client.send(b"".join(encode([b"GET", k]) for k in keys))
     assert [parse(client.reply()) for _ in keys] == [b"v" + k for k in keys]
+
+
+def test_clients_setting_one_hot_key_share_wal_syncs(start_cascade):
+    """A plain SET does not hold its key's lock while its write waits for the WAL sync, so
+    concurrent SETs of one key under appendfsync always join one WAL group: fewer syncs than
+    SETs (holding the lock, every SET of the key would wait for the previous one's sync)."""
+    server = start_cascade("--appendfsync", "always")
+    clients, per_client = 16, 25
+    connections = [Raw(server.port, timeout=30) for _ in range(clients)]
+    before = wal_syncs(connections[0])
+    threads = []
+    for n, client in enumerate(connections):
+        def one_client(client=client, n=n):
+            for i in range(per_client):
+                assert client.call([b"SET", b"hot", b"%d:%d" % (n, i)]) == b"+OK\r\n"
+        threads.append(threading.Thread(target=one_client))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    synced = wal_syncs(connections[0]) - before
+    assert 1 <= synced < clients * per_client * 3 // 4
+    value = parse(connections[0].call("GET hot"))
+    n, i = value.split(b":")
+    assert 0 <= int(n) < clients and 0 <= int(i) < per_client
+    assert parse(connections[0].call("INCR cnt")) == 1  # a read-modify-write still works
+    for client in connections:
+        client.close()
