@@ -119,6 +119,13 @@ struct KeyTarget {
   }
 };
 
+// A command's arguments and spec, as a CommandSpec::key_handler receives them on the key's
+// shard (args[1] is the key). The views stay valid while the call runs.
+struct KeyCall {
+  std::span<const std::string_view> args;
+  const server::CommandSpec& command;
+};
+
 std::int64_t unix_time_ms();
 
 // The reply for an engine failure, logged with the key's shard and the command.
@@ -126,6 +133,7 @@ KeyReply storage_failure(const KeyTarget& target, const Status& status);
 
 // Writes a KeyReply to the client (errors counted in the shard's stats).
 void write_key_reply(server::CommandContext& ctx, KeyReply&& reply);
+void write_key_reply(resp::ReplyWriter& out, server::ShardStats& stats, KeyReply&& reply);
 
 // Builds the KeyTarget on the shard running the caller.
 template <typename Body>
@@ -163,5 +171,9 @@ template <typename Body>
 void run_key_command(server::CommandContext& ctx, std::string_view key, Body&& body) {
   write_key_reply(ctx, call_on_key_shard(ctx, key, std::forward<Body>(body)));
 }
+
+// The handler of a command declared with a key_handler, when it runs alone (outside a key
+// batch): its key_handler on the key's shard.
+void run_key_handler(server::CommandContext& ctx);
 
 }  // namespace cascade::commands

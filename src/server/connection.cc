@@ -14,6 +14,7 @@
 #include "src/server/dispatcher.h"
 #include "src/server/server_state.h"
 #include "src/server/shard_state.h"
+#include "src/types/key_slot.h"
 
 namespace cascade::server {
 namespace {
@@ -238,8 +239,10 @@ Connection::InputResult Connection::process_input() {
   for (;;) {
     parser_.set_auth_required(auth_required());
     const resp::ParseResult r = parser_.parse(in_.data());
-    // Dropping the consumed bytes moves nothing: the arguments stay valid (input_buffer.h).
+    // Dropping the consumed bytes moves nothing: the arguments stay valid (input_buffer.h),
+    // as the key batch's views need until it runs.
     in_.consume(r.consumed);
+    if (r.status != resp::ParseStatus::kCommand) run_key_batch();
     if (r.status == resp::ParseStatus::kNeedMore) return InputResult::kNeedMore;
     if (r.status == resp::ParseStatus::kError) {
       ++shard_.stats().error_replies;
@@ -249,13 +252,26 @@ Connection::InputResult Connection::process_input() {
       return InputResult::kClose;
     }
     execute(parser_.args());
-    if (client_.close_after_reply || closing_) return InputResult::kClose;
-    if (out_.buffer().size() >= kFlushThreshold) return InputResult::kFlush;
+    if (client_.close_after_reply || closing_) {
+      run_key_batch();
+      return InputResult::kClose;
+    }
+    if (out_.buffer().size() >= kFlushThreshold) {
+      run_key_batch();
+      return InputResult::kFlush;
+    }
   }
 }
 
 void Connection::execute(std::span<const std::string_view> args) {
   const Dispatch dispatch = resolve_command(server_.commands(), args, auth_required());
+  if (dispatch.error == DispatchError::kNone && dispatch.spec->key_handler != nullptr &&
+      client_.reply_mode == ReplyMode::kOn) {
+    key_batch_.add(*dispatch.spec, args, types::key_shard(args[1], server_.shard_count()));
+    if (key_batch_.size() >= commands::KeyBatch::kMaxCommands) run_key_batch();
+    return;
+  }
+  run_key_batch();  // every earlier command is done before this one runs
   resp::ReplyWriter& writer = writer_for(dispatch.spec);
   if (dispatch.error != DispatchError::kNone) {
     ++shard_.stats().error_replies;
@@ -267,6 +283,10 @@ void Connection::execute(std::span<const std::string_view> args) {
     ++shard_.stats().commands_processed;
   }
   advance_reply_mode();
+}
+
+void Connection::run_key_batch() {
+  if (!key_batch_.empty()) key_batch_.run(server_, shard_, client_, out_);
 }
 
 resp::ReplyWriter& Connection::writer_for(const CommandSpec* spec) {

@@ -6,11 +6,16 @@
 //   2. close if the unprocessed input passes client-query-buffer-limit (Redis logs and
 //      closes such a client without a reply);
 //   3. parse every complete command and execute them in order (pipelining), queuing the
-//      replies in the ReplyWriter's buffer;
+//      replies in the ReplyWriter's buffer; consecutive single-key commands that declare a
+//      key handler (GET, SET) are gathered into a commands::KeyBatch and run together, one
+//      cross-shard call per shard (key_batch.h says what order that keeps); any other
+//      command first runs the batch gathered before it;
 //   4. send everything queued with one writev (several only when the buffer holds more
 //      segments than one call takes, or when a batch's replies pass kFlushThreshold).
 // So a batch costs one recv and one writev however many commands it holds; parsing,
-// dispatch and replies allocate nothing per command once the buffers are warm.
+// dispatch and replies allocate nothing per command once the buffers are warm (a key
+// batch: one future and task per other shard it calls). process_input() returns with the
+// key batch run: no command is left pending across reads.
 //
 // Protocol errors: the replies of the commands before the bad one are sent, then the
 // parser's error (Redis's text), then the connection closes, as Redis does.
@@ -41,6 +46,7 @@
 #include "resp/input_buffer.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
+#include "src/commands/key_batch.h"
 #include "src/runtime/socket.h"
 #include "src/server/client_state.h"
 
@@ -110,6 +116,7 @@ class Connection {
   bool read_some();
   bool flush();
   void execute(std::span<const std::string_view> args);
+  void run_key_batch();
   resp::ReplyWriter& writer_for(const CommandSpec* spec);
   void advance_reply_mode();
   bool auth_required();
@@ -122,6 +129,7 @@ class Connection {
   resp::InputBuffer in_;
   resp::RequestParser parser_;
   resp::ReplyWriter out_;
+  commands::KeyBatch key_batch_;
   // Replies suppressed by CLIENT REPLY OFF/SKIP are written here and dropped; made on first use.
   std::unique_ptr<resp::ReplyWriter> discard_;
   Phase phase_ = Phase::kBusy;

@@ -13,6 +13,9 @@
 // Durability: each LockedKey write is one engine write with the `sync` the caller gives
 // (appendfsync always: true), acknowledged only after the engine acknowledged it, and the
 // key's lock is held until then, so the next command on the key sees the new value.
+// put_strings() writes several keys in one engine write (one WAL record, one sync) as a
+// blind write (key_locks.h): it takes the keys' locks only to enter in order, so writers of
+// one hot key share WAL syncs, and a LockedKey waits for it before reading.
 //
 // Calling rules: the owning shard's fibers only; open() before any other call; the Keyspace
 // must be closed (close()) before it is destroyed, after every command using it has
@@ -75,6 +78,19 @@ class Keyspace {
     return metadata_key(ids_.id_of(db), key);
   }
 
+  // Overwrites each key with a string value (with its expiry, if any), as one engine write
+  // (synced if `sync`): a run of plain SETs shares one WAL record and one sync. The keys'
+  // stripes are taken in ascending order (key_locks.h: no deadlock), marked with a blind
+  // write in flight and released before the write; the marks go when it is acknowledged.
+  // The old records are not read: a plain SET replaces whatever was there. A key may
+  // appear more than once; the last value wins.
+  struct StringPut {
+    std::string_view key;
+    std::string_view value;
+    std::optional<std::int64_t> expire_ms = std::nullopt;
+  };
+  Status put_strings(std::uint32_t db, std::span<const StringPut> puts, bool sync);
+
   // Empties the given databases: one write of new ids (synced if `sync`), then the old
   // keys are unreachable and the sweeper deletes them in the background.
   Status flush(std::span<const std::uint32_t> dbs, bool sync);
@@ -114,6 +130,10 @@ class Keyspace {
   DatabaseIds ids_;
   ScanPositions scan_positions_;
   runtime::Mutex flush_lock_;
+  // put_strings()'s scratch, reused so a warm shard builds its batches without allocating.
+  std::vector<std::size_t> put_stripes_;
+  std::string put_key_;
+  std::string put_record_;
   std::vector<std::uint32_t> retired_;  // ids whose keys the sweeper still has to delete
   std::uint64_t expired_keys_ = 0;
   std::uint64_t dead_versions_ = 0;
