@@ -158,11 +158,18 @@ std::unique_ptr<InternalIterator> TableReader::index_iterator() {
       top_index_iterator(), [this](const BlockHandle& h) { return load(h, BlockKind::kIndex); });
 }
 
+// Once the scan has its last data block (decoded, so nothing views the window any more),
+// the window is dropped for a fresh one: a scan over a level keeps an iterator per table,
+// and finished tables must not each keep up to kMaxBlockReadahead bytes until it ends.
 std::unique_ptr<InternalIterator> TableReader::iterator() {
   auto readahead = std::make_shared<BlockReadahead>(data_end_);
   return std::make_unique<TwoLevelIterator>(
-      index_iterator(), [this, readahead = std::move(readahead)](const BlockHandle& h) {
-        return load(h, BlockKind::kData, readahead.get());
+      index_iterator(), [this, readahead = std::move(readahead)](const BlockHandle& h) mutable {
+        Result<BlockRef> block = load(h, BlockKind::kData, readahead.get());
+        if (h.padded_end() >= data_end_ && readahead->readahead() > 0) {
+          readahead = std::make_shared<BlockReadahead>(data_end_);
+        }
+        return block;
       });
 }
 
