@@ -39,7 +39,16 @@ done < <(find build/tests -type f -name 'unit-*' -executable | sort)
 
 # The unit suites again under AddressSanitizer and UBSan (CASCADE_ASAN=0 skips them).
 if [[ ${CASCADE_ASAN:-1} != 0 ]]; then
-  if BUILD_DIR=build-asan ./scripts/build.sh -Db_sanitize=address,undefined; then
+  # Only the unit suites run here, so only they are built (the server and tools are not).
+  asan_build() {
+    if [[ ! -f build-asan/build.ninja ]]; then
+      meson setup build-asan -Db_sanitize=address,undefined >/dev/null || return 1
+    fi
+    local targets
+    targets=$(ninja -C build-asan -t targets all | sed -n 's/^\(tests\/unit\/[a-z]*\/unit-[a-z]*\): .*/\1/p' | sort -u)
+    ninja -C build-asan $targets >/dev/null || ninja -C build-asan $targets
+  }
+  if asan_build; then
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
     # The heaviest data-volume cases (minutes under ASan, seconds without) run only in the
     # plain pass above, to keep the suite within its time budget.
