@@ -2,8 +2,12 @@
 // MOVE. Each is one transaction over its two keys (transaction.h), so a rename between keys
 // of two shards is atomic (no locking reader sees both or neither) and whole after a crash.
 // The value keeps its type and its expiry (absolute, so it expires at the same instant).
-// Every type is one metadata record today, so carrying the record carries the value;
-// collections will carry their members too.
+// A string is its metadata record, so carrying the record carries the value. A collection's
+// members are stored under its key's name (src/types/collection.h), so they are copied to
+// the destination under a fresh version there, in the same transaction (so the copy is as
+// atomic and crash-safe as the record): O(members), not Redis's O(1) for RENAME, and the
+// members are held in memory meanwhile. The source's old members, and any collection the
+// destination held, become garbage that compaction and the sweeper reclaim.
 //
 // Checks come in Redis's order: COPY and MOVE parse their options (and reject copying a key
 // onto itself) before looking at any key; RENAME reports a missing source before anything.
@@ -12,16 +16,60 @@
 #include "resp/decimal.h"
 #include "src/commands/command_families.h"
 #include "src/commands/transaction.h"
+#include "src/types/collection.h"
 
 namespace cascade::commands {
 namespace {
 
 using namespace cascade::server;
 
-// Copies declared key `from`'s record to declared key `to` (which must differ).
-void carry(TxnView& view, std::size_t from, std::size_t to) {
+// Copies declared key `from`'s value to declared key `to` (which must differ).
+Status carry(TxnView& view, std::size_t from, std::size_t to) {
   const types::StoredRecord& source = *view.record(from);
-  view.put(to, source.type, source.expire_ms, source.payload());
+  if (!types::is_collection(source.type)) {
+    view.put(to, source.type, source.expire_ms, source.payload());
+    return Status::ok();
+  }
+  std::vector<std::pair<std::string, std::string>> members;  // suffix, value
+  types::CollectionHeader header;
+  Status s = view.on_shard(from, [&](TxnShard& shard) -> Status {
+    Result<types::Collection> c = types::Collection::open(
+        shard.writes, shard.db_id, view.key(from).key, source.type, source);
+    if (!c) return c.error();
+    header = c->header();
+    const std::size_t skip = c->prefix().size();
+    types::StagedWrites::Cursor cursor = c->cursor();
+    for (cursor.seek_to_first(); cursor.valid(); cursor.next()) {
+      members.emplace_back(cursor.key().substr(skip), cursor.value());
+    }
+    return cursor.status();
+  });
+  if (!s) return s;
+  if (members.size() != header.size * (source.type == types::KeyType::kZSet ? 2 : 1)) {
+    return Status::corruption("collection holds " + std::to_string(members.size()) +
+                              " member entries, its metadata says " + std::to_string(header.size));
+  }
+  header.version = view.fresh_version(to);
+  s = view.on_shard(to, [&](TxnShard& shard) -> Status {
+    const std::string prefix = types::member_prefix(shard.db_id, view.key(to).key, header.version);
+    std::string key;
+    for (const auto& [suffix, value] : members) {
+      key.assign(prefix);
+      key.append(suffix);
+      shard.writes.put(key, value);
+    }
+    return Status::ok();
+  });
+  if (!s) return s;
+  std::string payload;
+  types::append_collection_payload(payload, source.type, header);
+  view.put(to, source.type, source.expire_ms, payload);
+  return Status::ok();
+}
+
+// The reply for a failed carry.
+KeyReply carry_failure(const Status& s) {
+  return KeyReply::error(s.is_corruption() ? kErrStorageCorruption : kErrStorage);
 }
 
 bool same_key(const TxnKey& a, const TxnKey& b) { return a.db == b.db && a.key == b.key; }
@@ -32,7 +80,7 @@ void rename_generic(CommandContext& ctx, bool only_if_new) {
     if (!view.record(0)) return KeyReply::error(kErrNoSuchKey);
     if (same_key(keys[0], keys[1])) return only_if_new ? KeyReply::number(0) : KeyReply::ok();
     if (only_if_new && view.record(1)) return KeyReply::number(0);
-    carry(view, 0, 1);
+    if (Status s = carry(view, 0, 1); !s) return carry_failure(s);
     view.erase(0);
     return only_if_new ? KeyReply::number(1) : KeyReply::ok();
   }));
@@ -73,7 +121,7 @@ void copy(CommandContext& ctx) {
   }
   write_key_reply(ctx, run_transaction(ctx, keys, [replace](TxnView& view) {
     if (!view.record(0) || (view.record(1) && !replace)) return KeyReply::number(0);
-    carry(view, 0, 1);
+    if (Status s = carry(view, 0, 1); !s) return carry_failure(s);
     return KeyReply::number(1);
   }));
 }
@@ -91,7 +139,7 @@ void move(CommandContext& ctx) {
   const TxnKey keys[] = {{client_db(ctx), ctx.arg(1)}, {target_db, ctx.arg(1)}};
   write_key_reply(ctx, run_transaction(ctx, keys, [](TxnView& view) {
     if (!view.record(0) || view.record(1)) return KeyReply::number(0);
-    carry(view, 0, 1);
+    if (Status s = carry(view, 0, 1); !s) return carry_failure(s);
     view.erase(0);
     return KeyReply::number(1);
   }));
