@@ -28,7 +28,12 @@ run_doctest() {
   f=$(sed -n 's/^\[doctest\] test cases:.*| *\([0-9]*\) failed.*/\1/p' <<<"$out" | tail -1)
   if [[ -z $p || -z $f ]]; then p=0; f=1; fi
   if ((rc != 0 && f == 0)); then f=1; fi
-  if ((f > 0)); then echo "$out" | tail -60; suite_failed=1; fi
+  if ((f > 0)); then
+    # The failing checks with their test case's name, then the summary.
+    grep -B6 -A10 -E "ERROR:|FATAL ERROR|SIGSEGV|SIGABRT|crashed" <<<"$out" | head -200
+    echo "$out" | tail -20
+    suite_failed=1
+  fi
   echo "   $p passed, $f failed"
   passed=$((passed + p)); failed=$((failed + f))
 }

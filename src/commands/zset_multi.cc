@@ -466,7 +466,7 @@ constexpr CommandSpec set_op(std::string_view name, int arity, std::uint32_t fla
                              server::CommandHandler handler) {
   return {.name = name, .arity = arity, .flags = flags | kCmdMovableKeys,
           .categories = kAclSortedSet, .first_key = first, .last_key = first, .key_step = first,
-          .group = "sorted_set", .since = since, .summary = summary,
+          .group = "sorted-set", .since = since, .summary = summary,
           .complexity = "O(N) for N members of the sources, plus O(M*log(M)) to order M results",
           .handler = handler};
 }
@@ -488,7 +488,7 @@ constexpr CommandSpec kCommands[] = {
            zmpop),
     {.name = "zrangestore", .arity = -5, .flags = kCmdWrite | kCmdDenyoom,
      .categories = kAclSortedSet, .first_key = 1, .last_key = 2, .key_step = 1,
-     .group = "sorted_set", .since = "6.2.0",
+     .group = "sorted-set", .since = "6.2.0",
      .summary = "Stores a range of a sorted set's members in a key",
      .complexity = "O(M) for M members stored, plus the walk to the range's start",
      .key_specs = kStoreRange, .handler = zrangestore},
