@@ -28,28 +28,36 @@
 
 namespace cascade::commands {
 
+// Opens the loaded `record` as a collection of `type` into `out`; false with `failure` set
+// (the storage error, or WRONGTYPE) when it cannot.
+inline bool open_collection(KeyTarget& t, types::StagedWrites& writes, std::uint32_t db_id,
+                            types::KeyType type,
+                            Result<std::optional<types::StoredRecord>>& record,
+                            std::optional<types::Collection>& out, KeyReply& failure) {
+  if (!record) {
+    failure = storage_failure(t, record.error());
+    return false;
+  }
+  Result<types::Collection> c = types::Collection::open(writes, db_id, t.key, type, *record);
+  if (!c) {
+    failure = storage_failure(t, c.error());
+    return false;
+  }
+  if (c->wrong_type()) {
+    failure = KeyReply::error(server::kErrWrongType);
+    return false;
+  }
+  out.emplace(std::move(*c));
+  return true;
+}
+
 class CollectionRead {
  public:
   CollectionRead(KeyTarget& t, types::KeyType type) : target_(t) {
     types::StagedWrites* writes = t.txn;
     if (writes == nullptr) writes = &own_.emplace(t.keyspace.engine());
     Result<std::optional<types::StoredRecord>> record = t.read();
-    if (!record) {
-      failure = storage_failure(t, record.error());
-      return;
-    }
-    Result<types::Collection> c = types::Collection::open(
-        *writes, t.keyspace.ids().id_of(t.db), t.key, type, *record);
-    if (!c) {
-      failure = storage_failure(t, c.error());
-      return;
-    }
-    if (c->wrong_type()) {
-      failure = KeyReply::error(server::kErrWrongType);
-      return;
-    }
-    coll_.emplace(std::move(*c));
-    ok_ = true;
+    ok_ = open_collection(t, *writes, t.keyspace.ids().id_of(t.db), type, record, coll_, failure);
   }
   CollectionRead(const CollectionRead&) = delete;
   CollectionRead& operator=(const CollectionRead&) = delete;
@@ -73,22 +81,7 @@ class CollectionWrite {
  public:
   CollectionWrite(KeyTarget& t, types::KeyType type) : target_(t), lock_(t.lock()) {
     Result<std::optional<types::StoredRecord>> record = lock_.load(t.now_ms);
-    if (!record) {
-      failure = storage_failure(t, record.error());
-      return;
-    }
-    Result<types::Collection> c =
-        types::Collection::open(lock_.writes(), lock_.db_id(), t.key, type, *record);
-    if (!c) {
-      failure = storage_failure(t, c.error());
-      return;
-    }
-    if (c->wrong_type()) {
-      failure = KeyReply::error(server::kErrWrongType);
-      return;
-    }
-    coll_.emplace(std::move(*c));
-    ok_ = true;
+    ok_ = open_collection(t, lock_.writes(), lock_.db_id(), type, record, coll_, failure);
   }
   CollectionWrite(const CollectionWrite&) = delete;
   CollectionWrite& operator=(const CollectionWrite&) = delete;

@@ -444,13 +444,7 @@ def test_sorted_sets_survive_a_restart(start_cascade):
 
 
 def test_sets_are_sources_with_score_one(cascade, redis_clean):
-    """Redis takes sets wherever a set operation takes sorted sets (the set family lives
-    in another branch until merged; without SADD there is nothing to check)."""
-    probe = Raw(cascade.port)
-    known = not probe.call([b"SADD", b"probe", b"x"]).startswith(b"-ERR unknown command")
-    probe.close()
-    if not known:
-        pytest.skip("SADD is not implemented in this build")
+    """Redis takes sets wherever a set operation takes sorted sets."""
     a, b = keys_on_each_shard(b"set", SHARDS, 1)
     script = [[b"SADD", a, b"x", b"y", b"z"], [b"ZADD", b, b"5", b"y", b"7", b"w"],
               [b"ZUNION", b"2", a, b, b"WITHSCORES"], [b"ZINTER", b"2", b, a, b"WITHSCORES"],
