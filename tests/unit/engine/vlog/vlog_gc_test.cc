@@ -344,13 +344,34 @@ TEST_CASE("vlog gc model: crashes during flush, compaction and gc lose nothing a
         }
       }
       peak_vlog_bytes = std::max(peak_vlog_bytes, vlog_bytes(*db));
-      // Most rounds crash while a compaction runs (bounded wait), at a random point in it.
+      // Most rounds crash while a compaction runs, at a random point in it: wait (bounded)
+      // for one to start, then yield a random number of times; when none starts or it ends
+      // first, write more and try again with fewer yields, so a fast compaction still gets
+      // crashed into. The other rounds crash at a random point.
       if (round % 4 != 3) {
-        for (int i = 0; i < 2000 && db->stats().running_compactions == 0; ++i) {
+        int budget = 300;
+        for (int attempt = 0; attempt < 6; ++attempt, budget = std::max(1, budget / 3)) {
+          for (int i = 0; i < 2000 && db->stats().running_compactions == 0; ++i) {
+            runtime::this_fiber::yield();
+          }
+          for (int i = 0, n = static_cast<int>(rng() % budget);
+               i < n && db->stats().running_compactions > 0; ++i) {
+            runtime::this_fiber::yield();
+          }
+          if (db->stats().running_compactions > 0) break;
+          // None started, or it finished: more writes make the next one.
+          for (int w = 0; w < 40; ++w) {
+            std::string k = "key" + std::to_string(rng() % 250);
+            std::string v = value_for(rng, 200 + rng() % 1800);
+            REQUIRE(db->put(k, v, {.sync = true}));
+            model[k] = v;
+          }
+        }
+      } else {
+        for (int i = 0, n = static_cast<int>(rng() % 300); i < n; ++i) {
           runtime::this_fiber::yield();
         }
       }
-      for (int i = 0, n = static_cast<int>(rng() % 300); i < n; ++i) runtime::this_fiber::yield();
       DBStats at_crash = db->stats();
       if (at_crash.running_compactions > 0) ++crashes_mid_compaction;
       compactions += at_crash.compactions;
