@@ -31,6 +31,7 @@ std::span<const CommandSpec> bitfield_commands();    // BITFIELD BITFIELD_RO
 std::span<const CommandSpec> object_commands();      // OBJECT ...
 std::span<const CommandSpec> dump_commands();        // DUMP RESTORE
 std::span<const CommandSpec> hash_commands();        // HSET HGET HDEL HGETALL ...
+std::span<const CommandSpec> multi_commands();       // MULTI EXEC DISCARD WATCH UNWATCH
 std::span<const CommandSpec> scan_commands();        // KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL
 
 // Every family's commands, built once. Immutable: safe to read from every shard.

@@ -1,19 +1,15 @@
 // See transaction.h for the steps and src/types/multi_shard_log.h for the commit protocol.
 #include "src/commands/transaction.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 #include <unordered_map>
 
-#include "engine/write_batch.h"
+#include "src/commands/exec_transaction.h"
+#include "src/commands/shard_commit.h"
 #include "src/server/shard_storage.h"
 #include "src/types/key_lock_set.h"
 #include "src/types/key_slot.h"
-#include "src/types/multi_shard_log.h"
 
 namespace cascade::commands {
 
@@ -66,18 +62,13 @@ void TxnView::erase(std::size_t i) {
 
 namespace {
 
-// The debug crash points of transaction.h; nullptr-safe, read at each multi-shard write.
-void crash_point(std::string_view name) {
-  const char* armed = std::getenv("CASCADE_CRASH_POINT");
-  if (armed != nullptr && name == armed) ::kill(::getpid(), SIGKILL);
-}
-
 struct ShardShare {
   runtime::ShardId shard = 0;
   std::vector<std::size_t> slots;
   types::KeyLockSet locks;
-  engine::WriteBatch batch;
+  ShardBatch out;
   bool writes = false;
+  types::StagedWrites* exec_writes = nullptr;  // inside EXEC: the transaction's, on this shard
 };
 
 }  // namespace
@@ -97,11 +88,13 @@ class Transaction {
     std::sort(shares_.begin(), shares_.end(),
               [](const ShardShare& a, const ShardShare& b) { return a.shard < b.shard; });
     for (ShardShare& share : shares_) {
+      share.out.shard = share.shard;
       for (std::size_t s : share.slots) share.locks.add(view_.slots_[s].key.db, view_.slots_[s].key.key);
     }
   }
 
-  KeyReply run(const TxnDecide& decide) {
+  KeyReply run(const TxnDecide& decide, ExecTransaction* exec) {
+    if (exec != nullptr) return run_in_exec(decide, *exec);
     if (shares_.size() == 1) return run_single_shard(decide);
     return run_multi_shard(decide);
   }
@@ -115,20 +108,41 @@ class Transaction {
     return shares_.back();
   }
 
+  // On share.shard: reads its keys (their stripes already held: by this transaction, or
+  // by the EXEC it runs in, whose staged writes it then reads through).
+  Status read_keys(ShardShare& share, types::Keyspace& keyspace) {
+    for (std::size_t s : share.slots) {
+      TxnView::Slot& slot = view_.slots_[s];
+      Result<std::optional<types::StoredRecord>> record =
+          share.exec_writes != nullptr
+              ? types::LockedKey(keyspace, slot.key.db, slot.key.key, *share.exec_writes)
+                    .load(view_.now_ms)
+              : keyspace.read(slot.key.db, slot.key.key, view_.now_ms);
+      if (!record) return record.error();
+      slot.record = std::move(*record);
+      slot.engine_key = keyspace.engine_key(slot.key.db, slot.key.key);
+    }
+    return Status::ok();
+  }
+
   // On share.shard: takes its stripes, then reads its keys.
   // A multi-shard transaction fences its stripes so plain reads wait for it (key_locks.h).
   Status lock_and_read(ShardShare& share) {
     types::Keyspace* keyspace = server_.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
     share.locks.lock(keyspace->locks(), shares_.size() > 1);
+    return read_keys(share, *keyspace);
+  }
+
+  // On share.shard, before its stripes are released: the written keys' watchers learn of
+  // the write (watch_registry.h).
+  void touch_written(const ShardShare& share) {
+    types::Keyspace* keyspace = server_.this_shard().keyspace();
+    if (keyspace == nullptr) return;
     for (std::size_t s : share.slots) {
-      TxnView::Slot& slot = view_.slots_[s];
-      auto record = keyspace->read(slot.key.db, slot.key.key, view_.now_ms);
-      if (!record) return record.error();
-      slot.record = std::move(*record);
-      slot.engine_key = keyspace->engine_key(slot.key.db, slot.key.key);
+      const TxnView::Slot& slot = view_.slots_[s];
+      if (slot.dirty) keyspace->watches().touch(slot.key.db, slot.key.key);
     }
-    return Status::ok();
   }
 
   void unlock(ShardShare& share) {
@@ -144,23 +158,15 @@ class Transaction {
         const TxnView::Slot& slot = view_.slots_[s];
         if (!slot.dirty) continue;
         if (slot.record) {
-          share.batch.put(slot.engine_key, slot.record->bytes);
+          share.out.batch.put(slot.engine_key, slot.record->bytes);
         } else {
-          share.batch.del(slot.engine_key);
+          share.out.batch.del(slot.engine_key);
         }
         share.writes = true;
       }
       if (share.writes) ++writers;
     }
     return writers;
-  }
-
-  Status write_here(engine::WriteBatch& batch, bool sync) {
-    types::Keyspace* keyspace = server_.this_shard().keyspace();
-    if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
-    engine::WriteOptions options;
-    options.sync = sync;
-    return keyspace->engine().write(batch, options);
   }
 
   KeyReply failure(const Status& status) {
@@ -175,7 +181,12 @@ class Transaction {
       Status s = lock_and_read(share);
       KeyReply out = s ? decide(view_) : failure(s);
       if (s && out.kind != KeyReply::Kind::kError && stage_batches() != 0) {
-        if (Status w = write_here(share.batch, sync_); !w) out = failure(w);
+        ShardBatch* only = &share.out;
+        if (Status w = commit_shard_batches(server_, std::span<ShardBatch* const>(&only, 1), sync_); !w) {
+          out = failure(w);
+        } else {
+          touch_written(share);
+        }
       }
       unlock(share);
       return out;
@@ -186,13 +197,18 @@ class Transaction {
 
   KeyReply run_multi_shard(const TxnDecide& decide) {
     KeyReply reply = lock_all();
+    bool committed = false;
     if (reply.kind != KeyReply::Kind::kError) {
       reply = decide(view_);
       if (reply.kind != KeyReply::Kind::kError) {
-        if (Status s = commit(); !s) reply = failure(s);
+        if (Status s = commit(); !s) {
+          reply = failure(s);
+        } else {
+          committed = true;
+        }
       }
     }
-    unlock_all();
+    unlock_all(committed);
     return reply;
   }
 
@@ -205,94 +221,63 @@ class Transaction {
     return KeyReply::ok();
   }
 
-  void unlock_all() {
+  void unlock_all(bool committed) {
     std::vector<runtime::ShardId> ids;
     for (const ShardShare& share : shares_) ids.push_back(share.shard);
-    (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this] {
+    (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this, committed] {
       const runtime::ShardId here = runtime::this_shard_id();
       for (ShardShare& share : shares_) {
-        if (share.shard == here) unlock(share);
+        if (share.shard != here) continue;
+        if (committed) touch_written(share);
+        unlock(share);
       }
     });
   }
 
   Status commit() {
-    std::vector<ShardShare*> writers;
     if (stage_batches() == 0) return Status::ok();
+    std::vector<ShardBatch*> writers;
     for (ShardShare& share : shares_) {
-      if (share.writes) writers.push_back(&share);
+      if (share.writes) writers.push_back(&share.out);
     }
-    if (writers.size() == 1) {
-      ShardShare& only = *writers[0];
-      return server_.runtime().submit(only.shard, [&] { return write_here(only.batch, sync_); }).get();
-    }
-    return commit_across(writers);
+    return commit_shard_batches(server_, writers, sync_);
   }
 
-  // The decision-record protocol (multi_shard_log.h) over >= 2 writing shards.
-  Status commit_across(const std::vector<ShardShare*>& writers) {
-    types::Decision decision{.txid = server_.next_transaction_id(),
-                             .coordinator = writers[0]->shard};
-    for (std::size_t i = 1; i < writers.size(); ++i) {
-      decision.parts.push_back({writers[i]->shard, std::string(writers[i]->batch.contents())});
+  // Inside EXEC: the EXEC holds the stripes and commits; this reads through its staged
+  // writes, runs decide, and stages what decide wrote into them (touching the watches).
+  KeyReply run_in_exec(const TxnDecide& decide, ExecTransaction& exec) {
+    for (ShardShare& share : shares_) {
+      for (std::size_t s : share.slots) {
+        const TxnKey& key = view_.slots_[s].key;
+        share.exec_writes = exec_writes_for(exec, key.db, key.key, share.shard);
+        if (share.exec_writes == nullptr) return KeyReply::error(kErrExecRetry);
+      }
     }
-    ShardShare& coordinator = *writers[0];
-    coordinator.batch.put(types::decision_key(decision.txid), types::encode_decision(decision));
-    crash_point("multi-shard-before-decision");
-    Status decided = server_.runtime().submit(coordinator.shard, [&] {
-      return write_here(coordinator.batch, true);
-    }).get();
-    if (!decided) return decided;
-    crash_point("multi-shard-after-decision");
-
-    std::vector<runtime::ShardId> others;
-    for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
-    const std::uint64_t txid = decision.txid;
-    const std::uint32_t coordinator_id = decision.coordinator;
-    auto parts = server_.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
-      const runtime::ShardId here = runtime::this_shard_id();
-      for (ShardShare* share : writers) {
-        if (share->shard != here) continue;
-        share->batch.put(types::applied_marker_key(coordinator_id, txid), {});
-        Status s = write_here(share->batch, true);
-        if (s) crash_point("multi-shard-after-part");
-        return s;
-      }
-      return Status::ok();
-    });
-    for (Status& s : parts) {
-      // The decision stands: recovery applies the missing part at the next start.
-      if (!s) return s;
+    for (ShardShare& share : shares_) {
+      Status s = server_.runtime().submit(share.shard, [&]() -> Status {
+        types::Keyspace* keyspace = server_.this_shard().keyspace();
+        if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+        return read_keys(share, *keyspace);
+      }).get();
+      if (!s) return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
     }
-    return clean_up(coordinator.shard, txid, others);
-  }
-
-  // Off the client's path, once every part is durable: the decision record is deleted,
-  // synced, and only then the markers (a marker must outlive its decision record, or
-  // recovery would write its part again). Shards closed meanwhile keep theirs until the
-  // next start-up removes them.
-  Status clean_up(runtime::ShardId coordinator, std::uint64_t txid,
-                  std::vector<runtime::ShardId> others) {
-    server::ServerState* server = &server_;
-    return server->runtime().post(coordinator, [server, coordinator, txid, others]() {
-      types::Keyspace* keyspace = server->this_shard().keyspace();
-      if (keyspace == nullptr) return;
-      engine::WriteOptions synced;
-      synced.sync = true;
-      if (Status s = keyspace->engine().del(types::decision_key(txid), synced); !s) {
-        server->logger().warning("Could not delete multi-shard decision {}: {}", txid,
-                                 s.to_string());
-        return;
-      }
-      for (runtime::ShardId shard : others) {
-        (void)server->runtime().post(shard, [server, coordinator, txid]() {
-          types::Keyspace* here = server->this_shard().keyspace();
-          if (here == nullptr) return;
-          Status s = here->engine().del(types::applied_marker_key(coordinator, txid));
-          if (!s) server->logger().warning("Could not delete an applied marker: {}", s.to_string());
-        });
-      }
-    });
+    KeyReply reply = decide(view_);
+    if (reply.is_error()) return reply;
+    for (ShardShare& share : shares_) {
+      (void)server_.runtime().submit(share.shard, [&] {
+        for (std::size_t s : share.slots) {
+          const TxnView::Slot& slot = view_.slots_[s];
+          if (!slot.dirty) continue;
+          if (slot.record) {
+            share.exec_writes->put(slot.engine_key, slot.record->bytes);
+          } else {
+            share.exec_writes->del(slot.engine_key);
+          }
+        }
+        touch_written(share);
+      }).get();
+    }
+    return reply;
   }
 
   server::ServerState& server_;
@@ -304,7 +289,7 @@ class Transaction {
 KeyReply run_transaction(server::CommandContext& ctx, std::span<const TxnKey> keys,
                          const TxnDecide& decide) {
   Transaction txn(ctx.server, keys, ctx.shard.config());
-  return txn.run(decide);
+  return txn.run(decide, ctx.exec);
 }
 
 }  // namespace cascade::commands

@@ -1,7 +1,7 @@
 // Transactions: a command over several keys, possibly on several shards, that runs as one
 // atomic step: no client locking any of its keys sees it half done, and after a crash it
 // is either whole or absent (all of it, if it was acknowledged). MGET, MSET, RENAME, COPY,
-// BITOP and the multi-key DEL run on it; MULTI/EXEC will too.
+// BITOP and the multi-key DEL run on it.
 //
 // A command declares its keys (database and name; one key may be declared twice) and a
 // decide step. run_transaction() then:
@@ -15,8 +15,12 @@
 //   3. writes: nothing; or one engine batch on the one shard written to (synced as
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
 //      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
-//      once every part is durable);
-//   4. releases every stripe it took, also after a failure.
+//      once every part is durable); shard_commit.h does both;
+//   4. touches the written keys' watches and releases every stripe it took, also after a
+//      failure.
+// Inside EXEC (ctx.exec set) steps 1, 3 and 4 belong to the EXEC (exec_transaction.h): the
+// keys are read through the EXEC's staged writes, under its stripes, and decide's writes
+// are staged there (and touch the watches) to be committed with the rest of the EXEC.
 // A single-shard transaction (every key on one shard) does all four in one cross-shard call
 // (none when it is the connection's shard), and decide runs on that shard's thread. A
 // multi-shard one holds its locks across several round trips and runs decide on the
@@ -27,9 +31,7 @@
 // stripes it holds and such a read waits for the fence (types::KeyLocks), so no client sees
 // a multi-shard write on one shard and then misses it on another.
 //
-// Crash testing: CASCADE_CRASH_POINT=multi-shard-before-decision | multi-shard-after-decision
-// | multi-shard-after-part makes the process SIGKILL itself at that point of the next
-// multi-shard write (tests/integration/test_multi_shard_crash.py).
+// Crash testing: the crash points of shard_commit.h.
 #pragma once
 
 #include <cstdint>
