@@ -160,6 +160,7 @@ void exec(CommandContext& ctx) {
     }
     resp::ReplyWriter replies(ctx.connection.resp_version());
     run_queue(ctx, txn, queue, replies);
+    ctx.client.last_command = &ctx.command;  // CLIENT LIST shows cmd=exec, as Redis does
     if (txn.needs_retry()) {
       txn.unlock(false);
       ctx.client.db = db;

@@ -40,7 +40,9 @@ struct CommandContext {
   ShardState& shard;
   ServerState& server;
   // Set while the command runs inside EXEC: its keys are the transaction's
-  // (src/commands/exec_transaction.h); null otherwise.
+  // (src/commands/exec_transaction.h); null otherwise. A blocking command seeing it set
+  // must not wait (Redis runs it as if its timeout had passed at once): the transaction
+  // holds its keys' locks, so nothing could ever wake it.
   commands::ExecTransaction* exec = nullptr;
 
   std::size_t argc() const { return args.size(); }

@@ -90,6 +90,12 @@ def test_scripted_cases_match_redis(cascade, redis_clean, script, protocol):
         c.close()
 
 
+def test_command_info_matches_redis(cascade, redis_server):
+    names = "multi exec discard watch unwatch"
+    replies = [Raw(port).call("COMMAND INFO " + names) for port in (cascade.port, redis_server.port)]
+    assert replies[0] == replies[1]
+
+
 # ---- targeted cases ---------------------------------------------------------------------
 
 def test_error_texts_and_queued_replies(cascade):
