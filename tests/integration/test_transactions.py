@@ -60,6 +60,12 @@ SCRIPTS = [
      b"GET n", b"EXEC"],
     # SELECT inside MULTI moves the later commands (and keeps the client there)
     [b"MULTI", b"SELECT 2", b"SET sel 1", b"EXEC", b"GET sel", b"SELECT 0", b"GET sel"],
+    # keys in other databases (MOVE, COPY DB) and a SELECT before a multi-key command
+    [b"SET a 1", b"MULTI", b"COPY a b DB 1", b"MOVE a 2", b"SELECT 2", b"GET a", b"SELECT 1",
+     b"MSET b 2 c 3", b"MGET a b c", b"EXEC", b"MGET a b c"],
+    # a flush inside the transaction hides what was written before it
+    [b"SET a 1", b"MULTI", b"SET b 2", b"FLUSHALL", b"GET b", b"SET c 3", b"EXEC",
+     b"MGET a b c", b"DBSIZE"],
     # RESET inside MULTI ends it
     [b"MULTI", b"SET a x", b"RESET", b"GET a", b"EXEC"],
     # WATCH: own writes count, UNWATCH forgets
