@@ -4,11 +4,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "src/runtime/scheduler.h"
 #include "src/types/keyspace.h"
 #include "src/types/multi_shard_log.h"
 
@@ -19,6 +21,13 @@ namespace {
 void crash_point(std::string_view name) {
   const char* armed = std::getenv("CASCADE_CRASH_POINT");
   if (armed != nullptr && name == armed) ::kill(::getpid(), SIGKILL);
+}
+
+// CASCADE_DEBUG_PART_DELAY_MS=<n>: waits n ms between the decision and the other parts, so
+// a test can observe (and must never observe) a multi-shard write half applied.
+void debug_part_delay() {
+  const char* armed = std::getenv("CASCADE_DEBUG_PART_DELAY_MS");
+  if (armed != nullptr) runtime::this_fiber::sleep_for(std::chrono::milliseconds(std::atoi(armed)));
 }
 
 Status write_here(server::ServerState& server, engine::WriteBatch& batch, bool sync) {
@@ -71,6 +80,7 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
   }).get();
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");
+  debug_part_delay();
 
   std::vector<runtime::ShardId> others;
   for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);

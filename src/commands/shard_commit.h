@@ -14,7 +14,9 @@
 //
 // Crash testing: CASCADE_CRASH_POINT=multi-shard-before-decision | multi-shard-after-decision
 // | multi-shard-after-part makes the process SIGKILL itself at that point of the next
-// multi-shard write (tests/integration/test_multi_shard_crash.py).
+// multi-shard write (tests/integration/test_multi_shard_crash.py);
+// CASCADE_DEBUG_PART_DELAY_MS=<n> holds every multi-shard write n ms between its decision
+// and its other parts (tests/integration/test_transactions.py: readers must not see it).
 #pragma once
 
 #include <span>

@@ -104,7 +104,8 @@ class Transaction {
     for (ShardShare& share : shares_) {
       if (share.shard == shard) return share;
     }
-    shares_.push_back(ShardShare{.shard = shard});
+    shares_.emplace_back();
+    shares_.back().shard = shard;
     return shares_.back();
   }
 
