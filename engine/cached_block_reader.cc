@@ -13,11 +13,20 @@ struct CachedBlock {
 
 }  // namespace
 
-Result<BlockRef> CachedBlockReader::read_block(const BlockHandle& handle, BlockKind kind) {
+Result<BlockRef> CachedBlockReader::read_block(const BlockHandle& handle, BlockKind kind,
+                                               BlockReadahead* readahead) {
   CacheReadOptions options;
   options.priority = kind == BlockKind::kIndex ? CachePriority::kHigh : CachePriority::kNormal;
   auto pin = cache_.lookup_or_load(
       BlockCacheKey{file_number_, handle.offset}, options, [&]() -> Result<CacheValue> {
+        if (readahead != nullptr) {
+          auto contents =
+              read_stored_block(file_, file_number_, handle, decoder_, *readahead, stats_);
+          if (!contents) return contents.error();
+          return CacheValue::from_contents(std::move(*contents));
+        }
+        stats_.reads++;
+        stats_.bytes += padded_size(handle.stored_size);
         auto read = read_stored_block(file_, file_number_, handle, decoder_);
         if (!read) return read.error();
         // Raw blocks view read->pages: from_contents copies them before the pages go.

@@ -11,6 +11,17 @@
 
 namespace cascade::engine {
 
+namespace {
+
+RelocationPolicy relocation_policy(const DBOptions& options) {
+  RelocationPolicy p;
+  p.garbage_ratio = options.vlog_gc_garbage_ratio;
+  p.age_cutoff = options.vlog_gc_age_cutoff;
+  return p;
+}
+
+}  // namespace
+
 DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
     : fs_(fs),
       dir_(std::move(dir)),
@@ -23,7 +34,12 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
       value_log_(fs, dir_, block_cache_.get()),
       mem_(std::make_shared<MemTable>()),
       level_options_(resolve_level_options(options.compaction, options.compression)),
-      picker_(options_.compaction, level_options_),
+      vlog_gc_(fs, dir_, value_log_,
+               VlogGcOptions{.separator = separator_options(),
+                             .relocation = relocation_policy(options)},
+               [this] { return versions_->new_file_number(); },
+               [this] { return versions_->current(); }),
+      picker_(options_.compaction, level_options_, relocation_policy(options)),
       write_controller_(options_.compaction),
       compaction_limiter_(options.compaction.rate_limit) {}
 
@@ -85,6 +101,9 @@ Status DB::recover() {
   next_sequence_ = last + 1;
   inserted_through_ = visible_sequence_ = last;
   purged_manifest_ = versions_->manifest_file_number();
+  // A crash between two compactions' edits may leave a file with nothing live named.
+  if (Status s = retire_empty_vlogs(); !s) return s;
+  purge_obsolete_files();
   update_write_state();
   maybe_schedule_compaction();
   return Status::ok();
@@ -131,8 +150,9 @@ DBStats DB::stats() const {
       *version, level_options_, options_.compaction.l0_compaction_trigger);
   s.live_bytes_estimate = estimate_live_bytes(*version);
   if (s.user_bytes_written > 0) {
-    s.write_amplification = static_cast<double>(s.flushed_bytes + s.compaction_bytes_written) /
-                            static_cast<double>(s.user_bytes_written);
+    s.write_amplification =
+        static_cast<double>(s.flushed_bytes + s.vlog_bytes_written + s.compaction_bytes_written) /
+        static_cast<double>(s.user_bytes_written);
   }
   if (s.live_bytes_estimate > 0) {
     s.space_amplification =

@@ -47,6 +47,16 @@
 // as a flush failure does. compact_range() flushes, then compacts the range level by
 // level down to the deepest level holding it.
 //
+// Value-log GC (db_compaction.cc, engine/vlog/vlog_gc.h). Every compaction job (unless
+// options.compaction.value_hooks replaces it) counts the records of the pointers it drops
+// as garbage of their files and relocates the values of files past
+// options.vlog_gc_garbage_ratio into new value-log files; its edit carries the garbage,
+// the new files and the removal of files it empties. When no level needs compaction the
+// picker schedules rewrites of tables pointing into such files. A removed file is deleted
+// like a compaction input, once no live Version names it (an iterator opened before still
+// reads it); a file left with nothing live but still named (concurrent jobs, or a crash
+// between their edits) is removed by an edit of its own after every compaction and at open.
+//
 // Write throttle (db_compaction.cc, compaction/write_controller.h). Before taking a
 // sequence, a write checks the controller's state, recomputed at every version change:
 // in a slowdown it sleeps a delay growing with the compaction debt, in a stop it waits
@@ -92,7 +102,9 @@
 #include "engine/snapshot.h"
 #include "engine/table_cache.h"
 #include "engine/version/version_set.h"
+#include "engine/vlog/obsolete_vlog_files.h"
 #include "engine/vlog/value_log.h"
+#include "engine/vlog/vlog_gc.h"
 #include "engine/wal/wal_writer.h"
 #include "engine/write_batch.h"
 #include "src/runtime/condition_variable.h"
@@ -118,6 +130,10 @@ class DB {
   Status close();
 
   Status write(WriteBatch& batch, const WriteOptions& options = {});
+  // Makes every write acknowledged so far durable, as if each had asked for sync: a
+  // barrier after writes made without it (the server's multi-shard writes use it so an
+  // earlier unsynced write cannot be lost while a later write recovery finishes survives).
+  Status sync_wal();
   Status put(std::string_view key, std::string_view value, const WriteOptions& options = {});
   Status del(std::string_view key, const WriteOptions& options = {});
 
@@ -152,6 +168,8 @@ class DB {
   }
   // The table files the current version names, by number (tests: no leaked files).
   std::set<std::uint64_t> live_table_files() const;
+  // The same for value-log files.
+  std::set<std::uint64_t> live_vlog_files() const;
 
  private:
   struct Immutable {
@@ -187,6 +205,7 @@ class DB {
   Status compact_level_range(int level, const std::optional<std::string>& begin,
                              const std::optional<std::string>& end);
   void purge_obsolete_files();
+  Status retire_empty_vlogs();
   void update_write_state();
   Status throttle_write();
   void log(const std::string& message) const;
@@ -209,6 +228,7 @@ class DB {
   std::unique_ptr<BlockCache> block_cache_;  // null when block_cache_size is 0
   TableCache tables_;  // after block_cache_: its tables pin cached blocks
   ValueLog value_log_;  // after block_cache_: it caches values there
+  VlogGc vlog_gc_;      // after value_log_: it reads values through it
 
   std::shared_ptr<MemTable> mem_;
   std::deque<Immutable> imm_;  // oldest first
@@ -241,6 +261,8 @@ class DB {
   runtime::ConditionVariable compaction_done_;  // a compaction ended or the state changed
   Status compaction_error_;                    // NoSpace: being retried
   std::set<std::uint64_t> obsolete_tables_;    // compaction inputs not yet deleted
+  ObsoleteVlogFiles obsolete_vlogs_;           // value-log files removed, not yet deleted
+  bool retiring_vlogs_ = false;                // a retire_empty_vlogs edit is being logged
   std::uint64_t purged_manifest_ = 0;          // manifests below this one are deleted
 };
 

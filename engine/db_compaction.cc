@@ -7,6 +7,7 @@
 #include "engine/compaction/compaction_job.h"
 #include "engine/db.h"
 #include "engine/version/file_names.h"
+#include "engine/vlog/vlog_format.h"
 #include "src/runtime/scheduler.h"
 
 namespace cascade::engine {
@@ -108,7 +109,8 @@ Status DB::install_compaction_job(const Compaction& c) {
   o.prefix_extractor = options_.prefix_extractor;
   o.snapshots = snapshots_.sequences();
   o.filter = options_.compaction.filter;
-  o.value_hooks = options_.compaction.value_hooks;
+  o.value_hooks = options_.compaction.value_hooks != nullptr ? options_.compaction.value_hooks
+                                                             : &vlog_gc_;
   o.rate_limiter = &compaction_limiter_;
   o.new_file_number = [this] { return versions_->new_file_number(); };
   o.pause = [this] { return compaction_pause(); };
@@ -121,15 +123,43 @@ Status DB::install_compaction_job(const Compaction& c) {
       for (const TableFile& t : job->outputs) {
         (void)fs_.remove(path_join(dir_, table_file_name(t.file_number)));
       }
+      for (const VlogFile& v : job->edit.vlogs_added) {
+        (void)fs_.remove(path_join(dir_, vlog_file_name(v.file_number)));
+      }
     }
     return s;
   }
   for (std::uint64_t n : c.input_file_numbers()) obsolete_tables_.insert(n);
+  for (std::uint64_t n : job->edit.vlogs_removed) obsolete_vlogs_.add(n);
+  for (const VlogFile& v : job->edit.vlogs_added) {
+    stats_.vlog_bytes_written += v.file_size;
+    stats_.vlog_bytes_relocated += v.file_size;
+  }
+  stats_.vlog_values_relocated += job->entries.relocated;
   ++stats_.compactions;
   stats_.compaction_bytes_read += job->io.read;
   for (const TableFile& t : job->outputs) stats_.compaction_bytes_written += t.file_size;
   const CompactionIteratorStats& e = job->entries;
   stats_.compaction_entries_dropped += e.superseded + e.tombstones_dropped + e.filtered;
+  return retire_empty_vlogs();
+}
+
+// Removes from the version every value-log file with nothing live in it that no edit
+// removed (vlog_gc.h says when that happens). One fiber at a time: a second would log the
+// same removals, which the version refuses. No compaction edit logged meanwhile removes
+// one of them: a file is removed by the edit whose garbage completes it.
+Status DB::retire_empty_vlogs() {
+  if (retiring_vlogs_) return Status::ok();
+  VersionEdit edit;
+  for (const auto& [number, f] : versions_->current()->vlog_files()) {
+    if (f.garbage_bytes >= f.file_size) edit.remove_vlog(number);
+  }
+  if (edit.vlogs_removed.empty()) return Status::ok();
+  retiring_vlogs_ = true;
+  Status s = versions_->log_and_apply(edit);
+  retiring_vlogs_ = false;
+  if (!s) return s;
+  for (std::uint64_t n : edit.vlogs_removed) obsolete_vlogs_.add(n);
   return Status::ok();
 }
 
@@ -148,7 +178,10 @@ Status DB::compaction_pause() {
 // Deletes compaction inputs no live version names any more, and manifests older than the
 // current one (a roll leaves the previous one behind).
 void DB::purge_obsolete_files() {
-  if (obsolete_tables_.empty() && purged_manifest_ == versions_->manifest_file_number()) return;
+  if (obsolete_tables_.empty() && obsolete_vlogs_.pending() == 0 &&
+      purged_manifest_ == versions_->manifest_file_number()) {
+    return;
+  }
   std::set<std::uint64_t> live = versions_->live_files();
   std::vector<std::uint64_t> doomed;
   for (auto it = obsolete_tables_.begin(); it != obsolete_tables_.end();) {
@@ -172,6 +205,12 @@ void DB::purge_obsolete_files() {
   for (std::uint64_t m : manifests) {
     Status s = fs_.remove(path_join(dir_, manifest_file_name(m)));
     if (s) ++stats_.obsolete_files_deleted;
+  }
+  // A file that fails to delete stays pending (and the next open deletes it anyway).
+  auto vlogs = obsolete_vlogs_.delete_unreferenced(fs_, dir_, live, &value_log_);
+  if (vlogs) {
+    stats_.vlog_files_deleted += *vlogs;
+    stats_.obsolete_files_deleted += *vlogs;
   }
 }
 
@@ -253,6 +292,12 @@ Status DB::wait_for_compactions() {
     }
     compaction_done_.wait();
   }
+}
+
+std::set<std::uint64_t> DB::live_vlog_files() const {
+  std::set<std::uint64_t> out;
+  for (const auto& [number, f] : versions_->current()->vlog_files()) out.insert(number);
+  return out;
 }
 
 std::set<std::uint64_t> DB::live_table_files() const {

@@ -86,13 +86,19 @@ Status DB::flush_oldest() {
         return finished.error();
       }
       vlogs = std::move(*finished);
+      // Every pointer of the table names one of these files, numbered in creation order.
+      if (!vlogs.empty()) table.oldest_vlog = vlogs.front().file_number;
     }
   }
   VersionEdit edit;
   if (has_table) edit.add_table(0, table);
   for (const VlogFile& v : vlogs) edit.add_vlog(v);
   edit.set_flushed_sequence(imm.last_sequence);
-  versions_->set_last_sequence(std::max(versions_->last_sequence(), visible_sequence_));
+  // The manifest's last sequence must never name a write that may still be only in the
+  // WAL's unsynced tail (the mutable memtable's, under everysec): a crash losing it would
+  // have the next open number new writes past a gap, which the open after it refuses as
+  // a hole in the WAL. The flushed memtable's sequences are durable in its table.
+  versions_->set_last_sequence(std::max(versions_->last_sequence(), imm.last_sequence));
   if (Status s = versions_->log_and_apply(edit); !s) {
     // A poisoned manifest may or may not hold the edit: the table stays, and the next
     // open deletes it if no version names it.

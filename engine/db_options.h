@@ -54,6 +54,13 @@ struct DBOptions {
   std::size_t min_blob_size = kDefaultMinBlobSize;
   // A flush's value-log file is closed and a new one started past this size.
   std::uint64_t vlog_file_size = kDefaultVlogFileSize;
+  // Value-log GC (engine/vlog/vlog_gc.h, vlog_relocation.h): compaction moves the live
+  // values out of a file among the oldest `vlog_gc_age_cutoff` share of the files whose
+  // garbage ratio (of its record bytes) reaches `vlog_gc_garbage_ratio`, and the picker
+  // schedules such rewrites when no level needs compaction. A ratio above 1 relocates
+  // nothing (files are still deleted once nothing in them is live).
+  double vlog_gc_garbage_ratio = 0.5;
+  double vlog_gc_age_cutoff = 0.25;
   // Leveled compaction, its hooks and the write throttle (engine/compaction/).
   CompactionOptions compaction;
 };
@@ -106,7 +113,10 @@ struct DBStats {
   std::uint64_t vlog_bytes = 0;          // file sizes
   std::uint64_t vlog_live_bytes = 0;     // of them, records some table still points to
   std::uint64_t vlog_garbage_bytes = 0;  // the rest (including headers and footers)
-  std::uint64_t vlog_bytes_written = 0;  // by flushes since open
+  std::uint64_t vlog_bytes_written = 0;  // by flushes and relocations since open
+  std::uint64_t vlog_bytes_relocated = 0;   // of them, files written by relocation
+  std::uint64_t vlog_values_relocated = 0;  // values relocation moved
+  std::uint64_t vlog_files_deleted = 0;     // files deleted with nothing live in them
   std::uint64_t vlog_reads = 0;          // values get() read from disk
   std::uint64_t vlog_cache_hits = 0;     // values get() found in the block cache
   std::uint64_t obsolete_files_deleted = 0;  // at open and after compactions
@@ -122,7 +132,8 @@ struct DBStats {
   std::uint64_t pending_compaction_bytes = 0;     // estimate (compaction/compaction_debt.h)
   std::uint64_t live_bytes_estimate = 0;          // estimate (compaction/compaction_debt.h)
   std::uint64_t user_bytes_written = 0;           // write batch bytes accepted
-  // (flushed + compaction bytes written) / user bytes written; 0 before any write.
+  // (flushed + value-log + compaction bytes written) / user bytes written; 0 before any
+  // write. The WAL is not counted.
   double write_amplification = 0;
   // table bytes / live bytes estimate; 0 with no tables.
   double space_amplification = 0;

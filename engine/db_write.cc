@@ -56,6 +56,16 @@ Status DB::write(WriteBatch& batch, const WriteOptions& options) {
   return status;
 }
 
+Status DB::sync_wal() {
+  if (closing_) return Status::shutdown("engine is closing");
+  writers_.add();  // close() waits for it as for a write
+  struct Leave {
+    runtime::WaitGroup& group;
+    ~Leave() { group.done(); }
+  } leave{writers_};
+  return wal_->sync();
+}
+
 void DB::wait_for_turn(SequenceNumber first) {
   turn_cv_.wait([&] { return inserted_through_ + 1 == first; });
 }

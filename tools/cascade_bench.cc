@@ -229,9 +229,11 @@ class Bench {
                   mib(s.levels[level].bytes));
     }
     std::printf(" %.1f MiB in all\n", mib(s.table_bytes));
-    std::printf("Value log: %lu files, %.1f MiB (%.1f MiB garbage)\n",
+    std::printf("Value log: %lu files, %.1f MiB (%.1f MiB garbage); GC relocated %lu values "
+                "(%.1f MiB written), deleted %lu files\n",
                 static_cast<unsigned long>(s.vlog_files), mib(s.vlog_bytes),
-                mib(s.vlog_garbage_bytes));
+                mib(s.vlog_garbage_bytes), static_cast<unsigned long>(s.vlog_values_relocated),
+                mib(s.vlog_bytes_relocated), static_cast<unsigned long>(s.vlog_files_deleted));
   }
 
   const BenchFlags& flags_;

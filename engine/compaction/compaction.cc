@@ -26,7 +26,7 @@ std::vector<std::uint64_t> Compaction::input_file_numbers() const {
 }
 
 bool Compaction::is_trivial_move() const {
-  return !manual && inputs[0].size() == 1 && inputs[1].empty() &&
+  return !manual && !relocation && inputs[0].size() == 1 && inputs[1].empty() &&
          total_bytes(grandparents) <= max_grandparent_overlap;
 }
 
@@ -70,6 +70,7 @@ std::string Compaction::debug_string() const {
   s += " ] + [";
   for (const TableFilePtr& f : inputs[1]) s += " " + std::to_string(f->file_number);
   s += " ], " + std::to_string(input_bytes()) + " B";
+  if (relocation) s += " (value-log relocation)";
   return s;
 }
 

@@ -1,4 +1,7 @@
-// Compaction: one picked unit of work, from `level` into `output_level` = level + 1.
+// Compaction: one picked unit of work, from `level` into `output_level` = level + 1; or,
+// for a value-log relocation of tables of a level >= 1 (`relocation`), back into `level`
+// itself (inputs[1] then empty): the rewrite moves their values out of value-log files
+// picked for GC without pushing the data down (the last level can do nothing else).
 //
 // inputs[0] are tables of `level`, inputs[1] the tables of output_level whose user-key
 // ranges overlap them; grandparents are the tables of output_level + 1 overlapping the
@@ -39,6 +42,9 @@ struct Compaction {
   std::vector<TableFilePtr> grandparents;
   std::shared_ptr<const Version> version;  // the version the inputs were picked from
   bool manual = false;
+  // Picked for value-log GC (compaction_picker.h): never a trivial move, which would
+  // rewrite nothing.
+  bool relocation = false;
   std::uint64_t max_grandparent_overlap = 0;  // bytes
 
   std::uint64_t input_bytes() const;

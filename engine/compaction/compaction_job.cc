@@ -97,7 +97,7 @@ Result<CompactionJobResult> run_compaction_job(runtime::FileSystem& fs, const Co
   MergingIterator merged(std::move(children));
 
   std::unique_ptr<CompactionValueHandler> handler;
-  if (options.value_hooks != nullptr) handler = options.value_hooks->start_job(c.output_level);
+  if (options.value_hooks != nullptr) handler = options.value_hooks->start_job(c);
   DeeperLevels deeper(*c.version, c.output_level);
   CompactionIteratorOptions iter_options;
   iter_options.snapshots = options.snapshots;

@@ -1,6 +1,7 @@
 // Output tables of a compaction job (compaction_outputs.h).
 #include "engine/compaction/compaction_outputs.h"
 
+#include "engine/format/coding.h"
 #include "engine/table_cache.h"
 #include "engine/version/file_names.h"
 
@@ -38,12 +39,27 @@ Status CompactionOutputs::add(std::string_view internal_key, std::string_view va
   if (!builder_) {
     if (Status s = open_table(); !s) return s;
   }
+  note_value_pointer(internal_key, value);
   return builder_->add(internal_key, value);
+}
+
+// A pointer's first field is its file number (vlog/value_pointer.h); a malformed one is
+// the compaction's input damage, caught where the value is read, so it is skipped here.
+void CompactionOutputs::note_value_pointer(std::string_view internal_key,
+                                           std::string_view value) {
+  if (internal_key.size() < 8 ||
+      static_cast<ValueType>(internal_key[internal_key.size() - 8]) != ValueType::kValuePointer) {
+    return;
+  }
+  std::uint64_t file_number = 0;
+  if (!get_varint64(value, file_number) || file_number == 0) return;
+  if (oldest_vlog_ == 0 || file_number < oldest_vlog_) oldest_vlog_ = file_number;
 }
 
 Status CompactionOutputs::open_table() {
   file_number_ = options_.new_file_number();
   created_.push_back(file_number_);
+  oldest_vlog_ = 0;
   runtime::OpenOptions create = runtime::OpenOptions::read_write_create();
   create.direct = true;
   create.truncate = true;
@@ -71,6 +87,7 @@ Status CompactionOutputs::finish_table() {
   t.largest = props->largest_key;
   t.smallest_sequence = props->smallest_sequence;
   t.largest_sequence = props->largest_sequence;
+  t.oldest_vlog = oldest_vlog_;
   tables_.push_back(std::move(t));
   return Status::ok();
 }

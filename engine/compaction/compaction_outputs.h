@@ -8,6 +8,9 @@
 // than max_grandparent_overlap bytes of grandparent tables (a later compaction of it into
 // the next level then reads a bounded amount).
 //
+// Each table records the oldest value-log file its kValuePointer entries name
+// (TableFile::oldest_vlog), for the picker's value-log GC.
+//
 // finish_table() writes the table's index, filter and footer and syncs it (TableBuilder),
 // then closes the file. The caller syncs the directory (VersionSet::log_and_apply does)
 // before a version edit names the tables. abandon() removes every file this object
@@ -61,6 +64,8 @@ class CompactionOutputs {
   bool should_cut_before(std::string_view user_key);
   Status open_table();
   Status finish_table();
+  // Tracks the smallest value-log file the table's pointers name (TableFile::oldest_vlog).
+  void note_value_pointer(std::string_view internal_key, std::string_view value);
 
   runtime::FileSystem& fs_;
   CompactionOutputOptions options_;
@@ -70,6 +75,7 @@ class CompactionOutputs {
   std::unique_ptr<runtime::FileHandle> file_;
   std::unique_ptr<TableBuilder> builder_;
   std::uint64_t file_number_ = 0;
+  std::uint64_t oldest_vlog_ = 0;  // of the table being built
   std::string last_user_key_;
   std::vector<TableFile> tables_;
   std::vector<std::uint64_t> created_;  // every file number created, for abandon()

@@ -65,7 +65,7 @@ bool CompactionPicker::needs_compaction(const Version& version) const {
   for (int level = 0; level < kNumLevels - 1; ++level) {
     if (score(version, level) >= 1) return true;
   }
-  return false;
+  return !relocation_targets(version).empty();
 }
 
 std::optional<Compaction> CompactionPicker::pick(const std::shared_ptr<const Version>& version,
@@ -80,6 +80,53 @@ std::optional<Compaction> CompactionPicker::pick(const std::shared_ptr<const Ver
   for (const auto& [s, level] : order) {
     auto c = level == 0 ? pick_level0(version, busy) : pick_level(version, level, busy);
     if (c) return c;
+  }
+  return pick_relocation(version, busy);
+}
+
+std::vector<std::pair<int, TableFilePtr>> CompactionPicker::relocation_targets(
+    const Version& version) const {
+  std::vector<std::pair<int, TableFilePtr>> out;
+  if (version.vlog_files().empty()) return out;
+  const std::set<std::uint64_t> picked = files_to_relocate(version, relocation_);
+  if (picked.empty()) return out;
+  for (int level = kNumLevels - 1; level >= 0; --level) {
+    for (const TableFilePtr& t : version.files(level)) {
+      if (t->oldest_vlog != 0 && picked.contains(t->oldest_vlog)) out.emplace_back(level, t);
+    }
+  }
+  // Oldest file first; deepest level first within a file (stable: the loop's order).
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second->oldest_vlog < b.second->oldest_vlog;
+  });
+  return out;
+}
+
+std::optional<Compaction> CompactionPicker::pick_relocation(
+    const std::shared_ptr<const Version>& version, const BusyFiles& busy) const {
+  for (const auto& [level, t] : relocation_targets(*version)) {
+    if (busy.contains(t->file_number)) continue;
+    if (level == 0) {
+      auto c = pick_level0(version, busy);
+      if (!c) continue;
+      c->relocation = true;
+      return c;
+    }
+    Compaction c;
+    c.level = level;
+    c.output_level = level;
+    c.version = version;
+    c.relocation = true;
+    c.inputs[0] = {t};
+    close_over_level(*version, level, c.inputs[0]);
+    if (any_busy(c.inputs[0], busy)) continue;
+    if (level + 1 < kNumLevels) {
+      auto [lo, hi] = hull(c.inputs[0]);
+      c.grandparents = version->overlapping_files(level + 1, lo, hi);
+    }
+    c.max_grandparent_overlap =
+        options_.max_grandparent_overlap_factor * levels_[level].target_file_size;
+    return c;
   }
   return std::nullopt;
 }

@@ -11,6 +11,16 @@
 // neighbours that share a boundary user key. Then the overlapping tables of the next level
 // (none may be busy) and the grandparents (compaction.h states the invariants).
 //
+// Value-log GC (engine/vlog/vlog_relocation.h), below the score work: when no level needs
+// compaction, a table whose oldest value-log reference (TableFile::oldest_vlog) is a file
+// picked for relocation (files_to_relocate under `relocation`) is rewritten so its values
+// move out of such files. An L0 table takes the usual L0 compaction; a table of L1+ is
+// rewritten in place (output_level = level, with the neighbours sharing a boundary user
+// key), the only way to reach the last level. Oldest file first, deepest level first. Each
+// such job moves every pointer of its inputs out of the picked files, so its outputs are
+// no target again, and the files it writes start with no record garbage (never picked):
+// without new garbage from drops the targets run out.
+//
 // pick_range() is the manual form for compact_range: every table of `level` overlapping
 // [begin, end] (nullopt: unbounded), with the same closure rules; busy says a table it
 // needs is held by a running compaction (the caller waits and asks again).
@@ -27,6 +37,7 @@
 
 #include "engine/compaction/compaction.h"
 #include "engine/compaction/compaction_options.h"
+#include "engine/vlog/vlog_relocation.h"
 
 namespace cascade::engine {
 
@@ -40,10 +51,12 @@ struct RangePick {
 
 class CompactionPicker {
  public:
-  CompactionPicker(const CompactionOptions& options, const LevelOptionsArray& levels)
-      : options_(options), levels_(levels) {}
+  CompactionPicker(const CompactionOptions& options, const LevelOptionsArray& levels,
+                   RelocationPolicy relocation = {})
+      : options_(options), levels_(levels), relocation_(relocation) {}
 
   double score(const Version& version, int level) const;
+  // A level over its score, or a table to rewrite for value-log GC.
   bool needs_compaction(const Version& version) const;
   std::optional<Compaction> pick(const std::shared_ptr<const Version>& version,
                                  const BusyFiles& busy);
@@ -58,9 +71,15 @@ class CompactionPicker {
                                        int level, const BusyFiles& busy);
   // Fills inputs[1] and the grandparents; false if an output-level table is busy.
   bool complete(Compaction& c, const BusyFiles& busy) const;
+  // Value-log GC: tables (level, table) pointing first into a file picked for relocation,
+  // in picking order.
+  std::vector<std::pair<int, TableFilePtr>> relocation_targets(const Version& version) const;
+  std::optional<Compaction> pick_relocation(const std::shared_ptr<const Version>& version,
+                                            const BusyFiles& busy) const;
 
   const CompactionOptions& options_;
   const LevelOptionsArray& levels_;
+  const RelocationPolicy relocation_;
   std::array<std::string, kNumLevels> next_key_;  // round robin: pick after this user key
 };
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/compaction/compaction.h"
 #include "engine/format/internal_key.h"
 #include "engine/version/version_edit.h"
 #include "src/runtime/result.h"
@@ -45,8 +46,9 @@ class CompactionValueHandler {
 class CompactionValueHooks {
  public:
   virtual ~CompactionValueHooks() = default;
-  // `output_level`: the level the job writes to.
-  virtual std::unique_ptr<CompactionValueHandler> start_job(int output_level) = 0;
+  // `c`: the job (its output level; its version, held until the job ends, names every
+  // value-log file its input entries point into).
+  virtual std::unique_ptr<CompactionValueHandler> start_job(const Compaction& c) = 0;
 };
 
 }  // namespace cascade::engine

@@ -6,6 +6,7 @@
 #include "engine/table/block.h"
 
 #include <cassert>
+#include <cstring>
 #include <string>
 
 #include "engine/format/coding.h"
@@ -49,6 +50,14 @@ const char* decode_entry_header(const char* p, const char* limit, EntryHeader& h
 
 CacheLineBuffer allocate_cache_line_aligned(std::size_t size) {
   return CacheLineBuffer(static_cast<char*>(::operator new[](size, std::align_val_t{64})));
+}
+
+BlockContents owning(BlockContents contents) {
+  if (contents.owned != nullptr) return contents;
+  std::string_view d = contents.data;
+  CacheLineBuffer copy = allocate_cache_line_aligned(d.empty() ? 1 : d.size());
+  if (!d.empty()) std::memcpy(copy.get(), d.data(), d.size());
+  return BlockContents{std::string_view(copy.get(), d.size()), std::move(copy)};
 }
 
 Result<Block> Block::open(BlockContents contents) {

@@ -75,6 +75,10 @@ struct BlockContents {
   CacheLineBuffer owned;  // null when `data` views memory owned elsewhere
 };
 
+// `contents` owning its bytes: an owned block as it is, a viewed one copied (into a
+// 64-byte aligned buffer).
+BlockContents owning(BlockContents contents);
+
 class BlockIterator;
 
 class Block {

@@ -8,7 +8,7 @@ namespace cascade::engine {
 Result<StoredBlockRead> read_stored_block(runtime::FileHandle& file, std::uint64_t file_number,
                                           const BlockHandle& handle, BlockDecoder& decoder) {
   StoredBlockRead read;
-  read.pages = runtime::AlignedBuffer(padded_size(handle.stored_size));
+  read.pages = runtime::AlignedBuffer::uninitialized(padded_size(handle.stored_size));
   auto n = file.read_at(handle.offset, read.pages.span());
   if (!n) return n.error();
   if (*n < handle.stored_size) {
@@ -20,6 +20,16 @@ Result<StoredBlockRead> read_stored_block(runtime::FileHandle& file, std::uint64
   if (!contents) return contents.error();
   read.contents = std::move(*contents);
   return read;
+}
+
+Result<BlockContents> read_stored_block(runtime::FileHandle& file, std::uint64_t file_number,
+                                        const BlockHandle& handle, BlockDecoder& decoder,
+                                        BlockReadahead& readahead, BlockReadStats& stats) {
+  auto stored = readahead.read(file, file_number, handle, stats);
+  if (!stored) return stored.error();
+  auto contents = decoder.decode(*stored, file_number, handle.offset);
+  if (!contents) return contents.error();
+  return owning(std::move(*contents));
 }
 
 namespace {
@@ -39,7 +49,13 @@ Result<BlockRef> pin_block(StoredBlockRead read) {
   return BlockRef(pinned, &pinned->block);
 }
 
-Result<BlockRef> UncachedBlockReader::read_block(const BlockHandle& handle, BlockKind) {
+Result<BlockRef> UncachedBlockReader::read_block(const BlockHandle& handle, BlockKind,
+                                                 BlockReadahead* readahead) {
+  if (readahead != nullptr) {
+    auto contents = read_stored_block(file_, file_number_, handle, decoder_, *readahead, stats_);
+    if (!contents) return contents.error();
+    return pin_block(StoredBlockRead{{}, std::move(*contents)});
+  }
   stats_.reads++;
   stats_.bytes += padded_size(handle.stored_size);
   auto read = read_stored_block(file_, file_number_, handle, decoder_);

@@ -6,9 +6,13 @@
 // interface, looking the (file_number, offset) up first and inserting what it reads.
 // UncachedBlockReader does one aligned read per block and decodes it.
 //
+// A forward scan passes its BlockReadahead (block_readahead.h): a block the reader has to
+// read then comes out of the scan's window, read a few hundred KiB at a time, instead of
+// one read of its own pages. Point lookups and index partitions pass none.
+//
 // Reading a stored block: the pages_for(stored_size) whole pages at the handle's offset,
-// one aligned read into an AlignedBuffer (O_DIRECT); then the checksum and decompression
-// of block_compression.h. A block shorter than its handle (a truncated file) or failing
+// one aligned read into an AlignedBuffer (O_DIRECT; left unzeroed, as the read fills every
+// byte the decoder looks at); then the checksum and decompression of block_compression.h. A block shorter than its handle (a truncated file) or failing
 // its checksum is Corruption.
 //
 // One shard: readers are not thread-safe, and reads may suspend the calling fiber.
@@ -19,6 +23,7 @@
 
 #include "engine/table/block.h"
 #include "engine/table/block_compression.h"
+#include "engine/table/block_readahead.h"
 #include "engine/table/table_format.h"
 #include "src/runtime/aligned_buffer.h"
 #include "src/runtime/file_system.h"
@@ -40,18 +45,22 @@ struct StoredBlockRead {
 Result<StoredBlockRead> read_stored_block(runtime::FileHandle& file, std::uint64_t file_number,
                                           const BlockHandle& handle, BlockDecoder& decoder);
 
+// The same through a scan's readahead window (noted at `handle` already), decoded into
+// contents that own their bytes: the window is reused by the next read.
+Result<BlockContents> read_stored_block(runtime::FileHandle& file, std::uint64_t file_number,
+                                        const BlockHandle& handle, BlockDecoder& decoder,
+                                        BlockReadahead& readahead, BlockReadStats& stats);
+
 // Opens the decoded block, keeping the pages it may view alive with it.
 Result<BlockRef> pin_block(StoredBlockRead read);
 
 class BlockReader {
  public:
   virtual ~BlockReader() = default;
-  virtual Result<BlockRef> read_block(const BlockHandle& handle, BlockKind kind) = 0;
-};
-
-struct BlockReadStats {
-  std::uint64_t reads = 0;  // aligned reads issued
-  std::uint64_t bytes = 0;  // bytes read, whole pages
+  // `readahead`: the window of the forward scan asking, which has noted `handle`; null for
+  // a point lookup or an index partition.
+  virtual Result<BlockRef> read_block(const BlockHandle& handle, BlockKind kind,
+                                      BlockReadahead* readahead) = 0;
 };
 
 class UncachedBlockReader final : public BlockReader {
@@ -60,7 +69,8 @@ class UncachedBlockReader final : public BlockReader {
   UncachedBlockReader(runtime::FileHandle& file, std::uint64_t file_number)
       : file_(file), file_number_(file_number) {}
 
-  Result<BlockRef> read_block(const BlockHandle& handle, BlockKind kind) override;
+  Result<BlockRef> read_block(const BlockHandle& handle, BlockKind kind,
+                              BlockReadahead* readahead) override;
   const BlockReadStats& stats() const { return stats_; }
 
  private:

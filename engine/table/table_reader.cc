@@ -1,6 +1,7 @@
 // Table reader: footer, pinned metadata, point lookups and iterators (table_reader.h).
 #include "engine/table/table_reader.h"
 
+#include <algorithm>
 #include <string>
 
 namespace cascade::engine {
@@ -62,6 +63,7 @@ Status TableReader::read_meta() {
   auto pinned = pin_block(std::move(*top));
   if (!pinned) return pinned.error();
   top_index_ = std::move(*pinned);
+  find_data_end();
 
   if (footer_.filter.stored_size == 0 || !options_.use_filter) return Status::ok();
   auto filter = read_stored_block(file_, file_number_, footer_.filter, decoder);
@@ -76,10 +78,25 @@ Status TableReader::read_meta() {
   return Status::ok();
 }
 
-Result<BlockRef> TableReader::load(const BlockHandle& handle, BlockKind kind) {
+// Index partitions follow the data blocks (table_format.h): the first one's offset ends
+// them. A top index that cannot say leaves the end at the top index, which only lets
+// windows read index pages too: the iterators report the damage when they meet it.
+void TableReader::find_data_end() {
+  data_end_ = footer_.top_index.offset;
+  BlockIterator top = top_index_->iterator(kInternalKeyComparator);
+  top.seek_to_first();
+  if (!top.valid()) return;
+  std::string_view in = top.value();
+  auto first_partition = decode_block_handle(in);
+  if (first_partition) data_end_ = std::min(data_end_, first_partition->offset);
+}
+
+Result<BlockRef> TableReader::load(const BlockHandle& handle, BlockKind kind,
+                                   BlockReadahead* readahead) {
   const char* what = kind == BlockKind::kData ? "data block" : "index partition";
   if (Status s = check_block_handle(handle, file_size_ - kFooterSize, what); !s) return s;
-  return blocks_->read_block(handle, kind);
+  if (readahead != nullptr) readahead->note(handle);
+  return blocks_->read_block(handle, kind, readahead);
 }
 
 Result<std::optional<TableEntry>> TableReader::get(std::string_view seek_key,
@@ -141,9 +158,19 @@ std::unique_ptr<InternalIterator> TableReader::index_iterator() {
       top_index_iterator(), [this](const BlockHandle& h) { return load(h, BlockKind::kIndex); });
 }
 
+// Once the scan has its last data block (decoded, so nothing views the window any more),
+// the window is dropped for a fresh one: a scan over a level keeps an iterator per table,
+// and finished tables must not each keep up to kMaxBlockReadahead bytes until it ends.
 std::unique_ptr<InternalIterator> TableReader::iterator() {
+  auto readahead = std::make_shared<BlockReadahead>(data_end_);
   return std::make_unique<TwoLevelIterator>(
-      index_iterator(), [this](const BlockHandle& h) { return load(h, BlockKind::kData); });
+      index_iterator(), [this, readahead = std::move(readahead)](const BlockHandle& h) mutable {
+        Result<BlockRef> block = load(h, BlockKind::kData, readahead.get());
+        if (h.padded_end() >= data_end_ && readahead->readahead() > 0) {
+          readahead = std::make_shared<BlockReadahead>(data_end_);
+        }
+        return block;
+      });
 }
 
 bool TableReader::may_contain_prefix(std::string_view prefix) const {

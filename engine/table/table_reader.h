@@ -86,7 +86,9 @@ class TableReader {
               const TableReaderOptions& options);
   Status read_footer();
   Status read_meta();
-  Result<BlockRef> load(const BlockHandle& handle, BlockKind kind);
+  void find_data_end();
+  Result<BlockRef> load(const BlockHandle& handle, BlockKind kind,
+                        BlockReadahead* readahead = nullptr);
   Result<std::optional<TableEntry>> find_in_data_block(std::string_view seek_key,
                                                        std::string_view handle_value);
 
@@ -99,6 +101,7 @@ class TableReader {
   Footer footer_;
   TableProperties props_;
   BlockRef top_index_;
+  std::uint64_t data_end_ = 0;  // where the data blocks end: the first index partition
   StoredBlockRead filter_bytes_;
   std::optional<BloomFilter> filter_;
   TableReaderStats stats_;

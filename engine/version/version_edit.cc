@@ -1,6 +1,8 @@
 // Encoding and decoding of VersionEdit; the layout is in version_edit.h and FORMAT.md.
 #include "engine/version/version_edit.h"
 
+#include <algorithm>
+
 #include "engine/format/coding.h"
 
 namespace cascade::engine {
@@ -99,7 +101,15 @@ void VersionEdit::encode_to(std::string& dst) const {
     put_varint64(b, t.file_number);
     put_field(dst, kTableRemoved, b);
   }
-  for (const TableAdded& t : tables_added) put_field(dst, kTableAdded, table_added_body(t));
+  for (const TableAdded& t : tables_added) {
+    put_field(dst, kTableAdded, table_added_body(t));
+    if (t.file.oldest_vlog != 0) {
+      std::string b;
+      put_varint64(b, t.file.file_number);
+      put_varint64(b, t.file.oldest_vlog);
+      put_field(dst, kTableOldestVlog, b);
+    }
+  }
   for (const VlogFile& v : vlogs_added) {
     std::string b;
     put_varint64(b, v.file_number);
@@ -204,13 +214,16 @@ bool decode_field(std::uint32_t tag, std::string_view body, VersionEdit& edit) {
 
 bool is_known_tag(std::uint32_t tag) {
   return (tag >= VersionEdit::kNextFileNumber && tag <= VersionEdit::kWalSegmentRemoved) ||
-         (tag >= VersionEdit::kTableAdded && tag <= VersionEdit::kVlogGarbage);
+         (tag >= VersionEdit::kTableAdded && tag <= VersionEdit::kVlogGarbage) ||
+         tag == VersionEdit::kTableOldestVlog;
 }
 
 }  // namespace
 
 Status VersionEdit::decode_from(std::string_view src) {
   *this = VersionEdit();
+  // Tag 4111 names a table of this edit, which may come later in the record.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> oldest_vlogs;
   while (!src.empty()) {
     std::uint32_t tag;
     std::string_view body;
@@ -222,10 +235,29 @@ Status VersionEdit::decode_from(std::string_view src) {
       return Status::corruption("version edit: unknown field tag " + std::to_string(tag) +
                                 " (written by a newer version?)");
     }
+    if (tag == kTableOldestVlog) {
+      std::uint64_t table = 0, vlog = 0;
+      if (!get_varint64(body, table) || !get_varint64(body, vlog) || !body.empty() ||
+          vlog == 0) {
+        return Status::corruption("version edit: malformed field with tag " +
+                                  std::to_string(tag));
+      }
+      oldest_vlogs.emplace_back(table, vlog);
+      continue;
+    }
     if (!decode_field(tag, body, *this)) {
       return Status::corruption("version edit: malformed field with tag " +
                                 std::to_string(tag));
     }
+  }
+  for (const auto& [table, vlog] : oldest_vlogs) {
+    auto it = std::find_if(tables_added.begin(), tables_added.end(),
+                           [&](const TableAdded& t) { return t.file.file_number == table; });
+    if (it == tables_added.end()) {
+      return Status::corruption("version edit: oldest vlog given for table " +
+                                std::to_string(table) + ", which the edit does not add");
+    }
+    it->file.oldest_vlog = vlog;
   }
   return Status::ok();
 }
@@ -255,7 +287,7 @@ std::string VersionEdit::debug_string() const {
          std::to_string(t.file.smallest_sequence) + ".." +
          std::to_string(t.file.largest_sequence) + " " +
          printable(t.file.smallest_user_key()) + ".." + printable(t.file.largest_user_key()) +
-         ")";
+         (t.file.oldest_vlog != 0 ? " vlog>=" + std::to_string(t.file.oldest_vlog) : "") + ")";
   }
   for (const auto& v : vlogs_added) {
     s += " +vlog:" + std::to_string(v.file_number) + "(" + std::to_string(v.file_size) +

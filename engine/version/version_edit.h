@@ -29,6 +29,10 @@
 //                              | varint64 garbage_bytes
 //   13   vlog file removed     varint64 file_number
 //   14   vlog garbage          varint64 file_number | varint64 more_garbage_bytes (a delta)
+//   4111 table's oldest vlog   varint64 table file_number | varint64 vlog file_number
+//        (15 | safe to ignore) the smallest value-log file any pointer in the table names;
+//                              only for a table added by the same edit (a hint for
+//                              value-log GC: a reader that skips it loses no file)
 //
 // Tag numbers never change meaning; a new field takes a new number.
 #pragma once
@@ -54,6 +58,11 @@ struct TableFile {
   std::string largest;
   SequenceNumber smallest_sequence = 0;
   SequenceNumber largest_sequence = 0;
+  // The smallest value-log file number any kValuePointer entry of the table names; 0 if it
+  // holds no pointer (or was added without tag 4111). Exact when written: a value-log file
+  // stays in the version while any pointer names it, so no older file can be pointed to.
+  // The compaction picker finds the tables to rewrite for value-log GC by it.
+  std::uint64_t oldest_vlog = 0;
 
   std::string_view smallest_user_key() const { return extract_user_key(smallest); }
   std::string_view largest_user_key() const { return extract_user_key(largest); }
@@ -115,6 +124,7 @@ class VersionEdit {
     kVlogAdded = 12,
     kVlogRemoved = 13,
     kVlogGarbage = 14,
+    kTableOldestVlog = 15 | (1u << 12),
   };
   static constexpr std::uint32_t kTagSafeToIgnore = 1u << 12;
 

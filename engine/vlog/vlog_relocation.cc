@@ -2,11 +2,17 @@
 
 #include <cmath>
 
+#include "engine/vlog/vlog_format.h"
+
 namespace cascade::engine {
 
 double garbage_ratio(const VlogFile& f) {
-  if (f.file_size == 0) return 1.0;
-  return static_cast<double>(f.garbage_bytes) / static_cast<double>(f.file_size);
+  if (f.garbage_bytes >= f.file_size) return 1.0;
+  constexpr std::uint64_t kPages = kVlogHeaderSize + kVlogFooterSize;
+  constexpr std::uint64_t kMaxOverhead = kPages + kPageSize - 1;  // padding < one page
+  if (f.file_size <= kPages) return 0.0;
+  const std::uint64_t known = f.garbage_bytes > kMaxOverhead ? f.garbage_bytes - kMaxOverhead : 0;
+  return static_cast<double>(known) / static_cast<double>(f.file_size - kPages);
 }
 
 std::set<std::uint64_t> files_to_relocate(const Version& version,

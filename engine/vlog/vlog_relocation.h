@@ -33,7 +33,14 @@ struct RelocationPolicy {
   double age_cutoff = 0.25;    // fraction of the files, oldest first, that may be picked
 };
 
-// Garbage ratio of one file, in [0, 1].
+// The share of a file's record bytes known to be garbage, in [0, 1]; 1 when nothing in it
+// is live. A file enters the version with garbage_bytes = its overhead: the header and
+// footer pages plus 0..4095 bytes of padding, which the manifest does not record apart.
+// Counting the largest padding as overhead never overstates the garbage, and a file just
+// written (a relocation's output: no record garbage yet) has ratio 0, so relocation never
+// picks its own output again before drops give it garbage (the picker's termination).
+// Files of at most one page of records are therefore never relocated: each holds under
+// 4 KiB of garbage, and is deleted once nothing in it is live.
 double garbage_ratio(const VlogFile& f);
 
 std::set<std::uint64_t> files_to_relocate(const Version& version, const RelocationPolicy& policy);

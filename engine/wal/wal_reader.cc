@@ -27,7 +27,7 @@ class Recovery {
  public:
   Recovery(WalSegments& segments, const WalRecoveryOptions& options, const WalReplayFn& replay)
       : segs_(segments), g_(segments.geometry()), options_(options), replay_(replay),
-        buffer_(g_.segment_size) {
+        buffer_(AlignedBuffer::uninitialized(g_.segment_size)) {
     out_.segments.resize(g_.segment_count);
   }
 
@@ -52,7 +52,7 @@ class Recovery {
   const WalGeometry g_;
   const WalRecoveryOptions& options_;
   const WalReplayFn& replay_;
-  AlignedBuffer buffer_;  // one whole segment
+  AlignedBuffer buffer_;  // one whole segment; every byte looked at was read first
   WalRecovery out_;
   std::uint64_t last_end_ = kWalHeaderPageSize;  // in the segment being scanned
   std::uint64_t entered_ring_ = 0;  // the oldest slot of a full window, 0 if none

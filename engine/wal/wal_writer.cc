@@ -233,8 +233,8 @@ void WalWriter::release_io() {
   room_.notify_all();
 }
 
-// Group commit: the first waiter to find the IO role free writes the whole tail and syncs
-// for everyone whose record it holds.
+// Group commit: the first waiter to find the IO role free lets the ready fibers append,
+// then writes the whole tail and syncs for everyone whose record it holds.
 Status WalWriter::wait_durable(std::uint64_t end) {
   while (durable_ < end) {
     if (!poisoned_) return poisoned_;
@@ -243,6 +243,11 @@ Status WalWriter::wait_durable(std::uint64_t end) {
       continue;
     }
     io_busy_ = true;
+    // Every fiber already ready appends first. The fiber whose sync just completed runs on
+    // before the waiters that sync woke: if it came back with its next batch and wrote at
+    // once, groups would alternate between its batch alone and everyone else's, halving
+    // what group commit saves. One yield lets the woken writers join this group.
+    runtime::this_fiber::yield();
     Status s = write_tail(true);
     if (s && dirty_) s = sync_current();
     if (!s) poison(s);

@@ -21,8 +21,9 @@
 // appends.
 //
 // Group commit. A sync appender (sync=true, or any append under kAlways) waits until its
-// record is durable. Whichever waiting appender finds the IO role free takes it, writes
-// everything in the tail at that moment, fdatasyncs and hands the role on: every batch that
+// record is durable. Whichever waiting appender finds the IO role free takes it, yields
+// once so that every fiber already ready appends too (the writers the last sync woke), then
+// writes everything in the tail, fdatasyncs and hands the role on: every batch that
 // arrives meanwhile lands in the next single write and sync.
 //
 // Timer. Under kEverySec and kNo a fiber writes the partial tail sync_interval after an

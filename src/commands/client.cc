@@ -176,6 +176,39 @@ std::size_t kill_clients(ServerState& server, const ClientFilter& filter) {
   return total;
 }
 
+// CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: a client blocked in a blocking command (on any
+// shard) stops waiting, pops nothing and answers as at its timeout, or with the UNBLOCKED
+// error. 1 if that client was blocked, else 0.
+void client_unblock(CommandContext& ctx) {
+  if (ctx.argc() > 4) {
+    ctx.error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+    return;
+  }
+  std::int64_t id = 0;
+  if (!resp::parse_int64(ctx.arg(2), &id)) {
+    ctx.error(kErrNotInteger);
+    return;
+  }
+  bool error = false;
+  if (ctx.argc() == 4) {
+    if (equals_ignore_case(ctx.arg(3), "error")) {
+      error = true;
+    } else if (!equals_ignore_case(ctx.arg(3), "timeout")) {
+      ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  }
+  ServerState& server = ctx.server;
+  const auto wanted = static_cast<std::uint64_t>(id);
+  auto per_shard = server.runtime().run_on_each([&server, wanted, error]() {
+    Connection* c = server.this_shard().find_connection(wanted);
+    return c != nullptr && c->block_unblock(error);
+  });
+  bool unblocked = false;
+  for (auto& one : per_shard) unblocked = unblocked || (one && *one);
+  ctx.reply.integer(unblocked ? 1 : 0);
+}
+
 // Parses a client id the way CLIENT LIST ID does (a positive integer).
 bool parse_client_id(std::string_view s, std::uint64_t& out) {
   std::int64_t v = 0;
@@ -293,6 +326,9 @@ constexpr std::string_view kHelp[] = {
     "KILL <option> <value> [<option> <value> ...]",
     "    Closes every connection matching all options: ID <id>, ADDR <ip:port>,",
     "    LADDR <ip:port>, TYPE <type>, USER <username>, SKIPME (YES|NO) (default YES).",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblocks the client if it is blocked in a blocking command, with a timeout reply",
+    "    or with an error.",
     "REPLY (ON|OFF|SKIP)",
     "    Turns replies to this connection on or off, or skips the next one.",
     "NO-EVICT (ON|OFF)",
@@ -364,6 +400,10 @@ constexpr CommandSpec kSubcommands[] = {
      .group = "connection", .since = "6.0.0",
      .summary = "Turns client-side caching support on or off",
      .complexity = "O(1)", .handler = client_tracking},
+    {.name = "client|unblock", .arity = -3, .flags = kCmdAdmin | kSub,
+     .categories = kAclConnection, .group = "connection", .since = "5.0.0",
+     .summary = "Unblocks a client blocked in a blocking command", .complexity = "O(log N)",
+     .handler = client_unblock},
     {.name = "client|trackinginfo", .arity = 2, .flags = kSub, .categories = kAclConnection,
      .group = "connection", .since = "6.2.0",
      .summary = "Describes the connection's client-side caching state", .complexity = "O(1)",

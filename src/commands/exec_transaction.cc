@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <span>
 
+#include "src/commands/blocking.h"
 #include "src/commands/key_command.h"
 #include "src/types/key_locks.h"
 #include "src/types/key_slot.h"
@@ -78,13 +79,33 @@ void ExecTransaction::prepare_retry() {
 Status ExecTransaction::commit() {
   std::vector<ShardBatch*> writers;
   for (Share& share : shares_) {
+    share.wrote = false;
     if (!share.writes || share.writes->empty()) continue;
     // The staged map is plain memory, written on the share's shard before the EXEC's
     // fiber got the replies back (the runtime's calls order the two).
     share.writes->append_to(share.out.batch);
     writers.push_back(&share.out);
+    share.wrote = true;
   }
   return commit_shard_batches(server_, writers, sync_);
+}
+
+void ExecTransaction::wake_blocked() const {
+  for (const Share& share : shares_) {
+    if (!share.wrote) continue;
+    // Copies: the post runs after this EXEC may be gone.
+    std::vector<std::pair<std::uint32_t, std::string>> keys;
+    for (const auto& [db, key] : keys_) {
+      if (types::key_shard(key, server_.shard_count()) == share.shard) keys.emplace_back(db, key);
+    }
+    server::ServerState* server = &server_;
+    (void)server_.runtime().post(share.shard, [server, keys = std::move(keys)]() {
+      for (const auto& [db, key] : keys) {
+        const std::string_view view = key;
+        wake_blocked_keys(*server, db, std::span<const std::string_view>(&view, 1));
+      }
+    });
+  }
 }
 
 void ExecTransaction::unlock(bool unwatch) {

@@ -20,7 +20,9 @@
 //   3. commit(): every shard's staged writes become that shard's part: one shard -> one
 //      engine batch, synced as appendfsync says; several -> the decision-record protocol
 //      (shard_commit.h).
-//   4. unlock(): every stripe released, the client's watches ended.
+//   4. unlock(): every stripe released, the client's watches ended; then wake_blocked():
+//      the commands inside do not wake blocked clients themselves (their writes are not
+//      committed yet), so a push inside EXEC wakes its waiters only here.
 // Lock ownership: the stripes belong to the transaction, not to a fiber; the commands'
 // bodies run on the keys' shards (in the submitted fibers) while the EXEC's fiber waits,
 // and never acquire a stripe themselves, so nothing is locked twice.
@@ -72,6 +74,10 @@ class ExecTransaction {
   void prepare_retry();
 
   Status commit();
+  // After a successful commit (and unlock): on every shard the commit wrote to, the
+  // blocked clients waiting on this transaction's keys there are woken (blocking.h). Keys
+  // the queued commands only read are woken too: a wake-up only costs the waiter a try.
+  void wake_blocked() const;
   // Releases every stripe; `unwatch` also ends the client's watches on those shards.
   void unlock(bool unwatch);
 
@@ -82,6 +88,7 @@ class ExecTransaction {
     std::unique_ptr<types::StagedWrites> writes;  // StagedWrites cannot move
     ShardBatch out;
     bool locked = false;
+    bool wrote = false;  // the last commit wrote on this shard
   };
   Share* share_of(runtime::ShardId shard);
 

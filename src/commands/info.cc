@@ -148,8 +148,9 @@ void server_section(CommandContext& ctx, std::string& out) {
 void clients_section(CommandContext& ctx, std::string& out) {
   out += fmt::format(
       "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n"
-      "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-      ctx.server.connected_clients(), ctx.shard.config().maxclients);
+      "blocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+      ctx.server.connected_clients(), ctx.shard.config().maxclients,
+      ctx.server.blocked_clients());
 }
 
 void stats_section(const InfoTotals& totals, std::string& out) {

@@ -48,12 +48,19 @@ void write_item(resp::ReplyWriter& out, KeyReply& reply) {
 
 }  // namespace
 
+void run_key_handler(server::CommandContext& ctx) {
+  const KeyCall call{ctx.args, ctx.command};
+  run_key_command(ctx, ctx.arg(1),
+                  [&call](KeyTarget& t) { return call.command.key_handler(t, call); });
+}
+
 void write_key_reply(server::CommandContext& ctx, KeyReply&& reply) {
-  if (reply.kind == KeyReply::Kind::kError) {
-    ctx.error(reply.text);
-    return;
-  }
-  write_item(ctx.reply, reply);
+  write_key_reply(ctx.reply, ctx.shard.stats(), std::move(reply));
+}
+
+void write_key_reply(resp::ReplyWriter& out, server::ShardStats& stats, KeyReply&& reply) {
+  if (reply.kind == KeyReply::Kind::kError) ++stats.error_replies;
+  write_item(out, reply);
 }
 
 }  // namespace cascade::commands

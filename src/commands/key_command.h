@@ -127,6 +127,13 @@ struct KeyTarget {
   }
 };
 
+// A command's arguments and spec, as a CommandSpec::key_handler receives them on the key's
+// shard (args[1] is the key). The views stay valid while the call runs.
+struct KeyCall {
+  std::span<const std::string_view> args;
+  const server::CommandSpec& command;
+};
+
 std::int64_t unix_time_ms();
 
 // The reply for an engine failure, logged with the key's shard and the command.
@@ -134,6 +141,7 @@ KeyReply storage_failure(const KeyTarget& target, const Status& status);
 
 // Writes a KeyReply to the client (errors counted in the shard's stats).
 void write_key_reply(server::CommandContext& ctx, KeyReply&& reply);
+void write_key_reply(resp::ReplyWriter& out, server::ShardStats& stats, KeyReply&& reply);
 
 // Inside EXEC: the transaction's staged writes on `shard` if it holds the stripe of (db,
 // key); else nullptr, and the key is noted for the transaction's next attempt.
@@ -184,5 +192,9 @@ template <typename Body>
 void run_key_command(server::CommandContext& ctx, std::string_view key, Body&& body) {
   write_key_reply(ctx, call_on_key_shard(ctx, key, std::forward<Body>(body)));
 }
+
+// The handler of a command declared with a key_handler, when it runs alone (outside a key
+// batch): its key_handler on the key's shard.
+void run_key_handler(server::CommandContext& ctx);
 
 }  // namespace cascade::commands

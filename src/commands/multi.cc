@@ -173,6 +173,7 @@ void exec(CommandContext& ctx) {
       write_key_reply(ctx, storage_reply(ctx.server, committed));
       return;
     }
+    txn.wake_blocked();
     ctx.reply.array(queue.size());
     ctx.reply.buffer().append(replies.buffer().to_string());
     return;

@@ -3,6 +3,13 @@
 // it is the canonical text of a 64-bit integer of at most 20 characters, "embstr" up to 44
 // bytes, "raw" beyond. (Redis also turns a string "raw" when it was modified in place,
 // by APPEND or SETRANGE; cascade keeps no history and names it by its content.)
+// Collections are named by Redis 7.0's rules at its default thresholds, from their content
+// now: a hash of at most 512 fields or a sorted set of at most 128 members, each (and for
+// a hash each value) at most 64 bytes, is a "listpack", else "hashtable" / "skiplist" (the
+// thresholds are redis-server's built-in defaults, not its sample redis.conf's); a set of at most 512
+// canonical 64-bit integers is an "intset", else "hashtable"; a list is a "quicklist". (Redis
+// never converts back to the small encoding when a collection shrinks; cascade does.) Only
+// a collection under those counts is scanned, and at most that many members.
 // REFCOUNT answers as Redis does without eviction: Redis shares the integers 0..9999
 // between keys, so their count is INT_MAX; every other value has one reference.
 // IDLETIME: cascade tracks no access times, so every key reads as just used (0 seconds).
@@ -11,6 +18,7 @@
 #include <climits>
 
 #include "resp/decimal.h"
+#include "src/commands/collection_access.h"
 #include "src/commands/command_families.h"
 #include "src/commands/key_command.h"
 
@@ -32,6 +40,44 @@ std::string_view string_encoding(std::string_view value) {
   return value.size() <= kEmbstrLimit ? "embstr" : "raw";
 }
 
+constexpr std::uint64_t kHashListpackEntries = 512;  // hash-max-listpack-entries
+constexpr std::uint64_t kZSetListpackEntries = 128;  // zset-max-listpack-entries
+constexpr std::size_t kListpackValue = 64;        // hash- and zset-max-listpack-value
+constexpr std::uint64_t kIntsetEntries = 512;     // set-max-intset-entries
+
+KeyReply collection_encoding(KeyTarget& t, types::KeyType type) {
+  if (type == types::KeyType::kList) return KeyReply::bulk("quicklist");
+  CollectionRead r(t, type);
+  if (!r.ok()) return std::move(r.failure);
+  if (!r.exists()) return KeyReply::null();
+  const bool is_set = type == types::KeyType::kSet;
+  const std::string big = type == types::KeyType::kZSet ? "skiplist" : "hashtable";
+  const std::string small = is_set ? "intset" : "listpack";
+  types::Collection& c = r.coll();
+  const std::uint64_t limit = is_set                            ? kIntsetEntries
+                              : type == types::KeyType::kHash ? kHashListpackEntries
+                                                              : kZSetListpackEntries;
+  if (c.size() > limit) return KeyReply::bulk(big);
+  const std::size_t skip = c.prefix().size();
+  types::StagedWrites::Cursor cursor =
+      type == types::KeyType::kZSet ? c.cursor(std::string_view(&types::kZSetMemberTag, 1))
+                                    : c.cursor();
+  for (cursor.seek_to_first(); cursor.valid(); cursor.next()) {
+    std::string_view member = cursor.key().substr(skip);
+    if (type == types::KeyType::kZSet) member.remove_prefix(1);
+    std::int64_t v = 0;
+    char digits[resp::kMaxInt64Chars];
+    const bool fits =
+        is_set ? resp::parse_int64(member, &v) &&
+                     std::string_view(digits, resp::format_int64(v, digits)) == member
+               : member.size() <= kListpackValue &&
+                     (type != types::KeyType::kHash || cursor.value().size() <= kListpackValue);
+    if (!fits) return KeyReply::bulk(big);
+  }
+  if (!cursor.status()) return r.storage_error(cursor.status());
+  return KeyReply::bulk(small);
+}
+
 enum class Question : std::uint8_t { kEncoding, kRefcount, kIdletime, kFreq };
 
 void object_generic(CommandContext& ctx, Question question) {
@@ -39,6 +85,11 @@ void object_generic(CommandContext& ctx, Question question) {
     auto record = t.read();
     if (!record) return storage_failure(t, record.error());
     if (!*record) return KeyReply::null();
+    const types::KeyType type = (*record)->type;
+    if (type != types::KeyType::kString) {
+      if (question == Question::kEncoding) return collection_encoding(t, type);
+      if (question == Question::kRefcount) return KeyReply::number(1);
+    }
     const std::string_view value = (*record)->payload();
     std::int64_t v = 0;
     switch (question) {
@@ -62,7 +113,7 @@ void object_freq(CommandContext& ctx) { object_generic(ctx, Question::kFreq); }
 constexpr std::string_view kHelp[] = {
     "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
-    "    Names the representation of the key's value (int, embstr or raw for strings).",
+    "    Names the representation of the key's value, as Redis would.",
     "FREQ <key>",
     "    The key's access frequency; needs an LFU maxmemory policy, which cascade lacks.",
     "IDLETIME <key>",

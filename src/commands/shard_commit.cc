@@ -66,14 +66,35 @@ Status clean_up(server::ServerState& server_state, runtime::ShardId coordinator,
   });
 }
 
+// Step 0 of the protocol when writes are acknowledged unsynced (everysec, no): every
+// other shard makes its WAL durable before the decision is. Recovery may write a part
+// whose shard lost its unsynced tail; without this barrier that shard would then show
+// this write without writes acknowledged before it (multi_shard_log.h).
+Status sync_earlier_writes(server::ServerState& server, const std::vector<runtime::ShardId>& others) {
+  auto synced = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&server] {
+    types::Keyspace* keyspace = server.this_shard().keyspace();
+    if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+    return keyspace->engine().sync_wal();
+  });
+  for (Status& s : synced) {
+    if (!s) return s;
+  }
+  return Status::ok();
+}
+
 // The decision-record protocol (multi_shard_log.h) over >= 2 writing shards.
-Status commit_across(server::ServerState& server, std::span<ShardBatch* const> writers) {
+Status commit_across(server::ServerState& server, std::span<ShardBatch* const> writers, bool sync) {
   types::Decision decision{.txid = server.next_transaction_id(), .coordinator = writers[0]->shard};
   for (std::size_t i = 1; i < writers.size(); ++i) {
     decision.parts.push_back({writers[i]->shard, std::string(writers[i]->batch.contents())});
   }
   ShardBatch& coordinator = *writers[0];
   coordinator.batch.put(types::decision_key(decision.txid), types::encode_decision(decision));
+  std::vector<runtime::ShardId> others;
+  for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
+  if (!sync) {
+    if (Status s = sync_earlier_writes(server, others); !s) return s;
+  }
   crash_point("multi-shard-before-decision");
   Status decided = server.runtime().submit(coordinator.shard, [&] {
     return write_here(server, coordinator.batch, true);
@@ -82,8 +103,6 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
   crash_point("multi-shard-after-decision");
   debug_part_delay();
 
-  std::vector<runtime::ShardId> others;
-  for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
   const std::uint64_t txid = decision.txid;
   const std::uint32_t coordinator_id = decision.coordinator;
   auto parts = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
@@ -113,7 +132,7 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
     ShardBatch& only = *writers[0];
     return server.runtime().submit(only.shard, [&] { return write_here(server, only.batch, sync); }).get();
   }
-  return commit_across(server, writers);
+  return commit_across(server, writers, sync);
 }
 
 }  // namespace cascade::commands

@@ -27,12 +27,11 @@ using types::StoredRecord;
 
 // ---- GET STRLEN GETRANGE -------------------------------------------------------------
 
-void get(CommandContext& ctx) {
-  run_key_command(ctx, ctx.arg(1), [](KeyTarget& t) {
-    StringRead r = read_string(t);
-    if (!r.ok()) return std::move(r.failure);
-    return r.record ? KeyReply::bulk(r.record->take_payload()) : KeyReply::null();
-  });
+// GET and SET declare key handlers, so pipelines batch them (key_batch.h).
+KeyReply get(KeyTarget& t, const KeyCall&) {
+  StringRead r = read_string(t);
+  if (!r.ok()) return std::move(r.failure);
+  return r.record ? KeyReply::bulk(r.record->take_payload()) : KeyReply::null();
 }
 
 void strlen_command(CommandContext& ctx) {
@@ -81,8 +80,20 @@ struct SetRequest {
   KeyReply aborted = KeyReply::null();    // the reply when NX/XX said no
 };
 
-// Redis's setGenericCommand on the key's shard.
+// Redis's setGenericCommand on the key's shard. Without NX, XX, GET or KEEPTTL the old
+// record does not matter (a SET replaces any value of any type), so it is not read: a plain
+// SET costs one engine write, no get. (Redis would count an expired record it replaces in
+// expired_keys; here active expiry or compaction never sees that record, so it is not.)
+// Such a SET is a blind write (types::KeyLocks): it does not hold the key's lock while its
+// write waits for the WAL. Inside EXEC (t.txn) the write is staged like any other.
 KeyReply set_value(KeyTarget& t, const SetRequest& request) {
+  if (t.txn == nullptr && !(request.flags & (kOptNx | kOptXx | kOptGet | kOptKeepTtl))) {
+    const types::Keyspace::StringPut put{t.key, request.value, request.expire_ms};
+    if (Status s = t.keyspace.put_strings(t.db, std::span(&put, 1), t.sync); !s) {
+      return storage_failure(t, s);
+    }
+    return request.done;
+  }
   types::LockedKey lock = t.lock();
   auto loaded = lock.load(t.now_ms);
   if (!loaded) return storage_failure(t, loaded.error());
@@ -116,16 +127,26 @@ void run_set(CommandContext& ctx, std::string_view key, SetRequest& request) {
   run_key_command(ctx, key, [&request](KeyTarget& t) { return set_value(t, request); });
 }
 
-void set(CommandContext& ctx) {
+// SET key value [options], wholly on the key's shard (its clock resolves the expiry).
+KeyReply set(KeyTarget& t, const KeyCall& call) {
   ExpiryOptions options;
-  if (!parse_expiry_options(ctx.args, 3, OptionsOf::kSet, options)) {
-    ctx.error(kErrSyntax);
-    return;
+  if (!parse_expiry_options(call.args, 3, OptionsOf::kSet, options)) {
+    return KeyReply::error(kErrSyntax);
   }
-  SetRequest request{.value = ctx.arg(2), .flags = options.flags};
-  if (!resolve_expiry(ctx, options, request)) return;
-  run_set(ctx, ctx.arg(1), request);
+  SetRequest request{.value = call.args[2], .flags = options.flags};
+  if (options.flags & kOptAnyExpiry) {
+    std::int64_t when = 0;
+    switch (absolute_expire_ms(options, t.now_ms, &when)) {
+      case ExpireCheck::kOk: request.expire_ms = when; break;
+      case ExpireCheck::kNotInteger: return KeyReply::error(kErrNotInteger);
+      case ExpireCheck::kInvalid: return KeyReply::error(invalid_expire_text(call.command.name));
+    }
+  }
+  return set_value(t, request);
 }
+
+// SET key value: no option, so a plain overwrite (key_batch.h).
+bool set_is_plain_overwrite(std::span<const std::string_view> args) { return args.size() == 3; }
 
 void setnx(CommandContext& ctx) {
   SetRequest request{.value = ctx.arg(2), .flags = kOptNx, .done = KeyReply::number(1),
@@ -275,12 +296,13 @@ constexpr CommandSpec kCommands[] = {
     {.name = "get", .arity = 2, .flags = kCmdReadonly | kCmdFast, .categories = kAclString,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Returns the string value of a key", .complexity = "O(1)",
-     .key_specs = kRead, .handler = get},
+     .key_specs = kRead, .handler = run_key_handler, .key_handler = get},
     {.name = "set", .arity = -3, .flags = kCmdWrite | kCmdDenyoom, .categories = kAclString,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Stores a string value, with conditions (NX, XX), an expiry and the old value "
                 "on request",
-     .complexity = "O(1)", .key_specs = kSetSpec, .handler = set},
+     .complexity = "O(1)", .key_specs = kSetSpec, .handler = run_key_handler,
+     .key_handler = set, .plain_overwrite = set_is_plain_overwrite},
     {.name = "setnx", .arity = 3, .flags = kCmdWrite | kCmdDenyoom | kCmdFast,
      .categories = kAclString, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "string", .since = "1.0.0",

@@ -2,6 +2,7 @@
 #include "src/commands/transaction.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -58,6 +59,50 @@ void TxnView::erase(std::size_t i) {
   slot.dirty = true;
 }
 
+Result<std::vector<std::optional<std::string>>> TxnView::get_members(
+    std::size_t i, std::span<const std::string> engine_keys) {
+  Slot& slot = slots_[slot_of_[i]];
+  std::vector<std::optional<std::string>> out(engine_keys.size());
+  std::vector<std::size_t> missing;  // indexes of keys not staged: read on the shard
+  for (std::size_t k = 0; k < engine_keys.size(); ++k) {
+    auto it = slot.members.find(engine_keys[k]);
+    if (it != slot.members.end()) {
+      out[k] = it->second;
+    } else {
+      missing.push_back(k);
+    }
+  }
+  if (missing.empty()) return out;
+  auto read_here = [&]() -> Status {
+    types::Keyspace* keyspace = server_->this_shard().keyspace();
+    if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+    for (std::size_t k : missing) {
+      Result<std::optional<std::string>> value = slot.exec_writes != nullptr
+                                                     ? slot.exec_writes->get(engine_keys[k])
+                                                     : keyspace->engine().get(engine_keys[k]);
+      if (!value) return value.error();
+      out[k] = std::move(*value);
+    }
+    return Status::ok();
+  };
+  const auto shard = static_cast<runtime::ShardId>(slot.shard);
+  Status s = server_->runtime().submit(shard, read_here).get();
+  if (!s) return s;
+  return out;
+}
+
+void TxnView::put_member(std::size_t i, std::string engine_key, std::string_view value) {
+  slots_[slot_of_[i]].members.insert_or_assign(std::move(engine_key), std::string(value));
+}
+
+void TxnView::del_member(std::size_t i, std::string engine_key) {
+  slots_[slot_of_[i]].members.insert_or_assign(std::move(engine_key), std::nullopt);
+}
+
+Status TxnView::on_shard(std::size_t i, const TxnShardWork& work) {
+  return run_on_shard_(slot_of_[i], work);
+}
+
 // ---- the coordinator --------------------------------------------------------------------
 
 namespace {
@@ -67,6 +112,9 @@ struct ShardShare {
   std::vector<std::size_t> slots;
   types::KeyLockSet locks;
   ShardBatch out;
+  // Member writes staged by TxnView::on_shard work outside EXEC; made on the shard when
+  // first needed. Inside EXEC, on_shard work stages into exec_writes instead.
+  std::unique_ptr<types::StagedWrites> staged;
   bool writes = false;
   types::StagedWrites* exec_writes = nullptr;  // inside EXEC: the transaction's, on this shard
 };
@@ -80,6 +128,7 @@ class Transaction {
       : server_(server), view_(keys), sync_(server::sync_every_write(config)) {
     view_.now_ms = unix_time_ms();
     view_.proto_max_bulk_len = config.proto_max_bulk_len;
+    view_.server_ = &server;
     for (std::size_t s = 0; s < view_.slots_.size(); ++s) {
       TxnView::Slot& slot = view_.slots_[s];
       slot.shard = types::key_shard(slot.key.key, server.shard_count());
@@ -91,6 +140,9 @@ class Transaction {
       share.out.shard = share.shard;
       for (std::size_t s : share.slots) share.locks.add(view_.slots_[s].key.db, view_.slots_[s].key.key);
     }
+    view_.run_on_shard_ = [this](std::size_t slot, const TxnShardWork& work) {
+      return run_on_shard(slot, work);
+    };
   }
 
   KeyReply run(const TxnDecide& decide, ExecTransaction* exec) {
@@ -122,6 +174,9 @@ class Transaction {
       if (!record) return record.error();
       slot.record = std::move(*record);
       slot.engine_key = keyspace.engine_key(slot.key.db, slot.key.key);
+      slot.db_id = keyspace.ids().id_of(slot.key.db);
+      slot.fresh_version = keyspace.new_version(view_.now_ms);
+      slot.exec_writes = share.exec_writes;
     }
     return Status::ok();
   }
@@ -142,7 +197,7 @@ class Transaction {
     if (keyspace == nullptr) return;
     for (std::size_t s : share.slots) {
       const TxnView::Slot& slot = view_.slots_[s];
-      if (slot.dirty) keyspace->watches().touch(slot.key.db, slot.key.key);
+      if (slot.dirty || !slot.members.empty()) keyspace->watches().touch(slot.key.db, slot.key.key);
     }
   }
 
@@ -151,18 +206,60 @@ class Transaction {
     if (keyspace != nullptr) share.locks.unlock(keyspace->locks());
   }
 
-  // Turns the staged writes into each share's batch; returns how many shares write.
+  // The shard's thread (submit runs in place when it is the caller's own shard). The
+  // connection's fiber waits meanwhile, so work may use decide's locals.
+  Status run_on_shard(std::size_t slot, const TxnShardWork& work) {
+    const TxnView::Slot& target = view_.slots_[slot];
+    ShardShare& share = share_for(static_cast<runtime::ShardId>(target.shard));
+    return server_.runtime().submit(share.shard, [&]() -> Status {
+      types::Keyspace* keyspace = server_.this_shard().keyspace();
+      if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+      types::StagedWrites* writes = share.exec_writes;
+      if (writes == nullptr) {
+        if (!share.staged) share.staged = std::make_unique<types::StagedWrites>(keyspace->engine());
+        writes = share.staged.get();
+      }
+      TxnShard here{*keyspace, *writes, keyspace->ids().id_of(target.key.db), view_.now_ms};
+      return work(here);
+    }).get();
+  }
+
+  // Turns the staged writes into each share's batch; returns how many shares write. A
+  // share with member writes gets its metadata writes merged into the same StagedWrites
+  // first, so the batch holds each engine key once, in key order.
   std::size_t stage_batches() {
     std::size_t writers = 0;
     for (ShardShare& share : shares_) {
       for (std::size_t s : share.slots) {
         const TxnView::Slot& slot = view_.slots_[s];
+        for (const auto& [key, value] : slot.members) {
+          // With on_shard work staged too, everything goes through one StagedWrites, so
+          // the batch holds each engine key once.
+          if (share.staged) {
+            value ? share.staged->put(key, *value) : share.staged->del(key);
+          } else if (value) {
+            share.out.batch.put(key, *value);
+          } else {
+            share.out.batch.del(key);
+          }
+          share.writes = true;
+        }
         if (!slot.dirty) continue;
-        if (slot.record) {
+        if (share.staged) {
+          if (slot.record) {
+            share.staged->put(slot.engine_key, slot.record->bytes);
+          } else {
+            share.staged->del(slot.engine_key);
+          }
+        } else if (slot.record) {
           share.out.batch.put(slot.engine_key, slot.record->bytes);
         } else {
           share.out.batch.del(slot.engine_key);
         }
+        share.writes = true;
+      }
+      if (share.staged && !share.staged->empty()) {
+        share.staged->append_to(share.out.batch);
         share.writes = true;
       }
       if (share.writes) ++writers;
@@ -268,6 +365,9 @@ class Transaction {
       (void)server_.runtime().submit(share.shard, [&] {
         for (std::size_t s : share.slots) {
           const TxnView::Slot& slot = view_.slots_[s];
+          for (const auto& [key, value] : slot.members) {
+            value ? share.exec_writes->put(key, *value) : share.exec_writes->del(key);
+          }
           if (!slot.dirty) continue;
           if (slot.record) {
             share.exec_writes->put(slot.engine_key, slot.record->bytes);

@@ -10,17 +10,30 @@
 //      keys' records there. This global order is what keeps two transactions, or a
 //      transaction and single-key commands, from deadlocking (key_lock_set.h);
 //   2. calls decide(view): the command reads the records and stages its writes, each write
-//      visible to its own later reads (so DEL k k deletes once). decide returns the reply;
-//      an error reply cancels every staged write;
+//      visible to its own later reads (so DEL k k deletes once); a collection command
+//      also reads and stages member entries on a key's shard through view.on_shard().
+//      decide returns the reply; an error reply cancels every staged write;
 //   3. writes: nothing; or one engine batch on the one shard written to (synced as
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
 //      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
-//      once every part is durable); shard_commit.h does both;
+//      once every part is durable; under everysec the other shards' WALs are synced
+//      before the decision, so none loses an earlier write while recovery finishes this);
+//      shard_commit.h does both;
 //   4. touches the written keys' watches and releases every stripe it took, also after a
 //      failure.
 // Inside EXEC (ctx.exec set) steps 1, 3 and 4 belong to the EXEC (exec_transaction.h): the
 // keys are read through the EXEC's staged writes, under its stripes, and decide's writes
-// are staged there (and touch the watches) to be committed with the rest of the EXEC.
+// are staged there (and touch the watches) to be committed with the rest of the EXEC;
+// on_shard work and member reads then see (and stage into) the EXEC's StagedWrites of
+// that shard, so a collection command sees the queued commands before it.
+// Collections: decide may also run work on a declared key's shard (TxnView::on_shard) with
+// that shard's StagedWrites: to scan or probe the members of a source collection, and to
+// stage member entries of a destination (SINTERSTORE, SMOVE). Those writes join the same
+// shard's batch as the view's metadata writes, so member entries and their metadata record
+// commit together, and across shards they ride in the decision record's parts (whole
+// engine batches) like any other write. The metadata records of declared keys are written
+// only through put()/erase(), so record() stays what decide staged.
+//
 // A single-shard transaction (every key on one shard) does all four in one cross-shard call
 // (none when it is the connection's shard), and decide runs on that shard's thread. A
 // multi-shard one holds its locks across several round trips and runs decide on the
@@ -36,6 +49,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,6 +66,17 @@ struct TxnKey {
   std::uint32_t db = 0;
   std::string_view key;
 };
+
+// A declared key's shard as TxnView::on_shard work sees it, on that shard's thread.
+struct TxnShard {
+  types::Keyspace& keyspace;
+  // The transaction's staged writes on this shard (member entries), committed with it.
+  types::StagedWrites& writes;
+  std::uint32_t db_id;  // the key's database id on this shard (types::DatabaseIds)
+  std::int64_t now_ms;
+};
+using TxnShardWork = std::function<Status(TxnShard&)>;
+using TxnShardFn = TxnShardWork;
 
 // What decide sees: the records of the declared keys (live ones; an expired record reads
 // as missing), with the command's own staged writes applied.
@@ -72,6 +97,28 @@ class TxnView {
   }
   void erase(std::size_t i);
 
+  // ---- members of collections (LMOVE, LMPOP: lists whose keys may be on other shards) ----
+  // Member entries are engine keys on declared key i's shard, built from db_id(i) (the
+  // database's id there) and the collection's version (types::member_prefix). Reads see
+  // the transaction's own staged member writes; the others are read on the key's shard
+  // (one cross-shard call per get_members when that is not the calling thread's shard).
+  // Staged member writes go into the key's shard's part of the commit, with its record
+  // writes: one engine batch per shard, or a part of the decision record, so they are as
+  // crash-atomic as the records.
+  std::uint32_t db_id(std::size_t i) const { return slots_[slot_of_[i]].db_id; }
+  // A collection version never used on key i's shard (Keyspace::new_version), reserved
+  // when the key was read: for a collection the transaction creates.
+  std::uint64_t fresh_version(std::size_t i) const { return slots_[slot_of_[i]].fresh_version; }
+  Result<std::vector<std::optional<std::string>>> get_members(
+      std::size_t i, std::span<const std::string> engine_keys);
+  void put_member(std::size_t i, std::string engine_key, std::string_view value);
+  void del_member(std::size_t i, std::string engine_key);
+
+  // Runs `work` on declared key i's shard and returns its status (an error cancels the
+  // transaction when decide returns an error reply for it). From decide only; work may use
+  // the engine and stage member writes but must not write a declared key's metadata record.
+  Status on_shard(std::size_t i, const TxnShardWork& work);
+
   std::int64_t now_ms = 0;  // the transaction's clock
   std::int64_t proto_max_bulk_len = 0;
 
@@ -85,9 +132,18 @@ class TxnView {
     // "Database ids"); set when the key is read, on the owning shard.
     std::string engine_key;
     bool dirty = false;  // staged: record is the value to write (nullopt: delete)
+    std::uint32_t db_id = 0;         // the database's id on the key's shard
+    std::uint64_t fresh_version = 0;
+    // Inside EXEC: the EXEC's staged writes on the key's shard, read through by get_members.
+    types::StagedWrites* exec_writes = nullptr;
+    // Staged member writes (engine key -> value; nullopt: delete).
+    std::map<std::string, std::optional<std::string>, std::less<>> members;
   };
+  server::ServerState* server_ = nullptr;
   std::vector<std::size_t> slot_of_;  // declared index -> slot (one slot per distinct key)
   std::vector<Slot> slots_;
+  // Set by the transaction: runs work on slot s's shard with that shard's staged writes.
+  std::function<Status(std::size_t slot, const TxnShardWork&)> run_on_shard_;
 };
 
 using TxnDecide = std::function<KeyReply(TxnView&)>;

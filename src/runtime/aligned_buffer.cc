@@ -8,14 +8,26 @@
 
 namespace cascade::runtime {
 
-AlignedBuffer::AlignedBuffer(std::size_t size) : size_(align_up(size)) {
-  if (size_ == 0) return;
-  data_ = static_cast<std::byte*>(std::aligned_alloc(kPageSize, size_));
-  if (data_ == nullptr) {
-    std::fprintf(stderr, "cascade: out of memory allocating %zu aligned bytes\n", size_);
+std::byte* AlignedBuffer::allocate(std::size_t size) {
+  if (size == 0) return nullptr;
+  auto* data = static_cast<std::byte*>(std::aligned_alloc(kPageSize, size));
+  if (data == nullptr) {
+    std::fprintf(stderr, "cascade: out of memory allocating %zu aligned bytes\n", size);
     std::abort();
   }
-  std::memset(data_, 0, size_);
+  return data;
+}
+
+AlignedBuffer::AlignedBuffer(std::size_t size)
+    : data_(allocate(align_up(size))), size_(align_up(size)) {
+  if (data_ != nullptr) std::memset(data_, 0, size_);
+}
+
+AlignedBuffer AlignedBuffer::uninitialized(std::size_t size) {
+  AlignedBuffer buffer;
+  buffer.size_ = align_up(size);
+  buffer.data_ = allocate(buffer.size_);
+  return buffer;
 }
 
 AlignedBuffer::~AlignedBuffer() { std::free(data_); }

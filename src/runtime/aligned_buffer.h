@@ -6,7 +6,9 @@
 //
 // AlignedBuffer owns one allocation whose start is 4 KiB-aligned and whose size is rounded
 // up to whole pages. It is move-only, and its bytes start zeroed: a padded tail written to
-// disk never carries stale heap contents. Allocation failure aborts, as operator new would
+// disk never carries stale heap contents. The one exception is uninitialized(), for a
+// buffer a read fills before anything looks at it (a table block, a WAL segment scanned at
+// recovery): zeroing it first would only touch every page twice. Allocation failure aborts, as operator new would
 // (an out-of-memory server has no better option), so the type never holds a null block
 // unless it is empty.
 //
@@ -40,6 +42,9 @@ class AlignedBuffer {
   AlignedBuffer() = default;
   // Allocates align_up(size) zeroed bytes; size() reports the rounded size.
   explicit AlignedBuffer(std::size_t size);
+  // Allocates align_up(size) bytes left as the allocator gives them. Only for a buffer
+  // whose readers look at no byte a read has not written; never for one written to disk.
+  static AlignedBuffer uninitialized(std::size_t size);
   ~AlignedBuffer();
 
   AlignedBuffer(AlignedBuffer&& other) noexcept;
@@ -62,6 +67,8 @@ class AlignedBuffer {
   void clear();
 
  private:
+  static std::byte* allocate(std::size_t size);
+
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,6 +108,10 @@ Status Socket::close() {
   int fd = std::exchange(fd_, -1);
   int res = reactor_->await([&](io_uring_sqe* sqe) { io_uring_prep_close(sqe, fd); });
   return res < 0 ? Status::from_errno(res, "close socket " + std::to_string(fd)) : Status::ok();
+}
+
+void Socket::interrupt() {
+  if (fd_ >= 0 && !cancelled_) reactor_->cancel_fd(fd_);
 }
 
 void Socket::cancel() {
@@ -213,6 +218,15 @@ Result<std::size_t> Socket::recv(std::span<std::byte> buffer, std::optional<Dura
   } while (should_retry(res));
   if (res < 0) return error(res, "recv");
   return static_cast<std::size_t>(res);
+}
+
+Result<bool> Socket::wait_hangup(std::optional<TimePoint> deadline) {
+  if (Status s = precheck("poll"); !s) return s;
+  // POLLRDHUP (with POLLHUP and POLLERR, which poll always reports) and not POLLIN: data
+  // arriving does not end the wait, only the peer going away does.
+  int res = run([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLRDHUP); }, deadline);
+  if (res < 0) return error(res, "poll");
+  return true;
 }
 
 Status Socket::send_all(std::span<const std::byte> data, std::optional<Duration> timeout) {

@@ -73,6 +73,16 @@ class Socket {
   Status send_all(std::span<const std::byte> data, std::optional<Duration> timeout = {});
   Status writev_all(std::span<const iovec> iov, std::optional<Duration> timeout = {});
 
+  // Waits, reading nothing, until the peer hangs up (closes or shuts down its side, or the
+  // connection fails): true then; kTimedOut at the deadline; kCancelled after cancel() or
+  // interrupt(). Bytes the peer sends meanwhile stay queued for a later recv, so a client
+  // blocked in a command (BLPOP) is watched for a disconnect without reading its next
+  // commands early.
+  Result<bool> wait_hangup(std::optional<TimePoint> deadline);
+  // Ends the calls blocked on this socket now with kCancelled, but unlike cancel() only
+  // those: later calls run normally. For waking a fiber parked in wait_hangup.
+  void interrupt();
+
   // Wakes every call blocked on this socket with kCancelled; later calls fail the same way.
   void cancel();
   bool cancelled() const { return cancelled_; }

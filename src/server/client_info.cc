@@ -26,11 +26,11 @@ std::string describe_client(const Connection& connection, runtime::TimePoint now
   const std::size_t rbs = connection.output().capacity();
   const std::string_view cmd = c.last_command != nullptr ? c.last_command->name : "NULL";
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
       "multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 "
       "tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       c.id, c.addr, c.laddr, c.fd, c.name, seconds_between(c.created, now),
-      seconds_between(c.last_interaction, now), c.db, qbuf, qbuf_capacity - qbuf, rbs, rbs, obl,
+      seconds_between(c.last_interaction, now), connection.blocked() ? "b" : "N", c.db, qbuf, qbuf_capacity - qbuf, rbs, rbs, obl,
       qbuf_capacity + rbs + sizeof(Connection), obl > 0 ? "rw" : "r", cmd,
       static_cast<int>(connection.resp_version()), c.lib_name, c.lib_ver);
 }

@@ -7,6 +7,7 @@
 //   rbp=16384 obl=0 oll=0 omem=0 tot-mem=33024 events=r cmd=client|list user=default
 //   redir=-1 resp=2 lib-name= lib-ver=
 //
+// flags is "b" for a client blocked in a blocking command (BLPOP...), else "N".
 // Fields for features cascade does not have (pub/sub, MULTI, tracking redirection) carry
 // the value Redis shows for a client not using them. Memory fields report the
 // connection's own buffers. The line has no trailing newline; CLIENT LIST ends each with

@@ -29,10 +29,24 @@
 #include <string_view>
 #include <vector>
 
+namespace cascade::commands {
+struct KeyCall;
+struct KeyReply;
+struct KeyTarget;
+}  // namespace cascade::commands
+
 namespace cascade::server {
 
 struct CommandContext;
 using CommandHandler = void (*)(CommandContext&);
+// The whole work of a single-key command (its key is args[1]) on the shard owning the key,
+// returning the reply to carry back (src/commands/key_command.h). A command that declares
+// one can run in a pipeline's key batch (src/commands/key_batch.h).
+using KeyHandler = commands::KeyReply (*)(commands::KeyTarget&, const commands::KeyCall&);
+// For a command with a KeyHandler: true when these arguments make a plain overwrite of
+// args[1] with the string args[2], no expiry, no condition, no reply but OK (SET key value),
+// so a run of them on one shard can share one engine write (Keyspace::put_strings).
+using PlainOverwrite = bool (*)(std::span<const std::string_view> args);
 
 // Command flags. Bit order is the order COMMAND INFO lists them in (Redis's order).
 enum CommandFlag : std::uint32_t {
@@ -129,6 +143,8 @@ struct CommandSpec {
   std::span<const KeySpec> key_specs = {};
   std::span<const CommandSpec> subcommands = {};
   CommandHandler handler = nullptr;
+  KeyHandler key_handler = nullptr;
+  PlainOverwrite plain_overwrite = nullptr;
 };
 
 // Declared categories plus the ones the flags imply.

@@ -16,6 +16,7 @@
 #include "src/server/error_replies.h"
 #include "src/server/server_state.h"
 #include "src/server/shard_state.h"
+#include "src/types/key_slot.h"
 
 namespace cascade::server {
 namespace {
@@ -83,11 +84,80 @@ void Connection::set_resp_version(resp::RespVersion version) {
 void Connection::request_close() {
   closing_ = true;
   if (phase_ == Phase::kWaitingForInput) socket_.cancel();
+  wake_block();
 }
 
 void Connection::force_close() {
   closing_ = true;
   socket_.cancel();
+}
+
+// ---- blocking commands ------------------------------------------------------------------
+
+std::uint64_t Connection::begin_block(std::size_t keys) {
+  block_.active = true;
+  ++block_.wait;
+  block_.signaled.assign(keys, false);
+  block_.any_signaled = false;
+  block_.unblock = Unblock::kNone;
+  server_.count_blocked_client(+1);
+  return block_.wait;
+}
+
+void Connection::end_block() {
+  if (!block_.active) return;
+  block_.active = false;
+  server_.count_blocked_client(-1);
+}
+
+void Connection::wake_block() {
+  if (block_.polling) socket_.interrupt();
+}
+
+void Connection::block_signal(std::uint64_t wait, std::size_t key_index) {
+  if (!block_.active || block_.wait != wait || key_index >= block_.signaled.size()) return;
+  block_.signaled[key_index] = true;
+  block_.any_signaled = true;
+  wake_block();
+}
+
+bool Connection::block_unblock(bool error) {
+  if (!block_.active) return false;
+  block_.unblock = error ? Unblock::kError : Unblock::kTimeout;
+  wake_block();
+  return true;
+}
+
+std::vector<std::size_t> Connection::take_block_signals() {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < block_.signaled.size(); ++i) {
+    if (block_.signaled[i]) out.push_back(i);
+    block_.signaled[i] = false;
+  }
+  block_.any_signaled = false;
+  return out;
+}
+
+Connection::BlockWake Connection::block_wait(std::optional<runtime::TimePoint> deadline) {
+  for (;;) {
+    const runtime::Shard* here = runtime::Shard::current();
+    if (closing_ || shard_.stopping() || (here != nullptr && here->stop_requested())) {
+      return BlockWake::kClosed;
+    }
+    if (block_.unblock == Unblock::kError) return BlockWake::kUnblockedError;
+    if (block_.unblock == Unblock::kTimeout) return BlockWake::kUnblocked;
+    if (block_.any_signaled) return BlockWake::kSignaled;
+    if (deadline && runtime::Clock::now() >= *deadline) return BlockWake::kTimedOut;
+    if (!socket_.is_open() || socket_.cancelled()) return BlockWake::kClosed;
+    block_.polling = true;
+    Result<bool> hangup = socket_.wait_hangup(deadline);
+    block_.polling = false;
+    // The deadline and interruptions are judged by the checks above; anything else (the
+    // peer left, the socket failed or was cancelled for good) ends the connection.
+    if (hangup || (!hangup.error().is_timed_out() && !hangup.error().is_cancelled())) {
+      closing_ = true;
+    }
+  }
 }
 
 // ---- the loop ---------------------------------------------------------------------------
@@ -174,8 +244,10 @@ Connection::InputResult Connection::process_input() {
   for (;;) {
     parser_.set_auth_required(auth_required());
     const resp::ParseResult r = parser_.parse(in_.data());
-    // Dropping the consumed bytes moves nothing: the arguments stay valid (input_buffer.h).
+    // Dropping the consumed bytes moves nothing: the arguments stay valid (input_buffer.h),
+    // as the key batch's views need until it runs.
     in_.consume(r.consumed);
+    if (r.status != resp::ParseStatus::kCommand) run_key_batch();
     if (r.status == resp::ParseStatus::kNeedMore) return InputResult::kNeedMore;
     if (r.status == resp::ParseStatus::kError) {
       ++shard_.stats().error_replies;
@@ -185,13 +257,28 @@ Connection::InputResult Connection::process_input() {
       return InputResult::kClose;
     }
     execute(parser_.args());
-    if (client_.close_after_reply || closing_) return InputResult::kClose;
-    if (out_.buffer().size() >= kFlushThreshold) return InputResult::kFlush;
+    if (client_.close_after_reply || closing_) {
+      run_key_batch();
+      return InputResult::kClose;
+    }
+    if (out_.buffer().size() >= kFlushThreshold) {
+      run_key_batch();
+      return InputResult::kFlush;
+    }
   }
 }
 
 void Connection::execute(std::span<const std::string_view> args) {
   const Dispatch dispatch = resolve_command(server_.commands(), args, auth_required());
+  // Inside MULTI every command is queued (or refused) by queue_in_multi, never batched:
+  // the batch would run it at once.
+  if (dispatch.error == DispatchError::kNone && dispatch.spec->key_handler != nullptr &&
+      client_.reply_mode == ReplyMode::kOn && !client_.multi.active) {
+    key_batch_.add(*dispatch.spec, args, types::key_shard(args[1], server_.shard_count()));
+    if (key_batch_.size() >= commands::KeyBatch::kMaxCommands) run_key_batch();
+    return;
+  }
+  run_key_batch();  // every earlier command is done before this one runs
   resp::ReplyWriter& writer = writer_for(dispatch.spec);
   if (client_.multi.active && queue_in_multi(dispatch, args, writer)) {
     advance_reply_mode();
@@ -244,6 +331,10 @@ bool Connection::queue_in_multi(const Dispatch& dispatch, std::span<const std::s
   client_.multi.queue.push_back(QueuedCommand{&spec, std::vector<std::string>(args.begin(), args.end())});
   writer.simple_string("QUEUED");
   return true;
+}
+
+void Connection::run_key_batch() {
+  if (!key_batch_.empty()) key_batch_.run(server_, shard_, client_, out_);
 }
 
 resp::ReplyWriter& Connection::writer_for(const CommandSpec* spec) {

@@ -6,11 +6,16 @@
 //   2. close if the unprocessed input passes client-query-buffer-limit (Redis logs and
 //      closes such a client without a reply);
 //   3. parse every complete command and execute them in order (pipelining), queuing the
-//      replies in the ReplyWriter's buffer;
+//      replies in the ReplyWriter's buffer; consecutive single-key commands that declare a
+//      key handler (GET, SET) are gathered into a commands::KeyBatch and run together, one
+//      cross-shard call per shard (key_batch.h says what order that keeps); any other
+//      command first runs the batch gathered before it;
 //   4. send everything queued with one writev (several only when the buffer holds more
 //      segments than one call takes, or when a batch's replies pass kFlushThreshold).
 // So a batch costs one recv and one writev however many commands it holds; parsing,
-// dispatch and replies allocate nothing per command once the buffers are warm.
+// dispatch and replies allocate nothing per command once the buffers are warm (a key
+// batch: one future and task per other shard it calls). process_input() returns with the
+// key batch run: no command is left pending across reads.
 //
 // Protocol errors: the replies of the commands before the bad one are sent, then the
 // parser's error (Redis's text), then the connection closes, as Redis does.
@@ -20,6 +25,12 @@
 // (executing, or sending replies) finishes the batch it is in and sends its replies first,
 // so in-flight replies go out. force_close() also abandons a send in progress.
 //
+// Blocking commands (BLPOP...; src/commands/blocking.h) park this connection's own fiber in
+// block_wait(): no other fiber and no other stack per blocked client. The wait watches the
+// socket for a hangup (Socket::wait_hangup, reading nothing) with the command's deadline,
+// and is interrupted by block_signal (a key got elements: a message from the key's shard),
+// block_unblock (CLIENT UNBLOCK) or request_close.
+//
 // process_input() is the IO-free core: tests drive a Connection built without a socket by
 // filling input() and calling it, then reading output().
 #pragma once
@@ -27,12 +38,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <vector>
 #include <string_view>
 
 #include "resp/input_buffer.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
+#include "src/commands/key_batch.h"
 #include "src/runtime/socket.h"
 #include "src/server/client_state.h"
 
@@ -75,6 +89,28 @@ class Connection {
   void force_close();
   bool closing() const { return closing_; }
 
+  // ---- blocking commands ------------------------------------------------------------------
+  enum class BlockWake : std::uint8_t {
+    kSignaled,        // a key got elements: retry the keys take_block_signals() names
+    kTimedOut,        // the deadline passed
+    kUnblocked,       // CLIENT UNBLOCK (TIMEOUT): answer as at the deadline
+    kUnblockedError,  // CLIENT UNBLOCK ERROR
+    kClosed,          // the client hung up, or the connection is being closed
+  };
+  // Starts a blocking wait over `keys` keys; returns its wait number (unique per connection).
+  std::uint64_t begin_block(std::size_t keys);
+  void end_block();
+  bool blocked() const { return block_.active; }
+  // Parks this fiber until one of BlockWake happens (at once if one already has).
+  BlockWake block_wait(std::optional<runtime::TimePoint> deadline);
+  // The key indexes signaled since the last call, ascending; clears them.
+  std::vector<std::size_t> take_block_signals();
+  // From a wake-up message: key `key_index` of wait `wait` got elements (ignored when that
+  // wait is over).
+  void block_signal(std::uint64_t wait, std::size_t key_index);
+  // CLIENT UNBLOCK: false when the client is not blocked.
+  bool block_unblock(bool error);
+
  private:
   enum class Phase : std::uint8_t { kWaitingForInput, kBusy };
 
@@ -83,6 +119,7 @@ class Connection {
   void execute(std::span<const std::string_view> args);
   bool queue_in_multi(const Dispatch& dispatch, std::span<const std::string_view> args,
                       resp::ReplyWriter& writer);
+  void run_key_batch();
   resp::ReplyWriter& writer_for(const CommandSpec* spec);
   void advance_reply_mode();
   bool auth_required();
@@ -95,10 +132,23 @@ class Connection {
   resp::InputBuffer in_;
   resp::RequestParser parser_;
   resp::ReplyWriter out_;
+  commands::KeyBatch key_batch_;
   // Replies suppressed by CLIENT REPLY OFF/SKIP are written here and dropped; made on first use.
   std::unique_ptr<resp::ReplyWriter> discard_;
   Phase phase_ = Phase::kBusy;
   bool closing_ = false;
+
+  enum class Unblock : std::uint8_t { kNone, kTimeout, kError };
+  struct BlockState {
+    bool active = false;
+    bool polling = false;  // parked in wait_hangup: a wake must interrupt it
+    std::uint64_t wait = 0;
+    std::vector<bool> signaled;
+    bool any_signaled = false;
+    Unblock unblock = Unblock::kNone;
+  };
+  BlockState block_;
+  void wake_block();
 };
 
 }  // namespace cascade::server

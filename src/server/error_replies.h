@@ -113,7 +113,7 @@ inline constexpr std::string_view kErrShardUnavailable = "ERR the key's shard is
 
 // cascade's own: Redis has no such error because it supports the feature.
 inline constexpr std::string_view kErrDumpTypeUnsupported =
-    "ERR DUMP payload holds a type cascade cannot restore yet (only strings)";
+    "ERR DUMP payload holds a type cascade cannot restore (a stream or a module type)";
 inline constexpr std::string_view kErrTrackingUnsupported =
     "ERR CLIENT TRACKING ON is not supported by this server yet";
 

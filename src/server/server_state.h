@@ -62,6 +62,9 @@ class ServerState {
   bool try_admit(std::int64_t maxclients);
   void release_client() { connected_clients_.fetch_sub(1, std::memory_order_relaxed); }
   std::int64_t connected_clients() const { return connected_clients_.load(std::memory_order_relaxed); }
+  // Clients parked in a blocking command (INFO's blocked_clients).
+  void count_blocked_client(std::int64_t delta) { blocked_clients_.fetch_add(delta, std::memory_order_relaxed); }
+  std::int64_t blocked_clients() const { return blocked_clients_.load(std::memory_order_relaxed); }
 
   std::chrono::system_clock::time_point started_at() const { return started_at_; }
   runtime::TimePoint started_steady() const { return started_steady_; }
@@ -91,6 +94,7 @@ class ServerState {
   ShutdownSignal* shutdown_ = nullptr;
   std::atomic<std::uint64_t> next_client_id_{1};
   std::atomic<std::int64_t> connected_clients_{0};
+  std::atomic<std::int64_t> blocked_clients_{0};
   std::atomic<std::uint64_t> next_txid_{1};
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   runtime::TimePoint started_steady_ = runtime::Clock::now();

@@ -15,6 +15,7 @@
 #include "src/runtime/shard.h"
 #include "src/runtime/socket.h"
 #include "src/runtime/wait_group.h"
+#include "src/server/blocked_keys.h"
 #include "src/server/live_config.h"
 #include "src/types/keyspace.h"
 
@@ -63,6 +64,9 @@ class ShardState {
   Connection* find_connection(std::uint64_t id) const;
   const std::unordered_map<std::uint64_t, Connection*>& connections() const { return connections_; }
 
+  // The clients blocked on keys this shard owns (src/commands/blocking.h).
+  BlockedKeys& blocked_keys() { return blocked_keys_; }
+
   // ---- lifecycle ----------------------------------------------------------------------
   std::vector<runtime::Socket>& listeners() { return listeners_; }
   // Every fiber the server runs on this shard (listeners, connections) is counted here,
@@ -82,6 +86,7 @@ class ShardState {
   std::unique_ptr<types::Keyspace> keyspace_;
   std::uint64_t saved_sequence_ = 0;
   std::unordered_map<std::uint64_t, Connection*> connections_;
+  BlockedKeys blocked_keys_;
   std::vector<runtime::Socket> listeners_;
   runtime::WaitGroup fibers_;
   bool stopping_ = false;

@@ -38,7 +38,12 @@ Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger&
   runtime::FileSystem& fs = runtime::real_file_system();
   Status made = fs.make_dir(dir);
   if (made) made = fs.sync_dir(config.dir);
-  auto db = made ? engine::DB::open(fs, dir, engine_options(config, logger))
+  // Expired records and stale collection members are dropped by compaction; the keyspace
+  // keeps the filter alive for the engine's lifetime.
+  auto filter = std::make_unique<types::KeyspaceFilter>();
+  engine::DBOptions options = engine_options(config, logger);
+  options.compaction.filter = filter.get();
+  auto db = made ? engine::DB::open(fs, dir, options)
                  : Result<std::unique_ptr<engine::DB>>(made);
   if (!db) {
     return Status(db.error().code(), "Can't open the storage engine of shard " +
@@ -46,7 +51,7 @@ Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger&
                                          db.error().to_string());
   }
   shard.set_saved_sequence((*db)->stats().last_sequence);
-  auto keyspace = std::make_unique<types::Keyspace>(std::move(*db));
+  auto keyspace = std::make_unique<types::Keyspace>(std::move(*db), std::move(filter));
   if (Status s = keyspace->open(); !s) {
     (void)keyspace->close();
     return Status(s.code(), "Can't load the database ids of shard " +

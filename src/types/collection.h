@@ -69,8 +69,8 @@ std::string member_prefix(std::uint32_t db_id, std::string_view key, std::uint64
 void append_u64_be(std::string& out, std::uint64_t value);
 std::uint64_t load_u64_be(std::string_view bytes);  // requires 8 bytes
 
-// A score as 8 bytes that sort bytewise as the doubles do (-inf first, +inf last; -0 and
-// +0 apart, -0 first). NaN is never stored.
+// A score as 8 bytes that sort bytewise as the doubles do (-inf first, +inf last; -0 is
+// written as +0, one score for Redis). NaN is never stored.
 void append_score_key(std::string& out, double score);
 double decode_score_key(std::string_view bytes);  // requires 8 bytes
 // A score as a zset member entry's value: the double's bits, fixed64 LE.
@@ -98,6 +98,7 @@ class Collection {
   CollectionHeader& header() { return header_; }
   const CollectionHeader& header() const { return header_; }
   std::uint64_t size() const { return header_.size; }
+  void set_expire_ms(std::optional<std::int64_t> expire_ms) { expire_ms_ = expire_ms; }
 
   // Makes a missing key a new, empty collection of version `version` (from
   // Keyspace::new_version) with no expiry; members can then be added.

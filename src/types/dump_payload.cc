@@ -1,12 +1,17 @@
 // See dump_payload.h for the layout.
 #include "src/types/dump_payload.h"
 
+#include <bit>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <unordered_set>
 
 #include "engine/format/coding.h"
 #include "resp/decimal.h"
 #include "src/types/crc64.h"
 #include "src/types/lzf.h"
+#include "src/types/rdb_containers.h"
 
 namespace cascade::types {
 namespace {
@@ -125,6 +130,198 @@ bool read_string(std::string_view& in, std::string& out) {
   return true;
 }
 
+
+void append_footer(std::string& out) {
+  engine::put_fixed16(out, kDumpVersion);
+  engine::put_fixed64(out, crc64_jones(0, out));
+}
+
+// The footer check: the body (type and value) when version and checksum are right.
+std::optional<std::string_view> checked_body(std::string_view payload) {
+  if (payload.size() < kFooterSize) return std::nullopt;
+  const std::string_view body = payload.substr(0, payload.size() - 8);
+  const std::uint16_t version = engine::load_fixed16(payload.data() + payload.size() - kFooterSize);
+  const std::uint64_t crc = engine::load_fixed64(payload.data() + payload.size() - 8);
+  if (version > kDumpVersion || crc64_jones(0, body) != crc) return std::nullopt;
+  return payload.substr(0, payload.size() - kFooterSize);
+}
+
+// A score written as text (RDB_TYPE_ZSET, ziplists, listpacks); false for NaN or junk.
+bool parse_score(std::string_view text, double& out) {
+  if (text.empty() || text.size() > 256) return false;
+  const std::string copy(text);
+  char* end = nullptr;
+  out = std::strtod(copy.c_str(), &end);
+  return end == copy.c_str() + copy.size() && !std::isnan(out);
+}
+
+// RDB_TYPE_ZSET's score: a length byte (253 nan, 254 inf, 255 -inf), then the text.
+bool read_text_score(std::string_view& in, double& out) {
+  if (in.empty()) return false;
+  const auto length = static_cast<std::uint8_t>(in[0]);
+  in.remove_prefix(1);
+  if (length == 253) return false;
+  if (length == 254 || length == 255) {
+    out = length == 254 ? HUGE_VAL : -HUGE_VAL;
+    return true;
+  }
+  if (in.size() < length) return false;
+  const bool ok = parse_score(in.substr(0, length), out);
+  in.remove_prefix(length);
+  return ok;
+}
+
+bool read_count(std::string_view& in, std::uint64_t& count) {
+  bool special = false;
+  return read_length(in, count, special) && !special;
+}
+
+bool read_strings(std::string_view& in, std::uint64_t count, std::vector<std::string>& out) {
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string s;
+    if (!read_string(in, s)) return false;
+    out.push_back(std::move(s));
+  }
+  return true;
+}
+
+// A container string (ziplist, listpack, intset) read by `reader` into `out`.
+template <typename Reader>
+bool read_container(std::string_view& in, Reader reader, std::vector<std::string>& out) {
+  std::string blob;
+  return read_string(in, blob) && reader(blob, out);
+}
+
+bool pairs_from(std::vector<std::string>& flat, DumpedObject& object) {
+  if (flat.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < flat.size(); i += 2) {
+    object.pairs.emplace_back(std::move(flat[i]), std::move(flat[i + 1]));
+  }
+  return true;
+}
+
+bool scored_from(std::vector<std::string>& flat, DumpedObject& object) {
+  if (flat.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < flat.size(); i += 2) {
+    double score = 0;
+    if (!parse_score(flat[i + 1], score)) return false;
+    object.scored.emplace_back(std::move(flat[i]), score);
+  }
+  return true;
+}
+
+// Decodes the value of RDB type `type`; false on a malformed one. Sets object.type.
+bool decode_value(std::uint8_t type, std::string_view& in, DumpedObject& object) {
+  std::uint64_t count = 0;
+  std::vector<std::string> flat;
+  switch (type) {
+    case kRdbTypeString:
+      object.type = KeyType::kString;
+      return read_string(in, object.value);
+    case kRdbTypeList:
+      object.type = KeyType::kList;
+      return read_count(in, count) && read_strings(in, count, object.items);
+    case kRdbTypeSet:
+      object.type = KeyType::kSet;
+      return read_count(in, count) && read_strings(in, count, object.items);
+    case 3:  // RDB_TYPE_ZSET: scores as text
+      object.type = KeyType::kZSet;
+      if (!read_count(in, count)) return false;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        std::string member;
+        double score = 0;
+        if (!read_string(in, member) || !read_text_score(in, score)) return false;
+        object.scored.emplace_back(std::move(member), score);
+      }
+      return true;
+    case kRdbTypeHash:
+      object.type = KeyType::kHash;
+      return read_count(in, count) && read_strings(in, 2 * count, flat) &&
+             pairs_from(flat, object);
+    case kRdbTypeZSet2:
+      object.type = KeyType::kZSet;
+      if (!read_count(in, count)) return false;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        std::string member;
+        if (!read_string(in, member) || in.size() < 8) return false;
+        const double score = std::bit_cast<double>(engine::load_fixed64(in.data()));
+        in.remove_prefix(8);
+        if (std::isnan(score)) return false;
+        object.scored.emplace_back(std::move(member), score);
+      }
+      return true;
+    case 10:  // list as a ziplist
+      object.type = KeyType::kList;
+      return read_container(in, read_ziplist, object.items);
+    case 11:  // set as an intset
+      object.type = KeyType::kSet;
+      return read_container(in, read_intset, object.items);
+    case 12:  // zset as a ziplist
+    case 17:  // zset as a listpack
+      object.type = KeyType::kZSet;
+      return read_container(in, type == 12 ? read_ziplist : read_listpack, flat) &&
+             scored_from(flat, object);
+    case 13:  // hash as a ziplist
+    case 16:  // hash as a listpack
+      object.type = KeyType::kHash;
+      return read_container(in, type == 13 ? read_ziplist : read_listpack, flat) &&
+             pairs_from(flat, object);
+    case 14:  // list as a quicklist of ziplists
+      object.type = KeyType::kList;
+      if (!read_count(in, count)) return false;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        if (!read_container(in, read_ziplist, object.items)) return false;
+      }
+      return true;
+    case 18:  // list as a quicklist of listpacks (or plain nodes)
+      object.type = KeyType::kList;
+      if (!read_count(in, count)) return false;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        std::uint64_t container = 0;
+        if (!read_count(in, container)) return false;
+        if (container == 1) {
+          std::string element;
+          if (!read_string(in, element)) return false;
+          object.items.push_back(std::move(element));
+        } else if (container != 2 || !read_container(in, read_listpack, object.items)) {
+          return false;
+        }
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool known_type(std::uint8_t type) {
+  return type <= 5 || (type >= 10 && type <= 14) || type == 16 || type == 17 || type == 18;
+}
+
+// Redis refuses empty collections and repeated members when it loads a payload.
+bool well_formed(const DumpedObject& object) {
+  std::unordered_set<std::string_view> seen;
+  switch (object.type) {
+    case KeyType::kString: return true;
+    case KeyType::kList: return !object.items.empty();
+    case KeyType::kSet:
+      for (const std::string& m : object.items) {
+        if (!seen.insert(m).second) return false;
+      }
+      return !object.items.empty();
+    case KeyType::kHash:
+      for (const auto& [field, value] : object.pairs) {
+        if (!seen.insert(field).second) return false;
+      }
+      return !object.pairs.empty();
+    case KeyType::kZSet:
+      for (const auto& [member, score] : object.scored) {
+        if (!seen.insert(member).second) return false;
+      }
+      return !object.scored.empty();
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string dump_string(std::string_view value) {
@@ -132,36 +329,56 @@ std::string dump_string(std::string_view value) {
   out.reserve(value.size() + 16);
   out.push_back(static_cast<char>(kRdbTypeString));
   put_string(out, value);
-  engine::put_fixed16(out, kDumpVersion);
-  engine::put_fixed64(out, crc64_jones(0, out));
+  append_footer(out);
   return out;
 }
 
-DumpedValue restore_string(std::string_view payload) {
-  DumpedValue result;
-  if (payload.size() < kFooterSize) {
-    result.check = DumpCheck::kBadVersionOrChecksum;
-    return result;
+DumpWriter::DumpWriter(KeyType type, std::uint64_t count) {
+  std::uint8_t rdb = kRdbTypeString;
+  switch (type) {
+    case KeyType::kString: rdb = kRdbTypeString; break;
+    case KeyType::kList: rdb = kRdbTypeList; break;
+    case KeyType::kSet: rdb = kRdbTypeSet; break;
+    case KeyType::kHash: rdb = kRdbTypeHash; break;
+    case KeyType::kZSet: rdb = kRdbTypeZSet2; break;
   }
-  const std::string_view body = payload.substr(0, payload.size() - 8);
-  const std::uint16_t version = engine::load_fixed16(payload.data() + payload.size() - kFooterSize);
-  const std::uint64_t crc = engine::load_fixed64(payload.data() + payload.size() - 8);
-  if (version > kDumpVersion || crc64_jones(0, body) != crc) {
-    result.check = DumpCheck::kBadVersionOrChecksum;
-    return result;
+  out_.push_back(static_cast<char>(rdb));
+  put_length(out_, count);
+}
+
+void DumpWriter::add(std::string_view text) { put_string(out_, text); }
+
+void DumpWriter::add_score(double score) {
+  engine::put_fixed64(out_, std::bit_cast<std::uint64_t>(score));
+}
+
+std::string DumpWriter::finish() {
+  append_footer(out_);
+  return std::move(out_);
+}
+
+DumpedObject restore_object(std::string_view payload) {
+  DumpedObject object;
+  std::optional<std::string_view> body = checked_body(payload);
+  if (!body) {
+    object.check = DumpCheck::kBadVersionOrChecksum;
+    return object;
   }
-  std::string_view in = payload.substr(0, payload.size() - kFooterSize);
+  std::string_view in = *body;
   if (in.empty()) {
-    result.check = DumpCheck::kBadFormat;
-    return result;
+    object.check = DumpCheck::kBadFormat;
+    return object;
   }
-  if (static_cast<std::uint8_t>(in[0]) != kRdbTypeString) {
-    result.check = DumpCheck::kUnsupportedType;
-    return result;
-  }
+  const auto type = static_cast<std::uint8_t>(in[0]);
   in.remove_prefix(1);
-  if (!read_string(in, result.value)) result.check = DumpCheck::kBadFormat;
-  return result;
+  if (!known_type(type)) {
+    object.check = DumpCheck::kUnsupportedType;
+    return object;
+  }
+  if (!decode_value(type, in, object) || !in.empty() || !well_formed(object)) {
+    object.check = DumpCheck::kBadFormat;
+  }
+  return object;
 }
 
 }  // namespace cascade::types

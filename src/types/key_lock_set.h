@@ -40,6 +40,7 @@ class KeyLockSet {
     }
     for (std::size_t index : stripes_) {
       locks.stripe(index).acquire();
+      locks.wait_for_blind_writes(index);
       if (fence) locks.set_fence(index, true);
     }
     locked_ = true;

@@ -21,6 +21,18 @@
 // (wait_unfenced()): a client cannot read the new value on one shard and then the old one
 // on another. A stripe is fenced only while held, so the wait is one acquire and release.
 //
+// Blind writes. A write that reads nothing of the key (a plain SET: Keyspace::put_strings)
+// takes the stripe only to enter in order: it marks itself in flight on the stripe
+// (begin_blind_write), releases the stripe, and does its engine write unlocked, so under
+// appendfsync always the next writers of a hot key join the same WAL group instead of
+// waiting a sync each. Whoever then locks the stripe to read the key (LockedKey, a
+// KeyLockSet) first waits until no blind write is in flight (wait_for_blind_writes), so it
+// reads the value the last of them wrote: the engine inserts a synced write into its
+// memtable only once the WAL has it durable, and plain reads see only inserted writes, so
+// no reader ever sees a value before its write could be acknowledged. Two blind writes in
+// flight at once on one key were concurrent (neither was acknowledged when the other
+// began), so either may end up last; a connection's own writes never overlap like that.
+//
 // Calling rules: the shard's fibers take stripes; any code on the shard thread may release.
 #pragma once
 
@@ -29,6 +41,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "src/runtime/condition_variable.h"
 #include "src/runtime/semaphore.h"
 
 namespace cascade::types {
@@ -54,6 +67,19 @@ class KeyLocks {
 
   static std::size_t stripe_index(std::uint32_t db, std::string_view key);
 
+  // Blind writes (see above): begin by the stripe's holder, end by the writer once its
+  // engine write is acknowledged (or failed).
+  void begin_blind_write(std::size_t index) { ++blind_writes_[index]; }
+  void end_blind_write(std::size_t index) {
+    if (--blind_writes_[index] == 0) blind_writes_done_.notify_all();
+  }
+  // By the holder of stripe `index`, from a fiber: returns once no blind write is in flight
+  // on it (none can start meanwhile: starting one takes the stripe).
+  void wait_for_blind_writes(std::size_t index) {
+    if (blind_writes_[index] == 0) return;
+    blind_writes_done_.wait([this, index] { return blind_writes_[index] == 0; });
+  }
+
  private:
   // A free stripe holds its one permit.
   struct Stripe : runtime::Semaphore {
@@ -61,6 +87,8 @@ class KeyLocks {
   };
   std::array<Stripe, kStripes> stripes_;
   std::array<bool, kStripes> fenced_{};
+  std::array<std::uint32_t, kStripes> blind_writes_{};
+  runtime::ConditionVariable blind_writes_done_;
 };
 
 }  // namespace cascade::types

@@ -7,25 +7,25 @@
 //   offset  size  field
 //   0       4     db id    the logical database's current id (database_ids.h), big-endian
 //                          u32; the caller maps the number to the id
-//   4       1     space    0x01 = metadata record (0x02 is reserved for collection members:
-//                          db | space | len(key) | key | version | member, later work)
+//   4       1     space    0x01 = metadata record (0x02 = collection members:
+//                          db | space | len(key) | key | version | member, collection.h)
 //   5       n     key      the Redis key's bytes, as given (any bytes, may be empty)
 //
 // Engine value of a metadata record:
 //
 //   offset  size  field
-//   0       1     type     KeyType: 1 string (2 hash, 3 list, 4 set, 5 zset reserved)
+//   0       1     type     KeyType: 1 string, 2 hash, 3 list, 4 set, 5 zset
 //   1       1     flags    bit 0: an expiry follows; bits 1-7 must be 0 (a reader seeing
 //                          one refuses the record as written by a newer format)
 //   2       8     expire   only when flags bit 0: absolute unix time in ms, fixed64 LE
 //                          (two's complement; always in the future when written)
 //   ...           payload  for a string: the whole value, inline (an empty value is an
-//                          empty payload). Collections will put version and size here.
+//                          empty payload). A collection's is its header (collection.h).
 //
 // So a string key is exactly one engine entry. A record whose expiry is at or before the
 // reader's clock is expired: it reads as missing (lazy expiry); the next write to the key
-// overwrites or deletes it. Active expiry and dropping expired records in compaction are
-// later work.
+// overwrites or deletes it; active expiry (keyspace_sweeper.h) and compaction
+// (keyspace_filter.h) delete it in the background.
 //
 // Pure encoding: no IO, safe from any thread. The numbers above never change meaning.
 #pragma once

@@ -1,6 +1,7 @@
 // See keyspace.h.
 #include "src/types/keyspace.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -101,12 +102,51 @@ Status Keyspace::flush(std::span<const std::uint32_t> dbs, bool sync) {
   return s;
 }
 
+Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, bool sync) {
+  // The scratch vectors are only touched before the first acquire (no suspension there),
+  // except the stripe list, which is moved out for the call (a concurrent call finds it
+  // empty and allocates its own).
+  std::vector<std::size_t> stripes;
+  stripes.swap(put_stripes_);
+  stripes.clear();
+  for (const StringPut& put : puts) stripes.push_back(KeyLocks::stripe_index(db, put.key));
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+
+  engine::WriteBatch batch;
+  const std::uint32_t id = ids_.id_of(db);
+  for (const StringPut& put : puts) {
+    put_key_.clear();
+    append_metadata_key(put_key_, id, put.key);
+    put_record_.clear();
+    append_string_record(put_record_, put.expire_ms, put.value);
+    batch.put(put_key_, put_record_);
+  }
+  for (std::size_t stripe : stripes) locks_.stripe(stripe).acquire();
+  for (std::size_t stripe : stripes) {
+    locks_.begin_blind_write(stripe);
+    locks_.stripe(stripe).release();
+  }
+  engine::WriteOptions options;
+  options.sync = sync;
+  Status s = db_->write(batch, options);
+  // Touched while the stripes are still marked blind: an EXEC taking them waits for the
+  // mark to clear, so it never checks a watch this write has yet to touch.
+  if (s) {
+    for (const StringPut& put : puts) watches_.touch(db, put.key);
+  }
+  for (std::size_t stripe : stripes) locks_.end_blind_write(stripe);
+  stripes.swap(put_stripes_);  // keep the larger capacity for the next call
+  return s;
+}
+
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync)
     : keyspace_(keyspace), guard_(&keyspace.locks().stripe_for(db, key)), db_(db), key_(key),
       db_id_(keyspace.ids().id_of(db)), engine_key_(metadata_key(db_id_, key)), sync_(sync) {
   own_.emplace(*keyspace.db_);
   writes_ = &*own_;
   guard_->acquire();
+  keyspace.locks().wait_for_blind_writes(KeyLocks::stripe_index(db, key));
 }
 
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,

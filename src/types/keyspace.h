@@ -4,8 +4,8 @@
 // Expiry is lazy: a record whose expiry has passed reads as missing. A write command
 // (LockedKey::load) that finds one deletes it on the spot, under the key's lock, so the
 // next write to an expired key removes it even when the command itself writes nothing
-// (DEL or EXPIRE of an expired key). Active expiry is keyspace_sweeper.h; dropping expired
-// records in compaction is later work.
+// (DEL or EXPIRE of an expired key). Active expiry is keyspace_sweeper.h; compaction drops
+// expired records for good (keyspace_filter.h).
 //
 // Databases: every engine key starts with its database's current id (database_ids.h), so
 // flush() empties databases with one small write; the sweeper deletes the retired keys.
@@ -18,6 +18,9 @@
 // Durability: each LockedKey write is one engine write with the `sync` the caller gives
 // (appendfsync always: true), acknowledged only after the engine acknowledged it, and the
 // key's lock is held until then, so the next command on the key sees the new value.
+// put_strings() writes several keys in one engine write (one WAL record, one sync) as a
+// blind write (key_locks.h): it takes the keys' locks only to enter in order, so writers of
+// one hot key share WAL syncs, and a LockedKey waits for it before reading.
 //
 // Calling rules: the owning shard's fibers only; open() before any other call; the Keyspace
 // must be closed (close()) before it is destroyed, after every command using it has
@@ -41,6 +44,7 @@
 #include "src/types/database_ids.h"
 #include "src/types/key_locks.h"
 #include "src/types/key_record.h"
+#include "src/types/keyspace_filter.h"
 #include "src/types/scan_positions.h"
 #include "src/types/staged_writes.h"
 #include "src/types/watch_registry.h"
@@ -61,7 +65,10 @@ struct StoredRecord {
 
 class Keyspace {
  public:
-  explicit Keyspace(std::unique_ptr<engine::DB> db) : db_(std::move(db)) {}
+  // `filter`, when given, is the compaction filter `db` was opened with (keyspace_filter.h):
+  // it must outlive the engine, so the keyspace keeps it and the sweeper serves it.
+  explicit Keyspace(std::unique_ptr<engine::DB> db, std::unique_ptr<KeyspaceFilter> filter = nullptr)
+      : filter_(std::move(filter)), db_(std::move(db)) {}
   Keyspace(const Keyspace&) = delete;
   Keyspace& operator=(const Keyspace&) = delete;
 
@@ -76,6 +83,20 @@ class Keyspace {
   std::string engine_key(std::uint32_t db, std::string_view key) const {
     return metadata_key(ids_.id_of(db), key);
   }
+
+  // Overwrites each key with a string value (with its expiry, if any), as one engine write
+  // (synced if `sync`): a run of plain SETs shares one WAL record and one sync. The keys'
+  // stripes are taken in ascending order (key_locks.h: no deadlock), marked with a blind
+  // write in flight and released before the write; the marks go when it is acknowledged.
+  // The old records are not read: a plain SET replaces whatever was there. A key may
+  // appear more than once; the last value wins. The keys' watches are touched after the
+  // write, before the marks go (watch_registry.h).
+  struct StringPut {
+    std::string_view key;
+    std::string_view value;
+    std::optional<std::int64_t> expire_ms = std::nullopt;
+  };
+  Status put_strings(std::uint32_t db, std::span<const StringPut> puts, bool sync);
 
   // Empties the given databases: one write of new ids (synced if `sync`), then the old
   // keys are unreachable and the sweeper deletes them in the background.
@@ -99,7 +120,11 @@ class Keyspace {
   // ---- for the sweeper (keyspace_sweeper.h) ---------------------------------------------
   std::vector<std::uint32_t>& retired_ids() { return retired_; }
   std::uint64_t expired_keys() const { return expired_keys_; }
+  KeyspaceFilter* filter() { return filter_.get(); }
   void count_expired() { ++expired_keys_; }
+  // Collection versions whose stale members the sweeper deleted.
+  std::uint64_t dead_versions() const { return dead_versions_; }
+  void count_dead_version() { ++dead_versions_; }
   bool closing() const { return closing_; }
   // Set by flush() and close(): the sweeper has work or must stop.
   runtime::Event& sweeper_wake() { return sweeper_wake_; }
@@ -108,14 +133,20 @@ class Keyspace {
   friend class LockedKey;
   Status touch_flushed_watches(std::span<const std::uint32_t> dbs);
 
+  std::unique_ptr<KeyspaceFilter> filter_;  // before db_: destroyed after it
   std::unique_ptr<engine::DB> db_;
   KeyLocks locks_;
   WatchRegistry watches_;
   DatabaseIds ids_;
   ScanPositions scan_positions_;
   runtime::Mutex flush_lock_;
+  // put_strings()'s scratch, reused so a warm shard builds its batches without allocating.
+  std::vector<std::size_t> put_stripes_;
+  std::string put_key_;
+  std::string put_record_;
   std::vector<std::uint32_t> retired_;  // ids whose keys the sweeper still has to delete
   std::uint64_t expired_keys_ = 0;
+  std::uint64_t dead_versions_ = 0;
   std::uint64_t last_version_ = 0;
   bool closing_ = false;
   runtime::Event sweeper_wake_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "src/runtime/scheduler.h"
+#include "src/types/collection.h"
 #include "src/types/keyspace.h"
 
 namespace cascade::types {
@@ -38,9 +39,9 @@ Status find_garbage_ids(Keyspace& keyspace) {
   return it->status();
 }
 
-// Deletes every key under `id`, a batch at a time.
-Status purge_id(Keyspace& keyspace, std::uint32_t id) {
-  const std::string prefix = id_prefix(id);
+// Deletes every key starting with `prefix`, a batch at a time, unsynced (the keys are
+// unreachable already: a crash loses nothing that matters, and the work is found again).
+Status delete_prefix(Keyspace& keyspace, const std::string& prefix) {
   std::string from;
   while (!keyspace.closing()) {
     engine::ReadOptions options;
@@ -71,20 +72,33 @@ Status expire_step(Keyspace& keyspace, std::string& cursor) {
     std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
     cursor.empty() ? it->seek_to_first() : it->seek(cursor);
     std::size_t examined = 0;
-    for (; it->valid() && examined < kExpiryExamined; it->next(), ++examined) {
+    bool past_last_id = false;
+    while (it->valid() && examined < kExpiryExamined) {
+      ++examined;
       // Records served from memory never suspend the fiber: yield now and then anyway.
-      if (examined % kYieldEvery == kYieldEvery - 1) runtime::Scheduler::current()->yield();
+      if (examined % kYieldEvery == 0) runtime::Scheduler::current()->yield();
       const std::string_view key = it->key();
-      if (key.size() < kMetadataKeyPrefix || key[4] != static_cast<char>(kMetadataSpace)) continue;
-      const std::optional<std::uint32_t> db = keyspace.ids().database_of(engine_key_id(key));
-      if (!db) continue;  // retired: the purge deletes it
-      Result<RecordView> record = decode_record(it->value());
-      if (record && record->expired_at(now)) {
-        expired.emplace_back(*db, std::string(key.substr(kMetadataKeyPrefix)));
+      const std::uint32_t id = engine_key_id(key);
+      if (key.size() < kMetadataKeyPrefix || key[4] != static_cast<char>(kMetadataSpace)) {
+        // Collection members follow a database's metadata records: skip to the next id.
+        if (id + 1 >= DatabaseIds::kSystemId) {
+          past_last_id = true;
+          break;
+        }
+        it->seek(id_prefix(id + 1));
+        continue;
       }
+      const std::optional<std::uint32_t> db = keyspace.ids().database_of(id);
+      if (db) {  // a retired id's keys are the purge's
+        Result<RecordView> record = decode_record(it->value());
+        if (record && record->expired_at(now)) {
+          expired.emplace_back(*db, std::string(key.substr(kMetadataKeyPrefix)));
+        }
+      }
+      it->next();
     }
     if (Status s = it->status(); !s) return s;
-    if (it->valid()) {
+    if (it->valid() && !past_last_id) {
       cursor.assign(it->key());
     } else {
       cursor.clear();  // wrap around
@@ -99,6 +113,37 @@ Status expire_step(Keyspace& keyspace, std::string& cursor) {
   return Status::ok();
 }
 
+// Checks up to kSuspectsPerTick collection versions the compaction filter queued: a
+// version no metadata record names any more has its members deleted (keyspace_filter.h).
+Status collect_dead_versions(Keyspace& keyspace) {
+  KeyspaceFilter* filter = keyspace.filter();
+  if (filter == nullptr) return Status::ok();
+  const std::int64_t now = now_ms();
+  for (std::size_t n = 0; n < kSuspectsPerTick && !keyspace.closing(); ++n) {
+    std::optional<std::string> prefix = filter->take_suspect();
+    if (!prefix) break;
+    std::optional<MemberVersion> member = parse_member_key(*prefix);
+    if (!member) continue;
+    Result<std::optional<std::string>> meta =
+        keyspace.engine().get(metadata_key(member->db_id, member->key));
+    if (!meta) return meta.error();
+    bool live = false;
+    if (meta->has_value()) {
+      Result<RecordView> record = decode_record(**meta);
+      if (!record) continue;  // a damaged record: leave its members alone
+      if (!record->expired_at(now) && is_collection(record->type)) {
+        Result<CollectionHeader> header = decode_collection_payload(record->type, record->payload);
+        live = !header || header->version == member->version;
+      }
+    }
+    if (live) continue;
+    filter->mark_dead(*prefix);
+    if (Status s = delete_prefix(keyspace, *prefix); !s) return s;
+    keyspace.count_dead_version();
+  }
+  return Status::ok();
+}
+
 void sweep(Keyspace& keyspace) {
   // Errors are not fatal here: the next tick retries, and reads hide expired keys anyway.
   (void)find_garbage_ids(keyspace);
@@ -107,11 +152,13 @@ void sweep(Keyspace& keyspace) {
     std::vector<std::uint32_t>& retired = keyspace.retired_ids();
     while (!retired.empty() && !keyspace.closing()) {
       const std::uint32_t id = retired.back();
-      if (Status s = purge_id(keyspace, id); !s) break;
+      if (Status s = delete_prefix(keyspace, id_prefix(id)); !s) break;
       std::erase(retired, id);
     }
     if (keyspace.closing()) break;
     (void)expire_step(keyspace, cursor);
+    if (keyspace.closing()) break;
+    (void)collect_dead_versions(keyspace);
     (void)keyspace.sweeper_wake().wait_for(kSweepTick);
     keyspace.sweeper_wake().reset();
   }

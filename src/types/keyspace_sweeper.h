@@ -1,6 +1,6 @@
 // The keyspace sweeper: one background fiber per shard (Priority::kBackground), started by
 // Keyspace::open() and stopped by Keyspace::close(). Each tick (kSweepTick, or at once when
-// a flush wakes it) it does two bounded jobs:
+// a flush wakes it) it does three bounded jobs:
 //
 //   1. Purge: deletes the keys under retired database ids (database_ids.h), in batches of
 //      kPurgeBatch keys, one unsynced engine write per batch. The data is already
@@ -14,7 +14,11 @@
 //      index of keys with an expiry yet, so a full pass over n keys takes about
 //      n / kExpiryExamined ticks; lazy expiry (reads) hides expired keys meanwhile.
 //
-// Both jobs yield between batches (every engine call suspends the fiber anyway), so the
+//   3. Dead collection versions: checks up to kSuspectsPerTick versions the compaction
+//      filter queued (keyspace_filter.h) against their metadata records, and deletes the
+//      members of each dead one, in batches like the purge (counted: dead_versions()).
+//
+// The jobs yield between batches (every engine call suspends the fiber anyway), so the
 // scheduler's background budget bounds what they take from clients.
 #pragma once
 
@@ -30,6 +34,7 @@ class Keyspace;
 inline constexpr std::chrono::milliseconds kSweepTick{100};
 inline constexpr std::size_t kPurgeBatch = 512;
 inline constexpr std::size_t kExpiryExamined = 1000;
+inline constexpr std::size_t kSuspectsPerTick = 256;
 
 // Spawns the sweeper of `keyspace` on the calling shard; `running` counts it until it ends.
 void start_sweeper(Keyspace& keyspace, runtime::WaitGroup& running);

@@ -5,6 +5,9 @@
 // Protocol. A multi-shard write has a transaction id (unique for the data directory's life,
 // increasing in the order such writes take their locks) and a coordinator: the lowest shard
 // it writes to.
+//   0. When writes are acknowledged before they are durable (appendfsync everysec or no),
+//      every other shard first syncs its WAL: each shard's writes acknowledged before this
+//      one are then durable before its decision is.
 //   1. The coordinator writes ONE engine batch, synced: its own part of the write plus the
 //      decision record, which holds every other shard's part. Once it is durable the write
 //      will happen whole: this is the decision point.
@@ -17,7 +20,9 @@
 // decision record left, in transaction-id order, each shard whose marker is missing writes
 // its part and the marker; then every decision record and every marker is deleted.
 // A shard's WAL is replayed as a prefix, so a missing marker means nothing that shard wrote
-// after the part survived either, and writing the part late cannot overwrite a newer value.
+// after the part survived either, and writing the part late cannot overwrite a newer value;
+// step 0 means everything it acknowledged before the part did survive, so the late part
+// leaves no hole in that shard's order of writes.
 //
 // Both record kinds live in the internal database kInternalDb (never a SELECTable number),
 // each kind in its own space, so they are ranges that key scans of real databases never see.

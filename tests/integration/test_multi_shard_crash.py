@@ -16,12 +16,12 @@ SHARDS = 3
 KEYS = keys_on_each_shard(b"c", SHARDS, 2)
 
 
-def start(start_cascade, monkeypatch, crash_point=None):
+def start(start_cascade, monkeypatch, crash_point=None, appendfsync="always"):
     if crash_point:
         monkeypatch.setenv("CASCADE_CRASH_POINT", crash_point)
     else:
         monkeypatch.delenv("CASCADE_CRASH_POINT", raising=False)
-    return start_cascade("--shards", str(SHARDS), "--appendfsync", "always")
+    return start_cascade("--shards", str(SHARDS), "--appendfsync", appendfsync)
 
 
 def write_old_values(client):
@@ -80,6 +80,24 @@ def test_an_interrupted_rename_and_del_are_whole(start_cascade, monkeypatch):
     assert parse(Raw(restarted.port).call([b"EXISTS"] + KEYS)) == 0
 
 
+def test_under_everysec_a_write_recovery_finishes_keeps_the_earlier_writes_of_its_shards(
+        start_cascade, monkeypatch):
+    # An unsynced SET on a shard, then a multi-shard write with a part on that shard, killed
+    # once its decision is durable: recovery writes the part, so the SET acknowledged
+    # before it must be there too, or that shard would show a later write without an
+    # earlier one (found by scripts/crash-test.sh --appendfsync everysec).
+    server = start(start_cascade, monkeypatch, "multi-shard-after-decision", "everysec")
+    client = Raw(server.port)
+    coordinator_key, participant_key, earlier_key = KEYS[0], KEYS[2], KEYS[3]
+    assert key_shard(participant_key, SHARDS) == key_shard(earlier_key, SHARDS) == 1
+    assert client.call([b"SET", earlier_key, b"earlier"]) == b"+OK\r\n"
+    crash_with(server, client, [b"MSET", coordinator_key, b"new", participant_key, b"new"])
+    restarted = start(start_cascade, monkeypatch)
+    values = parse(Raw(restarted.port).call([b"MGET", coordinator_key, participant_key,
+                                             earlier_key]))
+    assert values == [b"new", b"new", b"earlier"]
+
+
 def test_recovery_survives_a_crash_of_its_own(start_cascade, monkeypatch):
     server = start(start_cascade, monkeypatch, "multi-shard-after-decision")
     client = Raw(server.port)
@@ -128,3 +146,26 @@ def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch):
     assert "interrupted multi-shard writes" not in log
     assert "applied markers" not in log
     assert parse(Raw(restarted.port).call([b"MGET"] + KEYS)) == [b"v49"] * len(KEYS)
+
+
+@pytest.mark.parametrize("point,expect_new", [("multi-shard-before-decision", False),
+                                              ("multi-shard-after-decision", True),
+                                              ("multi-shard-after-part", True)])
+def test_an_interrupted_smove_is_whole_or_absent(start_cascade, monkeypatch, point, expect_new):
+    # Its parts carry set members as well as metadata records.
+    src, dst = KEYS[0], KEYS[2]
+    assert key_shard(src, SHARDS) != key_shard(dst, SHARDS)
+    members = [b"m%d" % i for i in range(50)]
+    server = start(start_cascade, monkeypatch, point)
+    client = Raw(server.port)
+    assert parse(client.call([b"SADD", src] + members)) == 50
+    assert parse(client.call([b"SADD", dst, b"other"])) == 1
+    crash_with(server, client, [b"SMOVE", src, dst, b"m7"])
+    restarted = start(start_cascade, monkeypatch)
+    client = Raw(restarted.port)
+    assert parse(client.call([b"SISMEMBER", src, b"m7"])) == (0 if expect_new else 1)
+    assert parse(client.call([b"SISMEMBER", dst, b"m7"])) == (1 if expect_new else 0)
+    assert parse(client.call([b"SCARD", src])) == (49 if expect_new else 50)
+    assert parse(client.call([b"SCARD", dst])) == (2 if expect_new else 1)
+    # A *STORE writes only its destination's shard (its sources are read), so it commits
+    # as one batch there: no multi-shard crash point applies to it.

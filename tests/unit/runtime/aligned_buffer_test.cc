@@ -31,6 +31,16 @@ TEST_CASE("an aligned buffer starts on a page, covers whole pages and starts zer
   CHECK(buf.first(100).size() == 100);
 }
 
+TEST_CASE("an uninitialized aligned buffer is page-aligned whole pages, and empty for size 0") {
+  AlignedBuffer buf = AlignedBuffer::uninitialized(5000);
+  CHECK(buf.size() == 8192);
+  CHECK(is_aligned(buf.data()));
+  buf.data()[8191] = std::byte{1};  // every rounded-up byte is usable (ASan checks)
+  AlignedBuffer none = AlignedBuffer::uninitialized(0);
+  CHECK(none.empty());
+  CHECK(none.data() == nullptr);
+}
+
 TEST_CASE("moving an aligned buffer transfers ownership and empties the source") {
   AlignedBuffer a(4096);
   a.data()[0] = std::byte{42};

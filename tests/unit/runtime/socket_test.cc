@@ -192,6 +192,70 @@ TEST_CASE("recv blocked on a socket wakes with Cancelled when the socket is canc
   CHECK(client.cancelled());
 }
 
+TEST_CASE("wait_hangup ignores data, returns when the peer closes, and interrupt wakes it once") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  Socket server_side;
+  cascade::Status interrupted;
+  bool hung_up = false;
+  std::string still_queued(5, '\0');
+  Duration elapsed{};
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    server_side = std::move(*conn);
+    auto first = server_side.wait_hangup(Clock::now() + 10s);
+    REQUIRE_FALSE(first.has_value());
+    interrupted = first.error();
+    TimePoint start = Clock::now();
+    auto second = server_side.wait_hangup(Clock::now() + 10s);  // the socket still works
+    elapsed = Clock::now() - start;
+    REQUIRE(second.has_value());
+    hung_up = *second;
+    auto n = server_side.recv(bytes_of(still_queued));  // the data sent meanwhile is there
+    REQUIRE(n.has_value());
+    still_queued.resize(*n);
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    this_fiber::sleep_for(30ms);
+    server_side.interrupt();
+    std::string hello = "hello";
+    REQUIRE(client->send_all(std::as_bytes(std::span(hello))).is_ok());
+    this_fiber::sleep_for(50ms);
+    REQUIRE(client->close().is_ok());
+  });
+  REQUIRE(loop.run(5s));
+  CHECK(interrupted.is_cancelled());
+  CHECK_FALSE(server_side.cancelled());
+  CHECK(hung_up);
+  CHECK(elapsed >= 40ms);  // data alone did not end the wait
+  CHECK(still_queued == "hello");
+}
+
+TEST_CASE("wait_hangup times out at its deadline") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  Socket server_side, client_side;
+  cascade::Status status;
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    server_side = std::move(*conn);
+    auto r = server_side.wait_hangup(Clock::now() + 50ms);
+    REQUIRE_FALSE(r.has_value());
+    status = r.error();
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    client_side = std::move(*client);
+  });
+  REQUIRE(loop.run(5s));
+  CHECK(status.is_timed_out());
+}
+
 TEST_CASE("accept blocked on a listener wakes with Cancelled at shutdown") {
   IoLoop loop;
   Socket listener = listen_loopback();

@@ -89,6 +89,6 @@ TEST_CASE("COMMAND DOCS gives summary, since, group and complexity, and nests su
   write_command_docs(w, builtin("client"));
   const std::string client = w.buffer().to_string();
   CHECK(client.starts_with("%5\r\n"));
-  CHECK(client.find("$11\r\nsubcommands\r\n%15\r\n$14\r\nclient|caching\r\n%4\r\n") !=
+  CHECK(client.find("$11\r\nsubcommands\r\n%16\r\n$14\r\nclient|caching\r\n%4\r\n") !=
         std::string::npos);
 }

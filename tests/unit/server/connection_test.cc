@@ -257,7 +257,7 @@ TEST_CASE("COMMAND answers from the table") {
   CHECK(send(c, "command getkeys ping x\r\n") == "-ERR The command has no key arguments\r\n");
   CHECK(send(c, "command getkeys nosuch x\r\n") == "-ERR Invalid command specified\r\n");
   CHECK(send(c, "command getkeys echo a b\r\n") == "-ERR The command has no key arguments\r\n");
-  CHECK(send(c, "command list filterby pattern cl*\r\n").starts_with("*16\r\n$6\r\nclient\r\n"));
+  CHECK(send(c, "command list filterby pattern cl*\r\n").starts_with("*17\r\n$6\r\nclient\r\n"));
   CHECK(send(c, "command list filterby\r\n") == "-ERR syntax error\r\n");
 }
 

@@ -89,3 +89,34 @@ TEST_CASE("a single-key lock waits for a lock set holding its stripe") {
   for (int i = 0; i < 10 && s.live_fibers() > 0; ++i) s.run_round();
   CHECK(single_got_it);
 }
+
+TEST_CASE("a lock set waits until no blind write is in flight on its stripes") {
+  runtime::Scheduler s;
+  KeyLocks locks;
+  const std::size_t stripe = KeyLocks::stripe_index(0, "hot");
+  // A blind writer enters: it marks its write and leaves the stripe free.
+  locks.stripe(stripe).acquire();
+  locks.begin_blind_write(stripe);
+  locks.stripe(stripe).release();
+  bool second_blind_entered = false;
+  s.spawn([&] {  // another blind writer is not held back by the first one's write
+    locks.stripe(stripe).acquire();
+    locks.begin_blind_write(stripe);
+    locks.stripe(stripe).release();
+    second_blind_entered = true;
+  });
+  s.run_round();
+  CHECK(second_blind_entered);
+  KeyLockSet set;
+  set.add(0, "hot");
+  s.spawn([&] { set.lock(locks); });
+  for (int i = 0; i < 5; ++i) s.run_round();
+  CHECK_FALSE(set.locked());  // a reader waits for both writes
+  locks.end_blind_write(stripe);
+  for (int i = 0; i < 5; ++i) s.run_round();
+  CHECK_FALSE(set.locked());
+  locks.end_blind_write(stripe);
+  for (int i = 0; i < 10 && s.live_fibers() > 0; ++i) s.run_round();
+  CHECK(set.locked());
+  set.unlock(locks);
+}

@@ -146,6 +146,30 @@ TEST_CASE("writes touch the key's watches; deleting an expired record does not")
   });
 }
 
+TEST_CASE("put_strings writes its keys in one engine write, the last value of a key winning") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    put(*keyspace, 3, "a", kNow + 1'000'000);  // an expiry the overwrite removes
+    const std::uint64_t batches = keyspace->engine().stats().wal_batches;
+    const Keyspace::StringPut puts[] = {{"a", "1"}, {"b", "2"}, {"a", "3"}};
+    REQUIRE(keyspace->put_strings(3, puts, true));
+    CHECK(keyspace->engine().stats().wal_batches == batches + 1);
+    auto a = keyspace->read(3, "a", kNow);
+    REQUIRE(a);
+    REQUIRE(a->has_value());
+    CHECK((*a)->payload() == "3");
+    CHECK_FALSE((*a)->expire_ms.has_value());
+    auto b = keyspace->read(3, "b", kNow);
+    REQUIRE(b);
+    REQUIRE(b->has_value());
+    CHECK((*b)->payload() == "2");
+    CHECK_FALSE(present(*keyspace, 0, "a"));  // another database
+    REQUIRE(keyspace->close());
+  });
+}
+
 TEST_CASE("a flush touches the watched keys that existed in the flushed database") {
   IoLoop loop;
   FaultFileSystem fs;
@@ -165,6 +189,54 @@ TEST_CASE("a flush touches the watched keys that existed in the flushed database
     // The key keeps its watch under the database's new id.
     put(*keyspace, 0, "missing");
     CHECK(watches.changed(2, kNow));
+    REQUIRE(keyspace->close());
+  });
+}
+
+TEST_CASE("put_strings touches the watches of the keys it writes") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    WatchRegistry& watches = keyspace->watches();
+    watches.watch(1, 0, "a", std::nullopt);
+    watches.watch(2, 0, "untouched", std::nullopt);
+    watches.watch(3, 1, "a", std::nullopt);  // same name, another database
+    const Keyspace::StringPut puts[] = {{"a", "1"}, {"b", "2"}};
+    REQUIRE(keyspace->put_strings(0, puts, false));
+    CHECK(watches.changed(1, kNow));
+    CHECK_FALSE(watches.changed(2, kNow));
+    CHECK_FALSE(watches.changed(3, kNow));
+    REQUIRE(keyspace->close());
+  });
+}
+
+TEST_CASE("put_strings waits for a key's lock held by a read-modify-write") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    bool holder_done = false;
+    bool holder_started = false;
+    runtime::WaitGroup holder;
+    holder.add();
+    (void)runtime::Scheduler::current()->spawn([&] {
+      LockedKey lock(*keyspace, 0, "hot", false);
+      holder_started = true;
+      runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(20));
+      CHECK(lock.put_string(std::nullopt, "from the holder"));
+      holder_done = true;
+      holder.done();
+    });
+    while (!holder_started) runtime::Scheduler::current()->yield();
+    const Keyspace::StringPut puts[] = {{"cold", "x"}, {"hot", "from put_strings"}};
+    REQUIRE(keyspace->put_strings(0, puts, false));
+    CHECK(holder_done);  // it waited for the holder's write, so its own write is the last
+    holder.wait();
+    auto hot = keyspace->read(0, "hot", kNow);
+    REQUIRE(hot);
+    REQUIRE(hot->has_value());
+    CHECK((*hot)->payload() == "from put_strings");
     REQUIRE(keyspace->close());
   });
 }

@@ -47,7 +47,7 @@ Entries history() {
 
 TEST_CASE("compaction keeps only the newest version of each key without snapshots") {
   FakeValueLog log;
-  auto handler = log.start_job(1);
+  auto handler = log.start_job(Compaction{});
   CompactionIteratorOptions o;
   o.value_handler = handler.get();
   CHECK(run(history(), o) == Out{"a@9=a9", "b@4=b4"});
@@ -114,7 +114,7 @@ TEST_CASE("compaction filter drops become tombstones while a deeper level may ho
 TEST_CASE("compaction relocates kept value pointers through the value hooks") {
   FakeValueLog log;
   log.relocate_prefix = "old:";
-  auto handler = log.start_job(2);
+  auto handler = log.start_job(Compaction{});
   CompactionIteratorOptions o;
   o.value_handler = handler.get();
   Entries in = {{ikey("p", 5, ValueType::kValuePointer), "old:1"},
@@ -126,7 +126,7 @@ TEST_CASE("compaction relocates kept value pointers through the value hooks") {
   CHECK(log.relocated == Out{"p=old:1", "q=new:7"});
 
   log.fail_relocation = true;
-  auto failing = log.start_job(2);
+  auto failing = log.start_job(Compaction{});
   o.value_handler = failing.get();
   Status s;
   CHECK(run(in, o, &s).empty());

@@ -236,3 +236,85 @@ TEST_CASE("write controller slows, then stops, logging each change once") {
   CHECK(w.episodes(WriteState::kSlowdown) == 1);
   CHECK(w.episodes(WriteState::kStop) == 1);
 }
+
+namespace {
+
+VlogFile vlog_with_ratio(std::uint64_t number, double ratio) {
+  const std::uint64_t size = 100 * 4096;
+  return VlogFile{number, size,
+                  3 * 4096 - 1 + static_cast<std::uint64_t>(ratio * static_cast<double>(size - 8192))};
+}
+
+TableFile pointing_to(TableFile t, std::uint64_t oldest_vlog) {
+  t.oldest_vlog = oldest_vlog;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("picker rewrites tables pointing into a garbage-heavy value-log file, below score work") {
+  Fixture f;
+  RelocationPolicy policy;
+  policy.garbage_ratio = 0.5;
+  policy.age_cutoff = 0.5;
+  CompactionPicker picker(f.options, f.levels, policy);
+  VersionEdit e;
+  e.add_vlog(vlog_with_ratio(5, 0.8));  // picked
+  e.add_vlog(vlog_with_ratio(6, 0.2));  // under the ratio
+  e.add_vlog(vlog_with_ratio(7, 0.9));  // too young (age cutoff: the oldest two of four)
+  e.add_vlog(vlog_with_ratio(8, 0));
+  e.set_next_file_number(100);
+  auto v = apply_edit(*f.version, e);
+  REQUIRE(v);
+  f.version = *v;
+  f.add(1, pointing_to(table(10, "a", "c", 1, 1), 6));
+  f.add(2, pointing_to(table(20, "a", "b", 1, 1), 7));
+  f.add(6, table(60, "a", "z", 1, 1));
+  BusyFiles busy;
+  CHECK(!picker.needs_compaction(*f.version));  // nothing points first into file 5
+  CHECK(!picker.pick(f.version, busy));
+
+  f.add(6, pointing_to(table(61, "za", "zz", 1, 1), 5));
+  f.add(3, pointing_to(table(30, "m", "n", 1, 1), 5));
+  CHECK(picker.needs_compaction(*f.version));
+  // The deepest first: the last level, rewritten in place, never a trivial move.
+  auto c = picker.pick(f.version, busy);
+  REQUIRE(c);
+  CHECK(c->relocation);
+  CHECK(c->level == 6);
+  CHECK(c->output_level == 6);
+  CHECK(f.numbers(c->inputs[0]) == Numbers{61});
+  CHECK(c->inputs[1].empty());
+  CHECK(!c->is_trivial_move());
+  // Busy: the next target, in place at L3, with L4 as grandparents (none here).
+  busy.insert(61);
+  c = picker.pick(f.version, busy);
+  REQUIRE(c);
+  CHECK(c->level == 3);
+  CHECK(c->output_level == 3);
+  CHECK(f.numbers(c->inputs[0]) == Numbers{30});
+  busy.insert(30);
+  CHECK(!picker.pick(f.version, busy));
+  busy.clear();
+
+  // An L0 target takes the usual L0 compaction, flagged so it is no trivial move.
+  Fixture g;
+  CompactionPicker picker0(g.options, g.levels, policy);
+  auto v0 = apply_edit(*g.version, e);
+  REQUIRE(v0);
+  g.version = *v0;
+  g.add(0, pointing_to(table(40, "a", "b", 5, 5), 5));
+  auto c0 = picker0.pick(g.version, busy);
+  REQUIRE(c0);
+  CHECK(c0->relocation);
+  CHECK(c0->level == 0);
+  CHECK(c0->output_level == 1);
+  CHECK(!c0->is_trivial_move());
+
+  // Score work comes first.
+  for (std::uint64_t n = 1; n <= 4; ++n) f.add(0, table(200 + n, "b", "d", 10 * n, 10 * n));
+  c = picker.pick(f.version, busy);
+  REQUIRE(c);
+  CHECK(!c->relocation);
+  CHECK(c->level == 0);
+}

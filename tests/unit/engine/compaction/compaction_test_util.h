@@ -44,7 +44,7 @@ class FakeValueLog final : public CompactionValueHooks {
   int finished_jobs = 0;
   std::uint64_t garbage_file = 0;  // non-zero: finish() counts one byte per drop there
 
-  std::unique_ptr<CompactionValueHandler> start_job(int) override {
+  std::unique_ptr<CompactionValueHandler> start_job(const Compaction&) override {
     return std::make_unique<Handler>(*this);
   }
 

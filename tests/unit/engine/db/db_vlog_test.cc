@@ -102,6 +102,10 @@ TEST_CASE("db with a value log matches a map model through flushes and reopens")
     for (int round = 0; round < 3; ++round) {
       CAPTURE(round);
       auto db = open_db(fs, "/db", vlog_options());
+      // Files GC emptied are deleted by the fiber that logged their removal, which may still
+      // be at it when a flush or compaction wait returns; open deletes what is left before
+      // anything else runs.
+      CHECK(db->stats().vlog_files == vlog_files_in(fs, "/db"));
       check_model(*db, model);
       for (int op = 0; op < 1200; ++op) {
         std::string k = random_key(rng);
@@ -121,7 +125,6 @@ TEST_CASE("db with a value log matches a map model through flushes and reopens")
       MESSAGE("round " << round << ": flushes " << s.flushes << ", vlog files " << s.vlog_files
                        << ", vlog bytes " << s.vlog_bytes << ", tables " << s.table_bytes);
       CHECK(s.vlog_files > 0);
-      CHECK(s.vlog_files == vlog_files_in(fs, "/db"));
       CHECK(s.vlog_live_bytes + s.vlog_garbage_bytes == s.vlog_bytes);
       CHECK(s.vlog_bytes > s.table_bytes);  // most bytes are values in the log
       REQUIRE(db->close());

@@ -117,7 +117,7 @@ TEST_CASE("every index separator lies between its block's last key and the next 
     std::size_t shortened = 0, blocks_seen = 0;
     for (index->seek_to_first(); index->valid(); index->next(), ++blocks_seen) {
       std::string_view v = index->value();
-      auto block = blocks.read_block(*decode_block_handle(v), BlockKind::kData);
+      auto block = blocks.read_block(*decode_block_handle(v), BlockKind::kData, nullptr);
       REQUIRE(block);
       BlockIterator it = (*block)->iterator(kInternalKeyComparator);
       it.seek_to_first();

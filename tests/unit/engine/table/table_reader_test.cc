@@ -129,6 +129,56 @@ TEST_CASE("a table iterator walks forward, backward and seeks like the sorted en
   });
 }
 
+TEST_CASE("a forward table scan reads its data blocks in windows, a seek reads one block") {
+  std::mt19937_64 rng(test_seed("table readahead"));
+  TableModel m = random_table_model(rng, 30000, 100);
+  TempDir dir;
+  run_io([&] {
+    build_table(dir.file("t.sst"), m.entries, default_options());
+    auto t = open_table(dir.file("t.sst"), kFileNumber);
+    REQUIRE(t);
+    TableReader& r = *t->reader;
+    const std::size_t blocks = data_handles(r).size();
+    REQUIRE(blocks > 100);
+
+    std::uint64_t reads = r.read_stats()->reads;
+    auto it = r.iterator();
+    std::size_t i = 0;
+    for (it->seek_to_first(); it->valid(); it->next(), ++i) {
+      REQUIRE(it->key() == m.entries[i].first);
+      REQUIRE(it->value() == m.entries[i].second);
+    }
+    REQUIRE(it->status());
+    CHECK(i == m.entries.size());
+    std::uint64_t scan_reads = r.read_stats()->reads - reads;
+    MESSAGE(blocks << " data blocks scanned in " << scan_reads << " reads");
+    CHECK(scan_reads < blocks / 4);  // index partitions one read each, data in windows
+
+    // A seek on a new iterator: its index partition and its one data block, no more.
+    auto handle_at = [](InternalIterator& index, const std::string& target) {
+      index.seek(target);
+      REQUIRE(index.valid());
+      std::string_view v = index.value();
+      auto h = decode_block_handle(v);
+      REQUIRE(h);
+      return *h;
+    };
+    for (int n = 0; n < 20; ++n) {
+      const std::string& target = m.entries[rng() % m.entries.size()].first;
+      std::uint64_t expect = padded_size(handle_at(*r.top_index_iterator(), target).stored_size) +
+                             padded_size(handle_at(*r.index_iterator(), target).stored_size);
+      auto seeker = r.iterator();
+      reads = r.read_stats()->reads;
+      std::uint64_t bytes = r.read_stats()->bytes;
+      seeker->seek(target);
+      REQUIRE(seeker->valid());
+      CHECK(seeker->key() == target);
+      CHECK(r.read_stats()->reads - reads == 2);
+      CHECK(r.read_stats()->bytes - bytes == expect);
+    }
+  });
+}
+
 TEST_CASE("a table's properties describe its contents") {
   Entries e;
   for (int i = 0; i < 5000; ++i) {

@@ -21,7 +21,9 @@ VersionEdit edit_with_every_field() {
   e.add_wal_segment(12);
   e.remove_wal_segment(5);
   e.add_table(0, table(20, "a", "m", 5, 9, 4096));
-  e.add_table(6, table(21, std::string("\0\xff", 2), "zz", 1, 2, 1u << 30));
+  TableFile with_pointers = table(21, std::string("\0\xff", 2), "zz", 1, 2, 1u << 30);
+  with_pointers.oldest_vlog = 30;
+  e.add_table(6, with_pointers);
   e.remove_table(3, 7);
   e.add_vlog(VlogFile{30, 64u << 20, 100});
   e.add_vlog_garbage(31, 777);
@@ -65,8 +67,8 @@ TEST_CASE("a version edit cut inside a field is corruption, never a crash") {
       CHECK(s.is_corruption());
     }
   }
-  // 14 fields: only the 14 cuts at field boundaries (0 included) decode.
-  CHECK(decoded_prefixes == 14);
+  // 15 fields: only the 15 cuts at field boundaries (0 included) decode.
+  CHECK(decoded_prefixes == 15);
 }
 
 TEST_CASE("an unknown version edit tag is corruption unless marked safe to ignore") {
@@ -129,4 +131,60 @@ TEST_CASE("the FORMAT.md example edit encodes byte for byte") {
       0x09, 0x61, 0x01, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
       0x09, 0x62, 0x01, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
   CHECK(encoded == std::string(reinterpret_cast<const char*>(expected), sizeof expected));
+}
+
+TEST_CASE("the FORMAT.md example of a compaction's value-log fields encodes byte for byte") {
+  TableFile t = table(41, "a", "b", 7, 9, 1000);
+  VersionEdit plain;
+  plain.add_table(1, t);
+  std::string table_only;
+  plain.encode_to(table_only);
+
+  VersionEdit e;
+  t.oldest_vlog = 17;
+  e.add_table(1, t);
+  e.add_vlog(VlogFile{40, 20480, 11480});
+  e.add_vlog_garbage(17, 300);
+  e.add_vlog_garbage(12, 9000);
+  e.remove_vlog(12);
+  std::string encoded;
+  e.encode_to(encoded);
+  const unsigned char expected[] = {
+      0x8f, 0x20, 0x02, 0x29, 0x11,                    // tag 4111: table 41, oldest vlog 17
+      0x0c, 0x06, 0x28, 0x80, 0xa0, 0x01, 0xd8, 0x59,  // tag 12
+      0x0e, 0x03, 0x11, 0xac, 0x02,                    // tag 14, file 17
+      0x0e, 0x03, 0x0c, 0xa8, 0x46,                    // tag 14, file 12
+      0x0d, 0x01, 0x0c};                               // tag 13
+  CHECK(encoded ==
+        table_only + std::string(reinterpret_cast<const char*>(expected), sizeof expected));
+  VersionEdit back;
+  REQUIRE(back.decode_from(encoded));
+  CHECK(back == e);
+  CHECK(back.tables_added[0].file.oldest_vlog == 17);
+}
+
+TEST_CASE("a table's oldest value-log file must name a table the edit adds") {
+  std::string body;
+  put_varint64(body, 41);
+  put_varint64(body, 17);
+  std::string alone;
+  put_varint32(alone, VersionEdit::kTableOldestVlog);
+  put_length_prefixed(alone, body);
+  VersionEdit back;
+  CHECK(back.decode_from(alone).is_corruption());
+  // Before its table in the record is fine: the field is matched once the record is read.
+  VersionEdit with_table;
+  with_table.add_table(0, table(41, "a", "b"));
+  std::string table_field;
+  with_table.encode_to(table_field);
+  REQUIRE(back.decode_from(alone + table_field));
+  CHECK(back.tables_added[0].file.oldest_vlog == 17);
+  // File number 0 names no file.
+  std::string zero_body;
+  put_varint64(zero_body, 41);
+  put_varint64(zero_body, 0);
+  std::string zero;
+  put_varint32(zero, VersionEdit::kTableOldestVlog);
+  put_length_prefixed(zero, zero_body);
+  CHECK(back.decode_from(zero + table_field).is_corruption());
 }

@@ -84,10 +84,19 @@ TEST_CASE("vlog garbage: counting past a file's size or for an unknown file is C
   CHECK(edit.vlog_garbage.empty());
 }
 
+// A 400 KiB file whose record garbage is `ratio` of its record bytes (plus the most
+// overhead a file can have: its two pages and 4095 bytes of padding).
+VlogFile file_with_ratio(std::uint64_t number, double ratio) {
+  const std::uint64_t size = 100 * 4096;
+  return VlogFile{number, size,
+                  3 * 4096 - 1 + static_cast<std::uint64_t>(ratio * static_cast<double>(size - 8192))};
+}
+
 TEST_CASE("vlog relocation picks only old files past the garbage ratio") {
   // Eight files, oldest first; the policy looks at the oldest quarter (two files).
-  auto v = version_of({{1, 1000, 600}, {2, 1000, 100}, {3, 1000, 900}, {4, 1000, 0},
-                       {5, 1000, 0}, {6, 1000, 0}, {7, 1000, 0}, {8, 1000, 999}});
+  auto v = version_of({file_with_ratio(1, 0.6), file_with_ratio(2, 0.1), file_with_ratio(3, 0.9),
+                       file_with_ratio(4, 0), file_with_ratio(5, 0), file_with_ratio(6, 0),
+                       file_with_ratio(7, 0), file_with_ratio(8, 0.95)});
   RelocationPolicy policy;
   policy.garbage_ratio = 0.5;
   policy.age_cutoff = 0.25;
@@ -99,7 +108,20 @@ TEST_CASE("vlog relocation picks only old files past the garbage ratio") {
   CHECK(files_to_relocate(*v, policy) == std::set<std::uint64_t>{1, 3, 8});
   policy.garbage_ratio = 0.7;
   CHECK(!needs_targeted_compaction(*v, policy));
-  CHECK(garbage_ratio(VlogFile{1, 1000, 250}) == doctest::Approx(0.25));
+  policy.garbage_ratio = 1.5;  // relocates nothing
+  CHECK(files_to_relocate(*v, policy).empty());
+}
+
+TEST_CASE("vlog garbage ratio counts only record garbage, never the file's overhead") {
+  CHECK(garbage_ratio(file_with_ratio(1, 0.25)) == doctest::Approx(0.25));
+  // Just written: header, footer and any padding are garbage from the start, yet the
+  // ratio is 0, so a relocation's own output is never picked again right away.
+  CHECK(garbage_ratio(VlogFile{1, 100 * 4096, 2 * 4096}) == 0);
+  CHECK(garbage_ratio(VlogFile{1, 100 * 4096, 3 * 4096 - 1}) == 0);
+  // Nothing live: 1 whatever the size, even a file of one record page.
+  CHECK(garbage_ratio(VlogFile{1, 100 * 4096, 100 * 4096}) == 1);
+  CHECK(garbage_ratio(VlogFile{1, 3 * 4096, 3 * 4096}) == 1);
+  CHECK(garbage_ratio(VlogFile{1, 3 * 4096, 3 * 4096 - 10}) == 0);
 }
 
 TEST_CASE("vlog relocation moves a value to a new file and counts the old record as garbage") {

@@ -1,0 +1,99 @@
+// See key_batch.h for what is batched and the order it keeps.
+#include "src/commands/key_batch.h"
+
+#include <algorithm>
+#include <array>
+
+#include "src/server/error_replies.h"
+
+namespace cascade::commands {
+
+void KeyBatch::add(const server::CommandSpec& spec, std::span<const std::string_view> args,
+                   std::size_t shard) {
+  entries_.push_back(Entry{&spec, static_cast<std::uint32_t>(args_.size()),
+                           static_cast<std::uint32_t>(args.size()),
+                           static_cast<std::uint32_t>(shard)});
+  args_.insert(args_.end(), args.begin(), args.end());
+}
+
+void KeyBatch::run(server::ServerState& server, server::ShardState& here,
+                   server::ClientState& client, resp::ReplyWriter& out) {
+  if (entries_.empty()) return;
+  const auto db = static_cast<std::uint32_t>(client.db);
+  replies_.clear();
+  replies_.resize(entries_.size());
+  remote_shards_.clear();
+  for (const Entry& e : entries_) {
+    if (e.shard != here.id() && std::find(remote_shards_.begin(), remote_shards_.end(),
+                                          e.shard) == remote_shards_.end()) {
+      remote_shards_.push_back(e.shard);
+    }
+  }
+  // The other shards first, so they work while this one runs its part inline. Each writes
+  // only its own entries' replies; get() orders their writes before ours are read.
+  pending_.clear();
+  for (std::uint32_t shard : remote_shards_) {
+    pending_.push_back(server.runtime().submit(
+        static_cast<runtime::ShardId>(shard),
+        [this, &server, db, shard] { run_shard(server, db, shard); }));
+  }
+  run_shard(server, db, static_cast<std::uint32_t>(here.id()));
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].get()) continue;
+    for (std::size_t j = 0; j < entries_.size(); ++j) {
+      if (entries_[j].shard == remote_shards_[i]) {
+        replies_[j] = KeyReply::error(server::kErrShardUnavailable);
+      }
+    }
+  }
+
+  server::ShardStats& stats = here.stats();
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    client.last_command = entries_[i].spec;
+    write_key_reply(out, stats, std::move(replies_[i]));
+    ++stats.commands_processed;
+  }
+  entries_.clear();
+  args_.clear();
+  pending_.clear();
+}
+
+void KeyBatch::run_shard(server::ServerState& server, std::uint32_t db, std::uint32_t shard) {
+  std::array<std::size_t, kMaxCommands> overwrites;
+  std::size_t count = 0;
+  auto write_overwrites = [&] {
+    if (count > 0) run_overwrites(server, db, std::span<const std::size_t>(overwrites.data(), count));
+    count = 0;
+  };
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    if (e.shard != shard) continue;
+    if (is_plain_overwrite(e) && count < overwrites.size()) {
+      overwrites[count++] = i;
+      continue;
+    }
+    write_overwrites();
+    const KeyCall call{args_of(e), *e.spec};
+    auto body = [&call](KeyTarget& t) { return call.command.key_handler(t, call); };
+    replies_[i] = run_on_this_shard(server, db, call.args[1], body, nullptr);
+  }
+  write_overwrites();
+}
+
+void KeyBatch::run_overwrites(server::ServerState& server, std::uint32_t db,
+                              std::span<const std::size_t> indexes) {
+  std::array<types::Keyspace::StringPut, kMaxCommands> puts;
+  for (std::size_t n = 0; n < indexes.size(); ++n) {
+    const std::span<const std::string_view> args = args_of(entries_[indexes[n]]);
+    puts[n] = {args[1], args[2]};
+  }
+  const std::span<const types::Keyspace::StringPut> all(puts.data(), indexes.size());
+  auto body = [all](KeyTarget& t) {
+    if (Status s = t.keyspace.put_strings(t.db, all, t.sync); !s) return storage_failure(t, s);
+    return KeyReply::ok();
+  };
+  const KeyReply reply = run_on_this_shard(server, db, puts[0].key, body, nullptr);
+  for (std::size_t i : indexes) replies_[i] = reply;
+}
+
+}  // namespace cascade::commands

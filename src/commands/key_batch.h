@@ -1,0 +1,100 @@
+// KeyBatch: a pipeline's consecutive single-key commands (those declaring a
+// CommandSpec::key_handler: GET, SET), run together instead of one at a time.
+//
+// One at a time, each command whose key lives on another shard costs a cross-shard round
+// trip while the connection waits, so a pipeline of 16 commands over 2 shards waits for
+// about 8 round trips in a row, and under appendfsync always for 16 WAL syncs in a row.
+// Batched, the connection sends one call per shard holding any of the batch's keys, runs
+// its own shard's commands inline meanwhile, and waits once. On each shard the commands run
+// in their order, and a run of consecutive plain overwrites (SET key value: no option, no
+// read, reply OK) becomes one engine write (types::Keyspace::put_strings): one WAL record,
+// and under appendfsync always one sync for the run (it touches the keys' WATCHes like any
+// write). Never used between MULTI and EXEC (the connection queues those commands) nor
+// inside EXEC (the queued commands run through their handlers with ctx.exec set), so
+// commands here take their own locks and commit at once (KeyTarget::txn is null).
+//
+// Order. Replies go out in the order the commands came. Commands on one key run in their
+// order (a key has one shard, and a shard runs its part in order), so a pipeline reads its
+// own writes. Commands on keys of different shards run at once, so another client may see
+// them take effect in another order than they were sent: a pipeline "SET a 1, SET b 1"
+// can be seen by a concurrent reader as b set before a. Redis, single-threaded, never
+// shows that; nothing a client was told is contradicted (each command is acknowledged
+// only after it took effect, and no command's reply depends on another key's command in
+// the same batch), which is the same freedom the commands would have if sent on separate
+// connections. Commands that touch the session, several keys or several shards are not
+// batched: the connection runs the batch before them (connection.h), so they see every
+// earlier command done.
+//
+// Durability: unchanged. Each command's reply waits for its own write's acknowledgement
+// (a shared write's, for a run of overwrites), and locks are held as each command holds
+// them alone.
+//
+// Memory: the batch keeps views into the connection's input buffer, valid until the
+// connection's next read, and run() happens before it. Its vectors are reused, so a warm
+// connection's batch allocates only what a cross-shard call does (its future and task).
+//
+// Calling rules: the connection's fiber; add() then run(), which suspends while the other
+// shards work.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "resp/reply_writer.h"
+#include "src/commands/key_command.h"
+#include "src/runtime/future.h"
+#include "src/server/client_state.h"
+#include "src/server/command_table.h"
+#include "src/server/server_state.h"
+#include "src/server/shard_state.h"
+
+namespace cascade::commands {
+
+class KeyBatch {
+ public:
+  // More commands than this are run in several batches (bounds the replies held at once).
+  static constexpr std::size_t kMaxCommands = 64;
+
+  bool empty() const { return entries_.empty(); }
+  std::size_t size() const { return entries_.size(); }
+
+  // Queues a command declaring a key_handler, whose key args[1] lives on `shard`.
+  void add(const server::CommandSpec& spec, std::span<const std::string_view> args,
+           std::size_t shard);
+
+  // Runs every queued command (for `client`, from its connection's fiber on `here`), writes
+  // their replies to `out` in order, counts them in here's stats, and empties the batch.
+  void run(server::ServerState& server, server::ShardState& here, server::ClientState& client,
+           resp::ReplyWriter& out);
+
+ private:
+  struct Entry {
+    const server::CommandSpec* spec;
+    std::uint32_t first_arg;  // in args_
+    std::uint32_t argc;
+    std::uint32_t shard;
+  };
+
+  std::span<const std::string_view> args_of(const Entry& e) const {
+    return std::span<const std::string_view>(args_).subspan(e.first_arg, e.argc);
+  }
+  bool is_plain_overwrite(const Entry& e) const {
+    return e.spec->plain_overwrite != nullptr && e.spec->plain_overwrite(args_of(e));
+  }
+  // On `shard`'s thread: runs that shard's entries in order, filling their replies.
+  void run_shard(server::ServerState& server, std::uint32_t db, std::uint32_t shard);
+  // The entries at `indexes` (all on this shard, all plain overwrites) as one write.
+  void run_overwrites(server::ServerState& server, std::uint32_t db,
+                      std::span<const std::size_t> indexes);
+
+  std::vector<Entry> entries_;
+  std::vector<std::string_view> args_;
+  std::vector<KeyReply> replies_;
+  std::vector<std::uint32_t> remote_shards_;
+  std::vector<runtime::Future<void>> pending_;
+};
+
+}  // namespace cascade::commands

@@ -1,0 +1,88 @@
+// Random members of one collection (SRANDMEMBER, SPOP, HRANDFIELD, later ZRANDMEMBER)
+// without reading the collection whole when the answer is small.
+//
+// A collection is one sorted key range (collection.h), with no index by position, so a
+// random member is found by a random probe: a suffix drawn between the first and the last
+// member's suffix, then a seek to the first member at or after it (wrapping to the first
+// member past the end). The probe's bytes follow the first and last suffixes: their common
+// prefix, then a byte between theirs where they differ, then a tail at least as long as
+// theirs (up to 8 bytes longer, 32 at most) drawn from the range of byte values the two use
+// past that point (so members like "user:1234" spread over their digits rather than all
+// landing after "user:"). A probe landing on a member that does not share its split byte
+// fell into an empty stretch of key space and is redrawn (up to 8 times), so a member
+// after such a stretch is not drawn far more often than the others.
+//
+// The distribution, stated plainly:
+//   - exactly uniform when the collection has at most kExactLimit members, when a draw
+//     with repeats asks for at least as many members as there are, or when a distinct draw
+//     asks for at least a quarter of them: those paths read every member, which costs at
+//     most kExactLimit entries or a few times the reply (a distinct draw keeps only the
+//     chosen members in memory);
+//   - larger ones, with small counts, by probes: random, but not uniform. A member is
+//     drawn with the probability that a probe lands in the gap of key space before it, so
+//     members after wide gaps come up more often, and a member whose predecessor's gap
+//     holds no possible probe may never be drawn by draw_with_repeats. draw_distinct still
+//     returns `count` distinct members: a probe landing on one already drawn walks on to
+//     the next one not yet drawn.
+// Redis promises no uniformity either (its own sampling is biased for sparse tables); what
+// cascade keeps of its contract is membership, the count, and distinctness for distinct
+// draws.
+//
+// Calling rules: the collection's shard; the caller holds what it needs (CollectionRead
+// for reads, the key's lock for SPOP). Engine reads may suspend.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "src/runtime/result.h"
+#include "src/types/collection.h"
+
+namespace cascade::types {
+
+struct SampledMember {
+  std::string suffix;  // the member (a hash's field)
+  std::string value;   // the entry's value (a hash field's value; empty for a set)
+};
+
+class MemberSampler {
+ public:
+  // Collections this small are always read whole and sampled exactly.
+  static constexpr std::uint64_t kExactLimit = 256;
+
+  // `collection` exists (size > 0); `seed` drives every draw.
+  MemberSampler(Collection& collection, std::uint64_t seed)
+      : collection_(collection), rng_(seed) {}
+
+  // `count` members, each drawn on its own: repeats are possible.
+  Status draw_with_repeats(std::uint64_t count, std::vector<SampledMember>& out);
+  // min(count, size) distinct members, in no particular order.
+  Status draw_distinct(std::uint64_t count, std::vector<SampledMember>& out);
+
+ private:
+  Status read_all(std::vector<SampledMember>& out);
+  // Knuth's selection sampling: one pass, `count` of the members, each subset equally
+  // likely, memory for `count` only.
+  Status select_in_one_pass(std::uint64_t count, std::vector<SampledMember>& out);
+  // Reads the first and last suffixes the probes are drawn between.
+  Status prepare_probes(StagedWrites::Cursor& cursor);
+  std::string random_probe();
+  // Positions `cursor` on the member a fresh probe lands on.
+  void land(StagedWrites::Cursor& cursor);
+  std::uint64_t uniform(std::uint64_t low, std::uint64_t high) {  // inclusive
+    return std::uniform_int_distribution<std::uint64_t>(low, high)(rng_);
+  }
+
+  Collection& collection_;
+  std::mt19937_64 rng_;
+  std::string first_, last_;
+  std::size_t split_ = 0;  // length of the common prefix of first_ and last_
+  std::uint8_t tail_low_ = 0, tail_high_ = 0xff;
+  static constexpr std::size_t kMaxTail = 32;
+  static constexpr int kProbeAttempts = 8;
+  std::size_t tail_min_ = 0, tail_max_ = 0;  // the probe's length after the split byte
+};
+
+}  // namespace cascade::types

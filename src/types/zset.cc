@@ -1,0 +1,119 @@
+// See zset.h.
+#include "src/types/zset.h"
+
+namespace cascade::types {
+
+namespace {
+constexpr std::size_t kScoreBytes = 8;
+}  // namespace
+
+Result<std::optional<double>> ZSet::score(std::string_view member) {
+  std::string suffix;
+  suffix.reserve(1 + member.size());
+  suffix.push_back(kZSetMemberTag);
+  suffix.append(member);
+  Result<std::optional<std::string>> value = c_.get(suffix);
+  if (!value) return value.error();
+  if (!value->has_value()) return std::optional<double>();
+  Result<double> score = decode_score_value(**value);
+  if (!score) return score.error();
+  return std::optional<double>(*score);
+}
+
+void ZSet::set(std::string_view member, double score, std::optional<double> old) {
+  if (score == 0) score = 0.0;  // -0 is stored as +0 (file comment)
+  std::string suffix;
+  suffix.push_back(kZSetMemberTag);
+  suffix.append(member);
+  std::string value;
+  append_score_value(value, score);
+  c_.put(suffix, value);
+  if (old) {
+    if (*old == score) return;  // -0 and +0 included: one index key
+    c_.writes().del(index_key(*old, member));
+  } else {
+    ++c_.header().size;
+  }
+  c_.writes().put(index_key(score, member), {});
+}
+
+void ZSet::remove(std::string_view member, double score) {
+  std::string suffix;
+  suffix.push_back(kZSetMemberTag);
+  suffix.append(member);
+  c_.del(suffix);
+  c_.writes().del(index_key(score, member));
+  --c_.header().size;
+}
+
+std::string ZSet::index_key(double score, std::string_view member) const {
+  std::string key;
+  key.reserve(c_.prefix().size() + 1 + kScoreBytes + member.size());
+  key.append(c_.prefix());
+  key.push_back(kZSetScoreTag);
+  append_score_key(key, score);
+  key.append(member);
+  return key;
+}
+
+// The 8 score bytes end the key; adding one to them as a big-endian number gives the first
+// key past every entry of that score. They are never all 0xff (that would be a NaN), so
+// the carry stops inside them.
+std::string ZSet::index_key_after(double score) const {
+  std::string key = index_key(score);
+  std::size_t i = key.size();
+  while (i > 0 && static_cast<std::uint8_t>(key[i - 1]) == 0xff) key[--i] = 0;
+  key[i - 1] = static_cast<char>(static_cast<std::uint8_t>(key[i - 1]) + 1);
+  return key;
+}
+
+double ZSet::index_score(std::string_view key) const {
+  return decode_score_key(key.substr(c_.prefix().size() + 1, kScoreBytes));
+}
+
+std::string_view ZSet::index_member(std::string_view key) const {
+  return key.substr(c_.prefix().size() + 1 + kScoreBytes);
+}
+
+std::string_view ZSet::entry_member(std::string_view key) const {
+  return key.substr(c_.prefix().size() + 1);
+}
+
+void ZSet::seek_rank(StagedWrites::Cursor& c, std::uint64_t rank, std::uint64_t size) {
+  if (rank <= size - 1 - rank) {
+    c.seek_to_first();
+    for (std::uint64_t i = 0; i < rank && c.valid(); ++i) c.next();
+  } else {
+    c.seek_to_last();
+    for (std::uint64_t i = size - 1; i > rank && c.valid(); --i) c.prev();
+  }
+}
+
+// Two cursors step forward in turn, one from the first entry towards the member and one
+// from the member towards the end: whichever arrives first knows the rank (the header's
+// size gives the other side's count). Both move forward, since an engine cursor's step
+// back costs more than its step forward.
+Result<std::uint64_t> ZSet::rank_of(std::string_view key) {
+  StagedWrites::Cursor from_first = index();
+  StagedWrites::Cursor from_member = index();
+  from_first.seek_to_first();
+  from_member.seek(key);
+  for (std::uint64_t steps = 0;; ++steps) {
+    if (!from_first.valid() || !from_member.valid()) {
+      if (!from_first.status()) return from_first.status();
+      if (!from_member.status()) return from_member.status();
+      return Status::corruption("a sorted set's score index lacks one of its members");
+    }
+    if (from_first.key() == key) return steps;
+    from_member.next();
+    if (!from_member.valid() && from_member.status()) return size() - 1 - steps;
+    from_first.next();
+  }
+}
+
+void seek_before(StagedWrites::Cursor& c, std::string_view key) {
+  c.seek_for_prev(key);
+  if (c.valid() && c.key() == key) c.prev();
+}
+
+}  // namespace cascade::types

@@ -1,0 +1,131 @@
+// MemberSampler over a real engine: each path (read whole, one-pass selection, probes) draws
+// members of the collection, distinct ones when asked, and probes spread over the members.
+#include "src/types/member_sample.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <set>
+
+#include "tests/unit/engine/db/db_test_util.h"
+
+using namespace cascade;
+using namespace cascade::types;
+using cascade::engine::db_test::open_db;
+using cascade::engine::db_test::run_fiber;
+using cascade::engine::db_test::small_options;
+using cascade::runtime::testing::IoLoop;
+using cascade::test_support::FaultFileSystem;
+
+namespace {
+
+// Writes a set "k" of `size` members "member:<i>" and returns its handle for reading.
+Collection make_set(StagedWrites& writes, std::size_t size) {
+  auto made = Collection::open(writes, 0, "k", KeyType::kSet, std::nullopt);
+  REQUIRE(made);
+  made->create(1);
+  for (std::size_t i = 0; i < size; ++i) made->put("member:" + std::to_string(i), "");
+  made->header().size = size;
+  made->finish();
+  REQUIRE(writes.commit(false));
+  return std::move(*made);
+}
+
+std::set<std::string> suffixes(const std::vector<SampledMember>& drawn) {
+  std::set<std::string> out;
+  for (const SampledMember& m : drawn) out.insert(m.suffix);
+  return out;
+}
+
+bool is_member(const std::string& s, std::size_t size) {
+  if (s.rfind("member:", 0) != 0) return false;
+  return std::stoul(s.substr(7)) < size;
+}
+
+}  // namespace
+
+TEST_CASE("distinct draws return distinct members on every path") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    StagedWrites writes(*db);
+    for (std::size_t size : {7u, 200u, 3000u}) {
+      Collection set = make_set(writes, size);
+      // small counts (probes for the large set), a quarter and more (one pass), all
+      for (std::uint64_t count : {1ul, 5ul, size / 4ul + 1, size - 1ul, size + 10ul}) {
+        std::vector<SampledMember> drawn;
+        MemberSampler sampler(set, 1234 + count);
+        REQUIRE(sampler.draw_distinct(count, drawn));
+        CHECK(drawn.size() == std::min<std::uint64_t>(count, size));
+        CHECK(suffixes(drawn).size() == drawn.size());
+        for (const SampledMember& m : drawn) CHECK(is_member(m.suffix, size));
+      }
+      writes.clear();
+    }
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("draws with repeats return exactly count members of the set") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    StagedWrites writes(*db);
+    for (std::size_t size : {3u, 5000u}) {
+      Collection set = make_set(writes, size);
+      std::vector<SampledMember> drawn;
+      MemberSampler sampler(set, 99);
+      REQUIRE(sampler.draw_with_repeats(50, drawn));
+      CHECK(drawn.size() == 50);
+      for (const SampledMember& m : drawn) CHECK(is_member(m.suffix, size));
+      if (size == 3) CHECK(suffixes(drawn).size() == 3);  // 50 draws of 3: all show up
+    }
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("small collections are drawn uniformly") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    StagedWrites writes(*db);
+    Collection set = make_set(writes, 10);
+    std::vector<SampledMember> drawn;
+    MemberSampler sampler(set, 7);
+    REQUIRE(sampler.draw_with_repeats(10000, drawn));
+    std::map<std::string, int> hits;
+    for (const SampledMember& m : drawn) ++hits[m.suffix];
+    CHECK(hits.size() == 10);
+    for (const auto& [member, n] : hits) CHECK((n > 800 && n < 1200));
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("probes into a large collection spread over its members") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    StagedWrites writes(*db);
+    Collection set = make_set(writes, 20000);
+    std::vector<SampledMember> drawn;
+    MemberSampler sampler(set, 11);
+    REQUIRE(sampler.draw_with_repeats(2000, drawn));
+    // Members share the prefix "member:"; a probe drawn over all byte values would land
+    // on a handful of them. The digits' range keeps draws apart.
+    const std::size_t distinct = suffixes(drawn).size();
+    CHECK(distinct > 1000);
+    // Probes after "member:0" (the only member with a '0' there) are redrawn, so
+    // "member:1", the next member, is not drawn for a tenth of them.
+    std::map<std::string, int> hits;
+    for (const SampledMember& m : drawn) ++hits[m.suffix];
+    for (const auto& [member, n] : hits) CHECK(n < 20);
+    std::map<char, int> leading;
+    for (const SampledMember& m : drawn) ++leading[m.suffix[7]];
+    CHECK(leading.size() == 9);  // every leading digit 1-9 shows up ("0" is one member)
+    REQUIRE(db->close());
+  });
+}
