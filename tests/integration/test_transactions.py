@@ -19,6 +19,11 @@ from key_shards import key_shard, keys_on_each_shard
 
 SHARDS = 2
 A, B = keys_on_each_shard(b"tx", SHARDS)  # one key on each shard
+C, D = keys_on_each_shard(b"coll", SHARDS)  # collection keys, one on each shard
+
+
+def line(*parts):
+    return b" ".join(parts)
 
 
 @pytest.fixture
@@ -79,6 +84,32 @@ SCRIPTS = [
     [b"SET w 1", b"WATCH w", b"SELECT 1", b"SET w 2", b"SELECT 0", b"MULTI", b"GET w", b"EXEC"],
     [b"HSET w f v", b"WATCH w", b"HSET w f v2", b"MULTI", b"HGET w f", b"EXEC"],
     [b"WATCH a b w", b"WATCH a", b"MSET a 1 b 2", b"MULTI", b"GET a", b"EXEC"],
+    # blocking list commands inside EXEC never wait: BLPOP/BLMPOP answer a null array,
+    # BLMOVE/BRPOPLPUSH a null bulk; an element pushed earlier in the EXEC is served
+    [b"MULTI", line(b"BLPOP", C, b"0"), line(b"BLMOVE", C, D, b"LEFT LEFT 0"),
+     line(b"BRPOPLPUSH", C, D, b"0"), line(b"BLMPOP 0 1", C, b"LEFT"),
+     line(b"RPUSH", C, b"x y z"), line(b"BLPOP", C, D, b"0"),
+     line(b"BLMOVE", C, D, b"LEFT RIGHT 0"), line(b"BLMPOP 0 2", D, C, b"RIGHT COUNT 5"),
+     line(b"LRANGE", C, b"0 -1"), b"EXEC", line(b"LRANGE", D, b"0 -1")],
+    # collection commands over keys on both shards (TxnView: set algebra, SMOVE, zset
+    # stores, LMOVE) see the writes queued before them and stage theirs in the EXEC
+    [b"MULTI", line(b"SADD", C, b"a b c"), line(b"SADD", D, b"b c d"),
+     line(b"SINTERSTORE", A, C, D), line(b"SCARD", A), line(b"SISMEMBER", A, b"b"),
+     line(b"SMOVE", C, D, b"a"), line(b"SCARD", D), line(b"SDIFFSTORE", B, D, C),
+     line(b"SISMEMBER", B, b"a"), b"EXEC", line(b"SCARD", A), line(b"SCARD", B),
+     line(b"SISMEMBER", D, b"a"), line(b"SISMEMBER", C, b"a")],
+    [b"MULTI", line(b"ZADD", C, b"1 a 2 b"), line(b"ZADD", D, b"3 b 4 c"),
+     line(b"ZUNIONSTORE", A, b"2", C, D), line(b"ZRANGE", A, b"0 -1 WITHSCORES"),
+     line(b"ZINTERSTORE", B, b"2", C, D, b"AGGREGATE MAX"), line(b"ZSCORE", B, b"b"),
+     line(b"ZRANGESTORE", C, A, b"1 -1"), line(b"ZRANGE", C, b"0 -1"), b"EXEC",
+     line(b"ZRANGE", A, b"0 -1 WITHSCORES"), line(b"ZRANGE", C, b"0 -1 WITHSCORES")],
+    [b"MULTI", line(b"RPUSH", C, b"a b c"), line(b"LMOVE", C, D, b"LEFT RIGHT"),
+     line(b"RPOPLPUSH", C, D), line(b"LMOVE", D, D, b"LEFT RIGHT"), line(b"LRANGE", D, b"0 -1"),
+     line(b"LMPOP 2", D, C, b"LEFT COUNT 1"), b"EXEC", line(b"LRANGE", C, b"0 -1"),
+     line(b"LRANGE", D, b"0 -1")],
+    # a WRONGTYPE inside EXEC does not stop the later commands
+    [line(b"SET", C, b"s"), b"MULTI", line(b"SADD", C, b"a"), line(b"SUNIONSTORE", D, C),
+     line(b"LMOVE", C, D, b"LEFT LEFT"), line(b"SADD", D, b"x"), b"EXEC", line(b"SCARD", D)],
 ]
 
 
@@ -128,6 +159,47 @@ def test_error_texts_and_queued_replies(cascade):
     assert c.call("EXEC x") == (b"-EXECABORT Transaction discarded because of: wrong number of "
                                 b"arguments for 'exec' command\r\n")
     assert c.call("EXEC") == b"-ERR EXEC without MULTI\r\n"
+
+
+def test_pipelined_commands_inside_multi_are_queued_not_batched(cascade):
+    # GET and SET sent in one write would run as one key batch outside MULTI; inside it
+    # they are queued, and run in the EXEC with its atomicity.
+    c = Raw(cascade.port)
+    c.send(encode(b"MULTI") + encode(line(b"SET", A, b"1")) + encode(line(b"GET", A)) +
+           encode(line(b"SET", B, b"2")) + encode(line(b"GET", B)) + encode(b"EXEC"))
+    assert [c.reply() for _ in range(5)] == [b"+OK\r\n"] + [b"+QUEUED\r\n"] * 4
+    assert c.reply() == b"*4\r\n+OK\r\n$1\r\n1\r\n+OK\r\n$1\r\n2\r\n"
+
+
+def test_pipelined_plain_sets_touch_watches(cascade):
+    # A run of plain SETs in one write is one blind engine write (Keyspace::put_strings).
+    watcher, writer = Raw(cascade.port), Raw(cascade.port)
+    assert watcher.call(line(b"WATCH", A, B)) == b"+OK\r\n"
+    writer.send(encode(line(b"SET", b"other", b"0")) + encode(line(b"SET", B, b"1")) +
+                encode(line(b"SET", b"more", b"2")))
+    assert [writer.reply() for _ in range(3)] == [b"+OK\r\n"] * 3
+    assert calls(watcher, [b"MULTI", line(b"SET", A, b"x"), b"EXEC"]) == [
+        b"+OK\r\n", b"+QUEUED\r\n", b"*-1\r\n"]
+    assert watcher.call(line(b"GET", A)) == b"$-1\r\n"
+
+
+@pytest.mark.parametrize("push", [
+    lambda: line(b"RPUSH", C, b"v"),
+    lambda: line(b"LMOVE", D, C, b"LEFT LEFT"),  # from the other shard
+])
+def test_exec_wakes_clients_blocked_on_the_keys_it_pushed_to(cascade, push):
+    blocked, pusher = Raw(cascade.port), Raw(cascade.port)
+    assert pusher.call(line(b"DEL", C, D)) in (b":0\r\n", b":1\r\n", b":2\r\n")
+    assert pusher.call(line(b"RPUSH", D, b"v")) == b":1\r\n"
+    blocked.send(encode(line(b"BLPOP", C, b"4")))
+    deadline = time.monotonic() + 2
+    while b"cmd=blpop" not in pusher.call(b"CLIENT LIST") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    start = time.monotonic()
+    assert calls(pusher, [b"MULTI", push(), b"EXEC"])[:2] == [b"+OK\r\n", b"+QUEUED\r\n"]
+    assert blocked.reply() == b"*2\r\n$%d\r\n%s\r\n$1\r\nv\r\n" % (len(C), C)
+    assert time.monotonic() - start < 2  # woken by the EXEC, not timed out (4 s)
+    assert pusher.call(line(b"LLEN", C)) == b":0\r\n"
 
 
 def test_quit_inside_multi_closes_without_running_the_queue(cascade):
