@@ -184,6 +184,8 @@ std::optional<KeyReply> run_blocking(server::CommandContext& ctx, std::span<cons
     KeyReply reply = try_key(i, nullptr);
     if (served(reply)) return reply;
   }
+  // Inside EXEC it never waits (command_context.h): as if the timeout had passed at once.
+  if (ctx.exec != nullptr) return timed_out;
   BlockingSession session(ctx, keys);
   session.enroll();
   std::vector<std::size_t> to_try(keys.size());

@@ -73,7 +73,7 @@ using BlockingTry = std::function<KeyReply(std::size_t key, BlockingSession* ses
 
 // Runs the protocol above for `keys` (distinct) until served, the deadline, CLIENT UNBLOCK
 // or a disconnect; returns the reply to send (`timed_out` at the deadline or on UNBLOCK
-// TIMEOUT), or nullopt when the connection is closing (CLIENT KILL, hangup, shutdown: as
+// TIMEOUT; inside EXEC at once after the fast path), or nullopt when the connection is closing (CLIENT KILL, hangup, shutdown: as
 // Redis, a client closed while blocked gets no reply).
 std::optional<KeyReply> run_blocking(server::CommandContext& ctx, std::span<const std::string_view> keys,
                       std::optional<runtime::TimePoint> deadline, const BlockingTry& try_key,

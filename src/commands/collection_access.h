@@ -103,7 +103,7 @@ class CollectionWrite {
   // Commits whatever was staged (an expired record's deletion) without touching the
   // collection: for a write command that found nothing to change.
   KeyReply commit_unchanged(KeyReply reply) {
-    if (Status s = lock_.commit(); !s) return storage_failure(target_, s);
+    if (Status s = lock_.commit(/*changed=*/false); !s) return storage_failure(target_, s);
     return reply;
   }
   KeyReply storage_error(const Status& s) { return storage_failure(target_, s); }

@@ -16,7 +16,8 @@ const server::CommandTable& builtin_command_table() {
                         bitfield_commands(), object_commands(), dump_commands(),
                         hash_commands(), list_commands(), list_move_commands(),
                         list_blocking_commands(), set_commands(), set_algebra_commands(),
-                        zset_commands(), zset_range_commands(), zset_multi_commands()}) {
+                        zset_commands(), zset_range_commands(), zset_multi_commands(),
+                        multi_commands()}) {
       for (const CommandSpec& spec : family) all.push_back(&spec);
     }
     return server::CommandTable(std::move(all));

@@ -15,6 +15,7 @@
 
 #include "resp/decimal.h"
 #include "src/commands/command_families.h"
+#include "src/server/client_watches.h"
 #include "src/server/command_context.h"
 #include "src/server/connection.h"
 #include "src/server/error_replies.h"
@@ -160,10 +161,12 @@ void quit(CommandContext& ctx) {
   ctx.client.close_after_reply = true;
 }
 
-// RESET: the connection as it was just after connecting (Redis's list: protocol,
-// database, name, reply mode, eviction flags, authentication).
+// RESET: the connection as it was just after connecting (Redis's list: transaction and
+// watches, protocol, database, name, reply mode, eviction flags, authentication).
 void reset(CommandContext& ctx) {
   ClientState& c = ctx.client;
+  c.multi = MultiState{};
+  unwatch_all(ctx.server, c);
   c.db = 0;
   c.name.clear();
   c.reply_mode = ReplyMode::kOn;

@@ -75,7 +75,7 @@ void KeyBatch::run_shard(server::ServerState& server, std::uint32_t db, std::uin
     write_overwrites();
     const KeyCall call{args_of(e), *e.spec};
     auto body = [&call](KeyTarget& t) { return call.command.key_handler(t, call); };
-    replies_[i] = run_on_this_shard(server, db, call.args[1], body);
+    replies_[i] = run_on_this_shard(server, db, call.args[1], body, nullptr);
   }
   write_overwrites();
 }
@@ -92,7 +92,7 @@ void KeyBatch::run_overwrites(server::ServerState& server, std::uint32_t db,
     if (Status s = t.keyspace.put_strings(t.db, all, t.sync); !s) return storage_failure(t, s);
     return KeyReply::ok();
   };
-  const KeyReply reply = run_on_this_shard(server, db, puts[0].key, body);
+  const KeyReply reply = run_on_this_shard(server, db, puts[0].key, body, nullptr);
   for (std::size_t i : indexes) replies_[i] = reply;
 }
 

@@ -8,7 +8,10 @@
 // its own shard's commands inline meanwhile, and waits once. On each shard the commands run
 // in their order, and a run of consecutive plain overwrites (SET key value: no option, no
 // read, reply OK) becomes one engine write (types::Keyspace::put_strings): one WAL record,
-// and under appendfsync always one sync for the run.
+// and under appendfsync always one sync for the run (it touches the keys' WATCHes like any
+// write). Never used between MULTI and EXEC (the connection queues those commands) nor
+// inside EXEC (the queued commands run through their handlers with ctx.exec set), so
+// commands here take their own locks and commit at once (KeyTarget::txn is null).
 //
 // Order. Replies go out in the order the commands came. Commands on one key run in their
 // order (a key has one shard, and a shard runs its part in order), so a pipeline reads its

@@ -10,6 +10,12 @@
 // another shard's buffers, and the command's arguments (views into the connection's input
 // buffer, alive for the whole call) are only read while the connection waits.
 //
+// Inside EXEC (ctx.exec set) the key's stripe is already held by the transaction
+// (exec_transaction.h): the KeyTarget carries the transaction's staged writes of the key's
+// shard (KeyTarget::txn), so the body neither locks nor commits. A key whose stripe the
+// transaction does not hold is not run at all: the transaction notes it and runs again
+// with it locked, and the reply of this attempt is dropped.
+//
 // Engine errors become kErrStorage (kErrStorageCorruption for corruption), logged in full
 // on the key's shard.
 #pragma once
@@ -29,6 +35,8 @@
 #include "src/types/keyspace.h"
 
 namespace cascade::commands {
+
+class ExecTransaction;
 
 // One reply, computed on the key's shard. Aggregates (arrays, maps, sets) hold their
 // elements in `items`; a map holds 2 x pairs items, key then value. Maps and sets are
@@ -135,10 +143,17 @@ KeyReply storage_failure(const KeyTarget& target, const Status& status);
 void write_key_reply(server::CommandContext& ctx, KeyReply&& reply);
 void write_key_reply(resp::ReplyWriter& out, server::ShardStats& stats, KeyReply&& reply);
 
+// Inside EXEC: the transaction's staged writes on `shard` if it holds the stripe of (db,
+// key); else nullptr, and the key is noted for the transaction's next attempt.
+types::StagedWrites* exec_writes_for(ExecTransaction& txn, std::uint32_t db, std::string_view key,
+                                     std::size_t shard);
+// The reply of a command that an EXEC attempt could not run (never reaches the client).
+inline constexpr std::string_view kErrExecRetry = "ERR the transaction runs again";
+
 // Builds the KeyTarget on the shard running the caller.
 template <typename Body>
 KeyReply run_on_this_shard(server::ServerState& server, std::uint32_t db, std::string_view key,
-                           Body& body) {
+                           Body& body, types::StagedWrites* txn) {
   server::ShardState& shard = server.this_shard();
   types::Keyspace* keyspace = shard.keyspace();
   if (keyspace == nullptr) return KeyReply::error(server::kErrShardUnavailable);
@@ -146,7 +161,8 @@ KeyReply run_on_this_shard(server::ServerState& server, std::uint32_t db, std::s
   KeyTarget target{*keyspace,          db,
                    key,                server::sync_every_write(config),
                    unix_time_ms(),     server.logger(),
-                   config.proto_max_bulk_len};
+                   config.proto_max_bulk_len,
+                   txn};
   return body(target);
 }
 
@@ -156,11 +172,16 @@ KeyReply call_on_key_shard(server::CommandContext& ctx, std::string_view key, Bo
   server::ServerState& server = ctx.server;
   const auto db = static_cast<std::uint32_t>(ctx.client.db);
   const std::size_t target = types::key_shard(key, server.shard_count());
-  if (target == ctx.shard.id()) return run_on_this_shard(server, db, key, body);
+  types::StagedWrites* txn = nullptr;
+  if (ctx.exec != nullptr) {
+    txn = exec_writes_for(*ctx.exec, db, key, target);
+    if (txn == nullptr) return KeyReply::error(kErrExecRetry);
+  }
+  if (target == ctx.shard.id()) return run_on_this_shard(server, db, key, body, txn);
   Result<KeyReply> reply = server.runtime()
                                .submit(static_cast<runtime::ShardId>(target),
-                                       [&server, db, key, &body]() {
-                                         return run_on_this_shard(server, db, key, body);
+                                       [&server, db, key, &body, txn]() {
+                                         return run_on_this_shard(server, db, key, body, txn);
                                        })
                                .get();
   if (!reply) return KeyReply::error(server::kErrShardUnavailable);

@@ -34,9 +34,11 @@ KeyReply try_pop(CommandContext& ctx, std::string_view key, std::size_t index,
       // Enrolled, a key of another type is a key with nothing to pop (yet).
       return session == nullptr ? std::move(w.failure) : KeyReply::null_array();
     }
-    const bool turn = session != nullptr
-                          ? session->my_turn_here(index)
-                          : !ctx.server.this_shard().blocked_keys().has_waiters(t.db, t.key);
+    // Inside EXEC the transaction holds the key, and its clients blocked on the key are
+    // served after the commit: an element there (pushed earlier in the EXEC) is this one's.
+    const bool turn = session != nullptr    ? session->my_turn_here(index)
+                      : ctx.exec != nullptr ? true
+                                            : !ctx.server.this_shard().blocked_keys().has_waiters(t.db, t.key);
     if (!turn || !w.exists()) return w.commit_unchanged(KeyReply::null_array());
     Result<std::vector<std::string>> popped = List(w.coll()).pop(end, count);
     if (!popped) return w.storage_error(popped.error());
@@ -99,14 +101,20 @@ void blocking_move(CommandContext& ctx, ListEnd from, ListEnd to, std::string_vi
   auto try_key = [&](std::size_t, BlockingSession* session) {
     bool turn = true;
     call_on_key_shard(ctx, src, [&](KeyTarget& t) {
-      turn = session != nullptr
-                 ? session->my_turn_here(0)
-                 : !ctx.server.this_shard().blocked_keys().has_waiters(t.db, t.key);
+      turn = session != nullptr    ? session->my_turn_here(0)
+             : ctx.exec != nullptr ? true  // as in try_pop
+                                   : !ctx.server.this_shard().blocked_keys().has_waiters(t.db, t.key);
       return KeyReply::ok();
     });
     if (!turn) return KeyReply::null();
     return move_list_element(ctx, src, dst, from, to);
   };
+  if (ctx.exec != nullptr) {
+    // Inside EXEC it never waits; an empty source answers a null bulk there (Redis 7.0's
+    // blmoveGenericCommand), not the null array of a timeout.
+    write_key_reply(ctx, try_key(0, nullptr));
+    return;
+  }
   const std::string_view keys[] = {src};
   reply_unless_closed(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
 }

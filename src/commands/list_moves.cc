@@ -133,7 +133,10 @@ KeyReply move_list_element(CommandContext& ctx, std::string_view src, std::strin
     if (Status s = push_staged(view, 1, to, popped->front()); !s) return decide_failure(ctx, s);
     return KeyReply::bulk(std::move(popped->front()));
   });
-  if (reply.kind == KeyReply::Kind::kBulk) wake_blocked_anywhere(ctx.server, client_db(ctx), dst);
+  // Inside EXEC the transaction wakes its keys' waiters after its commit (blocking.h).
+  if (reply.kind == KeyReply::Kind::kBulk && ctx.exec == nullptr) {
+    wake_blocked_anywhere(ctx.server, client_db(ctx), dst);
+  }
   return reply;
 }
 

@@ -85,9 +85,9 @@ struct SetRequest {
 // SET costs one engine write, no get. (Redis would count an expired record it replaces in
 // expired_keys; here active expiry or compaction never sees that record, so it is not.)
 // Such a SET is a blind write (types::KeyLocks): it does not hold the key's lock while its
-// write waits for the WAL.
+// write waits for the WAL. Inside EXEC (t.txn) the write is staged like any other.
 KeyReply set_value(KeyTarget& t, const SetRequest& request) {
-  if (!(request.flags & (kOptNx | kOptXx | kOptGet | kOptKeepTtl))) {
+  if (t.txn == nullptr && !(request.flags & (kOptNx | kOptXx | kOptGet | kOptKeepTtl))) {
     const types::Keyspace::StringPut put{t.key, request.value, request.expire_ms};
     if (Status s = t.keyspace.put_strings(t.db, std::span(&put, 1), t.sync); !s) {
       return storage_failure(t, s);

@@ -1,20 +1,16 @@
 // See transaction.h for the steps and src/types/multi_shard_log.h for the commit protocol.
 #include "src/commands/transaction.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
-#include "engine/write_batch.h"
+#include "src/commands/exec_transaction.h"
+#include "src/commands/shard_commit.h"
 #include "src/server/shard_storage.h"
 #include "src/types/key_lock_set.h"
 #include "src/types/key_slot.h"
-#include "src/types/multi_shard_log.h"
 
 namespace cascade::commands {
 
@@ -81,7 +77,9 @@ Result<std::vector<std::optional<std::string>>> TxnView::get_members(
     types::Keyspace* keyspace = server_->this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
     for (std::size_t k : missing) {
-      Result<std::optional<std::string>> value = keyspace->engine().get(engine_keys[k]);
+      Result<std::optional<std::string>> value = slot.exec_writes != nullptr
+                                                     ? slot.exec_writes->get(engine_keys[k])
+                                                     : keyspace->engine().get(engine_keys[k]);
       if (!value) return value.error();
       out[k] = std::move(*value);
     }
@@ -109,20 +107,16 @@ Status TxnView::on_shard(std::size_t i, const TxnShardWork& work) {
 
 namespace {
 
-// The debug crash points of transaction.h; nullptr-safe, read at each multi-shard write.
-void crash_point(std::string_view name) {
-  const char* armed = std::getenv("CASCADE_CRASH_POINT");
-  if (armed != nullptr && name == armed) ::kill(::getpid(), SIGKILL);
-}
-
 struct ShardShare {
   runtime::ShardId shard = 0;
   std::vector<std::size_t> slots;
   types::KeyLockSet locks;
-  // Member writes staged by TxnView::on_shard work; made on the shard when first needed.
+  ShardBatch out;
+  // Member writes staged by TxnView::on_shard work outside EXEC; made on the shard when
+  // first needed. Inside EXEC, on_shard work stages into exec_writes instead.
   std::unique_ptr<types::StagedWrites> staged;
-  engine::WriteBatch batch;
   bool writes = false;
+  types::StagedWrites* exec_writes = nullptr;  // inside EXEC: the transaction's, on this shard
 };
 
 }  // namespace
@@ -143,6 +137,7 @@ class Transaction {
     std::sort(shares_.begin(), shares_.end(),
               [](const ShardShare& a, const ShardShare& b) { return a.shard < b.shard; });
     for (ShardShare& share : shares_) {
+      share.out.shard = share.shard;
       for (std::size_t s : share.slots) share.locks.add(view_.slots_[s].key.db, view_.slots_[s].key.key);
     }
     view_.run_on_shard_ = [this](std::size_t slot, const TxnShardWork& work) {
@@ -150,7 +145,8 @@ class Transaction {
     };
   }
 
-  KeyReply run(const TxnDecide& decide) {
+  KeyReply run(const TxnDecide& decide, ExecTransaction* exec) {
+    if (exec != nullptr) return run_in_exec(decide, *exec);
     if (shares_.size() == 1) return run_single_shard(decide);
     return run_multi_shard(decide);
   }
@@ -160,8 +156,29 @@ class Transaction {
     for (ShardShare& share : shares_) {
       if (share.shard == shard) return share;
     }
-    shares_.push_back(ShardShare{.shard = shard});
+    shares_.emplace_back();
+    shares_.back().shard = shard;
     return shares_.back();
+  }
+
+  // On share.shard: reads its keys (their stripes already held: by this transaction, or
+  // by the EXEC it runs in, whose staged writes it then reads through).
+  Status read_keys(ShardShare& share, types::Keyspace& keyspace) {
+    for (std::size_t s : share.slots) {
+      TxnView::Slot& slot = view_.slots_[s];
+      Result<std::optional<types::StoredRecord>> record =
+          share.exec_writes != nullptr
+              ? types::LockedKey(keyspace, slot.key.db, slot.key.key, *share.exec_writes)
+                    .load(view_.now_ms)
+              : keyspace.read(slot.key.db, slot.key.key, view_.now_ms);
+      if (!record) return record.error();
+      slot.record = std::move(*record);
+      slot.engine_key = keyspace.engine_key(slot.key.db, slot.key.key);
+      slot.db_id = keyspace.ids().id_of(slot.key.db);
+      slot.fresh_version = keyspace.new_version(view_.now_ms);
+      slot.exec_writes = share.exec_writes;
+    }
+    return Status::ok();
   }
 
   // On share.shard: takes its stripes, then reads its keys.
@@ -170,16 +187,18 @@ class Transaction {
     types::Keyspace* keyspace = server_.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
     share.locks.lock(keyspace->locks(), shares_.size() > 1);
+    return read_keys(share, *keyspace);
+  }
+
+  // On share.shard, before its stripes are released: the written keys' watchers learn of
+  // the write (watch_registry.h).
+  void touch_written(const ShardShare& share) {
+    types::Keyspace* keyspace = server_.this_shard().keyspace();
+    if (keyspace == nullptr) return;
     for (std::size_t s : share.slots) {
-      TxnView::Slot& slot = view_.slots_[s];
-      auto record = keyspace->read(slot.key.db, slot.key.key, view_.now_ms);
-      if (!record) return record.error();
-      slot.record = std::move(*record);
-      slot.engine_key = keyspace->engine_key(slot.key.db, slot.key.key);
-      slot.db_id = keyspace->ids().id_of(slot.key.db);
-      slot.fresh_version = keyspace->new_version(view_.now_ms);
+      const TxnView::Slot& slot = view_.slots_[s];
+      if (slot.dirty || !slot.members.empty()) keyspace->watches().touch(slot.key.db, slot.key.key);
     }
-    return Status::ok();
   }
 
   void unlock(ShardShare& share) {
@@ -195,8 +214,12 @@ class Transaction {
     return server_.runtime().submit(share.shard, [&]() -> Status {
       types::Keyspace* keyspace = server_.this_shard().keyspace();
       if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
-      if (!share.staged) share.staged = std::make_unique<types::StagedWrites>(keyspace->engine());
-      TxnShard here{*keyspace, *share.staged, keyspace->ids().id_of(target.key.db), view_.now_ms};
+      types::StagedWrites* writes = share.exec_writes;
+      if (writes == nullptr) {
+        if (!share.staged) share.staged = std::make_unique<types::StagedWrites>(keyspace->engine());
+        writes = share.staged.get();
+      }
+      TxnShard here{*keyspace, *writes, keyspace->ids().id_of(target.key.db), view_.now_ms};
       return work(here);
     }).get();
   }
@@ -215,9 +238,9 @@ class Transaction {
           if (share.staged) {
             value ? share.staged->put(key, *value) : share.staged->del(key);
           } else if (value) {
-            share.batch.put(key, *value);
+            share.out.batch.put(key, *value);
           } else {
-            share.batch.del(key);
+            share.out.batch.del(key);
           }
           share.writes = true;
         }
@@ -229,27 +252,19 @@ class Transaction {
             share.staged->del(slot.engine_key);
           }
         } else if (slot.record) {
-          share.batch.put(slot.engine_key, slot.record->bytes);
+          share.out.batch.put(slot.engine_key, slot.record->bytes);
         } else {
-          share.batch.del(slot.engine_key);
+          share.out.batch.del(slot.engine_key);
         }
         share.writes = true;
       }
       if (share.staged && !share.staged->empty()) {
-        share.staged->append_to(share.batch);
+        share.staged->append_to(share.out.batch);
         share.writes = true;
       }
       if (share.writes) ++writers;
     }
     return writers;
-  }
-
-  Status write_here(engine::WriteBatch& batch, bool sync) {
-    types::Keyspace* keyspace = server_.this_shard().keyspace();
-    if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
-    engine::WriteOptions options;
-    options.sync = sync;
-    return keyspace->engine().write(batch, options);
   }
 
   KeyReply failure(const Status& status) {
@@ -264,7 +279,12 @@ class Transaction {
       Status s = lock_and_read(share);
       KeyReply out = s ? decide(view_) : failure(s);
       if (s && out.kind != KeyReply::Kind::kError && stage_batches() != 0) {
-        if (Status w = write_here(share.batch, sync_); !w) out = failure(w);
+        ShardBatch* only = &share.out;
+        if (Status w = commit_shard_batches(server_, std::span<ShardBatch* const>(&only, 1), sync_); !w) {
+          out = failure(w);
+        } else {
+          touch_written(share);
+        }
       }
       unlock(share);
       return out;
@@ -275,13 +295,18 @@ class Transaction {
 
   KeyReply run_multi_shard(const TxnDecide& decide) {
     KeyReply reply = lock_all();
+    bool committed = false;
     if (reply.kind != KeyReply::Kind::kError) {
       reply = decide(view_);
       if (reply.kind != KeyReply::Kind::kError) {
-        if (Status s = commit(); !s) reply = failure(s);
+        if (Status s = commit(); !s) {
+          reply = failure(s);
+        } else {
+          committed = true;
+        }
       }
     }
-    unlock_all();
+    unlock_all(committed);
     return reply;
   }
 
@@ -294,113 +319,66 @@ class Transaction {
     return KeyReply::ok();
   }
 
-  void unlock_all() {
+  void unlock_all(bool committed) {
     std::vector<runtime::ShardId> ids;
     for (const ShardShare& share : shares_) ids.push_back(share.shard);
-    (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this] {
+    (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this, committed] {
       const runtime::ShardId here = runtime::this_shard_id();
       for (ShardShare& share : shares_) {
-        if (share.shard == here) unlock(share);
+        if (share.shard != here) continue;
+        if (committed) touch_written(share);
+        unlock(share);
       }
     });
   }
 
   Status commit() {
-    std::vector<ShardShare*> writers;
     if (stage_batches() == 0) return Status::ok();
+    std::vector<ShardBatch*> writers;
     for (ShardShare& share : shares_) {
-      if (share.writes) writers.push_back(&share);
+      if (share.writes) writers.push_back(&share.out);
     }
-    if (writers.size() == 1) {
-      ShardShare& only = *writers[0];
-      return server_.runtime().submit(only.shard, [&] { return write_here(only.batch, sync_); }).get();
-    }
-    return commit_across(writers);
+    return commit_shard_batches(server_, writers, sync_);
   }
 
-  // The decision-record protocol (multi_shard_log.h) over >= 2 writing shards.
-  Status commit_across(const std::vector<ShardShare*>& writers) {
-    types::Decision decision{.txid = server_.next_transaction_id(),
-                             .coordinator = writers[0]->shard};
-    for (std::size_t i = 1; i < writers.size(); ++i) {
-      decision.parts.push_back({writers[i]->shard, std::string(writers[i]->batch.contents())});
-    }
-    ShardShare& coordinator = *writers[0];
-    coordinator.batch.put(types::decision_key(decision.txid), types::encode_decision(decision));
-    std::vector<runtime::ShardId> others;
-    for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
-    if (!sync_) {
-      if (Status s = sync_earlier_writes(others); !s) return s;
-    }
-    crash_point("multi-shard-before-decision");
-    Status decided = server_.runtime().submit(coordinator.shard, [&] {
-      return write_here(coordinator.batch, true);
-    }).get();
-    if (!decided) return decided;
-    crash_point("multi-shard-after-decision");
-
-    const std::uint64_t txid = decision.txid;
-    const std::uint32_t coordinator_id = decision.coordinator;
-    auto parts = server_.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
-      const runtime::ShardId here = runtime::this_shard_id();
-      for (ShardShare* share : writers) {
-        if (share->shard != here) continue;
-        share->batch.put(types::applied_marker_key(coordinator_id, txid), {});
-        Status s = write_here(share->batch, true);
-        if (s) crash_point("multi-shard-after-part");
-        return s;
+  // Inside EXEC: the EXEC holds the stripes and commits; this reads through its staged
+  // writes, runs decide, and stages what decide wrote into them (touching the watches).
+  KeyReply run_in_exec(const TxnDecide& decide, ExecTransaction& exec) {
+    for (ShardShare& share : shares_) {
+      for (std::size_t s : share.slots) {
+        const TxnKey& key = view_.slots_[s].key;
+        share.exec_writes = exec_writes_for(exec, key.db, key.key, share.shard);
+        if (share.exec_writes == nullptr) return KeyReply::error(kErrExecRetry);
       }
-      return Status::ok();
-    });
-    for (Status& s : parts) {
-      // The decision stands: recovery applies the missing part at the next start.
-      if (!s) return s;
     }
-    return clean_up(coordinator.shard, txid, others);
-  }
-
-  // Step 0 of the protocol when writes are acknowledged unsynced (everysec, no): every
-  // other shard makes its WAL durable before the decision is. Recovery may write a part
-  // whose shard lost its unsynced tail; without this barrier that shard would then show
-  // this write without writes acknowledged before it (multi_shard_log.h).
-  Status sync_earlier_writes(const std::vector<runtime::ShardId>& others) {
-    auto synced = server_.runtime().run_on(std::span<const runtime::ShardId>(others), [this] {
-      types::Keyspace* keyspace = server_.this_shard().keyspace();
-      if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
-      return keyspace->engine().sync_wal();
-    });
-    for (Status& s : synced) {
-      if (!s) return s;
+    for (ShardShare& share : shares_) {
+      Status s = server_.runtime().submit(share.shard, [&]() -> Status {
+        types::Keyspace* keyspace = server_.this_shard().keyspace();
+        if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+        return read_keys(share, *keyspace);
+      }).get();
+      if (!s) return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
     }
-    return Status::ok();
-  }
-
-  // Off the client's path, once every part is durable: the decision record is deleted,
-  // synced, and only then the markers (a marker must outlive its decision record, or
-  // recovery would write its part again). Shards closed meanwhile keep theirs until the
-  // next start-up removes them.
-  Status clean_up(runtime::ShardId coordinator, std::uint64_t txid,
-                  std::vector<runtime::ShardId> others) {
-    server::ServerState* server = &server_;
-    return server->runtime().post(coordinator, [server, coordinator, txid, others]() {
-      types::Keyspace* keyspace = server->this_shard().keyspace();
-      if (keyspace == nullptr) return;
-      engine::WriteOptions synced;
-      synced.sync = true;
-      if (Status s = keyspace->engine().del(types::decision_key(txid), synced); !s) {
-        server->logger().warning("Could not delete multi-shard decision {}: {}", txid,
-                                 s.to_string());
-        return;
-      }
-      for (runtime::ShardId shard : others) {
-        (void)server->runtime().post(shard, [server, coordinator, txid]() {
-          types::Keyspace* here = server->this_shard().keyspace();
-          if (here == nullptr) return;
-          Status s = here->engine().del(types::applied_marker_key(coordinator, txid));
-          if (!s) server->logger().warning("Could not delete an applied marker: {}", s.to_string());
-        });
-      }
-    });
+    KeyReply reply = decide(view_);
+    if (reply.is_error()) return reply;
+    for (ShardShare& share : shares_) {
+      (void)server_.runtime().submit(share.shard, [&] {
+        for (std::size_t s : share.slots) {
+          const TxnView::Slot& slot = view_.slots_[s];
+          for (const auto& [key, value] : slot.members) {
+            value ? share.exec_writes->put(key, *value) : share.exec_writes->del(key);
+          }
+          if (!slot.dirty) continue;
+          if (slot.record) {
+            share.exec_writes->put(slot.engine_key, slot.record->bytes);
+          } else {
+            share.exec_writes->del(slot.engine_key);
+          }
+        }
+        touch_written(share);
+      }).get();
+    }
+    return reply;
   }
 
   server::ServerState& server_;
@@ -412,7 +390,7 @@ class Transaction {
 KeyReply run_transaction(server::CommandContext& ctx, std::span<const TxnKey> keys,
                          const TxnDecide& decide) {
   Transaction txn(ctx.server, keys, ctx.shard.config());
-  return txn.run(decide);
+  return txn.run(decide, ctx.exec);
 }
 
 }  // namespace cascade::commands

@@ -1,7 +1,7 @@
 // Transactions: a command over several keys, possibly on several shards, that runs as one
 // atomic step: no client locking any of its keys sees it half done, and after a crash it
 // is either whole or absent (all of it, if it was acknowledged). MGET, MSET, RENAME, COPY,
-// BITOP and the multi-key DEL run on it; MULTI/EXEC will too.
+// BITOP and the multi-key DEL run on it.
 //
 // A command declares its keys (database and name; one key may be declared twice) and a
 // decide step. run_transaction() then:
@@ -18,7 +18,14 @@
 //      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
 //      once every part is durable; under everysec the other shards' WALs are synced
 //      before the decision, so none loses an earlier write while recovery finishes this);
-//   4. releases every stripe it took, also after a failure.
+//      shard_commit.h does both;
+//   4. touches the written keys' watches and releases every stripe it took, also after a
+//      failure.
+// Inside EXEC (ctx.exec set) steps 1, 3 and 4 belong to the EXEC (exec_transaction.h): the
+// keys are read through the EXEC's staged writes, under its stripes, and decide's writes
+// are staged there (and touch the watches) to be committed with the rest of the EXEC;
+// on_shard work and member reads then see (and stage into) the EXEC's StagedWrites of
+// that shard, so a collection command sees the queued commands before it.
 // Collections: decide may also run work on a declared key's shard (TxnView::on_shard) with
 // that shard's StagedWrites: to scan or probe the members of a source collection, and to
 // stage member entries of a destination (SINTERSTORE, SMOVE). Those writes join the same
@@ -37,9 +44,7 @@
 // stripes it holds and such a read waits for the fence (types::KeyLocks), so no client sees
 // a multi-shard write on one shard and then misses it on another.
 //
-// Crash testing: CASCADE_CRASH_POINT=multi-shard-before-decision | multi-shard-after-decision
-// | multi-shard-after-part makes the process SIGKILL itself at that point of the next
-// multi-shard write (tests/integration/test_multi_shard_crash.py).
+// Crash testing: the crash points of shard_commit.h.
 #pragma once
 
 #include <cstdint>
@@ -129,6 +134,8 @@ class TxnView {
     bool dirty = false;  // staged: record is the value to write (nullopt: delete)
     std::uint32_t db_id = 0;         // the database's id on the key's shard
     std::uint64_t fresh_version = 0;
+    // Inside EXEC: the EXEC's staged writes on the key's shard, read through by get_members.
+    types::StagedWrites* exec_writes = nullptr;
     // Staged member writes (engine key -> value; nullopt: delete).
     std::map<std::string, std::optional<std::string>, std::less<>> members;
   };

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "src/runtime/timer_queue.h"
 
@@ -18,6 +19,23 @@ struct CommandSpec;
 // CLIENT REPLY: ON sends replies; OFF sends none; SKIP suppresses the reply of the next
 // command only (kSkipNext while CLIENT REPLY SKIP itself runs, kSkip for the one after).
 enum class ReplyMode : std::uint8_t { kOn, kOff, kSkipNext, kSkip };
+
+// MULTI ... EXEC: the commands queued since MULTI, each with its own copy of its arguments
+// (the parsed arguments are views into the input buffer, gone after the command).
+struct QueuedCommand {
+  const CommandSpec* spec = nullptr;
+  std::vector<std::string> args;
+};
+struct MultiState {
+  bool active = false;   // between MULTI and EXEC/DISCARD/RESET
+  bool aborted = false;  // a command was refused while queuing: EXEC answers EXECABORT
+  std::vector<QueuedCommand> queue;
+};
+// A key the client WATCHes; the watch itself lives in the key's shard's WatchRegistry.
+struct WatchedKey {
+  std::uint32_t db = 0;
+  std::string key;
+};
 
 struct ClientState {
   std::uint64_t id = 0;
@@ -35,6 +53,9 @@ struct ClientState {
   bool no_touch = false;
   // Set by a command (QUIT, CLIENT KILL of itself, SHUTDOWN): send what is queued, close.
   bool close_after_reply = false;
+
+  MultiState multi;
+  std::vector<WatchedKey> watched;  // since WATCH, until EXEC/DISCARD/UNWATCH/RESET
 
   runtime::TimePoint created{};
   runtime::TimePoint last_interaction{};

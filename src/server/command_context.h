@@ -23,6 +23,10 @@
 #include "src/server/server_state.h"
 #include "src/server/shard_state.h"
 
+namespace cascade::commands {
+class ExecTransaction;
+}
+
 namespace cascade::server {
 
 class Connection;
@@ -35,6 +39,11 @@ struct CommandContext {
   ClientState& client;
   ShardState& shard;
   ServerState& server;
+  // Set while the command runs inside EXEC: its keys are the transaction's
+  // (src/commands/exec_transaction.h); null otherwise. A blocking command seeing it set
+  // must not wait (Redis runs it as if its timeout had passed at once): the transaction
+  // holds its keys' locks, so nothing could ever wake it.
+  commands::ExecTransaction* exec = nullptr;
 
   std::size_t argc() const { return args.size(); }
   std::string_view arg(std::size_t i) const { return args[i]; }

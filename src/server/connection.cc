@@ -10,8 +10,10 @@
 #include <chrono>
 
 #include "src/server/client_info.h"
+#include "src/server/client_watches.h"
 #include "src/server/command_context.h"
 #include "src/server/dispatcher.h"
+#include "src/server/error_replies.h"
 #include "src/server/server_state.h"
 #include "src/server/shard_state.h"
 #include "src/types/key_slot.h"
@@ -69,7 +71,10 @@ Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket s
   shard_.add_connection(client_.id, this);
 }
 
-Connection::~Connection() { shard_.remove_connection(client_.id); }
+Connection::~Connection() {
+  post_unwatch_all(server_, client_);
+  shard_.remove_connection(client_.id);
+}
 
 void Connection::set_resp_version(resp::RespVersion version) {
   out_.set_version(version);
@@ -265,14 +270,20 @@ Connection::InputResult Connection::process_input() {
 
 void Connection::execute(std::span<const std::string_view> args) {
   const Dispatch dispatch = resolve_command(server_.commands(), args, auth_required());
+  // Inside MULTI every command is queued (or refused) by queue_in_multi, never batched:
+  // the batch would run it at once.
   if (dispatch.error == DispatchError::kNone && dispatch.spec->key_handler != nullptr &&
-      client_.reply_mode == ReplyMode::kOn) {
+      client_.reply_mode == ReplyMode::kOn && !client_.multi.active) {
     key_batch_.add(*dispatch.spec, args, types::key_shard(args[1], server_.shard_count()));
     if (key_batch_.size() >= commands::KeyBatch::kMaxCommands) run_key_batch();
     return;
   }
   run_key_batch();  // every earlier command is done before this one runs
   resp::ReplyWriter& writer = writer_for(dispatch.spec);
+  if (client_.multi.active && queue_in_multi(dispatch, args, writer)) {
+    advance_reply_mode();
+    return;
+  }
   if (dispatch.error != DispatchError::kNone) {
     ++shard_.stats().error_replies;
     writer.error(dispatch_error_text(dispatch, args));
@@ -283,6 +294,43 @@ void Connection::execute(std::span<const std::string_view> args) {
     ++shard_.stats().commands_processed;
   }
   advance_reply_mode();
+}
+
+// Between MULTI and EXEC (Redis 7.0's processCommand): a command refused by dispatch or not
+// allowed in a transaction is answered with its error and aborts the transaction (EXEC
+// itself refused ends it at once with EXECABORT); EXEC DISCARD MULTI WATCH QUIT RESET run
+// now; anything else is copied into the queue and answered +QUEUED. Returns false when the
+// command is to run now.
+bool Connection::queue_in_multi(const Dispatch& dispatch, std::span<const std::string_view> args,
+                                resp::ReplyWriter& writer) {
+  if (dispatch.error != DispatchError::kNone) {
+    ++shard_.stats().error_replies;
+    std::string text = dispatch_error_text(dispatch, args);
+    if (dispatch.spec != nullptr && dispatch.spec->name == "exec") {
+      client_.multi = MultiState{};
+      unwatch_all(server_, client_);
+      constexpr std::string_view kErrPrefix = "ERR ";
+      if (std::string_view(text).starts_with(kErrPrefix)) text.erase(0, kErrPrefix.size());
+      writer.error(std::string(kErrExecAbortBecause) + text);
+      return true;
+    }
+    client_.multi.aborted = true;
+    writer.error(text);
+    return true;
+  }
+  const CommandSpec& spec = *dispatch.spec;
+  if (spec.flags & kCmdNoMulti) {
+    ++shard_.stats().error_replies;
+    client_.multi.aborted = true;
+    writer.error(kErrNotInMulti);
+    return true;
+  }
+  for (std::string_view now : {"exec", "discard", "multi", "watch", "quit", "reset"}) {
+    if (spec.name == now) return false;
+  }
+  client_.multi.queue.push_back(QueuedCommand{&spec, std::vector<std::string>(args.begin(), args.end())});
+  writer.simple_string("QUEUED");
+  return true;
 }
 
 void Connection::run_key_batch() {

@@ -55,6 +55,7 @@ namespace cascade::server {
 class ServerState;
 class ShardState;
 struct CommandSpec;
+struct Dispatch;
 
 class Connection {
  public:
@@ -116,6 +117,8 @@ class Connection {
   bool read_some();
   bool flush();
   void execute(std::span<const std::string_view> args);
+  bool queue_in_multi(const Dispatch& dispatch, std::span<const std::string_view> args,
+                      resp::ReplyWriter& writer);
   void run_key_batch();
   resp::ReplyWriter& writer_for(const CommandSpec* spec);
   void advance_reply_mode();

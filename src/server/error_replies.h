@@ -93,6 +93,18 @@ inline constexpr std::string_view kErrNoLfu =
 // Built with the value they name: "ERR invalid expire time in '<command>' command" and
 // "ERR Unsupported option <option>" (expiry_options.cc).
 
+// MULTI/EXEC/WATCH (src/commands/multi.cc, src/server/connection.cc).
+inline constexpr std::string_view kErrMultiNested = "ERR MULTI calls can not be nested";
+inline constexpr std::string_view kErrExecWithoutMulti = "ERR EXEC without MULTI";
+inline constexpr std::string_view kErrDiscardWithoutMulti = "ERR DISCARD without MULTI";
+inline constexpr std::string_view kErrWatchInMulti = "ERR WATCH inside MULTI is not allowed";
+inline constexpr std::string_view kErrExecAbort =
+    "EXECABORT Transaction discarded because of previous errors.";
+// EXEC itself refused while queuing (its arity): followed by that error without "ERR ".
+inline constexpr std::string_view kErrExecAbortBecause =
+    "EXECABORT Transaction discarded because of: ";
+inline constexpr std::string_view kErrNotInMulti = "ERR Command not allowed inside a transaction";
+
 // cascade's own: engine failures are logged in full and never reach a client verbatim.
 inline constexpr std::string_view kErrStorage = "ERR storage error, see the server log";
 inline constexpr std::string_view kErrStorageCorruption =

@@ -2,6 +2,7 @@
 #include "src/types/keyspace.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 
 #include "src/types/keyspace_sweeper.h"
@@ -41,6 +42,11 @@ Result<std::optional<StoredRecord>> decode_fetched(Result<std::optional<std::str
   return std::optional<StoredRecord>(std::move(record));
 }
 
+std::int64_t watch_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 Result<std::optional<StoredRecord>> Keyspace::read(std::uint32_t db, std::string_view key,
@@ -62,9 +68,27 @@ Status Keyspace::close() {
   return db_->close();
 }
 
+// Before the new ids: the watched keys that exist now are the ones the flush changes.
+Status Keyspace::touch_flushed_watches(std::span<const std::uint32_t> dbs) {
+  if (watches_.empty()) return Status::ok();
+  const std::int64_t now_ms = watch_clock_ms();
+  for (std::uint32_t db : dbs) {
+    for (const std::string& key : watches_.watched_in(db)) {
+      auto record = read(db, key, now_ms);
+      if (!record) return record.error();
+      if (record->has_value()) watches_.touch(db, key);
+    }
+  }
+  return Status::ok();
+}
+
 Status Keyspace::flush(std::span<const std::uint32_t> dbs, bool sync) {
   runtime::Mutex& guard = flush_lock_;
   guard.lock();
+  if (Status t = touch_flushed_watches(dbs); !t) {
+    guard.unlock();
+    return t;
+  }
   engine::WriteBatch batch;
   DatabaseIds::Assignment assignment = ids_.reassign(dbs, batch);
   engine::WriteOptions options;
@@ -106,13 +130,18 @@ Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, 
   engine::WriteOptions options;
   options.sync = sync;
   Status s = db_->write(batch, options);
+  // Touched while the stripes are still marked blind: an EXEC taking them waits for the
+  // mark to clear, so it never checks a watch this write has yet to touch.
+  if (s) {
+    for (const StringPut& put : puts) watches_.touch(db, put.key);
+  }
   for (std::size_t stripe : stripes) locks_.end_blind_write(stripe);
   stripes.swap(put_stripes_);  // keep the larger capacity for the next call
   return s;
 }
 
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync)
-    : keyspace_(keyspace), guard_(&keyspace.locks().stripe_for(db, key)),
+    : keyspace_(keyspace), guard_(&keyspace.locks().stripe_for(db, key)), db_(db), key_(key),
       db_id_(keyspace.ids().id_of(db)), engine_key_(metadata_key(db_id_, key)), sync_(sync) {
   own_.emplace(*keyspace.db_);
   writes_ = &*own_;
@@ -122,12 +151,15 @@ LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,
 
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,
                      StagedWrites& shared)
-    : keyspace_(keyspace), writes_(&shared), db_id_(keyspace.ids().id_of(db)),
+    : keyspace_(keyspace), writes_(&shared), db_(db), key_(key), db_id_(keyspace.ids().id_of(db)),
       engine_key_(metadata_key(db_id_, key)) {}
 
-Status LockedKey::commit() {
-  if (!own_) return Status::ok();
-  return own_->commit(sync_);
+// Inside a transaction the write is only staged, but the transaction holds the key's
+// stripe until it has committed, so touching now is as exact as touching after the commit.
+Status LockedKey::commit(bool changed) {
+  Status s = own_ ? own_->commit(sync_) : Status::ok();
+  if (s && changed) touch();
+  return s;
 }
 
 Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {
@@ -135,7 +167,7 @@ Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {
   Result<std::optional<StoredRecord>> record =
       decode_fetched(writes_->get(engine_key_), now_ms, expired);
   if (record && expired) {
-    if (Status s = erase(); !s) return s;
+    if (Status s = erase_quietly(); !s) return s;
     keyspace_.count_expired();
   }
   return record;
@@ -152,7 +184,11 @@ engine::WriteOptions LockedKey::write_options() const {
 }
 
 Status LockedKey::put_string(std::optional<std::int64_t> expire_ms, std::string_view value) {
-  if (direct()) return keyspace_.db_->put(engine_key_, string_record(expire_ms, value), write_options());
+  if (direct()) {
+    Status s = keyspace_.db_->put(engine_key_, string_record(expire_ms, value), write_options());
+    if (s) touch();
+    return s;
+  }
   writes_->put(engine_key_, string_record(expire_ms, value));
   return commit();
 }
@@ -161,15 +197,26 @@ Status LockedKey::set_expiry(const StoredRecord& record, std::optional<std::int6
   std::string bytes;
   bytes.reserve(10 + record.payload().size());
   append_record(bytes, record.type, expire_ms, record.payload());
-  if (direct()) return keyspace_.db_->put(engine_key_, bytes, write_options());
+  if (direct()) {
+    Status s = keyspace_.db_->put(engine_key_, bytes, write_options());
+    if (s) touch();
+    return s;
+  }
   writes_->put(engine_key_, bytes);
   return commit();
 }
 
 Status LockedKey::erase() {
+  Status s = erase_quietly();
+  if (s) touch();
+  return s;
+}
+
+// The deletion without a touch: an expired record's (see keyspace.h).
+Status LockedKey::erase_quietly() {
   if (direct()) return keyspace_.db_->del(engine_key_, write_options());
   writes_->del(engine_key_);
-  return commit();
+  return commit(false);
 }
 
 Result<bool> LockedKey::erase_if_expired(std::int64_t now_ms) {
@@ -178,7 +225,7 @@ Result<bool> LockedKey::erase_if_expired(std::int64_t now_ms) {
       decode_fetched(writes_->get(engine_key_), now_ms, expired);
   if (!record) return record.error();
   if (!expired) return false;
-  if (Status s = erase(); !s) return s;
+  if (Status s = erase_quietly(); !s) return s;
   return true;
 }
 

@@ -10,6 +10,11 @@
 // Databases: every engine key starts with its database's current id (database_ids.h), so
 // flush() empties databases with one small write; the sweeper deletes the retired keys.
 //
+// WATCH: every write a LockedKey makes (committed, or staged inside a transaction) touches
+// the key in the shard's WatchRegistry before the key's lock is released; deleting an
+// expired record does not (watch_registry.h says why). flush() touches the watched keys
+// that existed.
+//
 // Durability: each LockedKey write is one engine write with the `sync` the caller gives
 // (appendfsync always: true), acknowledged only after the engine acknowledged it, and the
 // key's lock is held until then, so the next command on the key sees the new value.
@@ -42,6 +47,7 @@
 #include "src/types/keyspace_filter.h"
 #include "src/types/scan_positions.h"
 #include "src/types/staged_writes.h"
+#include "src/types/watch_registry.h"
 
 namespace cascade::types {
 
@@ -83,7 +89,8 @@ class Keyspace {
   // stripes are taken in ascending order (key_locks.h: no deadlock), marked with a blind
   // write in flight and released before the write; the marks go when it is acknowledged.
   // The old records are not read: a plain SET replaces whatever was there. A key may
-  // appear more than once; the last value wins.
+  // appear more than once; the last value wins. The keys' watches are touched after the
+  // write, before the marks go (watch_registry.h).
   struct StringPut {
     std::string_view key;
     std::string_view value;
@@ -105,6 +112,7 @@ class Keyspace {
     return last_version_;
   }
   KeyLocks& locks() { return locks_; }
+  WatchRegistry& watches() { return watches_; }
   const DatabaseIds& ids() const { return ids_; }
   ScanPositions& scan_positions() { return scan_positions_; }
   Status close();
@@ -123,10 +131,12 @@ class Keyspace {
 
  private:
   friend class LockedKey;
+  Status touch_flushed_watches(std::span<const std::uint32_t> dbs);
 
   std::unique_ptr<KeyspaceFilter> filter_;  // before db_: destroyed after it
   std::unique_ptr<engine::DB> db_;
   KeyLocks locks_;
+  WatchRegistry watches_;
   DatabaseIds ids_;
   ScanPositions scan_positions_;
   runtime::Mutex flush_lock_;
@@ -176,16 +186,22 @@ class LockedKey {
   StagedWrites& writes() { return *writes_; }
   std::uint32_t db_id() const { return db_id_; }
   Keyspace& keyspace() { return keyspace_; }
-  Status commit();
+  // Collections (and set_expiry's callers) commit here; `changed` false for a command that
+  // only staged an expired record's deletion (no change for WATCH).
+  Status commit(bool changed = true);
 
  private:
   bool direct() const;
+  Status erase_quietly();
+  void touch() { keyspace_.watches_.touch(db_, key_); }
   engine::WriteOptions write_options() const;
 
   Keyspace& keyspace_;
   runtime::Semaphore* guard_ = nullptr;  // null inside a transaction
   std::optional<StagedWrites> own_;
   StagedWrites* writes_ = nullptr;
+  std::uint32_t db_ = 0;
+  std::string_view key_;  // the caller's key, alive for the LockedKey's lifetime
   std::uint32_t db_id_ = 0;
   std::string engine_key_;
   bool sync_ = false;

@@ -1,6 +1,6 @@
 """Crash atomicity of writes spanning shards (src/types/multi_shard_log.h): the server is
 made to SIGKILL itself at a chosen point of a multi-shard write (CASCADE_CRASH_POINT, read
-by src/commands/transaction.cc), restarted, and every such write must be whole or absent
+by src/commands/shard_commit.cc), restarted, and every such write must be whole or absent
 — whole whenever its decision record was durable, which is the case for every
 acknowledged one."""
 

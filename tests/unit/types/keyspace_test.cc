@@ -113,6 +113,39 @@ TEST_CASE("active expiry deletes expired keys nobody reads, and counts them") {
   });
 }
 
+TEST_CASE("writes touch the key's watches; deleting an expired record does not") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    WatchRegistry& watches = keyspace->watches();
+    put(*keyspace, 0, "expired", kNow - 10);
+    watches.watch(1, 0, "expired", std::nullopt);
+    {
+      LockedKey lock(*keyspace, 0, "expired", false);
+      auto record = lock.load(kNow);  // finds it expired and deletes it
+      REQUIRE(record);
+      CHECK_FALSE(record->has_value());
+    }
+    CHECK_FALSE(watches.changed(1, kNow));
+
+    watches.watch(2, 0, "k", std::nullopt);
+    put(*keyspace, 0, "k");
+    CHECK(watches.changed(2, kNow));
+
+    // Staged inside a transaction: touched at once (the transaction holds the stripe).
+    watches.watch(3, 0, "staged", std::nullopt);
+    StagedWrites txn(keyspace->engine());
+    {
+      LockedKey lock(*keyspace, 0, "staged", txn);
+      REQUIRE(lock.put_string(std::nullopt, "v"));
+    }
+    CHECK(watches.changed(3, kNow));
+    CHECK_FALSE(present(*keyspace, 0, "staged"));  // not committed by the LockedKey
+    REQUIRE(keyspace->close());
+  });
+}
+
 TEST_CASE("put_strings writes its keys in one engine write, the last value of a key winning") {
   IoLoop loop;
   FaultFileSystem fs;
@@ -133,6 +166,47 @@ TEST_CASE("put_strings writes its keys in one engine write, the last value of a 
     REQUIRE(b->has_value());
     CHECK((*b)->payload() == "2");
     CHECK_FALSE(present(*keyspace, 0, "a"));  // another database
+    REQUIRE(keyspace->close());
+  });
+}
+
+TEST_CASE("a flush touches the watched keys that existed in the flushed database") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    WatchRegistry& watches = keyspace->watches();
+    put(*keyspace, 0, "there");
+    put(*keyspace, 1, "elsewhere");
+    watches.watch(1, 0, "there", std::nullopt);
+    watches.watch(2, 0, "missing", std::nullopt);
+    watches.watch(3, 1, "elsewhere", std::nullopt);
+    const std::uint32_t db0 = 0;
+    REQUIRE(keyspace->flush(std::span(&db0, 1), true));
+    CHECK(watches.changed(1, kNow));
+    CHECK_FALSE(watches.changed(2, kNow));
+    CHECK_FALSE(watches.changed(3, kNow));
+    // The key keeps its watch under the database's new id.
+    put(*keyspace, 0, "missing");
+    CHECK(watches.changed(2, kNow));
+    REQUIRE(keyspace->close());
+  });
+}
+
+TEST_CASE("put_strings touches the watches of the keys it writes") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    WatchRegistry& watches = keyspace->watches();
+    watches.watch(1, 0, "a", std::nullopt);
+    watches.watch(2, 0, "untouched", std::nullopt);
+    watches.watch(3, 1, "a", std::nullopt);  // same name, another database
+    const Keyspace::StringPut puts[] = {{"a", "1"}, {"b", "2"}};
+    REQUIRE(keyspace->put_strings(0, puts, false));
+    CHECK(watches.changed(1, kNow));
+    CHECK_FALSE(watches.changed(2, kNow));
+    CHECK_FALSE(watches.changed(3, kNow));
     REQUIRE(keyspace->close());
   });
 }

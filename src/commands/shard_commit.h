@@ -1,0 +1,42 @@
+// Committing writes prepared on one or more shards as one atomic step: the last step of a
+// multi-key command (transaction.h) and of MULTI/EXEC (exec_transaction.h).
+//
+//   - one writing shard: one engine batch there, synced as appendfsync says;
+//   - several: the decision-record protocol of src/types/multi_shard_log.h: the first
+//     shard's batch carries the decision record (every other shard's part) and is synced;
+//     then each other part is written with its applied marker; once all are durable the
+//     record and the markers are deleted off the client's path. A crash after the decision
+//     is completed by recovery (src/server/multi_shard_recovery.h), one before it leaves
+//     nothing: the write is whole or absent on every shard.
+//
+// The caller holds the stripes of every key written until this returns, so no client sees
+// one shard's part and misses another's (the stripes of a multi-shard write are fenced).
+//
+// Crash testing: CASCADE_CRASH_POINT=multi-shard-before-decision | multi-shard-after-decision
+// | multi-shard-after-part makes the process SIGKILL itself at that point of the next
+// multi-shard write (tests/integration/test_multi_shard_crash.py);
+// CASCADE_DEBUG_PART_DELAY_MS=<n> holds every multi-shard write n ms between its decision
+// and its other parts (tests/integration/test_transactions.py: readers must not see it).
+#pragma once
+
+#include <span>
+
+#include "engine/write_batch.h"
+#include "src/runtime/result.h"
+#include "src/runtime/shard.h"
+#include "src/server/server_state.h"
+
+namespace cascade::commands {
+
+struct ShardBatch {
+  runtime::ShardId shard = 0;
+  engine::WriteBatch batch;
+};
+
+// `writers`: distinct shards in ascending id order, each batch non-empty (none: no write).
+// From the connection's fiber; the batches are written on their shards (the decision
+// record and markers are added to them).
+Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* const> writers,
+                            bool sync);
+
+}  // namespace cascade::commands
