@@ -72,6 +72,7 @@ BIG_MEMTABLE=16mb
 BIG_SECONDS=10
 FIO_SECONDS=15
 QUICK_REQUESTS=400
+BENCH_TIMEOUT_S=180      # one redis-benchmark run; a row is sized to last ~ROW_SECONDS
 
 while (($#)); do
   case "$1" in
@@ -116,7 +117,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE  # a killed run still stops its server
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -169,10 +170,11 @@ start_server() {  # name port dir
   fi
 }
 
-# One redis-benchmark run; prints "rps,p50_ms,p99_ms".
+# One redis-benchmark run; prints "rps,p50_ms,p99_ms". Bounded: redis-benchmark retries a
+# lost server forever, so a run past BENCH_TIMEOUT_S is killed, failing the script.
 benchmark() {  # port test value_size keyspace pipeline requests
   local port="$1" test="$2" size="$3" keyspace="$4" pipeline="$5" requests="$6"
-  "$BENCH_BIN" -h 127.0.0.1 -p "$port" -t "$test" -d "$size" -r "$keyspace" -c "$CLIENTS" \
+  timeout --kill-after=5 "$BENCH_TIMEOUT_S" "$BENCH_BIN" -h 127.0.0.1 -p "$port" -t "$test" -d "$size" -r "$keyspace" -c "$CLIENTS" \
     -P "$pipeline" -n "$requests" --csv 2>/dev/null |
     tr -d '"' | awk -F, 'NR == 2 { print $2 "," $5 "," $7 }'
 }
