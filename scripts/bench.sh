@@ -46,7 +46,8 @@
 # none; a value of at most 64 KiB is kept in the block cache once read. All data is
 # deleted at the end.
 #
-# --quick (either mode): tiny sizes, fixed -n, no probes: a smoke test of this script
+# --quick (either mode): tiny sizes, -n 400, no probes, and a server's tests of one value
+# size and pipeline depth in one redis-benchmark run: a smoke test of this script
 # (tests/integration/test_bench_script.py), not a measurement. Benchmarks are never
 # assertions.
 set -euo pipefail
@@ -83,7 +84,7 @@ while (($#)); do
       FIO_SECONDS=1; shift ;;
     -c) CLIENTS="$2"; shift 2 ;;
     --seconds) ROW_SECONDS="$2"; BIG_SECONDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -170,23 +171,25 @@ start_server() {  # name port dir
   fi
 }
 
-# One redis-benchmark run; prints "rps,p50_ms,p99_ms". Bounded: redis-benchmark retries a
-# lost server forever, so a run past BENCH_TIMEOUT_S is killed, failing the script.
-benchmark() {  # port test value_size keyspace pipeline requests
-  local port="$1" test="$2" size="$3" keyspace="$4" pipeline="$5" requests="$6"
-  timeout --kill-after=5 "$BENCH_TIMEOUT_S" "$BENCH_BIN" -h 127.0.0.1 -p "$port" -t "$test" -d "$size" -r "$keyspace" -c "$CLIENTS" \
-    -P "$pipeline" -n "$requests" --csv 2>/dev/null |
-    tr -d '"' | awk -F, 'NR == 2 { print $2 "," $5 "," $7 }'
+# One redis-benchmark run of one or more tests (comma-separated); prints a line
+# "TEST,rps,p50_ms,p99_ms" for each (MSET's "MSET (10 keys)" shortened to MSET). Bounded:
+# redis-benchmark retries a lost server forever, so a run past BENCH_TIMEOUT_S is killed,
+# failing the script.
+benchmark() {  # port tests value_size keyspace pipeline requests
+  local port="$1" tests="$2" size="$3" keyspace="$4" pipeline="$5" requests="$6"
+  timeout --kill-after=5 "$BENCH_TIMEOUT_S" "$BENCH_BIN" -h 127.0.0.1 -p "$port" \
+    -t "$tests" -d "$size" -r "$keyspace" -c "$CLIENTS" -P "$pipeline" -n "$requests" \
+    --csv 2>/dev/null |
+    tr -d '"' | awk -F, 'NR > 1 { sub(/ .*/, "", $1); print $1 "," $2 "," $5 "," $7 }'
 }
 
 # The -n that makes this row last about `seconds`, from probes that grow 10x until one
-# lasts 0.5 s (at most 4). --quick: a fixed small -n.
+# lasts 0.5 s (at most 4).
 requests_for() {  # port test value_size keyspace pipeline seconds
   local port="$1" test="$2" size="$3" keyspace="$4" pipeline="$5" seconds="$6"
-  if ((QUICK)); then echo "$QUICK_REQUESTS"; return; fi
   local n=$((4 * CLIENTS * pipeline)) rps=0
   for _ in 1 2 3 4; do
-    rps="$(benchmark "$port" "$test" "$size" "$keyspace" "$pipeline" "$n" | cut -d, -f1)"
+    rps="$(benchmark "$port" "$test" "$size" "$keyspace" "$pipeline" "$n" | cut -d, -f2)"
     if awk -v n="$n" -v r="$rps" 'BEGIN { exit !(r > 0 && n / r >= 0.5) }'; then break; fi
     n=$((n * 10))
   done
@@ -197,34 +200,47 @@ requests_for() {  # port test value_size keyspace pipeline seconds
 RESULTS="$WORK/results.csv"
 MEMORY="$WORK/memory.csv"
 
-run_row() {  # server port test value_size keyspace pipeline
-  local server="$1" port="$2" test="$3" size="$4" keyspace="$5" pipeline="$6" n row
-  n="$(requests_for "$port" "$test" "$size" "$keyspace" "$pipeline" "$ROW_SECONDS")"
-  row="$(benchmark "$port" "$test" "$size" "$keyspace" "$pipeline" "$n")"
-  if [[ -z "$row" ]]; then
-    echo "bench: redis-benchmark -t $test against $server printed no result" >&2
+# A row per test in `tests`, each with its own -n from requests_for; --quick: one
+# redis-benchmark run of them all with -n QUICK_REQUESTS (one process instead of one per
+# test keeps the smoke test short).
+run_rows() {  # server port tests value_size keyspace pipeline
+  local server="$1" port="$2" tests="$3" size="$4" keyspace="$5" pipeline="$6"
+  local out test n
+  if ((QUICK)); then
+    out="$(benchmark "$port" "$tests" "$size" "$keyspace" "$pipeline" "$QUICK_REQUESTS" |
+      sed "s/^/$QUICK_REQUESTS,/")"
+  else
+    out=""
+    for test in ${tests//,/ }; do
+      n="$(requests_for "$port" "$test" "$size" "$keyspace" "$pipeline" "$ROW_SECONDS")"
+      out+="$n,$(benchmark "$port" "$test" "$size" "$keyspace" "$pipeline" "$n")"$'\n'
+    done
+  fi
+  # Every test must have printed its row: "n,TEST,rps,p50,p99".
+  local expected="${tests^^}" got
+  got="$(awk -F, 'NF == 5 { printf "%s%s", sep, $2; sep = "," }' <<<"$out")"
+  if [[ "$got" != "$expected" ]]; then
+    echo "bench: redis-benchmark -t $tests against $server printed rows for '$got'" >&2
     exit 1
   fi
-  echo "$server,$size,$pipeline,${test^^},$n,$row" >>"$RESULTS"
+  awk -F, -v prefix="$server,$size,$pipeline" 'NF == 5 {
+    print prefix "," $2 "," $1 "," $3 "," $4 "," $5 }' <<<"$out" >>"$RESULTS"
 }
 
 run_server() {
-  local name="$1" port dir pipeline test
+  local name="$1" port dir pipeline memory
   port="$(free_port)"
   dir="$WORK/$name"
   start_server "$name" "$port" "$dir"
-  echo "$name,$("${CLIENTS_PY[@]}" memory "$SERVER_PID" "$port" "$MEMORY_KEYS" \
-    "$IDLE_CONNECTIONS" --settle "$SETTLE_S")" >>"$MEMORY"
-  for test in set get incr mset; do
-    for pipeline in 1 16; do
-      run_row "$name" "$port" "$test" 64 "$MEMORY_KEYS" "$pipeline"
-    done
+  memory="$("${CLIENTS_PY[@]}" memory "$SERVER_PID" "$port" "$MEMORY_KEYS" \
+    "$IDLE_CONNECTIONS" --settle "$SETTLE_S")"
+  echo "$name,$memory" >>"$MEMORY"
+  for pipeline in 1 16; do
+    run_rows "$name" "$port" set,get,incr,mset 64 "$MEMORY_KEYS" "$pipeline"
   done
   "${CLIENTS_PY[@]}" load "$port" "$LARGE_KEYS" 4096 >/dev/null
-  for test in set get mset; do
-    for pipeline in 1 16; do
-      run_row "$name" "$port" "$test" 4096 "$LARGE_KEYS" "$pipeline"
-    done
+  for pipeline in 1 16; do
+    run_rows "$name" "$port" set,get,mset 4096 "$LARGE_KEYS" "$pipeline"
   done
   stop_server
   rm -rf "$dir"
@@ -326,10 +342,15 @@ big_mode() {
 
   local reads=() pipeline n row read_before read_after hit_ratio
   for pipeline in 1 16; do
-    n="$(requests_for "$port" get 4096 "$BIG_KEYS" "$pipeline" "$BIG_SECONDS")"
+    n="$QUICK_REQUESTS"
+    ((QUICK)) || n="$(requests_for "$port" get 4096 "$BIG_KEYS" "$pipeline" "$BIG_SECONDS")"
     read_before="$(disk_read_bytes "$SERVER_PID")"
-    row="$(benchmark "$port" get 4096 "$BIG_KEYS" "$pipeline" "$n")"
+    row="$(benchmark "$port" get 4096 "$BIG_KEYS" "$pipeline" "$n" | cut -d, -f2-)"
     read_after="$(disk_read_bytes "$SERVER_PID")"
+    if [[ -z "$row" ]]; then
+      echo "bench: redis-benchmark -t get -P $pipeline printed no result" >&2
+      exit 1
+    fi
     reads+=("$pipeline,$n,$row,$((read_after - read_before))")
   done
   hit_ratio="$(info_field "$port" storage storage_block_cache_hit_ratio)"
