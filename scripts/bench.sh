@@ -27,7 +27,8 @@
 #     command; its ops/s are commands. Each row first probes its rate with a short run
 #     (growing 10x until the probe lasts 0.5 s, at most 4 probes), then runs -n rate x S
 #     requests (S = --seconds, default 3), so a row lasts a few seconds whatever the
-#     server's speed: the whole default run takes ~10 minutes on the 2-core machine.
+#     server's speed: the whole default run takes 10-15 minutes on the 2-core machine
+#     (15.5 minutes on 2026-12-05 at load average ~20; big mode: 2.5 minutes).
 # Tables: ops/s, p50 and p99 (ms, redis-benchmark --csv), the ratio of cascade's ops/s to
 # redis-server's at the same durability (always with always, everysec with everysec) and
 # to redis-server without persistence; the memory per key and per connection, and their
@@ -366,12 +367,14 @@ big_mode() {
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r); load average" \
     "$started at the start, $(load_average) at the end; cascade --shards 2" \
     "--block-cache-size $BIG_CACHE_PER_SHARD (per shard) --memtable-size $BIG_MEMTABLE," \
-    "appendfsync everysec; $dbsize keys of 4 KiB, $((data_bytes / (1 << 20))) MiB of tables and live value log"
+    "appendfsync everysec; $dbsize keys of 4 KiB," \
+    "$((data_bytes / (1 << 20))) MiB of tables and live value log"
   echo
-  /usr/bin/python3 - "$fio_json" "$keys" "$seconds" "$bytes" "$hit_ratio" "${reads[@]}" <<'EOF'
+  /usr/bin/python3 - "$fio_json" "$CLIENTS" "$keys" "$seconds" "$bytes" "$hit_ratio" \
+    "${reads[@]}" <<'EOF'
 import json, sys
 
-fio_json, keys, seconds, nbytes, hit_ratio = sys.argv[1:6]
+fio_json, clients, keys, seconds, nbytes, hit_ratio = sys.argv[1:7]
 job = json.load(open(fio_json))["jobs"][0]["read"]
 fio_iops = job["iops"]
 fio_p99 = job["clat_ns"]["percentile"]["99.000000"] / 1e6
@@ -381,14 +384,15 @@ print("| workload | ops/s | MB/s | p50 ms | p99 ms | vs fio IOPS | disk bytes re
 print("|---|---:|---:|---:|---:|---:|---:|")
 print(f"| load: SET of {keys:,} x 4 KiB, 4 connections pipelined | {keys / seconds:,.0f} "
       f"| {nbytes / seconds / 1e6:.1f} | - | - | - | - |")
-for read in sys.argv[6:]:
+for read in sys.argv[7:]:
     pipeline, n, rps, p50, p99, disk = read.split(",")
     rps = float(rps)
-    label = "random GET, -c 50" + ("" if pipeline == "1" else f" -P {pipeline}")
+    label = f"random GET, -c {clients}" + ("" if pipeline == "1" else f" -P {pipeline}")
     print(f"| {label} | {rps:,.0f} | {rps * 4096 / 1e6:.1f} | {p50} | {p99} "
           f"| {rps / fio_iops:.2f} | {int(disk) / int(n):,.0f} |")
 print(f"| fio 4 KiB randread, iodepth 32, direct | {fio_iops:,.0f} "
-      f"| {job['bw_bytes'] / 1e6:.1f} | - | {fio_p99:.3f} | 1.00 | 4,096 |")
+      f"| {job['bw_bytes'] / 1e6:.1f} | - | {fio_p99:.3f} | 1.00 "
+      f"| {job['io_bytes'] / max(job['total_ios'], 1):,.0f} |")
 print()
 print(f"block cache hit ratio over the run (cascade's INFO): {float(hit_ratio):.3f}")
 EOF

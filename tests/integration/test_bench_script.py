@@ -79,7 +79,7 @@ def test_bench_big_quick_reads_a_loaded_data_set_next_to_fio(tmp_path):
     by_name = {r[0]: r for r in rows[1:]}
     load = by_name["load: SET of 2,000 x 4 KiB, 4 connections pipelined"]
     assert number(load[1]) > 0 and number(load[2]) > 0
-    for label in ("random GET, -c 50", "random GET, -c 50 -P 16"):
+    for label in ("random GET, -c 10", "random GET, -c 10 -P 16"):  # --quick: -c 10
         get = by_name[label]
         assert number(get[1]) > 0 and number(get[4]) > 0
         assert number(get[5]) > 0  # the ratio to fio
