@@ -48,7 +48,7 @@ void wake_blocked_keys(server::ServerState& server, std::uint32_t db,
                        std::span<const std::string_view> keys) {
   server::BlockedKeys& blocked = server.this_shard().blocked_keys();
   for (std::string_view key : keys) {
-    if (std::optional<BlockedWaiter> w = blocked.signal(db, key)) ring(server, *w);
+    for (const BlockedWaiter& w : blocked.signal(db, key)) ring(server, w);
   }
 }
 
@@ -56,14 +56,6 @@ void wake_blocked_here(server::ServerState& server, const KeyTarget& t) {
   if (t.txn != nullptr) return;
   const std::string_view key = t.key;
   wake_blocked_keys(server, t.db, std::span<const std::string_view>(&key, 1));
-}
-
-void wake_blocked_anywhere(server::ServerState& server, std::uint32_t db, std::string_view key) {
-  server::ServerState* s = &server;
-  (void)server.runtime().post(shard_of(server, key), [s, db, name = std::string(key)]() {
-    const std::string_view view = name;
-    wake_blocked_keys(*s, db, std::span<const std::string_view>(&view, 1));
-  });
 }
 
 // ---- the timeout argument -------------------------------------------------------------------
@@ -120,8 +112,8 @@ std::vector<std::string_view> distinct_keys(std::span<const std::string_view> ke
 }
 
 BlockingSession::BlockingSession(server::CommandContext& ctx,
-                                 std::span<const std::string_view> keys)
-    : ctx_(ctx), keys_(keys), db_(static_cast<std::uint32_t>(ctx.client.db)),
+                                 std::span<const std::string_view> keys, types::KeyType kind)
+    : ctx_(ctx), keys_(keys), kind_(kind), db_(static_cast<std::uint32_t>(ctx.client.db)),
       client_id_(ctx.client.id) {}
 
 BlockingSession::~BlockingSession() { leave(); }
@@ -133,7 +125,7 @@ void BlockingSession::enroll() {
   server::ServerState& server = ctx_.server;
   for (std::size_t i = 0; i < keys_.size(); ++i) {
     const BlockedWaiter waiter{.client_id = client_id_, .wait = wait_, .shard = home,
-                               .key_index = static_cast<std::uint32_t>(i)};
+                               .key_index = static_cast<std::uint32_t>(i), .kind = kind_};
     const std::string_view key = keys_[i];
     on_key_shard(server, key, [&server, this, key, waiter]() {
       server.this_shard().blocked_keys().add(db_, key, waiter);
@@ -149,7 +141,7 @@ void BlockingSession::leave() {
     on_key_shard(server, key, [&server, this, key]() {
       server::BlockedKeys& blocked = server.this_shard().blocked_keys();
       if (!blocked.remove(db_, key, client_id_, wait_)) return;
-      if (std::optional<BlockedWaiter> next = blocked.signal(db_, key)) ring(server, *next);
+      for (const BlockedWaiter& next : blocked.signal(db_, key)) ring(server, next);
     });
   }
   ctx_.connection.end_block();
@@ -157,6 +149,15 @@ void BlockingSession::leave() {
 
 bool BlockingSession::my_turn_here(std::size_t i) {
   return !ctx_.server.this_shard().blocked_keys().begin_retry(db_, keys_[i], client_id_, wait_);
+}
+
+bool blocking_turn(server::CommandContext& ctx, const KeyTarget& t, BlockingSession* session,
+                   std::size_t index, types::KeyType kind) {
+  if (session != nullptr) return session->my_turn_here(index);
+  // Inside EXEC the transaction holds the key, and its clients blocked on the key are
+  // served after the commit: an element there (added earlier in the EXEC) is this one's.
+  if (ctx.exec != nullptr) return true;
+  return !ctx.server.this_shard().blocked_keys().has_waiters(t.db, t.key, kind);
 }
 
 Connection::BlockWake BlockingSession::wait(std::optional<runtime::TimePoint> deadline) {
@@ -177,16 +178,17 @@ bool served(const KeyReply& reply) {
 
 }  // namespace
 
-std::optional<KeyReply> run_blocking(server::CommandContext& ctx, std::span<const std::string_view> keys,
-                      std::optional<runtime::TimePoint> deadline, const BlockingTry& try_key,
-                      KeyReply timed_out) {
+std::optional<KeyReply> run_blocking(server::CommandContext& ctx,
+                                     std::span<const std::string_view> keys, types::KeyType kind,
+                                     std::optional<runtime::TimePoint> deadline,
+                                     const BlockingTry& try_key, KeyReply timed_out) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
     KeyReply reply = try_key(i, nullptr);
     if (served(reply)) return reply;
   }
   // Inside EXEC it never waits (command_context.h): as if the timeout had passed at once.
   if (ctx.exec != nullptr) return timed_out;
-  BlockingSession session(ctx, keys);
+  BlockingSession session(ctx, keys, kind);
   session.enroll();
   std::vector<std::size_t> to_try(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) to_try[i] = i;

@@ -1,4 +1,4 @@
-// Blocking commands (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP; later BZPOPMIN and friends):
+// Blocking commands (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP):
 // how a client waits for keys of any shard and who wakes it.
 //
 // Pieces:
@@ -11,16 +11,20 @@
 //
 // The protocol, for a client C blocking on keys k1..kn with a deadline:
 //   1. fast path: each key in order, on its shard under the key's lock: a key of another type
-//      is an error; a key with elements and nobody queued on it is served at once;
+//      is an error; a key with elements and nobody of C's kind (list or sorted set,
+//      blocked_keys.h) queued on it is served at once;
 //   2. otherwise C enrolls on every key's shard (BlockingSession::enroll), and only then
 //      tries each key again: an element pushed between 1 and 2 is found by this try, one
 //      pushed after the enrollment signals C. So no wake-up is ever lost;
 //   3. a try of key k (on k's shard) first clears C's woken mark there and checks whether a
-//      client that blocked before C is still queued on k: then it is not C's turn and C does
-//      not pop (FIFO per key; that client holds or will get the turn). Else C pops under the
-//      key's lock; another client may have taken the element first, then C waits again;
+//      client of C's kind that blocked before C is still queued on k: then it is not C's
+//      turn and C does not pop (FIFO per key; that client holds or will get the turn). Else
+//      C pops under the key's lock; another client may have taken the element first, or k
+//      may now hold another type (as Redis 7.0, C then keeps waiting: no WRONGTYPE once
+//      blocked), then C waits again;
 //   4. a write that adds elements to k, once committed (wake_blocked_*), marks the first
-//      unwoken waiter of k and rings its bell; C, woken, tries the keys it was rung for;
+//      unwoken waiter of each kind on k and rings its bell; C, woken, tries the keys it was
+//      rung for;
 //   5. C leaves every key's queue when it is served, times out, disconnects, or is unblocked
 //      (CLIENT UNBLOCK); a leaving client passes the turn on (signals k again if others
 //      wait), so a turn it held is never lost. A client that leaves without being served
@@ -39,6 +43,7 @@
 #include "src/commands/key_command.h"
 #include "src/runtime/timer_queue.h"
 #include "src/server/connection.h"
+#include "src/types/key_record.h"
 
 namespace cascade::commands {
 
@@ -48,11 +53,10 @@ namespace cascade::commands {
 // Does nothing inside MULTI/EXEC (t.txn): see the file comment.
 void wake_blocked_here(server::ServerState& server, const KeyTarget& t);
 // On this shard: every key (of database `db`) that got elements. The hook for MULTI/EXEC's
-// commit and for other commands that create or fill lists (RENAME, COPY, RESTORE...).
+// commit, for multi-key transactions (transaction.h: RENAME, COPY, MOVE, LMOVE, *STORE...)
+// and for other commands that create or fill lists or sorted sets (RESTORE).
 void wake_blocked_keys(server::ServerState& server, std::uint32_t db,
                        std::span<const std::string_view> keys);
-// From any shard: posts wake_blocked_keys to the key's shard (it does not wait).
-void wake_blocked_anywhere(server::ServerState& server, std::uint32_t db, std::string_view key);
 
 // ---- the timeout argument -------------------------------------------------------------------
 
@@ -71,18 +75,28 @@ bool parse_block_timeout(server::CommandContext& ctx, std::string_view text,
 class BlockingSession;
 using BlockingTry = std::function<KeyReply(std::size_t key, BlockingSession* session)>;
 
-// Runs the protocol above for `keys` (distinct) until served, the deadline, CLIENT UNBLOCK
-// or a disconnect; returns the reply to send (`timed_out` at the deadline or on UNBLOCK
-// TIMEOUT; inside EXEC at once after the fast path), or nullopt when the connection is closing (CLIENT KILL, hangup, shutdown: as
+// Inside a try, on key t's shard under its lock: may this client pop from t now (steps 1
+// and 3)? Must be asked on every try once enrolled, also when the key turns out to hold
+// another type, since it clears the client's woken mark (else the key's turn stays with a
+// client that will not retry).
+bool blocking_turn(server::CommandContext& ctx, const KeyTarget& t, BlockingSession* session,
+                   std::size_t index, types::KeyType kind);
+
+// Runs the protocol above for `keys` (distinct), waiting as a client of `kind`, until
+// served, the deadline, CLIENT UNBLOCK or a disconnect; returns the reply to send
+// (`timed_out` at the deadline or on UNBLOCK TIMEOUT; inside EXEC at once after the fast
+// path), or nullopt when the connection is closing (CLIENT KILL, hangup, shutdown: as
 // Redis, a client closed while blocked gets no reply).
-std::optional<KeyReply> run_blocking(server::CommandContext& ctx, std::span<const std::string_view> keys,
-                      std::optional<runtime::TimePoint> deadline, const BlockingTry& try_key,
-                      KeyReply timed_out);
+std::optional<KeyReply> run_blocking(server::CommandContext& ctx,
+                                     std::span<const std::string_view> keys, types::KeyType kind,
+                                     std::optional<runtime::TimePoint> deadline,
+                                     const BlockingTry& try_key, KeyReply timed_out);
 
 // One client's enrollment on its keys' shards for one blocking call.
 class BlockingSession {
  public:
-  BlockingSession(server::CommandContext& ctx, std::span<const std::string_view> keys);
+  BlockingSession(server::CommandContext& ctx, std::span<const std::string_view> keys,
+                  types::KeyType kind);
   ~BlockingSession();  // leaves every queue if still enrolled
   BlockingSession(const BlockingSession&) = delete;
   BlockingSession& operator=(const BlockingSession&) = delete;
@@ -98,6 +112,7 @@ class BlockingSession {
  private:
   server::CommandContext& ctx_;
   std::span<const std::string_view> keys_;
+  types::KeyType kind_;
   std::uint32_t db_;
   std::uint64_t client_id_;
   std::uint64_t wait_ = 0;

@@ -109,7 +109,10 @@ void command_getkeys(CommandContext& ctx) {
     ctx.error(kErrInvalidCommandForKeys);
     return;
   }
-  if (spec->first_key == 0) {
+  // A command whose keys move (ZUNION's numkeys) is read through its key specs; the others
+  // through first/last/step, which their specs agree with.
+  const bool by_specs = (spec->flags & kCmdMovableKeys) && !spec->key_specs.empty();
+  if (spec->first_key == 0 && !by_specs) {
     ctx.error(kErrNoKeyArguments);
     return;
   }
@@ -117,10 +120,17 @@ void command_getkeys(CommandContext& ctx) {
     ctx.error(kErrInvalidArityForKeys);
     return;
   }
-  const int argc = static_cast<int>(target.size());
-  const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
   std::vector<std::string_view> keys;
-  for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) keys.push_back(target[i]);
+  if (by_specs) {
+    if (!keys_from_specs(spec->key_specs, target, keys) || keys.empty()) {
+      ctx.error(kErrInvalidArgumentsForKeys);
+      return;
+    }
+  } else {
+    const int argc = static_cast<int>(target.size());
+    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) keys.push_back(target[i]);
+  }
   ctx.reply.array(keys.size());
   for (std::string_view key : keys) ctx.reply.bulk(key);
 }

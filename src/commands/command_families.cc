@@ -17,6 +17,7 @@ const server::CommandTable& builtin_command_table() {
                         hash_commands(), list_commands(), list_move_commands(),
                         list_blocking_commands(), set_commands(), set_algebra_commands(),
                         zset_commands(), zset_range_commands(), zset_multi_commands(),
+                        zset_blocking_commands(),
                         multi_commands()}) {
       for (const CommandSpec& spec : family) all.push_back(&spec);
     }

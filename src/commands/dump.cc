@@ -14,6 +14,7 @@
 // decodes the whole payload first (a bad one changes nothing), then writes a fresh version
 // of the key, every member and the metadata record in one engine batch under the key's lock.
 #include "resp/decimal.h"
+#include "src/commands/blocking.h"
 #include "src/commands/command_families.h"
 #include "src/commands/collection_access.h"
 #include "src/commands/key_command.h"
@@ -197,8 +198,12 @@ void restore(CommandContext& ctx) {
     return;
   }
   const std::string_view ttl = ctx.arg(2), payload = ctx.arg(3);
-  run_key_command(ctx, ctx.arg(1), [&options, ttl, payload](KeyTarget& t) {
-    return restore_on_shard(t, options, ttl, payload);
+  run_key_command(ctx, ctx.arg(1), [&ctx, &options, ttl, payload](KeyTarget& t) {
+    KeyReply reply = restore_on_shard(t, options, ttl, payload);
+    // A restored list or sorted set may end a blocked client's wait, as Redis signals every
+    // key RESTORE creates (a restored string only costs a waiter a try).
+    if (!reply.is_error()) wake_blocked_here(ctx.server, t);
+    return reply;
   });
 }
 

@@ -30,15 +30,11 @@ KeyReply try_pop(CommandContext& ctx, std::string_view key, std::size_t index,
                  BlockingSession* session, ListEnd end, std::uint64_t count, Shape shape) {
   return call_on_key_shard(ctx, key, [&](KeyTarget& t) {
     CollectionWrite w(t, KeyType::kList);
+    const bool turn = blocking_turn(ctx, t, session, index, KeyType::kList);
     if (!w.ok()) {
       // Enrolled, a key of another type is a key with nothing to pop (yet).
       return session == nullptr ? std::move(w.failure) : KeyReply::null_array();
     }
-    // Inside EXEC the transaction holds the key, and its clients blocked on the key are
-    // served after the commit: an element there (pushed earlier in the EXEC) is this one's.
-    const bool turn = session != nullptr    ? session->my_turn_here(index)
-                      : ctx.exec != nullptr ? true
-                                            : !ctx.server.this_shard().blocked_keys().has_waiters(t.db, t.key);
     if (!turn || !w.exists()) return w.commit_unchanged(KeyReply::null_array());
     Result<std::vector<std::string>> popped = List(w.coll()).pop(end, count);
     if (!popped) return w.storage_error(popped.error());
@@ -62,7 +58,8 @@ void blocking_pop(CommandContext& ctx, ListEnd end) {
       return KeyReply::array(std::move(items));
     });
   };
-  reply_unless_closed(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
+  reply_unless_closed(
+      ctx, run_blocking(ctx, keys, KeyType::kList, deadline, try_key, KeyReply::null_array()));
 }
 
 void blpop(CommandContext& ctx) { blocking_pop(ctx, ListEnd::kHead); }
@@ -86,7 +83,8 @@ void blmpop(CommandContext& ctx) {
                      return KeyReply::array(std::move(items));
                    });
   };
-  reply_unless_closed(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
+  reply_unless_closed(
+      ctx, run_blocking(ctx, keys, KeyType::kList, deadline, try_key, KeyReply::null_array()));
 }
 
 // ---- BLMOVE BRPOPLPUSH ------------------------------------------------------------------------
@@ -101,9 +99,12 @@ void blocking_move(CommandContext& ctx, ListEnd from, ListEnd to, std::string_vi
   auto try_key = [&](std::size_t, BlockingSession* session) {
     bool turn = true;
     call_on_key_shard(ctx, src, [&](KeyTarget& t) {
-      turn = session != nullptr    ? session->my_turn_here(0)
-             : ctx.exec != nullptr ? true  // as in try_pop
-                                   : !ctx.server.this_shard().blocked_keys().has_waiters(t.db, t.key);
+      turn = blocking_turn(ctx, t, session, 0, KeyType::kList);
+      // Enrolled, a source of another type has nothing to move (yet), as in try_pop.
+      if (turn && session != nullptr) {
+        CollectionRead r(t, KeyType::kList);
+        turn = r.ok() && r.exists();
+      }
       return KeyReply::ok();
     });
     if (!turn) return KeyReply::null();
@@ -116,7 +117,8 @@ void blocking_move(CommandContext& ctx, ListEnd from, ListEnd to, std::string_vi
     return;
   }
   const std::string_view keys[] = {src};
-  reply_unless_closed(ctx, run_blocking(ctx, keys, deadline, try_key, KeyReply::null_array()));
+  reply_unless_closed(
+      ctx, run_blocking(ctx, keys, KeyType::kList, deadline, try_key, KeyReply::null_array()));
 }
 
 void blmove(CommandContext& ctx) {
@@ -137,6 +139,8 @@ void brpoplpush(CommandContext& ctx) {
 
 constexpr std::uint32_t kBlockingWrite = kCmdWrite | kCmdNoscript | kCmdBlocking;
 constexpr KeySpec kPopKeys[] = {{.flags = kKeyRW | kKeyAccess | kKeyDelete, .last_key = -2}};
+constexpr KeySpec kPopNumkeys[] = {
+    {.flags = kKeyRW | kKeyAccess | kKeyDelete, .begin_index = 2, .find = FindKeys::kKeynum}};
 constexpr KeySpec kMove[] = {{.flags = kKeyRW | kKeyAccess | kKeyDelete},
                              {.flags = kKeyRW | kKeyInsert, .begin_index = 2}};
 
@@ -153,12 +157,12 @@ constexpr CommandSpec kCommands[] = {
                 "has an element or the timeout passes",
      .complexity = "O(N) where N is the number of provided keys", .key_specs = kPopKeys,
      .handler = brpop},
-    {.name = "blmpop", .arity = -5, .flags = kBlockingWrite | kCmdMovableKeys,
+    {.name = "blmpop", .arity = -5, .flags = kCmdWrite | kCmdBlocking | kCmdMovableKeys,
      .categories = kAclList, .group = "list", .since = "7.0.0",
      .summary = "Pops elements from the first non-empty list among several, or blocks until "
                 "one has elements or the timeout passes",
      .complexity = "O(N+M) where N is the number of keys given and M the elements returned",
-     .handler = blmpop},
+     .key_specs = kPopNumkeys, .handler = blmpop},
     {.name = "blmove", .arity = 6, .flags = kBlockingWrite | kCmdDenyoom,
      .categories = kAclList, .first_key = 1, .last_key = 2, .key_step = 1, .group = "list",
      .since = "6.2.0",

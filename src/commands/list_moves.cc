@@ -133,10 +133,8 @@ KeyReply move_list_element(CommandContext& ctx, std::string_view src, std::strin
     if (Status s = push_staged(view, 1, to, popped->front()); !s) return decide_failure(ctx, s);
     return KeyReply::bulk(std::move(popped->front()));
   });
-  // Inside EXEC the transaction wakes its keys' waiters after its commit (blocking.h).
-  if (reply.kind == KeyReply::Kind::kBulk && ctx.exec == nullptr) {
-    wake_blocked_anywhere(ctx.server, client_db(ctx), dst);
-  }
+  // The transaction wakes dst's waiters after its commit (transaction.h); inside EXEC, the
+  // EXEC does after its own.
   return reply;
 }
 
@@ -224,6 +222,9 @@ void lmpop(CommandContext& ctx) {
 constexpr KeySpec kMove[] = {{.flags = kKeyRW | kKeyAccess | kKeyDelete},
                              {.flags = kKeyRW | kKeyInsert, .begin_index = 2}};
 
+constexpr KeySpec kPopNumkeys[] = {
+    {.flags = kKeyRW | kKeyAccess | kKeyDelete, .find = FindKeys::kKeynum}};
+
 constexpr CommandSpec kCommands[] = {
     {.name = "lmove", .arity = 5, .flags = kCmdWrite | kCmdDenyoom, .categories = kAclList,
      .first_key = 1, .last_key = 2, .key_step = 1, .group = "list", .since = "6.2.0",
@@ -237,7 +238,7 @@ constexpr CommandSpec kCommands[] = {
      .group = "list", .since = "7.0.0",
      .summary = "Pops elements from the first non-empty list among several",
      .complexity = "O(N+M) where N is the number of keys given and M the elements returned",
-     .handler = lmpop},
+     .key_specs = kPopNumkeys, .handler = lmpop},
 };
 
 }  // namespace

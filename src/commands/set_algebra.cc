@@ -366,7 +366,7 @@ void smove(CommandContext& ctx) {
 // ---- the table -------------------------------------------------------------------------
 
 constexpr KeySpec kReadAll[] = {{.flags = kKeyRO | kKeyAccess, .last_key = -1}};
-constexpr KeySpec kReadNumkeys[] = {{.flags = kKeyRO | kKeyAccess, .last_key = -1}};
+constexpr KeySpec kReadNumkeys[] = {{.flags = kKeyRO | kKeyAccess, .find = FindKeys::kKeynum}};
 // A *STORE's destination, then its sources.
 constexpr KeySpec kSources = {.flags = kKeyRO | kKeyAccess, .begin_index = 2, .last_key = -1};
 constexpr KeySpec kStoreUpdate[] = {{.flags = kKeyRW | kKeyUpdate}, kSources};

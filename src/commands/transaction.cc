@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "src/commands/exec_transaction.h"
+#include "src/commands/blocking.h"
 #include "src/commands/shard_commit.h"
 #include "src/server/shard_storage.h"
 #include "src/types/key_lock_set.h"
@@ -201,6 +202,23 @@ class Transaction {
     }
   }
 
+  // On share.shard, after the commit (outside EXEC, whose commit wakes its own keys): a key
+  // this transaction left holding a list or a sorted set may end a blocked client's wait
+  // (RENAME, COPY, MOVE, SMOVE's kin, LMOVE, the *STORE commands: Redis signals every key
+  // they create). A key that only got smaller wakes nobody worth waking, but telling the
+  // two apart costs more than the try a spurious wake-up costs its client.
+  void wake_written(const ShardShare& share) {
+    for (std::size_t s : share.slots) {
+      const TxnView::Slot& slot = view_.slots_[s];
+      if (!slot.dirty || !slot.record) continue;
+      if (slot.record->type != types::KeyType::kList && slot.record->type != types::KeyType::kZSet) {
+        continue;
+      }
+      const std::string_view key = slot.key.key;
+      wake_blocked_keys(server_, slot.key.db, std::span<const std::string_view>(&key, 1));
+    }
+  }
+
   void unlock(ShardShare& share) {
     types::Keyspace* keyspace = server_.this_shard().keyspace();
     if (keyspace != nullptr) share.locks.unlock(keyspace->locks());
@@ -284,6 +302,7 @@ class Transaction {
           out = failure(w);
         } else {
           touch_written(share);
+          wake_written(share);
         }
       }
       unlock(share);
@@ -326,7 +345,10 @@ class Transaction {
       const runtime::ShardId here = runtime::this_shard_id();
       for (ShardShare& share : shares_) {
         if (share.shard != here) continue;
-        if (committed) touch_written(share);
+        if (committed) {
+          touch_written(share);
+          wake_written(share);
+        }
         unlock(share);
       }
     });

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "resp/decimal.h"
+#include "src/server/command_table.h"
 #include "src/server/error_replies.h"
 
 namespace cascade::commands {
@@ -183,4 +184,29 @@ std::string_view parse_zrange(std::span<const std::string_view> args, std::size_
   return {};
 }
 
+std::string_view parse_zmpop_args(std::span<const std::string_view> args, std::size_t first,
+                                  ZmpopArgs& out) {
+  std::int64_t numkeys = 0;
+  if (!resp::parse_int64(args[first], &numkeys) || numkeys < 1) return kErrNumkeysPositive;
+  if (static_cast<std::uint64_t>(numkeys) >= args.size() - first - 1) return server::kErrSyntax;
+  const std::size_t where = first + 1 + static_cast<std::size_t>(numkeys);
+  if (server::equals_ignore_case(args[where], "max")) out.max = true;
+  else if (server::equals_ignore_case(args[where], "min")) out.max = false;
+  else return server::kErrSyntax;
+  bool counted = false;
+  for (std::size_t j = where + 1; j < args.size(); ++j) {
+    if (counted || !server::equals_ignore_case(args[j], "count") || j + 1 >= args.size()) {
+      return server::kErrSyntax;
+    }
+    ++j;
+    if (!resp::parse_int64(args[j], &out.count) || out.count < 1) return kErrCountPositive;
+    counted = true;
+  }
+  if (!counted) out.count = 1;
+  out.keys.assign(args.begin() + static_cast<std::ptrdiff_t>(first) + 1,
+                  args.begin() + static_cast<std::ptrdiff_t>(where));
+  return {};
+}
+
 }  // namespace cascade::commands
+

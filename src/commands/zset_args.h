@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cascade::commands {
 
@@ -92,5 +93,16 @@ struct ZRangeRequest {
 // error text, empty when the arguments are valid.
 std::string_view parse_zrange(std::span<const std::string_view> args, std::size_t key,
                               bool store, bool reverse_preset, ZRangeRequest* request);
+
+// ZMPOP's and BZMPOP's arguments: numkeys key... MIN|MAX [COUNT count], from args[first]
+// (the numkeys argument) to the end. Returns Redis's error text, or empty when they parse;
+// `out.keys` views into args.
+struct ZmpopArgs {
+  std::vector<std::string_view> keys;
+  bool max = false;
+  std::int64_t count = 1;
+};
+std::string_view parse_zmpop_args(std::span<const std::string_view> args, std::size_t first,
+                                  ZmpopArgs& out);
 
 }  // namespace cascade::commands

@@ -401,25 +401,14 @@ void zrangestore(CommandContext& ctx) {
 // Pops from the first of the keys that exists; a key of another type before it is
 // WRONGTYPE. Replies [key, [[member, score]...]], or a null array when every key is missing.
 void zmpop(CommandContext& ctx) {
-  std::int64_t numkeys = 0;
-  if (!resp::parse_int64(ctx.arg(1), &numkeys) || numkeys < 1) return ctx.error(kErrNumkeysPositive);
-  if (static_cast<std::uint64_t>(numkeys) + 2 >= ctx.argc()) return ctx.error(kErrSyntax);
-  const std::size_t where = 2 + static_cast<std::size_t>(numkeys);
-  bool max = false;
-  if (equals_ignore_case(ctx.arg(where), "max")) max = true;
-  else if (!equals_ignore_case(ctx.arg(where), "min")) return ctx.error(kErrSyntax);
-  std::int64_t count = -1;
-  for (std::size_t j = where + 1; j < ctx.argc(); ++j) {
-    if (count == -1 && equals_ignore_case(ctx.arg(j), "count") && j + 1 < ctx.argc()) {
-      ++j;
-      if (!resp::parse_int64(ctx.arg(j), &count) || count < 1) return ctx.error(kErrCountPositive);
-    } else {
-      return ctx.error(kErrSyntax);
-    }
+  ZmpopArgs args;
+  if (std::string_view error = parse_zmpop_args(ctx.args, 1, args); !error.empty()) {
+    return ctx.error(error);
   }
-  if (count == -1) count = 1;
+  const bool max = args.max;
+  const std::int64_t count = args.count;
   std::vector<TxnKey> keys;
-  for (std::size_t i = 2; i < where; ++i) keys.push_back({client_db(ctx), ctx.arg(i)});
+  for (std::string_view key : args.keys) keys.push_back({client_db(ctx), key});
   KeyReply reply = run_transaction(ctx, keys, [&](TxnView& view) -> KeyReply {
     for (std::size_t i = 0; i < view.size(); ++i) {
       const auto& record = view.record(i);
@@ -456,36 +445,46 @@ void zmpop(CommandContext& ctx) {
 
 // ---- the table -----------------------------------------------------------------------------
 
-// COMMAND INFO: these find their keys through numkeys (Redis's "keynum" key specs), which
-// the command table does not describe yet; first/last/step are Redis's legacy values.
+// COMMAND INFO: these find their keys through numkeys (Redis's "keynum" key specs); first,
+// last and step are Redis's legacy values (the destination of a *STORE, else none).
 constexpr KeySpec kStoreRange[] = {{.flags = kKeyOW | kKeyUpdate},
                                    {.flags = kKeyRO | kKeyAccess, .begin_index = 2}};
+constexpr KeySpec kReadNumkeys[] = {{.flags = kKeyRO | kKeyAccess, .find = FindKeys::kKeynum}};
+constexpr KeySpec kStoreNumkeys[] = {
+    {.flags = kKeyOW | kKeyUpdate},
+    {.flags = kKeyRO | kKeyAccess, .begin_index = 2, .find = FindKeys::kKeynum}};
+constexpr KeySpec kPopNumkeys[] = {
+    {.flags = kKeyRW | kKeyAccess | kKeyDelete, .find = FindKeys::kKeynum}};
 
 constexpr CommandSpec set_op(std::string_view name, int arity, std::uint32_t flags, int first,
                              std::string_view since, std::string_view summary,
-                             server::CommandHandler handler) {
+                             server::CommandHandler handler,
+                             std::span<const KeySpec> key_specs) {
   return {.name = name, .arity = arity, .flags = flags | kCmdMovableKeys,
           .categories = kAclSortedSet, .first_key = first, .last_key = first, .key_step = first,
           .group = "sorted-set", .since = since, .summary = summary,
           .complexity = "O(N) for N members of the sources, plus O(M*log(M)) to order M results",
-          .handler = handler};
+          .key_specs = key_specs, .handler = handler};
 }
 
 constexpr CommandSpec kCommands[] = {
-    set_op("zunion", -3, kCmdReadonly, 0, "6.2.0", "Returns the union of sorted sets", zunion),
-    set_op("zinter", -3, kCmdReadonly, 0, "6.2.0", "Returns the intersection of sorted sets", zinter),
-    set_op("zdiff", -3, kCmdReadonly, 0, "6.2.0", "Returns the difference of sorted sets", zdiff),
+    set_op("zunion", -3, kCmdReadonly, 0, "6.2.0", "Returns the union of sorted sets", zunion,
+           kReadNumkeys),
+    set_op("zinter", -3, kCmdReadonly, 0, "6.2.0", "Returns the intersection of sorted sets", zinter,
+           kReadNumkeys),
+    set_op("zdiff", -3, kCmdReadonly, 0, "6.2.0", "Returns the difference of sorted sets", zdiff,
+           kReadNumkeys),
     set_op("zunionstore", -4, kCmdWrite | kCmdDenyoom, 1, "2.0.0",
-           "Stores the union of sorted sets in a key", zunionstore),
+           "Stores the union of sorted sets in a key", zunionstore, kStoreNumkeys),
     set_op("zinterstore", -4, kCmdWrite | kCmdDenyoom, 1, "2.0.0",
-           "Stores the intersection of sorted sets in a key", zinterstore),
+           "Stores the intersection of sorted sets in a key", zinterstore, kStoreNumkeys),
     set_op("zdiffstore", -4, kCmdWrite | kCmdDenyoom, 1, "6.2.0",
-           "Stores the difference of sorted sets in a key", zdiffstore),
+           "Stores the difference of sorted sets in a key", zdiffstore, kStoreNumkeys),
     set_op("zintercard", -3, kCmdReadonly, 0, "7.0.0",
-           "Counts the members of the intersection of sorted sets", zintercard),
+           "Counts the members of the intersection of sorted sets", zintercard, kReadNumkeys),
     set_op("zmpop", -4, kCmdWrite, 0, "7.0.0",
            "Removes and returns members with the lowest or highest scores from the first non-empty sorted set",
-           zmpop),
+           zmpop, kPopNumkeys),
     {.name = "zrangestore", .arity = -5, .flags = kCmdWrite | kCmdDenyoom,
      .categories = kAclSortedSet, .first_key = 1, .last_key = 2, .key_step = 1,
      .group = "sorted-set", .since = "6.2.0",

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "resp/decimal.h"
+#include "src/commands/blocking.h"
 #include "src/commands/collection_access.h"
 #include "src/commands/command_families.h"
 #include "src/commands/scan_cursor.h"
@@ -103,7 +104,10 @@ void zadd_pairs(CommandContext& ctx, std::size_t first, const ZaddOptions& o) {
       if (!*done) return KeyReply::error(kErrScoreNaN);
     }
     if (out.added + out.updated == 0) return w.commit_unchanged(reply());
-    return w.commit(reply());
+    KeyReply done = w.commit(reply());
+    // Only a member added can end a wait: clients block on empty or missing keys.
+    if (!done.is_error() && out.added != 0) wake_blocked_here(ctx.server, t);
+    return done;
   });
 }
 

@@ -31,34 +31,39 @@ bool BlockedKeys::remove(std::uint32_t db, std::string_view key, std::uint64_t c
   return true;
 }
 
-std::optional<BlockedWaiter> BlockedKeys::signal(std::uint32_t db, std::string_view key) {
+std::vector<BlockedWaiter> BlockedKeys::signal(std::uint32_t db, std::string_view key) {
+  std::vector<BlockedWaiter> out;
   auto it = queues_.find(map_key(db, key));
-  if (it == queues_.end()) return std::nullopt;
+  if (it == queues_.end()) return out;
   for (BlockedWaiter& w : it->second) {
     if (w.woken) continue;
+    const bool kind_picked = std::any_of(out.begin(), out.end(),
+                                         [&](const BlockedWaiter& x) { return x.kind == w.kind; });
+    if (kind_picked) continue;
     w.woken = true;
-    return w;
+    out.push_back(w);
   }
-  return std::nullopt;
+  return out;
 }
 
 bool BlockedKeys::begin_retry(std::uint32_t db, std::string_view key, std::uint64_t client_id,
                               std::uint64_t wait) {
   auto it = queues_.find(map_key(db, key));
   if (it == queues_.end()) return false;
-  bool ahead = false;
-  for (BlockedWaiter& w : it->second) {
-    if (w.same(client_id, wait)) {
-      w.woken = false;
-      return ahead;
-    }
-    ahead = true;
-  }
-  return ahead;
+  std::vector<BlockedWaiter>& queue = it->second;
+  auto self = std::find_if(queue.begin(), queue.end(),
+                           [&](const BlockedWaiter& x) { return x.same(client_id, wait); });
+  if (self == queue.end()) return true;  // not enrolled here: anyone queued is ahead
+  self->woken = false;
+  const types::KeyType kind = self->kind;
+  return std::any_of(queue.begin(), self, [kind](const BlockedWaiter& x) { return x.kind == kind; });
 }
 
-bool BlockedKeys::has_waiters(std::uint32_t db, std::string_view key) const {
-  return queues_.contains(map_key(db, key));
+bool BlockedKeys::has_waiters(std::uint32_t db, std::string_view key, types::KeyType kind) const {
+  auto it = queues_.find(map_key(db, key));
+  if (it == queues_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [kind](const BlockedWaiter& x) { return x.kind == kind; });
 }
 
 }  // namespace cascade::server

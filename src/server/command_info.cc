@@ -37,6 +37,18 @@ void write_key_spec(resp::ReplyWriter& reply, const KeySpec& spec) {
   reply.bulk("find_keys");
   reply.map(2);
   reply.bulk("type");
+  if (spec.find == FindKeys::kKeynum) {
+    reply.bulk("keynum");
+    reply.bulk("spec");
+    reply.map(3);
+    reply.bulk("keynumidx");
+    reply.integer(spec.keynum_index);
+    reply.bulk("firstkey");
+    reply.integer(spec.first_key);
+    reply.bulk("keystep");
+    reply.integer(spec.key_step);
+    return;
+  }
   reply.bulk("range");
   reply.bulk("spec");
   reply.map(3);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <cstdint>
 
 namespace cascade::server {
@@ -151,6 +152,41 @@ std::vector<std::string> CommandTable::validate() const {
     }
   }
   return problems;
+}
+
+namespace {
+
+// A Redis key count (string2l): an optional '-' and digits, nothing else.
+bool parse_key_count(std::string_view text, long long& out) {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  auto [end, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && end == last && !text.empty() && text.front() != '+';
+}
+
+}  // namespace
+
+bool keys_from_specs(std::span<const KeySpec> specs, std::span<const std::string_view> args,
+                     std::vector<std::string_view>& keys) {
+  const long long argc = static_cast<long long>(args.size());
+  for (const KeySpec& spec : specs) {
+    const long long begin = spec.begin_index;
+    if (begin >= argc) continue;  // an optional part of the line that is absent
+    long long first = begin, last = 0, step = spec.key_step;
+    if (spec.find == FindKeys::kKeynum) {
+      const long long at = begin + spec.keynum_index;
+      long long count = 0;
+      if (at >= argc || !parse_key_count(args[static_cast<std::size_t>(at)], count)) return false;
+      if (count < 1) return false;  // every keynum command cascade has needs a key
+      first = begin + spec.first_key;
+      last = first + (count - 1) * step;
+    } else {
+      last = spec.last_key >= 0 ? begin + spec.last_key : argc + spec.last_key;
+    }
+    if (last >= argc || step <= 0) return false;
+    for (long long i = first; i <= last; i += step) keys.push_back(args[static_cast<std::size_t>(i)]);
+  }
+  return true;
 }
 
 }  // namespace cascade::server

@@ -117,15 +117,30 @@ enum KeySpecFlag : std::uint32_t {
 inline constexpr std::size_t kKeySpecFlagCount = 11;
 std::string_view key_spec_flag_name(std::size_t bit);
 
-// One key specification of the common shape: keys start at argument begin_index and run
-// to last_key (relative to begin_index, -1 = the last argument) every key_step arguments.
+// One key specification (Redis's begin_search "index" with one of two find_keys kinds):
+//   kRange   keys start at argument begin_index and run to last_key (relative to
+//            begin_index; negative counts from the end, -1 = the last argument) every
+//            key_step arguments;
+//   kKeynum  argument begin_index + keynum_index holds the number of keys, which start at
+//            begin_index + first_key, every key_step arguments (ZUNION's numkeys).
+enum class FindKeys : std::uint8_t { kRange, kKeynum };
 struct KeySpec {
   std::uint32_t flags = 0;
   int begin_index = 1;
   int last_key = 0;
   int key_step = 1;
   int limit = 0;
+  FindKeys find = FindKeys::kRange;
+  int keynum_index = 0;
+  int first_key = 1;
 };
+
+// The key arguments a command line names per its key specs, in spec order (COMMAND
+// GETKEYS); `args` starts with the command name. False when the line does not hold the
+// keys its specs promise (a key count that is not a number, below 1, or runs past the
+// end), as Redis refuses it.
+bool keys_from_specs(std::span<const KeySpec> specs, std::span<const std::string_view> args,
+                     std::vector<std::string_view>& keys);
 
 struct CommandSpec {
   std::string_view name = {};

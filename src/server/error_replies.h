@@ -42,6 +42,8 @@ inline constexpr std::string_view kErrInvalidCommandForKeys = "ERR Invalid comma
 inline constexpr std::string_view kErrInvalidArityForKeys =
     "ERR Invalid number of arguments specified for command";
 inline constexpr std::string_view kErrNoKeyArguments = "ERR The command has no key arguments";
+inline constexpr std::string_view kErrInvalidArgumentsForKeys =
+    "ERR Invalid arguments specified for command";
 inline constexpr std::string_view kErrShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
 inline constexpr std::string_view kErrBgsaveInProgress = "ERR Background save already in progress";
 inline constexpr std::string_view kErrSaveFailed = "ERR";  // Redis's whole reply to a failed SAVE

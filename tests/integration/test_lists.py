@@ -106,7 +106,7 @@ def test_scripted_cases_match_redis(cascade, redis_clean, script):
 
 def test_command_info_matches_redis(cascade, redis_server):
     names = ("lpush rpush lpushx rpushx lpop rpop llen lindex lrange lset linsert lrem ltrim "
-             "lpos lmove rpoplpush blpop brpop blmove brpoplpush")
+             "lpos lmove rpoplpush blpop brpop blmove brpoplpush lmpop blmpop")
     replies = [Raw(port).call("COMMAND INFO " + names) for port in (cascade.port, redis_server.port)]
     ours, theirs = parse(replies[0]), parse(replies[1])
     # Name, arity, flags, first/last key and step: Redis's facts (docs are our own words).
@@ -419,6 +419,27 @@ def test_client_unblock_ends_the_wait_with_a_timeout_reply_or_an_error(cascade):
         b"-ERR value is not an integer or out of range\r\n"
     assert control.call([b"CLIENT", b"UNBLOCK", str(cid).encode(), b"later"]) == \
         b"-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n"
+
+
+def test_a_wake_up_for_a_key_of_another_type_does_not_hold_the_turn(cascade):
+    """Clients woken for a key that turned out to hold a sorted set keep waiting, and still
+    get their turns, in order, once it is a list."""
+    control = Raw(cascade.port)
+    clients = []
+    for i in range(2):
+        client = Raw(cascade.port, timeout=10)
+        client.send(encode([b"BLPOP", b"turn", b"0"]))
+        wait_blocked(control, i + 1)
+        clients.append(client)
+    control.call(b"MULTI")
+    control.call([b"ZADD", b"turn", b"1", b"m"])
+    assert control.call(b"EXEC") == b"*1\r\n:1\r\n"
+    time.sleep(0.1)
+    assert blocked_clients(control) == 2
+    control.call([b"DEL", b"turn"])
+    control.call([b"RPUSH", b"turn", b"x", b"y"])
+    assert parse(clients[0].reply()) == [b"turn", b"x"]
+    assert parse(clients[1].reply()) == [b"turn", b"y"]
 
 
 def test_blmove_across_shards_is_woken_by_a_push(cascade):

@@ -5,6 +5,7 @@ behaviours that have no single Redis answer (ZRANDMEMBER, ZSCAN's cursor), and a
 
 import os
 import random
+import time
 
 import pytest
 
@@ -175,6 +176,20 @@ SCRIPTS = [
      b"ZSCAN nokey 0 COUNT 0", b"ZSCAN z 0 COUNT 0", b"ZSCAN z 0 COUNT x", b"ZSCAN z 0 MATCH",
      b"ZUNIONSTORE s 1 z", b"TYPE s"],
     # ZRANDMEMBER's argument errors and its replies that do not depend on chance.
+    # BZPOPMIN BZPOPMAX BZMPOP when they need not wait: arity, the timeout and BZMPOP's
+    # argument errors in Redis's order, WRONGTYPE, empty keys inside MULTI/EXEC.
+    [b"BZPOPMIN", b"BZPOPMIN k", b"BZPOPMAX k", b"BZPOPMIN k -1", b"BZPOPMIN k abc",
+     b"BZPOPMAX k nan", b"BZMPOP", b"BZMPOP 1 1", b"BZMPOP 1 1 k", b"BZMPOP x 1 k MIN",
+     b"BZMPOP 0.01 0 k MIN", b"BZMPOP -1 0 k MIN", b"BZMPOP -1 1 k foo", b"BZMPOP 0.01 x k MIN",
+     b"BZMPOP 0.01 2 k MIN", b"BZMPOP 0.01 1 k MIN COUNT 0", b"BZMPOP 0.01 1 k MIN COUNT",
+     b"BZMPOP 0.01 1 k MIN COUNT 1 COUNT 2", b"BZMPOP 0.01 1 k MIN foo",
+     b"ZADD z 1 a 2 b 3 c 4 d 5 e 6 f 7 g", b"BZPOPMIN nokey z 0", b"BZPOPMAX z z 0",
+     b"BZMPOP 0 2 nokey z MAX COUNT 2", b"BZMPOP 0 1 z min", b"BZMPOP 0 1 z MIN COUNT 9",
+     b"EXISTS z", b"SET s x", b"BZPOPMIN nokey s 0", b"BZPOPMAX s 0", b"BZMPOP 0 2 nokey s MIN",
+     b"BZPOPMIN nokey 0.01", b"BZMPOP 0.01 1 nokey MIN", b"ZADD z 1 a",
+     b"MULTI", b"BZPOPMIN nokey 0", b"BZMPOP 0 1 nokey MAX", b"ZADD nokey 5 q 6 r",
+     b"BZPOPMAX nokey 0", b"BZMPOP 0 1 nokey MIN", b"BZPOPMIN z 0", b"BZPOPMIN s 0", b"EXEC",
+     b"MULTI", b"BZMPOP 0 1 z", b"EXEC", b"EXISTS z nokey"],
     [b"ZADD z 1 a 2 b 3 c", b"ZRANDMEMBER nokey", b"ZRANDMEMBER nokey 5", b"ZRANDMEMBER z 0",
      b"ZRANDMEMBER z 0 WITHSCORES", b"ZRANDMEMBER z x", b"ZRANDMEMBER z 1 WITHSCORES x",
      b"ZRANDMEMBER z 1 foo", b"ZRANDMEMBER z -9223372036854775808",
@@ -314,6 +329,13 @@ def random_command(rng):
     if kind < 14:
         return random_multi(rng)
     if kind == 14:
+        if rng.random() < 0.3:  # the blocking forms, with a timeout short enough to pass
+            sources = [pick(rng, KEYS) for _ in range(rng.randint(1, 3))]
+            if rng.random() < 0.5:
+                return [pick(rng, [b"BZPOPMIN", b"BZPOPMAX"])] + sources + [b"0.01"]
+            return [b"BZMPOP", b"0.01", str(len(sources)).encode()] + sources + \
+                [pick(rng, [b"MIN", b"MAX"])] + \
+                ([b"COUNT", str(rng.randint(1, 3)).encode()] if rng.random() < 0.5 else [])
         return [pick(rng, [b"ZPOPMIN", b"ZPOPMAX"]), key] + \
             ([str(rng.randint(0, 3)).encode()] if rng.random() < 0.5 else [])
     if kind == 15:
@@ -455,11 +477,261 @@ def test_sets_are_sources_with_score_one(cascade, redis_clean):
 
 
 def test_command_info_matches_redis(cascade, redis_server):
-    # The numkeys commands (ZUNION, ZMPOP...) are left out: the command table has no
-    # "keynum" key specs yet, so their COMMAND INFO lacks Redis's key specifications.
     names = ("zadd zincrby zrem zscore zmscore zcard zpopmin zpopmax zrandmember zscan zrange "
              "zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zcount "
              "zlexcount zrank zrevrank zremrangebyrank zremrangebyscore zremrangebylex "
-             "zrangestore")
+             "zrangestore bzpopmin bzpopmax bzmpop")
     replies = [Raw(port).call("COMMAND INFO " + names) for port in (cascade.port, redis_server.port)]
     assert replies[0] == replies[1]
+
+
+# ---- blocking pops: BZPOPMIN BZPOPMAX BZMPOP ---------------------------------------------
+
+def blocked_clients(client):
+    info = parse(client.call(b"INFO clients")).decode()
+    return int(info.split("blocked_clients:")[1].split("\r\n")[0])
+
+
+def wait_blocked(client, count, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if blocked_clients(client) == count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"blocked_clients never reached {count}")
+
+
+def client_id(client):
+    return int(client.call(b"CLIENT ID")[1:-2])
+
+
+def test_blocked_clients_are_served_in_the_order_they_blocked(cascade):
+    control = Raw(cascade.port)
+    key = b"zfifo"
+    commands = [[b"BZPOPMIN", key, b"0"], [b"BZMPOP", b"0", b"1", key, b"MAX", b"COUNT", b"2"],
+                [b"BZPOPMAX", b"other", key, b"0"]]
+    clients = []
+    for i, command in enumerate(commands):
+        client = Raw(cascade.port, timeout=10)
+        client.send(encode(command))
+        wait_blocked(control, i + 1)
+        clients.append(client)
+    # One member at a time: each ZADD serves exactly the next client in line.
+    assert control.call([b"ZADD", key, b"1", b"a"]) == b":1\r\n"
+    assert parse(clients[0].reply()) == [key, b"a", b"1"]
+    assert control.call([b"ZADD", key, b"2", b"b", b"3", b"c", b"4", b"d"]) == b":3\r\n"
+    assert parse(clients[1].reply()) == [key, [[b"d", b"4"], [b"c", b"3"]]]
+    assert parse(clients[2].reply()) == [key, b"b", b"2"]
+    assert control.call([b"EXISTS", key]) == b":0\r\n"
+    assert blocked_clients(control) == 0
+    for client in clients:
+        client.close()
+
+
+def test_a_timeout_returns_on_time_with_a_null_array(cascade):
+    client = Raw(cascade.port)
+    for command in ([b"BZPOPMIN", b"nothing", b"0.1"], [b"BZPOPMAX", b"nothing", b"0.15"],
+                    [b"BZMPOP", b"0.1", b"2", b"nothing", b"none", b"MIN"]):
+        start = time.monotonic()
+        assert client.call(command) == b"*-1\r\n"
+        assert float(command[-1] if command[0] != b"BZMPOP" else command[1]) <= \
+            time.monotonic() - start < 0.6
+    client.call(b"HELLO 3")
+    start = time.monotonic()
+    assert client.call([b"BZPOPMIN", b"nothing", b"0.2"]) == b"_\r\n"
+    assert 0.2 <= time.monotonic() - start < 0.7
+
+
+def test_a_zero_timeout_waits_until_served(cascade):
+    control = Raw(cascade.port)
+    client = Raw(cascade.port, timeout=10)
+    client.call(b"HELLO 3")
+    client.send(encode([b"BZPOPMAX", b"forever", b"0"]))
+    wait_blocked(control, 1)
+    time.sleep(0.3)
+    assert blocked_clients(control) == 1
+    control.call([b"ZADD", b"forever", b"2.5", b"m"])
+    assert client.reply() == b"*3\r\n$7\r\nforever\r\n$1\r\nm\r\n,2.5\r\n"
+
+
+def test_zadds_from_other_connections_wake_clients_blocked_on_either_shard(cascade):
+    control = Raw(cascade.port)
+    keys = keys_on_each_shard(b"zw", SHARDS)
+    waiters = []
+    for i in range(6):
+        client = Raw(cascade.port, timeout=10)
+        client.send(encode([b"BZPOPMIN", keys[i % 2], b"0"]))
+        waiters.append((client, keys[i % 2]))
+    wait_blocked(control, 6)
+    for key in keys:
+        pusher = Raw(cascade.port)
+        assert pusher.call([b"ZADD", key, b"1", b"x", b"2", b"y", b"3", b"z"]) == b":3\r\n"
+        pusher.close()
+    got = {}
+    for client, key in waiters:
+        reply = parse(client.reply())
+        assert reply[0] == key
+        got.setdefault(key, []).append(reply[1])
+        client.close()
+    for key in keys:
+        assert sorted(got[key]) == [b"x", b"y", b"z"]
+    assert control.call([b"EXISTS"] + keys) == b":0\r\n"
+
+
+# Each write creates `dst` (on the other shard than its sources) from a zset `src`.
+STORE_WRITES = [
+    [b"ZINCRBY", b"DST", b"5", b"m"],
+    [b"ZUNIONSTORE", b"DST", b"1", b"SRC"],
+    [b"ZINTERSTORE", b"DST", b"1", b"SRC"],
+    [b"ZDIFFSTORE", b"DST", b"1", b"SRC"],
+    [b"ZRANGESTORE", b"DST", b"SRC", b"0", b"-1"],
+]
+
+
+@pytest.mark.parametrize("write", STORE_WRITES, ids=lambda w: w[0].decode())
+def test_every_zset_write_that_creates_a_key_wakes_its_waiters(cascade, write):
+    src, dst = keys_on_each_shard(b"st", SHARDS)
+    control = Raw(cascade.port)
+    control.call([b"ZADD", src, b"7", b"m"])
+    client = Raw(cascade.port, timeout=10)
+    client.send(encode([b"BZMPOP", b"0", b"2", b"nokey", dst, b"MIN"]))
+    wait_blocked(control, 1)
+    command = [dst if a == b"DST" else src if a == b"SRC" else a for a in write]
+    assert not control.call(command).startswith(b"-")
+    score = b"5" if write[0] == b"ZINCRBY" else b"7"
+    assert parse(client.reply()) == [dst, [[b"m", score]]]
+    assert control.call([b"EXISTS", dst]) == b":0\r\n"
+
+
+def test_an_exec_wakes_clients_blocked_on_its_keys(cascade):
+    keys = keys_on_each_shard(b"ze", SHARDS)
+    control = Raw(cascade.port)
+    clients = []
+    for key in keys:
+        client = Raw(cascade.port, timeout=10)
+        client.send(encode([b"BZPOPMAX", key, b"0"]))
+        clients.append(client)
+    wait_blocked(control, 2)
+    control.call(b"MULTI")
+    for key in keys:
+        control.call([b"ZADD", key, b"1", b"a", b"2", b"b"])
+    assert parse(control.call(b"EXEC")) == [2, 2]
+    for key, client in zip(keys, clients):
+        assert parse(client.reply()) == [key, b"b", b"2"]
+    # An EXEC that adds and pops the member itself leaves nothing to wake anyone for.
+    client = clients[0]
+    client.send(encode([b"BZPOPMIN", b"fresh", b"0.3"]))
+    wait_blocked(control, 1)
+    control.call(b"MULTI")
+    control.call([b"ZADD", b"fresh", b"9", b"q"])
+    control.call([b"ZPOPMIN", b"fresh"])
+    assert parse(control.call(b"EXEC")) == [1, [b"q", b"9"]]
+    assert client.reply() == b"*-1\r\n"
+
+
+def test_a_client_that_disconnects_while_blocked_consumes_nothing(cascade):
+    control = Raw(cascade.port)
+    for key in keys_on_each_shard(b"zd", SHARDS):
+        client = Raw(cascade.port)
+        client.send(encode([b"BZPOPMIN", key, b"0"]))
+        wait_blocked(control, 1)
+        client.close()
+        wait_blocked(control, 0)
+        assert control.call([b"ZADD", key, b"1", b"kept"]) == b":1\r\n"
+        time.sleep(0.05)
+        assert control.call([b"ZCARD", key]) == b":1\r\n"
+
+
+def test_client_unblock_ends_a_zset_wait_with_a_timeout_reply_or_an_error(cascade):
+    control = Raw(cascade.port)
+    blocked = Raw(cascade.port)
+    cid = str(client_id(blocked)).encode()
+    blocked.send(encode([b"BZPOPMIN", b"u", b"0"]))
+    wait_blocked(control, 1)
+    listing = parse(control.call([b"CLIENT", b"LIST", b"ID", cid]))
+    assert b" flags=b " in listing and b" cmd=bzpopmin " in listing
+    assert control.call([b"CLIENT", b"UNBLOCK", cid]) == b":1\r\n"
+    assert blocked.reply() == b"*-1\r\n"
+    blocked.send(encode([b"BZMPOP", b"0", b"1", b"u", b"MAX"]))
+    wait_blocked(control, 1)
+    assert control.call([b"CLIENT", b"UNBLOCK", cid, b"ERROR"]) == b":1\r\n"
+    assert blocked.reply() == b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    assert blocked_clients(control) == 0
+    control.call([b"ZADD", b"u", b"1", b"one"])
+    assert parse(blocked.call([b"ZPOPMIN", b"u"])) == [b"one", b"1"]
+
+
+def wrong_type_while_blocked(port):
+    """What a BZPOPMIN client and a BLPOP client waiting on one key see while the key is a
+    list, then a sorted set: the observations, to compare with redis-server's."""
+    control = Raw(port)
+    control.call(b"FLUSHALL")
+    zwaiter, lwaiter = Raw(port, timeout=10), Raw(port, timeout=10)
+    seen = []
+    zwaiter.send(encode([b"BZPOPMIN", b"wt", b"0"]))
+    wait_blocked(control, 1)
+    lwaiter.send(encode([b"BLPOP", b"wt", b"0"]))
+    wait_blocked(control, 2)
+    # The list client is served though it blocked second; the zset client keeps waiting
+    # with a list under its key (no WRONGTYPE once blocked).
+    seen.append(control.call([b"RPUSH", b"wt", b"l1", b"l2"]))
+    seen.append(lwaiter.reply())
+    time.sleep(0.1)
+    seen.append(blocked_clients(control))
+    seen.append(control.call([b"ZADD", b"wt", b"1", b"m"]))
+    seen.append(control.call([b"DEL", b"wt"]))
+    lwaiter.send(encode([b"BLPOP", b"wt", b"0"]))
+    wait_blocked(control, 2)
+    seen.append(control.call([b"ZADD", b"wt", b"1", b"m"]))
+    seen.append(zwaiter.reply())
+    # Now the list client waits on a key that becomes a sorted set.
+    seen.append(control.call([b"ZADD", b"wt", b"2", b"n"]))
+    time.sleep(0.1)
+    seen.append(blocked_clients(control))
+    seen.append(control.call([b"DEL", b"wt"]))
+    seen.append(control.call([b"RPUSH", b"wt", b"l3"]))
+    seen.append(lwaiter.reply())
+    for c in (control, zwaiter, lwaiter):
+        c.close()
+    return seen
+
+
+def test_a_key_of_the_other_type_does_not_end_a_wait_as_in_redis(cascade, redis_server):
+    assert wrong_type_while_blocked(cascade.port) == wrong_type_while_blocked(redis_server.port)
+
+
+# The commands that find their keys through a key count: Redis describes them with "keynum"
+# key specs, and COMMAND GETKEYS reads their keys through them.
+NUMKEYS_COMMANDS = ("lmpop blmpop zmpop bzmpop sintercard zintercard zunion zinter zdiff "
+                    "zunionstore zinterstore zdiffstore")
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_numkeys_commands_describe_their_keys_as_redis_does(cascade, redis_server, protocol):
+    replies = []
+    for port in (cascade.port, redis_server.port):
+        client = Raw(port)
+        client.call(f"HELLO {protocol}")
+        replies.append(client.call("COMMAND INFO " + NUMKEYS_COMMANDS))
+        client.close()
+    assert replies[0] == replies[1]
+
+
+GETKEYS_LINES = [
+    b"zunionstore d 2 a b WEIGHTS 1 2", b"zinterstore d 1 a", b"zdiffstore d 3 a b c",
+    b"zunionstore d 0 a", b"zunionstore d 5 a b", b"zunionstore d x a", b"zunion 2 a b",
+    b"zunion 3 a b", b"zunion 0 a", b"zunion -1 a", b"zunion 1", b"zinter 1 a WITHSCORES",
+    b"zdiff 2 a b", b"zintercard 2 a b LIMIT 1", b"sintercard 1 a LIMIT 2", b"sintercard 2 a",
+    b"lmpop 2 a b LEFT", b"lmpop -1 a LEFT", b"blmpop 0 1 a LEFT", b"blmpop 0 3 a b LEFT",
+    b"zmpop 1 a MIN COUNT 2", b"bzmpop 0 2 a b MIN", b"bzmpop 0 x a b MIN",
+    b"bzpopmin a b 0", b"zrangestore d s 0 -1", b"blpop a b 0",
+]
+
+
+def test_command_getkeys_of_numkeys_commands_matches_redis(cascade, redis_server):
+    clients = [Raw(cascade.port), Raw(redis_server.port)]
+    for line in GETKEYS_LINES:
+        replies = [c.call([b"COMMAND", b"GETKEYS"] + line.split(b" ")) for c in clients]
+        assert replies[0] == replies[1], line
+    for c in clients:
+        c.close()

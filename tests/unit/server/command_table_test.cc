@@ -95,3 +95,26 @@ TEST_CASE("validation names the broken declarations") {
   CHECK(mentions("other|x: must start with box|"));
   CHECK(mentions("keys: inconsistent key positions"));
 }
+
+TEST_CASE("keys_from_specs reads ranges and key counts as Redis's key specs do") {
+  constexpr KeySpec kStore[] = {{.flags = kKeyOW},
+                                {.flags = kKeyRO, .begin_index = 2, .find = FindKeys::kKeynum}};
+  auto keys_of = [&](std::vector<std::string_view> args) {
+    std::vector<std::string_view> keys;
+    if (!keys_from_specs(kStore, args, keys)) return std::vector<std::string_view>{"<invalid>"};
+    return keys;
+  };
+  using V = std::vector<std::string_view>;
+  CHECK(keys_of({"zunionstore", "d", "2", "a", "b", "weights", "1", "2"}) == V{"d", "a", "b"});
+  CHECK(keys_of({"zunionstore", "d", "1", "a", "b"}) == V{"d", "a"});
+  CHECK(keys_of({"zunionstore", "d", "3", "a", "b"}) == V{"<invalid>"});
+  CHECK(keys_of({"zunionstore", "d", "x", "a"}) == V{"<invalid>"});
+  CHECK(keys_of({"zunionstore", "d", "-1", "a"}) == V{"<invalid>"});
+  CHECK(keys_of({"zunionstore", "d", "+1", "a"}) == V{"<invalid>"});
+  CHECK(keys_of({"zunionstore", "d", "0", "a"}) == V{"<invalid>"});
+  constexpr KeySpec kTail[] = {{.flags = kKeyRW, .last_key = -2, .key_step = 1}};
+  std::vector<std::string_view> keys;
+  std::vector<std::string_view> args{"blpop", "a", "b", "0"};
+  CHECK(keys_from_specs(kTail, args, keys));
+  CHECK(keys == V{"a", "b"});
+}
