@@ -26,6 +26,8 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
     : fs_(fs),
       dir_(std::move(dir)),
       options_(options),
+      memtable_size_(options.memtable_size),
+      min_blob_size_(options.min_blob_size),
       block_cache_(options.block_cache_size == 0
                        ? nullptr
                        : std::make_unique<BlockCache>(
@@ -36,7 +38,8 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
       level_options_(resolve_level_options(options.compaction, options.compression)),
       vlog_gc_(fs, dir_, value_log_,
                VlogGcOptions{.separator = separator_options(),
-                             .relocation = relocation_policy(options)},
+                             .relocation = relocation_policy(options),
+                             .rate_limiter = &compaction_limiter_},
                [this] { return versions_->new_file_number(); },
                [this] { return versions_->current(); }),
       picker_(options_.compaction, level_options_, relocation_policy(options)),
@@ -129,6 +132,8 @@ DBStats DB::stats() const {
   s.memtable_bytes = mem_->approximate_memory_usage();
   s.memtable_entries = mem_->entry_count();
   s.immutable_memtables = imm_.size();
+  s.compaction_rate_limit = compaction_limiter_.rate();
+  s.compaction_bytes_charged = compaction_limiter_.charged();
   auto version = versions_->current();
   s.level0_files = version->num_files(0);
   for (int level = 0; level < kNumLevels; ++level) {

@@ -162,9 +162,26 @@ class DB {
                        std::optional<std::string_view> end);
   // Waits until no compaction runs and none is needed, or a compaction error (tests).
   Status wait_for_compactions();
-  // Compaction IO in bytes per second from now on; 0 is unlimited.
+  // Live settings (the server's CONFIG SET). Each applies from now on; none rewrites what
+  // is already on disk.
+  // Compaction and value-log GC IO in bytes per second; 0 is unlimited. Fibers waiting
+  // for tokens recompute at once.
   void set_compaction_rate_limit(std::uint64_t bytes_per_second) {
     compaction_limiter_.set_rate(bytes_per_second);
+  }
+  std::uint64_t compaction_rate_limit() const { return compaction_limiter_.rate(); }
+  // The mutable memtable's size threshold, checked at the next write (a smaller one
+  // makes that write switch memtables).
+  void set_memtable_size(std::size_t bytes) { memtable_size_ = bytes; }
+  std::size_t memtable_size() const { return memtable_size_; }
+  // Values of at least this many bytes go to the value log at the next flush
+  // (kNeverSeparate keeps all inline); values already written stay where they are.
+  void set_min_blob_size(std::size_t bytes) { min_blob_size_ = bytes; }
+  std::size_t min_blob_size() const { return min_blob_size_; }
+  // The block cache's capacity; shrinking evicts at once. Ignored by a DB opened without
+  // a cache (block_cache_size 0): nothing holds a cache to grow.
+  void set_block_cache_size(std::size_t bytes) {
+    if (block_cache_) block_cache_->set_capacity(bytes);
   }
   // The table files the current version names, by number (tests: no leaked files).
   std::set<std::uint64_t> live_table_files() const;
@@ -223,6 +240,8 @@ class DB {
   runtime::FileSystem& fs_;
   const std::string dir_;
   const DBOptions options_;
+  std::size_t memtable_size_;  // options_.memtable_size until set_memtable_size
+  std::size_t min_blob_size_;  // options_.min_blob_size until set_min_blob_size
   std::unique_ptr<VersionSet> versions_;
   std::unique_ptr<WalWriter> wal_;
   std::unique_ptr<BlockCache> block_cache_;  // null when block_cache_size is 0

@@ -69,7 +69,7 @@ Status DB::flush_oldest() {
     flush_options.compression = options_.compression;
     flush_options.bloom_bits_per_key = options_.bloom_bits_per_key;
     flush_options.prefix_extractor = options_.prefix_extractor;
-    if (options_.min_blob_size != kNeverSeparate) {
+    if (min_blob_size_ != kNeverSeparate) {
       separator.emplace(fs_, dir_, separator_options(),
                         [this] { return versions_->new_file_number(); });
       flush_options.separator = &*separator;
@@ -119,7 +119,7 @@ Status DB::flush_oldest() {
 
 ValueSeparatorOptions DB::separator_options() const {
   ValueSeparatorOptions o;
-  o.min_blob_size = options_.min_blob_size;
+  o.min_blob_size = min_blob_size_;
   o.vlog_file_size = options_.vlog_file_size;
   o.compression = options_.compression;
   return o;

@@ -127,6 +127,10 @@ struct DBStats {
   std::uint64_t compaction_failures = 0;
   std::uint64_t compaction_bytes_read = 0;
   std::uint64_t compaction_bytes_written = 0;
+  // The compaction rate limiter (compaction-rate-limit): its rate now (0: unlimited) and
+  // the bytes compaction and value-log GC charged it, paced or not.
+  std::uint64_t compaction_rate_limit = 0;
+  std::uint64_t compaction_bytes_charged = 0;
   std::uint64_t compaction_entries_dropped = 0;   // superseded, tombstones, filtered away
   std::uint64_t running_compactions = 0;
   std::uint64_t pending_compaction_bytes = 0;     // estimate (compaction/compaction_debt.h)

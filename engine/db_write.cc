@@ -80,7 +80,7 @@ void DB::finish_turn(SequenceNumber last) {
 // are freed only by flushes.
 bool DB::memtable_is_full() const {
   if (mem_->empty()) return false;
-  if (mem_->approximate_memory_usage() >= options_.memtable_size) return true;
+  if (mem_->approximate_memory_usage() >= memtable_size_) return true;
   std::uint32_t count = wal_->geometry().segment_count;
   std::uint32_t limit = count > 2 ? count - 1 : count;
   return wal_->segments_in_use() >= limit;

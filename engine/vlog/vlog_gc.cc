@@ -29,6 +29,9 @@ class VlogGc::Handler final : public CompactionValueHandler {
     auto pointer = ValuePointer::decode(value);
     if (!pointer) return pointer.error();
     if (!picked_.contains(pointer->file_number)) return std::optional<std::string>();
+    if (runtime::RateLimiter* limiter = gc_.options_.rate_limiter) {
+      limiter->acquire(2 * pointer->size);
+    }
     if (!out_) {
       out_.emplace(gc_.fs_, gc_.dir_, gc_.options_.separator, gc_.new_file_number_);
     }

@@ -9,7 +9,7 @@
 //   (files_to_relocate over the job's version, under `relocation`): the value is read
 //   under that version (which the job holds, so the file is there), written to the job's
 //   own value-log files (ValueSeparator; a new file past `separator.vlog_file_size`), and
-//   the old record counted as garbage;
+//   the old record counted as garbage; both the read and the write pass the rate limiter;
 // - at finish, syncs the files it wrote and adds them (tag 12), the garbage deltas (tag 14)
 //   and the removal of every file the garbage empties (tag 13) to the job's edit, so they
 //   become durable with the compaction, in one manifest record. The emptiness is judged
@@ -38,12 +38,17 @@
 #include "engine/vlog/value_separator.h"
 #include "engine/vlog/vlog_relocation.h"
 #include "src/runtime/file_system.h"
+#include "src/runtime/rate_limiter.h"
 
 namespace cascade::engine {
 
 struct VlogGcOptions {
   ValueSeparatorOptions separator;  // relocation outputs (min_blob_size does not apply)
   RelocationPolicy relocation;
+  // Compaction's rate limiter (may be null: unlimited). A relocation is charged its
+  // record's bytes twice, the read and the write, before it is made: GC traffic is
+  // compaction traffic and must not starve foreground IO where compaction would not.
+  runtime::RateLimiter* rate_limiter = nullptr;
 };
 
 class VlogGc final : public CompactionValueHooks {

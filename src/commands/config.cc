@@ -14,6 +14,7 @@
 #include "src/commands/command_families.h"
 #include "src/server/command_context.h"
 #include "src/server/error_replies.h"
+#include "src/server/shard_storage.h"
 
 namespace cascade::commands {
 namespace {
@@ -86,6 +87,13 @@ void config_set(CommandContext& ctx) {
     return;
   }
   ctx.server.apply_live_settings();
+  // The storage directives belong to each shard's engine, which only its own shard may
+  // touch. A SET that changes none of them still sends these: CONFIG SET is rare.
+  auto current = ctx.server.config().snapshot();
+  (void)ctx.server.runtime().run_on_each([&ctx, &current]() {
+    apply_live_storage_settings(ctx.server.this_shard(), *current);
+    return Status::ok();
+  });
   ctx.reply.ok();
 }
 

@@ -39,6 +39,7 @@ void RateLimiter::refill(TimePoint now) {
 }
 
 void RateLimiter::acquire(std::uint64_t bytes) {
+  charged_ += bytes;
   if (rate_ == 0 || bytes == 0) return;
   Scheduler* sched = Scheduler::current();
   assert(sched != nullptr && sched->in_fiber() && "RateLimiter::acquire outside a fiber");

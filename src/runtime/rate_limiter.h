@@ -37,6 +37,8 @@ class RateLimiter {
   void set_rate(std::uint64_t bytes_per_second);
   void set_burst(std::uint64_t burst_bytes);  // 0: back to the default burst
   std::uint64_t rate() const { return rate_; }
+  // Every byte acquire() was asked for since construction, paced or not (stats, tests).
+  std::uint64_t charged() const { return charged_; }
   std::uint64_t burst() const { return burst_; }
   std::size_t waiting() const { return queue_.size() + (head_sleeping_ != nullptr ? 1 : 0); }
 
@@ -48,6 +50,7 @@ class RateLimiter {
   void recompute_burst();
 
   std::uint64_t rate_;
+  std::uint64_t charged_ = 0;
   std::uint64_t burst_ = 0;
   std::uint64_t configured_burst_;
   double tokens_ = 0;

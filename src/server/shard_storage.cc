@@ -33,6 +33,16 @@ bool sync_every_write(const ServerConfig& config) {
   return config.appendonly && config.appendfsync == "always";
 }
 
+void apply_live_storage_settings(ShardState& shard, const ServerConfig& config) {
+  types::Keyspace* keyspace = shard.keyspace();
+  if (keyspace == nullptr) return;
+  engine::DB& db = keyspace->engine();
+  db.set_memtable_size(static_cast<std::size_t>(config.memtable_size));
+  db.set_block_cache_size(static_cast<std::size_t>(config.block_cache_size));
+  db.set_min_blob_size(static_cast<std::size_t>(config.min_blob_size));
+  db.set_compaction_rate_limit(static_cast<std::uint64_t>(config.compaction_rate_limit));
+}
+
 Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger& logger) {
   const std::string dir = shard_directory(config.dir, shard.id());
   runtime::FileSystem& fs = runtime::real_file_system();

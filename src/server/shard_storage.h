@@ -30,6 +30,12 @@ engine::DBOptions engine_options(const ServerConfig& config, Logger& logger);
 // Does each write wait for its WAL sync under this configuration?
 bool sync_every_write(const ServerConfig& config);
 
+// Hands the live storage directives (memtable-size, block-cache-size, min-blob-size,
+// compaction-rate-limit) to the shard's engine; CONFIG SET calls it on every shard, on
+// that shard. A shard without storage (not open yet, or closing) ignores it: it opens with
+// the configuration current then.
+void apply_live_storage_settings(ShardState& shard, const ServerConfig& config);
+
 // On the shard's own thread, in a fiber: opens its engine and attaches it to `shard`.
 // The error names the shard and its directory.
 Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger& logger);

@@ -3,6 +3,7 @@ values that mean something here, the Keyspace counts per database, and cascade's
 # Storage section summed over the shards."""
 
 import os
+import time
 import redis
 
 from conftest import parse
@@ -109,3 +110,50 @@ def test_storage_section_sums_the_shards_engines(cascade):
         assert r.get(f"k{i}") == b"x" * 100
     assert 0 <= info["storage_block_cache_hit_ratio"] <= 1
     assert r.info("storage")["storage_block_cache_hit_ratio"] > 0
+
+
+def test_config_set_storage_directives_reach_every_shards_engine(start_cascade):
+    server = start_cascade("--memtable-size", "64mb", "--min-blob-size", "100mb",
+                           "--block-cache-size", "8mb", "--appendfsync", "everysec")
+    r = client(server)
+    value = os.urandom(2000)  # incompressible: tables and caches as large as the data
+    pipe = r.pipeline(transaction=False)
+    for i in range(500):
+        pipe.set(f"a{i}", value)
+    pipe.execute()
+    assert r.info("storage")["storage_flushes"] == 0  # 1 MB in 64 MB memtables
+
+    # A smaller memtable: the shards flush as the writes go on, no SAVE needed.
+    assert r.config_set("memtable-size", "1mb") is True
+    for i in range(1500):
+        pipe.set(f"b{i}", value)
+    pipe.execute()
+    deadline = time.monotonic() + 20
+    while r.info("storage")["storage_flushes"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    info = r.info("storage")
+    assert info["storage_flushes"] >= 2
+    assert info["storage_vlog_files"] == 0  # min-blob-size 100mb kept every value inline
+
+    # A blob threshold: the next flush sends the big values to the value log.
+    assert r.config_set("min-blob-size", "512") is True
+    for i in range(100):
+        pipe.set(f"c{i}", value)
+    pipe.execute()
+    assert r.save() is True
+    assert r.info("storage")["storage_vlog_live_bytes"] >= 100 * 2000
+
+    # Reads fill the caches; a smaller capacity evicts at once, on both shards.
+    for prefix, count in (("a", 500), ("b", 1500)):
+        for i in range(0, count, 3):
+            pipe.get(f"{prefix}{i}")
+        assert all(v == value for v in pipe.execute())
+    assert r.info("storage")["storage_block_cache_bytes"] > 2 * 1024 * 1024
+    assert r.config_set("block-cache-size", "1mb") is True
+    assert r.info("storage")["storage_block_cache_bytes"] <= 2 * 1024 * 1024
+    assert r.get("b7") == value
+
+    assert r.info("storage")["storage_compaction_rate_limit"] == 0
+    assert r.config_set("compaction-rate-limit", "10mb") is True
+    assert r.info("storage")["storage_compaction_rate_limit"] == 10 * 1024 * 1024
+    assert r.config_get("compaction-rate-limit") == {"compaction-rate-limit": "10485760"}

@@ -120,3 +120,16 @@ TEST_CASE("a rate of 0 is unlimited and releases waiting fibers") {
   CHECK(seconds_since(start) < 1.0);
   CHECK(done == std::vector<int>{0, 1, 2});  // first come, first served
 }
+
+TEST_CASE("charged() counts every byte asked for, paced or unlimited") {
+  Scheduler sched;
+  RateLimiter limiter(0);  // unlimited: returns at once, still counted
+  sched.spawn([&] {
+    limiter.acquire(1000);
+    limiter.acquire(0);
+    limiter.set_rate(1 << 30);
+    limiter.acquire(2000);
+  });
+  REQUIRE(sched.run());
+  CHECK(limiter.charged() == 3000);
+}

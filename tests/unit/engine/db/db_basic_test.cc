@@ -1,6 +1,8 @@
 // The engine's basic contract: puts, deletes and gets, across flushes and reopen.
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "engine/db.h"
 #include "tests/unit/engine/db/db_test_util.h"
 
@@ -111,6 +113,51 @@ TEST_CASE("db removes a table no version names when it opens") {
     auto exists = fs.exists("/db/000900.sst");
     REQUIRE(exists);
     CHECK(!*exists);
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("live settings: memtable size, blob threshold and cache capacity apply from then on") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    DBOptions options = small_options();
+    options.memtable_size = 64 << 20;  // nothing flushes by size
+    options.min_blob_size = kNeverSeparate;
+    options.block_cache_size = 4 << 20;
+    options.compaction.max_background_compactions = 0;
+    auto db = open_db(fs, "/db", options);
+    std::string value(2000, '\0');  // incompressible: sizes on disk as written
+    std::mt19937_64 rng(7);
+    for (char& c : value) c = static_cast<char>(rng());
+    for (int i = 0; i < 200; ++i) REQUIRE(db->put("key" + std::to_string(i), value));
+    REQUIRE(db->wait_for_flushes());
+    CHECK(db->stats().flushes == 0);
+
+    // A smaller memtable: the next write finds it full and switches.
+    db->set_memtable_size(64 << 10);
+    CHECK(db->memtable_size() == std::size_t{64} << 10);
+    REQUIRE(db->put("one more", value));
+    REQUIRE(db->wait_for_flushes());
+    CHECK(db->stats().flushes >= 1);
+    CHECK(db->stats().vlog_files == 0);  // every value stayed inline
+
+    // A blob threshold: the next flush separates values of 512 bytes and more.
+    db->set_min_blob_size(512);
+    for (int i = 200; i < 260; ++i) REQUIRE(db->put("key" + std::to_string(i), value));
+    REQUIRE(db->flush());
+    CHECK(db->stats().vlog_files >= 1);
+    CHECK(db->stats().vlog_live_bytes >= 60 * 2000);
+
+    // Reads fill the cache; shrinking it evicts at once.
+    for (int i = 0; i < 260; ++i) CHECK(get_ok(*db, "key" + std::to_string(i)) == value);
+    CHECK(db->stats().block_cache_usage > (64u << 10));
+    db->set_block_cache_size(64 << 10);
+    CHECK(db->stats().block_cache_usage <= (64u << 10));
+    for (int i = 0; i < 260; i += 13) CHECK(get_ok(*db, "key" + std::to_string(i)) == value);
+
+    db->set_compaction_rate_limit(1 << 20);
+    CHECK(db->stats().compaction_rate_limit == 1u << 20);
     REQUIRE(db->close());
   });
 }
