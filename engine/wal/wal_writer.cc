@@ -65,6 +65,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::open(WalSegments segments,
     if (Status s = w->segments_.sync(i); !s) return s;
   }
   w->durable_ = w->geometry().logical(w->current_ring_, w->written_end_);
+  w->written_ = w->durable_;
   w->appended_ = w->durable_;
   return w;
 }
@@ -113,10 +114,14 @@ Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync) {
   stats_.payload_bytes += payload.size();
 
   if (sync || options_.sync_policy == WalSyncPolicy::kAlways) {
-    if (Status s = wait_durable(appended_); !s) return s;
+    if (Status s = wait_for(appended_, Reach::kDurable); !s) return s;
     return position;
   }
   start_timer();
+  if (options_.sync_policy == WalSyncPolicy::kEverySec) {
+    if (Status s = wait_for(appended_, Reach::kWritten); !s) return s;
+    return position;
+  }
   if (g.used >= kWalPageSize) start_flusher();
   if (buffered_ > max_buffered_) wait_for_room();
   if (!poisoned_) return poisoned_;
@@ -234,22 +239,24 @@ void WalWriter::release_io() {
 }
 
 // Group commit: the first waiter to find the IO role free lets the ready fibers append,
-// then writes the whole tail and syncs for everyone whose record it holds.
-Status WalWriter::wait_durable(std::uint64_t end) {
-  while (durable_ < end) {
+// then writes the whole tail (and, for kDurable, syncs) for everyone whose record it holds.
+// A written-only leader leaves the sync to the timer, so a fiber waiting for kDurable may
+// find its record written but not synced: it then leads a round that only syncs.
+Status WalWriter::wait_for(std::uint64_t end, Reach reach) {
+  while ((reach == Reach::kDurable ? durable_ : written_) < end) {
     if (!poisoned_) return poisoned_;
     if (io_busy_) {
       io_free_.wait();
       continue;
     }
     io_busy_ = true;
-    // Every fiber already ready appends first. The fiber whose sync just completed runs on
-    // before the waiters that sync woke: if it came back with its next batch and wrote at
+    // Every fiber already ready appends first. The fiber whose write just completed runs on
+    // before the waiters that write woke: if it came back with its next batch and wrote at
     // once, groups would alternate between its batch alone and everyone else's, halving
     // what group commit saves. One yield lets the woken writers join this group.
     runtime::this_fiber::yield();
     Status s = write_tail(true);
-    if (s && dirty_) s = sync_current();
+    if (s && reach == Reach::kDurable && dirty_) s = sync_current();
     if (!s) poison(s);
     release_io();
   }
@@ -298,7 +305,10 @@ Status WalWriter::write_group(Group& g) {
   std::memset(base + g.used, 0, length - g.used);
   dirty_ = true;
   if (Status s = segments_.write(segment, g.start, g.buffer.first(length)); !s) return s;
-  if (!g.ends.empty()) written_end_ = g.start + g.ends.back();
+  if (!g.ends.empty()) {
+    written_end_ = g.start + g.ends.back();
+    written_ = geometry().logical(g.ring, written_end_);
+  }
   WalSegmentState& state = state_[segment];
   state.has_records = true;
   state.max_sequence = std::max(state.max_sequence, g.max_sequence);
@@ -332,6 +342,7 @@ Status WalWriter::enter_segment(std::uint64_t ring) {
   }
   if (Status s = sync_current(); !s) return s;
   durable_ = geometry().logical(ring, kWalHeaderPageSize);
+  written_ = std::max(written_, durable_);
 
   std::uint32_t next = static_cast<std::uint32_t>(ring % count);
   if (!segment_free(next)) {
@@ -383,7 +394,7 @@ void WalWriter::poison(const Status& error) {
 
 Status WalWriter::sync() {
   if (!poisoned_) return poisoned_;
-  return wait_durable(appended_);
+  return wait_for(appended_, Reach::kDurable);
 }
 
 // The flusher writes whole pages of the tail as they fill, without any appender waiting.

@@ -1,37 +1,46 @@
-// WalWriter: appends write batches to the WAL ring: a tail buffer for unsynced appends,
-// group commit for synced ones.
+// WalWriter: appends write batches to the WAL ring: a tail buffer for appends, group commit
+// for those that wait to be written or synced.
 //
 // The tail. append() copies its record into the newest group of the tail (an in-memory run
-// of records that starts on a page boundary of one segment). An append
-// that does not need to be durable (sync=false under kEverySec or kNo) is acknowledged at
-// once, as a write() into the page cache is: its record is in memory, not yet on disk. Its
-// cost is a copy; only when the tail holds more than max_buffered_bytes unwritten bytes
-// does it wait (backpressure, stats().buffer_waits) for the pages to be written.
+// of records that starts on a page boundary of one segment). When append() returns depends
+// on the policy:
+//   - sync=true, or any append under kAlways: once the record is durable (group commit);
+//   - under kEverySec: once the record is written, handed to the kernel (the write's
+//     completion; the files are O_DIRECT, so it is in the device, perhaps in its volatile
+//     cache) but not synced: as Redis's everysec, which write(2)s its AOF buffer before it
+//     replies, a process crash loses no acknowledged append, a power loss at most the last
+//     sync interval's. Written-only waiters share writes by group commit as sync ones do;
+//   - under kNo: at once, from the tail. Its record is only in this process's memory; the
+//     cost is a copy, and only when the tail holds more than max_buffered_bytes unwritten
+//     bytes does it wait (backpressure, stats().buffer_waits) for the pages to be written.
 //
 // Writes. Groups are written one at a time, oldest first, by whichever fiber holds the IO
 // role. Two kinds of write leave the tail:
 //   - full pages: a flusher fiber, started when the tail holds a full page, cuts the newest
 //     group after its last full page and writes the whole pages; the partial page's bytes
 //     start the next group at that page. A record may so cross a write boundary;
-//   - the whole tail, padded with zeros to a page: for a sync appender, on the timer, before
-//     leaving a segment and at close. The next group starts on the next page.
+//   - the whole tail, padded with zeros to a page: for a waiting appender, on the timer,
+//     before leaving a segment and at close. The next group starts on the next page.
 // Either way a page that received a completed write is never written again in the same lap
 // (a torn write can only hurt the unsynced tail, never synced records), at the cost of
-// the padding: up to a page per synced group or timer tick, none for a stream of unsynced
+// the padding: up to a page per waited-for group or timer tick, none for a stream of kNo
 // appends.
 //
-// Group commit. A sync appender (sync=true, or any append under kAlways) waits until its
-// record is durable. Whichever waiting appender finds the IO role free takes it, yields
-// once so that every fiber already ready appends too (the writers the last sync woke), then
-// writes everything in the tail, fdatasyncs and hands the role on: every batch that
-// arrives meanwhile lands in the next single write and sync.
+// Group commit. A waiting appender waits until its record is durable (sync) or written
+// (kEverySec). Whichever waiting appender finds the IO role free takes it, yields once so
+// that every fiber already ready appends too (the writers the last write woke), then
+// writes everything in the tail, fdatasyncs if it waits for durability, and hands the role
+// on: every batch that arrives meanwhile lands in the next single write (and sync). Each
+// such write ends with a padded partial page, as a sync group does.
 //
-// Timer. Under kEverySec and kNo a fiber writes the partial tail sync_interval after an
-// unsynced append (and every interval while appends go on), so at most about that much is
-// lost in a crash (Redis's appendfsync everysec); kEverySec then fdatasyncs it too, kNo leaves syncing to segment switches, sync writers and close(). A
-// failed write or sync poisons the WAL: every later append fails with the error, which is
-// also logged (the data is in doubt and a retried fsync proves nothing). Unsynced appends
-// already acknowledged are lost with it, as they would be in a crash.
+// Timer. Under kEverySec and kNo a fiber runs sync_interval after an unsynced append (and
+// every interval while appends go on). Under kEverySec the appends are already written and
+// it fdatasyncs them, so a power loss loses at most about that much (Redis's appendfsync
+// everysec); under kNo it writes the partial tail and leaves syncing to segment switches,
+// sync writers and close(). A failed write or sync poisons the WAL: every later append
+// fails with the error, which is also logged (the data is in doubt and a retried fsync
+// proves nothing). Unsynced appends already acknowledged are lost with it, as they would be
+// in a crash.
 //
 // Ring. Leaving a segment writes a zero page after its last group and syncs it, then the
 // next segment is taken only once every record in it is flushed: mark_flushed(S) says every
@@ -95,7 +104,8 @@ class WalWriter {
   ~WalWriter();
 
   // Logs `batch` (its sequence already set) and returns where its record starts: once its
-  // record is durable if `sync` or kAlways, else once it is in the tail. InvalidArgument if
+  // record is durable if `sync` or kAlways, once it is written under kEverySec, else once
+  // it is in the tail. InvalidArgument if
   // the batch cannot fit in a segment; the poisoning error after a failed write or sync.
   Result<WalPosition> append(const WriteBatch& batch, bool sync);
   // Every batch with sequences <= `sequence` is flushed: its segment may be reused.
@@ -124,7 +134,9 @@ class WalWriter {
   void cut(Group& group);
   void seal_before(Group& group, std::size_t offset);
   bool has_full_pages() const;
-  Status wait_durable(std::uint64_t end);
+  // How far a waiting appender needs the log to have gone.
+  enum class Reach { kWritten, kDurable };
+  Status wait_for(std::uint64_t end, Reach reach);
   void wait_for_room();
   void acquire_io();
   void release_io();
@@ -150,6 +162,7 @@ class WalWriter {
   std::uint64_t current_ring_;       // the segment being written
   std::uint64_t written_end_;        // end of its last wholly written record
   std::uint64_t durable_ = 0;        // logical position: every record before it is synced
+  std::uint64_t written_ = 0;        // every record before it is written (>= durable_)
   std::uint64_t appended_ = 0;       // logical end of the newest record appended
   bool dirty_ = false;               // the current segment has unsynced writes
   std::uint64_t tail_ring_;          // where the newest record in the tail ends

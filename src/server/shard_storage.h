@@ -5,14 +5,18 @@
 //   appendfsync always   every write is acknowledged only once its WAL group is synced
 //                        (WriteOptions::sync = true; the WAL groups concurrent writers, so
 //                        one fdatasync covers many).
-//   appendfsync everysec writes are not synced; the engine's WAL syncs what was written at
-//                        most a second ago (WalSyncPolicy::kEverySec runs that fiber inside
-//                        the engine, so the server needs none of its own).
+//   appendfsync everysec every write is acknowledged once its WAL group is written (handed
+//                        to the kernel, as Redis write(2)s its AOF before replying: a
+//                        process crash loses nothing acknowledged), not synced; the engine's
+//                        WAL syncs what was written at most a second ago
+//                        (WalSyncPolicy::kEverySec runs that fiber inside the engine, so the
+//                        server needs none of its own).
 //   appendfsync no       nothing is synced but segment switches and close (kNo).
 //   appendonly no        treated as appendfsync no.
 // The WAL policy is chosen at open; CONFIG SET appendfsync changes live whether each write
-// syncs (always versus the others), and the background once-a-second sync stays as opened
-// (on unless the server started with `no`) until the next start. memtable-size,
+// syncs (always versus the others), and the background once-a-second sync, with writes
+// acknowledged only once written, stays as opened (on unless the server started with `no`)
+// until the next start. memtable-size,
 // block-cache-size and min-blob-size are per shard and, like the WAL geometry, apply when
 // the engine opens.
 #pragma once

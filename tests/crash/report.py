@@ -1,7 +1,8 @@
 """The crash test's judgement of a cycle (CycleReport) and of the run (Totals), and the
 lines it prints. A write counts as "lost" when the rules of the mode say it had to
 survive: under always every acknowledged write; under everysec those acknowledged more
-than --max-loss-seconds before the kill, and any write before a hole."""
+than --max-loss-seconds before the kill (by default 0: every one), and any write before a
+hole."""
 
 from history import hole_witness, latest_write
 
@@ -27,7 +28,7 @@ class CycleReport:
         self.keys = 0
         self.lost = 0
         self.holes = 0
-        self.window_lost = 0      # everysec: unsynced writes lost, as allowed
+        self.window_lost = 0      # everysec: acknowledged writes lost as a suffix
         self.window_age_ms = 0.0  # everysec: the oldest of them, before the kill
         self.cross_shard_holes = 0  # everysec: writers whose shards lost different spans
         self.strict_order = False   # count those as holes
@@ -74,20 +75,25 @@ class CycleReport:
             self.lost += len(lost_ops)
 
     def account_unsynced(self, writer, lost_ops):
-        """everysec: acknowledged writes lost with the unsynced WAL tail are allowed if
-        they are recent; those acknowledged before the window count as lost."""
+        """everysec: acknowledged writes lost as a suffix are allowed if they are recent
+        (--max-loss-seconds); those acknowledged before the window count as lost, and with
+        no window (0, the default) every one does, even one acknowledged in the instant
+        between the kill's timestamp and the signal."""
         lost_ops = list({id(op): op for op in lost_ops}.values())
         if not lost_ops:
             return
         self.window_lost += len(lost_ops)
         age = self.kill_time - min(op.acked for op in lost_ops)
         self.window_age_ms = max(self.window_age_ms, age)
-        too_old = [op for op in lost_ops if self.kill_time - op.acked > self.max_loss_ms]
+        too_old = [op for op in lost_ops
+                   if self.max_loss_ms <= 0 or self.kill_time - op.acked > self.max_loss_ms]
         if too_old:
             self.lost += len(too_old)
+            window = (f"more than {self.max_loss_ms / 1000:g} s before the kill "
+                      if self.max_loss_ms > 0 else "")
             self.notes.append(f"writer {writer.id}: lost {len(too_old)} writes acknowledged "
-                              f"more than {self.max_loss_ms / 1000:g} s before the kill "
-                              f"(oldest {age / 1000:.2f} s): {too_old[0].describe()}")
+                              f"{window}(oldest {age / 1000:.2f} s before the kill): "
+                              f"{too_old[0].describe()}")
 
     def describe_cross_shard_hole(self, writer, per_shard):
         """Names the earliest lost write and a later write of the same writer, on another
@@ -144,7 +150,7 @@ class CycleReport:
                 f"acknowledged, {self.in_flight} in flight; {self.keys} keys read; "
                 f"lost {self.lost}")
         if self.mode == "everysec":
-            text += (f"; {self.window_lost} unsynced writes lost"
+            text += (f"; {self.window_lost} lost as a suffix"
                      + (f" (oldest {self.window_age_ms / 1000:.2f} s before the kill)"
                         if self.window_lost else "")
                      + (f", {self.cross_shard_holes} writers with a hole across shards"
@@ -220,8 +226,8 @@ class Totals:
                      f"flight at a kill), {self.keys} key reads")
         lines.append(f"writes lost: {self.lost}")
         if self.args.appendfsync == "everysec":
-            lines.append(f"unsynced writes lost (allowed): {self.window_lost}, the oldest "
-                         f"{self.window_age_ms / 1000:.2f} s before its kill "
+            lines.append(f"acknowledged writes lost as a suffix: {self.window_lost}, the "
+                         f"oldest {self.window_age_ms / 1000:.2f} s before its kill "
                          f"(limit {self.args.max_loss_seconds:g} s)")
             lines.append(f"holes across shards (each shard's losses a suffix, a writer's "
                          f"not): {self.cross_shard_holes} writer-cycles"

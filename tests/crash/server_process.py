@@ -14,8 +14,8 @@ import time
 from resp_client import Client, ConnectionLost
 
 # Lines a clean start never prints, but for the note of a torn WAL tail, which a kill
-# leaves whenever it interrupts a WAL write (the records it drops were never acknowledged
-# under always; under everysec they are the unsynced tail the check accounts for).
+# leaves whenever it interrupts a WAL write (the records it drops were never acknowledged:
+# under always and everysec alike a write is acknowledged only after its WAL write).
 TROUBLE = re.compile(r"orrupt|fail|can't|could not|error|poison|damage", re.IGNORECASE)
 TORN_TAIL = re.compile(r"wal recovery dropped (\d+) unsynced record\(s\) after a torn tail, "
                        r"skipped 0 damaged range\(s\)$")

@@ -16,6 +16,8 @@ from conftest import ROOT, cascade_bin
 sys.path.insert(0, str(ROOT / "tests" / "crash"))
 from history import (ABSENT, KeyState, Observation, Op, check, hole_witness,  # noqa: E402
                      matches)
+import crash_test  # noqa: E402
+from report import CycleReport  # noqa: E402
 
 SCRIPT = ROOT / "scripts" / "crash-test.sh"
 
@@ -130,3 +132,39 @@ def test_a_hole_is_explained_by_the_write_lost_and_a_later_one_kept():
     base = {A: ABSENT, B: ABSENT}
     assert hole_witness(ops, base, {A: seen(None), B: seen(b"2")}, [A, B]) == ((0, A), (1, B))
     assert hole_witness(ops, base, {A: seen(b"1"), B: seen(None)}, [A, B]) is None
+
+
+class HandWriter:
+    """What CycleReport reads of a writer: its id and its writes."""
+    def __init__(self, ops):
+        self.id = 0
+        self.ops = ops
+
+
+def judge_everysec(flags, seen):
+    """One writer's SET a (shard 0) then SET b (shard 1), both acknowledged at 1 ms, judged
+    as the crash test would with `flags` after a kill at 2 ms."""
+    args = crash_test.parse_args(["--appendfsync", "everysec", *flags])
+    ops = [op(["SET a 1"], {A: [KeyState(b"1")]}),
+           op(["SET b 2"], {B: [KeyState(b"2")]})]
+    base = {A: ABSENT, B: ABSENT}
+    report = CycleReport(1, args.appendfsync, 2, args.max_loss_seconds)
+    report.strict_order = args.strict_order
+    per_shard = {0: check(ops, base, seen, [A]), 1: check(ops, base, seen, [B])}
+    report.add_writer(HandWriter(ops), check(ops, base, seen), per_shard, base, seen)
+    return report
+
+
+def test_everysec_is_judged_strictly_by_default_a_sigkill_loses_nothing():
+    hole = {A: seen(None), B: seen(b"2")}      # the later write kept on another shard
+    suffix = {A: seen(b"1"), B: seen(None)}    # the last write lost
+    strict_hole = judge_everysec([], hole)
+    assert not strict_hole.ok() and strict_hole.holes == 1
+    strict_suffix = judge_everysec([], suffix)
+    assert not strict_suffix.ok() and strict_suffix.lost == 1
+    # The old judgement, for a build that loses its last second to a process crash.
+    relaxed = ["--max-loss-seconds", "2", "--no-strict-order"]
+    assert judge_everysec(relaxed, hole).ok()
+    assert judge_everysec(relaxed, hole).cross_shard_holes == 1
+    loose_suffix = judge_everysec(relaxed, suffix)
+    assert loose_suffix.ok() and loose_suffix.window_lost == 1

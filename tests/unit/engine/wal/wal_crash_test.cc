@@ -80,6 +80,13 @@ void crash_once(std::uint64_t seed, WalSyncPolicy policy) {
   for (SequenceNumber s : replay.sequences) {
     if (s > flushed) live.push_back(s);
   }
+  if (std::getenv("WAL_CRASH_LOG")) {  // with the crash's log: where each survivor lay
+    for (std::size_t i = 0; i < replay.sequences.size(); ++i) {
+      const WalPosition& p = replay.positions[i];
+      MESSAGE(replay.sequences[i] << " at " << p.lap << "/" << p.segment << "/" << p.offset);
+    }
+    MESSAGE("flushed " << flushed);
+  }
   for (std::size_t i = 0; i < live.size(); ++i) REQUIRE(live[i] == flushed + 1 + i);
   // Every synced ack that was not flushed is replayed.
   std::set<SequenceNumber> replayed(replay.sequences.begin(), replay.sequences.end());
