@@ -1,0 +1,214 @@
+"""Collections larger than the block cache, and DEL of a big collection.
+
+The first test loads a hash, a sorted set and a list many times the size of the block
+cache into one server (pipelined HSET/ZADD/RPUSH of many members per command, over a raw
+socket), then checks that point reads (HGET, ZSCORE), ranges (ZRANGEBYSCORE ... LIMIT,
+LRANGE deep inside the list) still answer correctly and that the server's resident memory
+(VmRSS) stays within what its configuration allows:
+
+    budget = shards x (block-cache-size + (1 + 2) x memtable-size) + fixed overhead
+
+(per shard: its block cache, its mutable memtable and up to two immutable memtables waiting
+for their flush, engine::DBOptions::max_immutable_memtables). The fixed overhead is the RSS
+of the same server freshly started and empty (code, fiber stacks, io_uring rings, WAL tails)
+plus FIXED_SLACK for what a loaded server adds whatever the data's size (open table readers
+with their index partitions and filters, compaction and readahead buffers, the connection's
+buffers, malloc's retained free lists).
+
+The suite runs a scaled version (members / 10, 8 MiB block cache: the data is still many
+times the cache); CASCADE_BIG=1 runs the issue's full size (5M hash fields, 2M sorted-set
+members, a 2M-item list, 64 MiB block cache), which takes minutes. Both print their figures
+(load time, RSS, budget, answer latency).
+"""
+
+import os
+import random
+import statistics
+import time
+
+from conftest import Raw, encode
+
+MiB = 1 << 20
+BIG = os.environ.get("CASCADE_BIG") == "1"
+SCALE = 1 if BIG else 10
+HASH_FIELDS = 5_000_000 // SCALE
+ZSET_MEMBERS = 2_000_000 // SCALE
+LIST_ITEMS = 2_000_000 // SCALE
+BLOCK_CACHE = (64 if BIG else 8) * MiB
+MEMTABLE = (8 if BIG else 2) * MiB
+SHARDS = 2
+MAX_IMMUTABLE_MEMTABLES = 2  # engine::DBOptions::max_immutable_memtables
+FIXED_SLACK = 32 * MiB
+PER_COMMAND = 1000  # members per HSET / ZADD / RPUSH
+IN_FLIGHT = 16      # commands sent ahead of their replies
+LOAD_DEADLINE = 1800 if BIG else 60  # seconds for all three loads
+
+# Values that zstd cannot shrink much: 48-byte windows of a seeded random blob.
+_BLOB = random.Random(9).randbytes(8192)
+
+
+def hash_value(i):
+    off = (i * 1031) % 8000
+    return b"v%d:" % i + _BLOB[off:off + 48]
+
+
+def list_item(i):
+    off = (i * 523) % 8000
+    return b"i%d:" % i + _BLOB[off:off + 32]
+
+
+def zset_score(i):
+    return i * 2 + 1  # distinct, odd, so ranges between them are easy to state
+
+
+def zset_member(i):
+    return b"member:%d" % i
+
+
+def vm_rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def pipelined(client, commands, deadline):
+    """Sends each command of the iterable with at most IN_FLIGHT unanswered; every reply must
+    be an integer (HSET/ZADD/RPUSH), returns the last."""
+    pending = 0
+    last = None
+
+    def take():
+        nonlocal last
+        reply = client.reply()
+        assert reply.startswith(b":"), reply[:200]
+        last = int(reply[1:-2])
+
+    for command in commands:
+        client.send(encode(command))
+        pending += 1
+        while pending >= IN_FLIGHT:
+            take()
+            pending -= 1
+        assert time.monotonic() < deadline, "loading took too long"
+    while pending:
+        take()
+        pending -= 1
+    return last
+
+
+def hset_commands(key, n):
+    for start in range(0, n, PER_COMMAND):
+        args = [b"HSET", key]
+        for i in range(start, min(n, start + PER_COMMAND)):
+            args += [b"f%d" % i, hash_value(i)]
+        yield args
+
+
+def zadd_commands(key, n):
+    # Members arrive in a scrambled order (a stride coprime to n), not sorted by score.
+    stride = 7919 if n % 7919 else 7907
+    for start in range(0, n, PER_COMMAND):
+        args = [b"ZADD", key]
+        for j in range(start, min(n, start + PER_COMMAND)):
+            i = (j * stride) % n
+            args += [b"%d" % zset_score(i), zset_member(i)]
+        yield args
+
+
+def rpush_commands(key, n):
+    for start in range(0, n, PER_COMMAND):
+        yield [b"RPUSH", key] + [list_item(i) for i in range(start, min(n, start + PER_COMMAND))]
+
+
+def bulk(value):
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def array(values):
+    return b"*%d\r\n" % len(values) + b"".join(bulk(v) for v in values)
+
+
+def timed(client, command, expected, samples):
+    started = time.monotonic()
+    assert client.call(command) == expected, command
+    samples.append(time.monotonic() - started)
+
+
+def test_collections_larger_than_the_block_cache_answer_within_the_memory_budget(
+        start_cascade):
+    server = start_cascade("--shards", SHARDS, "--block-cache-size", BLOCK_CACHE,
+                           "--memtable-size", MEMTABLE, "--appendfsync", "everysec",
+                           "--wal-segment-size", "8mb", "--wal-segments", "4")
+    client = Raw(server.port, timeout=60)
+    try:
+        assert client.call("PING") == b"+PONG\r\n"
+        idle_rss = vm_rss(server.proc.pid)
+        budget = (SHARDS * (BLOCK_CACHE + (1 + MAX_IMMUTABLE_MEMTABLES) * MEMTABLE)
+                  + idle_rss + FIXED_SLACK)
+
+        deadline = time.monotonic() + LOAD_DEADLINE
+        peak = idle_rss
+        started = time.monotonic()
+        assert pipelined(client, hset_commands(b"big:hash", HASH_FIELDS), deadline) == PER_COMMAND
+        hash_seconds = time.monotonic() - started
+        peak = max(peak, vm_rss(server.proc.pid))
+        started = time.monotonic()
+        pipelined(client, zadd_commands(b"big:zset", ZSET_MEMBERS), deadline)
+        zset_seconds = time.monotonic() - started
+        peak = max(peak, vm_rss(server.proc.pid))
+        started = time.monotonic()
+        assert pipelined(client, rpush_commands(b"big:list", LIST_ITEMS), deadline) == LIST_ITEMS
+        list_seconds = time.monotonic() - started
+        peak = max(peak, vm_rss(server.proc.pid))
+
+        assert client.call("HLEN big:hash") == b":%d\r\n" % HASH_FIELDS
+        assert client.call("ZCARD big:zset") == b":%d\r\n" % ZSET_MEMBERS
+        assert client.call("LLEN big:list") == b":%d\r\n" % LIST_ITEMS
+
+        rng = random.Random(17)
+        hget, zscore, zrange, lrange = [], [], [], []
+        for _ in range(200):
+            i = rng.randrange(HASH_FIELDS)
+            timed(client, [b"HGET", b"big:hash", b"f%d" % i], bulk(hash_value(i)), hget)
+        timed(client, [b"HGET", b"big:hash", b"f%d" % HASH_FIELDS], b"$-1\r\n", hget)
+        for _ in range(200):
+            i = rng.randrange(ZSET_MEMBERS)
+            timed(client, [b"ZSCORE", b"big:zset", zset_member(i)], bulk(b"%d" % zset_score(i)),
+                  zscore)
+        for _ in range(50):
+            i = rng.randrange(ZSET_MEMBERS - 20)
+            # (min, max] between two members' scores: the 10 members after i.
+            command = [b"ZRANGEBYSCORE", b"big:zset", b"%d" % (zset_score(i) + 1), b"+inf",
+                       b"WITHSCORES", b"LIMIT", b"0", b"10"]
+            expected = []
+            for k in range(i + 1, i + 11):
+                expected += [zset_member(k), b"%d" % zset_score(k)]
+            timed(client, command, array(expected), zrange)
+        for _ in range(50):
+            i = rng.randrange(LIST_ITEMS - 100)
+            timed(client, [b"LRANGE", b"big:list", b"%d" % i, b"%d" % (i + 99)],
+                  array([list_item(k) for k in range(i, i + 100)]), lrange)
+        i = rng.randrange(1, 100)
+        assert client.call([b"LRANGE", b"big:list", b"-%d" % i, b"-1"]) == array(
+            [list_item(k) for k in range(LIST_ITEMS - i, LIST_ITEMS)])
+        peak = max(peak, vm_rss(server.proc.pid))
+
+        storage = client.call("INFO storage").decode()
+        sst_bytes = int(storage.split("storage_sst_bytes:")[1].split("\r\n")[0])
+        print(f"\nbig collections ({'full size' if BIG else 'scaled 1/10'}): "
+              f"{HASH_FIELDS} hash fields in {hash_seconds:.1f}s, {ZSET_MEMBERS} zset members "
+              f"in {zset_seconds:.1f}s, {LIST_ITEMS} list items in {list_seconds:.1f}s; "
+              f"tables {sst_bytes / MiB:.0f} MiB on disk; block cache {BLOCK_CACHE // MiB} MiB, "
+              f"memtable {MEMTABLE // MiB} MiB, {SHARDS} shards; idle RSS "
+              f"{idle_rss / MiB:.0f} MiB, peak RSS {peak / MiB:.0f} MiB, budget "
+              f"{budget / MiB:.0f} MiB; median latency HGET {statistics.median(hget) * 1e3:.2f} "
+              f"ms, ZSCORE {statistics.median(zscore) * 1e3:.2f} ms, ZRANGEBYSCORE LIMIT 10 "
+              f"{statistics.median(zrange) * 1e3:.2f} ms, LRANGE 100 "
+              f"{statistics.median(lrange) * 1e3:.2f} ms")
+        # The data does not fit in the cache (or the test would prove nothing).
+        assert sst_bytes > 4 * BLOCK_CACHE
+        assert peak <= budget, f"peak RSS {peak / MiB:.0f} MiB over budget {budget / MiB:.0f} MiB"
+    finally:
+        client.close()
