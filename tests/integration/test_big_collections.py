@@ -212,3 +212,90 @@ def test_collections_larger_than_the_block_cache_answer_within_the_memory_budget
         assert peak <= budget, f"peak RSS {peak / MiB:.0f} MiB over budget {budget / MiB:.0f} MiB"
     finally:
         client.close()
+
+
+# ---- DEL of a big set ---------------------------------------------------------------------
+
+DEL_MEMBERS = 1_000_000
+FILLER_MEMBERS = 100_000
+
+
+def sadd_commands(key, n, prefix=b"m"):
+    for start in range(0, n, PER_COMMAND):
+        yield [b"SADD", key] + [b"%s%d" % (prefix, i)
+                                for i in range(start, min(n, start + PER_COMMAND))]
+
+
+def storage(client):
+    text = client.call("INFO storage").decode()
+    fields = dict(line.split(":", 1) for line in text.split("\r\n")
+                  if ":" in line and not line.startswith("#"))
+    return {k: int(float(v)) for k, v in fields.items()}
+
+
+def disk_bytes(client):
+    s = storage(client)
+    return s["storage_sst_bytes"] + s["storage_vlog_live_bytes"] + s["storage_vlog_garbage_bytes"]
+
+
+def test_del_of_a_million_member_set_is_constant_time_and_its_space_returns(start_cascade):
+    # Small memtables: the set's members reach tables, and the filler's flushes compact.
+    server = start_cascade("--memtable-size", "1mb", "--appendfsync", "everysec")
+    client = Raw(server.port, timeout=60)
+    try:
+        deadline = time.monotonic() + 120
+        assert pipelined(client, sadd_commands(b"bigset", DEL_MEMBERS), deadline) == PER_COMMAND
+        assert pipelined(client, sadd_commands(b"small", 10), deadline) == 10
+        assert client.call("SCARD bigset") == b":%d\r\n" % DEL_MEMBERS
+        before = disk_bytes(client)
+
+        # DEL is one metadata write whatever the size: time it against a 10-member set.
+        big, small = [], []
+        started = time.monotonic()
+        assert client.call("DEL bigset") == b":1\r\n"
+        big.append(time.monotonic() - started)
+        for _ in range(5):
+            started = time.monotonic()
+            assert client.call("DEL small") == b":1\r\n"
+            small.append(time.monotonic() - started)
+            assert pipelined(client, sadd_commands(b"small", 10), deadline) == 10
+        print(f"\nDEL of {DEL_MEMBERS} members: {big[0] * 1e3:.2f} ms; of 10 members: median "
+              f"{statistics.median(small) * 1e3:.2f} ms; tables before DEL {before / MiB:.1f} MiB")
+        assert big[0] < 0.1 + 10 * statistics.median(small)
+
+        assert client.call("SCARD bigset") == b":0\r\n"
+        assert client.call("EXISTS bigset") == b":0\r\n"
+        assert client.call("SMEMBERS bigset") == b"*0\r\n"
+        assert client.call("SISMEMBER bigset m5") == b":0\r\n"
+        assert client.call("SADD bigset m5 new") == b":2\r\n"
+        assert client.call("SCARD bigset") == b":2\r\n"
+        assert client.call("SISMEMBER bigset new") == b":1\r\n"
+        assert client.call("SISMEMBER bigset m6") == b":0\r\n"
+        assert client.call("DEL bigset") == b":1\r\n"
+
+        # Space returns: compactions meet the dead members (the filler sets bigsea and bigsez
+        # sort on either side of bigset, so every flush of them overlaps its tables), the
+        # filter queues the dead version, the sweeper tombstones its members and later
+        # compactions drop them.
+        reclaimed = None
+        waited = time.monotonic() + 60
+        round_ = 0
+        while time.monotonic() < waited:
+            commands = []
+            for start in range(0, FILLER_MEMBERS, PER_COMMAND):
+                for key in (b"bigsea", b"bigsez"):
+                    commands.append([b"SADD", key] + [b"r%dm%d" % (round_, i) for i in range(
+                        start, start + PER_COMMAND // 2)])
+            pipelined(client, commands, deadline + 60)
+            assert client.call("DEL bigsea bigsez") == b":2\r\n"
+            round_ += 1
+            time.sleep(0.5)
+            now = disk_bytes(client)
+            if now < before // 2:
+                reclaimed = now
+                break
+        print(f"tables after {round_} filler rounds: "
+              f"{(reclaimed if reclaimed is not None else disk_bytes(client)) / MiB:.1f} MiB")
+        assert reclaimed is not None, (before, disk_bytes(client), storage(client))
+    finally:
+        client.close()
