@@ -136,6 +136,53 @@ void ReplyWriter::bulk_owned(std::string&& payload) {
   buffer_.append("\r\n");
 }
 
+void EncodedElements::bulk(std::string_view payload) {
+  const std::size_t at = bytes_.size();
+  bytes_.resize(at + kMaxHeaderBytes + payload.size() + 2);
+  char* p = bytes_.data() + at;
+  const std::size_t n = put_header(p, '$', payload.size());
+  std::memcpy(p + n, payload.data(), payload.size());
+  p[n + payload.size()] = '\r';
+  p[n + payload.size() + 1] = '\n';
+  bytes_.resize(at + n + payload.size() + 2);
+  ++count_;
+}
+
+void EncodedElements::double_as_bulk(double value) {
+  if (std::isinf(value)) {
+    bulk(value > 0 ? std::string_view("inf") : "-inf");
+    return;
+  }
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof(text), value,
+                                    std::chars_format::general, 17);
+  bulk(std::string_view(text, static_cast<std::size_t>(result.ptr - text)));
+}
+
+void ReplyWriter::encoded(EncodedElements&& elements) {
+  const std::uint64_t count = elements.count();
+  std::string bytes = elements.take_bytes();
+  std::size_t from = 0;
+  // RESP2 dropping an attribute: the leading elements it still covers are dropped (each is
+  // a bulk string, $<len>\r\n<len bytes>\r\n), the rest written.
+  for (std::uint64_t i = 0; i < count && skipping(); ++i) {
+    skip_element();
+    const std::size_t eol = bytes.find('\r', from);
+    std::uint64_t len = 0;
+    for (std::size_t j = from + 1; j < eol; ++j) len = len * 10 + (bytes[j] - '0');
+    from = eol + 2 + len + 2;
+  }
+  if (from > 0) {
+    buffer_.append(std::string_view(bytes).substr(from));
+    return;
+  }
+  if (bytes.size() < reference_threshold_) {
+    buffer_.append(bytes);
+  } else {
+    buffer_.append_owned(std::move(bytes));
+  }
+}
+
 void ReplyWriter::double_value(double value) {
   if (std::isinf(value)) {
     if (resp3()) {

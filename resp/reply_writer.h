@@ -36,6 +36,14 @@
 //
 // Hot path: integers and length headers are formatted with decimal.h (no snprintf), and
 // each scalar reply is one reserve + memcpy into the buffer. Single-threaded.
+//
+// Encoded elements: a long reply computed away from its connection (on another shard) can
+// be encoded there into an EncodedElements, one string of complete elements, and handed to
+// encoded() after its aggregate header: no object per element, and a run of at least
+// reference_threshold bytes is taken over by the buffer without a copy. Only forms whose
+// bytes are the same in RESP2 and RESP3 can be encoded ahead (bulk strings), so the
+// encoder need not know the client's protocol; the header (array, map or set) is still
+// written by the ReplyWriter, which does.
 #pragma once
 
 #include <cstddef>
@@ -56,6 +64,25 @@ inline constexpr std::size_t kDefaultReferenceThreshold = 16 * 1024;
 struct DeferredLength {
   std::size_t placeholder;
   char resp3_type;  // '*', '%' or '~'
+};
+
+// Complete bulk strings encoded back to back ($<len>\r\n<payload>\r\n each), for
+// ReplyWriter::encoded.
+class EncodedElements {
+ public:
+  void reserve(std::size_t bytes) { bytes_.reserve(bytes); }
+  void bulk(std::string_view payload);
+  // A double as RESP2 sends it (a bulk string, ReplyWriter::double_value): for a caller
+  // that knows its client speaks RESP2.
+  void double_as_bulk(double value);
+  std::uint64_t count() const { return count_; }
+  std::size_t size() const { return bytes_.size(); }
+  const std::string& bytes() const { return bytes_; }
+  std::string take_bytes() { count_ = 0; return std::move(bytes_); }
+
+ private:
+  std::string bytes_;
+  std::uint64_t count_ = 0;
 };
 
 class ReplyWriter {
@@ -86,6 +113,9 @@ class ReplyWriter {
   void boolean(bool value);
   void big_number(std::string_view digits);
   void verbatim(std::string_view text, std::string_view format = "txt");
+  // The elements of `elements`, as many as it counts, in order (they count as that many
+  // elements of the aggregate being written).
+  void encoded(EncodedElements&& elements);
 
   void array(std::size_t count);
   void map(std::size_t pairs);

@@ -213,19 +213,17 @@ void read_whole(CommandContext& ctx, Whole what) {
   run_key_command(ctx, ctx.arg(1), [what](KeyTarget& t) {
     CollectionRead r(t, KeyType::kHash);
     if (!r.ok()) return std::move(r.failure);
-    std::vector<KeyReply> items;
-    const auto finish = [what](std::vector<KeyReply> out) {
-      return what == Whole::kBoth ? KeyReply::map(std::move(out)) : KeyReply::array(std::move(out));
+    resp::EncodedElements items;  // encoded as read: no object per field
+    const auto finish = [what](resp::EncodedElements out) {
+      return what == Whole::kBoth ? KeyReply::encoded_map(std::move(out))
+                                  : KeyReply::encoded_array(std::move(out));
     };
     if (!r.exists()) return finish(std::move(items));
     const std::size_t skip = r.coll().prefix().size();
-    items.reserve((what == Whole::kBoth ? 2 : 1) * r.coll().size());
     types::StagedWrites::Cursor c = r.coll().cursor();
     for (c.seek_to_first(); c.valid(); c.next()) {
-      if (what != Whole::kValues) {
-        items.push_back(KeyReply::bulk(std::string(c.key().substr(skip))));
-      }
-      if (what != Whole::kFields) items.push_back(KeyReply::bulk(std::string(c.value())));
+      if (what != Whole::kValues) items.bulk(c.key().substr(skip));
+      if (what != Whole::kFields) items.bulk(c.value());
     }
     if (!c.status()) return r.storage_error(c.status());
     return finish(std::move(items));

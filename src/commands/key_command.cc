@@ -35,11 +35,15 @@ void write_item(resp::ReplyWriter& out, KeyReply& reply) {
     case KeyReply::Kind::kMap:
     case KeyReply::Kind::kSet:
       if (reply.kind == KeyReply::Kind::kArray) {
-        out.array(reply.items.size());
+        out.array(reply.elements());
       } else if (reply.kind == KeyReply::Kind::kMap) {
-        out.map(reply.items.size() / 2);
+        out.map(reply.elements() / 2);
       } else {
-        out.set(reply.items.size());
+        out.set(reply.elements());
+      }
+      if (reply.items.empty()) {
+        out.encoded(std::move(reply.encoded));
+        break;
       }
       for (KeyReply& item : reply.items) write_item(out, item);
       break;

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <utility>
 
+#include "resp/reply_writer.h"
 #include "src/server/command_context.h"
 #include "src/server/error_replies.h"
 #include "src/server/shard_storage.h"
@@ -39,7 +40,9 @@ namespace cascade::commands {
 class ExecTransaction;
 
 // One reply, computed on the key's shard. Aggregates (arrays, maps, sets) hold their
-// elements in `items`; a map holds 2 x pairs items, key then value. Maps and sets are
+// elements in `items`, or (long replies of bulk strings: SMEMBERS, HGETALL, LRANGE, ZRANGE)
+// already encoded in `encoded`, one string for them all rather than an object each; a map
+// holds 2 x pairs elements, key then value. Maps and sets are
 // written as RESP3 maps and sets, as flat arrays in RESP2; a double as RESP3's double or a
 // bulk string in RESP2 (ReplyWriter decides).
 struct KeyReply {
@@ -51,6 +54,7 @@ struct KeyReply {
   std::string text;  // the bulk payload, the simple string or the error text
   double real = 0;
   std::vector<KeyReply> items;
+  resp::EncodedElements encoded;  // an aggregate's elements when `items` is empty
 
   static KeyReply null() { return {}; }
   static KeyReply ok() { return make(Kind::kOk); }
@@ -77,6 +81,18 @@ struct KeyReply {
   static KeyReply set(std::vector<KeyReply> items = {}) {
     return aggregate(Kind::kSet, std::move(items));
   }
+  // Aggregates of encoded elements (a map: keys and values alternating).
+  static KeyReply encoded_array(resp::EncodedElements elements) {
+    return with_encoded(Kind::kArray, std::move(elements));
+  }
+  static KeyReply encoded_map(resp::EncodedElements elements) {
+    return with_encoded(Kind::kMap, std::move(elements));
+  }
+  static KeyReply encoded_set(resp::EncodedElements elements) {
+    return with_encoded(Kind::kSet, std::move(elements));
+  }
+  // Elements of an aggregate, whichever way they are held.
+  std::size_t elements() const { return items.empty() ? encoded.count() : items.size(); }
   bool is_error() const { return kind == Kind::kError; }
 
  private:
@@ -88,6 +104,11 @@ struct KeyReply {
   static KeyReply with_text(Kind kind, std::string text) {
     KeyReply r = make(kind);
     r.text = std::move(text);
+    return r;
+  }
+  static KeyReply with_encoded(Kind kind, resp::EncodedElements elements) {
+    KeyReply r = make(kind);
+    r.encoded = std::move(elements);
     return r;
   }
   static KeyReply aggregate(Kind kind, std::vector<KeyReply> items) {

@@ -19,7 +19,7 @@ namespace cascade::commands {
 std::optional<std::int64_t> parse_list_index(std::string_view text);
 // LEFT / RIGHT in any case.
 std::optional<types::ListEnd> parse_list_end(std::string_view text);
-KeyReply bulk_array(std::vector<std::string> elements);
+KeyReply bulk_array(const std::vector<std::string>& elements);
 
 // LMOVE: pops from `from` of src and pushes to `to` of dst as one transaction (the keys may
 // be on different shards; src == dst rotates). The element, or null when src is missing;

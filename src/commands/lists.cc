@@ -36,11 +36,10 @@ std::optional<std::int64_t> parse_list_index(std::string_view text) {
   return v;
 }
 
-KeyReply bulk_array(std::vector<std::string> elements) {
-  std::vector<KeyReply> items;
-  items.reserve(elements.size());
-  for (std::string& e : elements) items.push_back(KeyReply::bulk(std::move(e)));
-  return KeyReply::array(std::move(items));
+KeyReply bulk_array(const std::vector<std::string>& elements) {
+  resp::EncodedElements items;
+  for (const std::string& e : elements) items.bulk(e);
+  return KeyReply::encoded_array(std::move(items));
 }
 
 namespace {
@@ -173,15 +172,14 @@ void lrange(CommandContext& ctx) {
     if (!r.exists()) return KeyReply::array();
     const auto range = clamp_range(*start, *stop, r.coll().size());
     if (!range) return KeyReply::array();
-    std::vector<KeyReply> items;
-    items.reserve(range->second - range->first + 1);
+    resp::EncodedElements items;
     List list(r.coll());
     Status s = list.scan(range->first, range->second, [&items](std::uint64_t, std::string_view v) {
-      items.push_back(KeyReply::bulk(std::string(v)));
+      items.bulk(v);
       return true;
     });
     if (!s) return r.storage_error(s);
-    return KeyReply::array(std::move(items));
+    return KeyReply::encoded_array(std::move(items));
   });
 }
 

@@ -42,11 +42,10 @@ std::uint64_t fresh_seed() {
   return (std::uint64_t{random()} << 32) | random();
 }
 
-KeyReply bulk_set(std::vector<std::string> members) {
-  std::vector<KeyReply> items;
-  items.reserve(members.size());
-  for (std::string& m : members) items.push_back(KeyReply::bulk(std::move(m)));
-  return KeyReply::set(std::move(items));
+KeyReply bulk_set(const std::vector<std::string>& members) {
+  resp::EncodedElements items;
+  for (const std::string& m : members) items.bulk(m);
+  return KeyReply::encoded_set(std::move(items));
 }
 
 // ---- SADD SREM ---------------------------------------------------------------------------
@@ -93,11 +92,12 @@ void srem(CommandContext& ctx) {
 
 // ---- SMEMBERS SISMEMBER SMISMEMBER SCARD ---------------------------------------------------
 
-// Every member of `set`, in member order.
-Status read_members(types::Collection& set, std::vector<std::string>& out) {
+// Every member of `set`, in member order, encoded as they are read (a whole set may be
+// millions of members: no object per member).
+Status read_members(types::Collection& set, resp::EncodedElements& out) {
   const std::size_t skip = set.prefix().size();
   types::StagedWrites::Cursor c = set.cursor();
-  for (c.seek_to_first(); c.valid(); c.next()) out.emplace_back(c.key().substr(skip));
+  for (c.seek_to_first(); c.valid(); c.next()) out.bulk(c.key().substr(skip));
   return c.status();
 }
 
@@ -105,12 +105,11 @@ void smembers(CommandContext& ctx) {
   run_key_command(ctx, ctx.arg(1), [](KeyTarget& t) {
     CollectionRead r(t, KeyType::kSet);
     if (!r.ok()) return std::move(r.failure);
-    std::vector<std::string> members;
+    resp::EncodedElements members;
     if (r.exists()) {
-      members.reserve(r.coll().size());
       if (Status s = read_members(r.coll(), members); !s) return r.storage_error(s);
     }
-    return bulk_set(std::move(members));
+    return KeyReply::encoded_set(std::move(members));
   });
 }
 
@@ -165,9 +164,10 @@ KeyReply pop_members(KeyTarget& t, std::optional<std::uint64_t> count) {
   std::vector<std::string> popped;
   if (count && *count >= set.size()) {
     // All of it: the key goes in one metadata write, its entries become garbage.
-    if (Status s = read_members(set, popped); !s) return w.storage_error(s);
+    resp::EncodedElements all;
+    if (Status s = read_members(set, all); !s) return w.storage_error(s);
     set.header().size = 0;
-    return w.commit(bulk_set(std::move(popped)));
+    return w.commit(KeyReply::encoded_set(std::move(all)));
   }
   std::vector<types::SampledMember> picked;
   types::MemberSampler sampler(set, fresh_seed());
@@ -182,7 +182,7 @@ KeyReply pop_members(KeyTarget& t, std::optional<std::uint64_t> count) {
     KeyReply reply = KeyReply::bulk(std::move(popped[0]));
     return w.commit(std::move(reply));
   }
-  return w.commit(bulk_set(std::move(popped)));
+  return w.commit(bulk_set(popped));
 }
 
 void spop(CommandContext& ctx) {

@@ -17,9 +17,16 @@ namespace cascade::commands {
 class ScoredReply {
  public:
   ScoredReply(bool resp3, bool withscores, bool nested = true)
-      : pairs_(resp3 && withscores && nested), withscores_(withscores) {}
+      : pairs_(resp3 && withscores && nested),
+        encode_(!withscores || !resp3),
+        withscores_(withscores) {}
 
   void add(double score, std::string_view member) {
+    if (encode_) {  // bulk strings only, the same bytes in both protocols: encoded at once
+      encoded_.bulk(member);
+      if (withscores_) encoded_.double_as_bulk(score);
+      return;
+    }
     if (pairs_) {
       std::vector<KeyReply> pair;
       pair.reserve(2);
@@ -31,13 +38,20 @@ class ScoredReply {
     items_.push_back(KeyReply::bulk(std::string(member)));
     if (withscores_) items_.push_back(KeyReply::real_number(score));
   }
-  std::size_t size() const { return items_.size(); }
-  KeyReply finish() { return KeyReply::array(std::move(items_)); }
+  std::size_t size() const { return encode_ ? encoded_.count() : items_.size(); }
+  KeyReply finish() {
+    return encode_ ? KeyReply::encoded_array(std::move(encoded_))
+                   : KeyReply::array(std::move(items_));
+  }
 
  private:
   bool pairs_;
+  // Without scores, or for a RESP2 client (scores as bulk strings), every element is a
+  // bulk string: encoded as added (resp::EncodedElements), no object per element.
+  bool encode_;
   bool withscores_;
   std::vector<KeyReply> items_;
+  resp::EncodedElements encoded_;
 };
 
 }  // namespace cascade::commands

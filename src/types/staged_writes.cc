@@ -131,14 +131,15 @@ void StagedWrites::Cursor::settle() {
       take_staged = tie || (forward_ ? sk < ek : sk > ek);
     }
     if (!take_staged) {
-      key_.assign(engine_->key());
-      value_.assign(engine_->value());
+      key_ = engine_->key();
+      value_ = engine_->value();
       valid_ = true;
       return;
     }
     if (staged_->second) {
-      key_.assign(staged_->first);
-      value_.assign(*staged_->second);
+      key_ = staged_->first;
+      staged_value_.assign(*staged_->second);
+      value_ = staged_value_;
       valid_ = true;
       return;
     }
@@ -164,14 +165,17 @@ void StagedWrites::Cursor::settle() {
 
 void StagedWrites::Cursor::next() {
   if (!forward_) {
-    const std::string at = key_;
+    const std::string at(key_);
     seek(at);
     if (valid_ && key_ == at) next();
     return;
   }
   Map& map = owner_.staged_;
-  if (engine_->valid() && engine_->key() == std::string_view(key_)) engine_->next();
-  if (staged_valid_ && staged_->first == key_) {
+  // Both tests before either source moves: key_ may view the engine iterator's key.
+  const bool engine_here = engine_->valid() && engine_->key() == key_;
+  const bool staged_here = staged_valid_ && staged_->first == key_;
+  if (engine_here) engine_->next();
+  if (staged_here) {
     ++staged_;
     staged_valid_ = staged_ != map.end() && in_range(staged_->first);
   }
@@ -180,14 +184,16 @@ void StagedWrites::Cursor::next() {
 
 void StagedWrites::Cursor::prev() {
   if (forward_) {
-    const std::string at = key_;
+    const std::string at(key_);
     seek_for_prev(at);
     if (valid_ && key_ == at) prev();
     return;
   }
   Map& map = owner_.staged_;
-  if (engine_->valid() && engine_->key() == std::string_view(key_)) engine_->prev();
-  if (staged_valid_ && staged_->first == key_) {
+  const bool engine_here = engine_->valid() && engine_->key() == key_;
+  const bool staged_here = staged_valid_ && staged_->first == key_;
+  if (engine_here) engine_->prev();
+  if (staged_here) {
     if (staged_ == map.begin()) {
       staged_valid_ = false;
     } else {

@@ -62,11 +62,14 @@ class StagedWrites {
     Status status() const { return status_; }
     void seek_to_first();
     void seek_to_last();
+    // A key passed to seek/seek_for_prev must not view this cursor's own key() (copy it).
     void seek(std::string_view key);             // first key >= key
     void seek_for_prev(std::string_view key);    // last key <= key
     void next();                                 // requires valid()
     void prev();                                 // requires valid()
-    // Views valid until the cursor moves.
+    // Views valid until the cursor moves: into the engine iterator's entry, not copied (a
+    // whole-collection scan reads millions), or for a staged entry its key in the staged
+    // map and a copy of its value (so a put or del of the current key leaves it intact).
     std::string_view key() const { return key_; }
     std::string_view value() const { return value_; }
 
@@ -85,7 +88,8 @@ class StagedWrites {
     bool forward_ = true;
     bool valid_ = false;
     Status status_;
-    std::string key_, value_;
+    std::string_view key_, value_;
+    std::string staged_value_;
   };
 
  private:

@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "resp/reply_writer.h"
 #include "resp_test_util.h"
@@ -138,6 +139,52 @@ TEST_CASE("writer drops an attribute and everything in it for RESP2") {
              "|2\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n+nested\r\n%1\r\n|1\r\n"
              "_\r\n_\r\n*0\r\n,1.5\r\n$39\r\nSome real reply following the attribute\r\n");
   check_both([](ReplyWriter& w) { w.attribute(0); w.ok(); }, "+OK\r\n", "|0\r\n+OK\r\n");
+}
+
+TEST_CASE("encoded elements are the bytes bulk() writes, in both versions") {
+  const std::string big(kDefaultReferenceThreshold, 'x');  // taken over, not copied
+  for (const std::vector<std::string>& payloads :
+       {std::vector<std::string>{}, {"a", "", "member:12345"}, {"small", big, "after"}}) {
+    auto one_by_one = [&](ReplyWriter& w) {
+      w.set(payloads.size());
+      for (const std::string& p : payloads) w.bulk(p);
+      w.ok();
+    };
+    auto encoded = [&](ReplyWriter& w) {
+      EncodedElements e;
+      for (const std::string& p : payloads) e.bulk(p);
+      CHECK(e.count() == payloads.size());
+      w.set(e.count());
+      w.encoded(std::move(e));
+      w.ok();
+    };
+    CHECK(written(RespVersion::kResp2, encoded) == written(RespVersion::kResp2, one_by_one));
+    CHECK(written(RespVersion::kResp3, encoded) == written(RespVersion::kResp3, one_by_one));
+  }
+}
+
+TEST_CASE("an encoded double is the bulk string a RESP2 client gets from double_value") {
+  for (double v : {0.0, 1.5, -2.25, 1e300, 0.1, std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity()}) {
+    EncodedElements e;
+    e.double_as_bulk(v);
+    CHECK(e.bytes() == written(RespVersion::kResp2, [v](ReplyWriter& w) { w.double_value(v); }));
+  }
+}
+
+TEST_CASE("encoded elements an attribute covers are dropped for RESP2, the rest written") {
+  auto with_attribute = [](ReplyWriter& w) {
+    w.attribute(1);
+    w.bulk("key");
+    EncodedElements e;
+    e.bulk("dropped value");
+    e.bulk("kept");
+    e.bulk("12345678901");
+    w.encoded(std::move(e));
+  };
+  check_both(with_attribute, "$4\r\nkept\r\n$11\r\n12345678901\r\n",
+             "|1\r\n$3\r\nkey\r\n$13\r\ndropped value\r\n$4\r\nkept\r\n$11\r\n"
+             "12345678901\r\n");
 }
 
 TEST_CASE("writer fills deferred aggregate lengths in place") {

@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# Side-by-side collections benchmark: cascade-server against Debian's redis-server, in one
+# run, and two tables of the results.
+#
+#   scripts/bench-collections.sh [--quick] [-n REQUESTS] [-r KEYSPACE] [-c CLIENTS]
+#                                [--zset-small N] [--zset-large N] [--zset-ops N]
+#
+# Servers, started one at a time on a spare 127.0.0.1 port, each in its own temporary
+# directory (under $TMPDIR), and stopped (by the pid this script started) before the next:
+#   redis none          no persistence at all (save "", appendonly no)
+#   redis always        appendonly yes, appendfsync always
+#   cascade everysec    appendfsync everysec
+#   cascade always      appendfsync always: a write is acknowledged once its WAL is synced
+# cascade runs its default shard count (one per core); redis-server is one thread.
+#
+# 1. redis-benchmark -t lpush,rpush,lpop,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100,
+#    lrange_600,mset -r KEYSPACE -c CLIENTS -n REQUESTS against each server. Defaults:
+#    -n 50000, -r 100000, -c 50. The table: ops/s per server, and the ratios the issue aims
+#    at: cascade everysec / redis none (aim >= 1 on every row) and cascade always / redis
+#    always (aim >= 2.5 on every write row).
+# 2. Sorted sets of two sizes (--zset-small, default 10,000; --zset-large, default 1,000,000:
+#    10 million members take ~15 minutes to load on the 2-core development machine), loaded
+#    with pipelined ZADDs of 1,000 members, then timed one request at a time (round trip
+#    included): ZADD of a new member, ZRANGE key r r+9 at a random rank r, ZRANK of a random
+#    member; up to --zset-ops requests (default 2000) or 20 s each. The table: median and p90
+#    microseconds per operation at each size and the growth (large / small), against
+#    cascade everysec and redis none. cascade has no order-statistics index yet: ZRANK and
+#    ZRANGE by rank walk the members before the rank, so they grow linearly with it.
+#
+# --quick: -n 300, -r 1000, -c 5, sets of 1,000 and 5,000 members, 50 requests, small WAL
+# segments: a smoke test of this script (tests/integration), not a measurement.
+# Benchmarks are never assertions.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CASCADE_BIN="${CASCADE_BIN:-$ROOT/build/cascade-server}"
+REDIS_BIN="${REDIS_BIN:-$(command -v redis-server || true)}"
+BENCH_BIN="${REDIS_BENCHMARK:-$(command -v redis-benchmark || true)}"
+REQUESTS=50000
+KEYSPACE=100000
+CLIENTS=50
+ZSET_SMALL=10000
+ZSET_LARGE=1000000
+ZSET_OPS=2000
+QUICK=0
+
+while (($#)); do
+  case "$1" in
+    --quick) QUICK=1; REQUESTS=300; KEYSPACE=1000; CLIENTS=5; ZSET_SMALL=1000
+             ZSET_LARGE=5000; ZSET_OPS=50; shift ;;
+    -n) REQUESTS="$2"; shift 2 ;;
+    -r) KEYSPACE="$2"; shift 2 ;;
+    -c) CLIENTS="$2"; shift 2 ;;
+    --zset-small) ZSET_SMALL="$2"; shift 2 ;;
+    --zset-large) ZSET_LARGE="$2"; shift 2 ;;
+    --zset-ops) ZSET_OPS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    *) echo "bench-collections: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+for tool in "$CASCADE_BIN" "$REDIS_BIN" "$BENCH_BIN"; do
+  if [[ -z "$tool" || ! -x "$tool" ]]; then
+    echo "bench-collections: missing ${tool:-redis-server or redis-benchmark}" \
+      "(build first; apt install redis)" >&2
+    exit 2
+  fi
+done
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/cascade-bench-coll.XXXXXX")"
+SERVER_PID=""
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 150); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+cleanup() {
+  stop_server
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until the server answers PING; fails if it exits or takes more than 20 s.
+wait_ready() {
+  local port="$1"
+  for _ in $(seq 1 200); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then return 1; fi
+    if [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == "PONG" ]]; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+start_server() {  # name port dir
+  local name="$1" port="$2" dir="$3"
+  mkdir -p "$dir"
+  case "$name" in
+    cascade-always|cascade-everysec)
+      local wal=()
+      ((QUICK)) && wal=(--wal-segment-size 4mb --wal-segments 2)
+      "$CASCADE_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
+        --appendfsync "${name#cascade-}" "${wal[@]}" >"$dir/server.log" 2>&1 &
+      ;;
+    redis-always)
+      "$REDIS_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly yes \
+        --appendfsync always >"$dir/server.log" 2>&1 &
+      ;;
+    redis-none)
+      "$REDIS_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
+        >"$dir/server.log" 2>&1 &
+      ;;
+  esac
+  SERVER_PID=$!
+  if ! wait_ready "$port"; then
+    echo "bench-collections: $name did not start:" >&2
+    cat "$dir/server.log" >&2
+    exit 1
+  fi
+}
+
+TESTS="lpush,rpush,lpop,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100,lrange_600,mset"
+RESULTS="$WORK/results.csv"
+ZRESULTS="$WORK/zsets.csv"
+echo "server,test,rps" >"$RESULTS"
+echo "server,size,op,count,p50_us,p90_us,load_s" >"$ZRESULTS"
+
+# The sorted-set timings: loads ZSET_SMALL then ZSET_LARGE members into two keys and times
+# single requests against each (a raw socket, one request in flight).
+zset_scaling() {  # name port
+  /usr/bin/python3 - "$1" "$2" "$ZSET_SMALL" "$ZSET_LARGE" "$ZSET_OPS" >>"$ZRESULTS" <<'EOF'
+import random, socket, sys, time
+
+name, port, small, large, ops = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:])
+sock = socket.create_connection(("127.0.0.1", port), timeout=120)
+buf = b""
+
+def encode(args):
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+def reply():
+    """Reads one reply; returns its first line (the whole reply is consumed)."""
+    global buf
+    def need_line(pos):
+        global buf
+        while buf.find(b"\r\n", pos) < 0:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf.find(b"\r\n", pos)
+    def skip(pos):
+        global buf
+        end = need_line(pos)
+        kind, head = buf[pos:pos + 1], buf[pos + 1:end]
+        pos = end + 2
+        if kind == b"-":
+            raise RuntimeError(buf[:end].decode())
+        if kind in b"$" and int(head) >= 0:
+            while len(buf) < pos + int(head) + 2:
+                buf += sock.recv(1 << 20)
+            return pos + int(head) + 2
+        if kind == b"*":
+            for _ in range(int(head)):
+                pos = skip(pos)
+        return pos
+    end = skip(0)
+    first = buf[:buf.find(b"\r\n")]
+    buf = buf[end:]
+    return first
+
+def load(key, n):
+    started = time.monotonic()
+    rng = random.Random(n)
+    pending = 0
+    for start in range(0, n, 1000):
+        args = [b"ZADD", key]
+        for i in range(start, min(n, start + 1000)):
+            args += [b"%.6f" % rng.random(), b"member:%d" % i]
+        sock.sendall(encode(args))
+        pending += 1
+        while pending >= 8:
+            reply()
+            pending -= 1
+    while pending:
+        reply()
+        pending -= 1
+    return time.monotonic() - started
+
+def timed(make, count, seconds):
+    samples = []
+    deadline = time.monotonic() + seconds
+    while len(samples) < count and time.monotonic() < deadline:
+        command = make()
+        started = time.perf_counter()
+        sock.sendall(encode(command))
+        reply()
+        samples.append((time.perf_counter() - started) * 1e6)
+    samples.sort()
+    return samples
+
+for n in (small, large):
+    key = b"zbench:%d" % n
+    sock.sendall(encode([b"DEL", key]))
+    reply()
+    load_s = load(key, n)
+    rng = random.Random(7)
+    fresh = iter(range(n, n + 10 ** 9))
+    cases = [
+        ("ZADD", lambda: [b"ZADD", key, b"%.6f" % rng.random(), b"member:%d" % next(fresh)]),
+        ("ZRANGE rank", lambda: [b"ZRANGE", key, *(lambda r: [b"%d" % r, b"%d" % (r + 9)])(
+            rng.randrange(n))]),
+        ("ZRANK", lambda: [b"ZRANK", key, b"member:%d" % rng.randrange(n)]),
+    ]
+    for op, make in cases:
+        s = timed(make, ops, 20.0)
+        print(f"{name},{n},{op},{len(s)},{s[len(s) // 2]:.1f},{s[len(s) * 9 // 10]:.1f},{load_s:.1f}")
+EOF
+}
+
+run_server() {
+  local name="$1" port dir
+  port="$(free_port)"
+  dir="$WORK/$name"
+  start_server "$name" "$port" "$dir"
+  "$BENCH_BIN" -h 127.0.0.1 -p "$port" -t "$TESTS" -r "$KEYSPACE" -c "$CLIENTS" \
+    -n "$REQUESTS" --csv 2>/dev/null |
+    /usr/bin/python3 -c '
+import csv, sys
+for row in csv.DictReader(sys.stdin):
+    print(",".join([sys.argv[1], row["test"].split(" ")[0], row["rps"]]))
+' "$name" >>"$RESULTS"
+  if [[ "$name" == cascade-everysec || "$name" == redis-none ]]; then
+    zset_scaling "$name" "$port"
+  fi
+  stop_server
+  echo "bench-collections: $name done" >&2
+}
+
+for name in redis-none redis-always cascade-everysec cascade-always; do
+  run_server "$name"
+done
+
+echo "redis-benchmark -t $TESTS -r $KEYSPACE -c $CLIENTS -n $REQUESTS; $(nproc) cores," \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+/usr/bin/python3 - "$RESULTS" "$ZRESULTS" <<'EOF'
+import csv, sys
+
+rows = list(csv.DictReader(open(sys.argv[1])))
+rps = {(r["server"], r["test"]): float(r["rps"]) for r in rows}
+tests = list(dict.fromkeys(r["test"] for r in rows))
+servers = ["redis-none", "redis-always", "cascade-everysec", "cascade-always"]
+writes = {"LPUSH", "RPUSH", "LPOP", "RPOP", "SADD", "SPOP", "HSET", "ZADD", "ZPOPMIN", "MSET"}
+
+def ratio(a, b, aim):
+    if not a or not b:
+        return "-"
+    mark = "" if aim is None or a / b >= aim else " (miss)"
+    return f"{a / b:.2f}{mark}"
+
+print("| test | " + " | ".join(servers) + " | cascade everysec / redis none | "
+      "cascade always / redis always |")
+print("|---|" + "---:|" * (len(servers) + 2))
+for test in tests:
+    cells = [f"{rps.get((s, test), 0):,.0f}" for s in servers]
+    everysec = ratio(rps.get(("cascade-everysec", test)), rps.get(("redis-none", test)), 1.0)
+    always = ratio(rps.get(("cascade-always", test)), rps.get(("redis-always", test)),
+                   2.5 if test in writes else None)
+    print(f"| {test} | " + " | ".join(cells) + f" | {everysec} | {always} |")
+
+print()
+zrows = list(csv.DictReader(open(sys.argv[2])))
+sizes = sorted({int(r["size"]) for r in zrows})
+z = {(r["server"], int(r["size"]), r["op"]): r for r in zrows}
+print("| server | operation | " + " | ".join(f"{n:,} members: p50 / p90 us" for n in sizes)
+      + " | growth (p50) |")
+print("|---|---|" + "---:|" * (len(sizes) + 1))
+for server in ("cascade-everysec", "redis-none"):
+    for op in ("ZADD", "ZRANGE rank", "ZRANK"):
+        got = [z.get((server, n, op)) for n in sizes]
+        if not all(got):
+            continue
+        cells = [f"{float(g['p50_us']):,.0f} / {float(g['p90_us']):,.0f} ({g['count']})"
+                 for g in got]
+        growth = float(got[-1]["p50_us"]) / float(got[0]["p50_us"])
+        print(f"| {server} | {op} | " + " | ".join(cells) + f" | {growth:.1f}x |")
+loads = {(r["server"], int(r["size"])): r["load_s"] for r in zrows}
+print()
+print("load (pipelined ZADD, 1000 members each): " + "; ".join(
+    f"{s} {n:,}: {loads[(s, n)]} s" for (s, n) in sorted(loads)))
+EOF
