@@ -322,12 +322,11 @@ bool parse_lpos_options(CommandContext& ctx, LposOptions& o) {
       if (v == 0) return ctx.error(kErrRankZero), false;
       o.rank = v;
     } else if (equals_ignore_case(name, "count")) {
-      if (!is_int) return ctx.error(kErrNotInteger), false;
-      if (v < 0) return ctx.error(kErrCountNegative), false;
+      // COUNT and MAXLEN answer their own error for anything but a number >= 0, text too.
+      if (!is_int || v < 0) return ctx.error(kErrCountNegative), false;
       o.count = v;
     } else if (equals_ignore_case(name, "maxlen")) {
-      if (!is_int) return ctx.error(kErrNotInteger), false;
-      if (v < 0) return ctx.error(kErrMaxlenNegative), false;
+      if (!is_int || v < 0) return ctx.error(kErrMaxlenNegative), false;
       o.maxlen = v;
     } else {
       ctx.error(kErrSyntax);
