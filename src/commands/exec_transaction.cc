@@ -71,6 +71,11 @@ types::StagedWrites* ExecTransaction::writes_for(std::uint32_t db, std::string_v
   return nullptr;
 }
 
+types::StagedWrites* ExecTransaction::staged_on(runtime::ShardId shard) {
+  Share* share = share_of(shard);
+  return share != nullptr && share->locked ? share->writes.get() : nullptr;
+}
+
 void ExecTransaction::prepare_retry() {
   for (auto& key : missing_) keys_.push_back(std::move(key));
   missing_.clear();

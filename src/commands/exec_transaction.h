@@ -68,6 +68,10 @@ class ExecTransaction {
 
   // Step 2 (see key_command.h).
   types::StagedWrites* writes_for(std::uint32_t db, std::string_view key, runtime::ShardId shard);
+  // During step 2, on `shard` (the calling shard): this attempt's staged writes there, or
+  // null when it locked nothing there. Keyspace-wide reads (DBSIZE, KEYS, SCAN) walk
+  // them over the engine's keys, so they see the commands queued before them.
+  types::StagedWrites* staged_on(runtime::ShardId shard);
   // Did a command reach a key whose stripe this attempt does not hold?
   bool needs_retry() const { return !missing_.empty(); }
   // After unlock(): drops the attempt; the noted keys join the locked ones.

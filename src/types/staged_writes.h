@@ -21,6 +21,7 @@
 // writes after a scan, or re-seek.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +32,15 @@
 #include "src/runtime/result.h"
 
 namespace cascade::types {
+
+// The first key after every key starting with `prefix`, the upper bound of a Cursor over
+// them (`prefix` never empty nor all 0xff here: engine keys start with a database id
+// below 0xFFFFFFFF).
+inline std::string prefix_end(std::string prefix) {
+  while (!prefix.empty() && static_cast<std::uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<std::uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
 
 class StagedWrites {
  public:

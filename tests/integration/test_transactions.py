@@ -107,6 +107,11 @@ SCRIPTS = [
      line(b"RPOPLPUSH", C, D), line(b"LMOVE", D, D, b"LEFT RIGHT"), line(b"LRANGE", D, b"0 -1"),
      line(b"LMPOP 2", D, C, b"LEFT COUNT 1"), b"EXEC", line(b"LRANGE", C, b"0 -1"),
      line(b"LRANGE", D, b"0 -1")],
+    # keyspace-wide reads inside EXEC see the writes queued before them, on every shard
+    # (differential finding: DBSIZE counted the committed keys only)
+    [b"SET a 1", b"MULTI", b"DEL a", b"HSET h f v", b"DBSIZE", b"KEYS *", b"SCAN 0 COUNT 100",
+     b"RANDOMKEY", line(b"SADD", C, b"x"), line(b"RPUSH", D, b"y"), b"DBSIZE",
+     line(b"DEL", C, D), b"SCAN 0 TYPE hash", b"EXEC", b"DBSIZE"],
     # a WRONGTYPE inside EXEC does not stop the later commands
     [line(b"SET", C, b"s"), b"MULTI", line(b"SADD", C, b"a"), line(b"SUNIONSTORE", D, C),
      line(b"LMOVE", C, D, b"LEFT LEFT"), line(b"SADD", D, b"x"), b"EXEC", line(b"SCARD", D)],
