@@ -51,6 +51,7 @@ Status ExecTransaction::lock() {
       share.locks.lock(keyspace->locks(), fence);
       share.locked = true;
       share.writes = std::make_unique<types::StagedWrites>(keyspace->engine());
+      share.writes->set_exec_client(client_id_);
       if (keyspace->watches().changed(client_id_, now_ms)) watch_changed_ = true;
       return Status::ok();
     }).get();

@@ -16,7 +16,9 @@
 //      command gets KeyTarget::txn = the staged writes of its key's shard and takes no lock
 //      (key_command.h); a multi-key command's TxnView reads and writes through them
 //      (transaction.h). Each write is staged, visible to the later commands, and touches
-//      the key's watches at once (the stripe is held until the commit, so that is exact).
+//      the key's watches at once (the stripe is held until the commit, so that is exact),
+//      other clients' only: this client's were checked in step 1, and an attempt run
+//      again must not find them changed by its own dropped attempt.
 //   3. commit(): every shard's staged writes become that shard's part: one shard -> one
 //      engine batch, synced as appendfsync says; several -> the decision-record protocol
 //      (shard_commit.h).

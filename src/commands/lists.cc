@@ -292,7 +292,11 @@ void ltrim(CommandContext& ctx) {
       w.coll().header().size = 0;
       return w.commit(KeyReply::ok());
     }
-    if (range->first == 0 && range->second + 1 == list.size()) return w.commit_unchanged(KeyReply::ok());
+    if (range->first == 0 && range->second + 1 == list.size()) {
+      // Nothing to trim; Redis still counts LTRIM of an existing list as a change (WATCH).
+      if (Status s = w.lock().commit(/*changed=*/true); !s) return w.storage_error(s);
+      return KeyReply::ok();
+    }
     list.trim(range->first, range->second);
     return w.commit(KeyReply::ok());
   });

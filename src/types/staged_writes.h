@@ -49,6 +49,10 @@ class StagedWrites {
   StagedWrites& operator=(const StagedWrites&) = delete;
 
   engine::DB& engine() { return db_; }
+  // The client whose MULTI/EXEC stages here (0: a single command's writes): its own
+  // watches are not touched by these writes (WatchRegistry::touch).
+  void set_exec_client(std::uint64_t client) { exec_client_ = client; }
+  std::uint64_t exec_client() const { return exec_client_; }
 
   // The value of `key`: the staged write if there is one, else the engine's.
   Result<std::optional<std::string>> get(std::string_view key);
@@ -101,6 +105,7 @@ class StagedWrites {
  private:
   friend class Cursor;
   engine::DB& db_;
+  std::uint64_t exec_client_ = 0;
   std::map<std::string, std::optional<std::string>, std::less<>> staged_;
 };
 
