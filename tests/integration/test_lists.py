@@ -63,6 +63,10 @@ SCRIPTS = [
     # COUNT and MAXLEN answer their own error for a non-number too (differential finding)
     [b"RPUSH l a b", b"LPOS l a COUNT x", b"LPOS l a MAXLEN 1.5", [b"LPOS", b"l", b"a", b"MAXLEN", b""],
      b"LPOS l a COUNT 9223372036854775808", b"LPOS l a MAXLEN x RANK 0", b"LPOS l a RANK x COUNT x"],
+    # rotating a one-element list keeps its expiry (differential finding)
+    [b"RPUSH l a", b"EXPIRE l 1000", b"LMOVE l l LEFT RIGHT", b"TTL l", b"RPOPLPUSH l l",
+     b"TTL l", b"BLMOVE l l RIGHT LEFT 0", b"TTL l", b"LRANGE l 0 -1", b"RPUSH m a",
+     b"LMOVE m m LEFT LEFT", b"TTL m"],
     # BLMPOP reads its timeout after numkeys, the keys, the side and COUNT (differential
     # finding)
     [b"BLMPOP -1 7 a LEFT", b"BLMPOP x 1 a LEFT COUNT 0", b"BLMPOP x 0 a LEFT",
