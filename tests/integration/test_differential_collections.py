@@ -35,7 +35,7 @@ from collection_commands import RANDOM, lex_source, step
 from conftest import Raw
 
 SEQUENCES = 3
-COMMANDS = int(os.environ.get("CASCADE_DIFF_COMMANDS", "300"))
+COMMANDS = int(os.environ.get("CASCADE_DIFF_COMMANDS", "500"))
 SNAPSHOT_EVERY = 50
 SCAN_LIMIT = 10000
 
