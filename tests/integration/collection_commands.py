@@ -549,12 +549,20 @@ def step(rng):
     if roll < 0.075:
         # a key built from nothing: its OBJECT ENCODING is Redis's for its content
         k = any_key(rng)
-        make = pick(rng, [[b"HSET", k, pick(rng, FIELDS), hvalue(rng), pick(rng, FIELDS), hvalue(rng)],
+        # (two fields: Redis picks a hash's encoding from HSET's arguments, so a long value
+        # overwritten in the same command would leave it a hashtable)
+        make = pick(rng, [[b"HSET", k, b"f1", hvalue(rng), b"f2", hvalue(rng)],
                           [b"SADD", k] + members(rng, 1, 5),
                           [b"ZADD", k, score(rng), zmember(rng), score(rng), zmember(rng)],
                           [b"RPUSH", k, item(rng)],
                           [b"SUNIONSTORE", k] + keys(rng, "s", 1, 2),
                           [b"ZUNIONSTORE", k, b"2", key(rng, "z"), key(rng, "s")]])
+        if rng.random() < 0.2:
+            # past the small encodings' member counts (128 for a sorted set, 512 else)
+            n = rng.choice([128, 129, 512, 513])
+            make = pick(rng, [[b"ZADD", k] + [x for i in range(n) for x in (b"%d" % i, b"m%d" % i)],
+                              [b"SADD", k] + [b"%d" % i for i in range(n)],
+                              [b"HSET", k] + [x for i in range(n) for x in (b"f%d" % i, b"v")]])
         return [[b"DEL", k], make, [b"OBJECT", b"ENCODING", k]]
     if roll < 0.0765:
         return [[pick(rng, [b"FLUSHDB", b"FLUSHALL"])]]
