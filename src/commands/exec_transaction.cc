@@ -51,6 +51,7 @@ Status ExecTransaction::lock() {
       share.locks.lock(keyspace->locks(), fence);
       share.locked = true;
       share.writes = std::make_unique<types::StagedWrites>(keyspace->engine());
+      share.writes->set_exec_client(client_id_);
       if (keyspace->watches().changed(client_id_, now_ms)) watch_changed_ = true;
       return Status::ok();
     }).get();
@@ -69,6 +70,11 @@ types::StagedWrites* ExecTransaction::writes_for(std::uint32_t db, std::string_v
   }
   missing_.emplace_back(db, std::string(key));
   return nullptr;
+}
+
+types::StagedWrites* ExecTransaction::staged_on(runtime::ShardId shard) {
+  Share* share = share_of(shard);
+  return share != nullptr && share->locked ? share->writes.get() : nullptr;
 }
 
 void ExecTransaction::prepare_retry() {

@@ -16,7 +16,9 @@
 //      command gets KeyTarget::txn = the staged writes of its key's shard and takes no lock
 //      (key_command.h); a multi-key command's TxnView reads and writes through them
 //      (transaction.h). Each write is staged, visible to the later commands, and touches
-//      the key's watches at once (the stripe is held until the commit, so that is exact).
+//      the key's watches at once (the stripe is held until the commit, so that is exact),
+//      other clients' only: this client's were checked in step 1, and an attempt run
+//      again must not find them changed by its own dropped attempt.
 //   3. commit(): every shard's staged writes become that shard's part: one shard -> one
 //      engine batch, synced as appendfsync says; several -> the decision-record protocol
 //      (shard_commit.h).
@@ -68,6 +70,10 @@ class ExecTransaction {
 
   // Step 2 (see key_command.h).
   types::StagedWrites* writes_for(std::uint32_t db, std::string_view key, runtime::ShardId shard);
+  // During step 2, on `shard` (the calling shard): this attempt's staged writes there, or
+  // null when it locked nothing there. Keyspace-wide reads (DBSIZE, KEYS, SCAN) walk
+  // them over the engine's keys, so they see the commands queued before them.
+  types::StagedWrites* staged_on(runtime::ShardId shard);
   // Did a command reach a key whose stripe this attempt does not hold?
   bool needs_retry() const { return !missing_.empty(); }
   // After unlock(): drops the attempt; the noted keys join the locked ones.

@@ -68,10 +68,11 @@ void brpop(CommandContext& ctx) { blocking_pop(ctx, ListEnd::kTail); }
 // ---- BLMPOP ---------------------------------------------------------------------------------
 
 void blmpop(CommandContext& ctx) {
-  std::optional<runtime::TimePoint> deadline;
-  if (!parse_block_timeout(ctx, ctx.arg(1), deadline)) return;
+  // Redis reads the timeout last, after numkeys, the keys, the side and COUNT.
   std::optional<MultiPopArgs> args = parse_multi_pop(ctx, 2);
   if (!args) return;
+  std::optional<runtime::TimePoint> deadline;
+  if (!parse_block_timeout(ctx, ctx.arg(1), deadline)) return;
   const std::vector<std::string_view> keys = distinct_keys(args->keys);
   auto try_key = [&](std::size_t i, BlockingSession* session) {
     const std::string_view key = keys[i];

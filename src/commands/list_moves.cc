@@ -95,10 +95,12 @@ Result<std::vector<std::string>> pop_staged(TxnView& view, std::size_t i, ListEn
   return out;
 }
 
-// Pushes `value` at `end` of declared key i (a list or missing: then a new list).
-Status push_staged(TxnView& view, std::size_t i, ListEnd end, std::string_view value) {
+// Pushes `value` at `end` of declared key i (a list or missing: then a new list, with
+// `new_expire_ms`).
+Status push_staged(TxnView& view, std::size_t i, ListEnd end, std::string_view value,
+                   std::optional<std::int64_t> new_expire_ms = std::nullopt) {
   CollectionHeader h;
-  std::optional<std::int64_t> expire_ms;
+  std::optional<std::int64_t> expire_ms = new_expire_ms;
   if (view.record(i)) {
     Result<CollectionHeader> found = header_of(view, i);
     if (!found) return found.error();
@@ -128,9 +130,17 @@ KeyReply move_list_element(CommandContext& ctx, std::string_view src, std::strin
     if (holds_other_type(view, 0) || holds_other_type(view, 1)) {
       return KeyReply::error(kErrWrongType);
     }
+    // One key (a rotation): popping its only element erases the record, and the push
+    // makes the list again, with the expiry it had (Redis never deletes it).
+    const std::optional<std::int64_t> expire_ms = view.record(0)->expire_ms;
+    const bool one_key = view.key(0).key == view.key(1).key;
     Result<std::vector<std::string>> popped = pop_staged(view, 0, from, 1);
     if (!popped) return decide_failure(ctx, popped.error());
-    if (Status s = push_staged(view, 1, to, popped->front()); !s) return decide_failure(ctx, s);
+    if (Status s = push_staged(view, 1, to, popped->front(),
+                               one_key ? expire_ms : std::nullopt);
+        !s) {
+      return decide_failure(ctx, s);
+    }
     return KeyReply::bulk(std::move(popped->front()));
   });
   // The transaction wakes dst's waiters after its commit (transaction.h); inside EXEC, the

@@ -290,7 +290,11 @@ void ltrim(CommandContext& ctx) {
       w.coll().header().size = 0;
       return w.commit(KeyReply::ok());
     }
-    if (range->first == 0 && range->second + 1 == list.size()) return w.commit_unchanged(KeyReply::ok());
+    if (range->first == 0 && range->second + 1 == list.size()) {
+      // Nothing to trim; Redis still counts LTRIM of an existing list as a change (WATCH).
+      if (Status s = w.lock().commit(/*changed=*/true); !s) return w.storage_error(s);
+      return KeyReply::ok();
+    }
     list.trim(range->first, range->second);
     return w.commit(KeyReply::ok());
   });
@@ -320,12 +324,11 @@ bool parse_lpos_options(CommandContext& ctx, LposOptions& o) {
       if (v == 0) return ctx.error(kErrRankZero), false;
       o.rank = v;
     } else if (equals_ignore_case(name, "count")) {
-      if (!is_int) return ctx.error(kErrNotInteger), false;
-      if (v < 0) return ctx.error(kErrCountNegative), false;
+      // COUNT and MAXLEN answer their own error for anything but a number >= 0, text too.
+      if (!is_int || v < 0) return ctx.error(kErrCountNegative), false;
       o.count = v;
     } else if (equals_ignore_case(name, "maxlen")) {
-      if (!is_int) return ctx.error(kErrNotInteger), false;
-      if (v < 0) return ctx.error(kErrMaxlenNegative), false;
+      if (!is_int || v < 0) return ctx.error(kErrMaxlenNegative), false;
       o.maxlen = v;
     } else {
       ctx.error(kErrSyntax);

@@ -25,6 +25,7 @@
 
 #include "resp/decimal.h"
 #include "src/commands/command_families.h"
+#include "src/commands/exec_transaction.h"
 #include "src/commands/key_command.h"
 #include "src/commands/scan_cursor.h"
 #include "src/server/glob_match.h"
@@ -56,16 +57,21 @@ std::string shard_failure(ServerState& server, const Status& status) {
   return std::string(status.is_corruption() ? kErrStorageCorruption : kErrStorage);
 }
 
-// Runs walk_keys on the calling shard, filling `out`.
+// Runs walk_keys on the calling shard, filling `out`. Inside EXEC (`exec` set) the walk
+// sees the transaction's writes staged on this shard, as Redis's DBSIZE, KEYS, SCAN and
+// RANDOMKEY inside EXEC see the commands queued before them.
 template <typename Fn>
-void walk_here(ServerState& server, types::KeyWalk walk, ShardKeys& out, Fn&& fn) {
+void walk_here(ServerState& server, ExecTransaction* exec, types::KeyWalk walk, ShardKeys& out,
+               Fn&& fn) {
   types::Keyspace* keyspace = server.this_shard().keyspace();
   if (keyspace == nullptr) {
     out.error = kErrShardUnavailable;
     return;
   }
   walk.now_ms = unix_time_ms();
-  auto resume = types::walk_keys(*keyspace, walk, fn);
+  types::StagedWrites* staged =
+      exec == nullptr ? nullptr : exec->staged_on(runtime::this_shard_id());
+  auto resume = types::walk_keys(*keyspace, walk, fn, staged);
   if (!resume) {
     out.error = shard_failure(server, resume.error());
     return;
@@ -97,10 +103,11 @@ void keys(CommandContext& ctx) {
   const bool all = pattern == "*";
   const auto db = static_cast<std::uint32_t>(ctx.client.db);
   ServerState& server = ctx.server;
+  ExecTransaction* exec = ctx.exec;
   std::vector<ShardKeys> parts;
-  auto body = [&server, db, pattern, all]() {
+  auto body = [&server, exec, db, pattern, all]() {
     ShardKeys out;
-    walk_here(server, {.db = db, .prefix = literal_head(pattern)}, out,
+    walk_here(server, exec, {.db = db, .prefix = literal_head(pattern)}, out,
               [&out, pattern, all](std::string_view key, const types::RecordView&) {
                 if (all || glob_match(pattern, key)) out.keys.emplace_back(key);
               });
@@ -118,10 +125,11 @@ void keys(CommandContext& ctx) {
 void dbsize(CommandContext& ctx) {
   const auto db = static_cast<std::uint32_t>(ctx.client.db);
   ServerState& server = ctx.server;
+  ExecTransaction* exec = ctx.exec;
   std::vector<ShardKeys> parts;
-  auto body = [&server, db]() {
+  auto body = [&server, exec, db]() {
     ShardKeys out;
-    walk_here(server, {.db = db}, out,
+    walk_here(server, exec, {.db = db}, out,
               [&out](std::string_view, const types::RecordView&) { ++out.count; });
     return out;
   };
@@ -171,8 +179,8 @@ bool parse_scan_options(CommandContext& ctx, ScanOptions& options) {
 }
 
 // One shard's share of a SCAN call: from the cursor's position, at most `budget` records.
-ShardKeys scan_shard(ServerState& server, std::uint32_t db, const ScanCursor& cursor,
-                     const ScanOptions& options, std::size_t budget) {
+ShardKeys scan_shard(ServerState& server, ExecTransaction* exec, std::uint32_t db,
+                     const ScanCursor& cursor, const ScanOptions& options, std::size_t budget) {
   ShardKeys out;
   types::Keyspace* keyspace = server.this_shard().keyspace();
   std::string from = cursor.head;
@@ -181,7 +189,7 @@ ShardKeys scan_shard(ServerState& server, std::uint32_t db, const ScanCursor& cu
     if (exact) from.assign(*exact);
   }
   const std::string_view prefix = options.match ? literal_head(options.pattern) : "";
-  walk_here(server, {.db = db, .from = from, .prefix = prefix, .max_examined = budget}, out,
+  walk_here(server, exec, {.db = db, .from = from, .prefix = prefix, .max_examined = budget}, out,
             [&out, &options](std::string_view key, const types::RecordView& record) {
               ++out.count;
               if (options.match && !glob_match(options.pattern, key)) return;
@@ -208,6 +216,7 @@ void scan(CommandContext& ctx) {
   ScanCursor cursor = ScanCursor::decode(*value);
   const auto db = static_cast<std::uint32_t>(ctx.client.db);
   ServerState& server = ctx.server;
+  ExecTransaction* exec = ctx.exec;
   const std::size_t shards = server.shard_count();
   std::vector<std::string> found;
   std::uint64_t next = 0;
@@ -216,8 +225,8 @@ void scan(CommandContext& ctx) {
   auto budget = static_cast<std::size_t>(std::min<std::int64_t>(options.count, 1 << 20));
   while (cursor.shard < shards) {
     Result<ShardKeys> part = server.runtime()
-                                 .submit(cursor.shard, [&server, db, &cursor, &options, budget] {
-                                   return scan_shard(server, db, cursor, options, budget);
+                                 .submit(cursor.shard, [&server, exec, db, &cursor, &options, budget] {
+                                   return scan_shard(server, exec, db, cursor, options, budget);
                                  })
                                  .get();
     if (!part || !part->error.empty()) {
@@ -296,11 +305,14 @@ std::optional<std::string> live_key_before(types::Keyspace& keyspace, std::uint3
 // A live key near a random point of this shard's database: half the time the first at or
 // after it, half the time the last at or before it (so the first and the last key can be
 // drawn too), wrapping to the whole database when that side has none.
-ShardKeys random_key_here(ServerState& server, std::uint32_t db, std::uint64_t seed) {
+// Inside EXEC only the walk forward sees the staged writes (random_point and
+// live_key_before read the engine's keys alone).
+ShardKeys random_key_here(ServerState& server, ExecTransaction* exec, std::uint32_t db,
+                          std::uint64_t seed) {
   ShardKeys out;
   types::Keyspace* keyspace = server.this_shard().keyspace();
   const std::string point = keyspace != nullptr ? random_point(*keyspace, db, seed) : "";
-  if (keyspace != nullptr && !point.empty() && (seed >> 63) != 0) {
+  if (keyspace != nullptr && !point.empty() && (seed >> 63) != 0 && exec == nullptr) {
     Status status;
     std::optional<std::string> key = live_key_before(*keyspace, db, point, status);
     if (!status) {
@@ -314,7 +326,7 @@ ShardKeys random_key_here(ServerState& server, std::uint32_t db, std::uint64_t s
   }
   for (std::string_view from : {std::string_view(point), std::string_view()}) {
     types::KeyWalk walk{.db = db, .from = from};
-    walk_here(server, walk, out, [&out](std::string_view key, const types::RecordView&) {
+    walk_here(server, exec, walk, out, [&out](std::string_view key, const types::RecordView&) {
       out.keys.emplace_back(key);
       return false;  // the first live key is the answer
     });
@@ -328,12 +340,15 @@ void randomkey(CommandContext& ctx) {
   const std::uint64_t seed = (std::uint64_t{random()} << 32) | random();
   const auto db = static_cast<std::uint32_t>(ctx.client.db);
   ServerState& server = ctx.server;
+  ExecTransaction* exec = ctx.exec;
   const std::size_t shards = server.shard_count();
   for (std::size_t i = 0; i < shards; ++i) {
     const auto shard = static_cast<runtime::ShardId>((seed + i) % shards);
     Result<ShardKeys> part =
         server.runtime()
-            .submit(shard, [&server, db, seed] { return random_key_here(server, db, seed); })
+            .submit(shard, [&server, exec, db, seed] {
+              return random_key_here(server, exec, db, seed);
+            })
             .get();
     if (!part || !part->error.empty()) {
       ctx.error(part ? std::string_view(part->error) : kErrShardUnavailable);

@@ -306,10 +306,12 @@ void stage_header(TxnView& view, std::size_t i, const types::Collection& set) {
 }
 
 // Moves `member` between the two declared keys' sets (they differ); false when the source
-// does not hold it.
+// does not hold it. A destination that holds it already is not written (nor touched for
+// WATCH: Redis signals only the keys SMOVE changed).
 Result<bool> move_member(TxnView& view, std::string_view member) {
   std::optional<types::Collection> source, destination;
   bool held = false;
+  bool added = false;
   Status s = view.on_shard(0, [&](TxnShard& shard) -> Status {
     Result<types::Collection> set = open_set(view, 0, shard);
     if (!set) return set.error();
@@ -334,13 +336,14 @@ Result<bool> move_member(TxnView& view, std::string_view member) {
     if (!value->has_value()) {
       set->put(member, {});
       ++set->header().size;
+      added = true;
     }
     destination.emplace(std::move(*set));
     return Status::ok();
   });
   if (!s) return s;
   stage_header(view, 0, *source);
-  stage_header(view, 1, *destination);
+  if (added) stage_header(view, 1, *destination);
   return true;
 }
 

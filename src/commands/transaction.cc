@@ -198,7 +198,9 @@ class Transaction {
     if (keyspace == nullptr) return;
     for (std::size_t s : share.slots) {
       const TxnView::Slot& slot = view_.slots_[s];
-      if (slot.dirty || !slot.members.empty()) keyspace->watches().touch(slot.key.db, slot.key.key);
+      if (!slot.dirty && slot.members.empty()) continue;
+      const std::uint64_t writer = slot.exec_writes != nullptr ? slot.exec_writes->exec_client() : 0;
+      keyspace->watches().touch(slot.key.db, slot.key.key, writer);
     }
   }
 

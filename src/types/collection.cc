@@ -143,16 +143,6 @@ void Collection::put(std::string_view suffix, std::string_view value) {
 
 void Collection::del(std::string_view suffix) { writes_->del(member_key(suffix)); }
 
-namespace {
-// The first key after every key starting with `prefix` (prefix never empty nor all 0xff
-// here: it starts with a database id below 0xFFFFFFFF).
-std::string prefix_end(std::string prefix) {
-  while (!prefix.empty() && static_cast<std::uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<std::uint8_t>(prefix.back()) + 1);
-  return prefix;
-}
-}  // namespace
-
 StagedWrites::Cursor Collection::cursor() {
   return StagedWrites::Cursor(*writes_, prefix_, prefix_end(prefix_));
 }

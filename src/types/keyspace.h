@@ -193,7 +193,7 @@ class LockedKey {
  private:
   bool direct() const;
   Status erase_quietly();
-  void touch() { keyspace_.watches_.touch(db_, key_); }
+  void touch() { keyspace_.watches_.touch(db_, key_, writes_->exec_client()); }
   engine::WriteOptions write_options() const;
 
   Keyspace& keyspace_;

@@ -21,6 +21,7 @@
 // writes after a scan, or re-seek.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +33,15 @@
 
 namespace cascade::types {
 
+// The first key after every key starting with `prefix`, the upper bound of a Cursor over
+// them (`prefix` never empty nor all 0xff here: engine keys start with a database id
+// below 0xFFFFFFFF).
+inline std::string prefix_end(std::string prefix) {
+  while (!prefix.empty() && static_cast<std::uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<std::uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
+
 class StagedWrites {
  public:
   explicit StagedWrites(engine::DB& db) : db_(db) {}
@@ -39,6 +49,10 @@ class StagedWrites {
   StagedWrites& operator=(const StagedWrites&) = delete;
 
   engine::DB& engine() { return db_; }
+  // The client whose MULTI/EXEC stages here (0: a single command's writes): its own
+  // watches are not touched by these writes (WatchRegistry::touch).
+  void set_exec_client(std::uint64_t client) { exec_client_ = client; }
+  std::uint64_t exec_client() const { return exec_client_; }
 
   // The value of `key`: the staged write if there is one, else the engine's.
   Result<std::optional<std::string>> get(std::string_view key);
@@ -95,6 +109,7 @@ class StagedWrites {
  private:
   friend class Cursor;
   engine::DB& db_;
+  std::uint64_t exec_client_ = 0;
   std::map<std::string, std::optional<std::string>, std::less<>> staged_;
 };
 

@@ -17,11 +17,13 @@ void WatchRegistry::watch(std::uint64_t client, std::uint32_t db, std::string_vi
   it->second.push_back(client);
 }
 
-void WatchRegistry::touch(std::uint32_t db, std::string_view key) {
+void WatchRegistry::touch(std::uint32_t db, std::string_view key, std::uint64_t writer) {
   if (watchers_.empty()) return;
   auto it = watchers_.find(KeyView{db, key});
   if (it == watchers_.end()) return;
-  for (std::uint64_t client : it->second) clients_[client].touched = true;
+  for (std::uint64_t client : it->second) {
+    if (client != writer) clients_[client].touched = true;
+  }
 }
 
 std::vector<std::string> WatchRegistry::watched_in(std::uint32_t db) const {

@@ -3,7 +3,8 @@
 // watches changed between its WATCH and the EXEC (Redis 7.0's rules):
 //
 //   - a committed write to the key's record by anyone, this client included (touch(): every
-//     LockedKey write, every transaction's write, a MULTI/EXEC's staged write);
+//     LockedKey write, every transaction's write, a MULTI/EXEC's staged write; but not the
+//     writes of this client's own EXEC, which has checked its watches already);
 //   - FLUSHDB/FLUSHALL of its database when the key existed (touch_existing(), from
 //     Keyspace::flush);
 //   - the key expiring: the expiry seen at WATCH time (a live key's) has passed at EXEC
@@ -40,7 +41,11 @@ class WatchRegistry {
   void watch(std::uint64_t client, std::uint32_t db, std::string_view key,
              std::optional<std::int64_t> expire_ms);
   // A write to (db, key) committed (or staged by an EXEC that holds the key's stripe).
-  void touch(std::uint32_t db, std::string_view key);
+  // `writer`: the client whose EXEC staged the write (0: none); its own watches are left
+  // alone: its EXEC checked them before running its commands and ends them after, and an
+  // attempt it drops and runs again (exec_transaction.h) must not find them changed by
+  // its own earlier attempt.
+  void touch(std::uint32_t db, std::string_view key, std::uint64_t writer = 0);
   // The watched keys of database `db` (for a flush: it touches those that exist).
   std::vector<std::string> watched_in(std::uint32_t db) const;
   // Did any of `client`'s watches here see a change, or a recorded expiry pass by now_ms?

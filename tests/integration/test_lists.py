@@ -60,6 +60,17 @@ SCRIPTS = [
      b"LPOS l a FOO 1", b"LPOS missing a", b"LPOS missing a COUNT 2",
      b"LPOS l a RANK -9223372036854775808", b"LPOS l a RANK 9223372036854775807",
      b"LPOS l a RANK 4", b"LPOS l a rank 1 count 1 maxlen 0"],
+    # COUNT and MAXLEN answer their own error for a non-number too (differential finding)
+    [b"RPUSH l a b", b"LPOS l a COUNT x", b"LPOS l a MAXLEN 1.5", [b"LPOS", b"l", b"a", b"MAXLEN", b""],
+     b"LPOS l a COUNT 9223372036854775808", b"LPOS l a MAXLEN x RANK 0", b"LPOS l a RANK x COUNT x"],
+    # rotating a one-element list keeps its expiry (differential finding)
+    [b"RPUSH l a", b"EXPIRE l 1000", b"LMOVE l l LEFT RIGHT", b"TTL l", b"RPOPLPUSH l l",
+     b"TTL l", b"BLMOVE l l RIGHT LEFT 0", b"TTL l", b"LRANGE l 0 -1", b"RPUSH m a",
+     b"LMOVE m m LEFT LEFT", b"TTL m"],
+    # BLMPOP reads its timeout after numkeys, the keys, the side and COUNT (differential
+    # finding)
+    [b"BLMPOP -1 7 a LEFT", b"BLMPOP x 1 a LEFT COUNT 0", b"BLMPOP x 0 a LEFT",
+     b"BLMPOP x 1 a MIDDLE", b"BLMPOP x 1 a LEFT", b"BLMPOP -1 1 a RIGHT COUNT 2"],
     # LMOVE RPOPLPUSH LMPOP, rotation, errors
     [b"RPUSH a 1 2 3", b"LMOVE a b LEFT RIGHT", b"LMOVE a b RIGHT LEFT", b"LRANGE a 0 -1",
      b"LRANGE b 0 -1", b"LMOVE a a LEFT RIGHT", b"LRANGE a 0 -1", b"RPOPLPUSH a a",

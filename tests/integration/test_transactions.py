@@ -84,6 +84,20 @@ SCRIPTS = [
     [b"SET w 1", b"WATCH w", b"SELECT 1", b"SET w 2", b"SELECT 0", b"MULTI", b"GET w", b"EXEC"],
     [b"HSET w f v", b"WATCH w", b"HSET w f v2", b"MULTI", b"HGET w f", b"EXEC"],
     [b"WATCH a b w", b"WATCH a", b"MSET a 1 b 2", b"MULTI", b"GET a", b"EXEC"],
+    # WATCH sees the changes Redis signals, no more: SMOVE of a member the destination
+    # holds already changes the source only; LTRIM keeping every element still counts
+    # (differential findings)
+    [line(b"SADD", C, b"a b"), line(b"SADD", D, b"a"), line(b"WATCH", D), line(b"SMOVE", C, D, b"a"),
+     b"MULTI", b"PING", b"EXEC", line(b"WATCH", C), line(b"SMOVE", C, D, b"b"), b"MULTI", b"PING",
+     b"EXEC", line(b"SMEMBERS", C), line(b"SCARD", D)],
+    [b"RPUSH l a b", b"WATCH l", b"LTRIM l 0 -1", b"MULTI", b"PING", b"EXEC", b"WATCH l",
+     b"LTRIM l 0 0", b"MULTI", b"PING", b"EXEC", b"WATCH l", b"LTRIM missing 0 -1", b"MULTI",
+     b"PING", b"EXEC", b"LRANGE l 0 -1"],
+    # a command whose keys the table does not name (ZINTERCARD, SINTERCARD: numkeys) runs
+    # the EXEC again with its keys locked; the writes of the first try are not changes of
+    # the client's own watched keys (differential finding: EXEC answered a null array)
+    [b"WATCH w", b"MULTI", b"HSET w x y", b"ZINTERCARD 1 z", b"EXEC", b"WATCH w", b"MULTI",
+     b"SADD s a", b"HSET w x z", b"SINTERCARD 2 s w", b"LMPOP 1 l LEFT", b"EXEC", b"HGETALL w"],
     # blocking list commands inside EXEC never wait: BLPOP/BLMPOP answer a null array,
     # BLMOVE/BRPOPLPUSH a null bulk; an element pushed earlier in the EXEC is served
     [b"MULTI", line(b"BLPOP", C, b"0"), line(b"BLMOVE", C, D, b"LEFT LEFT 0"),
@@ -107,6 +121,11 @@ SCRIPTS = [
      line(b"RPOPLPUSH", C, D), line(b"LMOVE", D, D, b"LEFT RIGHT"), line(b"LRANGE", D, b"0 -1"),
      line(b"LMPOP 2", D, C, b"LEFT COUNT 1"), b"EXEC", line(b"LRANGE", C, b"0 -1"),
      line(b"LRANGE", D, b"0 -1")],
+    # keyspace-wide reads inside EXEC see the writes queued before them, on every shard
+    # (differential finding: DBSIZE counted the committed keys only)
+    [b"SET a 1", b"MULTI", b"DEL a", b"HSET h f v", b"DBSIZE", b"KEYS *", b"SCAN 0 COUNT 100",
+     b"RANDOMKEY", line(b"SADD", C, b"x"), line(b"RPUSH", D, b"y"), b"DBSIZE",
+     line(b"DEL", C, D), b"SCAN 0 TYPE hash", b"EXEC", b"DBSIZE"],
     # a WRONGTYPE inside EXEC does not stop the later commands
     [line(b"SET", C, b"s"), b"MULTI", line(b"SADD", C, b"a"), line(b"SUNIONSTORE", D, C),
      line(b"LMOVE", C, D, b"LEFT LEFT"), line(b"SADD", D, b"x"), b"EXEC", line(b"SCARD", D)],

@@ -21,6 +21,15 @@ TEST_CASE("a touch marks every client watching the key, and only them") {
   CHECK_FALSE(watches.changed(99, 0));  // a client watching nothing
 }
 
+TEST_CASE("a write staged by a client's own EXEC leaves that client's watches alone") {
+  WatchRegistry watches;
+  watches.watch(1, 0, "k", std::nullopt);
+  watches.watch(2, 0, "k", std::nullopt);
+  watches.touch(0, "k", /*writer=*/1);
+  CHECK_FALSE(watches.changed(1, 0));
+  CHECK(watches.changed(2, 0));
+}
+
 TEST_CASE("a recorded expiry counts as a change once it has passed") {
   WatchRegistry watches;
   watches.watch(1, 0, "volatile", 1000);
