@@ -89,11 +89,14 @@ void config_set(CommandContext& ctx) {
   ctx.server.apply_live_settings();
   // The storage directives belong to each shard's engine, which only its own shard may
   // touch. A SET that changes none of them still sends these: CONFIG SET is rare.
+  // Without a runtime (connection unit tests) no engine runs: nothing to hand over.
   auto current = ctx.server.config().snapshot();
-  (void)ctx.server.runtime().run_on_each([&ctx, &current]() {
-    apply_live_storage_settings(ctx.server.this_shard(), *current);
-    return Status::ok();
-  });
+  if (ctx.server.has_runtime()) {
+    (void)ctx.server.runtime().run_on_each([&ctx, &current]() {
+      apply_live_storage_settings(ctx.server.this_shard(), *current);
+      return Status::ok();
+    });
+  }
   ctx.reply.ok();
 }
 

@@ -54,6 +54,8 @@ class ServerState {
   // The runtime the server runs on; set once it has started.
   void attach_runtime(runtime::Runtime* runtime) { runtime_ = runtime; }
   runtime::Runtime& runtime() { return *runtime_; }
+  // False in unit tests that drive connections without shards' threads.
+  bool has_runtime() const { return runtime_ != nullptr; }
 
   // Client ids are unique for the life of the process and never reused.
   std::uint64_t next_client_id() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
