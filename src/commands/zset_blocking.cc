@@ -55,10 +55,12 @@ void blocking_zpop(CommandContext& ctx, bool max) {
   std::optional<runtime::TimePoint> deadline;
   if (!parse_block_timeout(ctx, ctx.arg(ctx.argc() - 1), deadline)) return;
   const std::vector<std::string_view> keys = distinct_keys(ctx.args.subspan(1, ctx.argc() - 2));
-  const bool resp3 = ctx.reply.resp3();
   auto try_key = [&](std::size_t i, BlockingSession* session) {
     const std::string_view key = keys[i];
-    return try_zpop(ctx, key, i, session, max, 1, ScoredReply(resp3, true, false),
+    // Built as reply objects in both protocols (ScoredReply's RESP3 form, flat): the pair
+    // is spliced after the key, which an encoded array could not be. The reply writer
+    // degrades the score to a bulk string for a RESP2 client.
+    return try_zpop(ctx, key, i, session, max, 1, ScoredReply(true, true, false),
                     [key](KeyReply pair) {
                       std::vector<KeyReply> items;
                       items.push_back(KeyReply::bulk(std::string(key)));
