@@ -100,43 +100,12 @@ for tool in "${need[@]}"; do
   fi
 done
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/cascade-bench.XXXXXX")"
-SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 300); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
-cleanup() {
-  stop_server
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP PIPE  # a killed run still stops its server
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+bench_init cascade-bench
 
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# Waits until the server answers PING; fails if it exits or takes more than 20 s.
-wait_ready() {
-  local port="$1"
-  for _ in $(seq 1 200); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then return 1; fi
-    if [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == "PONG" ]]; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 start_server() {  # name port dir
   local name="$1" port="$2" dir="$3"
