@@ -67,6 +67,10 @@ struct DBOptions {
 
 struct WriteOptions {
   bool sync = false;  // acknowledge only once the batch's WAL record is on disk
+  // The caller holds this batch durable elsewhere (a multi-shard write's part, which its
+  // synced decision record carries): under WalSyncPolicy::kAlways it is acknowledged once
+  // its WAL record is written, as under kEverySec, not synced. Ignored when sync is set.
+  bool durable_elsewhere = false;
 };
 
 struct ReadOptions {

@@ -40,7 +40,7 @@ Status DB::write(WriteBatch& batch, const WriteOptions& options) {
   const SequenceNumber last = first + batch.count() - 1;
   next_sequence_ = last + 1;
   batch.set_sequence(first);
-  Result<WalPosition> appended = wal_->append(batch, options.sync);
+  Result<WalPosition> appended = wal_->append(batch, options.sync, options.durable_elsewhere);
 
   wait_for_turn(first);
   Status status = appended.status();

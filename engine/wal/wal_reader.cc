@@ -42,7 +42,9 @@ class Recovery {
   Result<std::optional<std::uint64_t>> first_ring(std::uint32_t segment);
   Result<std::optional<std::uint64_t>> newest_ring_inside(std::uint32_t segment);
   Stop next(std::uint64_t& p, std::uint32_t lap, std::uint32_t segment, bool top,
-            WalRecordHeader& h) const;
+            WalRecordHeader& h, bool& skipped_padding) const;
+  bool hides_lost_group(std::uint64_t ring, std::uint64_t pad, std::uint64_t p,
+                        const WalRecordHeader& h) const;
   std::optional<Found> search(std::uint64_t from, std::uint32_t lap, std::uint32_t segment) const;
   Status replay_record(std::uint64_t ring, std::uint64_t p, const WalRecordHeader& h);
   Status scan_segment(std::uint64_t ring, bool top);
@@ -56,6 +58,9 @@ class Recovery {
   WalRecovery out_;
   std::uint64_t last_end_ = kWalHeaderPageSize;  // in the segment being scanned
   std::uint64_t entered_ring_ = 0;  // the oldest slot of a full window, 0 if none
+  // The sequence the next record must start with (the write path logs batches in sequence
+  // order, without holes); 0 before the first record replayed.
+  SequenceNumber expected_sequence_ = 0;
 };
 
 // The ring index named by the segment's first record, if that record is valid.
@@ -75,7 +80,8 @@ Result<std::optional<std::uint64_t>> Recovery::first_ring(std::uint32_t segment)
 
 // Advances p over padding to the next record (kRecord, header in h) or a stop.
 Stop Recovery::next(std::uint64_t& p, std::uint32_t lap, std::uint32_t segment, bool top,
-                    WalRecordHeader& h) const {
+                    WalRecordHeader& h, bool& skipped_padding) const {
+  skipped_padding = false;
   for (;;) {
     if (p >= g_.segment_size) return Stop::kEnd;
     const char* at = bytes() + p;
@@ -87,6 +93,7 @@ Stop Recovery::next(std::uint64_t& p, std::uint32_t lap, std::uint32_t segment, 
     if (is_zero(at, std::min({std::uint64_t{kWalRecordHeaderSize}, available, to_page_end}))) {
       if (page_start) return Stop::kEnd;
       p = align_up(p);  // zeros after a group's last record fill its last page
+      skipped_padding = true;
       continue;
     }
     auto parsed = parse_wal_record(at, available, g_, segment, p);
@@ -116,6 +123,20 @@ std::optional<Found> Recovery::search(std::uint64_t from, std::uint32_t lap,
   return found;
 }
 
+// Zeros from `pad` to the page's end read as the padding after a group's last record; they
+// are also what a torn write leaves where the later records of that group were lost, if
+// the tear fell exactly on a record's start. The record at p (a later group) tells the two
+// apart: padding is followed by the next sequence. A hole in the sequence with a record
+// whose durable_to <= pad (nothing at pad had been synced when it was written) is such a
+// loss, and the log must end at pad. A hole after synced bytes is legitimate: the engine
+// resumes, after recovery, past sequences that reached its tables but not the log.
+bool Recovery::hides_lost_group(std::uint64_t ring, std::uint64_t pad, std::uint64_t p,
+                                const WalRecordHeader& h) const {
+  if (expected_sequence_ == 0 || h.length < 8) return false;
+  SequenceNumber first = load_fixed64(bytes() + p + kWalRecordHeaderSize);
+  return first != expected_sequence_ && h.durable_to < g_.logical(ring, pad);
+}
+
 Status Recovery::replay_record(std::uint64_t ring, std::uint64_t p, const WalRecordHeader& h) {
   std::uint32_t segment = static_cast<std::uint32_t>(ring % g_.segment_count);
   auto batch = WriteBatch::from_contents(
@@ -130,6 +151,7 @@ Status Recovery::replay_record(std::uint64_t ring, std::uint64_t p, const WalRec
   state.max_sequence = std::max(state.max_sequence, last);
   out_.last_sequence = std::max(out_.last_sequence, last);
   out_.batches++;
+  expected_sequence_ = last + 1;
   return replay_(*batch, g_.position(ring, p));
 }
 
@@ -154,7 +176,12 @@ Status Recovery::scan_segment(std::uint64_t ring, bool top) {
   last_end_ = p;
   for (;;) {
     WalRecordHeader h;
-    Stop stop = next(p, lap, segment, top, h);
+    bool padded = false;
+    Stop stop = next(p, lap, segment, top, h, padded);
+    if (stop == Stop::kRecord && padded && hides_lost_group(ring, last_end_, p, h)) {
+      stop = Stop::kBad;
+      p = last_end_;
+    }
     if (stop == Stop::kRecord) {
       if (Status s = replay_record(ring, p, h); !s) {
         if (!s.is_corruption() || !options_.tolerant) return s;

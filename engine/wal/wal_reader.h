@@ -12,6 +12,12 @@
 //   - in the top segment, a page start whose header names another lap: stale bytes of an
 //     older lap, also the clean end;
 //   - anything else: a bad record at p.
+// Zeros from a record's end to its page's end are a group's padding, unless the record on
+// the next page breaks the sequence (the write path logs sequences without holes) and its
+// durable_to shows the zeros were never synced: then a torn write lost the group's later
+// records from exactly a record's start, and the zeros' start is a bad record p. (A hole
+// after synced bytes is legitimate: after recovery the engine resumes past sequences its
+// tables hold, which may be past the log's last.)
 // After the scan stops at p, the rest of the segment is searched (every 8-byte offset) for
 // valid records of the same lap. Then:
 //   - nothing found and the stop was clean: the segment is done (the next one follows);

@@ -85,7 +85,8 @@ Status WalWriter::erase_torn_tail(const WalRecovery& recovery) {
   return segments_.sync(segment);
 }
 
-Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync) {
+Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync,
+                                      bool written_suffices) {
   if (!poisoned_) return poisoned_;
   if (closing_) return Status::shutdown("wal is closed");
   std::string_view payload = batch.contents();
@@ -113,8 +114,13 @@ Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync) {
   buffered_ += size;
   stats_.payload_bytes += payload.size();
 
-  if (sync || options_.sync_policy == WalSyncPolicy::kAlways) {
+  const bool always = options_.sync_policy == WalSyncPolicy::kAlways;
+  if (sync || (always && !written_suffices)) {
     if (Status s = wait_for(appended_, Reach::kDurable); !s) return s;
+    return position;
+  }
+  if (always) {  // written_suffices: a later synced append or sync() makes it durable
+    if (Status s = wait_for(appended_, Reach::kWritten); !s) return s;
     return position;
   }
   start_timer();

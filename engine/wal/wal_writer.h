@@ -104,10 +104,11 @@ class WalWriter {
   ~WalWriter();
 
   // Logs `batch` (its sequence already set) and returns where its record starts: once its
-  // record is durable if `sync` or kAlways, once it is written under kEverySec, else once
-  // it is in the tail. InvalidArgument if
-  // the batch cannot fit in a segment; the poisoning error after a failed write or sync.
-  Result<WalPosition> append(const WriteBatch& batch, bool sync);
+  // record is durable if `sync` or kAlways, once it is written under kEverySec (or under
+  // kAlways when `written_suffices`: the caller holds the batch durable elsewhere), else
+  // once it is in the tail. InvalidArgument if the batch cannot fit in a segment; the
+  // poisoning error after a failed write or sync.
+  Result<WalPosition> append(const WriteBatch& batch, bool sync, bool written_suffices = false);
   // Every batch with sequences <= `sequence` is flushed: its segment may be reused.
   void mark_flushed(SequenceNumber sequence);
   // Makes everything appended so far durable.

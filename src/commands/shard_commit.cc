@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,47 +32,19 @@ void debug_part_delay() {
   if (armed != nullptr) runtime::this_fiber::sleep_for(std::chrono::milliseconds(std::atoi(armed)));
 }
 
-Status write_here(server::ServerState& server, engine::WriteBatch& batch, bool sync) {
+Status write_here(server::ServerState& server, engine::WriteBatch& batch,
+                  const engine::WriteOptions& options) {
   types::Keyspace* keyspace = server.this_shard().keyspace();
   if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
-  engine::WriteOptions options;
-  options.sync = sync;
   return keyspace->engine().write(batch, options);
 }
 
-// Off the client's path, once every part is durable: the decision record is deleted,
-// synced, and only then the markers (a marker must outlive its decision record, or
-// recovery would write its part again). Shards closed meanwhile keep theirs until the
-// next start-up removes them.
-Status clean_up(server::ServerState& server_state, runtime::ShardId coordinator,
-                std::uint64_t txid, std::vector<runtime::ShardId> others) {
-  server::ServerState* server = &server_state;
-  return server->runtime().post(coordinator, [server, coordinator, txid, others]() {
-    types::Keyspace* keyspace = server->this_shard().keyspace();
-    if (keyspace == nullptr) return;
-    engine::WriteOptions synced;
-    synced.sync = true;
-    if (Status s = keyspace->engine().del(types::decision_key(txid), synced); !s) {
-      server->logger().warning("Could not delete multi-shard decision {}: {}", txid,
-                               s.to_string());
-      return;
-    }
-    for (runtime::ShardId shard : others) {
-      (void)server->runtime().post(shard, [server, coordinator, txid]() {
-        types::Keyspace* here = server->this_shard().keyspace();
-        if (here == nullptr) return;
-        Status s = here->engine().del(types::applied_marker_key(coordinator, txid));
-        if (!s) server->logger().warning("Could not delete an applied marker: {}", s.to_string());
-      });
-    }
-  });
-}
-
-// Step 0 of the protocol when writes are acknowledged unsynced (everysec, no): every
-// other shard makes its WAL durable before the decision is. Recovery may write a part
-// whose shard lost its unsynced tail; without this barrier that shard would then show
-// this write without writes acknowledged before it (multi_shard_log.h).
-Status sync_earlier_writes(server::ServerState& server, const std::vector<runtime::ShardId>& others) {
+// Makes the WALs of `others` durable. Step 0 of the protocol when writes are acknowledged
+// unsynced (everysec, no): every other shard makes its WAL durable before the decision
+// is. Recovery may write a part whose shard lost its unsynced tail; without this barrier
+// that shard would then show this write without writes acknowledged before it
+// (multi_shard_log.h). And step 3: the parts are durable before their decision goes.
+Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId>& others) {
   auto synced = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&server] {
     types::Keyspace* keyspace = server.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
@@ -80,6 +54,70 @@ Status sync_earlier_writes(server::ServerState& server, const std::vector<runtim
     if (!s) return s;
   }
   return Status::ok();
+}
+
+// Off the client's path: deletes the records of the multi-shard writes this shard
+// coordinated, in batches. For each batch: the other shards sync their WALs (the parts
+// were written unsynced, and a decision may go only once its parts are durable), then one
+// synced batch deletes the decision records, and only then each other shard deletes its
+// markers (a marker must outlive its decision record, or recovery would write its part
+// again over newer data). Writes that finish while a batch is being deleted wait for the
+// next one, so under load one round of syncs serves many writes. A failure leaves the
+// records to the next start-up's recovery, which completes and removes them.
+void drain_decisions(server::ServerState* server) {
+  server::ShardState::DecisionCleanup& cleanup = server->this_shard().decision_cleanup();
+  while (!cleanup.pending.empty()) {
+    std::vector<server::ShardState::FinishedTransaction> batch;
+    batch.swap(cleanup.pending);
+    std::vector<runtime::ShardId> others;
+    for (const auto& done : batch) others.insert(others.end(), done.others.begin(), done.others.end());
+    std::sort(others.begin(), others.end());
+    others.erase(std::unique(others.begin(), others.end()), others.end());
+    Status durable = sync_wals(*server, others);
+    types::Keyspace* keyspace = server->this_shard().keyspace();
+    if (!durable || keyspace == nullptr) {
+      if (!durable) server->logger().warning("Could not sync multi-shard parts: {}", durable.to_string());
+      continue;
+    }
+    engine::WriteBatch decisions;
+    for (const auto& done : batch) decisions.del(types::decision_key(done.txid));
+    engine::WriteOptions synced;
+    synced.sync = true;
+    if (Status s = keyspace->engine().write(decisions, synced); !s) {
+      server->logger().warning("Could not delete {} multi-shard decisions: {}", batch.size(),
+                               s.to_string());
+      continue;
+    }
+    const runtime::ShardId coordinator = server->this_shard().id();
+    for (runtime::ShardId shard : others) {
+      auto markers = std::make_shared<engine::WriteBatch>();
+      for (const auto& done : batch) {
+        if (std::find(done.others.begin(), done.others.end(), shard) != done.others.end()) {
+          markers->del(types::applied_marker_key(coordinator, done.txid));
+        }
+      }
+      (void)server->runtime().post(shard, [server, markers]() {
+        types::Keyspace* here = server->this_shard().keyspace();
+        if (here == nullptr) return;
+        Status s = here->engine().write(*markers, engine::WriteOptions{});
+        if (!s) server->logger().warning("Could not delete applied markers: {}", s.to_string());
+      });
+    }
+  }
+  cleanup.draining = false;
+}
+
+// Queues the records of a finished multi-shard write for deletion on its coordinator.
+Status clean_up(server::ServerState& server_state, runtime::ShardId coordinator,
+                std::uint64_t txid, std::vector<runtime::ShardId> others) {
+  server::ServerState* server = &server_state;
+  return server->runtime().post(coordinator, [server, txid, others = std::move(others)]() mutable {
+    server::ShardState::DecisionCleanup& cleanup = server->this_shard().decision_cleanup();
+    cleanup.pending.push_back({txid, std::move(others)});
+    if (cleanup.draining) return;
+    cleanup.draining = true;
+    drain_decisions(server);
+  });
 }
 
 // The decision-record protocol (multi_shard_log.h) over >= 2 writing shards.
@@ -93,11 +131,11 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
   std::vector<runtime::ShardId> others;
   for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
   if (!sync) {
-    if (Status s = sync_earlier_writes(server, others); !s) return s;
+    if (Status s = sync_wals(server, others); !s) return s;
   }
   crash_point("multi-shard-before-decision");
   Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_here(server, coordinator.batch, true);
+    return write_here(server, coordinator.batch, engine::WriteOptions{.sync = true});
   }).get();
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");
@@ -110,7 +148,11 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
     for (ShardBatch* part : writers) {
       if (part->shard != here) continue;
       part->batch.put(types::applied_marker_key(coordinator_id, txid), {});
-      Status s = write_here(server, part->batch, true);
+      // Written, not synced (under any appendfsync): the durable decision holds this
+      // part, recovery writes it if the shard's WAL lost it, and the clean-up syncs it
+      // before the decision goes.
+      Status s = write_here(server, part->batch,
+                            engine::WriteOptions{.sync = false, .durable_elsewhere = true});
       if (s) crash_point("multi-shard-after-part");
       return s;
     }
@@ -130,7 +172,9 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
   if (writers.empty()) return Status::ok();
   if (writers.size() == 1) {
     ShardBatch& only = *writers[0];
-    return server.runtime().submit(only.shard, [&] { return write_here(server, only.batch, sync); }).get();
+    return server.runtime()
+        .submit(only.shard, [&] { return write_here(server, only.batch, engine::WriteOptions{.sync = sync}); })
+        .get();
   }
   return commit_across(server, writers, sync);
 }

@@ -4,8 +4,9 @@
 //   - one writing shard: one engine batch there, synced as appendfsync says;
 //   - several: the decision-record protocol of src/types/multi_shard_log.h: the first
 //     shard's batch carries the decision record (every other shard's part) and is synced;
-//     then each other part is written with its applied marker; once all are durable the
-//     record and the markers are deleted off the client's path. A crash after the decision
+//     then each other part is written (not synced) with its applied marker; later, in
+//     batches off the client's path, the parts are synced and the records and markers
+//     deleted. A crash after the decision
 //     is completed by recovery (src/server/multi_shard_recovery.h), one before it leaves
 //     nothing: the write is whole or absent on every shard.
 //

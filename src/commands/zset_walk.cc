@@ -161,6 +161,13 @@ Status pop_members(ZSet& z, bool max, std::int64_t count, ScoredReply& out) {
     popped.emplace_back(std::string(z.index_member(c.key())), z.index_score(c.key()));
   }
   if (!c.status()) return c.status();
+  if (c.valid() && !popped.empty()) {  // the next pop from this end starts here
+    if (max) {
+      z.removed_above(c.key());
+    } else {
+      z.removed_below(c.key());
+    }
+  }
   for (const auto& [member, score] : popped) {
     z.remove(member, score);
     out.add(score, member);

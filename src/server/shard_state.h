@@ -67,6 +67,20 @@ class ShardState {
   // The clients blocked on keys this shard owns (src/commands/blocking.h).
   BlockedKeys& blocked_keys() { return blocked_keys_; }
 
+  // Multi-shard writes this shard coordinated whose decision record and applied markers
+  // await deletion (src/commands/shard_commit.cc): one fiber at a time drains them in
+  // batches, so the syncs that deletion needs are shared by every write that finished
+  // meanwhile.
+  struct FinishedTransaction {
+    std::uint64_t txid = 0;
+    std::vector<runtime::ShardId> others;
+  };
+  struct DecisionCleanup {
+    std::vector<FinishedTransaction> pending;
+    bool draining = false;
+  };
+  DecisionCleanup& decision_cleanup() { return decision_cleanup_; }
+
   // ---- lifecycle ----------------------------------------------------------------------
   std::vector<runtime::Socket>& listeners() { return listeners_; }
   // Every fiber the server runs on this shard (listeners, connections) is counted here,
@@ -87,6 +101,7 @@ class ShardState {
   std::uint64_t saved_sequence_ = 0;
   std::unordered_map<std::uint64_t, Connection*> connections_;
   BlockedKeys blocked_keys_;
+  DecisionCleanup decision_cleanup_;
   std::vector<runtime::Socket> listeners_;
   runtime::WaitGroup fibers_;
   bool stopping_ = false;

@@ -15,14 +15,34 @@ void append_collection_payload(std::string& out, KeyType type, const CollectionH
     engine::put_fixed64(out, header.head);
     engine::put_fixed64(out, header.tail);
   }
+  if (type == KeyType::kZSet && (!header.index_low.empty() || !header.index_high.empty())) {
+    engine::put_fixed32(out, static_cast<std::uint32_t>(header.index_low.size()));
+    out.append(header.index_low);
+    engine::put_fixed32(out, static_cast<std::uint32_t>(header.index_high.size()));
+    out.append(header.index_high);
+  }
 }
 
 Result<CollectionHeader> decode_collection_payload(KeyType type, std::string_view payload) {
   CollectionHeader header;
   const std::size_t expected = type == KeyType::kList ? 32 : 16;
-  if (!is_collection(type) || payload.size() != expected) {
+  const auto bad = [&] {
     return Status::corruption("collection metadata of " + std::to_string(payload.size()) +
                               " bytes for type " + std::string(key_type_name(type)));
+  };
+  const bool bounds = type == KeyType::kZSet && payload.size() > expected;
+  if (!is_collection(type) || (payload.size() != expected && !bounds)) return bad();
+  if (bounds) {
+    std::string_view rest = payload.substr(expected);
+    for (std::string* bound : {&header.index_low, &header.index_high}) {
+      std::uint32_t length = 0;
+      if (!engine::get_fixed32(rest, length) || length > kMaxIndexBound || length > rest.size()) {
+        return bad();
+      }
+      bound->assign(rest.substr(0, length));
+      rest.remove_prefix(length);
+    }
+    if (!rest.empty()) return bad();
   }
   engine::get_fixed64(payload, header.version);
   engine::get_fixed64(payload, header.size);

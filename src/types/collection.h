@@ -54,7 +54,15 @@ struct CollectionHeader {
   std::uint64_t size = 0;             // members
   std::uint64_t head = kListOrigin;   // lists only: index of the first element
   std::uint64_t tail = kListOrigin;   // lists only: one past the last element
+  // Sorted sets only: bounds on the score index's suffixes (after the 0x01 tag), so a walk
+  // from either end starts at a live entry instead of stepping over the deletions that
+  // ZPOPMIN/ZPOPMAX left until compaction drops them (each pop would otherwise cost every
+  // pop before it). Every live index suffix s has index_low <= s, and s < index_high when
+  // index_high is not empty. Kept by types::ZSet; at most kMaxIndexBound bytes each.
+  std::string index_low;
+  std::string index_high;
 };
+inline constexpr std::size_t kMaxIndexBound = 72;
 
 // Appends the metadata payload of a collection of `type` (lists carry head and tail).
 void append_collection_payload(std::string& out, KeyType type, const CollectionHeader& header);

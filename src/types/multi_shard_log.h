@@ -11,10 +11,13 @@
 //   1. The coordinator writes ONE engine batch, synced: its own part of the write plus the
 //      decision record, which holds every other shard's part. Once it is durable the write
 //      will happen whole: this is the decision point.
-//   2. Every other shard writes its part in one batch, synced, together with an applied
-//      marker naming the transaction.
-//   3. Once all parts are durable the coordinator deletes the decision record, synced, and
-//      then each other shard deletes its marker (a marker must outlive its decision
+//   2. Every other shard writes its part in one batch together with an applied marker
+//      naming the transaction; written to its WAL, not synced (whatever appendfsync says):
+//      the decision already makes the write durable, and recovery writes a part its
+//      shard's WAL lost. The client is answered after this step.
+//   3. Later, in batches off the client's path, the coordinator has the other shards sync
+//      their WALs (the parts are then durable), deletes the decision records, synced, and
+//      then each other shard deletes its markers (a marker must outlive its decision
 //      record, or recovery would write the part a second time over newer data).
 // Recovery (src/server/multi_shard_recovery.h), before any client is served: for every
 // decision record left, in transaction-id order, each shard whose marker is missing writes

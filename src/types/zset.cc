@@ -5,7 +5,41 @@ namespace cascade::types {
 
 namespace {
 constexpr std::size_t kScoreBytes = 8;
+
+// The index suffix `s` (sortable score | member) as a lower bound of at most
+// kMaxIndexBound bytes: itself, or its score alone, which sorts before it.
+std::string low_bound_of(std::string_view s) {
+  return std::string(s.size() <= kMaxIndexBound ? s : s.substr(0, kScoreBytes));
+}
+
+// An exclusive upper bound above the suffix `s`: s | 0x00, or past every entry of its
+// score (the score bytes plus one, as a big-endian number: never all 0xff, that would be
+// a NaN, so the carry stops inside them).
+std::string high_bound_of(std::string_view s) {
+  if (s.size() < kMaxIndexBound) return std::string(s) + '\0';
+  std::string out(s.substr(0, kScoreBytes));
+  std::size_t i = out.size();
+  while (i > 0 && static_cast<std::uint8_t>(out[i - 1]) == 0xff) out[--i] = 0;
+  out[i - 1] = static_cast<char>(static_cast<std::uint8_t>(out[i - 1]) + 1);
+  return out;
+}
 }  // namespace
+
+StagedWrites::Cursor ZSet::index() {
+  const CollectionHeader& h = c_.header();
+  std::string lower = c_.member_key(std::string_view(&kZSetScoreTag, 1));
+  std::string upper = h.index_high.empty() ? prefix_end(lower) : lower + h.index_high;
+  lower.append(h.index_low);
+  return StagedWrites::Cursor(c_.writes(), std::move(lower), std::move(upper));
+}
+
+void ZSet::removed_below(std::string_view next) {
+  c_.header().index_low = low_bound_of(next.substr(c_.prefix().size() + 1));
+}
+
+void ZSet::removed_above(std::string_view next) {
+  c_.header().index_high = high_bound_of(next.substr(c_.prefix().size() + 1));
+}
 
 Result<std::optional<double>> ZSet::score(std::string_view member) {
   std::string suffix;
@@ -34,7 +68,15 @@ void ZSet::set(std::string_view member, double score, std::optional<double> old)
   } else {
     ++c_.header().size;
   }
-  c_.writes().put(index_key(score, member), {});
+  std::string key = index_key(score, member);
+  // Keep the bounds around the new entry.
+  CollectionHeader& h = c_.header();
+  std::string_view in_index = std::string_view(key).substr(c_.prefix().size() + 1);
+  if (in_index < std::string_view(h.index_low)) h.index_low = low_bound_of(in_index);
+  if (!h.index_high.empty() && in_index >= std::string_view(h.index_high)) {
+    h.index_high = high_bound_of(in_index);
+  }
+  c_.writes().put(key, {});
 }
 
 void ZSet::remove(std::string_view member, double score) {

@@ -43,9 +43,15 @@ class ZSet {
   void set(std::string_view member, double score, std::optional<double> old);
   // Removes a member whose current score is `score` (both entries); the size shrinks.
   void remove(std::string_view member, double score);
+  // After removing every index entry before `next` (an index key, the first one left),
+  // or after `next` (the last one left): walks from that end start at `next`.
+  void removed_below(std::string_view next);
+  void removed_above(std::string_view next);
 
-  // The score index: keys are whole engine keys; decode them with the helpers below.
-  StagedWrites::Cursor index() { return c_.cursor(std::string_view(&kZSetScoreTag, 1)); }
+  // The score index: keys are whole engine keys; decode them with the helpers below. Its
+  // range is narrowed to the header's bounds (CollectionHeader::index_low/index_high), so
+  // seek_to_first and seek_to_last land on live entries after pops.
+  StagedWrites::Cursor index();
   // The member entries, in member order.
   StagedWrites::Cursor members() { return c_.cursor(std::string_view(&kZSetMemberTag, 1)); }
 

@@ -138,6 +138,13 @@ def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch):
     client = Raw(server.port)
     for r in range(50):
         assert client.call([b"MSET"] + [x for k in KEYS for x in (k, b"v%d" % r)]) == b"+OK\r\n"
+    # Pipelined, the records of many writes are deleted in shared batches.
+    client.send(b"".join(encode([b"MSET"] + [x for k in KEYS for x in (k, b"p%d" % r)])
+                         for r in range(300)))
+    for _ in range(300):
+        assert client.reply() == b"+OK\r\n"
+    for r in range(50):
+        assert client.call([b"MSET"] + [x for k in KEYS for x in (k, b"v%d" % r)]) == b"+OK\r\n"
     # The clean-up runs after the replies; give it a moment, then stop cleanly.
     time.sleep(1.0)
     assert server.stop() == 0

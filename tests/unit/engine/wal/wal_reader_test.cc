@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/format/coding.h"
+#include "src/runtime/wait_group.h"
 #include "tests/support/test_seed.h"
 #include "tests/unit/engine/wal/wal_test_util.h"
 
@@ -221,4 +222,71 @@ TEST_CASE("wal replays the segment being entered for a new lap only up to its da
   auto bad = recover(loop, dir, strict);
   REQUIRE_FALSE(bad);
   CHECK(bad.error().is_corruption());
+}
+
+// A power loss that tore the last write of a group exactly where one of its records
+// started leaves zeros from there to the page's end, which read like the padding after a
+// group; a later group that did land sits on the next page. The hole in the sequences
+// (and that group's durable_to: nothing at the zeros was synced) shows the loss: the log
+// ends at the zeros and the later group is dropped, never replayed after a hole.
+TEST_CASE("wal ends the log at a group torn exactly at a record start") {
+  IoLoop loop;
+  TempDir dir;
+  WalOptions options = tiny_wal(WalSyncPolicy::kEverySec);
+  options.sync_interval = std::chrono::seconds(30);
+  std::vector<WalPosition> positions(3);
+  run_fiber(loop, [&] {
+    Replay r;
+    auto wal = open_wal(real_file_system(), dir.path(), options, r);
+    REQUIRE(wal);
+    runtime::WaitGroup both;
+    for (SequenceNumber s : {1, 2}) {  // appended before either is written: one group
+      both.add();
+      loop.sched.spawn([&, s] {
+        auto p = (*wal)->append(make_batch(s, 1, 300), false);
+        REQUIRE(p);
+        positions[s - 1] = *p;
+        both.done();
+      });
+    }
+    both.wait();
+    auto p = (*wal)->append(make_batch(3, 1, 300), false);
+    REQUIRE(p);
+    positions[2] = *p;
+    REQUIRE((*wal)->close());
+  });
+  REQUIRE(positions[1].offset / kWalPageSize == positions[0].offset / kWalPageSize);
+  REQUIRE(positions[2].offset == runtime::align_up(positions[1].offset + 1));
+  std::uint64_t lost = positions[1].offset;
+  patch_file(segment_path(dir, positions[1]), lost, std::string(runtime::align_up(lost) - lost, '\0'));
+
+  Replay replay;
+  Result<WalRecovery> rec = Status::io_error("not run");
+  run_fiber(loop, [&] { rec = recover_dir(real_file_system(), dir.path(), options, replay); });
+  REQUIRE_MESSAGE(rec, rec.status().to_string());
+  CHECK(replay.sequences == std::vector<SequenceNumber>{1});
+  CHECK(rec->torn_tail);
+  CHECK(rec->torn_at == positions[1]);
+  CHECK(rec->dropped_records == 1);
+}
+
+// The engine resumes, after a recovery, past the sequences its tables hold, which may be
+// past the last one in the log: a hole in the sequences after synced bytes is no loss.
+TEST_CASE("wal replays across a sequence hole after a reopen") {
+  IoLoop loop;
+  TempDir dir;
+  write_batches(loop, dir.path(), 5);
+  run_fiber(loop, [&] {
+    Replay r;
+    auto wal = open_wal(real_file_system(), dir.path(), tiny_wal(WalSyncPolicy::kNo), r);
+    REQUIRE(wal);
+    REQUIRE((*wal)->append(make_batch(40, 1, 300), false));
+    REQUIRE((*wal)->append(make_batch(41, 1, 300), false));
+    REQUIRE((*wal)->close());
+  });
+  Replay replay;
+  auto rec = recover(loop, dir, replay);
+  REQUIRE_MESSAGE(rec, rec.status().to_string());
+  CHECK(replay.sequences == std::vector<SequenceNumber>{1, 2, 3, 4, 5, 40, 41});
+  CHECK_FALSE(rec->torn_tail);
 }
