@@ -5,19 +5,25 @@
 // NNNNNN.vlog value-log files (engine/vlog/) and the WAL ring wal-NNN.log (engine/wal/), all
 // in `dir`.
 //
-// Write path (db_write.cc). write() assigns the batch sequences [last + 1, last + count]
-// and appends it to the WAL without suspending in between, so WAL order is sequence order
-// (WalWriter groups concurrent appends into one write). Once its record is written (and
-// synced if asked), each writer waits for its turn — every lower sequence inserted — adds
-// its records to the mutable memtable and publishes its last sequence as visible. Readers
-// therefore never see a sequence whose data is not in a memtable, and the memtable holds
-// the sequences in WAL order. A writer whose WAL append failed still takes its turn (it
-// inserts nothing), so later writers are never stuck behind it; the WAL is poisoned then,
-// so no acknowledged write follows a hole.
+// Write path (db_write.cc). write() assigns the batch sequences [last + 1, last + count],
+// copies it into the WAL's tail and inserts it into the mutable memtable without
+// suspending in between, so WAL order, memtable order and sequence order are one order
+// (WalWriter groups concurrent appends into one write). Then it waits for the WAL (its
+// record written, or synced, as the policy and options say) and for its turn — every
+// lower sequence acknowledged or failed — and publishes its last sequence as visible.
+// Readers see only visible sequences: no acknowledgement is ever needed for what they
+// read. A writer holding the lock of a key reads with ReadOptions::unacknowledged, so the
+// next writer of a hot key builds on the previous one while its WAL write is still in
+// flight (its own record comes later in the log, so it is acknowledged after it): writes
+// of one key share WAL groups instead of waiting one WAL write each. What such a reader
+// returns to a client must wait for wait_visible(). A writer whose WAL append failed
+// still takes its turn, so later writers are never stuck behind it; the WAL is poisoned
+// then, so no acknowledged write follows a hole (the failed write's data may stay
+// readable: it was never acknowledged, like a write in flight at a crash).
 //
 // Memtables (db_flush.cc). Before taking a sequence, a writer makes room: when the mutable
 // memtable passes options.memtable_size, or the WAL is nearly full (segments_in_use() >=
-// segment_count - 1), the memtable becomes immutable, remembering the last visible
+// segment_count - 1), the memtable becomes immutable, remembering the last inserted
 // sequence as its flushed sequence (every lower sequence is in it or in older data), and a
 // fresh one takes its place. A background fiber (Priority::kBackground) flushes immutable
 // memtables oldest first: write_level0_table (values of at least min_blob_size go to new
@@ -130,6 +136,14 @@ class DB {
   Status close();
 
   Status write(WriteBatch& batch, const WriteOptions& options = {});
+  // write() in two steps, for a caller that holds a lock the next writer waits for and
+  // releases it in between (early lock release): begin_write() returns once the batch is
+  // in the WAL's tail and the memtable, readable with ReadOptions::unacknowledged;
+  // finish_write() waits for the WAL and the batch's turn and returns write()'s status.
+  // Every pending write must be finished, once, on the same shard: later writes' turns
+  // wait for it.
+  Result<PendingWrite> begin_write(WriteBatch& batch, const WriteOptions& options = {});
+  Status finish_write(PendingWrite& pending);
   // Makes every write acknowledged so far durable, as if each had asked for sync: a
   // barrier after writes made without it (the server's multi-shard writes use it so an
   // earlier unsynced write cannot be lost while a later write recovery finishes survives).
@@ -144,6 +158,11 @@ class DB {
   std::unique_ptr<DBIterator> iterator(const ReadOptions& options = {});
 
   Snapshot snapshot() { return Snapshot(snapshots_, visible_sequence_); }
+  // The newest sequence in the memtable, acknowledged or not (ReadOptions::unacknowledged),
+  // and a wait until every write up to `sequence` is acknowledged and visible to readers
+  // (or failed: a failed write takes its turn too).
+  SequenceNumber last_inserted() const { return inserted_through_; }
+  void wait_visible(SequenceNumber sequence);
   const SnapshotList& snapshots() const { return snapshots_; }
 
   DBStats stats() const;
@@ -253,8 +272,8 @@ class DB {
   std::deque<Immutable> imm_;  // oldest first
 
   SequenceNumber next_sequence_ = 1;     // the first sequence of the next batch
-  SequenceNumber inserted_through_ = 0;  // every sequence <= it took its turn
-  SequenceNumber visible_sequence_ = 0;  // newest sequence readers may see
+  SequenceNumber inserted_through_ = 0;  // every sequence <= it is in a memtable
+  SequenceNumber visible_sequence_ = 0;  // every sequence <= it took its turn: readers see it
   runtime::ConditionVariable turn_cv_;
   std::uint64_t writes_in_flight_ = 0;
   runtime::WaitGroup writers_;

@@ -108,6 +108,7 @@ Status DB::install_compaction_job(const Compaction& c) {
   o.bloom_bits_per_key = options_.bloom_bits_per_key;
   o.prefix_extractor = options_.prefix_extractor;
   o.snapshots = snapshots_.sequences();
+  o.visible = visible_sequence_;
   o.filter = options_.compaction.filter;
   o.value_hooks = options_.compaction.value_hooks != nullptr ? options_.compaction.value_hooks
                                                              : &vlog_gc_;

@@ -12,9 +12,9 @@ namespace cascade::engine {
 
 void DB::switch_memtable() {
   mem_->mark_immutable();
-  // Every sequence up to the visible one took its turn, so it is in mem_ or older data;
-  // writers still in flight insert into the new memtable.
-  imm_.push_back({mem_, visible_sequence_});
+  // A writer inserts its batch before it suspends, so every sequence taken so far is in
+  // mem_ or older data; writers still waiting on the WAL inserted theirs already.
+  imm_.push_back({mem_, inserted_through_});
   mem_ = std::make_shared<MemTable>();
   schedule_flush();
 }
@@ -59,6 +59,10 @@ void DB::flush_loop() {
 
 Status DB::flush_oldest() {
   Immutable imm = imm_.front();
+  // It may hold writes not yet visible (their WAL writes in flight): readers skip them in
+  // the table by sequence as in the memtable, and compaction keeps every such version
+  // (CompactionIteratorOptions::visible). Waiting for them here instead could deadlock:
+  // the WAL may be waiting for this flush to free a segment.
   TableFile table;
   std::vector<VlogFile> vlogs;
   bool has_table = !imm.mem->empty();

@@ -73,6 +73,16 @@ struct WriteOptions {
   bool durable_elsewhere = false;
 };
 
+// A write begun and not yet finished (DB::begin_write).
+struct PendingWrite {
+  SequenceNumber first = 0;  // 0: nothing to wait for (an empty batch, or finished)
+  SequenceNumber last = 0;
+  WalTicket ticket;
+  Status status;
+  bool sync = false;
+  bool durable_elsewhere = false;
+};
+
 struct ReadOptions {
   // Read as of this snapshot; null reads the newest data. Must outlive the call (for an
   // iterator: the iterator).
@@ -80,6 +90,11 @@ struct ReadOptions {
   std::optional<std::string_view> lower_bound;  // inclusive, iterators only
   std::optional<std::string_view> upper_bound;  // exclusive, iterators only
   std::optional<std::string_view> prefix;       // only keys starting with it, iterators only
+  // Without a snapshot: read every inserted write, also those whose WAL wait is not over
+  // (db.h, "Write path"). For a writer holding the lock of what it reads, which must build
+  // on the writes before it; nothing it read may reach a client before
+  // DB::wait_visible(DB::last_inserted() at the read) returns.
+  bool unacknowledged = false;
 };
 
 struct DBStats {

@@ -42,7 +42,9 @@ bool outside_bounds(const TableFile& t, const ReadOptions& options) {
 
 DB::ReadSources DB::read_sources(const ReadOptions& options) const {
   ReadSources s;
-  s.sequence = options.snapshot ? options.snapshot->sequence() : visible_sequence_;
+  s.sequence = options.snapshot       ? options.snapshot->sequence()
+               : options.unacknowledged ? inserted_through_
+                                        : visible_sequence_;
   s.memtables.reserve(1 + imm_.size());
   s.memtables.push_back(mem_);
   for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) s.memtables.push_back(it->mem);

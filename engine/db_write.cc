@@ -19,40 +19,63 @@ Status DB::del(std::string_view key, const WriteOptions& options) {
 }
 
 Status DB::write(WriteBatch& batch, const WriteOptions& options) {
+  Result<PendingWrite> pending = begin_write(batch, options);
+  if (!pending) return pending.error();
+  return finish_write(*pending);
+}
+
+Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& options) {
   if (closing_) return Status::shutdown("engine is closing");
-  if (batch.count() == 0) return Status::ok();
+  PendingWrite pending;
+  if (batch.count() == 0) return pending;
   // Refused before it takes sequences, so a refused batch never leaves a hole in the WAL.
   if (batch.byte_size() > wal_->geometry().max_payload()) {
     return Status::invalid_argument("write batch of " + std::to_string(batch.byte_size()) +
                                     " bytes is larger than a wal segment holds");
   }
-  writers_.add();
-  struct Leave {
-    runtime::WaitGroup& group;
-    ~Leave() { group.done(); }
-  } leave{writers_};
-  if (Status s = throttle_write(); !s) return s;
-  if (Status s = make_room_for_write(); !s) return s;
+  writers_.add();  // done by finish_write
+  if (Status s = throttle_write(); !s) {
+    writers_.done();
+    return s;
+  }
+  if (Status s = make_room_for_write(); !s) {
+    writers_.done();
+    return s;
+  }
   stats_.user_bytes_written += batch.byte_size();
 
-  // No suspension from here to the append: WAL order is sequence order.
-  const SequenceNumber first = next_sequence_;
-  const SequenceNumber last = first + batch.count() - 1;
-  next_sequence_ = last + 1;
-  batch.set_sequence(first);
-  Result<WalPosition> appended = wal_->append(batch, options.sync, options.durable_elsewhere);
-
-  wait_for_turn(first);
-  Status status = appended.status();
-  if (status) {
+  // No suspension from here to the memtable insert: WAL order, memtable order and
+  // sequence order are one order.
+  pending.first = next_sequence_;
+  pending.last = pending.first + batch.count() - 1;
+  next_sequence_ = pending.last + 1;
+  batch.set_sequence(pending.first);
+  pending.sync = options.sync;
+  pending.durable_elsewhere = options.durable_elsewhere;
+  Result<WalTicket> ticket = wal_->enqueue(batch);
+  pending.status = ticket.status();
+  if (pending.status) {
+    pending.ticket = *ticket;
     MemTable& mem = *mem_;
-    status = batch.for_each([&mem](const WriteBatchRecord& r) {
+    pending.status = batch.for_each([&mem](const WriteBatchRecord& r) {
       mem.add(r.sequence, r.type, r.key, r.value);
     });
-  } else if (bg_error_.is_ok()) {
+  }
+  inserted_through_ = pending.last;
+  return pending;
+}
+
+Status DB::finish_write(PendingWrite& pending) {
+  if (pending.first == 0) return Status::ok();  // an empty batch
+  Status status = pending.status;
+  if (status) status = wal_->await(pending.ticket, pending.sync, pending.durable_elsewhere);
+  if (!status && bg_error_.is_ok()) {
     bg_error_ = status;  // the WAL is poisoned: no later write can be acknowledged
   }
-  finish_turn(last);
+  wait_for_turn(pending.first);
+  finish_turn(pending.last);
+  pending.first = 0;
+  writers_.done();
   return status;
 }
 
@@ -67,13 +90,16 @@ Status DB::sync_wal() {
 }
 
 void DB::wait_for_turn(SequenceNumber first) {
-  turn_cv_.wait([&] { return inserted_through_ + 1 == first; });
+  turn_cv_.wait([&] { return visible_sequence_ + 1 == first; });
 }
 
 void DB::finish_turn(SequenceNumber last) {
-  inserted_through_ = last;
   visible_sequence_ = last;
   turn_cv_.notify_all();
+}
+
+void DB::wait_visible(SequenceNumber sequence) {
+  turn_cv_.wait([&] { return visible_sequence_ >= sequence; });
 }
 
 // The WAL must never fill with the records of the mutable memtable alone: its segments

@@ -2,6 +2,7 @@
 #include "engine/compaction/compaction_iterator.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace cascade::engine {
 
@@ -55,9 +56,11 @@ bool CompactionIterator::process(std::string_view ikey, std::string_view value) 
   }
   ++stats_.input_entries;
   stats_.input_bytes += ikey.size() + value.size();
-  const std::size_t stripe = stripe_of(k.sequence);
+  const bool unacknowledged = k.sequence > options_.visible;
+  const std::size_t stripe =
+      unacknowledged ? std::numeric_limits<std::size_t>::max() : stripe_of(k.sequence);
   const bool same_key = has_current_key_ && k.user_key == current_user_key_;
-  if (same_key && stripe == current_stripe_) {  // rule 1
+  if (same_key && stripe == current_stripe_ && !unacknowledged) {  // rule 1
     ++stats_.superseded;
     drop(k, value);
     return false;

@@ -17,6 +17,10 @@
 //    becomes a tombstone at its sequence (rule 1 then drops the older versions of its
 //    stripe).
 // 4. A kept kValuePointer entry is offered to the value handler's relocate().
+// Unacknowledged entries. An entry above `visible` (the engine's visible sequence when the
+// job starts) belonged to a write still waiting on the WAL then (db.h, "Write path"):
+// readers will see it only later, each at its own sequence, so such an entry is a stripe
+// of its own: never superseded, filtered or dropped, and it supersedes nothing below it.
 // Every input entry not written (rules 1-3) is reported to the value handler's dropped().
 //
 // Views: key() and value() stay valid until the iterator moves. Errors of the input, a
@@ -38,6 +42,7 @@ namespace cascade::engine {
 
 struct CompactionIteratorOptions {
   std::vector<SequenceNumber> snapshots;  // ascending
+  SequenceNumber visible = kMaxSequenceNumber;  // entries above it: unacknowledged (above)
   DeeperLevels* deeper = nullptr;         // null: no deeper level holds anything
   int output_level = 1;
   const CompactionFilter* filter = nullptr;

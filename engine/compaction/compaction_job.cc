@@ -101,6 +101,7 @@ Result<CompactionJobResult> run_compaction_job(runtime::FileSystem& fs, const Co
   DeeperLevels deeper(*c.version, c.output_level);
   CompactionIteratorOptions iter_options;
   iter_options.snapshots = options.snapshots;
+  iter_options.visible = options.visible;
   iter_options.deeper = &deeper;
   iter_options.output_level = c.output_level;
   iter_options.filter = options.filter;

@@ -47,6 +47,7 @@ struct CompactionJobOptions {
   double bloom_bits_per_key = 10.0;
   const PrefixExtractor* prefix_extractor = nullptr;
   std::vector<SequenceNumber> snapshots;  // live snapshots when the job starts, ascending
+  SequenceNumber visible = kMaxSequenceNumber;  // CompactionIteratorOptions::visible
   const CompactionFilter* filter = nullptr;
   CompactionValueHooks* value_hooks = nullptr;
   runtime::RateLimiter* rate_limiter = nullptr;

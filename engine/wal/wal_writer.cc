@@ -87,6 +87,13 @@ Status WalWriter::erase_torn_tail(const WalRecovery& recovery) {
 
 Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync,
                                       bool written_suffices) {
+  Result<WalTicket> ticket = enqueue(batch);
+  if (!ticket) return ticket.error();
+  if (Status s = await(*ticket, sync, written_suffices); !s) return s;
+  return ticket->position;
+}
+
+Result<WalTicket> WalWriter::enqueue(const WriteBatch& batch) {
   if (!poisoned_) return poisoned_;
   if (closing_) return Status::shutdown("wal is closed");
   std::string_view payload = batch.contents();
@@ -113,25 +120,20 @@ Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync,
   appended_ = geometry().logical(g.ring, tail_end_);
   buffered_ += size;
   stats_.payload_bytes += payload.size();
+  return WalTicket{position, appended_};
+}
 
+Status WalWriter::await(const WalTicket& ticket, bool sync, bool written_suffices) {
   const bool always = options_.sync_policy == WalSyncPolicy::kAlways;
-  if (sync || (always && !written_suffices)) {
-    if (Status s = wait_for(appended_, Reach::kDurable); !s) return s;
-    return position;
-  }
-  if (always) {  // written_suffices: a later synced append or sync() makes it durable
-    if (Status s = wait_for(appended_, Reach::kWritten); !s) return s;
-    return position;
-  }
+  if (sync || (always && !written_suffices)) return wait_for(ticket.end, Reach::kDurable);
+  if (always) return wait_for(ticket.end, Reach::kWritten);  // a later sync covers it
   start_timer();
   if (options_.sync_policy == WalSyncPolicy::kEverySec) {
-    if (Status s = wait_for(appended_, Reach::kWritten); !s) return s;
-    return position;
+    return wait_for(ticket.end, Reach::kWritten);
   }
-  if (g.used >= kWalPageSize) start_flusher();
+  if (!queue_.empty() && queue_.back()->used >= kWalPageSize) start_flusher();
   if (buffered_ > max_buffered_) wait_for_room();
-  if (!poisoned_) return poisoned_;
-  return position;
+  return poisoned_;
 }
 
 WalWriter::GroupPtr WalWriter::new_group(std::uint64_t ring, std::uint64_t start) {

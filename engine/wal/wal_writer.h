@@ -73,6 +73,12 @@ namespace cascade::engine {
 
 enum class WalSyncPolicy { kAlways, kEverySec, kNo };
 
+// A record in the tail: where it starts, and the logical position its end reaches.
+struct WalTicket {
+  WalPosition position;
+  std::uint64_t end = 0;
+};
+
 struct WalOptions {
   WalGeometry geometry;  // count and size of a WAL being created (wal_id is ignored)
   WalSyncPolicy sync_policy = WalSyncPolicy::kAlways;
@@ -109,6 +115,12 @@ class WalWriter {
   // once it is in the tail. InvalidArgument if the batch cannot fit in a segment; the
   // poisoning error after a failed write or sync.
   Result<WalPosition> append(const WriteBatch& batch, bool sync, bool written_suffices = false);
+  // append() in two steps, for a caller that acts between them (the engine inserts the
+  // batch into its memtable): enqueue() copies the record into the tail without
+  // suspending, so records enter the log in the order of the calls; await() returns when
+  // append() would have.
+  Result<WalTicket> enqueue(const WriteBatch& batch);
+  Status await(const WalTicket& ticket, bool sync, bool written_suffices = false);
   // Every batch with sequences <= `sequence` is flushed: its segment may be reused.
   void mark_flushed(SequenceNumber sequence);
   // Makes everything appended so far durable.

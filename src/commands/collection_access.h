@@ -55,7 +55,9 @@ class CollectionRead {
  public:
   CollectionRead(KeyTarget& t, types::KeyType type) : target_(t) {
     types::StagedWrites* writes = t.txn;
-    if (writes == nullptr) writes = &own_.emplace(t.keyspace.engine());
+    // Reads what plain readers see (no lock is held): the metadata record and members of
+    // acknowledged writes only.
+    if (writes == nullptr) writes = &own_.emplace(t.keyspace.engine(), types::StagedWrites::Reads::kVisible);
     Result<std::optional<types::StoredRecord>> record = t.read();
     ok_ = open_collection(t, *writes, t.keyspace.ids().id_of(t.db), type, record, coll_, failure);
   }

@@ -50,6 +50,9 @@ Status ExecTransaction::lock() {
       if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
       share.locks.lock(keyspace->locks(), fence);
       share.locked = true;
+      // Every earlier write of the locked keys visible (see run_transaction's read_keys):
+      // the queued commands then read nothing unacknowledged but the EXEC's own writes.
+      keyspace->engine().wait_visible(keyspace->engine().last_inserted());
       share.writes = std::make_unique<types::StagedWrites>(keyspace->engine());
       share.writes->set_exec_client(client_id_);
       if (keyspace->watches().changed(client_id_, now_ms)) watch_changed_ = true;

@@ -131,10 +131,13 @@ struct KeyTarget {
   // Inside MULTI/EXEC: the transaction's staged writes on this shard (it holds the locks
   // of every key its commands name, and commits them together); null otherwise.
   types::StagedWrites* txn = nullptr;
+  // The newest engine sequence a standalone lock()'s reads may have seen: the reply waits
+  // until it is visible (types::LockedKey, "Early lock release"; run_on_this_shard).
+  engine::SequenceNumber observed = 0;
 
   types::LockedKey lock() {
     if (txn != nullptr) return types::LockedKey(keyspace, db, key, *txn);
-    return types::LockedKey(keyspace, db, key, sync);
+    return types::LockedKey(keyspace, db, key, sync, &observed);
   }
   // A plain read: no lock, but it waits out a multi-shard write holding the key
   // (types::KeyLocks::wait_unfenced).
@@ -184,7 +187,12 @@ KeyReply run_on_this_shard(server::ServerState& server, std::uint32_t db, std::s
                    unix_time_ms(),     server.logger(),
                    config.proto_max_bulk_len,
                    txn};
-  return body(target);
+  KeyReply reply = body(target);
+  // What the body read under the key's lock may include writes still waiting on the WAL:
+  // a command that wrote waited for its own write, which comes after them; one that did
+  // not waits here, so no client learns of a write before it is acknowledged.
+  if (target.observed != 0) keyspace->engine().wait_visible(target.observed);
+  return reply;
 }
 
 // Runs body(KeyTarget&) -> KeyReply on the shard owning `key` and returns its reply.

@@ -56,6 +56,9 @@ void discard(CommandContext& ctx) {
 KeyReply watch_key(KeyTarget& t, std::uint64_t client) {
   runtime::Semaphore& stripe = t.keyspace.locks().stripe_for(t.db, t.key);
   stripe.acquire();
+  // The key's last writer may have released the stripe before its WAL write completed
+  // (types::LockedKey): its write, and its watch touch, are in once it is visible.
+  t.keyspace.engine().wait_visible(t.keyspace.engine().last_inserted());
   Result<std::optional<types::StoredRecord>> record = t.keyspace.read(t.db, t.key, t.now_ms);
   if (record) {
     std::optional<std::int64_t> expire_ms;

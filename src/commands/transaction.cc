@@ -165,6 +165,10 @@ class Transaction {
   // On share.shard: reads its keys (their stripes already held: by this transaction, or
   // by the EXEC it runs in, whose staged writes it then reads through).
   Status read_keys(ShardShare& share, types::Keyspace& keyspace) {
+    // The stripes are held: once the writes already in the memtable are visible, every
+    // earlier write of these keys is (a single-key writer releases its stripe before its
+    // WAL write completes), and plain reads see all this transaction may build on.
+    keyspace.engine().wait_visible(keyspace.engine().last_inserted());
     for (std::size_t s : share.slots) {
       TxnView::Slot& slot = view_.slots_[s];
       Result<std::optional<types::StoredRecord>> record =

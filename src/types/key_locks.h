@@ -14,8 +14,9 @@
 // command takes a shard's stripes in one cross-shard call and releases them in a later one,
 // which another worker fiber of the shard may run: the lock has no owning fiber.
 //
-// Every write to a key's records holds its stripe from its read to its write's
-// acknowledgement. Plain reads take no lock: one engine get is atomic by itself. But a
+// Every write to a key's records holds its stripe from its read to its write's entry into
+// the engine (see "Early lock release" below). Plain reads take no lock: one engine get is
+// atomic by itself. But a
 // write spanning shards lands on one shard before another, so a stripe it holds is also
 // fenced, and a plain read of a fenced stripe first waits for its release
 // (wait_unfenced()): a client cannot read the new value on one shard and then the old one
@@ -27,9 +28,14 @@
 // appendfsync always the next writers of a hot key join the same WAL group instead of
 // waiting a sync each. Whoever then locks the stripe to read the key (LockedKey, a
 // KeyLockSet) first waits until no blind write is in flight (wait_for_blind_writes), so it
-// reads the value the last of them wrote: the engine inserts a synced write into its
-// memtable only once the WAL has it durable, and plain reads see only inserted writes, so
-// no reader ever sees a value before its write could be acknowledged. Two blind writes in
+// reads the value the last of them wrote: plain reads see only visible writes (the engine
+// publishes a write once its WAL wait is over, engine/db.h "Write path"), so no reader
+// ever sees a value before its write could be acknowledged.
+//
+// Early lock release. A read-modify-write command (types::LockedKey) releases its stripe
+// once its last write is in the engine's memtable, before that write's WAL wait; the next
+// holder reads it (unacknowledged reads) and its own write, later in the log, is
+// acknowledged after it. So the writes of one hot key share WAL groups. Two blind writes in
 // flight at once on one key were concurrent (neither was acknowledged when the other
 // began), so either may end up last; a connection's own writes never overlap like that.
 //

@@ -140,9 +140,11 @@ Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, 
   return s;
 }
 
-LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync)
+LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync,
+                     engine::SequenceNumber* observed)
     : keyspace_(keyspace), guard_(&keyspace.locks().stripe_for(db, key)), db_(db), key_(key),
-      db_id_(keyspace.ids().id_of(db)), engine_key_(metadata_key(db_id_, key)), sync_(sync) {
+      db_id_(keyspace.ids().id_of(db)), engine_key_(metadata_key(db_id_, key)), sync_(sync),
+      observed_(observed) {
   own_.emplace(*keyspace.db_);
   writes_ = &*own_;
   guard_->acquire();
@@ -157,9 +159,33 @@ LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,
 // Inside a transaction the write is only staged, but the transaction holds the key's
 // stripe until it has committed, so touching now is as exact as touching after the commit.
 Status LockedKey::commit(bool changed) {
-  Status s = own_ ? own_->commit(sync_) : Status::ok();
-  if (s && changed) touch();
-  return s;
+  if (!own_) {
+    if (changed) touch();
+    return Status::ok();
+  }
+  if (own_->empty()) {  // a change Redis signals though nothing is written (LTRIM 0 -1)
+    if (changed) touch();
+    return Status::ok();
+  }
+  engine::WriteBatch batch;
+  own_->append_to(batch);
+  own_->clear();
+  if (!changed) {  // an expired record's deletion, before the command's own writes
+    if (released_) return Status::invalid_argument("a key written after its last write");
+    return keyspace_.db_->write(batch, write_options());
+  }
+  return write_last(batch, true);
+}
+
+Status LockedKey::write_last(engine::WriteBatch& batch, bool changed) {
+  if (released_) return Status::invalid_argument("a key written after its last write");
+  Result<engine::PendingWrite> pending = keyspace_.db_->begin_write(batch, write_options());
+  if (!pending) return pending.error();
+  if (changed && pending->status) touch();
+  released_ = true;
+  guard_->release();
+  guard_ = nullptr;
+  return keyspace_.db_->finish_write(*pending);
 }
 
 Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {
@@ -185,9 +211,9 @@ engine::WriteOptions LockedKey::write_options() const {
 
 Status LockedKey::put_string(std::optional<std::int64_t> expire_ms, std::string_view value) {
   if (direct()) {
-    Status s = keyspace_.db_->put(engine_key_, string_record(expire_ms, value), write_options());
-    if (s) touch();
-    return s;
+    engine::WriteBatch batch;
+    batch.put(engine_key_, string_record(expire_ms, value));
+    return write_last(batch, true);
   }
   writes_->put(engine_key_, string_record(expire_ms, value));
   return commit();
@@ -198,22 +224,28 @@ Status LockedKey::set_expiry(const StoredRecord& record, std::optional<std::int6
   bytes.reserve(10 + record.payload().size());
   append_record(bytes, record.type, expire_ms, record.payload());
   if (direct()) {
-    Status s = keyspace_.db_->put(engine_key_, bytes, write_options());
-    if (s) touch();
-    return s;
+    engine::WriteBatch batch;
+    batch.put(engine_key_, bytes);
+    return write_last(batch, true);
   }
   writes_->put(engine_key_, bytes);
   return commit();
 }
 
 Status LockedKey::erase() {
-  Status s = erase_quietly();
-  if (s) touch();
-  return s;
+  if (direct()) {
+    engine::WriteBatch batch;
+    batch.del(engine_key_);
+    return write_last(batch, true);
+  }
+  writes_->del(engine_key_);
+  return commit();
 }
 
-// The deletion without a touch: an expired record's (see keyspace.h).
+// The deletion without a touch: an expired record's (see keyspace.h). The command may
+// write the key next, so the stripe stays held.
 Status LockedKey::erase_quietly() {
+  if (released_) return Status::invalid_argument("a key written after its last write");
   if (direct()) return keyspace_.db_->del(engine_key_, write_options());
   writes_->del(engine_key_);
   return commit(false);

@@ -162,11 +162,23 @@ class Keyspace {
 // (the second constructor) the transaction already holds the key's lock and owns the
 // StagedWrites of the key's shard: writes are only staged, and commit() does nothing: the
 // transaction commits every key it wrote together.
+//
+// Early lock release (engine/db.h, "Write path"). A standalone LockedKey's reads see the
+// unacknowledged writes of the key's previous holders, and its own last write (put_string,
+// set_expiry, erase, commit) releases the stripe once the batch is in the engine's
+// memtable, before waiting for the WAL: the next writer of a hot key reads it and joins
+// the same WAL group instead of waiting one WAL write per command. The watches are touched
+// before the stripe goes. Nothing may be read or written through the LockedKey after that
+// last write (a second write is refused). `observed`, when given, receives the newest
+// sequence its reads may have seen: the caller must DB::wait_visible() it before a reply
+// built from those reads leaves (a command that wrote has waited for its own, later one).
 class LockedKey {
  public:
-  LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync);
+  LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync,
+            engine::SequenceNumber* observed = nullptr);
   LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, StagedWrites& shared);
   ~LockedKey() {
+    if (observed_ != nullptr && own_) *observed_ = std::max(*observed_, own_->observed());
     if (guard_ != nullptr) guard_->release();
   }
   LockedKey(const LockedKey&) = delete;
@@ -193,6 +205,8 @@ class LockedKey {
  private:
   bool direct() const;
   Status erase_quietly();
+  // The standalone key's last write (see the class comment); `changed` touches watches.
+  Status write_last(engine::WriteBatch& batch, bool changed);
   void touch() { keyspace_.watches_.touch(db_, key_, writes_->exec_client()); }
   engine::WriteOptions write_options() const;
 
@@ -205,6 +219,8 @@ class LockedKey {
   std::uint32_t db_id_ = 0;
   std::string engine_key_;
   bool sync_ = false;
+  bool released_ = false;  // the last write released the stripe
+  engine::SequenceNumber* observed_ = nullptr;
 };
 
 }  // namespace cascade::types

@@ -1,11 +1,22 @@
 // See staged_writes.h.
 #include "src/types/staged_writes.h"
 
+#include <algorithm>
+
 namespace cascade::types {
+
+engine::ReadOptions StagedWrites::read_options() {
+  engine::ReadOptions options;
+  if (unacknowledged_) {
+    options.unacknowledged = true;
+    observed_ = std::max(observed_, db_.last_inserted());
+  }
+  return options;
+}
 
 Result<std::optional<std::string>> StagedWrites::get(std::string_view key) {
   if (auto it = staged_.find(key); it != staged_.end()) return it->second;
-  return db_.get(key);
+  return db_.get(key, read_options());
 }
 
 void StagedWrites::put(std::string_view key, std::string_view value) {
@@ -55,7 +66,7 @@ Status StagedWrites::commit(bool sync) {
 
 StagedWrites::Cursor::Cursor(StagedWrites& owner, std::string lower, std::string upper)
     : owner_(owner), lower_(std::move(lower)), upper_(std::move(upper)) {
-  engine::ReadOptions options;
+  engine::ReadOptions options = owner_.read_options();
   options.lower_bound = lower_;
   if (!upper_.empty()) options.upper_bound = upper_;
   engine_ = owner_.db_.iterator(options);

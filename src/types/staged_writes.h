@@ -11,9 +11,14 @@
 // The staged state is a map from engine key to its final value (nullopt: deleted): writing
 // one key twice keeps the last write, and the batch holds each key once, in key order.
 //
-// Consistency: reads see the engine's newest data. The caller holds the locks of every
-// Redis key it reads or writes here, so no other writer changes those keys' entries
-// between the reads and commit().
+// Consistency: reads see the engine's newest data, unacknowledged writes included
+// (engine::ReadOptions::unacknowledged): the caller holds the locks of every Redis key it
+// reads or writes here, so no other writer changes those keys' entries between the reads
+// and commit(), and it builds on the writes of the keys' previous lock holders even while
+// their WAL writes are in flight. What it read may reach a client only once observed()
+// is visible (engine::DB::wait_visible; its own commit, coming later in the log, implies
+// it). A plain reader (no locks: a read-only command) passes Reads::kVisible instead and
+// sees what readers see.
 //
 // Calling rules: the shard's fibers; get() and cursor steps may suspend on engine IO.
 // A Cursor stays usable across put()/del() (the map's iterators survive insertions), but
@@ -44,7 +49,9 @@ inline std::string prefix_end(std::string prefix) {
 
 class StagedWrites {
  public:
-  explicit StagedWrites(engine::DB& db) : db_(db) {}
+  enum class Reads : std::uint8_t { kUnacknowledged, kVisible };
+  explicit StagedWrites(engine::DB& db, Reads reads = Reads::kUnacknowledged)
+      : db_(db), unacknowledged_(reads == Reads::kUnacknowledged) {}
   StagedWrites(const StagedWrites&) = delete;
   StagedWrites& operator=(const StagedWrites&) = delete;
 
@@ -58,6 +65,9 @@ class StagedWrites {
   Result<std::optional<std::string>> get(std::string_view key);
   void put(std::string_view key, std::string_view value);
   void del(std::string_view key);
+
+  // The newest engine sequence any read here may have seen (0: none beyond visible data).
+  engine::SequenceNumber observed() const { return observed_; }
 
   bool empty() const { return staged_.empty(); }
   std::size_t size() const { return staged_.size(); }
@@ -108,7 +118,11 @@ class StagedWrites {
 
  private:
   friend class Cursor;
+  engine::ReadOptions read_options();
+
   engine::DB& db_;
+  const bool unacknowledged_;
+  engine::SequenceNumber observed_ = 0;
   std::uint64_t exec_client_ = 0;
   std::map<std::string, std::optional<std::string>, std::less<>> staged_;
 };

@@ -64,6 +64,18 @@ TEST_CASE("compaction keeps the version each live snapshot sees") {
   CHECK(run(history(), o) == Out{"a@9=a9", "a@2=a2", "b@4=b4"});
 }
 
+TEST_CASE("compaction keeps every version above the visible sequence, and what it hides") {
+  // Sequences 7 and 9 were still waiting on the WAL when the job started: readers will see
+  // 7 alone before they see 9, so neither may supersede the other, and a5 (the newest
+  // visible) stays under them; a2 is hidden by a5 for every reader.
+  CompactionIteratorOptions o;
+  o.visible = 6;
+  CHECK(run(history(), o) == Out{"a@9=a9", "a@7-", "a@5=a5", "b@4=b4"});
+  // With every sequence visible, the usual rule: the newest version only.
+  o.visible = 9;
+  CHECK(run(history(), o) == Out{"a@9=a9", "b@4=b4"});
+}
+
 TEST_CASE("compaction keeps tombstones while a deeper level may hold the key") {
   cascade::engine::compaction_test::VersionBuilder v;
   v.add(2, cascade::engine::testing::table(1, "c", "c", 1, 1));
