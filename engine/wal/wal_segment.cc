@@ -137,6 +137,11 @@ Status WalSegments::write(std::uint32_t segment, std::uint64_t offset,
 
 Status WalSegments::sync(std::uint32_t segment) { return files_[segment]->sync(); }
 
+Status WalSegments::write_durable(std::uint32_t segment, std::uint64_t offset,
+                                  std::span<const std::byte> pages) {
+  return files_[segment]->write_durable_at(offset, pages);
+}
+
 Status WalSegments::close() {
   Status first;
   for (auto& f : files_) {

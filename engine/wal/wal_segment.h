@@ -40,6 +40,9 @@ class WalSegments {
   Status read(std::uint32_t segment, std::uint64_t offset, std::span<std::byte> buffer);
   Status write(std::uint32_t segment, std::uint64_t offset, std::span<const std::byte> pages);
   Status sync(std::uint32_t segment);
+  // A write durable when it returns (FileHandle::write_durable_at).
+  Status write_durable(std::uint32_t segment, std::uint64_t offset,
+                       std::span<const std::byte> pages);
   Status close();
 
  private:

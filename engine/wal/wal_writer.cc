@@ -263,7 +263,9 @@ Status WalWriter::wait_for(std::uint64_t end, Reach reach) {
     // once, groups would alternate between its batch alone and everyone else's, halving
     // what group commit saves. One yield lets the woken writers join this group.
     runtime::this_fiber::yield();
-    Status s = write_tail(true);
+    // A durable round with nothing written unsynced before it writes each group with
+    // O_DSYNC: one device round trip per group instead of a write and an fdatasync.
+    Status s = write_tail(true, reach == Reach::kDurable && !dirty_);
     if (s && reach == Reach::kDurable && dirty_) s = sync_current();
     if (!s) poison(s);
     release_io();
@@ -281,7 +283,7 @@ void WalWriter::wait_for_room() {
 
 // Holds the IO role. Writes the tail's groups oldest first: all of them, the open one
 // closed and padded (whole), or only up to the last full page (!whole).
-Status WalWriter::write_tail(bool whole) {
+Status WalWriter::write_tail(bool whole, bool durable) {
   if (queue_.empty()) return Status::ok();
   Group& back = *queue_.back();
   if (!back.closed) {
@@ -296,7 +298,7 @@ Status WalWriter::write_tail(bool whole) {
     GroupPtr g = std::move(queue_.front());
     queue_.pop_front();
     Status s = g->ring == current_ring_ ? Status::ok() : enter_segment(g->ring);
-    if (s) s = write_group(*g);
+    if (s) s = write_group(*g, durable && !dirty_);
     buffered_ -= g->used;
     recycle(std::move(g));
     room_.notify_all();
@@ -305,18 +307,28 @@ Status WalWriter::write_tail(bool whole) {
   return Status::ok();
 }
 
-Status WalWriter::write_group(Group& g) {
+Status WalWriter::write_group(Group& g, bool durable) {
   seal_before(g, g.used);
   std::uint32_t segment = static_cast<std::uint32_t>(g.ring % geometry().segment_count);
   char* base = reinterpret_cast<char*>(g.buffer.data());
   std::size_t length = align_up(g.used);
   std::memset(base + g.used, 0, length - g.used);
-  dirty_ = true;
-  if (Status s = segments_.write(segment, g.start, g.buffer.first(length)); !s) return s;
+  if (durable) {
+    if (Status s = segments_.write_durable(segment, g.start, g.buffer.first(length)); !s) {
+      dirty_ = true;  // in doubt, as after a failed sync
+      return s;
+    }
+    stats_.syncs++;
+    stats_.durable_writes++;
+  } else {
+    dirty_ = true;
+    if (Status s = segments_.write(segment, g.start, g.buffer.first(length)); !s) return s;
+  }
   if (!g.ends.empty()) {
     written_end_ = g.start + g.ends.back();
     written_ = geometry().logical(g.ring, written_end_);
   }
+  if (durable) durable_ = std::max(durable_, written_);
   WalSegmentState& state = state_[segment];
   state.has_records = true;
   state.max_sequence = std::max(state.max_sequence, g.max_sequence);

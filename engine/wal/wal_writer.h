@@ -94,7 +94,8 @@ struct WalStats {
   std::uint64_t groups = 0;             // aligned writes of records
   std::uint64_t payload_bytes = 0;      // batch bytes
   std::uint64_t bytes_written = 0;      // every byte written: records, padding, zero pages
-  std::uint64_t syncs = 0;              // wal_syncs
+  std::uint64_t syncs = 0;              // wal_syncs: fdatasyncs and durable writes
+  std::uint64_t durable_writes = 0;     // groups written with O_DSYNC (no fdatasync after)
   std::uint64_t full_waits = 0;         // wal_full_waits: waits for a flushed segment
   std::uint64_t max_group_batches = 0;
   std::uint64_t buffer_waits = 0;       // unsynced appends that waited for the tail to drain
@@ -153,8 +154,10 @@ class WalWriter {
   void wait_for_room();
   void acquire_io();
   void release_io();
-  Status write_tail(bool whole);
-  Status write_group(Group& group);
+  // `durable`: each group is written with FileHandle::write_durable_at (only when nothing
+  // written before is unsynced: then the write alone makes everything durable).
+  Status write_tail(bool whole, bool durable = false);
+  Status write_group(Group& group, bool durable);
   Status enter_segment(std::uint64_t ring);
   Status sync_current();
   bool segment_free(std::uint32_t segment) const;

@@ -3,6 +3,7 @@
 #include "src/runtime/file.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,12 +137,21 @@ Result<std::size_t> File::read_at(std::uint64_t offset, std::span<std::byte> buf
 }
 
 Status File::write_at(std::uint64_t offset, std::span<const std::byte> data) {
+  return write_with_flags(offset, data, 0);
+}
+
+Status File::write_dsync_at(std::uint64_t offset, std::span<const std::byte> data) {
+  return write_with_flags(offset, data, RWF_DSYNC);
+}
+
+Status File::write_with_flags(std::uint64_t offset, std::span<const std::byte> data, int rw_flags) {
   std::size_t done = 0;
   while (done < data.size()) {
     const std::byte* src = data.data() + done;
     auto len = static_cast<unsigned>(std::min(data.size() - done, kMaxTransfer));
     int res = reactor_->await([&](io_uring_sqe* sqe) {
       io_uring_prep_write(sqe, fd_, src, len, offset + done);
+      sqe->rw_flags = rw_flags;
     }, IoClass::kDisk);
     if (should_retry(res)) continue;
     if (res < 0) return error_at(res, "write", offset + done);

@@ -82,6 +82,10 @@ class File {
   Result<std::size_t> readv_at(std::uint64_t offset, std::span<const iovec> iov);
   // Writes all of `data` at `offset`.
   Status write_at(std::uint64_t offset, std::span<const std::byte> data);
+  // write_at() with RWF_DSYNC: each write returns once its data (and the metadata needed
+  // to read it back) is durable, in one device round trip where the device can force that
+  // write alone (FUA). Writes made before it without a sync are not covered.
+  Status write_dsync_at(std::uint64_t offset, std::span<const std::byte> data);
   Status writev_at(std::uint64_t offset, std::span<const iovec> iov);
 
   Status fsync();      // data and metadata
@@ -100,6 +104,7 @@ class File {
   Status error(int res, const char* syscall) const;
   Status error_at(int res, const char* syscall, std::uint64_t offset) const;
   Status sync(unsigned fsync_flags, const char* syscall);
+  Status write_with_flags(std::uint64_t offset, std::span<const std::byte> data, int rw_flags);
 
   Reactor* reactor_ = nullptr;
   int fd_ = -1;

@@ -26,6 +26,10 @@ class RealFileHandle final : public FileHandle {
     return file_.write_at(offset, data);
   }
   Status sync() override { return file_.fdatasync(); }
+  Status write_durable_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (Status s = check_alignment(offset, data.data(), data.size()); !s) return s;
+    return file_.write_dsync_at(offset, data);
+  }
   Status allocate(std::uint64_t offset, std::uint64_t length) override {
     return file_.allocate(offset, length);
   }

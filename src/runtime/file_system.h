@@ -36,6 +36,14 @@ class FileHandle {
   virtual Status write_at(std::uint64_t offset, std::span<const std::byte> data) = 0;
   // fdatasync: everything written so far survives a crash.
   virtual Status sync() = 0;
+  // Writes `data` at `offset` so that it survives a crash once this returns (O_DSYNC: one
+  // device round trip instead of a write and an fdatasync, where the device can force one
+  // write alone). Guaranteed only for this write: callers use it when nothing written
+  // before is unsynced. This default writes and syncs, which covers everything.
+  virtual Status write_durable_at(std::uint64_t offset, std::span<const std::byte> data) {
+    if (Status s = write_at(offset, data); !s) return s;
+    return sync();
+  }
   // Reserves [offset, offset + length) so later writes there cannot fail for space; the
   // file's size grows to cover it.
   virtual Status allocate(std::uint64_t offset, std::uint64_t length) = 0;

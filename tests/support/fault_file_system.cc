@@ -162,7 +162,17 @@ class FaultFileHandle final : public runtime::FileHandle {
     return Status::ok();
   }
 
-  Status sync() override {
+  Status sync() override { return sync_counted(false); }
+
+  // Modelled as a write and a sync of the whole file: a crash may still land between them
+  // (lose or tear the write, as a torn O_DSYNC write would), and the caller's rule (nothing
+  // unsynced before it) makes the sync of everything equal to the sync of this write.
+  Status write_durable_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (Status s = write_at(offset, data); !s) return s;
+    return sync_counted(true);
+  }
+
+  Status sync_counted(bool durable_write) {
     if (Status s = check_usable("fdatasync"); !s) return s;
     const bool in_doubt = inode_->sync_failed;
     state_->count(path_, [&](IoCounters& c) { c.syncs_after_failed_sync += in_doubt; });
@@ -172,7 +182,13 @@ class FaultFileHandle final : public runtime::FileHandle {
       return fail(EIO, "fdatasync (injected fault)", path_);
     }
     inode_->make_durable();
-    state_->count(path_, [](IoCounters& c) { ++c.syncs; });
+    state_->count(path_, [durable_write](IoCounters& c) {
+      if (durable_write) {
+        ++c.durable_writes;
+      } else {
+        ++c.syncs;
+      }
+    });
     return Status::ok();
   }
 

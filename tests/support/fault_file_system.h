@@ -75,6 +75,7 @@ struct IoCounters {
   std::uint64_t reads = 0;
   std::uint64_t bytes_read = 0;
   std::uint64_t syncs = 0;  // successful ones
+  std::uint64_t durable_writes = 0;  // write_durable_at: a write and a sync in one call
   std::uint64_t failed_syncs = 0;
   std::uint64_t writes_after_failed_sync = 0;  // contract violations by the caller
   std::uint64_t syncs_after_failed_sync = 0;   // (a retried sync proves nothing)

@@ -484,3 +484,49 @@ TEST_CASE("wal sync append makes the unsynced appends before it durable") {
   REQUIRE(replay.sequences.size() == 51);
   CHECK(replay.sequences.back() == 51);
 }
+
+TEST_CASE("wal writes a durable group with O_DSYNC only when nothing before it is unsynced") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  const std::string segment0 = "/db/" + wal_segment_name(0);
+  SUBCASE("always: one durable write per group, no fdatasync") {
+    run_fiber(loop, [&] {
+      REQUIRE(fs.make_dir("/db"));
+      Replay r;
+      auto wal = open_wal(fs, "/db", tiny_wal(WalSyncPolicy::kAlways), r);
+      REQUIRE(wal);
+      const auto before = fs.file_counters(segment0);
+      for (SequenceNumber s = 1; s <= 5; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+      const auto after = fs.file_counters(segment0);
+      CHECK(after.durable_writes - before.durable_writes == 5);
+      CHECK(after.syncs == before.syncs);
+      CHECK((*wal)->stats().durable_writes == 5);
+      CHECK((*wal)->stats().syncs == 5);  // each group was a durability point
+      CHECK((*wal)->close());
+    });
+  }
+  SUBCASE("a synced append after unsynced written ones: a write and an fdatasync") {
+    run_fiber(loop, [&] {
+      REQUIRE(fs.make_dir("/db"));
+      Replay r;
+      WalOptions o = tiny_wal(WalSyncPolicy::kEverySec);
+      o.sync_interval = std::chrono::seconds(30);
+      auto wal = open_wal(fs, "/db", o, r);
+      REQUIRE(wal);
+      REQUIRE((*wal)->append(make_batch(1), false));  // written, not synced
+      const auto before = fs.file_counters(segment0);
+      REQUIRE((*wal)->append(make_batch(2), true));
+      const auto after = fs.file_counters(segment0);
+      // A durable write of batch 2 alone would leave batch 1 in the device's cache.
+      CHECK(after.durable_writes == before.durable_writes);
+      CHECK(after.syncs == before.syncs + 1);
+      // Once everything is durable, the next synced append is one durable write.
+      REQUIRE((*wal)->append(make_batch(3), true));
+      CHECK(fs.file_counters(segment0).durable_writes == after.durable_writes + 1);
+      CHECK((*wal)->close());
+    });
+  }
+  Replay after;
+  run_fiber(loop, [&] { REQUIRE(recover_dir(fs, "/db", tiny_wal(), after)); });
+  CHECK_FALSE(after.sequences.empty());
+}
