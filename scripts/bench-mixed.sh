@@ -30,12 +30,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS=3
 NUM=1000000
-READS=40000
+READS=100000
 THREADS=4
 VALUE_SIZE=100
 MEMTABLE_SIZE=$((4 << 20))
 CACHE_SIZE=$((8 << 20))
-WRITE_RATE=$((2 << 20))
+WRITE_RATE=$((4 << 20))
 DB="./bench-db"
 
 while (($#)); do
