@@ -44,7 +44,8 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
                [this] { return versions_->current(); }),
       picker_(options_.compaction, level_options_, relocation_policy(options)),
       write_controller_(options_.compaction),
-      compaction_limiter_(options.compaction.rate_limit) {}
+      compaction_limiter_(options.compaction.rate_limit),
+      auto_compactions_paused_(options.compaction.disable_auto_compactions) {}
 
 DB::~DB() {
   assert((closed_ || !wal_) && "close() the DB before destroying it");

@@ -68,7 +68,9 @@
 // in a slowdown it sleeps a delay growing with the compaction debt, in a stop it waits
 // until a compaction (or close) changes the state. Episodes are logged and counted
 // (DBStats write_slowdowns, write_stops and their micros). Not applied when automatic
-// compaction is off (max_background_compactions 0): nothing would lift a stop.
+// compaction is off (max_background_compactions 0, or paused by
+// set_auto_compactions(false)): nothing would lift a stop. Pausing lifts a slowdown or a
+// stop in force at once; resuming recomputes the state and schedules compaction.
 //
 // Read path (db_read.cc). get() and iterator() take the sources at one instant — the
 // mutable memtable, the immutable ones newest first, the current Version — as shared
@@ -189,6 +191,13 @@ class DB {
     compaction_limiter_.set_rate(bytes_per_second);
   }
   std::uint64_t compaction_rate_limit() const { return compaction_limiter_.rate(); }
+  // Automatic compaction on or paused (options.compaction.disable_auto_compactions says
+  // which at open). Paused, no new background job is picked — one running finishes its
+  // job and stops — and the write throttle is off; resumed, compaction is scheduled at
+  // once if a level needs it. Has no effect while max_background_compactions is 0. On a
+  // fiber of the shard (resuming spawns the compaction fiber).
+  void set_auto_compactions(bool enabled);
+  bool auto_compactions() const { return !auto_compactions_paused_; }
   // The mutable memtable's size threshold, checked at the next write (a smaller one
   // makes that write switch memtables).
   void set_memtable_size(std::size_t bytes) { memtable_size_ = bytes; }
@@ -238,6 +247,10 @@ class DB {
   void note_compaction_failure(const Status& s);
   Status install_compaction_job(const Compaction& c);
   Status compaction_pause();
+  // Background compaction may run: max_background_compactions > 0 and not paused.
+  bool auto_compaction_on() const {
+    return options_.compaction.max_background_compactions > 0 && !auto_compactions_paused_;
+  }
   Status compact_level_range(int level, const std::optional<std::string>& begin,
                              const std::optional<std::string>& end);
   void purge_obsolete_files();
@@ -295,6 +308,7 @@ class DB {
   runtime::RateLimiter compaction_limiter_;
   BusyFiles busy_;                             // tables running compactions hold
   std::size_t compactions_running_ = 0;        // background fibers
+  bool auto_compactions_paused_;               // set_auto_compactions(false)
   runtime::WaitGroup compactors_;              // background fibers and compact_range calls
   runtime::ConditionVariable compaction_done_;  // a compaction ended or the state changed
   Status compaction_error_;                    // NoSpace: being retried

@@ -28,7 +28,7 @@ void DB::on_version_changed() {
 }
 
 void DB::maybe_schedule_compaction() {
-  if (closing_ || !bg_error_.is_ok()) return;
+  if (closing_ || !bg_error_.is_ok() || !auto_compaction_on()) return;
   if (compactions_running_ >= options_.compaction.max_background_compactions) return;
   if (!picker_.needs_compaction(*versions_->current())) return;
   // A fiber already running picks again when it finishes; start another only if there
@@ -43,7 +43,8 @@ void DB::maybe_schedule_compaction() {
 }
 
 void DB::compaction_loop() {
-  while (!closing_ && bg_error_.is_ok()) {
+  // Paused: the job in hand finishes, no new one is picked.
+  while (!closing_ && bg_error_.is_ok() && !auto_compactions_paused_) {
     std::optional<Compaction> c = picker_.pick(versions_->current(), busy_);
     if (!c) break;
     Status s = run_compaction(*c);
@@ -284,8 +285,7 @@ Status DB::wait_for_compactions() {
     if (!bg_error_.is_ok()) return bg_error_;
     if (closing_) return Status::shutdown("engine is closing");
     if (compactions_running_ == 0) {
-      if (!picker_.needs_compaction(*versions_->current()) ||
-          options_.compaction.max_background_compactions == 0) {
+      if (!picker_.needs_compaction(*versions_->current()) || !auto_compaction_on()) {
         return Status::ok();
       }
       maybe_schedule_compaction();
@@ -293,6 +293,15 @@ Status DB::wait_for_compactions() {
     }
     compaction_done_.wait();
   }
+}
+
+void DB::set_auto_compactions(bool enabled) {
+  if (enabled == !auto_compactions_paused_) return;
+  auto_compactions_paused_ = !enabled;
+  log(enabled ? "automatic compaction resumed"
+              : "automatic compaction paused: no new compaction, no write throttle");
+  update_write_state();  // paused: lifts a slowdown or stop; resumed: recomputes it
+  maybe_schedule_compaction();
 }
 
 std::set<std::uint64_t> DB::live_vlog_files() const {

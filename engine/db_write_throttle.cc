@@ -17,7 +17,14 @@ std::uint64_t micros_since(runtime::TimePoint start) {
 }  // namespace
 
 void DB::update_write_state() {
-  if (options_.compaction.max_background_compactions == 0) return;
+  if (!auto_compaction_on()) {
+    // No compaction would lift a stop: the throttle is off. A slowdown or stop in force
+    // (compaction was just paused) ends now, and the writers it holds go on.
+    if (write_controller_.state() == WriteState::kNormal) return;
+    (void)write_controller_.update(WritePressure{}, runtime::Clock::now());
+    compaction_done_.notify_all();
+    return;
+  }
   auto version = versions_->current();
   WritePressure pressure;
   pressure.level0_files = version->num_files(0);

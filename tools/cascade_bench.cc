@@ -4,6 +4,8 @@
 //
 //   cascade-bench --num=1000000 --benchmarks=fillseq,fillrandom,overwrite,readrandom
 //   cascade-bench --num=1000 --benchmarks=fillseq,readrandom      (a smoke test: < 1 s)
+//   cascade-bench --use_existing_db --threads=4 --benchmark_write_rate_limit=2000000
+//                 --benchmarks=readwhilewriting [--disable_auto_compactions]
 //
 // One engine on one shard: a Scheduler and a Reactor driven on the main thread, as a
 // server shard drives them; --threads are fibers of that shard, so the engine's flush
@@ -72,6 +74,7 @@ engine::DBOptions db_options(const BenchFlags& flags) {
   o.min_blob_size = flags.enable_blob_files ? flags.min_blob_size : engine::kNeverSeparate;
   // Unsynced writes really are unsynced (as db_bench's default); --sync asks per write.
   o.wal.sync_policy = engine::WalSyncPolicy::kNo;
+  o.compaction.disable_auto_compactions = flags.disable_auto_compactions;
   return o;
 }
 
@@ -112,11 +115,18 @@ class Bench {
     threads_started_ += static_cast<std::uint64_t>(flags_.threads);
     if (!result) return result.status();
     std::fputs(result->stats.report(name, result->extra).c_str(), stdout);
+    if (result->writer_stats) {
+      std::string label = "Writes (1 fiber, ";
+      label += flags_.benchmark_write_rate_limit > 0
+                   ? "at most " + std::to_string(flags_.benchmark_write_rate_limit) + " B/s)"
+                   : "unpaced)";
+      std::fputs(result->writer_stats->side_report(label).c_str(), stdout);
+    }
     print_engine_delta(before, db_->stats());
     user_bytes_ += result->user_bytes_written;
     if (name == "readseq" && flags_.threads == 1 && result->stats.ops() < uint64_t(flags_.reads_per_thread())) {
       live_entries_ = result->stats.ops();  // the scan reached the end
-    } else if (is_write_workload(name)) {
+    } else if (result->user_bytes_written > 0) {
       live_entries_.reset();
     }
     std::fflush(stdout);
@@ -172,6 +182,10 @@ class Bench {
                 o.compaction.l0_compaction_trigger, mib(o.compaction.base_level_size),
                 o.compaction.level_size_ratio, mib(o.compaction.target_file_size),
                 o.compaction.max_background_compactions);
+    if (o.compaction.disable_auto_compactions) {
+      std::printf("            automatic compaction disabled (flushes only; no write "
+                  "throttle)\n");
+    }
     std::printf("------------------------------------------------\n");
   }
 
@@ -191,6 +205,14 @@ class Bench {
                 (b.write_stop_micros - a.write_stop_micros) / 1000.0,
                 static_cast<unsigned long>(b.wal_syncs - a.wal_syncs),
                 groups > 0 ? static_cast<double>(batches) / groups : 0.0);
+    // Whether compaction ran meanwhile, and how far behind it is (readwhilewriting with
+    // and without --disable_auto_compactions: scripts/bench-mixed.sh).
+    std::printf("Compaction: %.1f MiB read, %.1f MiB written; level 0 %lu -> %lu tables; "
+                "%.1f MiB pending compaction bytes at the end\n",
+                mib(b.compaction_bytes_read - a.compaction_bytes_read),
+                mib(b.compaction_bytes_written - a.compaction_bytes_written),
+                static_cast<unsigned long>(a.levels[0].files),
+                static_cast<unsigned long>(b.levels[0].files), mib(b.pending_compaction_bytes));
   }
 
   // Live entries from the last full readseq, else a scan now (not timed).

@@ -55,6 +55,10 @@ CompactionOutputOptions output_options(const CompactionJobOptions& o, const Comp
   out.builder.compression = o.output.compression;
   out.builder.filter.bits_per_key = o.bloom_bits_per_key;
   out.builder.filter.prefix_extractor = o.prefix_extractor;
+  // An output table's filter (half a million keys for 32 MiB of small entries) is built
+  // in one go at its end: yield within it as between blocks, or a reader whose IO just
+  // completed waits milliseconds for the thread.
+  out.builder.pause = [] { runtime::this_fiber::yield(); };
   out.new_file_number = o.new_file_number;
   out.rate_limiter = o.rate_limiter;
   return out;

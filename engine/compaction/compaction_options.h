@@ -65,6 +65,12 @@ struct CompactionOptions {
   // Background compaction fibers per engine (per shard); 0 disables automatic compaction
   // (compact_range still works).
   std::size_t max_background_compactions = 1;
+  // Pauses automatic compaction (RocksDB's and db_bench's disable_auto_compactions): no
+  // background compaction is picked (a running job finishes; flushes go on, so L0 grows)
+  // and the write throttle is off, since nothing would lift its stop — as RocksDB skips its
+  // L0 and pending-bytes stall conditions then. compact_range still works. Changeable at
+  // run time through DB::set_auto_compactions.
+  bool disable_auto_compactions = false;
   // Compaction IO (reads and writes) in bytes per second; 0 is unlimited. Changeable at
   // run time through DB::set_compaction_rate_limit.
   std::uint64_t rate_limit = 0;

@@ -81,16 +81,21 @@ void BloomFilterBuilder::add_user_key(std::string_view user_key) {
   }
 }
 
-std::string BloomFilterBuilder::finish() {
+std::string BloomFilterBuilder::finish(const std::function<void()>& pause) {
   double bits = std::ceil(static_cast<double>(hashes_.size()) * options_.bits_per_key);
   auto num_lines = static_cast<std::uint32_t>(
       std::min<double>(std::ceil(bits / kBitsPerLine), UINT32_MAX));
   std::string out(std::size_t{num_lines} * kBloomLineSize, '\0');
+  std::size_t until_pause = kBloomPauseHashes;
   for (std::uint64_t hash : hashes_) {
     char* line = out.data() + std::size_t{line_of(hash, num_lines)} * kBloomLineSize;
     for_each_probe(hash, num_probes_, [line](std::uint32_t byte, std::uint8_t mask) {
       line[byte] = static_cast<char>(line[byte] | mask);
     });
+    if (--until_pause == 0) {
+      until_pause = kBloomPauseHashes;
+      if (pause) pause();  // `out` and hashes_ are this builder's own: nothing moves
+    }
   }
   const PrefixExtractor* extractor = options_.prefix_extractor;
   std::uint8_t flags = (options_.whole_keys ? kFlagWholeKeys : 0) |

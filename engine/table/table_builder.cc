@@ -174,7 +174,7 @@ Result<TableProperties> TableBuilder::finish() {
   footer.top_index = footer_top_index_;
   if (options_.use_filter) {
     std::uint64_t start = writer_.offset();
-    auto handle = write_meta_block(filter_.finish());
+    auto handle = write_meta_block(filter_.finish(options_.pause));
     if (!handle) return handle.error();
     footer.filter = *handle;
     props_.filter_size = writer_.offset() - start;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,9 @@ struct TableBuilderOptions {
   BloomFilterOptions filter;  // its prefix extractor must outlive the builder
   std::size_t write_chunk_size = kDefaultWriteChunkSize;
   std::uint64_t creation_time = 0;  // seconds since the epoch; 0: now
+  // Called inside finish() while the filter is built, every kBloomPauseHashes keys (a
+  // 32 MiB table's filter is milliseconds of CPU); null: never. Compaction yields there.
+  std::function<void()> pause;
 };
 
 class TableBuilder {

@@ -10,12 +10,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: cascade-bench [--benchmarks=fillseq,fillrandom,overwrite,readrandom,readseq,"
-    "seekrandom]\n"
+    "seekrandom,readwhilewriting]\n"
     "         [--db=DIR] [--num=N] [--reads=N] [--writes=N] [--threads=N] [--value_size=N]\n"
     "         [--key_size=16] [--compression_ratio=R] [--seek_nexts=N] [--sync]\n"
     "         [--memtable_size=BYTES | --write_buffer_size=BYTES] [--use_existing_db]\n"
     "         [--cache_size=BYTES] [--min_blob_size=BYTES] [--enable_blob_files=0|1]\n"
-    "         [--seed=N]\n";
+    "         [--seed=N] [--benchmark_write_rate_limit=BYTES_PER_SEC]\n"
+    "         [--disable_auto_compactions]\n";
 
 template <typename T>
 bool parse_number(std::string_view text, T& out) {
@@ -70,6 +71,8 @@ bool apply(BenchFlags& f, std::string_view name, std::string_view value) {
     bool ignored;
     return parse_bool(value, ignored);
   }
+  if (name == "benchmark_write_rate_limit") return parse_number(value, f.benchmark_write_rate_limit);
+  if (name == "disable_auto_compactions") return parse_bool(value, f.disable_auto_compactions);
   if (name == "cache_size") return parse_number(value, f.cache_size);
   if (name == "min_blob_size") return parse_number(value, f.min_blob_size);
   if (name == "enable_blob_files") return parse_bool(value, f.enable_blob_files);

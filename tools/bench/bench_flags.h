@@ -3,7 +3,8 @@
 // flags drives both tools (scripts/bench-engine.sh):
 //
 //   --benchmarks=LIST     comma-separated, run in order: fillseq, fillrandom, overwrite,
-//                         readrandom, readseq, seekrandom (fill* start from an empty db)
+//                         readrandom, readseq, seekrandom, readwhilewriting (fill* start
+//                         from an empty db)
 //   --db=DIR              the database directory (default ./bench-db)
 //   --num=N               keys in the key space, and ops per thread (default 1000000)
 //   --reads=N, --writes=N ops per thread for reads / writes; negative: --num
@@ -23,6 +24,14 @@
 //   --use_existing_db     keep the directory; fill* benchmarks are refused then
 //   --histogram           accepted for symmetry: percentiles are always printed
 //   --seed=N              random seed (default 1); thread i uses seed + i
+//   --benchmark_write_rate_limit=N
+//                         readwhilewriting's writer: at most N bytes (key + value) a
+//                         second; 0 (default) unpaced
+//   --disable_auto_compactions
+//                         open the engine with automatic compaction paused
+//                         (CompactionOptions::disable_auto_compactions): flushes go on, L0
+//                         grows, the write throttle is off (as RocksDB's L0 stall
+//                         triggers are then)
 #pragma once
 
 #include <cstddef>
@@ -53,6 +62,8 @@ struct BenchFlags {
   bool enable_blob_files = true;
   bool use_existing_db = false;
   std::uint64_t seed = 1;
+  std::uint64_t benchmark_write_rate_limit = 0;
+  bool disable_auto_compactions = false;
 
   std::int64_t reads_per_thread() const { return reads < 0 ? num : reads; }
   std::int64_t writes_per_thread() const { return writes < 0 ? num : writes; }

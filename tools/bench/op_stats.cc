@@ -60,4 +60,17 @@ std::string OpStats::report(const std::string& name, const std::string& extra) {
   return out;
 }
 
+std::string OpStats::side_report(const std::string& label) {
+  const double seconds = wall_seconds();
+  char line[512];
+  int len = std::snprintf(line, sizeof line,
+                          "%s: %lu ops, %ld ops/sec, %.1f MB/s; Percentiles: P50: %.2f "
+                          "P99: %.2f P99.9: %.2f\n",
+                          label.c_str(), static_cast<unsigned long>(ops()),
+                          static_cast<long>(seconds > 0 ? ops() / seconds : 0),
+                          seconds > 0 ? bytes_ / 1048576.0 / seconds : 0, percentile_micros(50),
+                          percentile_micros(99), percentile_micros(99.9));
+  return std::string(line, static_cast<std::size_t>(len));
+}
+
 }  // namespace cascade::bench

@@ -51,6 +51,10 @@ class OpStats {
 
   // The two report lines; `extra` goes after the MB/s (db_bench: "(x of y found)").
   std::string report(const std::string& name, const std::string& extra);
+  // One line for ops that ran beside the benchmark's own (readwhilewriting's writer):
+  // "LABEL: N ops, X ops/sec, Y MB/s; Percentiles: P50: a P99: b P99.9: c". Not in
+  // db_bench's "NAME :" layout, so a parser of those lines does not take it for one.
+  std::string side_report(const std::string& label);
 
  private:
   runtime::TimePoint start_{};

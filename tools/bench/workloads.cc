@@ -1,6 +1,7 @@
 // The benchmark loops (workloads.h).
 #include "tools/bench/workloads.h"
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct ThreadContext {
   Random rnd;
   OpStats stats;
   Status status;
+  // readwhilewriting: reader fibers still reading; the writer stops when it reaches 0.
+  int* readers_running = nullptr;
 };
 
 void write_loop(ThreadContext& t, KeyOrder order) {
@@ -67,6 +70,47 @@ void read_random_loop(ThreadContext& t) {
       break;
     }
     if (r->has_value()) t.stats.add_found();
+  }
+  t.stats.finish();
+}
+
+// readwhilewriting's writer: random puts until every reader is done, paced to
+// --benchmark_write_rate_limit bytes (key + value) per second when it is set. Pacing is
+// per op: before each put the writer sleeps until the time at which the bytes written so
+// far are due, so the rate holds without bursts the readers would feel.
+void background_write_loop(ThreadContext& t) {
+  ValueGenerator values(t.flags.value_size, t.flags.compression_ratio, t.rnd.next());
+  engine::WriteOptions options;
+  options.sync = t.flags.sync;
+  const auto num = static_cast<std::uint64_t>(t.flags.num);
+  const double rate = static_cast<double>(t.flags.benchmark_write_rate_limit);
+  std::string key;
+  std::uint64_t bytes = 0;
+  // Enough for the readers' run at the paced rate; past it recording may grow the vector.
+  t.stats.reserve(std::min<std::int64_t>(t.flags.reads_per_thread() * t.flags.threads, 1 << 24));
+  t.stats.start();
+  const auto start = Clock::now();
+  while (*t.readers_running > 0) {
+    if (rate > 0) {
+      auto due = start + std::chrono::duration_cast<runtime::Duration>(
+                             std::chrono::duration<double>(static_cast<double>(bytes) / rate));
+      if (Clock::now() < due) {
+        runtime::this_fiber::sleep_until(due);
+        if (*t.readers_running == 0) break;
+      }
+    }
+    make_key(t.rnd.uniform(num), key);
+    std::string_view value = values.next();
+    auto begin = Clock::now();
+    Status s = t.db.put(key, value, options);
+    t.stats.record(Clock::now() - begin, key.size() + value.size());
+    bytes += key.size() + value.size();
+    if (!s) {
+      t.status = s;
+      break;
+    }
+    // Unpaced, a put that never suspends would keep the thread from the readers forever.
+    if (rate <= 0) runtime::this_fiber::yield();
   }
   t.stats.finish();
 }
@@ -120,7 +164,7 @@ std::function<void(ThreadContext&)> loop_for(const std::string& name) {
   if (name == "fillrandom" || name == "overwrite") {
     return [](ThreadContext& t) { write_loop(t, KeyOrder::kRandom); };
   }
-  if (name == "readrandom") return read_random_loop;
+  if (name == "readrandom" || name == "readwhilewriting") return read_random_loop;
   if (name == "readseq") return read_seq_loop;
   if (name == "seekrandom") return seek_random_loop;
   return nullptr;
@@ -149,8 +193,25 @@ Result<WorkloadResult> run_workload(const std::string& name, engine::DB& db,
   runtime::SpawnOptions spawn;
   spawn.stack = runtime::StackSize::kLarge;  // table reads decompress
   spawn.name = "bench-thread";
+  // readwhilewriting: one more fiber, the writer, seeded after the readers.
+  int readers_running = flags.threads;
+  std::unique_ptr<ThreadContext> writer;
+  if (name == "readwhilewriting") {
+    writer.reset(new ThreadContext{db, flags, flags.threads,
+                                   Random(seed_base + static_cast<std::uint64_t>(flags.threads)),
+                                   {}, {}, &readers_running});
+    spawn.name = "bench-writer";
+    fibers.push_back(runtime::Scheduler::current()->spawn(
+        [&writer] { background_write_loop(*writer); }, spawn));
+    spawn.name = "bench-thread";
+  }
   for (auto& t : threads) {
-    fibers.push_back(runtime::Scheduler::current()->spawn([&loop, &t] { loop(*t); }, spawn));
+    fibers.push_back(runtime::Scheduler::current()->spawn(
+        [&loop, &t, &readers_running] {
+          loop(*t);
+          --readers_running;
+        },
+        spawn));
   }
   for (auto& f : fibers) f.join();
 
@@ -162,7 +223,12 @@ Result<WorkloadResult> run_workload(const std::string& name, engine::DB& db,
   if (is_write_workload(name)) {
     result.user_bytes_written = result.stats.ops() * (kKeySize + flags.value_size);
   }
-  if (name == "readrandom" || name == "seekrandom") {
+  if (writer) {
+    if (!writer->status) return writer->status;
+    result.writer_stats = std::move(writer->stats);
+    result.user_bytes_written = result.writer_stats->ops() * (kKeySize + flags.value_size);
+  }
+  if (name == "readrandom" || name == "seekrandom" || name == "readwhilewriting") {
     result.extra = "(" + std::to_string(result.stats.found()) + " of " +
                    std::to_string(result.stats.ops()) + " found)";
   }

@@ -6,6 +6,11 @@
 //   fillrandom  uniformly random keys of [0, num), with repeats, --writes ops
 //   overwrite   fillrandom over the existing data
 //   readrandom  get of uniformly random keys, --reads ops; "(found of ops found)"
+//   readwhilewriting
+//               readrandom on --threads fibers while one more fiber does random puts
+//               until they finish, paced to --benchmark_write_rate_limit bytes/s (0:
+//               as fast as it can, yielding between puts); the stats are the reads',
+//               the writer's come apart (WorkloadResult::writer_stats)
 //   readseq     one iterator from the first key, next() --reads times or to the end
 //   seekrandom  a new iterator, seek to a random key, then --seek_nexts next(); --reads ops;
 //               found counts exact hits, bytes the --seek_nexts entries stepped over
@@ -14,6 +19,7 @@
 // An engine error stops the benchmark: the first one is returned.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "engine/db.h"
@@ -23,7 +29,8 @@
 namespace cascade::bench {
 
 struct WorkloadResult {
-  OpStats stats;
+  OpStats stats;                       // the benchmark's threads (readwhilewriting: readers)
+  std::optional<OpStats> writer_stats;  // readwhilewriting's writer
   std::string extra;          // e.g. "(632000 of 1000000 found)"
   std::uint64_t user_bytes_written = 0;  // key + value of every write
 };

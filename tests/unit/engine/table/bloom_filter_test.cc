@@ -162,3 +162,20 @@ TEST_CASE("opening a filter checks its trailer and refuses newer versions") {
   bad_lines[bad_lines.size() - kBloomTrailerSize] ^= 1;
   CHECK(BloomFilter::open(bad_lines).status().is_corruption());
 }
+
+TEST_CASE("finish pauses every kBloomPauseHashes hashes and builds the same bytes") {
+  const std::size_t n = 3 * kBloomPauseHashes + 100;
+  BloomFilterBuilder plain({.bits_per_key = 10});
+  BloomFilterBuilder paused({.bits_per_key = 10});
+  for (std::size_t i = 0; i < n; ++i) {
+    plain.add_key_hash(key_hash(present_key(i)));
+    paused.add_key_hash(key_hash(present_key(i)));
+  }
+  int pauses = 0;
+  std::string with_pauses = paused.finish([&] { ++pauses; });
+  CHECK(pauses == 3);
+  CHECK(with_pauses == plain.finish());
+  int again = 0;
+  (void)paused.finish([&] { ++again; });  // emptied: nothing to set, no pause
+  CHECK(again == 0);
+}
