@@ -84,12 +84,21 @@ void DBIterator::resolve_current(std::string_view user_key, std::string_view poi
 // hidden — hidden are the versions of saved_key_ and of keys before it when `skipping`
 // (older versions of a key already shown or deleted), and any key whose newest visible
 // version is a tombstone.
+//
+// A key written many times (a collection's metadata record under a stream of writes) can
+// have thousands of versions in the memtable and level 0; stepping over them one by one
+// made every pass over it linear in its history. After kMaxSequentialSkips hidden entries
+// in a row the iterator seeks instead: past every version of saved_key_, or to the first
+// version of the current key the snapshot can see. Either target is after the current
+// entry, so the walk always advances.
 void DBIterator::find_next_visible(bool skipping) {
+  std::size_t skipped = 0;
   while (inner_->valid()) {
     ParsedInternalKey ik;
     if (!parse_current(ik)) return;
     if (has_upper_ && ik.user_key >= upper_) break;
-    if (ik.sequence <= snapshot_ && !(skipping && ik.user_key <= saved_key_)) {
+    const bool hidden_older = skipping && ik.user_key <= saved_key_;
+    if (ik.sequence <= snapshot_ && !hidden_older) {
       if (ik.type != ValueType::kDeletion) {
         current_user_key_ = ik.user_key;
         current_type_ = ik.type;
@@ -100,6 +109,18 @@ void DBIterator::find_next_visible(bool skipping) {
       }
       saved_key_.assign(ik.user_key);
       skipping = true;
+      skipped = 0;
+    } else if (++skipped > kMaxSequentialSkips) {
+      skipped = 0;
+      seek_key_.clear();
+      if (hidden_older) {
+        // (saved_key_, 0, kDeletion) is saved_key_'s largest internal key.
+        append_internal_key(seek_key_, saved_key_, 0, ValueType::kDeletion);
+      } else {
+        append_internal_key(seek_key_, ik.user_key, snapshot_, kValueTypeForSeek);
+      }
+      inner_->seek(seek_key_);
+      continue;
     }
     inner_->next();
   }

@@ -39,6 +39,7 @@
 // One shard's thread; calls may suspend the calling fiber on IO (tables).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,10 @@ class DBIterator {
              std::unique_ptr<ValueResolver> resolver = nullptr);
   DBIterator(const DBIterator&) = delete;
   DBIterator& operator=(const DBIterator&) = delete;
+
+  // Hidden entries (older or invisible versions) stepped over one at a time before a
+  // forward walk seeks past them instead: a seek costs about as much as a few steps.
+  static constexpr std::size_t kMaxSequentialSkips = 8;
 
   bool valid() const { return valid_; }
   Status status() const;

@@ -217,3 +217,60 @@ TEST_CASE("db iterator reports a malformed internal key as corruption") {
   CHECK_FALSE(it.valid());
   CHECK(it.status().is_corruption());
 }
+
+namespace {
+
+// Counts the steps and seeks the DBIterator asks of its inner iterator.
+class CountingIterator final : public InternalIterator {
+ public:
+  explicit CountingIterator(std::unique_ptr<InternalIterator> inner, int& steps)
+      : inner_(std::move(inner)), steps_(steps) {}
+  bool valid() const override { return inner_->valid(); }
+  Status status() const override { return inner_->status(); }
+  std::string_view key() const override { return inner_->key(); }
+  std::string_view value() const override { return inner_->value(); }
+  void seek_to_first() override { ++steps_, inner_->seek_to_first(); }
+  void seek_to_last() override { ++steps_, inner_->seek_to_last(); }
+  void seek(std::string_view target) override { ++steps_, inner_->seek(target); }
+  void seek_for_prev(std::string_view target) override {
+    ++steps_, inner_->seek_for_prev(target);
+  }
+  void next() override { ++steps_, inner_->next(); }
+  void prev() override { ++steps_, inner_->prev(); }
+
+ private:
+  std::unique_ptr<InternalIterator> inner_;
+  int& steps_;
+};
+
+}  // namespace
+
+TEST_CASE("db iterator seeks over a long run of hidden versions instead of stepping") {
+  // "hot" has versions 1..20000; "a" and "z" one old version each.
+  constexpr SequenceNumber kVersions = 20000;
+  std::vector<VectorIterator::Entry> entries;
+  entries.emplace_back(ikey("a", 1), "a");
+  for (SequenceNumber seq = kVersions; seq >= 1; --seq) {
+    entries.emplace_back(ikey("hot", seq), "hot" + std::to_string(seq));
+  }
+  entries.emplace_back(ikey("z", 2), "z");
+  auto walk = [&](SequenceNumber snapshot) {
+    int steps = 0;
+    DBIteratorOptions options;
+    options.snapshot = snapshot;
+    DBIterator it(std::make_unique<CountingIterator>(std::make_unique<VectorIterator>(entries),
+                                                     steps),
+                  options);
+    std::vector<std::string> seen;
+    for (it.seek_to_first(); it.valid(); it.next()) seen.emplace_back(it.value());
+    return std::make_pair(seen, steps);
+  };
+  // Older versions of "hot" after its newest: skipped by one seek, not 19999 steps.
+  auto [latest, latest_steps] = walk(kVersions + 2);
+  CHECK(latest == std::vector<std::string>{"a", "hot20000", "z"});
+  CHECK(latest_steps < 40);
+  // Versions newer than the snapshot before the visible one: also one seek.
+  auto [old, old_steps] = walk(kVersions + 1 - kVersions / 2);
+  CHECK(old == std::vector<std::string>{"a", "hot10001", "z"});
+  CHECK(old_steps < 60);
+}
