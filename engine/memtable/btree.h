@@ -15,6 +15,18 @@
 // passed leaves end up full instead of half empty. Backward runs mirror this with the
 // right neighbour. Inner nodes split in half.
 //
+// Shared bytes. Every node keeps the bytes all of its keys begin with (`common`, up to
+// kMaxCommon; for leaves the entries' user keys, for inner nodes the separators'), and next
+// to each key the 8 bytes that follow them (key_prefix at offset `common`). A search first
+// compares the key with the shared bytes: a key that does not begin with them orders before
+// or after the whole node at once; otherwise the 8 bytes after them decide most steps
+// without reading the entry. The server's keys all start with a database id and a key-space
+// byte, and real key sets share more ("user:session:..."), so prefixes taken at offset 0
+// would tie on every step and every step would read its entry: a cache miss each.
+// `common` may be shorter than what the keys share (it is refitted when a key that does
+// not share it arrives, and when a split or a shift leaves the node's keys sharing
+// kRefitGain more bytes); it is never longer.
+//
 // Why a B+tree (DESIGN, "Memtable"): the shard is single-threaded, so a skiplist's only
 // advantage, lock-free concurrent insertion, buys nothing, while a lookup here reads a few
 // nodes whose prefix arrays are contiguous instead of chasing one pointer per level and per
@@ -25,6 +37,8 @@
 //   - Every leaf but an empty tree's only leaf holds at least one entry.
 //   - A leaf's `version` changes whenever its arrays change (an insert, a split, entries
 //     shifted in or out).
+//   - Every key of a node begins with its common_bytes[0, common), and its prefix is
+//     key_prefix(its user key, common).
 //
 // Iterators stay usable while the tree grows: an iterator remembers its entry and the
 // version of its leaf; when the leaf has changed since, it finds its entry again (one
@@ -87,19 +101,25 @@ class BTree {
 
  private:
   static constexpr int kMaxHeight = 16;  // 32^16 entries: never reached
+  static constexpr std::size_t kMaxCommon = 48;  // shared bytes a node keeps
+  static constexpr std::size_t kRefitGain = 4;   // growth worth retaking every prefix
 
   struct alignas(Arena::kMaxAlignment) Leaf {
     std::uint16_t count = 0;
     std::uint16_t last_insert = 0;  // position of the latest insert
     std::int16_t run = 0;           // > 0: inserts in a row moving forward; < 0: backward
+    std::uint8_t common = 0;        // bytes every key begins with: common_bytes[0, common)
     std::uint32_t version = 0;
     Leaf* prev = nullptr;
     Leaf* next = nullptr;
+    char common_bytes[kMaxCommon];
     KeyPrefix prefix[kLeafCapacity];
     const char* entry[kLeafCapacity];
   };
   struct alignas(Arena::kMaxAlignment) Inner {
     std::uint32_t count = 0;  // separators; children = count + 1
+    std::uint8_t common = 0;
+    char common_bytes[kMaxCommon];
     KeyPrefix prefix[kInnerCapacity];
     const char* separator[kInnerCapacity];
     void* child[kInnerCapacity + 1];
@@ -117,7 +137,6 @@ class BTree {
   };
   // What a split hands to the parent: the new right node and its smallest key.
   struct Promoted {
-    KeyPrefix prefix;
     const char* separator;
     void* right;
   };
@@ -129,8 +148,13 @@ class BTree {
   static std::uint32_t child_index(const Inner& inner, const SearchKey& key);
   static std::uint32_t leaf_position(const Leaf& leaf, const SearchKey& key);
   Leaf* descend(const SearchKey& key, Path& path);
-  static void insert_into_leaf(Leaf* leaf, std::uint32_t pos, KeyPrefix prefix,
+  template <typename Node>
+  static int side_of(const Node& node, std::string_view user_key);
+  template <typename Node>
+  static void refit(Node& node, const char* const* keys, bool prefixes_valid);
+  static void insert_into_leaf(Leaf* leaf, std::uint32_t pos, const SearchKey& key,
                                const char* entry);
+  static void insert_separator(Inner* inner, std::uint32_t slot, const Promoted& up);
   static void note_insert(Leaf& leaf, std::uint32_t pos);
   static bool shift_to_prev(Leaf* leaf, std::uint32_t& pos);
   static bool shift_to_next(Leaf* leaf, std::uint32_t pos);
@@ -139,7 +163,7 @@ class BTree {
   static void set_separator(SeparatorRef ref, const Leaf* first_of);
   void add_to_parents(const Path& path, Promoted up);
   static std::uint32_t split_point(const Leaf& leaf, std::uint32_t pos);
-  Promoted split_leaf(Leaf* leaf, std::uint32_t pos, KeyPrefix prefix, const char* entry);
+  Promoted split_leaf(Leaf* leaf, std::uint32_t pos, const SearchKey& key, const char* entry);
   Promoted split_inner(Inner* node, std::uint32_t slot, const Promoted& up);
   void grow_root(const Promoted& up);
 

@@ -8,10 +8,12 @@
 // This is an in-memory layout, never written to disk: entries are trusted and decoded
 // without bounds checks.
 //
-// Comparisons go through a KeyPrefix: the first 8 bytes of the user key, big-endian and
-// zero-padded, so comparing two prefixes as integers agrees with comparing the user keys
-// bytewise whenever the prefixes differ. The index keeps the prefix next to each entry
-// pointer and reads the entry itself only on a tie, which saves a cache miss per step.
+// Comparisons go through a KeyPrefix: 8 bytes of the user key from some offset, big-endian
+// and zero-padded, so comparing two prefixes taken at the same offset of keys that agree
+// before it gives the bytewise order of the keys whenever the prefixes differ. The index
+// keeps such a prefix next to each entry pointer (taken after the bytes all keys of the
+// node share, see btree.h) and reads the entry itself only on a tie, which saves a cache
+// miss per step.
 #pragma once
 
 #include <algorithm>
@@ -27,9 +29,12 @@ namespace cascade::engine {
 
 using KeyPrefix = std::uint64_t;
 
-inline KeyPrefix key_prefix(std::string_view user_key) {
+// The 8 bytes of `user_key` from `offset` on (fewer, zero-padded, near its end).
+inline KeyPrefix key_prefix(std::string_view user_key, std::size_t offset = 0) {
   unsigned char bytes[8] = {};
-  std::memcpy(bytes, user_key.data(), std::min<std::size_t>(8, user_key.size()));
+  if (offset < user_key.size()) {
+    std::memcpy(bytes, user_key.data() + offset, std::min<std::size_t>(8, user_key.size() - offset));
+  }
   KeyPrefix p = 0;
   for (unsigned char b : bytes) p = (p << 8) | b;
   return p;
@@ -82,26 +87,30 @@ inline const char* make_entry(Arena& arena, std::string_view user_key, SequenceN
 struct SearchKey {
   std::string_view user_key;
   std::uint64_t trailer = 0;
-  KeyPrefix prefix = 0;
 
   static SearchKey from_internal_key(std::string_view ikey) {
-    std::string_view user = extract_user_key(ikey);
-    return {user, extract_trailer(ikey), key_prefix(user)};
+    return {extract_user_key(ikey), extract_trailer(ikey)};
   }
   static SearchKey from_parts(std::string_view user_key, SequenceNumber seq, ValueType type) {
-    return {user_key, pack_trailer(seq, type), key_prefix(user_key)};
+    return {user_key, pack_trailer(seq, type)};
   }
 };
 
-// <0, 0, >0 as `key` orders before, equal to, or after `entry` (whose prefix is given).
-inline int compare_to_entry(const SearchKey& key, KeyPrefix entry_prefix, const char* entry) {
-  if (key.prefix != entry_prefix) return key.prefix < entry_prefix ? -1 : 1;
+// <0, 0, >0 as `key` orders before, equal to, or after `entry`; `key_pfx` and `entry_pfx`
+// are their key_prefix() at one offset before which the two user keys agree.
+inline int compare_to_entry(const SearchKey& key, KeyPrefix key_pfx, KeyPrefix entry_pfx,
+                            const char* entry) {
+  if (key_pfx != entry_pfx) return key_pfx < entry_pfx ? -1 : 1;
   std::string_view other = entry_internal_key(entry);
   int c = key.user_key.compare(extract_user_key(other));
   if (c != 0) return c;
   std::uint64_t t = extract_trailer(other);
   if (key.trailer == t) return 0;
   return key.trailer > t ? -1 : 1;  // newer (larger trailer) first
+}
+
+inline std::string_view entry_user_key(const char* entry) {
+  return extract_user_key(entry_internal_key(entry));
 }
 
 }  // namespace cascade::engine

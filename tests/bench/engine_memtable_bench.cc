@@ -10,8 +10,11 @@
 //                  B+tree's layout apart from its prefix trick
 //   memtable       the MemTable API itself (B+tree plus the get/iterator wrappers)
 // Usage: bench-engine-memtable [keys=1000000] [key_bytes=16] [value_bytes=64] [runs=3]
-//                              [only=INDEX]
-// Keys are random bytes (seed CASCADE_SEED or 1); "ascending" rows insert them sorted.
+//                              [only=INDEX|all] [shared_prefix=0]
+// Keys are random bytes (seed CASCADE_SEED or 1) after `shared_prefix` bytes common to all
+// of them (the server's keys start with a database id and a key-space byte, and
+// benchmark keys such as "key:000000123456" share more); "ascending" rows insert them
+// sorted.
 // A benchmark, not a test: it asserts nothing about time.
 #include <algorithm>
 #include <chrono>
@@ -46,15 +49,16 @@ class SkipList {
 
   void insert(const char* entry) {
     SearchKey key = SearchKey::from_internal_key(entry_internal_key(entry));
+    const KeyPrefix pfx = key_prefix(key.user_key);
     Node* before[kMaxHeight];
     Node* x = head_;
     for (int level = height_ - 1; level >= 0; --level) {
-      while (x->next[level] != nullptr && is_after(key, x->next[level])) x = x->next[level];
+      while (x->next[level] != nullptr && is_after(key, pfx, x->next[level])) x = x->next[level];
       before[level] = x;
     }
     int height = random_height();
     for (; height_ < height; ++height_) before[height_] = head_;
-    Node* node = new_node(entry, key.prefix, height);
+    Node* node = new_node(entry, pfx, height);
     for (int level = 0; level < height; ++level) {
       node->next[level] = before[level]->next[level];
       before[level]->next[level] = node;
@@ -63,9 +67,10 @@ class SkipList {
 
   // First node >= key, or nullptr.
   const Node* seek(const SearchKey& key) const {
+    const KeyPrefix pfx = key_prefix(key.user_key);
     Node* x = head_;
     for (int level = height_ - 1; level >= 0; --level) {
-      while (x->next[level] != nullptr && is_after(key, x->next[level])) x = x->next[level];
+      while (x->next[level] != nullptr && is_after(key, pfx, x->next[level])) x = x->next[level];
     }
     return x->next[0];
   }
@@ -74,9 +79,9 @@ class SkipList {
   static const char* entry(const Node* n) { return n->entry; }
 
  private:
-  static bool is_after(const SearchKey& key, const Node* n) {
-    KeyPrefix prefix = kNodePrefix ? n->prefix : key_prefix(extract_user_key(entry_internal_key(n->entry)));
-    return compare_to_entry(key, prefix, n->entry) > 0;
+  static bool is_after(const SearchKey& key, KeyPrefix key_pfx, const Node* n) {
+    KeyPrefix prefix = kNodePrefix ? n->prefix : key_prefix(entry_user_key(n->entry));
+    return compare_to_entry(key, key_pfx, prefix, n->entry) > 0;
   }
 
   Node* new_node(const char* entry, KeyPrefix prefix, int height) {
@@ -248,6 +253,8 @@ int main(int argc, char** argv) {
   std::size_t value_bytes = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 64;
   int runs = argc > 4 ? std::atoi(argv[4]) : 3;
   std::string_view only = argc > 5 ? argv[5] : "";
+  if (only == "all") only = "";
+  std::size_t shared_prefix = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : 0;
   const char* seed_env = std::getenv("CASCADE_SEED");
   std::uint64_t seed = seed_env != nullptr ? std::strtoull(seed_env, nullptr, 0) : 1;
 
@@ -256,8 +263,8 @@ int main(int argc, char** argv) {
   w.value.assign(value_bytes, 'v');
   w.keys.resize(count);
   for (std::string& k : w.keys) {
-    k.resize(key_bytes);
-    for (char& c : k) c = static_cast<char>(rng());
+    k.assign(shared_prefix, 'p');
+    for (std::size_t i = 0; i < key_bytes; ++i) k.push_back(static_cast<char>(rng()));
   }
   std::sort(w.keys.begin(), w.keys.end());
   w.keys.erase(std::unique(w.keys.begin(), w.keys.end()), w.keys.end());
@@ -265,8 +272,9 @@ int main(int argc, char** argv) {
   for (std::uint32_t i = 0; i < w.get_order.size(); ++i) w.get_order[i] = i;
   std::shuffle(w.get_order.begin(), w.get_order.end(), rng);
 
-  std::printf("%zu keys of %zu bytes, %zu-byte values, median of %d runs, seed %llu\n",
-              w.keys.size(), key_bytes, value_bytes, runs, static_cast<unsigned long long>(seed));
+  std::printf("%zu keys of %zu + %zu bytes, %zu-byte values, median of %d runs, seed %llu\n",
+              w.keys.size(), shared_prefix, key_bytes, value_bytes, runs,
+              static_cast<unsigned long long>(seed));
   std::printf("%-10s %-13s %10s %10s %12s %10s %11s\n", "order", "index", "insert ns",
               "get ns", "scan ns/entry", "scan ms", "memory MiB");
   std::vector<std::string> sorted = w.keys;

@@ -159,3 +159,96 @@ TEST_CASE("an iterator keeps its entry while inserts split its leaf, and sees ne
   for (; it.valid(); it.next()) REQUIRE(user_key_at(it) == numbered_key(expect++));
   CHECK(expect == 2000);
 }
+
+namespace {
+
+// User keys that share long and varied beginnings: families of common bytes (none, short,
+// just under, at and past BTree's kMaxCommon), then a short tail over a tiny alphabet, so
+// keys that are proper prefixes of others, runs of ties in every 8-byte window, and keys
+// arriving outside a node's shared bytes are all common.
+std::string shared_key(std::mt19937_64& rng) {
+  static const std::string kFamilies[] = {
+      "", "k", "key:0000", std::string(47, 'p'), std::string(48, 'p'), std::string(60, 'p'),
+      std::string(47, 'p') + "q", std::string(5, '\0') + "key:000000"};
+  static const char kAlphabet[] = {'\0', 'a', 'b', '\xff'};
+  std::string key = kFamilies[rng() % std::size(kFamilies)];
+  for (std::size_t n = rng() % 14; n > 0; --n) key.push_back(kAlphabet[rng() % 4]);
+  return key;
+}
+
+}  // namespace
+
+TEST_CASE("btree: keys with long shared beginnings stay ordered and found in every insert order") {
+  std::uint64_t seed = cascade::testing::test_seed("btree shared");
+  MESSAGE("CASCADE_SEED=" << seed);
+  std::mt19937_64 rng(seed);
+  // (user key, sequence), in internal-key order: user key ascending, sequence descending.
+  using Version = std::pair<std::string, SequenceNumber>;
+  auto before = [](const Version& a, const Version& b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;
+  };
+  std::vector<Version> versions;
+  for (SequenceNumber seq = 1; seq <= 30000; ++seq) versions.emplace_back(shared_key(rng), seq);
+
+  SUBCASE("random") {}
+  SUBCASE("ascending") { std::sort(versions.begin(), versions.end(), before); }
+  SUBCASE("descending") {
+    std::sort(versions.begin(), versions.end(), before);
+    std::reverse(versions.begin(), versions.end());
+  }
+  SUBCASE("ascending runs") {
+    std::sort(versions.begin(), versions.end(), before);
+    std::vector<Version> runs;
+    for (std::size_t start = 0; start < 8; ++start) {
+      for (std::size_t i = start; i < versions.size(); i += 8) runs.push_back(versions[i]);
+    }
+    versions = std::move(runs);
+  }
+  // Leaves left half full by random inserts, then runs through them: entries shift into
+  // neighbours whose shared bytes differ from the giver's.
+  SUBCASE("random, then ascending") {
+    std::sort(versions.begin() + versions.size() / 2, versions.end(), before);
+  }
+  SUBCASE("random, then descending") {
+    std::sort(versions.begin() + versions.size() / 2, versions.end(), before);
+    std::reverse(versions.begin() + versions.size() / 2, versions.end());
+  }
+
+  Arena arena;
+  BTree tree(arena);
+  for (const auto& [key, seq] : versions) {
+    tree.insert(make_entry(arena, key, seq, ValueType::kValue, {}));
+  }
+  std::vector<Version> model = versions;
+  std::sort(model.begin(), model.end(), before);
+
+  BTree::Iterator it(tree);
+  std::size_t i = 0;
+  for (it.seek_to_first(); it.valid(); it.next(), ++i) {
+    REQUIRE(i < model.size());
+    REQUIRE(entry_internal_key(it.entry()) == internal_key(model[i].first, model[i].second));
+  }
+  CHECK(i == model.size());
+  for (it.seek_to_last(); it.valid(); it.prev()) {
+    --i;
+    REQUIRE(entry_internal_key(it.entry()) == internal_key(model[i].first, model[i].second));
+  }
+  CHECK(i == 0);
+  // Every version is found exactly; keys that are not there land on their successor.
+  for (std::size_t n = 0; n < model.size(); n += 7) {
+    it.seek(internal_key(model[n].first, model[n].second));
+    REQUIRE(it.valid());
+    REQUIRE(entry_internal_key(it.entry()) == internal_key(model[n].first, model[n].second));
+  }
+  for (int probe = 0; probe < 3000; ++probe) {
+    const Version target{shared_key(rng), kMaxSequenceNumber};
+    auto expect = std::lower_bound(model.begin(), model.end(), target, before);
+    it.seek(internal_key(target.first, target.second));
+    if (expect == model.end()) {
+      REQUIRE_FALSE(it.valid());
+    } else {
+      REQUIRE(it.valid());
+      REQUIRE(entry_internal_key(it.entry()) == internal_key(expect->first, expect->second));
+    }
+  }
+}
