@@ -49,7 +49,7 @@ Status walk_rank(ZSet& z, std::int64_t start, std::int64_t stop, bool reverse,
   if (stop >= size) stop = size - 1;
   StagedWrites::Cursor c = z.index();
   const auto first = static_cast<std::uint64_t>(reverse ? size - 1 - start : start);
-  ZSet::seek_rank(c, first, z.size());
+  if (Status s = z.seek_rank(c, first); !s) return s;
   return emit(z, c, reverse, ZLimit{.offset = 0, .count = stop - start + 1},
               [](double, std::string_view) { return true; }, visit);
 }
@@ -169,7 +169,7 @@ Status pop_members(ZSet& z, bool max, std::int64_t count, ScoredReply& out) {
     }
   }
   for (const auto& [member, score] : popped) {
-    z.remove(member, score);
+    if (Status s = z.remove(member, score); !s) return s;
     out.add(score, member);
   }
   return Status::ok();
