@@ -44,7 +44,9 @@ Status carry(TxnView& view, std::size_t from, std::size_t to) {
       members.emplace_back(cursor.key().substr(skip), cursor.value());
       // A sorted set's rank index records are copied as they are (their keys hold no
       // version), with the header that names their height.
-      if (source.type == types::KeyType::kZSet && members.back().first[0] == types::kZSetRankTag) {
+      const char tag = members.back().first[0];
+      if (source.type == types::KeyType::kZSet &&
+          (tag == types::kZSetRankTag || tag == types::kZSetCountTag)) {
         ++rank_records;
       }
     }

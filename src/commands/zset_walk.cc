@@ -20,13 +20,36 @@ void step(StagedWrites::Cursor& c, bool reverse) {
   }
 }
 
+// An offset up to this many entries is stepped over; a longer one in a set with a rank
+// index is a rank lookup and a rank seek (about the cost of that many steps).
+constexpr std::int64_t kSteppedOffset = 256;
+
+// Moves `c` (valid) `offset` entries on in the walk's direction; false when that is past
+// the index's end.
+Result<bool> skip(ZSet& z, StagedWrites::Cursor& c, bool reverse, std::int64_t offset) {
+  if (offset <= kSteppedOffset || !z.has_rank_index()) {
+    for (std::int64_t i = 0; i < offset && c.valid(); ++i) step(c, reverse);
+    return c.valid();
+  }
+  Result<std::uint64_t> rank = z.rank_of(std::string(c.key()));
+  if (!rank) return rank.error();
+  const auto distance = static_cast<std::uint64_t>(offset);
+  if (reverse ? distance > *rank : distance >= z.size() - *rank) return false;
+  if (Status s = z.seek_rank(c, reverse ? *rank - distance : *rank + distance); !s) return s;
+  return true;
+}
+
 // From the range's first entry (c positioned there, or invalid): skips the offset, then
 // visits entries while `inside` holds, at most limit.count of them.
 template <typename Inside>
 Status emit(ZSet& z, StagedWrites::Cursor& c, bool reverse, ZLimit limit, Inside inside,
             const ZVisit& visit) {
   if (limit.offset < 0) return Status::ok();
-  for (std::int64_t i = 0; i < limit.offset && c.valid(); ++i) step(c, reverse);
+  if (limit.offset > 0 && c.valid()) {
+    Result<bool> left = skip(z, c, reverse, limit.offset);
+    if (!left) return left.error();
+    if (!*left) return c.status();
+  }
   for (std::int64_t n = limit.count; n != 0 && c.valid(); --n) {
     const double score = z.index_score(c.key());
     const std::string_view member = z.index_member(c.key());

@@ -14,8 +14,8 @@
 //          [head, tail) with no gaps; a new list starts at kListOrigin so pushes grow both ways
 //   zset:  0x00 | member -> score (8 bytes, the double's bits LE), and the score index
 //          0x01 | sortable score (8 bytes, score_key() below) | member -> empty, so a
-//          range by score is a seek; large ones also 0x02 | level | separator -> count,
-//          their rank index (zset_rank.h)
+//          range by score is a seek; large ones also their rank index (zset_rank.h):
+//          0x02 | level | separator -> empty and 0x03 | level | separator -> count
 //
 // Versions. A collection created anew (its key was missing, deleted or held another type)
 // gets a version never used before on the shard (Keyspace::new_version), so DEL and
@@ -47,7 +47,9 @@ inline constexpr std::uint64_t kListOrigin = std::uint64_t{1} << 63;
 // Sorted-set member suffixes start with one of these.
 inline constexpr char kZSetMemberTag = 0x00;
 inline constexpr char kZSetScoreTag = 0x01;
-inline constexpr char kZSetRankTag = 0x02;  // the rank index's records (zset_rank.h)
+// The rank index (zset_rank.h): its separators, and their counts.
+inline constexpr char kZSetRankTag = 0x02;
+inline constexpr char kZSetCountTag = 0x03;
 
 inline bool is_collection(KeyType type) { return type != KeyType::kString; }
 

@@ -78,7 +78,7 @@ Status ZSet::set(std::string_view member, double score, std::optional<double> ol
   c_.writes().put(key, {});
   if (rank_deferred_) return Status::ok();
   if (has_rank_index()) return rank_.added(in_index);
-  if (size() > 2 * rank_fanout_) return rank_.build();
+  if (size() > 2 * rank_shape_.bucket) return rank_.build();
   return Status::ok();
 }
 
@@ -96,7 +96,7 @@ Status ZSet::remove(std::string_view member, double score) {
 
 Status ZSet::finish_rank_index() {
   rank_deferred_ = false;
-  if (has_rank_index() || size() <= 2 * rank_fanout_) return Status::ok();
+  if (has_rank_index() || size() <= 2 * rank_shape_.bucket) return Status::ok();
   return rank_.build();
 }
 

@@ -13,10 +13,10 @@
 // added with -0; doing so always keeps one answer whatever the size.
 //
 // Ranks (ZRANK, ZRANGE by index, ZREMRANGEBYRANK...) come from an order-statistics index
-// kept beside the score index once the set holds over 2F members (F the rank fanout, 64 in
-// the server): counted separators in levels, prefix | 0x02 | level | separator -> count
-// (zset_rank.h has the structure and its invariants; FORMAT.md the bytes), so rank_of()
-// and seek_rank() cost O(F log_F N) reads. set() and remove() keep it, and every writer of
+// kept beside the score index once the set holds over 2B members (B the rank index's bucket
+// size, 64 in the server): counted separators in levels, prefix | 0x02 | level | separator
+// and prefix | 0x03 | level | separator -> count (zset_rank.h has the structure and its
+// invariants; FORMAT.md the bytes), so rank_of() and seek_rank() cost O(log N) reads. set() and remove() keep it, and every writer of
 // score-index entries goes through them, or (a new version filled in bulk: RESTORE,
 // *STORE) writes the entries with the index deferred and builds it once at the end. A
 // smaller set has no index (header rank_height 0) and is walked from the nearer end.
@@ -37,9 +37,9 @@ namespace cascade::types {
 
 class ZSet {
  public:
-  // `rank_fanout`: F of the rank index (tests make it small to reach many levels).
-  explicit ZSet(Collection& c, std::size_t rank_fanout = kRankFanout)
-      : c_(c), rank_(c, rank_fanout), rank_fanout_(rank_fanout) {}
+  // `rank_shape`: the rank index's B and F (tests make them small to reach many levels).
+  explicit ZSet(Collection& c, RankShape rank_shape = {})
+      : c_(c), rank_(c, rank_shape), rank_shape_(rank_shape) {}
 
   Collection& coll() { return c_; }
   std::uint64_t size() const { return c_.size(); }
@@ -48,7 +48,7 @@ class ZSet {
   Result<std::optional<double>> score(std::string_view member);
   // Makes `member`'s score `score` (not NaN): `old` is its current score (nullopt when it
   // is not yet a member; the size grows). Stages both entries and the rank index's
-  // changes (building it when the set outgrows 2F members).
+  // changes (building it when the set outgrows 2B members).
   [[nodiscard]] Status set(std::string_view member, double score, std::optional<double> old);
   // Removes a member whose current score is `score` (both entries); the size shrinks.
   [[nodiscard]] Status remove(std::string_view member, double score);
@@ -93,7 +93,7 @@ class ZSet {
 
   Collection& c_;
   ZSetRankIndex rank_;
-  std::size_t rank_fanout_;
+  RankShape rank_shape_;
   bool rank_deferred_ = false;
 };
 

@@ -1,11 +1,8 @@
 // See zset_rank.h.
 #include "src/types/zset_rank.h"
 
-#include "src/types/zset.h"
-
-#include <vector>
-
 #include "engine/format/coding.h"
+#include "src/types/zset.h"
 
 namespace cascade::types {
 
@@ -38,14 +35,27 @@ StagedWrites::Cursor score_index(Collection& c) {
   return StagedWrites::Cursor(c.writes(), std::move(lower), std::move(upper));
 }
 
-std::string ZSetRankIndex::record_key(std::uint8_t level, std::string_view separator) const {
+namespace {
+
+std::string record_key(const std::string& prefix, char tag, std::uint8_t level,
+                       std::string_view separator) {
   std::string key;
-  key.reserve(c_.prefix().size() + 2 + separator.size());
-  key.append(c_.prefix());
-  key.push_back(kZSetRankTag);
+  key.reserve(prefix.size() + 2 + separator.size());
+  key.append(prefix);
+  key.push_back(tag);
   key.push_back(static_cast<char>(level));
   key.append(separator);
   return key;
+}
+
+}  // namespace
+
+std::string ZSetRankIndex::separator_key(std::uint8_t level, std::string_view separator) const {
+  return record_key(c_.prefix(), kZSetRankTag, level, separator);
+}
+
+std::string ZSetRankIndex::count_key(std::uint8_t level, std::string_view separator) const {
+  return record_key(c_.prefix(), kZSetCountTag, level, separator);
 }
 
 std::string ZSetRankIndex::entry_key(std::string_view entry) const {
@@ -57,110 +67,99 @@ std::string ZSetRankIndex::entry_key(std::string_view entry) const {
   return key;
 }
 
-StagedWrites::Cursor ZSetRankIndex::records() {
+StagedWrites::Cursor ZSetRankIndex::separators() {
   std::string lower = c_.member_key(std::string_view(&kZSetRankTag, 1));
   std::string upper = prefix_end(lower);
   return StagedWrites::Cursor(c_.writes(), std::move(lower), std::move(upper));
 }
 
-void ZSetRankIndex::put(std::uint8_t level, std::string_view separator, std::uint64_t count) {
-  std::string value;
-  engine::put_fixed64(value, count);
-  c_.writes().put(record_key(level, separator), value);
-}
-
-namespace {
-
-// The record under the cursor if it belongs to `level` (level_key: the level's sentinel
-// key, a prefix of all its records): its separator and count.
-bool read_record(const StagedWrites::Cursor& c, std::string_view level_key, std::string& separator,
-                 std::uint64_t& count, Status& error) {
-  if (!c.valid() || !c.key().starts_with(level_key)) return false;
-  std::string_view value = c.value();
-  if (value.size() != 8 || !engine::get_fixed64(value, count)) {
-    error = broken("record holds " + std::to_string(c.value().size()) + " bytes, not 8");
-    return false;
+Result<std::uint64_t> ZSetRankIndex::count(std::uint8_t level, std::string_view separator) {
+  Result<std::optional<std::string>> value = c_.writes().get(count_key(level, separator));
+  if (!value) return value.error();
+  if (!value->has_value()) return broken("lacks the count of a separator");
+  std::string_view bytes = **value;
+  std::uint64_t n = 0;
+  if (bytes.size() != 8 || !engine::get_fixed64(bytes, n)) {
+    return broken("count of " + std::to_string(bytes.size()) + " bytes, not 8");
   }
-  separator.assign(c.key().substr(level_key.size()));
-  return true;
+  return n;
 }
 
-}  // namespace
+void ZSetRankIndex::put_count(std::uint8_t level, std::string_view separator, std::uint64_t n) {
+  std::string value;
+  engine::put_fixed64(value, n);
+  c_.writes().put(count_key(level, separator), value);
+}
 
-Result<ZSetRankIndex::Record> ZSetRankIndex::holder(StagedWrites::Cursor& c, std::uint8_t level,
-                                                    std::string_view entry, bool strict) {
-  const std::string key = record_key(level, entry);
+void ZSetRankIndex::add_separator(std::uint8_t level, std::string_view separator,
+                                  std::uint64_t n) {
+  c_.writes().put(separator_key(level, separator), {});
+  put_count(level, separator, n);
+}
+
+Result<std::string> ZSetRankIndex::holder(StagedWrites::Cursor& c, std::uint8_t level,
+                                          std::string_view entry, bool strict) {
+  const std::string key = separator_key(level, entry);
   if (strict) {
     seek_before(c, key);
   } else {
     c.seek_for_prev(key);
   }
-  Record r;
-  Status error;
-  if (!read_record(c, std::string_view(key).substr(0, c_.prefix().size() + 2), r.separator,
-                   r.count, error)) {
-    return error ? ended(c, "lacks a level's sentinel") : error;
+  const std::size_t level_size = c_.prefix().size() + 2;
+  if (!c.valid() || !c.key().starts_with(std::string_view(key).substr(0, level_size))) {
+    return ended(c, "lacks a level's sentinel");
   }
-  return r;
+  return std::string(c.key().substr(level_size));
 }
 
-Result<std::optional<ZSetRankIndex::Record>> ZSetRankIndex::next_of(StagedWrites::Cursor& c,
-                                                                    std::uint8_t level,
-                                                                    std::string_view separator) {
-  std::string key = record_key(level, separator);
+Result<std::optional<std::string>> ZSetRankIndex::next_of(StagedWrites::Cursor& c,
+                                                          std::uint8_t level,
+                                                          std::string_view separator) {
+  std::string key = separator_key(level, separator);
   key.push_back('\0');  // the first key above the separator's
   c.seek(key);
-  Record r;
-  Status error;
-  if (!read_record(c, std::string_view(key).substr(0, c_.prefix().size() + 2), r.separator,
-                   r.count, error)) {
-    if (!error) return error;
+  const std::size_t level_size = c_.prefix().size() + 2;
+  if (!c.valid() || !c.key().starts_with(std::string_view(key).substr(0, level_size))) {
     if (!c.status()) return c.status();
-    return std::optional<Record>();
+    return std::optional<std::string>();
   }
-  return std::optional<Record>(std::move(r));
+  return std::optional<std::string>(c.key().substr(level_size));
 }
 
-namespace {
-using Records = std::vector<std::pair<std::string, std::uint64_t>>;
-}
-
-// The records of `level` from `lo` (a separator of that level) up to `hi` (exclusive;
-// nullopt: the level's end).
-static Status read_range(StagedWrites::Cursor& c, const std::string& level_key,
-                         std::string_view lo, const std::optional<std::string>& hi,
-                         Records& out) {
+Status ZSetRankIndex::read_range(StagedWrites::Cursor& c, std::uint8_t level, std::string_view lo,
+                                 const std::optional<std::string>& hi,
+                                 std::vector<std::string>& out) {
   out.clear();
-  std::string start = level_key;
-  start.append(lo);
-  Status error;
-  std::string separator;
-  std::uint64_t count = 0;
-  for (c.seek(start); read_record(c, level_key, separator, count, error); c.next()) {
-    if (hi && separator >= *hi) break;
-    out.emplace_back(separator, count);
+  const std::string level_key = separator_key(level, {});
+  for (c.seek(separator_key(level, lo)); c.valid() && c.key().starts_with(level_key); c.next()) {
+    const std::string_view separator = c.key().substr(level_key.size());
+    if (hi && separator >= std::string_view(*hi)) break;
+    out.emplace_back(separator);
   }
-  if (!error) return error;
   if (!c.status()) return c.status();
-  if (out.empty() || out.front().first != lo) return broken("lacks a separator of a level above");
+  if (out.empty() || out.front() != lo) return broken("lacks a separator of a level above");
   return Status::ok();
 }
 
 Result<std::uint64_t> ZSetRankIndex::rank_of(std::string_view entry) {
-  StagedWrites::Cursor c = records();
+  StagedWrites::Cursor c = separators();
   std::string lo;
   std::optional<std::string> hi;
   std::uint64_t rank = 0;
-  Records range;
+  std::vector<std::string> range;
   for (int level = height() - 1; level >= 0; --level) {
     const auto l = static_cast<std::uint8_t>(level);
-    if (Status s = read_range(c, record_key(l, {}), lo, hi, range); !s) return s;
+    if (Status s = read_range(c, l, lo, hi, range); !s) return s;
     std::size_t i = 0;
-    for (; i + 1 < range.size() && range[i + 1].first <= entry; ++i) rank += range[i].second;
-    lo = range[i].first;
-    if (i + 1 < range.size()) hi = range[i + 1].first;
+    for (; i + 1 < range.size() && range[i + 1] <= entry; ++i) {
+      Result<std::uint64_t> n = count(l, range[i]);
+      if (!n) return n.error();
+      rank += *n;
+    }
+    if (i + 1 < range.size()) hi = std::move(range[i + 1]);
+    lo = std::move(range[i]);
   }
-  // The bucket's entries below `entry` (at most 2F).
+  // The bucket's entries below `entry` (at most 2B).
   StagedWrites::Cursor index = score_index(c_);
   const std::size_t skip = c_.prefix().size() + 1;
   for (index.seek(entry_key(lo)); index.valid() && index.key().substr(skip) < entry; index.next()) {
@@ -171,18 +170,23 @@ Result<std::uint64_t> ZSetRankIndex::rank_of(std::string_view entry) {
 }
 
 Status ZSetRankIndex::seek_rank(StagedWrites::Cursor& index, std::uint64_t rank) {
-  StagedWrites::Cursor c = records();
+  StagedWrites::Cursor c = separators();
   std::string lo;
   std::optional<std::string> hi;
-  Records range;
+  std::vector<std::string> range;
   for (int level = height() - 1; level >= 0; --level) {
     const auto l = static_cast<std::uint8_t>(level);
-    if (Status s = read_range(c, record_key(l, {}), lo, hi, range); !s) return s;
+    if (Status s = read_range(c, l, lo, hi, range); !s) return s;
     std::size_t i = 0;
-    for (; i < range.size() && rank >= range[i].second; ++i) rank -= range[i].second;
-    if (i == range.size()) return broken("counts fewer entries than the set's size");
-    lo = range[i].first;
-    if (i + 1 < range.size()) hi = range[i + 1].first;
+    for (;; ++i) {
+      if (i == range.size()) return broken("counts fewer entries than the set's size");
+      Result<std::uint64_t> n = count(l, range[i]);
+      if (!n) return n.error();
+      if (rank < *n) break;
+      rank -= *n;
+    }
+    if (i + 1 < range.size()) hi = std::move(range[i + 1]);
+    lo = std::move(range[i]);
   }
   index.seek(entry_key(lo));
   for (std::uint64_t i = 0; i < rank && index.valid(); ++i) index.next();
@@ -190,70 +194,79 @@ Status ZSetRankIndex::seek_rank(StagedWrites::Cursor& index, std::uint64_t rank)
 }
 
 Status ZSetRankIndex::added(std::string_view entry) {
-  StagedWrites::Cursor c = records();
+  StagedWrites::Cursor c = separators();
   std::string bucket;
   std::uint64_t bucket_count = 0;
   for (std::uint8_t level = 0; level < height(); ++level) {
-    Result<Record> r = holder(c, level, entry);
-    if (!r) return r.error();
-    put(level, r->separator, r->count + 1);
+    Result<std::string> h = holder(c, level, entry);
+    if (!h) return h.error();
+    Result<std::uint64_t> n = count(level, *h);
+    if (!n) return n.error();
+    put_count(level, *h, *n + 1);
     if (level == 0) {
-      bucket = std::move(r->separator);
-      bucket_count = r->count + 1;
+      bucket = std::move(*h);
+      bucket_count = *n + 1;
     }
   }
-  if (bucket_count <= 2 * fanout_) return Status::ok();
+  if (bucket_count <= 2 * shape_.bucket) return Status::ok();
   return split_if_full(0, std::move(bucket));
 }
 
 Status ZSetRankIndex::removed(std::string_view entry) {
-  StagedWrites::Cursor c = records();
+  StagedWrites::Cursor c = separators();
   std::string bucket;
   std::uint64_t left = 0;
   for (std::uint8_t level = 0; level < height(); ++level) {
-    Result<Record> r = holder(c, level, entry);
-    if (!r) return r.error();
-    if (r->count == 0) return broken("counts no entry where one was removed");
-    put(level, r->separator, r->count - 1);
+    Result<std::string> h = holder(c, level, entry);
+    if (!h) return h.error();
+    Result<std::uint64_t> n = count(level, *h);
+    if (!n) return n.error();
+    if (*n == 0) return broken("counts no entry where one was removed");
+    put_count(level, *h, *n - 1);
     if (level == 0) {
-      bucket = std::move(r->separator);
-      left = r->count - 1;
+      bucket = std::move(*h);
+      left = *n - 1;
     }
   }
-  const bool underfull = 2 * left < fanout_;
+  const bool underfull = 2 * left < shape_.bucket;
   if (!bucket.empty()) {
     if (left == 0) return remove_separator(std::move(bucket));
     if (!underfull) return Status::ok();
-    Result<Record> before = holder(c, 0, bucket, /*strict=*/true);
+    Result<std::string> before = holder(c, 0, bucket, /*strict=*/true);
     if (!before) return before.error();
-    if (before->count + left <= fanout_) return remove_separator(std::move(bucket));
+    Result<std::uint64_t> n = count(0, *before);
+    if (!n) return n.error();
+    if (*n + left <= shape_.bucket) return remove_separator(std::move(bucket));
     return Status::ok();
   }
   if (!underfull) return Status::ok();
-  Result<std::optional<Record>> after = next_of(c, 0, bucket);
+  Result<std::optional<std::string>> after = next_of(c, 0, bucket);
   if (!after) return after.error();
-  if (*after && (*after)->count + left <= fanout_) {
-    return remove_separator(std::move((*after)->separator));
-  }
+  if (!after->has_value()) return Status::ok();
+  Result<std::uint64_t> n = count(0, **after);
+  if (!n) return n.error();
+  if (*n + left <= shape_.bucket) return remove_separator(std::move(**after));
   return Status::ok();
 }
 
 Status ZSetRankIndex::remove_separator(std::string separator) {
-  StagedWrites::Cursor c = records();
+  StagedWrites::Cursor c = separators();
   std::vector<std::string> before;  // per level holding the separator, its predecessor
   for (std::uint8_t level = 0; level < height(); ++level) {
-    const std::string key = record_key(level, separator);
-    Result<std::optional<std::string>> value = c_.writes().get(key);
-    if (!value) return value.error();
-    if (!value->has_value()) break;
-    std::string_view bytes = **value;
-    std::uint64_t count = 0;
-    if (bytes.size() != 8 || !engine::get_fixed64(bytes, count)) return broken("record malformed");
-    Result<Record> prior = holder(c, level, separator, /*strict=*/true);
+    const std::string key = separator_key(level, separator);
+    Result<std::optional<std::string>> present = c_.writes().get(key);
+    if (!present) return present.error();
+    if (!present->has_value()) break;
+    Result<std::uint64_t> n = count(level, separator);
+    if (!n) return n.error();
+    Result<std::string> prior = holder(c, level, separator, /*strict=*/true);
     if (!prior) return prior.error();
-    put(level, prior->separator, prior->count + count);
+    Result<std::uint64_t> prior_n = count(level, *prior);
+    if (!prior_n) return prior_n.error();
+    put_count(level, *prior, *prior_n + *n);
     c_.writes().del(key);
-    before.push_back(std::move(prior->separator));
+    c_.writes().del(count_key(level, separator));
+    before.push_back(std::move(*prior));
   }
   // A predecessor above level 0 took in the removed separator's node.
   for (std::size_t level = 1; level < before.size(); ++level) {
@@ -263,18 +276,16 @@ Status ZSetRankIndex::remove_separator(std::string separator) {
 }
 
 Status ZSetRankIndex::split_if_full(std::uint8_t level, std::string separator) {
-  const std::size_t limit = 2 * fanout_;
   for (;;) {
-    StagedWrites::Cursor c = records();
-    Result<Record> self = holder(c, level, separator);
+    StagedWrites::Cursor c = separators();
+    Result<std::uint64_t> self = count(level, separator);
     if (!self) return self.error();
-    if (self->separator != separator) return broken("lacks a separator it split");
     std::string median;
     std::uint64_t upper = 0;
     if (level == 0) {
-      if (self->count <= limit) return Status::ok();
+      if (*self <= 2 * shape_.bucket) return Status::ok();
       // The entry at position count/2 of the bucket, and the one before it.
-      const std::uint64_t lower_half = self->count / 2;
+      const std::uint64_t lower_half = *self / 2;
       StagedWrites::Cursor index = score_index(c_);
       const std::size_t skip = c_.prefix().size() + 1;
       index.seek(entry_key(separator));
@@ -285,52 +296,55 @@ Status ZSetRankIndex::split_if_full(std::uint8_t level, std::string separator) {
       }
       if (!index.valid()) return ended(index, "counts more entries than a bucket holds");
       median = shortest_separator(before, index.key().substr(skip));
-      upper = self->count - lower_half;
+      upper = *self - lower_half;
     } else {
-      Result<std::optional<Record>> next = next_of(c, level, separator);
-      if (!next) return next.error();
-      std::optional<std::string> end;
-      if (*next) end = std::move((*next)->separator);
-      Records children;
+      Result<std::optional<std::string>> end = next_of(c, level, separator);
+      if (!end) return end.error();
+      std::vector<std::string> children;
       const auto below = static_cast<std::uint8_t>(level - 1);
-      if (Status s = read_range(c, record_key(below, {}), separator, end, children); !s) return s;
-      if (children.size() <= limit) return Status::ok();
+      if (Status s = read_range(c, below, separator, *end, children); !s) return s;
+      if (children.size() <= 2 * shape_.fanout) return Status::ok();
       const std::size_t half = children.size() / 2;
-      median = children[half].first;
-      for (std::size_t i = half; i < children.size(); ++i) upper += children[i].second;
-      if (upper > self->count) return broken("node counts disagree with their parent's");
+      median = children[half];
+      for (std::size_t i = half; i < children.size(); ++i) {
+        Result<std::uint64_t> n = count(below, children[i]);
+        if (!n) return n.error();
+        upper += *n;
+      }
+      if (upper > *self) return broken("node counts disagree with their parent's");
     }
-    put(level, separator, self->count - upper);
-    put(level, median, upper);
+    put_count(level, separator, *self - upper);
+    add_separator(level, median, upper);
     if (level + 1 < height()) {  // the parent gained a child
-      Result<Record> parent = holder(c, static_cast<std::uint8_t>(level + 1), separator);
+      Result<std::string> parent = holder(c, static_cast<std::uint8_t>(level + 1), separator);
       if (!parent) return parent.error();
-      separator = std::move(parent->separator);
+      separator = std::move(*parent);
       ++level;
       continue;
     }
-    Records top;
-    if (Status s = read_range(c, record_key(level, {}), {}, std::nullopt, top); !s) return s;
-    if (top.size() <= limit || height() >= kMaxRankHeight) return Status::ok();
+    std::vector<std::string> top;
+    if (Status s = read_range(c, level, {}, std::nullopt, top); !s) return s;
+    if (top.size() <= 2 * shape_.fanout || height() >= kMaxRankHeight) return Status::ok();
     // A new top level: its sentinel holds everything, and its node splits as any other.
     ++level;
-    put(level, {}, c_.size());
+    add_separator(level, {}, c_.size());
     c_.header().rank_height = static_cast<std::uint8_t>(level + 1);
     separator.clear();
   }
 }
 
 Status ZSetRankIndex::build() {
+  using Level = std::vector<std::pair<std::string, std::uint64_t>>;
   const std::size_t skip = c_.prefix().size() + 1;
-  std::vector<Records> levels(1);
-  Records& buckets = levels[0];
-  buckets.emplace_back(std::string(), 0);
+  std::vector<Level> levels(1);
+  levels[0].emplace_back(std::string(), 0);
   std::string before;
   std::uint64_t total = 0;
   StagedWrites::Cursor index = score_index(c_);
   for (index.seek_to_first(); index.valid(); index.next()) {
+    Level& buckets = levels[0];
     const std::string_view entry = index.key().substr(skip);
-    if (buckets.back().second == fanout_) {
+    if (buckets.back().second == shape_.bucket) {
       buckets.emplace_back(shortest_separator(before, entry), 0);
     }
     ++buckets.back().second;
@@ -339,19 +353,19 @@ Status ZSetRankIndex::build() {
   }
   if (!index.status()) return index.status();
   if (total != c_.size()) return broken("build found " + std::to_string(total) + " entries");
-  while (levels.back().size() > 2 * fanout_) {
-    Records up;
-    const Records& below = levels.back();
+  while (levels.back().size() > 2 * shape_.fanout) {
+    Level up;
+    const Level& below = levels.back();
     for (std::size_t i = 0; i < below.size(); ++i) {
-      if (i % fanout_ == 0) up.emplace_back(below[i].first, 0);
+      if (i % shape_.fanout == 0) up.emplace_back(below[i].first, 0);
       up.back().second += below[i].second;
     }
     levels.push_back(std::move(up));
   }
   if (levels.size() > kMaxRankHeight) return broken("would be higher than its limit");
   for (std::size_t level = 0; level < levels.size(); ++level) {
-    for (const auto& [separator, count] : levels[level]) {
-      put(static_cast<std::uint8_t>(level), separator, count);
+    for (const auto& [separator, n] : levels[level]) {
+      add_separator(static_cast<std::uint8_t>(level), separator, n);
     }
   }
   c_.header().rank_height = static_cast<std::uint8_t>(levels.size());
@@ -360,33 +374,53 @@ Status ZSetRankIndex::build() {
 
 Status ZSetRankIndex::check() {
   if (!built()) return Status::ok();
-  StagedWrites::Cursor c = records();
-  const std::size_t limit = 2 * fanout_;
+  using Level = std::vector<std::pair<std::string, std::uint64_t>>;
+  StagedWrites::Cursor c = separators();
+  // Every level's separators with their counts; every count has its separator.
+  std::vector<Level> levels(height());
+  std::size_t records = 0;
+  for (std::uint8_t level = 0; level < height(); ++level) {
+    std::vector<std::string> separators;
+    if (Status s = read_range(c, level, {}, std::nullopt, separators); !s) return s;
+    for (std::string& separator : separators) {
+      Result<std::uint64_t> n = count(level, separator);
+      if (!n) return n.error();
+      levels[level].emplace_back(std::move(separator), *n);
+    }
+    records += levels[level].size();
+  }
+  c.seek(separator_key(height(), {}));
+  if (c.valid()) return broken("has a separator above its height");
+  if (!c.status()) return c.status();
+  StagedWrites::Cursor counts = c_.cursor(std::string_view(&kZSetCountTag, 1));
+  std::size_t count_records = 0;
+  for (counts.seek_to_first(); counts.valid(); counts.next()) ++count_records;
+  if (!counts.status()) return counts.status();
+  if (count_records != records) return broken("has counts without separators");
   // Level 0 against the entries.
-  Records below;
-  if (Status s = read_range(c, record_key(0, {}), {}, std::nullopt, below); !s) return s;
-  std::vector<std::uint64_t> actual(below.size(), 0);
+  const Level& buckets = levels[0];
+  std::vector<std::uint64_t> actual(buckets.size(), 0);
   StagedWrites::Cursor index = score_index(c_);
   const std::size_t skip = c_.prefix().size() + 1;
   std::size_t j = 0;
   for (index.seek_to_first(); index.valid(); index.next()) {
     const std::string_view entry = index.key().substr(skip);
-    while (j + 1 < below.size() && below[j + 1].first <= entry) ++j;
+    while (j + 1 < buckets.size() && std::string_view(buckets[j + 1].first) <= entry) ++j;
     ++actual[j];
   }
   if (!index.status()) return index.status();
-  for (std::size_t i = 0; i < below.size(); ++i) {
-    if (below[i].second != actual[i]) {
-      return broken("bucket " + std::to_string(i) + " counts " + std::to_string(below[i].second) +
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    if (buckets[i].second != actual[i]) {
+      return broken("bucket " + std::to_string(i) + " counts " + std::to_string(buckets[i].second) +
                     " entries, holds " + std::to_string(actual[i]));
     }
-    if (actual[i] > limit) return broken("bucket over 2F entries");
+    if (actual[i] > 2 * shape_.bucket) return broken("bucket over 2B entries");
     if (i > 0 && actual[i] == 0) return broken("keeps an empty bucket");
   }
   for (std::uint8_t level = 1; level < height(); ++level) {
-    Records here;
-    if (Status s = read_range(c, record_key(level, {}), {}, std::nullopt, here); !s) return s;
-    std::size_t k = 0;  // the next record of `below`
+    const Level& below = levels[level - 1];
+    const Level& here = levels[level];
+    std::size_t k = 0;  // the next separator of `below`
     for (std::size_t i = 0; i < here.size(); ++i) {
       if (k >= below.size() || below[k].first != here[i].first) {
         return broken("separator of level " + std::to_string(level) + " missing below");
@@ -399,17 +433,14 @@ Status ZSetRankIndex::check() {
         ++children;
       }
       if (sum != here[i].second) return broken("count disagrees with its node's");
-      if (children > limit) return broken("node over 2F separators");
+      if (children > 2 * shape_.fanout) return broken("node over 2F separators");
     }
-    below = std::move(here);
   }
   std::uint64_t sum = 0;
-  for (const auto& record : below) sum += record.second;
+  for (const auto& separator : levels.back()) sum += separator.second;
   if (sum != c_.size()) return broken("top level counts " + std::to_string(sum));
-  if (below.size() > limit) return broken("top level over 2F separators");
-  c.seek(record_key(height(), {}));
-  if (c.valid()) return broken("has a record above its height");
-  return c.status();
+  if (levels.back().size() > 2 * shape_.fanout) return broken("top level over 2F separators");
+  return Status::ok();
 }
 
 }  // namespace cascade::types

@@ -1,6 +1,6 @@
 """Ranks on sorted sets large enough to have a rank index of two levels (src/types/
 zset_rank.h; the server's fanout is 64, so past ~8,000 members): ZRANK, ZREVRANK, ZRANGE by
-rank, ZREMRANGEBYRANK and ZRANGESTORE against redis-server through a seeded mix of writes
+rank, long LIMIT offsets, ZREMRANGEBYRANK and ZRANGESTORE against redis-server through a seeded mix of writes
 that move members between buckets, and the index carried by COPY, RENAME, MOVE,
 DUMP/RESTORE, *STORE, MULTI/EXEC and a restart."""
 
@@ -48,6 +48,16 @@ def rank_probes(clients, key, rng, size, count=25):
         same(clients, [b"ZRANGE", key, b"%d" % start, b"%d" % (start + rng.randrange(12)),
                        b"WITHSCORES"])
         same(clients, [b"ZRANGE", key, b"%d" % start, b"%d" % (start + 5), b"REV"])
+    # Long LIMIT offsets (a rank lookup plus a rank seek), both ways, past the end too.
+    for _ in range(max(1, count // 5)):
+        low = rng.randrange(-10, 400)
+        offset = rng.choice([0, 1, 255, 256, 257, rng.randrange(size + 300)])
+        same(clients, [b"ZRANGE", key, b"%d" % low, b"+inf", b"BYSCORE", b"LIMIT",
+                       b"%d" % offset, b"4", b"WITHSCORES"])
+        same(clients, [b"ZRANGE", key, b"(%d" % (low + 100), b"-inf", b"BYSCORE", b"REV",
+                       b"LIMIT", b"%d" % offset, b"4"])
+        same(clients, [b"ZRANGEBYSCORE", key, b"%d" % low, b"%d" % (low + 50), b"LIMIT",
+                       b"%d" % offset, b"-1"])
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -155,3 +165,20 @@ def test_ranks_survive_a_restart(start_cascade):
     assert parse(c.call([b"ZRANK", b"kept", b"first"])) == 0
     assert parse(c.call([b"ZRANK", b"kept", b"m00000"])) == before[0] + 1
     c.close()
+
+
+def test_long_lex_offsets_on_one_score_match_redis(cascade, redis_clean):
+    rng = random.Random(3)
+    clients = [Raw(cascade.port), Raw(redis_clean.port)]
+    for start in range(0, 3000, 1000):
+        args = [b"ZADD", b"lex"]
+        for i in range(start, start + 1000):
+            args += [b"0", b"w%04d" % rng.randrange(10000)]
+        for c in clients:
+            c.call(args)
+    for offset in [0, 256, 257, 1000, 2500, 2700, 5000]:
+        same(clients, [b"ZRANGEBYLEX", b"lex", b"[w2", b"+", b"LIMIT", b"%d" % offset, b"3"])
+        same(clients, [b"ZREVRANGEBYLEX", b"lex", b"(w8", b"-", b"LIMIT", b"%d" % offset, b"3"])
+        same(clients, [b"ZRANGE", b"lex", b"-", b"+", b"BYLEX", b"LIMIT", b"%d" % offset, b"2"])
+    for c in clients:
+        c.close()

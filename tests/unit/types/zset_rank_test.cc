@@ -1,6 +1,6 @@
 // The rank index of sorted sets (zset_rank.h): a model check of ZSet's rank_of and
 // seek_rank against a sorted model through adds, score updates, removes, pops from both
-// ends and range removals, with a small fanout so the index grows several levels and
+// ends and range removals, with small buckets and fanout so the index grows several levels and
 // shrinks again, each command committed (some commands do many writes, so the index reads
 // its own staged changes), the database reopened now and then, and every record checked
 // against the entries after every command.
@@ -27,7 +27,8 @@ using cascade::test_support::FaultFileSystem;
 
 namespace {
 
-constexpr std::size_t kFanout = 3;  // nodes of up to 6: depth 4 at a few hundred members
+// Buckets of up to 8 entries, nodes of up to 4 separators: depth 5 at a few hundred members.
+constexpr RankShape kShape{.bucket = 4, .fanout = 2};
 
 std::optional<StoredRecord> load(engine::DB& db, std::string_view key) {
   auto meta = db.get(metadata_key(0, key));
@@ -116,7 +117,7 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
       auto c = Collection::open(w, 0, "z", KeyType::kZSet, load(*db, "z"));
       REQUIRE(c);
       if (!c->exists()) c->create(1000 + static_cast<std::uint64_t>(step));
-      ZSet z(*c, kFanout);
+      ZSet z(*c, kShape);
       const int ops = 1 + static_cast<int>(rng() % 12);
       for (int o = 0; o < ops; ++o) {
         const int op = static_cast<int>(rng() % 100);
@@ -186,10 +187,10 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
       auto again = Collection::open(r, 0, "z", KeyType::kZSet, load(*db, "z"));
       REQUIRE(again);
       REQUIRE(again->exists());
-      ZSet zr(*again, kFanout);
+      ZSet zr(*again, kShape);
       CHECK(zr.has_rank_index() == was_indexed);
       // Built once the set outgrew 2F members; kept from then on.
-      if (model.size() > 2 * kFanout) REQUIRE(zr.has_rank_index());
+      if (model.size() > 2 * kShape.bucket) REQUIRE(zr.has_rank_index());
       Status checked = zr.check_rank_index();
       REQUIRE_MESSAGE(checked, "seed " << seed << " step " << step << ": " << checked.to_string());
       max_height = std::max<int>(max_height, again->header().rank_height);
@@ -198,7 +199,7 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
     }
     MESSAGE("peak " << peak << " members, height " << max_height << ", final "
                     << model.size() << ", reopens " << reopens);
-    CHECK(max_height >= 4);
+    CHECK(max_height >= 5);
     CHECK(merges_seen > 0);
     REQUIRE(db->close());
   });
@@ -215,7 +216,7 @@ TEST_CASE("a set filled in bulk builds its rank index once, equal to one kept en
       auto c = Collection::open(w, 0, name, KeyType::kZSet, std::nullopt);
       REQUIRE(c);
       c->create(name[0] == 'b' ? 7 : 8);
-      ZSet z(*c, kFanout);
+      ZSet z(*c, kShape);
       if (name[0] == 'b') z.defer_rank_index();
       for (int i = 0; i < 500; ++i) {
         const double score = (i * 7919) % 113;
@@ -238,7 +239,7 @@ TEST_CASE("a set filled in bulk builds its rank index once, equal to one kept en
       StagedWrites r(*db);
       auto c = Collection::open(r, 0, name, KeyType::kZSet, load(*db, name));
       REQUIRE(c);
-      ZSet z(*c, kFanout);
+      ZSet z(*c, kShape);
       REQUIRE(z.check_rank_index());
       check_ranks(z, model, 0, 1);
     }
@@ -255,7 +256,7 @@ TEST_CASE("an entry lost behind the index's back is found by the checker and by 
     auto c = Collection::open(w, 0, "z", KeyType::kZSet, std::nullopt);
     REQUIRE(c);
     c->create(9);
-    ZSet z(*c, kFanout);
+    ZSet z(*c, kShape);
     for (int i = 0; i < 100; ++i) REQUIRE(z.set("m" + std::to_string(i), i, std::nullopt));
     REQUIRE(z.check_rank_index());
     // The last entry goes without its count: its bucket now counts one entry too many.
