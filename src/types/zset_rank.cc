@@ -67,10 +67,13 @@ std::string ZSetRankIndex::entry_key(std::string_view entry) const {
   return key;
 }
 
-StagedWrites::Cursor ZSetRankIndex::separators() {
-  std::string lower = c_.member_key(std::string_view(&kZSetRankTag, 1));
-  std::string upper = prefix_end(lower);
-  return StagedWrites::Cursor(c_.writes(), std::move(lower), std::move(upper));
+StagedWrites::Cursor& ZSetRankIndex::separators() {
+  if (!separators_) {
+    std::string lower = c_.member_key(std::string_view(&kZSetRankTag, 1));
+    std::string upper = prefix_end(lower);
+    separators_.emplace(c_.writes(), std::move(lower), std::move(upper));
+  }
+  return *separators_;
 }
 
 Result<std::uint64_t> ZSetRankIndex::count(std::uint8_t level, std::string_view separator) {
@@ -142,7 +145,7 @@ Status ZSetRankIndex::read_range(StagedWrites::Cursor& c, std::uint8_t level, st
 }
 
 Result<std::uint64_t> ZSetRankIndex::rank_of(std::string_view entry) {
-  StagedWrites::Cursor c = separators();
+  StagedWrites::Cursor& c = separators();
   std::string lo;
   std::optional<std::string> hi;
   std::uint64_t rank = 0;
@@ -170,7 +173,7 @@ Result<std::uint64_t> ZSetRankIndex::rank_of(std::string_view entry) {
 }
 
 Status ZSetRankIndex::seek_rank(StagedWrites::Cursor& index, std::uint64_t rank) {
-  StagedWrites::Cursor c = separators();
+  StagedWrites::Cursor& c = separators();
   std::string lo;
   std::optional<std::string> hi;
   std::vector<std::string> range;
@@ -194,7 +197,7 @@ Status ZSetRankIndex::seek_rank(StagedWrites::Cursor& index, std::uint64_t rank)
 }
 
 Status ZSetRankIndex::added(std::string_view entry) {
-  StagedWrites::Cursor c = separators();
+  StagedWrites::Cursor& c = separators();
   std::string bucket;
   std::uint64_t bucket_count = 0;
   for (std::uint8_t level = 0; level < height(); ++level) {
@@ -213,7 +216,7 @@ Status ZSetRankIndex::added(std::string_view entry) {
 }
 
 Status ZSetRankIndex::removed(std::string_view entry) {
-  StagedWrites::Cursor c = separators();
+  StagedWrites::Cursor& c = separators();
   std::string bucket;
   std::uint64_t left = 0;
   for (std::uint8_t level = 0; level < height(); ++level) {
@@ -250,7 +253,7 @@ Status ZSetRankIndex::removed(std::string_view entry) {
 }
 
 Status ZSetRankIndex::remove_separator(std::string separator) {
-  StagedWrites::Cursor c = separators();
+  StagedWrites::Cursor& c = separators();
   std::vector<std::string> before;  // per level holding the separator, its predecessor
   for (std::uint8_t level = 0; level < height(); ++level) {
     const std::string key = separator_key(level, separator);
@@ -277,7 +280,7 @@ Status ZSetRankIndex::remove_separator(std::string separator) {
 
 Status ZSetRankIndex::split_if_full(std::uint8_t level, std::string separator) {
   for (;;) {
-    StagedWrites::Cursor c = separators();
+    StagedWrites::Cursor& c = separators();
     Result<std::uint64_t> self = count(level, separator);
     if (!self) return self.error();
     std::string median;
@@ -375,7 +378,7 @@ Status ZSetRankIndex::build() {
 Status ZSetRankIndex::check() {
   if (!built()) return Status::ok();
   using Level = std::vector<std::pair<std::string, std::uint64_t>>;
-  StagedWrites::Cursor c = separators();
+  StagedWrites::Cursor& c = separators();
   // Every level's separators with their counts; every count has its separator.
   std::vector<Level> levels(height());
   std::size_t records = 0;

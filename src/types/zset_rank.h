@@ -104,7 +104,10 @@ class ZSetRankIndex {
   std::string separator_key(std::uint8_t level, std::string_view separator) const;
   std::string count_key(std::uint8_t level, std::string_view separator) const;
   std::string entry_key(std::string_view entry) const;
-  StagedWrites::Cursor separators();
+  // The cursor over the separators, made once per ZSetRankIndex: making an engine iterator
+  // costs more than the few seeks of one add. Every use seeks before it reads, so the
+  // writes staged meanwhile are seen.
+  StagedWrites::Cursor& separators();
   Result<std::uint64_t> count(std::uint8_t level, std::string_view separator);
   void put_count(std::uint8_t level, std::string_view separator, std::uint64_t count);
   void add_separator(std::uint8_t level, std::string_view separator, std::uint64_t count);
@@ -126,6 +129,7 @@ class ZSetRankIndex {
 
   Collection& c_;
   const RankShape shape_;
+  std::optional<StagedWrites::Cursor> separators_;
 };
 
 // The shortest prefix of `entry` above `before` (before < entry): the separator that

@@ -117,7 +117,8 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
       auto c = Collection::open(w, 0, "z", KeyType::kZSet, load(*db, "z"));
       REQUIRE(c);
       if (!c->exists()) c->create(1000 + static_cast<std::uint64_t>(step));
-      ZSet z(*c, kShape);
+      std::optional<ZSet> writer;  // its cursors end before a reopen closes the engine
+      ZSet& z = writer.emplace(*c, kShape);
       const int ops = 1 + static_cast<int>(rng() % 12);
       for (int o = 0; o < ops; ++o) {
         const int op = static_cast<int>(rng() % 100);
@@ -175,6 +176,7 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
       const bool was_indexed = z.has_rank_index();
       c->finish();
       REQUIRE(w.commit(false));
+      writer.reset();
       peak = std::max(peak, model.size());
       if (model.empty()) continue;
 
