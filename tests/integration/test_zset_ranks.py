@@ -1,5 +1,5 @@
 """Ranks on sorted sets large enough to have a rank index of two levels (src/types/
-zset_rank.h; the server's fanout is 64, so past ~8,000 members): ZRANK, ZREVRANK, ZRANGE by
+zset_rank.h; buckets of 64-128 members, nodes of up to 32 separators: past ~3,000 members): ZRANK, ZREVRANK, ZRANGE by
 rank, long LIMIT offsets, ZREMRANGEBYRANK and ZRANGESTORE against redis-server through a seeded mix of writes
 that move members between buckets, and the index carried by COPY, RENAME, MOVE,
 DUMP/RESTORE, *STORE, MULTI/EXEC and a restart."""
