@@ -3,7 +3,8 @@
 # run, and two tables of the results.
 #
 #   scripts/bench-collections.sh [--quick] [-n REQUESTS] [-r KEYSPACE] [-c CLIENTS]
-#                                [--zset-small N] [--zset-large N] [--zset-ops N]
+#                                [--zset-small N] [--zset-large N] [--zset-sizes N,N,...]
+#                                [--zset-ops N] [--zset-only] [--baseline BIN]
 #
 # Servers, started one at a time on a spare 127.0.0.1 port, each in its own temporary
 # directory (under $TMPDIR), and stopped (by the pid this script started) before the next:
@@ -19,13 +20,18 @@
 #    at: cascade everysec / redis none (aim >= 1 on every row) and cascade always / redis
 #    always (aim >= 2.5 on every write row).
 # 2. Sorted sets of two sizes (--zset-small, default 10,000; --zset-large, default 1,000,000:
-#    10 million members take ~15 minutes to load on the 2-core development machine), loaded
-#    with pipelined ZADDs of 1,000 members, then timed one request at a time (round trip
-#    included): ZADD of a new member, ZRANGE key r r+9 at a random rank r, ZRANK of a random
-#    member; up to --zset-ops requests (default 2000) or 20 s each. The table: median and p90
-#    microseconds per operation at each size and the growth (large / small), against
-#    cascade everysec and redis none. cascade has no order-statistics index yet: ZRANK and
-#    ZRANGE by rank walk the members before the rank, so they grow linearly with it.
+#    10 million members take ~15 minutes to load on the 2-core development machine), or of
+#    every size in --zset-sizes, loaded with pipelined ZADDs of 1,000 members, then timed one
+#    request at a time (round trip included): ZADD of a new member, ZRANGE key r r+9 at a
+#    random rank r, ZRANK of a random member; up to --zset-ops requests (default 2000) or
+#    20 s each. The table: median and p90 microseconds per operation at each size and the
+#    growth (largest / smallest), against cascade everysec and redis none; the load times
+#    give ZADD's throughput. ZRANK and ZRANGE by rank go through the sorted sets' rank index
+#    (src/types/zset_rank.h), so they should grow with the log of the size.
+#
+# --zset-only: only part 2 (no redis-benchmark rows, no appendfsync always servers).
+# --baseline BIN: part 2 also against another cascade-server binary (say, main's build),
+# run the same way and labelled cascade-baseline, for a before/after in one run.
 #
 # --quick: -n 300, -r 1000, -c 5, sets of 1,000 and 5,000 members, 50 requests, small WAL
 # segments: a smoke test of this script (tests/integration), not a measurement.
@@ -42,6 +48,9 @@ CLIENTS=50
 ZSET_SMALL=10000
 ZSET_LARGE=1000000
 ZSET_OPS=2000
+ZSET_SIZES=""
+ZSET_ONLY=0
+BASELINE_BIN=""
 QUICK=0
 
 while (($#)); do
@@ -53,13 +62,17 @@ while (($#)); do
     -c) CLIENTS="$2"; shift 2 ;;
     --zset-small) ZSET_SMALL="$2"; shift 2 ;;
     --zset-large) ZSET_LARGE="$2"; shift 2 ;;
+    --zset-sizes) ZSET_SIZES="$2"; shift 2 ;;
     --zset-ops) ZSET_OPS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    --zset-only) ZSET_ONLY=1; shift ;;
+    --baseline) BASELINE_BIN="$2"; shift 2 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "bench-collections: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 
-for tool in "$CASCADE_BIN" "$REDIS_BIN" "$BENCH_BIN"; do
+[[ -n "$ZSET_SIZES" ]] || ZSET_SIZES="$ZSET_SMALL,$ZSET_LARGE"
+for tool in "$CASCADE_BIN" "$REDIS_BIN" "$BENCH_BIN" ${BASELINE_BIN:+"$BASELINE_BIN"}; do
   if [[ -z "$tool" || ! -x "$tool" ]]; then
     echo "bench-collections: missing ${tool:-redis-server or redis-benchmark}" \
       "(build first; apt install redis)" >&2
@@ -76,11 +89,12 @@ start_server() {  # name port dir
   local name="$1" port="$2" dir="$3"
   mkdir -p "$dir"
   case "$name" in
-    cascade-always|cascade-everysec)
-      local wal=()
+    cascade-always|cascade-everysec|cascade-baseline)
+      local wal=() bin="$CASCADE_BIN" fsync="${name#cascade-}"
       ((QUICK)) && wal=(--wal-segment-size 4mb --wal-segments 2)
-      "$CASCADE_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
-        --appendfsync "${name#cascade-}" "${wal[@]}" >"$dir/server.log" 2>&1 &
+      [[ "$name" == cascade-baseline ]] && bin="$BASELINE_BIN" fsync=everysec
+      "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes \
+        --appendfsync "$fsync" "${wal[@]}" >"$dir/server.log" 2>&1 &
       ;;
     redis-always)
       "$REDIS_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly yes \
@@ -105,13 +119,14 @@ ZRESULTS="$WORK/zsets.csv"
 echo "server,test,rps" >"$RESULTS"
 echo "server,size,op,count,p50_us,p90_us,load_s" >"$ZRESULTS"
 
-# The sorted-set timings: loads ZSET_SMALL then ZSET_LARGE members into two keys and times
-# single requests against each (a raw socket, one request in flight).
+# The sorted-set timings: loads a key of each of ZSET_SIZES members and times single
+# requests against each (a raw socket, one request in flight).
 zset_scaling() {  # name port
-  /usr/bin/python3 - "$1" "$2" "$ZSET_SMALL" "$ZSET_LARGE" "$ZSET_OPS" >>"$ZRESULTS" <<'EOF'
+  /usr/bin/python3 - "$1" "$2" "$ZSET_SIZES" "$ZSET_OPS" >>"$ZRESULTS" <<'EOF'
 import random, socket, sys, time
 
-name, port, small, large, ops = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:])
+name, port, ops = sys.argv[1], int(sys.argv[2]), int(sys.argv[4])
+sizes = [int(n) for n in sys.argv[3].split(",")]
 sock = socket.create_connection(("127.0.0.1", port), timeout=120)
 buf = b""
 
@@ -179,7 +194,7 @@ def timed(make, count, seconds):
     samples.sort()
     return samples
 
-for n in (small, large):
+for n in sizes:
     key = b"zbench:%d" % n
     sock.sendall(encode([b"DEL", key]))
     reply()
@@ -194,7 +209,7 @@ for n in (small, large):
     ]
     for op, make in cases:
         s = timed(make, ops, 20.0)
-        print(f"{name},{n},{op},{len(s)},{s[len(s) // 2]:.1f},{s[len(s) * 9 // 10]:.1f},{load_s:.1f}")
+        print(f"{name},{n},{op},{len(s)},{s[len(s) // 2]:.1f},{s[len(s) * 9 // 10]:.1f},{load_s:.2f}")
 EOF
 }
 
@@ -203,21 +218,24 @@ run_server() {
   port="$(free_port)"
   dir="$WORK/$name"
   start_server "$name" "$port" "$dir"
-  "$BENCH_BIN" -h 127.0.0.1 -p "$port" -t "$TESTS" -r "$KEYSPACE" -c "$CLIENTS" \
+  ((ZSET_ONLY)) || "$BENCH_BIN" -h 127.0.0.1 -p "$port" -t "$TESTS" -r "$KEYSPACE" -c "$CLIENTS" \
     -n "$REQUESTS" --csv 2>/dev/null |
     /usr/bin/python3 -c '
 import csv, sys
 for row in csv.DictReader(sys.stdin):
     print(",".join([sys.argv[1], row["test"].split(" ")[0], row["rps"]]))
 ' "$name" >>"$RESULTS"
-  if [[ "$name" == cascade-everysec || "$name" == redis-none ]]; then
+  if [[ "$name" == cascade-everysec || "$name" == cascade-baseline || "$name" == redis-none ]]; then
     zset_scaling "$name" "$port"
   fi
   stop_server
   echo "bench-collections: $name done" >&2
 }
 
-for name in redis-none redis-always cascade-everysec cascade-always; do
+SERVERS=(redis-none redis-always cascade-everysec cascade-always)
+((ZSET_ONLY)) && SERVERS=(redis-none cascade-everysec)
+[[ -n "$BASELINE_BIN" ]] && SERVERS+=(cascade-baseline)
+for name in "${SERVERS[@]}"; do
   run_server "$name"
 done
 
@@ -238,9 +256,10 @@ def ratio(a, b, aim):
     mark = "" if aim is None or a / b >= aim else " (miss)"
     return f"{a / b:.2f}{mark}"
 
-print("| test | " + " | ".join(servers) + " | cascade everysec / redis none | "
-      "cascade always / redis always |")
-print("|---|" + "---:|" * (len(servers) + 2))
+if tests:
+    print("| test | " + " | ".join(servers) + " | cascade everysec / redis none | "
+          "cascade always / redis always |")
+    print("|---|" + "---:|" * (len(servers) + 2))
 for test in tests:
     cells = [f"{rps.get((s, test), 0):,.0f}" for s in servers]
     everysec = ratio(rps.get(("cascade-everysec", test)), rps.get(("redis-none", test)), 1.0)
@@ -255,7 +274,7 @@ z = {(r["server"], int(r["size"]), r["op"]): r for r in zrows}
 print("| server | operation | " + " | ".join(f"{n:,} members: p50 / p90 us" for n in sizes)
       + " | growth (p50) |")
 print("|---|---|" + "---:|" * (len(sizes) + 1))
-for server in ("cascade-everysec", "redis-none"):
+for server in ("cascade-everysec", "cascade-baseline", "redis-none"):
     for op in ("ZADD", "ZRANGE rank", "ZRANK"):
         got = [z.get((server, n, op)) for n in sizes]
         if not all(got):

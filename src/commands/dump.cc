@@ -20,6 +20,7 @@
 #include "src/commands/key_command.h"
 #include "src/commands/string_access.h"
 #include "src/types/dump_payload.h"
+#include "src/types/zset.h"
 
 namespace cascade::commands {
 namespace {
@@ -122,6 +123,7 @@ Status stage_collection(KeyTarget& t, types::LockedKey& lock, types::DumpedObjec
         c.put(suffix, {});
       }
       header.size = object.scored.size();
+      if (Status s = types::ZSet(c).finish_rank_index(); !s) return s;
       break;
     case types::KeyType::kString: break;
   }

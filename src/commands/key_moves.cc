@@ -32,6 +32,7 @@ Status carry(TxnView& view, std::size_t from, std::size_t to) {
   }
   std::vector<std::pair<std::string, std::string>> members;  // suffix, value
   types::CollectionHeader header;
+  std::size_t rank_records = 0;
   Status s = view.on_shard(from, [&](TxnShard& shard) -> Status {
     Result<types::Collection> c = types::Collection::open(
         shard.writes, shard.db_id, view.key(from).key, source.type, source);
@@ -41,11 +42,19 @@ Status carry(TxnView& view, std::size_t from, std::size_t to) {
     types::StagedWrites::Cursor cursor = c->cursor();
     for (cursor.seek_to_first(); cursor.valid(); cursor.next()) {
       members.emplace_back(cursor.key().substr(skip), cursor.value());
+      // A sorted set's rank index records are copied as they are (their keys hold no
+      // version), with the header that names their height.
+      const char tag = members.back().first[0];
+      if (source.type == types::KeyType::kZSet &&
+          (tag == types::kZSetRankTag || tag == types::kZSetCountTag)) {
+        ++rank_records;
+      }
     }
     return cursor.status();
   });
   if (!s) return s;
-  if (members.size() != header.size * (source.type == types::KeyType::kZSet ? 2 : 1)) {
+  if (members.size() - rank_records !=
+      header.size * (source.type == types::KeyType::kZSet ? 2 : 1)) {
     return Status::corruption("collection holds " + std::to_string(members.size()) +
                               " member entries, its metadata says " + std::to_string(header.size));
   }

@@ -89,7 +89,11 @@ Status store_members(TxnView& view, std::size_t i, const Members& members) {
     if (!c) return c.error();
     c->create(shard.keyspace.new_version(view.now_ms));
     ZSet z(*c);
-    for (const auto& [member, score] : members) z.set(member, score, std::nullopt);
+    z.defer_rank_index();
+    for (const auto& [member, score] : members) {
+      if (Status s = z.set(member, score, std::nullopt); !s) return s;
+    }
+    if (Status s = z.finish_rank_index(); !s) return s;
     header = c->header();
     return Status::ok();
   });

@@ -124,7 +124,9 @@ void remove_range(CommandContext& ctx, Walk walk) {
     });
     if (!s) return w.storage_error(s);
     if (doomed.empty()) return w.commit_unchanged(KeyReply::number(0));
-    for (const auto& [member, score] : doomed) z.remove(member, score);
+    for (const auto& [member, score] : doomed) {
+      if (Status s = z.remove(member, score); !s) return w.storage_error(s);
+    }
     return w.commit(KeyReply::number(static_cast<std::int64_t>(doomed.size())));
   });
 }

@@ -20,13 +20,36 @@ void step(StagedWrites::Cursor& c, bool reverse) {
   }
 }
 
+// An offset up to this many entries is stepped over; a longer one in a set with a rank
+// index is a rank lookup and a rank seek (about the cost of that many steps).
+constexpr std::int64_t kSteppedOffset = 256;
+
+// Moves `c` (valid) `offset` entries on in the walk's direction; false when that is past
+// the index's end.
+Result<bool> skip(ZSet& z, StagedWrites::Cursor& c, bool reverse, std::int64_t offset) {
+  if (offset <= kSteppedOffset || !z.has_rank_index()) {
+    for (std::int64_t i = 0; i < offset && c.valid(); ++i) step(c, reverse);
+    return c.valid();
+  }
+  Result<std::uint64_t> rank = z.rank_of(std::string(c.key()));
+  if (!rank) return rank.error();
+  const auto distance = static_cast<std::uint64_t>(offset);
+  if (reverse ? distance > *rank : distance >= z.size() - *rank) return false;
+  if (Status s = z.seek_rank(c, reverse ? *rank - distance : *rank + distance); !s) return s;
+  return true;
+}
+
 // From the range's first entry (c positioned there, or invalid): skips the offset, then
 // visits entries while `inside` holds, at most limit.count of them.
 template <typename Inside>
 Status emit(ZSet& z, StagedWrites::Cursor& c, bool reverse, ZLimit limit, Inside inside,
             const ZVisit& visit) {
   if (limit.offset < 0) return Status::ok();
-  for (std::int64_t i = 0; i < limit.offset && c.valid(); ++i) step(c, reverse);
+  if (limit.offset > 0 && c.valid()) {
+    Result<bool> left = skip(z, c, reverse, limit.offset);
+    if (!left) return left.error();
+    if (!*left) return c.status();
+  }
   for (std::int64_t n = limit.count; n != 0 && c.valid(); --n) {
     const double score = z.index_score(c.key());
     const std::string_view member = z.index_member(c.key());
@@ -49,7 +72,7 @@ Status walk_rank(ZSet& z, std::int64_t start, std::int64_t stop, bool reverse,
   if (stop >= size) stop = size - 1;
   StagedWrites::Cursor c = z.index();
   const auto first = static_cast<std::uint64_t>(reverse ? size - 1 - start : start);
-  ZSet::seek_rank(c, first, z.size());
+  if (Status s = z.seek_rank(c, first); !s) return s;
   return emit(z, c, reverse, ZLimit{.offset = 0, .count = stop - start + 1},
               [](double, std::string_view) { return true; }, visit);
 }
@@ -169,7 +192,7 @@ Status pop_members(ZSet& z, bool max, std::int64_t count, ScoredReply& out) {
     }
   }
   for (const auto& [member, score] : popped) {
-    z.remove(member, score);
+    if (Status s = z.remove(member, score); !s) return s;
     out.add(score, member);
   }
   return Status::ok();

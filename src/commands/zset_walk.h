@@ -3,9 +3,10 @@
 // count. Each member in the range is handed to `visit` in reply order; the walk stops at
 // the range's end, so memory stays with the caller (a reply, or a count).
 //
-// Costs (no order-statistics index yet, types/zset.h): a range by score starts with one
-// seek; a range by rank walks from the nearer end to its start; LIMIT's offset is walked
-// over. A range by member is a seek only when every score is equal (the first and last
+// Costs: a range by score starts with one seek; a range by rank starts with a rank seek
+// (types/zset.h: the rank index, or a walk from the nearer end in a small set); LIMIT's
+// offset is stepped over, or when long, in a set with a rank index, found as the rank of
+// the range's first entry plus the offset. A range by member is a seek only when every score is equal (the first and last
 // entries tell, two seeks): that is the case Redis defines BYLEX for. With mixed scores
 // Redis's answer is the walk of its small (listpack) encoding over (score, member) order,
 // which is followed here literally: skip to the first member >= min, then take members

@@ -53,7 +53,7 @@ Result<bool> zadd_one(ZSet& z, const ZaddOptions& o, double score, std::string_v
   if (!old) return old.error();
   if (!old->has_value()) {
     if (o.xx) return true;
-    z.set(member, score, std::nullopt);
+    if (Status s = z.set(member, score, std::nullopt); !s) return s;
     ++out.added;
     ++out.processed;
     out.last_score = score;
@@ -69,7 +69,7 @@ Result<bool> zadd_one(ZSet& z, const ZaddOptions& o, double score, std::string_v
   out.last_score = score;
   ++out.processed;
   if (score != current) {
-    z.set(member, score, current);
+    if (Status s = z.set(member, score, current); !s) return s;
     ++out.updated;
   }
   return true;
@@ -148,7 +148,7 @@ void zrem(CommandContext& ctx) {
       Result<std::optional<double>> score = z.score(ctx.arg(i));
       if (!score) return w.storage_error(score.error());
       if (!score->has_value()) continue;
-      z.remove(ctx.arg(i), **score);
+      if (Status s = z.remove(ctx.arg(i), **score); !s) return w.storage_error(s);
       ++removed;
     }
     if (removed == 0) return w.commit_unchanged(KeyReply::number(0));
@@ -305,7 +305,9 @@ void zrandmember(CommandContext& ctx) {
       if (!r.exists()) return KeyReply::null();
       ZSet z(r.coll());
       types::StagedWrites::Cursor c = z.index();
-      ZSet::seek_rank(c, random_ranks(z.size(), 1, true)[0], z.size());
+      if (Status s = z.seek_rank(c, random_ranks(z.size(), 1, true)[0]); !s) {
+        return r.storage_error(s);
+      }
       if (!c.valid()) return r.storage_error(c.status());
       return KeyReply::bulk(std::string(z.index_member(c.key())));
     });

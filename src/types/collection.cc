@@ -15,11 +15,13 @@ void append_collection_payload(std::string& out, KeyType type, const CollectionH
     engine::put_fixed64(out, header.head);
     engine::put_fixed64(out, header.tail);
   }
-  if (type == KeyType::kZSet && (!header.index_low.empty() || !header.index_high.empty())) {
+  if (type == KeyType::kZSet && (!header.index_low.empty() || !header.index_high.empty() ||
+                                  header.rank_height > 0)) {
     engine::put_fixed32(out, static_cast<std::uint32_t>(header.index_low.size()));
     out.append(header.index_low);
     engine::put_fixed32(out, static_cast<std::uint32_t>(header.index_high.size()));
     out.append(header.index_high);
+    if (header.rank_height > 0) out.push_back(static_cast<char>(header.rank_height));
   }
 }
 
@@ -41,6 +43,11 @@ Result<CollectionHeader> decode_collection_payload(KeyType type, std::string_vie
       }
       bound->assign(rest.substr(0, length));
       rest.remove_prefix(length);
+    }
+    if (rest.size() == 1) {  // the rank index's height, never 0 when present
+      header.rank_height = static_cast<std::uint8_t>(rest[0]);
+      if (header.rank_height == 0 || header.rank_height > kMaxRankHeight) return bad();
+      rest.remove_prefix(1);
     }
     if (!rest.empty()) return bad();
   }

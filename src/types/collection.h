@@ -14,7 +14,8 @@
 //          [head, tail) with no gaps; a new list starts at kListOrigin so pushes grow both ways
 //   zset:  0x00 | member -> score (8 bytes, the double's bits LE), and the score index
 //          0x01 | sortable score (8 bytes, score_key() below) | member -> empty, so a
-//          range by score is a seek
+//          range by score is a seek; large ones also their rank index (zset_rank.h):
+//          0x02 | level | separator -> empty and 0x03 | level | separator -> count
 //
 // Versions. A collection created anew (its key was missing, deleted or held another type)
 // gets a version never used before on the shard (Keyspace::new_version), so DEL and
@@ -46,6 +47,9 @@ inline constexpr std::uint64_t kListOrigin = std::uint64_t{1} << 63;
 // Sorted-set member suffixes start with one of these.
 inline constexpr char kZSetMemberTag = 0x00;
 inline constexpr char kZSetScoreTag = 0x01;
+// The rank index (zset_rank.h): its separators, and their counts.
+inline constexpr char kZSetRankTag = 0x02;
+inline constexpr char kZSetCountTag = 0x03;
 
 inline bool is_collection(KeyType type) { return type != KeyType::kString; }
 
@@ -61,8 +65,12 @@ struct CollectionHeader {
   // index_high is not empty. Kept by types::ZSet; at most kMaxIndexBound bytes each.
   std::string index_low;
   std::string index_high;
+  // Sorted sets only: the levels of the rank index (zset_rank.h); 0: none, the set is small
+  // enough to walk. At most kMaxRankHeight.
+  std::uint8_t rank_height = 0;
 };
 inline constexpr std::size_t kMaxIndexBound = 72;
+inline constexpr std::uint8_t kMaxRankHeight = 16;
 
 // Appends the metadata payload of a collection of `type` (lists carry head and tail).
 void append_collection_payload(std::string& out, KeyType type, const CollectionHeader& header);

@@ -25,13 +25,7 @@ std::string high_bound_of(std::string_view s) {
 }
 }  // namespace
 
-StagedWrites::Cursor ZSet::index() {
-  const CollectionHeader& h = c_.header();
-  std::string lower = c_.member_key(std::string_view(&kZSetScoreTag, 1));
-  std::string upper = h.index_high.empty() ? prefix_end(lower) : lower + h.index_high;
-  lower.append(h.index_low);
-  return StagedWrites::Cursor(c_.writes(), std::move(lower), std::move(upper));
-}
+StagedWrites::Cursor ZSet::index() { return score_index(c_); }
 
 void ZSet::removed_below(std::string_view next) {
   c_.header().index_low = low_bound_of(next.substr(c_.prefix().size() + 1));
@@ -54,7 +48,7 @@ Result<std::optional<double>> ZSet::score(std::string_view member) {
   return std::optional<double>(*score);
 }
 
-void ZSet::set(std::string_view member, double score, std::optional<double> old) {
+Status ZSet::set(std::string_view member, double score, std::optional<double> old) {
   if (score == 0) score = 0.0;  // -0 is stored as +0 (file comment)
   std::string suffix;
   suffix.push_back(kZSetMemberTag);
@@ -62,9 +56,14 @@ void ZSet::set(std::string_view member, double score, std::optional<double> old)
   std::string value;
   append_score_value(value, score);
   c_.put(suffix, value);
+  const std::size_t skip = c_.prefix().size() + 1;
   if (old) {
-    if (*old == score) return;  // -0 and +0 included: one index key
-    c_.writes().del(index_key(*old, member));
+    if (*old == score) return Status::ok();  // -0 and +0 included: one index key
+    const std::string old_key = index_key(*old, member);
+    c_.writes().del(old_key);
+    if (has_rank_index() && !rank_deferred_) {
+      if (Status s = rank_.removed(std::string_view(old_key).substr(skip)); !s) return s;
+    }
   } else {
     ++c_.header().size;
   }
@@ -77,15 +76,28 @@ void ZSet::set(std::string_view member, double score, std::optional<double> old)
     h.index_high = high_bound_of(in_index);
   }
   c_.writes().put(key, {});
+  if (rank_deferred_) return Status::ok();
+  if (has_rank_index()) return rank_.added(in_index);
+  if (size() > 2 * rank_shape_.bucket) return rank_.build();
+  return Status::ok();
 }
 
-void ZSet::remove(std::string_view member, double score) {
+Status ZSet::remove(std::string_view member, double score) {
   std::string suffix;
   suffix.push_back(kZSetMemberTag);
   suffix.append(member);
   c_.del(suffix);
-  c_.writes().del(index_key(score, member));
+  const std::string key = index_key(score, member);
+  c_.writes().del(key);
   --c_.header().size;
+  if (!has_rank_index() || rank_deferred_) return Status::ok();
+  return rank_.removed(std::string_view(key).substr(c_.prefix().size() + 1));
+}
+
+Status ZSet::finish_rank_index() {
+  rank_deferred_ = false;
+  if (has_rank_index() || size() <= 2 * rank_shape_.bucket) return Status::ok();
+  return rank_.build();
 }
 
 std::string ZSet::index_key(double score, std::string_view member) const {
@@ -121,7 +133,9 @@ std::string_view ZSet::entry_member(std::string_view key) const {
   return key.substr(c_.prefix().size() + 1);
 }
 
-void ZSet::seek_rank(StagedWrites::Cursor& c, std::uint64_t rank, std::uint64_t size) {
+Status ZSet::seek_rank(StagedWrites::Cursor& c, std::uint64_t rank) {
+  if (has_rank_index()) return rank_.seek_rank(c, rank);
+  const std::uint64_t size = this->size();
   if (rank <= size - 1 - rank) {
     c.seek_to_first();
     for (std::uint64_t i = 0; i < rank && c.valid(); ++i) c.next();
@@ -129,13 +143,19 @@ void ZSet::seek_rank(StagedWrites::Cursor& c, std::uint64_t rank, std::uint64_t 
     c.seek_to_last();
     for (std::uint64_t i = size - 1; i > rank && c.valid(); --i) c.prev();
   }
+  return Status::ok();
 }
 
-// Two cursors step forward in turn, one from the first entry towards the member and one
+Result<std::uint64_t> ZSet::rank_of(std::string_view key) {
+  if (has_rank_index()) return rank_.rank_of(key.substr(c_.prefix().size() + 1));
+  return walked_rank_of(key);
+}
+
+// A set without a rank index: two cursors step forward in turn, one from the first entry towards the member and one
 // from the member towards the end: whichever arrives first knows the rank (the header's
 // size gives the other side's count). Both move forward, since an engine cursor's step
 // back costs more than its step forward.
-Result<std::uint64_t> ZSet::rank_of(std::string_view key) {
+Result<std::uint64_t> ZSet::walked_rank_of(std::string_view key) {
   StagedWrites::Cursor from_first = index();
   StagedWrites::Cursor from_member = index();
   from_first.seek_to_first();

@@ -12,9 +12,14 @@
 // score as its shortest text, where -0 reads back as 0, so ZSCORE answers "0" for a member
 // added with -0; doing so always keeps one answer whatever the size.
 //
-// No order-statistics index yet: a rank (ZRANK, ZRANGE by index) is found by counting
-// entries from the nearer end of the index, so its cost grows with the distance to that
-// end, not with the log of the size. rank_of() and seek_rank() are where that would change.
+// Ranks (ZRANK, ZRANGE by index, ZREMRANGEBYRANK...) come from an order-statistics index
+// kept beside the score index once the set holds over 2B members (B the rank index's bucket
+// size, 64 in the server): counted separators in levels, prefix | 0x02 | level | separator
+// and prefix | 0x03 | level | separator -> count (zset_rank.h has the structure and its
+// invariants; FORMAT.md the bytes), so rank_of() and seek_rank() cost O(log N) reads. set() and remove() keep it, and every writer of
+// score-index entries goes through them, or (a new version filled in bulk: RESTORE,
+// *STORE) writes the entries with the index deferred and builds it once at the end. A
+// smaller set has no index (header rank_height 0) and is walked from the nearer end.
 //
 // Calling rules: those of the Collection (its shard's fibers; reads may suspend).
 #pragma once
@@ -26,12 +31,15 @@
 
 #include "src/runtime/result.h"
 #include "src/types/collection.h"
+#include "src/types/zset_rank.h"
 
 namespace cascade::types {
 
 class ZSet {
  public:
-  explicit ZSet(Collection& c) : c_(c) {}
+  // `rank_shape`: the rank index's B and F (tests make them small to reach many levels).
+  explicit ZSet(Collection& c, RankShape rank_shape = {})
+      : c_(c), rank_(c, rank_shape), rank_shape_(rank_shape) {}
 
   Collection& coll() { return c_; }
   std::uint64_t size() const { return c_.size(); }
@@ -39,10 +47,19 @@ class ZSet {
   // The member's score, nullopt when it is not a member.
   Result<std::optional<double>> score(std::string_view member);
   // Makes `member`'s score `score` (not NaN): `old` is its current score (nullopt when it
-  // is not yet a member; the size grows). Stages both entries.
-  void set(std::string_view member, double score, std::optional<double> old);
+  // is not yet a member; the size grows). Stages both entries and the rank index's
+  // changes (building it when the set outgrows 2B members).
+  [[nodiscard]] Status set(std::string_view member, double score, std::optional<double> old);
   // Removes a member whose current score is `score` (both entries); the size shrinks.
-  void remove(std::string_view member, double score);
+  [[nodiscard]] Status remove(std::string_view member, double score);
+  // For a set created in this command and filled in bulk: set() leaves the rank index
+  // alone until finish_rank_index(), which builds it (once, by one scan) if the set is
+  // large enough. Also for entries staged directly (RESTORE).
+  void defer_rank_index() { rank_deferred_ = true; }
+  [[nodiscard]] Status finish_rank_index();
+  bool has_rank_index() const { return c_.header().rank_height > 0; }
+  // Verifies the rank index against the entries (a whole scan; tests).
+  [[nodiscard]] Status check_rank_index() { return rank_.check(); }
   // After removing every index entry before `next` (an index key, the first one left),
   // or after `next` (the last one left): walks from that end start at `next`.
   void removed_below(std::string_view next);
@@ -64,15 +81,20 @@ class ZSet {
   // The member of a member entry's key.
   std::string_view entry_member(std::string_view key) const;
 
-  // Positions `c` (an index() cursor) on the entry of ascending rank `rank` (< size()),
-  // walking from the nearer end.
-  static void seek_rank(StagedWrites::Cursor& c, std::uint64_t rank, std::uint64_t size);
-  // The ascending rank of the member with index key `key` (present): two forward walks in
-  // turn, from the first entry and from the member, stop when either arrives.
+  // Positions `c` (an index() cursor) on the entry of ascending rank `rank` (< size()):
+  // through the rank index, or for a small set walking from the nearer end. `c` is
+  // invalid afterwards only on an error (its status, or the returned one).
+  [[nodiscard]] Status seek_rank(StagedWrites::Cursor& c, std::uint64_t rank);
+  // The ascending rank of the member with index key `key` (present).
   Result<std::uint64_t> rank_of(std::string_view key);
 
  private:
+  Result<std::uint64_t> walked_rank_of(std::string_view key);
+
   Collection& c_;
+  ZSetRankIndex rank_;
+  RankShape rank_shape_;
+  bool rank_deferred_ = false;
 };
 
 // Positions `c` on the last entry whose key is below `key` (invalid: none).

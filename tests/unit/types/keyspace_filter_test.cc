@@ -107,6 +107,12 @@ TEST_CASE("members are queued once per version and dropped once the version is d
   CHECK(filter.filter(1, a + "0", engine::ValueType::kValue, "") == Decision::kDrop);
   CHECK(filter.filter(1, b + "y", engine::ValueType::kValue, "") == Decision::kKeep);
   CHECK(filter.members_dropped() == 1);
+  // Whatever the suffix: a dead sorted set's rank separators and counts (zset_rank.h) go too.
+  for (const char tag : {kZSetRankTag, kZSetCountTag}) {
+    const std::string rank_record = a + tag + std::string(1, '\0') + "sep";
+    CHECK(filter.filter(1, rank_record, engine::ValueType::kValue, "") == Decision::kDrop);
+  }
+  CHECK(filter.members_dropped() == 3);
 }
 
 TEST_CASE("compaction and the sweeper delete a deleted hash's members, keep a live one's") {

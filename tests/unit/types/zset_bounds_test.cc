@@ -64,7 +64,7 @@ std::vector<std::string> pop(ZSet& z, bool max, int count) {
   }
   std::vector<std::string> out;
   for (const auto& [member, score] : popped) {
-    z.remove(member, score);
+    REQUIRE(z.remove(member, score));
     out.push_back(member);
   }
   return out;
@@ -126,11 +126,11 @@ TEST_CASE("sorted set pops start at the next live entry and adds keep the bounds
         double score = static_cast<double>(static_cast<int>(rng() % 200) - 100);
         auto old = z.score(member);
         REQUIRE(old);
-        z.set(member, score, *old);
+        REQUIRE(z.set(member, score, *old));
         model[member] = score;
       } else if (op < 6) {  // remove one
         auto it = std::next(model.begin(), static_cast<long>(rng() % model.size()));
-        z.remove(it->first, it->second);
+        REQUIRE(z.remove(it->first, it->second));
         model.erase(it);
       } else {  // pop from either end
         const bool max = op >= 8;
@@ -198,7 +198,7 @@ TEST_CASE("a thousand pops from a sorted set's low end each start at a live entr
       REQUIRE(c);
       c->create(5);
       ZSet z(*c);
-      for (int i = 0; i < 2000; ++i) z.set("job" + std::to_string(i), i, std::nullopt);
+      for (int i = 0; i < 2000; ++i) REQUIRE(z.set("job" + std::to_string(i), i, std::nullopt));
       c->finish();
       REQUIRE(w.commit(false));
     }

@@ -1,0 +1,271 @@
+// The rank index of sorted sets (zset_rank.h): a model check of ZSet's rank_of and
+// seek_rank against a sorted model through adds, score updates, removes, pops from both
+// ends and range removals, with small buckets and fanout so the index grows several levels and
+// shrinks again, each command committed (some commands do many writes, so the index reads
+// its own staged changes), the database reopened now and then, and every record checked
+// against the entries after every command.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "src/types/zset.h"
+#include "tests/support/test_seed.h"
+#include "tests/unit/engine/db/db_test_util.h"
+
+using namespace cascade;
+using namespace cascade::types;
+using cascade::engine::db_test::open_db;
+using cascade::engine::db_test::run_fiber;
+using cascade::engine::db_test::small_options;
+using cascade::runtime::testing::IoLoop;
+using cascade::test_support::FaultFileSystem;
+
+namespace {
+
+// Buckets of up to 8 entries, nodes of up to 4 separators: depth 5 at a few hundred members.
+constexpr RankShape kShape{.bucket = 4, .fanout = 2};
+
+std::optional<StoredRecord> load(engine::DB& db, std::string_view key) {
+  auto meta = db.get(metadata_key(0, key));
+  REQUIRE(meta);
+  if (!meta->has_value()) return std::nullopt;
+  StoredRecord record;
+  record.bytes = **meta;
+  auto view = decode_record(record.bytes);
+  REQUIRE(view);
+  record.type = view->type;
+  record.payload_offset = record.bytes.size() - view->payload.size();
+  return record;
+}
+
+using Model = std::set<std::pair<double, std::string>>;
+
+// Every member's rank both ways (rank_of, and seek_rank landing on it).
+void check_ranks(ZSet& z, const Model& model, std::uint64_t seed, int step) {
+  REQUIRE(z.size() == model.size());
+  std::uint64_t rank = 0;
+  for (const auto& [score, member] : model) {
+    auto got = z.rank_of(z.index_key(score, member));
+    REQUIRE_MESSAGE(got, got.error().to_string());
+    REQUIRE_MESSAGE(*got == rank, "seed " << seed << " step " << step << " member " << member);
+    auto c = z.index();
+    REQUIRE(z.seek_rank(c, rank));
+    REQUIRE(c.valid());
+    REQUIRE_MESSAGE(z.index_member(c.key()) == member, "seed " << seed << " step " << step);
+    ++rank;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("shortest_separator is the shortest prefix of an entry above the entry before it") {
+  CHECK(shortest_separator("abc", "abd") == "abd");
+  CHECK(shortest_separator("abc", "b") == "b");
+  CHECK(shortest_separator("a", "abcdef") == "ab");
+  CHECK(shortest_separator("", "xyz") == "x");
+  CHECK(shortest_separator(std::string("a\x01z", 3), "a\x02") == std::string("a\x02", 2));
+}
+
+TEST_CASE("a sorted set header carries its rank index height; a bad height is corruption") {
+  CollectionHeader h;
+  h.version = 3;
+  h.size = 1000;
+  h.rank_height = 3;
+  std::string payload;
+  append_collection_payload(payload, KeyType::kZSet, h);
+  CHECK(payload.size() == 16 + 4 + 4 + 1);  // empty bounds, then the height
+  auto decoded = decode_collection_payload(KeyType::kZSet, payload);
+  REQUIRE(decoded);
+  CHECK(decoded->rank_height == 3);
+  CHECK(decoded->index_low.empty());
+
+  h.rank_height = 0;  // no index: the payload of before the index, read as "no index"
+  std::string plain;
+  append_collection_payload(plain, KeyType::kZSet, h);
+  CHECK(plain.size() == 16);
+  CHECK(decode_collection_payload(KeyType::kZSet, plain)->rank_height == 0);
+
+  std::string zero = payload;
+  zero.back() = 0;
+  CHECK(decode_collection_payload(KeyType::kZSet, zero).error().is_corruption());
+  std::string tall = payload;
+  tall.back() = static_cast<char>(kMaxRankHeight + 1);
+  CHECK(decode_collection_payload(KeyType::kZSet, tall).error().is_corruption());
+  CHECK(decode_collection_payload(KeyType::kZSet, payload + "x").error().is_corruption());
+}
+
+TEST_CASE("ranks through the rank index match a model as the set grows and shrinks") {
+  const std::uint64_t seed = testing::test_seed("zset rank");
+  std::mt19937_64 rng(seed);
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    Model model;
+    std::map<std::string, double> scores;
+    int max_height = 0, reopens = 0, merges_seen = 0;
+    std::size_t peak = 0;
+    const int kSteps = 700;
+    for (int step = 0; step < kSteps; ++step) {
+      const bool growing = step < kSteps / 2;
+      StagedWrites w(*db);
+      auto c = Collection::open(w, 0, "z", KeyType::kZSet, load(*db, "z"));
+      REQUIRE(c);
+      if (!c->exists()) c->create(1000 + static_cast<std::uint64_t>(step));
+      std::optional<ZSet> writer;  // its cursors end before a reopen closes the engine
+      ZSet& z = writer.emplace(*c, kShape);
+      const int ops = 1 + static_cast<int>(rng() % 12);
+      for (int o = 0; o < ops; ++o) {
+        const int op = static_cast<int>(rng() % 100);
+        const int add_share = growing ? 85 : 25;
+        if (op < add_share || scores.empty()) {  // ZADD / ZINCRBY: new member or new score
+          std::string member = "m" + std::to_string(rng() % 5000);
+          if (rng() % 10 == 0) member.append(40, 'x');  // long members: long separators
+          // Few distinct scores, so many entries share one and order by member.
+          const double score = static_cast<double>(static_cast<int>(rng() % 40) - 20);
+          auto old = z.score(member);
+          REQUIRE(old);
+          REQUIRE(z.set(member, score, *old));
+          if (old->has_value()) model.erase({**old, member});
+          model.insert({score, member});
+          scores[member] = score;
+        } else if (op < add_share + 6) {  // ZREM
+          auto it = std::next(scores.begin(), static_cast<long>(rng() % scores.size()));
+          REQUIRE(z.remove(it->first, it->second));
+          model.erase({it->second, it->first});
+          scores.erase(it);
+        } else if (op < add_share + 14) {  // ZPOPMIN / ZPOPMAX of a few
+          const bool max = rng() % 2 == 0;
+          const int count = 1 + static_cast<int>(rng() % 5);
+          std::vector<std::pair<double, std::string>> popped;
+          for (int i = 0; i < count && !model.empty(); ++i) {
+            popped.push_back(max ? *model.rbegin() : *model.begin());
+            model.erase(popped.back());
+            scores.erase(popped.back().second);
+          }
+          if (!model.empty() && !popped.empty()) {  // as commands/zset_walk.cc pop_members
+            const auto& next = max ? *model.rbegin() : *model.begin();
+            const std::string key = z.index_key(next.first, next.second);
+            if (max) {
+              z.removed_above(key);
+            } else {
+              z.removed_below(key);
+            }
+          }
+          for (const auto& [score, member] : popped) REQUIRE(z.remove(member, score));
+        } else {  // ZREMRANGEBYSCORE of one score
+          const double score = static_cast<double>(static_cast<int>(rng() % 40) - 20);
+          std::vector<std::string> doomed;
+          for (auto it = model.lower_bound({score, ""}); it != model.end() && it->first == score;
+               ++it) {
+            doomed.push_back(it->second);
+          }
+          for (const std::string& member : doomed) {
+            REQUIRE(z.remove(member, score));
+            model.erase({score, member});
+            scores.erase(member);
+          }
+        }
+        if (model.empty()) break;
+      }
+      const bool was_indexed = z.has_rank_index();
+      c->finish();
+      REQUIRE(w.commit(false));
+      writer.reset();
+      peak = std::max(peak, model.size());
+      if (model.empty()) continue;
+
+      if (rng() % 60 == 0) {  // reopen: the index is what the engine holds
+        REQUIRE(db->close());
+        db = open_db(fs, "/db", small_options());
+        ++reopens;
+      }
+      StagedWrites r(*db);
+      auto again = Collection::open(r, 0, "z", KeyType::kZSet, load(*db, "z"));
+      REQUIRE(again);
+      REQUIRE(again->exists());
+      ZSet zr(*again, kShape);
+      CHECK(zr.has_rank_index() == was_indexed);
+      // Built once the set outgrew 2F members; kept from then on.
+      if (model.size() > 2 * kShape.bucket) REQUIRE(zr.has_rank_index());
+      Status checked = zr.check_rank_index();
+      REQUIRE_MESSAGE(checked, "seed " << seed << " step " << step << ": " << checked.to_string());
+      max_height = std::max<int>(max_height, again->header().rank_height);
+      if (!growing && model.size() < peak / 2) ++merges_seen;
+      if (step % 25 == 0 || step == kSteps - 1) check_ranks(zr, model, seed, step);
+    }
+    MESSAGE("peak " << peak << " members, height " << max_height << ", final "
+                    << model.size() << ", reopens " << reopens);
+    CHECK(max_height >= 5);
+    CHECK(merges_seen > 0);
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("a set filled in bulk builds its rank index once, equal to one kept entry by entry") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    Model model;
+    StagedWrites w(*db);
+    for (const char* name : {"bulk", "kept"}) {
+      auto c = Collection::open(w, 0, name, KeyType::kZSet, std::nullopt);
+      REQUIRE(c);
+      c->create(name[0] == 'b' ? 7 : 8);
+      ZSet z(*c, kShape);
+      if (name[0] == 'b') z.defer_rank_index();
+      for (int i = 0; i < 500; ++i) {
+        const double score = (i * 7919) % 113;
+        const std::string member = "e" + std::to_string(i);
+        REQUIRE(z.set(member, score, std::nullopt));
+        if (name[0] == 'b') {
+          CHECK(!z.has_rank_index());
+          model.insert({score, member});
+        }
+      }
+      REQUIRE(z.finish_rank_index());
+      CHECK(z.has_rank_index());
+      REQUIRE(z.check_rank_index());
+      check_ranks(z, model, 0, 0);
+      c->finish();
+    }
+    REQUIRE(w.commit(false));
+    // Read back from the engine, neither has more than 2F children per node.
+    for (const char* name : {"bulk", "kept"}) {
+      StagedWrites r(*db);
+      auto c = Collection::open(r, 0, name, KeyType::kZSet, load(*db, name));
+      REQUIRE(c);
+      ZSet z(*c, kShape);
+      REQUIRE(z.check_rank_index());
+      check_ranks(z, model, 0, 1);
+    }
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("an entry lost behind the index's back is found by the checker and by a rank seek") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    StagedWrites w(*db);
+    auto c = Collection::open(w, 0, "z", KeyType::kZSet, std::nullopt);
+    REQUIRE(c);
+    c->create(9);
+    ZSet z(*c, kShape);
+    for (int i = 0; i < 100; ++i) REQUIRE(z.set("m" + std::to_string(i), i, std::nullopt));
+    REQUIRE(z.check_rank_index());
+    // The last entry goes without its count: its bucket now counts one entry too many.
+    w.del(z.index_key(99, "m99"));
+    CHECK(z.check_rank_index().is_corruption());
+    auto last = z.index();
+    CHECK(z.seek_rank(last, 99).is_corruption());
+    REQUIRE(db->close());
+  });
+}
