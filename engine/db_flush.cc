@@ -124,6 +124,7 @@ Status DB::flush_oldest() {
 ValueSeparatorOptions DB::separator_options() const {
   ValueSeparatorOptions o;
   o.min_blob_size = min_blob_size_;
+  o.value_head_size = options_.vlog_value_head_size;
   o.vlog_file_size = options_.vlog_file_size;
   o.compression = options_.compression;
   return o;

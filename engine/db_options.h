@@ -52,6 +52,11 @@ struct DBOptions {
   // value-log files and the tree keeps pointers. 0 separates every value; kNeverSeparate
   // none.
   std::size_t min_blob_size = kDefaultMinBlobSize;
+  // Each value-log pointer keeps a copy of its value's first bytes, this many (at most
+  // kMaxValueHeadSize = 64; engine/vlog/value_pointer.h): a reader needing only a value's
+  // start (DBIterator::value_head) then never reads the value log. Flushes and relocations
+  // write heads of this size; pointers written before keep theirs.
+  std::size_t vlog_value_head_size = 0;
   // A flush's value-log file is closed and a new one started past this size.
   std::uint64_t vlog_file_size = kDefaultVlogFileSize;
   // Value-log GC (engine/vlog/vlog_gc.h, vlog_relocation.h): compaction moves the live
@@ -95,6 +100,10 @@ struct ReadOptions {
   // on the writes before it; nothing it read may reach a client before
   // DB::wait_visible(DB::last_inserted() at the read) returns.
   bool unacknowledged = false;
+  // Iterators only: false leaves value-log pointers unresolved (DBIterator::value() is the
+  // encoded pointer, type() kValuePointer), so a walk that needs keys, or only the start
+  // of each value (DBIterator::value_head), reads no value-log file.
+  bool resolve_values = true;
 };
 
 struct DBStats {

@@ -150,7 +150,10 @@ std::unique_ptr<DBIterator> DB::iterator(const ReadOptions& options) {
   db_options.prefix = options.prefix;
   // The version stays held while the scan lives, so its files count as live.
   auto merged = std::make_unique<MergingIterator>(std::move(children));
-  auto resolver = std::make_unique<VlogPrefetcher>(value_log_, sources.version);
+  std::unique_ptr<ValueResolver> resolver;
+  if (options.resolve_values) {
+    resolver = std::make_unique<VlogPrefetcher>(value_log_, sources.version);
+  }
   return std::make_unique<DBIterator>(
       std::make_unique<PinnedIterator>(std::move(merged), sources.version), db_options,
       std::move(resolver));

@@ -48,6 +48,7 @@
 #include "engine/format/internal_key.h"
 #include "engine/iterator/internal_iterator.h"
 #include "engine/iterator/value_resolver.h"
+#include "engine/vlog/value_pointer.h"
 #include "src/runtime/result.h"
 
 namespace cascade::engine {
@@ -87,6 +88,15 @@ class DBIterator {
   std::string_view value() const {
     if (resolved_) return resolved_value_;
     return forward_ ? inner_->value() : saved_value_;
+  }
+  // The value's first bytes, read from the tree alone: the whole value of a kValue entry
+  // or a resolved pointer; for an unresolved pointer (ReadOptions::resolve_values false)
+  // the head it carries (value_pointer.h: DBOptions::vlog_value_head_size bytes, or the
+  // whole value if shorter). Nothing for an unresolved pointer written without a head or
+  // malformed: the caller reads the value (DB::get) instead.
+  std::optional<std::string_view> value_head() const {
+    if (current_type_ != ValueType::kValuePointer || resolved_) return value();
+    return value_pointer_head(value());
   }
   ValueType type() const { return current_type_; }  // kValue or kValuePointer
   SequenceNumber sequence() const { return current_sequence_; }

@@ -18,7 +18,7 @@
 // Footer (exactly one page, 4096 bytes, the file's last page):
 //
 //   0     magic            fixed64  kTableMagic
-//   8     format_version   fixed32  kTableFormatVersion (1)
+//   8     format_version   fixed32  kTableFormatVersion (2; 1 is read too)
 //   12    top_index        handle as fixed64 offset + fixed64 stored_size
 //   28    filter           handle (stored_size 0: the table has no filter)
 //   44    properties       handle
@@ -46,7 +46,10 @@
 namespace cascade::engine {
 
 constexpr std::uint64_t kTableMagic = 0x31656c6261546373;  // "scTable1" little-endian
-constexpr std::uint32_t kTableFormatVersion = 1;
+// 2: kValuePointer entries may carry a value head (engine/vlog/value_pointer.h), which a
+// build reading only version 1 would refuse as a malformed pointer. Nothing else differs,
+// so version 1 tables are read unchanged.
+constexpr std::uint32_t kTableFormatVersion = 2;
 constexpr std::size_t kFooterSize = kPageSize;
 constexpr std::size_t kMaxBlockHandleSize = 2 * kMaxVarint64Bytes;
 

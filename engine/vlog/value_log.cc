@@ -54,10 +54,11 @@ Result<std::string> ValueLog::get(std::string_view user_key, std::string_view en
       [&]() -> Result<CacheValue> {
         loaded = true;
         ++stats_.reads;
-        std::string entry;
-        put_length_prefixed(entry, user_key);
-        if (Status s = read_vlog_value(**vlog, *pointer, user_key, entry); !s) return s;
-        return CacheValue::copy_of(entry);
+        std::string prefix;
+        put_length_prefixed(prefix, user_key);
+        auto entry = read_vlog_value_with_prefix(**vlog, *pointer, user_key, prefix);
+        if (!entry) return entry.error();
+        return CacheValue::from_contents(std::move(*entry));
       });
   if (!pinned) return pinned.error();
   if (!loaded) ++stats_.cache_hits;

@@ -1,5 +1,7 @@
 #include "engine/vlog/value_separator.h"
 
+#include <algorithm>
+
 #include "engine/version/file_names.h"
 #include "engine/vlog/vlog_format.h"
 
@@ -53,7 +55,9 @@ Result<ValuePointer> ValueSeparator::add(std::string_view user_key, std::string_
     if (Status s = open_file(); !s) return s;
   }
   auto pointer = writer_->add(user_key, value);
-  if (pointer) record_bytes_ += pointer->size;
+  if (!pointer) return pointer;
+  record_bytes_ += pointer->size;
+  pointer->head.assign(value.substr(0, std::min(options_.value_head_size, kMaxValueHeadSize)));
   return pointer;
 }
 

@@ -39,6 +39,9 @@ inline constexpr std::uint64_t kDefaultVlogFileSize = std::uint64_t{64} << 20;
 
 struct ValueSeparatorOptions {
   std::size_t min_blob_size = kDefaultMinBlobSize;
+  // Each pointer keeps a copy of this many of its value's first bytes (value_pointer.h;
+  // at most kMaxValueHeadSize, fewer for a shorter value).
+  std::size_t value_head_size = 0;
   std::uint64_t vlog_file_size = kDefaultVlogFileSize;
   CompressionOptions compression;
 };
@@ -54,7 +57,7 @@ class ValueSeparator {
   bool separates(ValueType type, std::string_view value) const {
     return type == ValueType::kValue && value.size() >= options_.min_blob_size;
   }
-  // Writes the value to the current file; returns where it went.
+  // Writes the value to the current file; returns where it went, with the value's head.
   Result<ValuePointer> add(std::string_view user_key, std::string_view value);
   // Finishes and syncs the open file; every file written, in order.
   Result<std::vector<VlogFile>> finish();

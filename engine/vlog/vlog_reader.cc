@@ -1,5 +1,7 @@
 #include "engine/vlog/vlog_reader.h"
 
+#include <cstring>
+
 #include "engine/vlog/vlog_format.h"
 #include "src/runtime/aligned_buffer.h"
 
@@ -25,8 +27,11 @@ Status check_value_pointer(const ValuePointer& p, std::uint64_t file_size) {
   return Status::ok();
 }
 
-Status value_from_pages(std::string_view pages, std::uint64_t pages_offset,
-                        const ValuePointer& p, std::string_view user_key, std::string& out) {
+namespace {
+
+// The verified record `p` names inside `pages` (the file's bytes from `pages_offset` on).
+Result<VlogRecord> record_in_pages(std::string_view pages, std::uint64_t pages_offset,
+                                   const ValuePointer& p, std::string_view user_key) {
   if (p.offset < pages_offset || p.offset - pages_offset > pages.size() ||
       p.size > pages.size() - (p.offset - pages_offset)) {
     return corrupt(p, "record past the end of the file");
@@ -36,19 +41,58 @@ Status value_from_pages(std::string_view pages, std::uint64_t pages_offset,
   if (!record) return record.error();
   if (record->record_size != p.size) return corrupt(p, "record size differs from the pointer's");
   if (record->key != user_key) return corrupt(p, "record holds another key");
+  return record;
+}
+
+// Reads the pages covering p's record and decodes it; `pages` owns the bytes it views.
+Result<VlogRecord> read_record(const OpenVlog& vlog, const ValuePointer& p,
+                               std::string_view user_key, runtime::AlignedBuffer& pages) {
+  if (Status s = check_value_pointer(p, vlog.file_size); !s) return s;
+  const std::uint64_t start = runtime::align_down(p.offset);
+  const std::uint64_t end = runtime::align_up(p.offset + p.size);
+  pages = runtime::AlignedBuffer(end - start);
+  auto n = vlog.file->read_at(start, pages.span());
+  if (!n) return n.error();
+  std::string_view view(reinterpret_cast<const char*>(pages.data()), *n);
+  return record_in_pages(view, start, p, user_key);
+}
+
+}  // namespace
+
+Status value_from_pages(std::string_view pages, std::uint64_t pages_offset,
+                        const ValuePointer& p, std::string_view user_key, std::string& out) {
+  auto record = record_in_pages(pages, pages_offset, p, user_key);
+  if (!record) return record.error();
   return append_record_value(*record, out);
 }
 
 Status read_vlog_value(const OpenVlog& vlog, const ValuePointer& p, std::string_view user_key,
                        std::string& out) {
-  if (Status s = check_value_pointer(p, vlog.file_size); !s) return s;
-  const std::uint64_t start = runtime::align_down(p.offset);
-  const std::uint64_t end = runtime::align_up(p.offset + p.size);
-  runtime::AlignedBuffer pages(end - start);
-  auto n = vlog.file->read_at(start, pages.span());
-  if (!n) return n.error();
-  std::string_view view(reinterpret_cast<const char*>(pages.data()), *n);
-  return value_from_pages(view, start, p, user_key, out);
+  runtime::AlignedBuffer pages;
+  auto record = read_record(vlog, p, user_key, pages);
+  if (!record) return record.error();
+  return append_record_value(*record, out);
+}
+
+Result<BlockContents> read_vlog_value_with_prefix(const OpenVlog& vlog, const ValuePointer& p,
+                                                  std::string_view user_key,
+                                                  std::string_view prefix) {
+  runtime::AlignedBuffer pages;
+  auto record = read_record(vlog, p, user_key, pages);
+  if (!record) return record.error();
+  std::string decompressed;
+  std::string_view value = record->stored_value;
+  if (record->compression != CompressionType::kNone) {
+    if (Status s = append_record_value(*record, decompressed); !s) return s;
+    value = decompressed;
+  }
+  const std::size_t size = prefix.size() + value.size();
+  BlockContents out;
+  out.owned = allocate_cache_line_aligned(size == 0 ? 1 : size);
+  std::memcpy(out.owned.get(), prefix.data(), prefix.size());
+  if (!value.empty()) std::memcpy(out.owned.get() + prefix.size(), value.data(), value.size());
+  out.data = std::string_view(out.owned.get(), size);
+  return out;
 }
 
 }  // namespace cascade::engine

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/table/block.h"
 #include "engine/version/version_edit.h"
 #include "engine/vlog/value_pointer.h"
 #include "src/runtime/file_system.h"
@@ -45,5 +46,12 @@ Status value_from_pages(std::string_view pages, std::uint64_t pages_offset,
 // One aligned read of the record's pages, then value_from_pages.
 Status read_vlog_value(const OpenVlog& vlog, const ValuePointer& p, std::string_view user_key,
                        std::string& out);
+
+// One aligned read of the record's pages, then `prefix` followed by the record's value in
+// one buffer of their exact size, with `data` viewing it: what ValueLog caches, built with
+// one allocation and one copy of the value (a raw value goes straight from the read pages).
+Result<BlockContents> read_vlog_value_with_prefix(const OpenVlog& vlog, const ValuePointer& p,
+                                                  std::string_view user_key,
+                                                  std::string_view prefix);
 
 }  // namespace cascade::engine

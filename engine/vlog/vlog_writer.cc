@@ -22,7 +22,7 @@ Result<ValuePointer> VlogWriter::add(std::string_view key, std::string_view valu
   std::string_view stored = type == CompressionType::kNone ? value : std::string_view(compressed_);
   record_.clear();
   append_vlog_record(record_, file_number_, offset_, key, type, value.size(), stored);
-  ValuePointer pointer{file_number_, offset_, record_.size()};
+  ValuePointer pointer{file_number_, offset_, record_.size(), {}};
   if (Status s = append(record_); !s) return s;
   ++record_count_;
   return pointer;

@@ -5,6 +5,7 @@
 #include "src/runtime/file_system.h"
 #include "src/server/shard_count_file.h"
 #include "src/server/shard_state.h"
+#include "src/types/key_record.h"
 
 namespace cascade::server {
 namespace {
@@ -20,6 +21,9 @@ engine::DBOptions engine_options(const ServerConfig& config, Logger& logger) {
   options.memtable_size = static_cast<std::size_t>(config.memtable_size);
   options.block_cache_size = static_cast<std::size_t>(config.block_cache_size);
   options.min_blob_size = static_cast<std::size_t>(config.min_blob_size);
+  // Records moved to the value log keep their header in the tree: active expiry and key
+  // counts read types and expiries without touching the value log.
+  options.vlog_value_head_size = types::kRecordHeaderMaxSize;
   options.wal.geometry.segment_count = static_cast<std::uint32_t>(config.wal_segments);
   options.wal.geometry.segment_size = static_cast<std::uint64_t>(config.wal_segment_size);
   options.wal.sync_policy =

@@ -54,6 +54,11 @@ inline constexpr std::uint8_t kMetadataSpace = 0x01;
 inline constexpr std::uint8_t kFlagHasExpire = 0x01;
 inline constexpr std::uint8_t kKnownFlags = kFlagHasExpire;
 inline constexpr std::size_t kMetadataKeyPrefix = 5;  // db + space
+// The longest record header: type, flags and expiry. A record's first this-many bytes (or
+// all of a shorter one) decode to its type and expiry; the engine keeps them in the tree
+// for every record it moves to the value log (DBOptions::vlog_value_head_size, set by the
+// server), so walks that need only those (active expiry, key counts) read no value.
+inline constexpr std::size_t kRecordHeaderMaxSize = 10;
 
 // Appends the engine key of `key`'s metadata record in database `db` to `out`.
 void append_metadata_key(std::string& out, std::uint32_t db, std::string_view key);
@@ -77,7 +82,8 @@ void append_string_record(std::string& out, std::optional<std::int64_t> expire_m
 std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value);
 
 // Decodes a record; Corruption when it is truncated, of an unknown type or carries flags
-// this version does not know.
+// this version does not know. Given only the record's first kRecordHeaderMaxSize bytes (a
+// value head), type and expire_ms are right and the payload is cut short.
 Result<RecordView> decode_record(std::string_view bytes);
 
 }  // namespace cascade::types

@@ -23,7 +23,9 @@ std::string metadata_start(std::uint32_t db) { return metadata_key(db, {}); }
 Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, const DatabaseIds& ids,
                                                        std::int64_t now_ms) {
   std::map<std::uint32_t, DbKeyCount> out;
-  auto it = db.iterator();
+  engine::ReadOptions options;
+  options.resolve_values = false;  // types and expiries only: value_head below
+  auto it = db.iterator(options);
   it->seek(metadata_start(0));
   while (it->valid()) {
     const std::string_view key = it->key();
@@ -37,9 +39,11 @@ Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, const Dat
       it->seek(metadata_start(id + 1));
       continue;
     }
-    // A record stored in the value log is read whole: the flags sit in front of the value.
+    // A record stored in the value log has its header in the tree (the pointer's head,
+    // key_record.h); one written before heads existed is read whole.
     std::optional<std::string> resolved;
-    if (it->type() != engine::ValueType::kValue) {
+    std::optional<std::string_view> head = it->value_head();
+    if (!head) {
       auto read = db.get(key);
       if (!read) return read.error();
       if (!*read) {  // deleted since the iterator's snapshot
@@ -48,7 +52,7 @@ Result<std::map<std::uint32_t, DbKeyCount>> count_keys(engine::DB& db, const Dat
       }
       resolved = std::move(*read);
     }
-    auto record = decode_record(resolved ? std::string_view(*resolved) : it->value());
+    auto record = decode_record(resolved ? std::string_view(*resolved) : *head);
     if (!record) return record.error();
     if (!record->expired_at(now_ms)) {
       DbKeyCount& count = out[*number];

@@ -29,6 +29,7 @@ Status find_garbage_ids(Keyspace& keyspace) {
   engine::ReadOptions options;
   const std::string system = DatabaseIds::system_prefix();
   options.upper_bound = system;
+  options.resolve_values = false;  // keys only
   std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
   for (it->seek_to_first(); it->valid() && !keyspace.closing();) {
     const std::uint32_t id = engine_key_id(it->key());
@@ -46,6 +47,7 @@ Status delete_prefix(Keyspace& keyspace, const std::string& prefix) {
   while (!keyspace.closing()) {
     engine::ReadOptions options;
     options.prefix = prefix;
+    options.resolve_values = false;  // keys only
     std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
     from.empty() ? it->seek_to_first() : it->seek(from);
     engine::WriteBatch batch;
@@ -61,14 +63,30 @@ Status delete_prefix(Keyspace& keyspace, const std::string& prefix) {
   return Status::ok();
 }
 
+// The type and expiry of the record the iterator is on, from the tree alone: a record held
+// in the value log has its header there (kRecordHeaderMaxSize, the pointer's head), so the
+// walk reads no value. A pointer written without a head (before heads existed) is read
+// whole, as every pointer was once.
+Result<RecordView> record_header(Keyspace& keyspace, const engine::DBIterator& it,
+                                 std::string& read) {
+  if (std::optional<std::string_view> head = it.value_head()) return decode_record(*head);
+  auto value = keyspace.engine().get(it.key());
+  if (!value) return value.error();
+  if (!*value) return Status::not_found("deleted since the walk's snapshot");
+  read = std::move(**value);
+  return decode_record(read);
+}
+
 // One tick of active expiry from `cursor` (an engine key; empty: the start).
 Status expire_step(Keyspace& keyspace, std::string& cursor) {
   const std::int64_t now = now_ms();
   std::vector<std::pair<std::uint32_t, std::string>> expired;  // db, key
+  std::string read;
   {
     engine::ReadOptions options;
     const std::string system = DatabaseIds::system_prefix();
     options.upper_bound = system;
+    options.resolve_values = false;  // headers only: record_header
     std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
     cursor.empty() ? it->seek_to_first() : it->seek(cursor);
     std::size_t examined = 0;
@@ -90,7 +108,7 @@ Status expire_step(Keyspace& keyspace, std::string& cursor) {
       }
       const std::optional<std::uint32_t> db = keyspace.ids().database_of(id);
       if (db) {  // a retired id's keys are the purge's
-        Result<RecordView> record = decode_record(it->value());
+        Result<RecordView> record = record_header(keyspace, *it, read);
         if (record && record->expired_at(now)) {
           expired.emplace_back(*db, std::string(key.substr(kMetadataKeyPrefix)));
         }

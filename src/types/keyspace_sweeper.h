@@ -8,7 +8,9 @@
 //      the engine that no database maps to is retired again (this also catches a write a
 //      command started before a flush and finished under the old id).
 //   2. Active expiry: walks the live metadata records onward from where the last tick
-//      stopped (wrapping at the end), examining at most kExpiryExamined records per tick,
+//      stopped (wrapping at the end), examining at most kExpiryExamined records per tick
+//      by their headers alone (a record in the value log has its header in the tree, so
+//      the walk reads table blocks only, never values),
 //      and deletes each expired one under its key's lock (LockedKey::erase_if_expired, so a
 //      key rewritten meanwhile is left alone), counting Keyspace::expired_keys(). There is no
 //      index of keys with an expiry yet, so a full pass over n keys takes about

@@ -30,6 +30,8 @@ STORAGE_FIELDS = [
     "storage_vlog_files", "storage_vlog_live_bytes", "storage_vlog_garbage_bytes",
     "storage_flushes", "storage_compactions", "storage_write_amplification",
     "storage_block_cache_hit_ratio", "storage_write_stall_micros", "storage_wal_syncs",
+    "storage_block_cache_hits", "storage_block_cache_misses", "storage_vlog_reads",
+    "storage_vlog_cache_hits",
 ]
 
 
@@ -105,7 +107,14 @@ def test_storage_section_sums_the_shards_engines(cascade):
     assert r.save() is True
     info = r.info("storage")
     assert info["storage_vlog_files"] >= 1 and info["storage_vlog_live_bytes"] >= 20 * 2000
+    before = r.info("storage")
     assert r.get("big7") == big[7]
+    # The point read of a value-log value: read from disk once, then a cache hit.
+    assert r.get("big7") == big[7]
+    after = r.info("storage")
+    assert after["storage_vlog_reads"] + after["storage_vlog_cache_hits"] >= \
+        before["storage_vlog_reads"] + before["storage_vlog_cache_hits"] + 2
+    assert after["storage_block_cache_hits"] > before["storage_block_cache_hits"]
     for i in range(100):
         assert r.get(f"k{i}") == b"x" * 100
     assert 0 <= info["storage_block_cache_hit_ratio"] <= 1

@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "src/runtime/scheduler.h"
+#include "src/types/keyspace_count.h"
 #include "src/types/keyspace_sweeper.h"
 #include "tests/unit/engine/db/db_test_util.h"
 
@@ -17,6 +20,11 @@ using cascade::runtime::testing::IoLoop;
 using cascade::test_support::FaultFileSystem;
 
 namespace {
+
+struct VlogIo {  // reads of value-log files and their bytes
+  std::uint64_t reads = 0;
+  std::uint64_t bytes = 0;
+};
 
 constexpr std::int64_t kNow = 1'700'000'000'000;
 
@@ -109,6 +117,59 @@ TEST_CASE("active expiry deletes expired keys nobody reads, and counts them") {
     let_the_sweeper_run();
     CHECK(keyspace->expired_keys() == 30);
     CHECK(entries_under(*keyspace, 2) == 1);
+    REQUIRE(keyspace->close());
+  });
+}
+
+TEST_CASE("active expiry reads the expiry of records held in the value log from the tree") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    engine::DBOptions options = small_options();
+    options.min_blob_size = 512;
+    options.vlog_value_head_size = kRecordHeaderMaxSize;  // as the server opens its engines
+    auto keyspace = std::make_unique<Keyspace>(open_db(fs, "/db", options));
+    REQUIRE(keyspace->open());
+    std::string big(4096, '\0');  // incompressible: every record stays about 4 KiB
+    std::mt19937_64 rng(11);
+    for (char& c : big) c = static_cast<char>(rng());
+    for (int i = 0; i < 3; ++i) {
+      LockedKey lock(*keyspace, 2, "gone" + std::to_string(i), false);
+      REQUIRE(lock.put_string(1, big));
+    }
+    for (int i = 0; i < 60; ++i) {
+      LockedKey lock(*keyspace, 2, "kept" + std::to_string(i), false);
+      REQUIRE(lock.put_string(i % 2 == 0 ? std::nullopt : std::optional<std::int64_t>(kNow * 2), big));
+    }
+    REQUIRE(keyspace->engine().flush());  // the records move to the value log
+    REQUIRE(keyspace->engine().stats().vlog_live_bytes >= 63 * 4096);
+    auto vlog_io = [&fs] {
+      auto names = fs.list_dir("/db");
+      REQUIRE(names);
+      VlogIo io;
+      for (const auto& name : *names) {
+        if (!name.ends_with(".vlog")) continue;
+        const auto c = fs.file_counters("/db/" + name);
+        io.reads += c.reads;
+        io.bytes += c.bytes_read;
+      }
+      return io;
+    };
+    const auto before = vlog_io();
+    let_the_sweeper_run();
+    CHECK(keyspace->expired_keys() == 3);
+    // The walks read headers from the tree; only deleting an expired key reads its record
+    // (under its lock, to see it is still expired): one read of at most 3 pages each, where
+    // reading every value would be 63 x 4 KiB and more.
+    const auto swept = vlog_io();
+    CHECK(swept.reads - before.reads <= 3);
+    CHECK(swept.bytes - before.bytes <= 3 * 3 * 4096);
+    auto counts = count_keys(keyspace->engine(), keyspace->ids(), kNow);
+    REQUIRE(counts);
+    CHECK(counts->at(2).keys == 60);
+    CHECK(counts->at(2).expires == 30);
+    CHECK(vlog_io().reads == swept.reads);  // counting reads no value either
+    CHECK(entries_under(*keyspace, 2) == 60);
     REQUIRE(keyspace->close());
   });
 }

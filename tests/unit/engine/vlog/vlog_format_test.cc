@@ -89,13 +89,24 @@ TEST_CASE("vlog record checks fail on every flipped bit, a wrong offset and a wr
             .is_corruption());
 }
 
-TEST_CASE("value pointers round-trip and malformed ones are Corruption") {
-  ValuePointer p{123456, 1ull << 40, 70000};
+TEST_CASE("value pointers round-trip with or without a head; malformed ones are Corruption") {
+  ValuePointer p{123456, 1ull << 40, 70000, {}};
   auto back = ValuePointer::decode(p.encode());
   REQUIRE(back);
   CHECK(*back == p);
-  std::string longer = p.encode() + "x";
-  CHECK(ValuePointer::decode(longer).status().is_corruption());
+  CHECK(back->head.empty());
+  // The bytes after the three varints are the value's head.
+  std::string with_head = p.encode() + "x";
+  auto headed = ValuePointer::decode(with_head);
+  REQUIRE(headed);
+  CHECK(headed->head == "x");
+  CHECK(headed->size == 70000);
+  CHECK(headed->encode() == with_head);
+  ValuePointer full{7, 4096, 100, std::string(kMaxValueHeadSize, 'h')};
+  auto longest = ValuePointer::decode(full.encode());
+  REQUIRE(longest);
+  CHECK(*longest == full);
+  CHECK(ValuePointer::decode(full.encode() + "h").status().is_corruption());
   CHECK(ValuePointer::decode(p.encode().substr(0, 3)).status().is_corruption());
 }
 

@@ -31,9 +31,9 @@ std::shared_ptr<const Version> version_of(std::initializer_list<VlogFile> files)
 TEST_CASE("vlog garbage: dropped pointers become per-file garbage deltas in an edit") {
   auto base = version_of({{10, 1000, 100}, {11, 2000, 0}});
   VlogGarbageTracker tracker;
-  tracker.pointer_dropped(ValuePointer{10, 4096, 300});
-  REQUIRE(tracker.pointer_dropped(ValuePointer{10, 5000, 200}.encode()));
-  tracker.pointer_dropped(ValuePointer{11, 4096, 50});
+  tracker.pointer_dropped(ValuePointer{10, 4096, 300, {}});
+  REQUIRE(tracker.pointer_dropped(ValuePointer{10, 5000, 200, {}}.encode()));
+  tracker.pointer_dropped(ValuePointer{11, 4096, 50, {}});
   CHECK(tracker.pending().at(10) == 500);
   CHECK(tracker.pointer_dropped("\xff\xff").is_corruption());
 
@@ -59,8 +59,8 @@ TEST_CASE("vlog garbage: dropped pointers become per-file garbage deltas in an e
 TEST_CASE("vlog garbage: a file whose garbage reaches its size is removed by the same edit") {
   auto base = version_of({{10, 1000, 400}, {11, 2000, 0}});
   VlogGarbageTracker tracker;
-  tracker.pointer_dropped(ValuePointer{10, 4096, 600});
-  tracker.pointer_dropped(ValuePointer{11, 4096, 1999});
+  tracker.pointer_dropped(ValuePointer{10, 4096, 600, {}});
+  tracker.pointer_dropped(ValuePointer{11, 4096, 1999, {}});
   VersionEdit edit;
   auto emptied = tracker.add_to_edit(edit, *base);
   REQUIRE(emptied);
@@ -74,12 +74,12 @@ TEST_CASE("vlog garbage: a file whose garbage reaches its size is removed by the
 TEST_CASE("vlog garbage: counting past a file's size or for an unknown file is Corruption") {
   auto base = version_of({{10, 1000, 400}});
   VlogGarbageTracker over;
-  over.pointer_dropped(ValuePointer{10, 4096, 601});
+  over.pointer_dropped(ValuePointer{10, 4096, 601, {}});
   VersionEdit edit;
   CHECK(over.add_to_edit(edit, *base).status().is_corruption());
   CHECK(edit.vlog_garbage.empty());
   VlogGarbageTracker unknown;
-  unknown.pointer_dropped(ValuePointer{12, 4096, 1});
+  unknown.pointer_dropped(ValuePointer{12, 4096, 1, {}});
   CHECK(unknown.add_to_edit(edit, *base).status().is_corruption());
   CHECK(edit.vlog_garbage.empty());
 }

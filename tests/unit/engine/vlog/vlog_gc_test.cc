@@ -172,6 +172,7 @@ TEST_CASE("vlog gc relocates live values out of a garbage-heavy file and deletes
   options.vlog_file_size = 1 << 20;  // one file per flush
   options.memtable_size = 1 << 20;   // flushes on demand only
   options.vlog_gc_age_cutoff = 1.0;
+  options.vlog_value_head_size = 10;
   Model model;
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", options);
@@ -198,6 +199,22 @@ TEST_CASE("vlog gc relocates live values out of a garbage-heavy file and deletes
     CHECK(files_in(fs, "/db", ".vlog") == db->live_vlog_files());
     CHECK(s.vlog_live_bytes >= 30 * 2000);
     CHECK(s.vlog_live_bytes < 31 * 2100);
+    // The relocated values' new pointers carry their heads too.
+    {
+      ReadOptions keys_only;
+      keys_only.resolve_values = false;
+      auto it = db->iterator(keys_only);
+      std::size_t pointers = 0;
+      for (it->seek_to_first(); it->valid(); it->next()) {
+        if (it->type() != ValueType::kValuePointer) continue;
+        ++pointers;
+        auto head = it->value_head();
+        REQUIRE(head.has_value());
+        CHECK(*head == model.at(std::string(it->key())).substr(0, 10));
+      }
+      REQUIRE(it->status());
+      CHECK(pointers == 30);
+    }
 
     // Above 1, the ratio relocates nothing: the garbage stays counted, the file stays.
     REQUIRE(db->close());
