@@ -121,14 +121,14 @@ def test_copies_stores_restores_and_transactions_keep_ranks(cascade, redis_clean
     rank_probes(clients, b"{x}renamed", rng, size - 999)
     for c in clients:
         c.call([b"SELECT", b"0"])
-    # DUMP taken from cascade, restored into both servers (built in one pass on RESTORE).
+    # DUMP taken from cascade, restored into both servers (no index until a far rank).
     payload = parse(clients[0].call([b"DUMP", src]))
     for c in clients:
         c.call([b"RESTORE", b"{x}restored", b"0", payload])
     rank_probes(clients, b"{x}restored", rng, size)
     same(clients, [b"ZADD", b"{x}restored", b"1", b"zz-late"])
     rank_probes(clients, b"{x}restored", rng, size + 1)
-    # Stores: a new version built in bulk, then written to.
+    # Stores: a new version filled in bulk (no index until a far rank), then written to.
     same(clients, [b"ZRANGESTORE", b"{x}dst", src, b"50", b"9000"])
     rank_probes(clients, b"{x}dst", rng, 8951)
     same(clients, [b"ZUNIONSTORE", b"{x}union", b"2", src, b"{x}dst", b"WEIGHTS", b"1", b"2"])
