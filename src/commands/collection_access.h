@@ -102,6 +102,14 @@ class CollectionWrite {
     if (Status s = lock_.commit(); !s) return storage_failure(target_, s);
     return reply;
   }
+  // Stages the metadata record and commits like commit(), but as no change of the key's
+  // value: WATCH does not fire. For a sorted set's rank index built on demand, which
+  // changes the header and adds records but not the set (zset_access.h).
+  KeyReply commit_quietly(KeyReply reply) {
+    coll_->finish();
+    if (Status s = lock_.commit(/*changed=*/false); !s) return storage_failure(target_, s);
+    return reply;
+  }
   // Commits whatever was staged (an expired record's deletion) without touching the
   // collection: for a write command that found nothing to change.
   KeyReply commit_unchanged(KeyReply reply) {

@@ -122,8 +122,8 @@ Status stage_collection(KeyTarget& t, types::LockedKey& lock, types::DumpedObjec
         suffix.append(member);
         c.put(suffix, {});
       }
+      // No rank index: it is built by the first rank query far from the ends (types/zset.h).
       header.size = object.scored.size();
-      if (Status s = types::ZSet(c).finish_rank_index(); !s) return s;
       break;
     case types::KeyType::kString: break;
   }

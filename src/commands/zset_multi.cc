@@ -88,12 +88,11 @@ Status store_members(TxnView& view, std::size_t i, const Members& members) {
                                             KeyType::kZSet, std::nullopt);
     if (!c) return c.error();
     c->create(shard.keyspace.new_version(view.now_ms));
+    // A new version: no rank index, until a far rank query builds one (types/zset.h).
     ZSet z(*c);
-    z.defer_rank_index();
     for (const auto& [member, score] : members) {
       if (Status s = z.set(member, score, std::nullopt); !s) return s;
     }
-    if (Status s = z.finish_rank_index(); !s) return s;
     header = c->header();
     return Status::ok();
   });

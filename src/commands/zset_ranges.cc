@@ -9,6 +9,7 @@
 #include "resp/decimal.h"
 #include "src/commands/collection_access.h"
 #include "src/commands/command_families.h"
+#include "src/commands/zset_access.h"
 #include "src/commands/zset_args.h"
 #include "src/commands/zset_reply.h"
 #include "src/commands/zset_walk.h"
@@ -34,16 +35,15 @@ void zrange_generic(CommandContext& ctx, By by, bool reverse_preset, bool revers
   }
   const bool resp3 = ctx.reply.resp3();
   run_key_command(ctx, ctx.arg(1), [&](KeyTarget& t) {
-    CollectionRead r(t, KeyType::kZSet);
-    if (!r.ok()) return std::move(r.failure);
-    ScoredReply out(resp3, request.withscores);
-    if (!r.exists()) return out.finish();
-    ZSet z(r.coll());
-    Status s = walk_request(z, request, [&](double score, std::string_view member) {
-      out.add(score, member);
+    return read_ranked_zset(t, [&](ZSetRead& r) {
+      ScoredReply out(resp3, request.withscores);
+      if (!r.exists()) return out.finish();
+      Status s = walk_request(r.zset(), request, [&](double score, std::string_view member) {
+        out.add(score, member);
+      });
+      if (!s) return r.storage_error(s);
+      return out.finish();
     });
-    if (!s) return r.storage_error(s);
-    return out.finish();
   });
 }
 
@@ -91,17 +91,17 @@ void zlexcount(CommandContext& ctx) {
 
 void zrank_generic(CommandContext& ctx, bool reverse) {
   run_key_command(ctx, ctx.arg(1), [&](KeyTarget& t) {
-    CollectionRead r(t, KeyType::kZSet);
-    if (!r.ok()) return std::move(r.failure);
-    if (!r.exists()) return KeyReply::null();
-    ZSet z(r.coll());
-    Result<std::optional<double>> score = z.score(ctx.arg(2));
-    if (!score) return r.storage_error(score.error());
-    if (!score->has_value()) return KeyReply::null();
-    Result<std::uint64_t> rank = z.rank_of(z.index_key(**score, ctx.arg(2)));
-    if (!rank) return r.storage_error(rank.error());
-    const std::uint64_t n = reverse ? z.size() - 1 - *rank : *rank;
-    return KeyReply::number(static_cast<std::int64_t>(n));
+    return read_ranked_zset(t, [&](ZSetRead& r) {
+      if (!r.exists()) return KeyReply::null();
+      ZSet& z = r.zset();
+      Result<std::optional<double>> score = z.score(ctx.arg(2));
+      if (!score) return r.storage_error(score.error());
+      if (!score->has_value()) return KeyReply::null();
+      Result<std::uint64_t> rank = z.rank_of(z.index_key(**score, ctx.arg(2)));
+      if (!rank) return r.storage_error(rank.error());
+      const std::uint64_t n = reverse ? z.size() - 1 - *rank : *rank;
+      return KeyReply::number(static_cast<std::int64_t>(n));
+    });
   });
 }
 
@@ -117,13 +117,17 @@ void remove_range(CommandContext& ctx, Walk walk) {
     CollectionWrite w(t, KeyType::kZSet);
     if (!w.ok()) return std::move(w.failure);
     if (!w.exists()) return w.commit_unchanged(KeyReply::number(0));
-    ZSet z(w.coll());
+    // A far rank builds the rank index (types/zset.h), committed with the removals.
+    ZSet z(w.coll(), types::RankBuild::kOnDemand);
     std::vector<std::pair<std::string, double>> doomed;
     Status s = walk(z, [&doomed](double score, std::string_view member) {
       doomed.emplace_back(std::string(member), score);
     });
     if (!s) return w.storage_error(s);
-    if (doomed.empty()) return w.commit_unchanged(KeyReply::number(0));
+    if (doomed.empty()) {
+      if (z.built_rank_index()) return w.commit_quietly(KeyReply::number(0));
+      return w.commit_unchanged(KeyReply::number(0));
+    }
     for (const auto& [member, score] : doomed) {
       if (Status s = z.remove(member, score); !s) return w.storage_error(s);
     }

@@ -20,14 +20,15 @@ void step(StagedWrites::Cursor& c, bool reverse) {
   }
 }
 
-// An offset up to this many entries is stepped over; a longer one in a set with a rank
-// index is a rank lookup and a rank seek (about the cost of that many steps).
+// An offset up to this many entries is stepped over; a longer one is a rank lookup and a
+// rank seek (about the cost of that many steps), through the rank index, which they build
+// when the offset reaches far (types/zset.h), unless the ZSet may not build one.
 constexpr std::int64_t kSteppedOffset = 256;
 
 // Moves `c` (valid) `offset` entries on in the walk's direction; false when that is past
 // the index's end.
 Result<bool> skip(ZSet& z, StagedWrites::Cursor& c, bool reverse, std::int64_t offset) {
-  if (offset <= kSteppedOffset || !z.has_rank_index()) {
+  if (offset <= kSteppedOffset || !z.ranks_are_cheap()) {
     for (std::int64_t i = 0; i < offset && c.valid(); ++i) step(c, reverse);
     return c.valid();
   }

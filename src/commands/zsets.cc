@@ -19,6 +19,7 @@
 #include "src/commands/collection_access.h"
 #include "src/commands/command_families.h"
 #include "src/commands/scan_cursor.h"
+#include "src/commands/zset_access.h"
 #include "src/commands/zset_args.h"
 #include "src/commands/zset_reply.h"
 #include "src/commands/zset_walk.h"
@@ -300,16 +301,16 @@ KeyReply zrandmember_count(KeyTarget& t, std::int64_t count, bool withscores, bo
 void zrandmember(CommandContext& ctx) {
   if (ctx.argc() == 2) {
     run_key_command(ctx, ctx.arg(1), [](KeyTarget& t) {
-      CollectionRead r(t, KeyType::kZSet);
-      if (!r.ok()) return std::move(r.failure);
-      if (!r.exists()) return KeyReply::null();
-      ZSet z(r.coll());
-      types::StagedWrites::Cursor c = z.index();
-      if (Status s = z.seek_rank(c, random_ranks(z.size(), 1, true)[0]); !s) {
-        return r.storage_error(s);
-      }
-      if (!c.valid()) return r.storage_error(c.status());
-      return KeyReply::bulk(std::string(z.index_member(c.key())));
+      return read_ranked_zset(t, [](ZSetRead& r) {
+        if (!r.exists()) return KeyReply::null();
+        ZSet& z = r.zset();
+        types::StagedWrites::Cursor c = z.index();
+        if (Status s = z.seek_rank(c, random_ranks(z.size(), 1, true)[0]); !s) {
+          return r.storage_error(s);
+        }
+        if (!c.valid()) return r.storage_error(c.status());
+        return KeyReply::bulk(std::string(z.index_member(c.key())));
+      });
     });
     return;
   }

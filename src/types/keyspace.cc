@@ -170,7 +170,7 @@ Status LockedKey::commit(bool changed) {
   engine::WriteBatch batch;
   own_->append_to(batch);
   own_->clear();
-  if (!changed) {  // an expired record's deletion, before the command's own writes
+  if (!changed) {  // an expired record's deletion or a rank index's build (keyspace.h)
     if (released_) return Status::invalid_argument("a key written after its last write");
     return keyspace_.db_->write(batch, write_options());
   }

@@ -199,7 +199,8 @@ class LockedKey {
   std::uint32_t db_id() const { return db_id_; }
   Keyspace& keyspace() { return keyspace_; }
   // Collections (and set_expiry's callers) commit here; `changed` false for a command that
-  // only staged an expired record's deletion (no change for WATCH).
+  // only staged an expired record's deletion, or records that leave the key's value as it
+  // was (a sorted set's rank index built on demand): no change for WATCH.
   Status commit(bool changed = true);
 
  private:

@@ -1,6 +1,8 @@
 // See zset.h.
 #include "src/types/zset.h"
 
+#include <algorithm>
+
 namespace cascade::types {
 
 namespace {
@@ -61,7 +63,7 @@ Status ZSet::set(std::string_view member, double score, std::optional<double> ol
     if (*old == score) return Status::ok();  // -0 and +0 included: one index key
     const std::string old_key = index_key(*old, member);
     c_.writes().del(old_key);
-    if (has_rank_index() && !rank_deferred_) {
+    if (has_rank_index()) {
       if (Status s = rank_.removed(std::string_view(old_key).substr(skip)); !s) return s;
     }
   } else {
@@ -76,9 +78,7 @@ Status ZSet::set(std::string_view member, double score, std::optional<double> ol
     h.index_high = high_bound_of(in_index);
   }
   c_.writes().put(key, {});
-  if (rank_deferred_) return Status::ok();
   if (has_rank_index()) return rank_.added(in_index);
-  if (size() > 2 * rank_shape_.bucket) return rank_.build();
   return Status::ok();
 }
 
@@ -90,14 +90,22 @@ Status ZSet::remove(std::string_view member, double score) {
   const std::string key = index_key(score, member);
   c_.writes().del(key);
   --c_.header().size;
-  if (!has_rank_index() || rank_deferred_) return Status::ok();
+  if (!has_rank_index()) return Status::ok();
   return rank_.removed(std::string_view(key).substr(c_.prefix().size() + 1));
 }
 
-Status ZSet::finish_rank_index() {
-  rank_deferred_ = false;
-  if (has_rank_index() || size() <= 2 * rank_shape_.bucket) return Status::ok();
-  return rank_.build();
+Status ZSet::index_for(std::uint64_t distance) {
+  if (distance <= rank_shape_.walk) return Status::ok();
+  switch (build_) {
+    case RankBuild::kNever: return Status::ok();
+    case RankBuild::kAsk:
+      wanted_ = true;
+      return Status::cancelled(std::string(kRankIndexWanted));
+    case RankBuild::kOnDemand: break;
+  }
+  if (Status s = rank_.build(); !s) return s;
+  built_ = true;
+  return Status::ok();
 }
 
 std::string ZSet::index_key(double score, std::string_view member) const {
@@ -134,8 +142,11 @@ std::string_view ZSet::entry_member(std::string_view key) const {
 }
 
 Status ZSet::seek_rank(StagedWrites::Cursor& c, std::uint64_t rank) {
-  if (has_rank_index()) return rank_.seek_rank(c, rank);
   const std::uint64_t size = this->size();
+  if (!has_rank_index()) {
+    if (Status s = index_for(std::min(rank, size - 1 - rank)); !s) return s;
+  }
+  if (has_rank_index()) return rank_.seek_rank(c, rank);
   if (rank <= size - 1 - rank) {
     c.seek_to_first();
     for (std::uint64_t i = 0; i < rank && c.valid(); ++i) c.next();
@@ -147,30 +158,42 @@ Status ZSet::seek_rank(StagedWrites::Cursor& c, std::uint64_t rank) {
 }
 
 Result<std::uint64_t> ZSet::rank_of(std::string_view key) {
-  if (has_rank_index()) return rank_.rank_of(key.substr(c_.prefix().size() + 1));
-  return walked_rank_of(key);
+  if (!has_rank_index()) {
+    // kNever walks all the way; else the walk stops past the limit, which builds.
+    const std::uint64_t limit = build_ == RankBuild::kNever ? size() : rank_shape_.walk;
+    Result<std::optional<std::uint64_t>> walked = walked_rank_of(key, limit);
+    if (!walked) return walked.error();
+    if (walked->has_value()) return **walked;
+    if (Status s = index_for(limit + 1); !s) return s;
+  }
+  return rank_.rank_of(key.substr(c_.prefix().size() + 1));
 }
 
-// A set without a rank index: two cursors step forward in turn, one from the first entry towards the member and one
-// from the member towards the end: whichever arrives first knows the rank (the header's
-// size gives the other side's count). Both move forward, since an engine cursor's step
+// A set without a rank index: two cursors step forward in turn, one from the first entry
+// towards the member and one from the member towards the end: whichever arrives first
+// knows the rank (the header's size gives the other side's count), after as many steps as
+// the member is far from the nearer end. Both move forward, since an engine cursor's step
 // back costs more than its step forward.
-Result<std::uint64_t> ZSet::walked_rank_of(std::string_view key) {
+Result<std::optional<std::uint64_t>> ZSet::walked_rank_of(std::string_view key,
+                                                         std::uint64_t limit) {
   StagedWrites::Cursor from_first = index();
   StagedWrites::Cursor from_member = index();
   from_first.seek_to_first();
   from_member.seek(key);
-  for (std::uint64_t steps = 0;; ++steps) {
+  for (std::uint64_t steps = 0; steps <= limit; ++steps) {
     if (!from_first.valid() || !from_member.valid()) {
       if (!from_first.status()) return from_first.status();
       if (!from_member.status()) return from_member.status();
       return Status::corruption("a sorted set's score index lacks one of its members");
     }
-    if (from_first.key() == key) return steps;
+    if (from_first.key() == key) return std::optional<std::uint64_t>(steps);
     from_member.next();
-    if (!from_member.valid() && from_member.status()) return size() - 1 - steps;
+    if (!from_member.valid() && from_member.status()) {
+      return std::optional<std::uint64_t>(size() - 1 - steps);
+    }
     from_first.next();
   }
+  return std::optional<std::uint64_t>();
 }
 
 void seek_before(StagedWrites::Cursor& c, std::string_view key) {

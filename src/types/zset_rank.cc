@@ -376,7 +376,15 @@ Status ZSetRankIndex::build() {
 }
 
 Status ZSetRankIndex::check() {
-  if (!built()) return Status::ok();
+  if (!built()) {  // height 0: not one record of the index (file comment)
+    for (char tag : {kZSetRankTag, kZSetCountTag}) {
+      StagedWrites::Cursor records = c_.cursor(std::string_view(&tag, 1));
+      records.seek_to_first();
+      if (records.valid()) return broken("has records but no height");
+      if (!records.status()) return records.status();
+    }
+    return Status::ok();
+  }
   using Level = std::vector<std::pair<std::string, std::uint64_t>>;
   StagedWrites::Cursor& c = separators();
   // Every level's separators with their counts; every count has its separator.

@@ -21,7 +21,10 @@
 //     separator is the sentinel;
 //   - every separator has its count record and every count record its separator.
 // No record exists at a level >= height. The height lives in the zset's header
-// (CollectionHeader::rank_height; 0: no index, the set is small and is walked instead).
+// (CollectionHeader::rank_height; 0: no index: the set was never asked a rank far from its
+// ends, and is walked instead). The index is built on demand, by one scan (build()), when
+// a rank operation would walk more than RankShape::walk entries (zset.h), and from then on
+// maintained by every add and remove: until then a write to the set costs nothing here.
 //
 // Why counts apart from separators: every add or remove rewrites one count per level, so
 // the upper counts are rewritten on almost every write and pile up versions in the
@@ -67,10 +70,15 @@
 
 namespace cascade::types {
 
-// B and F of the file comment: tests make them small to reach many levels quickly.
+// B and F of the file comment, and the walk limit that builds the index (zset.h): tests
+// make them small to reach many levels quickly.
 struct RankShape {
   std::size_t bucket = 64;  // level-0 ranges split above 2B entries
   std::size_t fanout = 16;  // nodes and the top level split above 2F separators
+  // A set without an index answers a rank at most this far from its nearer end by walking
+  // (so ZRANGE 0 9, or ZREVRANK of a leaderboard's top, never builds); a farther one
+  // builds the index.
+  std::size_t walk = 1024;
 };
 
 // A cursor over the score index narrowed to the header's bounds (ZSet::index()).

@@ -2,7 +2,10 @@
 zset_rank.h; buckets of 64-128 members, nodes of up to 32 separators: past ~3,000 members): ZRANK, ZREVRANK, ZRANGE by
 rank, long LIMIT offsets, ZREMRANGEBYRANK and ZRANGESTORE against redis-server through a seeded mix of writes
 that move members between buckets, and the index carried by COPY, RENAME, MOVE,
-DUMP/RESTORE, *STORE, MULTI/EXEC and a restart."""
+DUMP/RESTORE, *STORE, MULTI/EXEC and a restart. The index is built on demand, by the first
+rank query more than 1,024 entries from both ends (src/types/zset.h): the first far ZRANK
+inside MULTI/EXEC, or on a WATCHed key, behaves as redis-server's (a build is no change
+of the key for WATCH)."""
 
 import random
 
@@ -118,14 +121,14 @@ def test_copies_stores_restores_and_transactions_keep_ranks(cascade, redis_clean
     rank_probes(clients, b"{x}renamed", rng, size - 999)
     for c in clients:
         c.call([b"SELECT", b"0"])
-    # DUMP taken from cascade, restored into both servers (built in one pass on RESTORE).
+    # DUMP taken from cascade, restored into both servers (no index until a far rank).
     payload = parse(clients[0].call([b"DUMP", src]))
     for c in clients:
         c.call([b"RESTORE", b"{x}restored", b"0", payload])
     rank_probes(clients, b"{x}restored", rng, size)
     same(clients, [b"ZADD", b"{x}restored", b"1", b"zz-late"])
     rank_probes(clients, b"{x}restored", rng, size + 1)
-    # Stores: a new version built in bulk, then written to.
+    # Stores: a new version filled in bulk (no index until a far rank), then written to.
     same(clients, [b"ZRANGESTORE", b"{x}dst", src, b"50", b"9000"])
     rank_probes(clients, b"{x}dst", rng, 8951)
     same(clients, [b"ZUNIONSTORE", b"{x}union", b"2", src, b"{x}dst", b"WEIGHTS", b"1", b"2"])
@@ -181,4 +184,63 @@ def test_long_lex_offsets_on_one_score_match_redis(cascade, redis_clean):
         same(clients, [b"ZREVRANGEBYLEX", b"lex", b"(w8", b"-", b"LIMIT", b"%d" % offset, b"3"])
         same(clients, [b"ZRANGE", b"lex", b"-", b"+", b"BYLEX", b"LIMIT", b"%d" % offset, b"2"])
     for c in clients:
+        c.close()
+
+
+def test_first_far_rank_in_a_transaction_and_under_watch_matches_redis(cascade, redis_clean):
+    """Sets filled by ZADD alone have no rank index: the first far ZRANK or ZRANGE builds
+    it, here inside MULTI/EXEC and on WATCHed keys."""
+    rng = random.Random(21)
+    clients = [Raw(cascade.port), Raw(redis_clean.port)]
+    others = [Raw(cascade.port), Raw(redis_clean.port)]
+    keys = keys_on_each_shard(b"lazy", SHARDS, 3)
+    for key in keys:
+        load(clients, key, rng, 5000)
+    by_shard = [keys[3 * i:3 * i + 3] for i in range(SHARDS)]
+    # 1. The first far rank inside MULTI/EXEC, with writes before and after it.
+    key = by_shard[0][0]
+    for c in clients:
+        assert parse(c.call([b"MULTI"])) == b"OK"
+        c.call([b"ZRANGE", key, b"2500", b"2503", b"WITHSCORES"])
+        c.call([b"ZADD", key, b"250", b"mid-new"])
+        c.call([b"ZRANK", key, b"mid-new"])
+        c.call([b"ZREVRANK", key, b"m02500"])
+        c.call([b"ZREMRANGEBYRANK", key, b"2000", b"2100"])
+        c.call([b"ZRANK", key, b"mid-new"])
+    same(clients, [b"EXEC"])
+    rank_probes(clients, key, rng, 5000 - 100)
+    # 2. WATCH, then the key's first far rank by this client and by another: EXEC runs.
+    for key in (by_shard[0][1], by_shard[1][0]):
+        for c in clients:
+            assert parse(c.call([b"WATCH", key])) == b"OK"
+        same(clients, [b"ZRANK", key, b"m02500"])
+        for o in others:
+            o.call([b"ZRANGE", key, b"-2600", b"-2590"])
+        for c in clients:
+            assert parse(c.call([b"MULTI"])) == b"OK"
+            c.call([b"ZADD", key, b"1", b"watched-add"])
+            c.call([b"ZRANK", key, b"watched-add"])
+        reply = same(clients, [b"EXEC"])
+        assert reply is not None
+    # 3. A far rank built inside a transaction that WATCHes its key and another client's
+    # real write: EXEC still fails, as redis-server's, and nothing of it stays.
+    key = by_shard[1][1]
+    for c in clients:
+        assert parse(c.call([b"WATCH", key])) == b"OK"
+    same(others, [b"ZADD", key, b"3", b"from-another"])
+    for c in clients:
+        assert parse(c.call([b"MULTI"])) == b"OK"
+        c.call([b"ZRANK", key, b"m02400"])
+        c.call([b"ZADD", key, b"2", b"never"])
+    assert same(clients, [b"EXEC"]) is None
+    same(clients, [b"ZSCORE", key, b"never"])
+    rank_probes(clients, key, rng, 5001)
+    # 4. A far rank under WATCH on a key of the other shard, then EXEC of a read: not null.
+    key = by_shard[1][2]
+    for c in clients:
+        assert parse(c.call([b"WATCH", key])) == b"OK"
+        assert parse(c.call([b"MULTI"])) == b"OK"
+        c.call([b"ZRANGE", key, b"1500", b"1501"])
+    assert same(clients, [b"EXEC"]) is not None
+    for c in clients + others:
         c.close()

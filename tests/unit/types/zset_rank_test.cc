@@ -1,13 +1,16 @@
 // The rank index of sorted sets (zset_rank.h): a model check of ZSet's rank_of and
 // seek_rank against a sorted model through adds, score updates, removes, pops from both
-// ends and range removals, with small buckets and fanout so the index grows several levels and
-// shrinks again, each command committed (some commands do many writes, so the index reads
-// its own staged changes), the database reopened now and then, and every record checked
-// against the entries after every command.
+// ends, range removals and rank queries (the far ones build the index on demand), with
+// small buckets, fanout and walk limit so the index is built early and grows several levels
+// and shrinks again, each command committed (some commands do many writes, so the index
+// reads its own staged changes), the database reopened now and then, and every record
+// checked against the entries after every command; and the on-demand policy itself.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -27,8 +30,9 @@ using cascade::test_support::FaultFileSystem;
 
 namespace {
 
-// Buckets of up to 8 entries, nodes of up to 4 separators: depth 5 at a few hundred members.
-constexpr RankShape kShape{.bucket = 4, .fanout = 2};
+// Buckets of up to 8 entries, nodes of up to 4 separators: depth 5 at a few hundred members;
+// a rank more than 8 entries from both ends builds the index.
+constexpr RankShape kShape{.bucket = 4, .fanout = 2, .walk = 8};
 
 std::optional<StoredRecord> load(engine::DB& db, std::string_view key) {
   auto meta = db.get(metadata_key(0, key));
@@ -108,7 +112,8 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
     auto db = open_db(fs, "/db", small_options());
     Model model;
     std::map<std::string, double> scores;
-    int max_height = 0, reopens = 0, merges_seen = 0;
+    int max_height = 0, reopens = 0, merges_seen = 0, built_at = -1;
+    bool indexed = false;  // a far rank query was committed: the index exists from then on
     std::size_t peak = 0;
     const int kSteps = 700;
     for (int step = 0; step < kSteps; ++step) {
@@ -118,12 +123,30 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
       REQUIRE(c);
       if (!c->exists()) c->create(1000 + static_cast<std::uint64_t>(step));
       std::optional<ZSet> writer;  // its cursors end before a reopen closes the engine
-      ZSet& z = writer.emplace(*c, kShape);
+      ZSet& z = writer.emplace(*c, RankBuild::kOnDemand, kShape);
       const int ops = 1 + static_cast<int>(rng() % 12);
       for (int o = 0; o < ops; ++o) {
         const int op = static_cast<int>(rng() % 100);
         const int add_share = growing ? 85 : 25;
-        if (op < add_share || scores.empty()) {  // ZADD / ZINCRBY: new member or new score
+        if (op >= 97 && !model.empty()) {  // ZRANGE / ZRANK at a random rank
+          const std::uint64_t rank = rng() % model.size();
+          const auto& [score, member] = *std::next(model.begin(), static_cast<long>(rank));
+          const bool far = std::min<std::uint64_t>(rank, model.size() - 1 - rank) > kShape.walk;
+          const bool had = z.has_rank_index();
+          if (rng() % 2 == 0) {
+            auto c = z.index();
+            REQUIRE(z.seek_rank(c, rank));
+            REQUIRE(c.valid());
+            REQUIRE_MESSAGE(z.index_member(c.key()) == member, "seed " << seed << " step " << step);
+          } else {
+            auto got = z.rank_of(z.index_key(score, member));
+            REQUIRE(got);
+            REQUIRE_MESSAGE(*got == rank, "seed " << seed << " step " << step);
+          }
+          // Built by a far query only, once.
+          CHECK(z.has_rank_index() == (had || far));
+          if (!had && far) built_at = step;
+        } else if (op < add_share || scores.empty()) {  // ZADD / ZINCRBY: new member or new score
           std::string member = "m" + std::to_string(rng() % 5000);
           if (rng() % 10 == 0) member.append(40, 'x');  // long members: long separators
           // Few distinct scores, so many entries share one and order by member.
@@ -174,6 +197,8 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
         if (model.empty()) break;
       }
       const bool was_indexed = z.has_rank_index();
+      if (!indexed) CHECK(was_indexed == z.built_rank_index());
+      indexed = was_indexed;
       c->finish();
       REQUIRE(w.commit(false));
       writer.reset();
@@ -189,10 +214,9 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
       auto again = Collection::open(r, 0, "z", KeyType::kZSet, load(*db, "z"));
       REQUIRE(again);
       REQUIRE(again->exists());
-      ZSet zr(*again, kShape);
-      CHECK(zr.has_rank_index() == was_indexed);
-      // Built once the set outgrew 2F members; kept from then on.
-      if (model.size() > 2 * kShape.bucket) REQUIRE(zr.has_rank_index());
+      ZSet zr(*again, RankBuild::kNever, kShape);
+      CHECK(zr.has_rank_index() == indexed);
+      // Without an index there is not one record of it (check_rank_index verifies that).
       Status checked = zr.check_rank_index();
       REQUIRE_MESSAGE(checked, "seed " << seed << " step " << step << ": " << checked.to_string());
       max_height = std::max<int>(max_height, again->header().rank_height);
@@ -200,50 +224,130 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
       if (step % 25 == 0 || step == kSteps - 1) check_ranks(zr, model, seed, step);
     }
     MESSAGE("peak " << peak << " members, height " << max_height << ", final "
-                    << model.size() << ", reopens " << reopens);
+                    << model.size() << ", reopens " << reopens << ", built at step " << built_at);
+    CHECK(built_at > 0);  // the first steps ran without an index
     CHECK(max_height >= 5);
     CHECK(merges_seen > 0);
     REQUIRE(db->close());
   });
 }
 
-TEST_CASE("a set filled in bulk builds its rank index once, equal to one kept entry by entry") {
+// 500 members, committed: `z` opened on them with `build`.
+struct Filled {
+  StagedWrites writes;
+  std::optional<Collection> coll;
+  std::optional<ZSet> z;
+  Filled(std::unique_ptr<engine::DB>& db, RankBuild build) : writes(*db) {
+    auto c = Collection::open(writes, 0, "z", KeyType::kZSet, load(*db, "z"));
+    REQUIRE(c);
+    coll.emplace(std::move(*c));
+    z.emplace(*coll, build, kShape);
+  }
+};
+
+void fill(std::unique_ptr<engine::DB>& db, Model& model) {
+  StagedWrites w(*db);
+  auto c = Collection::open(w, 0, "z", KeyType::kZSet, std::nullopt);
+  REQUIRE(c);
+  c->create(7);
+  ZSet z(*c, RankBuild::kOnDemand, kShape);
+  for (int i = 0; i < 500; ++i) {
+    const double score = (i * 7919) % 113;
+    const std::string member = "e" + std::to_string(i);
+    REQUIRE(z.set(member, score, std::nullopt));
+    model.insert({score, member});
+  }
+  CHECK(!z.has_rank_index());
+  c->finish();
+  REQUIRE(w.commit(false));
+}
+
+TEST_CASE("a set filled by adds has no rank index until a rank far from both ends") {
   IoLoop loop;
   FaultFileSystem fs;
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", small_options());
     Model model;
-    StagedWrites w(*db);
-    for (const char* name : {"bulk", "kept"}) {
-      auto c = Collection::open(w, 0, name, KeyType::kZSet, std::nullopt);
-      REQUIRE(c);
-      c->create(name[0] == 'b' ? 7 : 8);
-      ZSet z(*c, kShape);
-      if (name[0] == 'b') z.defer_rank_index();
-      for (int i = 0; i < 500; ++i) {
-        const double score = (i * 7919) % 113;
-        const std::string member = "e" + std::to_string(i);
-        REQUIRE(z.set(member, score, std::nullopt));
-        if (name[0] == 'b') {
-          CHECK(!z.has_rank_index());
-          model.insert({score, member});
-        }
+    fill(db, model);
+    const std::vector<std::pair<double, std::string>> order(model.begin(), model.end());
+    const std::uint64_t n = order.size();
+    {
+      Filled f(db, RankBuild::kOnDemand);
+      ZSet& z = *f.z;
+      CHECK(f.coll->header().rank_height == 0);
+      REQUIRE(z.check_rank_index());  // height 0: no separator or count record at all
+      // Near either end (at most `walk` entries away): walked, nothing built.
+      for (std::uint64_t rank : {std::uint64_t{0}, std::uint64_t{kShape.walk}, n - 1,
+                                 n - 1 - kShape.walk}) {
+        auto c = z.index();
+        REQUIRE(z.seek_rank(c, rank));
+        REQUIRE(c.valid());
+        CHECK(z.index_member(c.key()) == order[rank].second);
+        auto got = z.rank_of(z.index_key(order[rank].first, order[rank].second));
+        REQUIRE(got);
+        CHECK(*got == rank);
       }
-      REQUIRE(z.finish_rank_index());
-      CHECK(z.has_rank_index());
+      CHECK(!z.has_rank_index());
+      CHECK(!z.built_rank_index());
+      // One step farther builds it, and answers through it.
+      auto c = z.index();
+      REQUIRE(z.seek_rank(c, kShape.walk + 1));
+      REQUIRE(c.valid());
+      CHECK(z.index_member(c.key()) == order[kShape.walk + 1].second);
+      CHECK(z.built_rank_index());
+      REQUIRE(z.has_rank_index());
       REQUIRE(z.check_rank_index());
       check_ranks(z, model, 0, 0);
-      c->finish();
+      // Not committed: the engine still holds no index.
     }
-    REQUIRE(w.commit(false));
-    // Read back from the engine, neither has more than 2F children per node.
-    for (const char* name : {"bulk", "kept"}) {
-      StagedWrites r(*db);
-      auto c = Collection::open(r, 0, name, KeyType::kZSet, load(*db, name));
-      REQUIRE(c);
-      ZSet z(*c, kShape);
-      REQUIRE(z.check_rank_index());
-      check_ranks(z, model, 0, 1);
+    {
+      Filled f(db, RankBuild::kAsk);  // a plain reader: refuses a far rank, builds nothing
+      ZSet& z = *f.z;
+      const auto& [score, member] = order[n / 2];
+      auto got = z.rank_of(z.index_key(score, member));
+      REQUIRE(!got);
+      CHECK(z.rank_index_wanted());
+      CHECK(!z.has_rank_index());
+      CHECK(f.writes.empty());
+    }
+    {
+      Filled f(db, RankBuild::kNever);  // walks however far
+      ZSet& z = *f.z;
+      const auto& [score, member] = order[n / 2];
+      auto got = z.rank_of(z.index_key(score, member));
+      REQUIRE(got);
+      CHECK(*got == n / 2);
+      auto c = z.index();
+      REQUIRE(z.seek_rank(c, n / 3));
+      CHECK(z.index_member(c.key()) == order[n / 3].second);
+      CHECK(!z.has_rank_index());
+      CHECK(f.writes.empty());
+    }
+    {
+      // rank_of far from both ends builds too; committed, it is there after a reopen.
+      Filled f(db, RankBuild::kOnDemand);
+      ZSet& z = *f.z;
+      const auto& [score, member] = order[n / 2];
+      auto got = z.rank_of(z.index_key(score, member));
+      REQUIRE(got);
+      CHECK(*got == n / 2);
+      CHECK(z.built_rank_index());
+      f.coll->finish();
+      REQUIRE(f.writes.commit(false));
+    }
+    REQUIRE(db->close());
+    db = open_db(fs, "/db", small_options());
+    {
+      Filled f(db, RankBuild::kOnDemand);
+      CHECK(f.coll->header().rank_height > 0);
+      REQUIRE(f.z->check_rank_index());
+      check_ranks(*f.z, model, 0, 1);
+      CHECK(!f.z->built_rank_index());
+      // Kept by writes from then on.
+      REQUIRE(f.z->set("late", 5.5, std::nullopt));
+      model.insert({5.5, "late"});
+      REQUIRE(f.z->check_rank_index());
+      check_ranks(*f.z, model, 0, 2);
     }
     REQUIRE(db->close());
   });
@@ -258,8 +362,11 @@ TEST_CASE("an entry lost behind the index's back is found by the checker and by 
     auto c = Collection::open(w, 0, "z", KeyType::kZSet, std::nullopt);
     REQUIRE(c);
     c->create(9);
-    ZSet z(*c, kShape);
+    ZSet z(*c, RankBuild::kOnDemand, kShape);
     for (int i = 0; i < 100; ++i) REQUIRE(z.set("m" + std::to_string(i), i, std::nullopt));
+    auto middle = z.index();
+    REQUIRE(z.seek_rank(middle, 50));  // builds the index
+    REQUIRE(z.has_rank_index());
     REQUIRE(z.check_rank_index());
     // The last entry goes without its count: its bucket now counts one entry too many.
     w.del(z.index_key(99, "m99"));
