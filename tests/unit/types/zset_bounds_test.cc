@@ -13,6 +13,7 @@
 #include "src/types/zset.h"
 #include "tests/support/test_seed.h"
 #include "tests/unit/engine/db/db_test_util.h"
+#include "tests/unit/types/stored_record_util.h"
 
 using namespace cascade;
 using namespace cascade::types;
@@ -21,21 +22,10 @@ using cascade::engine::db_test::run_fiber;
 using cascade::engine::db_test::small_options;
 using cascade::runtime::testing::IoLoop;
 using cascade::test_support::FaultFileSystem;
+using cascade::types::test_util::load_record;
 
 namespace {
 
-std::optional<StoredRecord> load(engine::DB& db, std::string_view key) {
-  auto meta = db.get(metadata_key(0, key));
-  REQUIRE(meta);
-  if (!meta->has_value()) return std::nullopt;
-  StoredRecord record;
-  record.bytes = **meta;
-  auto view = decode_record(record.bytes);
-  REQUIRE(view);
-  record.type = view->type;
-  record.payload_offset = record.bytes.size() - view->payload.size();
-  return record;
-}
 
 // Pops `count` members from one end as ZPOPMIN/ZPOPMAX do (commands/zset_walk.cc).
 std::vector<std::string> pop(ZSet& z, bool max, int count) {
@@ -115,7 +105,7 @@ TEST_CASE("sorted set pops start at the next live entry and adds keep the bounds
     int steps = 0, pops = 0, started_at_live = 0;
     for (; steps < 1500; ++steps) {
       StagedWrites w(*db);
-      auto c = Collection::open(w, 0, "z", KeyType::kZSet, load(*db, "z"));
+      auto c = Collection::open(w, 0, "z", KeyType::kZSet, load_record(*db, "z"));
       REQUIRE(c);
       if (!c->exists()) c->create(1000 + static_cast<std::uint64_t>(steps));
       ZSet z(*c);
@@ -152,7 +142,7 @@ TEST_CASE("sorted set pops start at the next live entry and adds keep the bounds
 
       // Reopened, the index walks the model's order both ways.
       StagedWrites r(*db);
-      auto again = Collection::open(r, 0, "z", KeyType::kZSet, load(*db, "z"));
+      auto again = Collection::open(r, 0, "z", KeyType::kZSet, load_record(*db, "z"));
       REQUIRE(again);
       REQUIRE(again->exists() == !model.empty());
       if (model.empty()) continue;
@@ -204,7 +194,7 @@ TEST_CASE("a thousand pops from a sorted set's low end each start at a live entr
     }
     for (int i = 0; i < 1000; ++i) {
       StagedWrites w(*db);
-      auto c = Collection::open(w, 0, "q", KeyType::kZSet, load(*db, "q"));
+      auto c = Collection::open(w, 0, "q", KeyType::kZSet, load_record(*db, "q"));
       REQUIRE(c);
       ZSet z(*c);
       // Without the bound this cursor's range starts before the i deleted entries.

@@ -19,6 +19,7 @@
 #include "src/types/zset.h"
 #include "tests/support/test_seed.h"
 #include "tests/unit/engine/db/db_test_util.h"
+#include "tests/unit/types/stored_record_util.h"
 
 using namespace cascade;
 using namespace cascade::types;
@@ -27,6 +28,7 @@ using cascade::engine::db_test::run_fiber;
 using cascade::engine::db_test::small_options;
 using cascade::runtime::testing::IoLoop;
 using cascade::test_support::FaultFileSystem;
+using cascade::types::test_util::load_record;
 
 namespace {
 
@@ -34,18 +36,6 @@ namespace {
 // a rank more than 8 entries from both ends builds the index.
 constexpr RankShape kShape{.bucket = 4, .fanout = 2, .walk = 8};
 
-std::optional<StoredRecord> load(engine::DB& db, std::string_view key) {
-  auto meta = db.get(metadata_key(0, key));
-  REQUIRE(meta);
-  if (!meta->has_value()) return std::nullopt;
-  StoredRecord record;
-  record.bytes = **meta;
-  auto view = decode_record(record.bytes);
-  REQUIRE(view);
-  record.type = view->type;
-  record.payload_offset = record.bytes.size() - view->payload.size();
-  return record;
-}
 
 using Model = std::set<std::pair<double, std::string>>;
 
@@ -119,7 +109,7 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
     for (int step = 0; step < kSteps; ++step) {
       const bool growing = step < kSteps / 2;
       StagedWrites w(*db);
-      auto c = Collection::open(w, 0, "z", KeyType::kZSet, load(*db, "z"));
+      auto c = Collection::open(w, 0, "z", KeyType::kZSet, load_record(*db, "z"));
       REQUIRE(c);
       if (!c->exists()) c->create(1000 + static_cast<std::uint64_t>(step));
       std::optional<ZSet> writer;  // its cursors end before a reopen closes the engine
@@ -211,7 +201,7 @@ TEST_CASE("ranks through the rank index match a model as the set grows and shrin
         ++reopens;
       }
       StagedWrites r(*db);
-      auto again = Collection::open(r, 0, "z", KeyType::kZSet, load(*db, "z"));
+      auto again = Collection::open(r, 0, "z", KeyType::kZSet, load_record(*db, "z"));
       REQUIRE(again);
       REQUIRE(again->exists());
       ZSet zr(*again, RankBuild::kNever, kShape);
@@ -238,7 +228,7 @@ struct Filled {
   std::optional<Collection> coll;
   std::optional<ZSet> z;
   Filled(std::unique_ptr<engine::DB>& db, RankBuild build) : writes(*db) {
-    auto c = Collection::open(writes, 0, "z", KeyType::kZSet, load(*db, "z"));
+    auto c = Collection::open(writes, 0, "z", KeyType::kZSet, load_record(*db, "z"));
     REQUIRE(c);
     coll.emplace(std::move(*c));
     z.emplace(*coll, build, kShape);
