@@ -163,6 +163,15 @@ def redis_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture
+def redis_clean(redis_server):
+    """The session's redis-server, emptied afterwards: later suites compare INFO keyspace."""
+    yield redis_server
+    client = Raw(redis_server.port)
+    client.call("FLUSHALL")
+    client.close()
+
+
 # ---- a raw RESP client ------------------------------------------------------------------
 
 class Raw:

@@ -368,13 +368,6 @@ def is_full_scan(cmd):
     return name in (b"SCAN", b"SSCAN", b"HSCAN", b"ZSCAN") and len(cmd) > at and cmd[at] in (b"0", b"")
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call(b"FLUSHALL")
-    client.close()
-
 
 @pytest.mark.parametrize("protocol", [b"2", b"3"])
 def test_collections_answer_random_sequences_as_redis_does(cascade, redis_clean, protocol):

@@ -22,13 +22,6 @@ FIELDS = [b"f", b"g", b"n", b"", b"\x00\xff", b"long" * 8]
 VALUES = [b"", b"v", b"10", b"-3", b"1.5", b"9223372036854775807", b"abc", b"3e2", b" 1"]
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call("FLUSHALL")
-    client.close()
-
 
 def pairs(value):
     """A flat [k, v, ...] list or RESP3's [[k, v], ...] as sorted (k, v) tuples."""

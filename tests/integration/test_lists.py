@@ -23,13 +23,6 @@ KEYS = LIST_KEYS + [STRING_KEY, b"missing"]
 VALUES = [b"a", b"b", b"c", b"", b"x" * 30, b"\x00\xff", b"12"]
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call("FLUSHALL")
-    client.close()
-
 
 # ---- scripted cases: each compared with redis-server --------------------------------------
 

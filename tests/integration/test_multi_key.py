@@ -22,14 +22,6 @@ VALUES = [b"", b"a", b"ab", b"abc", b"foobar", b"ohmytext", b"mynewtext", b"\x00
 FAR_MS = 4102444800000  # 2100-01-01: absolute, so both servers report the same expiry
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    """The session's redis-server, emptied afterwards: later suites compare INFO keyspace."""
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call("FLUSHALL")
-    client.close()
-
 
 def pick_keys(rng, low, high):
     return [rng.choice(KEYS) for _ in range(rng.randint(low, high))]

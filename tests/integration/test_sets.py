@@ -25,13 +25,6 @@ STRING_KEY = b"str"
 MEMBERS = [b"a", b"b", b"c", b"d", b"1", b"2", b"", b"\x00\xff", b"x" * 30]
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call("FLUSHALL")
-    client.close()
-
 
 def both(cascade, redis):
     clients = [Raw(cascade.port), Raw(redis.port)]

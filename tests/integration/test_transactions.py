@@ -26,14 +26,6 @@ def line(*parts):
     return b" ".join(parts)
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    """The session's redis-server, emptied afterwards: later suites compare INFO keyspace."""
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call("FLUSHALL")
-    client.close()
-
 
 def calls(client, lines):
     return [client.call(line if isinstance(line, list) else line.split(b" ")) for line in lines]

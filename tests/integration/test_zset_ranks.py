@@ -18,13 +18,6 @@ SHARDS = 2
 MEMBERS = 12000
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call("FLUSHALL")
-    client.close()
-
 
 def load(clients, key, rng, count):
     """ZADD `count` members in chunks; few distinct scores, so ties order by member."""

@@ -26,13 +26,6 @@ LEX = [b"-", b"+", b"[a", b"(a", b"[b", b"(b", b"[c", b"(aa", b"[", b"(", b"a", 
        b"+x", b"[f"]
 
 
-@pytest.fixture
-def redis_clean(redis_server):
-    yield redis_server
-    client = Raw(redis_server.port)
-    client.call("FLUSHALL")
-    client.close()
-
 
 def run_script(cascade_port, redis_port, script, protocol=2):
     clients = [Raw(cascade_port), Raw(redis_port)]
