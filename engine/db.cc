@@ -115,6 +115,10 @@ Status DB::recover() {
 
 Status DB::close() {
   if (closed_) return Status::ok();
+  if (options_.flush_on_close && !closing_ && bg_error_.is_ok()) {
+    // A failure leaves the records in the WAL, which the next open replays: close goes on.
+    (void)flush();
+  }
   closing_ = true;
   flush_done_.notify_all();       // stalled writers give up
   compaction_done_.notify_all();  // stopped writers and waiting compact_range calls too

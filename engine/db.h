@@ -133,8 +133,9 @@ class DB {
   DB(const DB&) = delete;
   DB& operator=(const DB&) = delete;
 
-  // Waits for writes in flight and the running flush, syncs and closes the WAL. Unflushed
-  // memtables are not flushed: the WAL replays them at the next open.
+  // With DBOptions::flush_on_close, first flushes every memtable (a failure does not stop
+  // the close: the WAL still holds those records and the next open replays them). Then
+  // waits for writes in flight and the running flush, syncs and closes the WAL.
   Status close();
 
   Status write(WriteBatch& batch, const WriteOptions& options = {});

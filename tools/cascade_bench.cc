@@ -75,6 +75,7 @@ engine::DBOptions db_options(const BenchFlags& flags) {
   // Unsynced writes really are unsynced (as db_bench's default); --sync asks per write.
   o.wal.sync_policy = engine::WalSyncPolicy::kNo;
   o.compaction.disable_auto_compactions = flags.disable_auto_compactions;
+  o.flush_on_close = flags.flush_on_close;
   return o;
 }
 

@@ -30,6 +30,8 @@ engine::DBOptions engine_options(const ServerConfig& config, Logger& logger) {
       sync_disabled(config) ? engine::WalSyncPolicy::kNo : engine::WalSyncPolicy::kEverySec;
   options.wal.log = [&logger](const std::string& message) { logger.warning("{}", message); };
   options.compaction.rate_limit = static_cast<std::uint64_t>(config.compaction_rate_limit);
+  // A clean shutdown leaves nothing for the next start to replay from the WAL.
+  options.flush_on_close = true;
   return options;
 }
 

@@ -31,7 +31,7 @@ STORAGE_FIELDS = [
     "storage_flushes", "storage_compactions", "storage_write_amplification",
     "storage_block_cache_hit_ratio", "storage_write_stall_micros", "storage_wal_syncs",
     "storage_block_cache_hits", "storage_block_cache_misses", "storage_vlog_reads",
-    "storage_vlog_cache_hits",
+    "storage_vlog_cache_hits", "storage_wal_recovered_batches",
 ]
 
 

@@ -6,6 +6,8 @@ import signal
 import socket
 import subprocess
 
+import redis
+
 from conftest import cascade_bin, free_port
 
 
@@ -27,6 +29,32 @@ def test_sigterm_stops_cleanly_with_the_bye_line(start_cascade):
     log = server.log()
     assert "Received SIGTERM scheduling shutdown..." in log
     assert "ready to exit, bye bye" in log
+
+
+def test_a_clean_stop_flushes_so_the_next_start_replays_no_wal(start_cascade):
+    """A stop by SIGTERM flushes every shard's memtables, so the next start reads its keys
+    from tables and replays nothing; a killed server's writes come back by WAL replay."""
+    server = start_cascade()
+    r = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=10)
+    for i in range(300):
+        r.set(f"key:{i}", f"value-{i}")
+    assert r.info("storage")["storage_sst_files"] == 0
+    assert server.stop(signal.SIGTERM) == 0
+
+    server = start_cascade()
+    r = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=10)
+    storage = r.info("storage")
+    assert storage["storage_wal_recovered_batches"] == 0
+    assert storage["storage_sst_files"] >= 2  # one flushed table per shard
+    assert r.get("key:0") == b"value-0" and r.get("key:299") == b"value-299"
+    assert r.dbsize() == 300
+    r.set("after-restart", "1")
+    server.kill()
+
+    server = start_cascade()
+    r = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=10)
+    assert r.info("storage")["storage_wal_recovered_batches"] >= 1
+    assert r.get("after-restart") == b"1" and r.dbsize() == 301
 
 
 def test_sigint_stops_cleanly(start_cascade, raw):

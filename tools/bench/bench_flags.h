@@ -32,6 +32,8 @@
 //                         (CompactionOptions::disable_auto_compactions): flushes go on, L0
 //                         grows, the write throttle is off (as RocksDB's L0 stall
 //                         triggers are then)
+//   --flush_on_close=0|1  close() flushes the memtables (1, as the server does), or leaves
+//                         them to the next open's WAL replay (0, the engine's default)
 #pragma once
 
 #include <cstddef>
@@ -64,6 +66,7 @@ struct BenchFlags {
   std::uint64_t seed = 1;
   std::uint64_t benchmark_write_rate_limit = 0;
   bool disable_auto_compactions = false;
+  bool flush_on_close = false;
 
   std::int64_t reads_per_thread() const { return reads < 0 ? num : reads; }
   std::int64_t writes_per_thread() const { return writes < 0 ? num : writes; }

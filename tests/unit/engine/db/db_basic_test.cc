@@ -12,32 +12,49 @@ using namespace cascade::engine::db_test;
 using cascade::runtime::testing::IoLoop;
 using cascade::test_support::FaultFileSystem;
 
+// Both ways a reopen finds the data: replayed from the WAL (flush_on_close off), or from
+// the level-0 table close() flushed (on, the default), with no WAL record left to replay.
 TEST_CASE("db put, get and delete see the newest write, in the memtable and after reopen") {
-  IoLoop loop;
-  FaultFileSystem fs;
-  run_fiber(loop, [&] {
-    auto db = open_db(fs, "/db", small_options());
-    CHECK(get_ok(*db, "a") == std::nullopt);
-    REQUIRE(db->put("a", "1"));
-    REQUIRE(db->put("b", ""));
-    REQUIRE(db->put("a", "2"));
-    REQUIRE(db->del("c"));
-    CHECK(get_ok(*db, "a") == "2");
-    CHECK(get_ok(*db, "b") == "");
-    CHECK(get_ok(*db, "c") == std::nullopt);
-    REQUIRE(db->del("a", {.sync = true}));
-    CHECK(get_ok(*db, "a") == std::nullopt);
-    CHECK(db->stats().last_sequence == 5);
-    REQUIRE(db->close());
+  for (bool flush_on_close : {false, true}) {
+    CAPTURE(flush_on_close);
+    IoLoop loop;
+    FaultFileSystem fs;
+    DBOptions options = small_options();
+    options.flush_on_close = flush_on_close;
+    run_fiber(loop, [&] {
+      auto db = open_db(fs, "/db", options);
+      CHECK(get_ok(*db, "a") == std::nullopt);
+      REQUIRE(db->put("a", "1"));
+      REQUIRE(db->put("b", ""));
+      REQUIRE(db->put("a", "2"));
+      REQUIRE(db->del("c"));
+      CHECK(get_ok(*db, "a") == "2");
+      CHECK(get_ok(*db, "b") == "");
+      CHECK(get_ok(*db, "c") == std::nullopt);
+      REQUIRE(db->del("a", {.sync = true}));
+      CHECK(get_ok(*db, "a") == std::nullopt);
+      CHECK(db->stats().last_sequence == 5);
+      CHECK(db->stats().flushes == 0);
+      REQUIRE(db->close());
 
-    db = open_db(fs, "/db", small_options());
-    CHECK(db->stats().recovered_batches == 5);
-    CHECK(get_ok(*db, "a") == std::nullopt);
-    CHECK(get_ok(*db, "b") == "");
-    REQUIRE(db->put("a", "3"));
-    CHECK(db->stats().last_sequence == 6);
-    REQUIRE(db->close());
-  });
+      db = open_db(fs, "/db", options);
+      const DBStats s = db->stats();
+      CHECK(s.recovered_batches == (flush_on_close ? 0 : 5));
+      CHECK(s.level0_files == (flush_on_close ? 1 : 0));
+      CHECK(s.memtable_entries == (flush_on_close ? 0 : 5));
+      CHECK(s.last_sequence == 5);
+      CHECK(get_ok(*db, "a") == std::nullopt);
+      CHECK(get_ok(*db, "b") == "");
+      REQUIRE(db->put("a", "3"));
+      CHECK(db->stats().last_sequence == 6);
+      REQUIRE(db->close());
+
+      db = open_db(fs, "/db", options);
+      CHECK(get_ok(*db, "a") == "3");
+      CHECK(db->stats().last_sequence == 6);
+      REQUIRE(db->close());
+    });
+  }
 }
 
 TEST_CASE("db reads find flushed data in level-0 tables, newest table first") {
