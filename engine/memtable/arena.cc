@@ -1,13 +1,22 @@
 // See arena.h for the block scheme and its invariants.
 #include "engine/memtable/arena.h"
 
+#include <sys/mman.h>
+
 #include <cassert>
+#include <cstdint>
 #include <new>
 
 namespace cascade::engine {
 
 Arena::~Arena() {
-  for (char* block : blocks_) ::operator delete(block, std::align_val_t{kMaxAlignment});
+  for (const Block& block : blocks_) {
+    if (block.mapped) {
+      ::munmap(block.data, block.bytes);
+    } else {
+      ::operator delete(block.data, std::align_val_t{kMaxAlignment});
+    }
+  }
 }
 
 char* Arena::allocate_fallback(std::size_t bytes, std::size_t alignment) {
@@ -19,8 +28,9 @@ char* Arena::allocate_fallback(std::size_t bytes, std::size_t alignment) {
     return new_block(bytes);
   }
   // Blocks start kMaxAlignment-aligned, so a fresh block needs no padding.
-  cursor_ = new_block(kBlockSize);
-  limit_ = cursor_ + kBlockSize;
+  char* huge = block_bytes_ >= kHugeAfter ? new_huge_block() : nullptr;
+  cursor_ = huge != nullptr ? huge : new_block(kBlockSize);
+  limit_ = cursor_ + (huge != nullptr ? kHugeBlockSize : kBlockSize);
   char* result = cursor_;
   cursor_ += bytes;
   return result;
@@ -28,9 +38,28 @@ char* Arena::allocate_fallback(std::size_t bytes, std::size_t alignment) {
 
 char* Arena::new_block(std::size_t bytes) {
   auto* block = static_cast<char*>(::operator new(bytes, std::align_val_t{kMaxAlignment}));
-  blocks_.push_back(block);
+  blocks_.push_back({block, bytes, false});
   block_bytes_ += bytes;
   return block;
+}
+
+// Maps twice the size and unmaps the ends, leaving kHugeBlockSize bytes on a
+// kHugeBlockSize boundary (a huge page must be aligned to its size). Null if the mapping
+// fails: the caller falls back to an ordinary block.
+char* Arena::new_huge_block() {
+  const std::size_t span = 2 * kHugeBlockSize;
+  void* mapped = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) return nullptr;
+  auto* start = static_cast<char*>(mapped);
+  const auto at = reinterpret_cast<std::uintptr_t>(start);
+  char* aligned = start + ((kHugeBlockSize - (at & (kHugeBlockSize - 1))) & (kHugeBlockSize - 1));
+  if (aligned > start) ::munmap(start, static_cast<std::size_t>(aligned - start));
+  char* end = aligned + kHugeBlockSize;
+  if (end < start + span) ::munmap(end, static_cast<std::size_t>(start + span - end));
+  (void)::madvise(aligned, kHugeBlockSize, MADV_HUGEPAGE);  // advice: no huge page is no error
+  blocks_.push_back({aligned, kHugeBlockSize, true});
+  block_bytes_ += kHugeBlockSize;
+  return aligned;
 }
 
 }  // namespace cascade::engine

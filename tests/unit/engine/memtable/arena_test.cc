@@ -58,7 +58,7 @@ TEST_CASE("arena memory usage exceeds small allocations by little more than the 
   std::size_t blocks = arena.block_count();
   CHECK(arena.memory_usage() >= blocks * Arena::kBlockSize);
   CHECK(arena.memory_usage() <=
-        total + Arena::kBlockSize + blocks * 100 + 2 * blocks * sizeof(char*) + 64);
+        total + Arena::kBlockSize + blocks * 100 + 2 * blocks * 3 * sizeof(void*) + 64);
 }
 
 TEST_CASE("a large allocation gets its own block and the current block keeps serving") {
@@ -73,4 +73,29 @@ TEST_CASE("a large allocation gets its own block and the current block keeps ser
   CHECK(arena.block_count() == 2);
   CHECK(arena.memory_usage() - before >= large);
   CHECK(arena.memory_usage() - before <= large + 64);
+}
+
+TEST_CASE("past kHugeAfter bytes an arena takes 2 MiB blocks on 2 MiB boundaries") {
+  Arena arena;
+  std::vector<char*> pieces;
+  std::size_t total = 0;
+  while (total < Arena::kHugeAfter + 3 * Arena::kHugeBlockSize) {
+    char* at = arena.allocate(200);
+    std::memset(at, static_cast<char>(pieces.size()), 200);
+    pieces.push_back(at);
+    total += 200;
+  }
+  // The small blocks end at kHugeAfter; every block after is a huge one.
+  const std::size_t small_blocks = Arena::kHugeAfter / Arena::kBlockSize;
+  REQUIRE(arena.block_count() > small_blocks);
+  const std::size_t huge_blocks = arena.block_count() - small_blocks;
+  CHECK(huge_blocks == 4);  // 3 full ones and the current one
+  CHECK(arena.memory_usage() >= Arena::kHugeAfter + huge_blocks * Arena::kHugeBlockSize);
+  // The first piece past the small blocks opens a huge block: it sits on a 2 MiB boundary.
+  const std::size_t first_huge = Arena::kHugeAfter / Arena::kBlockSize * (Arena::kBlockSize / 200);
+  CHECK(reinterpret_cast<std::uintptr_t>(pieces[first_huge]) % Arena::kHugeBlockSize == 0);
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    REQUIRE(pieces[i][0] == static_cast<char>(i));
+    REQUIRE(pieces[i][199] == static_cast<char>(i));
+  }
 }
