@@ -151,6 +151,9 @@ class DB {
   // barrier after writes made without it (the server's multi-shard writes use it so an
   // earlier unsynced write cannot be lost while a later write recovery finishes survives).
   Status sync_wal();
+  // sync_wal() for the writes that need it: those acknowledged unsynced and not written
+  // with WriteOptions::durable_elsewhere. At once when every such write is durable already.
+  Status sync_wal_acknowledged();
   Status put(std::string_view key, std::string_view value, const WriteOptions& options = {});
   Status del(std::string_view key, const WriteOptions& options = {});
 
@@ -233,6 +236,7 @@ class DB {
   void wait_for_turn(SequenceNumber first);
   void finish_turn(SequenceNumber last);
 
+  Status sync_wal_for(bool acknowledged_only);
   // db_flush.cc
   void switch_memtable();
   void schedule_flush();

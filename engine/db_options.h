@@ -80,8 +80,10 @@ struct DBOptions {
 struct WriteOptions {
   bool sync = false;  // acknowledge only once the batch's WAL record is on disk
   // The caller holds this batch durable elsewhere (a multi-shard write's part, which its
-  // synced decision record carries): under WalSyncPolicy::kAlways it is acknowledged once
-  // its WAL record is written, as under kEverySec, not synced. Ignored when sync is set.
+  // synced decision record carries), or nothing depends on its being durable: under
+  // WalSyncPolicy::kAlways it is acknowledged once its WAL record is written, as under
+  // kEverySec, not synced; and DB::sync_wal_acknowledged() does not wait for it. Ignored
+  // when sync is set.
   bool durable_elsewhere = false;
 };
 

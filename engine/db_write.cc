@@ -79,14 +79,18 @@ Status DB::finish_write(PendingWrite& pending) {
   return status;
 }
 
-Status DB::sync_wal() {
+Status DB::sync_wal() { return sync_wal_for(false); }
+
+Status DB::sync_wal_acknowledged() { return sync_wal_for(true); }
+
+Status DB::sync_wal_for(bool acknowledged_only) {
   if (closing_) return Status::shutdown("engine is closing");
   writers_.add();  // close() waits for it as for a write
   struct Leave {
     runtime::WaitGroup& group;
     ~Leave() { group.done(); }
   } leave{writers_};
-  return wal_->sync();
+  return acknowledged_only ? wal_->sync_acknowledged() : wal_->sync();
 }
 
 void DB::wait_for_turn(SequenceNumber first) {

@@ -127,6 +127,7 @@ Status WalWriter::await(const WalTicket& ticket, bool sync, bool written_suffice
   const bool always = options_.sync_policy == WalSyncPolicy::kAlways;
   if (sync || (always && !written_suffices)) return wait_for(ticket.end, Reach::kDurable);
   if (always) return wait_for(ticket.end, Reach::kWritten);  // a later sync covers it
+  if (!written_suffices) acknowledged_unsynced_ = std::max(acknowledged_unsynced_, ticket.end);
   start_timer();
   if (options_.sync_policy == WalSyncPolicy::kEverySec) {
     return wait_for(ticket.end, Reach::kWritten);
@@ -415,6 +416,12 @@ void WalWriter::poison(const Status& error) {
 Status WalWriter::sync() {
   if (!poisoned_) return poisoned_;
   return wait_for(appended_, Reach::kDurable);
+}
+
+Status WalWriter::sync_acknowledged() {
+  if (!poisoned_) return poisoned_;
+  if (durable_ >= acknowledged_unsynced_) return Status::ok();
+  return wait_for(acknowledged_unsynced_, Reach::kDurable);
 }
 
 // The flusher writes whole pages of the tail as they fill, without any appender waiting.

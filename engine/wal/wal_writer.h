@@ -126,6 +126,12 @@ class WalWriter {
   void mark_flushed(SequenceNumber sequence);
   // Makes everything appended so far durable.
   Status sync();
+  // Makes durable every record acknowledged before it was (awaited without sync under
+  // kEverySec or kNo, and not durable elsewhere); returns at once when there is none. A
+  // multi-shard write needs no more of a shard before its decision (src/types/
+  // multi_shard_log.h, step 0): records whose caller holds them durable elsewhere (the parts
+  // of earlier multi-shard writes) can wait for the background sync.
+  Status sync_acknowledged();
   // Writes and syncs the tail, stops the flusher and timer fibers and closes the files.
   Status close();
 
@@ -178,6 +184,8 @@ class WalWriter {
   std::uint64_t current_ring_;       // the segment being written
   std::uint64_t written_end_;        // end of its last wholly written record
   std::uint64_t durable_ = 0;        // logical position: every record before it is synced
+  // The end of the last record acknowledged unsynced whose caller holds it nowhere else.
+  std::uint64_t acknowledged_unsynced_ = 0;
   std::uint64_t written_ = 0;        // every record before it is written (>= durable_)
   std::uint64_t appended_ = 0;       // logical end of the newest record appended
   bool dirty_ = false;               // the current segment has unsynced writes

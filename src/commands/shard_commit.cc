@@ -39,16 +39,20 @@ Status write_here(server::ServerState& server, engine::WriteBatch& batch,
   return keyspace->engine().write(batch, options);
 }
 
-// Makes the WALs of `others` durable. Step 0 of the protocol when writes are acknowledged
-// unsynced (everysec, no): every other shard makes its WAL durable before the decision
-// is. Recovery may write a part whose shard lost its unsynced tail; without this barrier
-// that shard would then show this write without writes acknowledged before it
-// (multi_shard_log.h). And step 3: the parts are durable before their decision goes.
-Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId>& others) {
-  auto synced = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&server] {
+// Makes the WALs of `others` durable: all of them (step 3 of the protocol: the parts are
+// durable before their decision goes), or, with `acknowledged_only`, the writes each
+// acknowledged unsynced (step 0 when writes are acknowledged unsynced, everysec and no:
+// recovery may write a part whose shard lost its unsynced tail, and without this barrier
+// that shard would then show this write without writes it acknowledged before it;
+// multi_shard_log.h). Parts of earlier multi-shard writes are durable through their
+// decisions and need no sync here, so a shard that took only those syncs nothing.
+Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId>& others,
+                 bool acknowledged_only) {
+  auto synced = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&] {
     types::Keyspace* keyspace = server.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
-    return keyspace->engine().sync_wal();
+    return acknowledged_only ? keyspace->engine().sync_wal_acknowledged()
+                             : keyspace->engine().sync_wal();
   });
   for (Status& s : synced) {
     if (!s) return s;
@@ -73,7 +77,7 @@ void drain_decisions(server::ServerState* server) {
     for (const auto& done : batch) others.insert(others.end(), done.others.begin(), done.others.end());
     std::sort(others.begin(), others.end());
     others.erase(std::unique(others.begin(), others.end()), others.end());
-    Status durable = sync_wals(*server, others);
+    Status durable = sync_wals(*server, others, false);
     types::Keyspace* keyspace = server->this_shard().keyspace();
     if (!durable || keyspace == nullptr) {
       if (!durable) server->logger().warning("Could not sync multi-shard parts: {}", durable.to_string());
@@ -99,7 +103,10 @@ void drain_decisions(server::ServerState* server) {
       (void)server->runtime().post(shard, [server, markers]() {
         types::Keyspace* here = server->this_shard().keyspace();
         if (here == nullptr) return;
-        Status s = here->engine().write(*markers, engine::WriteOptions{});
+        // Nothing waits on these deletes being durable: a marker a crash leaves without its
+        // decision is deleted by recovery. So they do not make the next multi-shard write's
+        // step 0 sync this shard.
+        Status s = here->engine().write(*markers, engine::WriteOptions{.durable_elsewhere = true});
         if (!s) server->logger().warning("Could not delete applied markers: {}", s.to_string());
       });
     }
@@ -131,7 +138,7 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
   std::vector<runtime::ShardId> others;
   for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
   if (!sync) {
-    if (Status s = sync_wals(server, others); !s) return s;
+    if (Status s = sync_wals(server, others, true); !s) return s;
   }
   crash_point("multi-shard-before-decision");
   Status decided = server.runtime().submit(coordinator.shard, [&] {

@@ -6,8 +6,10 @@
 // increasing in the order such writes take their locks) and a coordinator: the lowest shard
 // it writes to.
 //   0. When writes are acknowledged before they are durable (appendfsync everysec or no),
-//      every other shard first syncs its WAL: each shard's writes acknowledged before this
-//      one are then durable before its decision is.
+//      every other shard first makes durable the writes it acknowledged unsynced: each
+//      shard's writes acknowledged before this one are then durable before its decision
+//      is. The parts of earlier multi-shard writes are not among them (their decisions
+//      hold them), so a shard that has taken nothing else since its last sync syncs nothing.
 //   1. The coordinator writes ONE engine batch, synced: its own part of the write plus the
 //      decision record, which holds every other shard's part. Once it is durable the write
 //      will happen whole: this is the decision point.
