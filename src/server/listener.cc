@@ -115,6 +115,20 @@ Status share_listeners(ShardState& shard, ShardState& first) {
 }
 
 void start_accepting(ServerState& server, ShardState& shard) {
+  // Redis frees an idle client's query buffer after 2 s too (its client cron).
+  constexpr runtime::Duration kTrimPeriod = std::chrono::seconds(1);
+  constexpr runtime::Duration kIdleTrimAfter = std::chrono::seconds(2);
+  shard.fibers().add();
+  runtime::Scheduler::current()->spawn(
+      [&shard] {
+        const runtime::Shard* here = runtime::Shard::current();
+        while (!shard.stopping() && !here->stop_requested()) {
+          if (shard.stop_event().wait_for(kTrimPeriod)) break;
+          shard.trim_idle_connections(runtime::Clock::now(), kIdleTrimAfter);
+        }
+        shard.fibers().done();
+      },
+      {.name = "idle-trimmer"});
   for (Socket& listener : shard.listeners()) {
     shard.fibers().add();
     runtime::Scheduler::current()->spawn(
