@@ -87,6 +87,13 @@ void Connection::set_resp_version(resp::RespVersion version) {
   if (discard_) discard_->set_version(version);
 }
 
+std::size_t Connection::memory_usage() const {
+  std::size_t bytes = sizeof(Connection) + in_.capacity() + out_.buffer().capacity() +
+                      parser_.memory_usage();
+  if (discard_) bytes += sizeof(resp::ReplyWriter) + discard_->buffer().capacity();
+  return bytes;
+}
+
 bool Connection::trim_if_idle(runtime::TimePoint now, runtime::Duration idle_after) {
   if (phase_ != Phase::kWaitingForInput || closing_ || now - client_.last_interaction < idle_after) {
     return false;

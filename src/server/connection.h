@@ -90,6 +90,10 @@ class Connection {
   resp::ReplyBuffer& output() { return out_.buffer(); }
   const resp::ReplyBuffer& output() const { return out_.buffer(); }
 
+  // Bytes this connection holds beyond its fiber's stack: the object, its input and reply
+  // arrays and the parser's argument storage (CLIENT LIST's tot-mem).
+  std::size_t memory_usage() const;
+
   ClientState& client() { return client_; }
   const ClientState& client() const { return client_; }
   resp::RespVersion resp_version() const { return out_.version(); }
