@@ -241,9 +241,8 @@ bool Connection::read_some() {
     const bool trimmed = std::exchange(trim_requested_, false);
     if (!n) {
       // The trimmer's interruption (not a close): free the buffer and wait without one.
-      if (trimmed && n.error().is_cancelled() && !closing_ && !socket_.cancelled() &&
-          in_.release()) {
-        wait_before_read_ = true;
+      if (trimmed && n.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
+        wait_before_read_ = in_.release();  // (it is empty: trim_if_idle checked)
         continue;
       }
       if (n.error().is_timed_out()) server_.logger().verbose("Closing idle client");

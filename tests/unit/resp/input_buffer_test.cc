@@ -93,6 +93,31 @@ TEST_CASE("input buffer: one command in many one-byte reads, from a small start"
   CHECK(buffer.capacity() <= 2 * command.size());
 }
 
+TEST_CASE("input buffer: a 1 MiB argument read in 16 KiB reads, then freed once consumed") {
+  const std::string command = testing::encode_multibulk({"SET", "k", std::string(1 << 20, 'b')});
+  InputBuffer buffer;
+  RequestParser parser;
+  std::size_t sent = 0;
+  int commands = 0;
+  while (sent < command.size()) {
+    const std::size_t n = std::min<std::size_t>(16 * 1024, command.size() - sent);
+    receive(buffer, std::string_view(command).substr(sent, n));
+    sent += n;
+    const ParseResult r = parser.parse(buffer.data());
+    REQUIRE(r.status != ParseStatus::kError);
+    if (r.status == ParseStatus::kCommand) {
+      ++commands;
+      CHECK(parser.args()[2].size() == (1u << 20));
+    }
+    buffer.consume(r.consumed);
+  }
+  CHECK(commands == 1);
+  CHECK(buffer.capacity() >= command.size());
+  CHECK(buffer.capacity() <= 2 * command.size());
+  buffer.release_if_idle(16 * 1024);  // what the connection does after the batch
+  CHECK(buffer.capacity() == 0);
+}
+
 TEST_CASE("input buffer starts over in place when everything was consumed") {
   InputBuffer buffer;
   reserve_first(buffer, 1024);
