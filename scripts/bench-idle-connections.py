@@ -3,11 +3,13 @@
 redis-server, in one run.
 
   bench-idle-connections.py [--connections N] [--cascade BIN ...] [--redis BIN] [--settle S]
+                            [--pipeline P]
 
 For each server: start it on a free 127.0.0.1 port (--maxclients 11000; redis-server without
 persistence),
 read VmRSS from /proc/PID/status, open N connections (default 5000) that each send PING and
-read +PONG, wait --settle seconds (default 0: the connections are measured as they are right
+read +PONG (with --pipeline P: P pipelined PINGs in one send, then P replies, so the
+connection was busy before it went idle), wait --settle seconds (default 0: the connections are measured as they are right
 after their PONG), read VmRSS again, and report (after - before) / N. Each VmRSS is the
 median of three readings 0.5 s apart. Prints one line per server, then the ratio of each
 cascade binary to redis-server.
@@ -71,25 +73,26 @@ def wait_ready(port, proc):
     raise RuntimeError("server did not answer PING within %ds" % TIMEOUT_S)
 
 
-def open_idle(port, count):
+def open_idle(port, count, pipeline):
     conns = []
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S)
-        s.sendall(b"*1\r\n$4\r\nPING\r\n")
+        s.sendall(b"*1\r\n$4\r\nPING\r\n" * pipeline)
         conns.append(s)
+    want = 7 * pipeline
     for s in conns:  # read every PONG after all are sent: the server holds them all at once
         got = b""
-        while len(got) < 7:
-            data = s.recv(7 - len(got))
+        while len(got) < want:
+            data = s.recv(want - len(got))
             if not data:
                 raise RuntimeError("server closed a connection")
             got += data
-        if got != b"+PONG\r\n":
+        if got != b"+PONG\r\n" * pipeline:
             raise RuntimeError("unexpected reply %r" % got)
     return conns
 
 
-def measure(name, argv, port, count, settle):
+def measure(name, argv, port, count, settle, pipeline):
     workdir = tempfile.mkdtemp(prefix="idle-conns-")
     proc = subprocess.Popen(argv + ["--dir", workdir], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, cwd=workdir)
@@ -98,7 +101,7 @@ def measure(name, argv, port, count, settle):
         wait_ready(port, proc)
         time.sleep(0.5)
         before = median_rss(proc.pid)
-        conns = open_idle(port, count)
+        conns = open_idle(port, count, pipeline)
         if settle > 0:
             time.sleep(settle)
         after = median_rss(proc.pid)
@@ -121,6 +124,7 @@ def main():
                         help="cascade-server binary (repeat to compare several)")
     parser.add_argument("--redis", default=shutil.which("redis-server") or "")
     parser.add_argument("--settle", type=float, default=0.0)
+    parser.add_argument("--pipeline", type=int, default=1)
     args = parser.parse_args()
     cascades = args.cascade or [os.path.join(os.path.dirname(__file__), "..", "build",
                                              "cascade-server")]
@@ -136,13 +140,13 @@ def main():
         binary = os.path.abspath(binary)
         argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--maxclients", "11000"]
         results.append((binary, measure("cascade " + os.path.basename(binary), argv, port,
-                                        args.connections, args.settle)))
+                                        args.connections, args.settle, args.pipeline)))
     redis = None
     if args.redis:
         port = free_port()
         argv = [args.redis, "--port", str(port), "--bind", "127.0.0.1", "--maxclients", "11000",
                 "--save", "", "--appendonly", "no", "--daemonize", "no"]
-        redis = measure("redis-server", argv, port, args.connections, args.settle)
+        redis = measure("redis-server", argv, port, args.connections, args.settle, args.pipeline)
     if redis:
         for binary, per_conn in results:
             print("ratio %s / redis-server = %.2fx" % (binary, per_conn / redis))

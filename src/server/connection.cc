@@ -94,30 +94,30 @@ std::size_t Connection::memory_usage() const {
   return bytes;
 }
 
-bool Connection::trim_if_idle(runtime::TimePoint now, runtime::Duration idle_after) {
+std::size_t Connection::trim_if_idle(runtime::TimePoint now, runtime::Duration idle_after) {
   if (phase_ != Phase::kWaitingForInput || closing_ || now - client_.last_interaction < idle_after) {
-    return false;
+    return 0;
   }
-  bool gave = false;
+  std::size_t freed = 0;
   // Waiting for input means the last batch's replies were all sent: nothing refers to the
   // reply arrays.
-  if (out_.buffer().empty() && out_.buffer().capacity() > 0) {
+  if (out_.buffer().empty()) {
+    freed += out_.buffer().capacity();
     out_.buffer().release();
-    gave = true;
   }
   if (discard_) {
+    freed += discard_->buffer().capacity();
     discard_.reset();
-    gave = true;
   }
   read_size_ = kFirstRead;
   // The recv in flight writes into the input buffer: it is freed by read_some() once the
   // interrupted recv has returned. A pending partial command keeps its buffer.
   if (in_.capacity() > 0 && in_.empty() && !trim_requested_) {
     trim_requested_ = true;
+    freed += in_.capacity();
     socket_.interrupt();
-    gave = true;
   }
-  return gave;
+  return freed;
 }
 
 void Connection::request_close() {

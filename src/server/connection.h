@@ -101,8 +101,8 @@ class Connection {
 
   // From the shard's trimmer: when this connection has waited for input since `now -
   // idle_after` with nothing pending, frees its reply buffer and has its input buffer
-  // freed (interrupting the pending recv). Returns whether it gave anything back.
-  bool trim_if_idle(runtime::TimePoint now, runtime::Duration idle_after);
+  // freed (interrupting the pending recv). Returns the bytes it gives back.
+  std::size_t trim_if_idle(runtime::TimePoint now, runtime::Duration idle_after);
 
   void request_close();
   void force_close();

@@ -94,7 +94,7 @@ class ShardState {
   // Set by begin_stop(): wakes the shard's periodic fibers (the idle-buffer trimmer).
   runtime::Event& stop_event() { return stop_event_; }
   // Gives back the buffers of connections that have waited for input `idle_after` or
-  // longer (Connection::trim_if_idle). Returns how many gave something back.
+  // longer (Connection::trim_if_idle). Returns the bytes given back.
   std::size_t trim_idle_connections(runtime::TimePoint now, runtime::Duration idle_after);
   // Closes connections that are still busy (e.g. writing to a client that does not read).
   void force_close_connections();
