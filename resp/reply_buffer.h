@@ -40,7 +40,7 @@ namespace cascade::resp {
 inline constexpr std::size_t kMaxPlaceholderBytes = 24;  // '*' + 20 digits + CRLF fits
 // The first owned array: enough for the replies of a short pipeline, small enough that an
 // idle client that got one reply shares its pages with others.
-inline constexpr std::size_t kDefaultReplyCapacity = 1024;
+inline constexpr std::size_t kDefaultReplyCapacity = 512;
 
 class ReplyBuffer {
  public:

@@ -3,8 +3,8 @@
 // adds them):
 //
 //   id=7 addr=127.0.0.1:47392 laddr=127.0.0.1:6379 fd=8 name= age=0 idle=0 flags=N db=0
-//   sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=998 argv-mem=0 multi-mem=0 rbs=1024
-//   rbp=1024 obl=0 oll=0 omem=0 tot-mem=3416 events=r cmd=client|list user=default
+//   sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=486 argv-mem=0 multi-mem=0 rbs=512
+//   rbp=512 obl=0 oll=0 omem=0 tot-mem=2086 events=r cmd=client|list user=default
 //   redir=-1 resp=2 lib-name= lib-ver=
 //
 // flags is "b" for a client blocked in a blocking command (BLPOP...), else "N".

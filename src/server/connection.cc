@@ -25,7 +25,7 @@ namespace {
 // The first read of a connection asks for kFirstRead bytes; each read that fills the room
 // it was given doubles the next one, up to kReadChunk. A buffer grown past kReadChunk (a
 // large argument) is freed once it is empty.
-constexpr std::size_t kFirstRead = 1024;
+constexpr std::size_t kFirstRead = 512;
 constexpr std::size_t kReadChunk = 16 * 1024;
 // A batch whose replies pass this is sent before the rest of the batch runs, so a long
 // pipeline of large replies does not pile up in memory.
