@@ -36,10 +36,10 @@
 // sends small commands keeps a small buffer and a pipelining one gets full-size reads
 // after a few batches; the reply buffer is allocated by the first reply. A busy
 // connection keeps what it grew to (no allocation per batch). Once it has waited for
-// input kIdleTrimAfter, the shard's trimmer (trim_if_idle, as Redis's client cron frees
-// idle query buffers) frees both: the pending recv is interrupted, the input buffer freed,
-// and the connection then waits for readability (Socket::wait_readable) holding no
-// buffer, allocating one again when bytes arrive.
+// input 2 s, the shard's trimmer (listener.cc, once a second, as Redis's client cron frees
+// idle query buffers) calls trim_if_idle, which frees both: the pending recv is
+// interrupted, the input buffer freed, and the connection then waits for readability
+// (Socket::wait_readable) holding no buffer, allocating one again when bytes arrive.
 //
 // process_input() is the IO-free core: tests drive a Connection built without a socket by
 // filling input() and calling it, then reading output().
