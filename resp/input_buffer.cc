@@ -7,11 +7,6 @@
 
 namespace cascade::resp {
 
-InputBuffer::InputBuffer(std::size_t initial_capacity)
-    : initial_capacity_(std::max<std::size_t>(initial_capacity, 64)) {
-  reallocate(initial_capacity_);
-}
-
 std::span<char> InputBuffer::prepare(std::size_t min_free) {
   if (head_ == tail_) head_ = tail_ = 0;  // nothing pending: start over for free
   if (capacity_ - tail_ < min_free) {
@@ -21,7 +16,8 @@ std::span<char> InputBuffer::prepare(std::size_t min_free) {
       head_ = 0;
       tail_ = pending;
     } else {
-      reallocate(std::max(capacity_ * 2, pending + min_free));
+      // Doubling keeps a command that spans many reads linear in its size.
+      reallocate(std::max({capacity_ * 2, pending + min_free, kMinInputCapacity}));
     }
   }
   return {buf_.get() + tail_, capacity_ - tail_};
@@ -37,11 +33,15 @@ void InputBuffer::consume(std::size_t n) {
   head_ += n;
 }
 
-void InputBuffer::release_if_idle() {
-  if (head_ == tail_ && capacity_ > initial_capacity_) {
-    head_ = tail_ = 0;
-    reallocate(initial_capacity_);
-  }
+void InputBuffer::release_if_idle(std::size_t keep) {
+  if (capacity_ > keep) (void)release();
+}
+
+bool InputBuffer::release() {
+  if (head_ != tail_) return false;
+  buf_.reset();
+  capacity_ = head_ = tail_ = 0;
+  return true;
 }
 
 void InputBuffer::reallocate(std::size_t capacity) {

@@ -8,9 +8,15 @@
 // enough), else doubles the capacity. Growth follows bytes that have arrived, never a
 // declared length, so a client announcing "$536870912" and sending nothing costs nothing.
 //
+// Memory: nothing is allocated until the first prepare(), which allocates what it is asked
+// for (at least kMinInputCapacity), so an idle connection's buffer costs what its reads
+// asked for, not a fixed chunk. release_if_idle(keep) gives back a buffer grown past `keep`
+// once nothing is pending (a large argument was read); release() frees the whole buffer
+// when nothing is pending (an idle connection), and the next prepare() allocates anew.
+//
 // Invariant: consumed <= size <= capacity. Views into data() stay valid until the next
-// prepare() or release_if_idle(), the only calls that move or free bytes; so a caller
-// runs the commands it parsed before it prepares the next read.
+// prepare(), release_if_idle() or release(), the only calls that move or free bytes; so a
+// caller runs the commands it parsed before it prepares the next read.
 // Single-threaded, like the connection that owns it.
 //
 // The read loop it is made for (one connection):
@@ -30,11 +36,11 @@
 
 namespace cascade::resp {
 
-inline constexpr std::size_t kDefaultInputCapacity = 16 * 1024;
+inline constexpr std::size_t kMinInputCapacity = 64;
 
 class InputBuffer {
  public:
-  explicit InputBuffer(std::size_t initial_capacity = kDefaultInputCapacity);
+  InputBuffer() = default;
 
   InputBuffer(const InputBuffer&) = delete;
   InputBuffer& operator=(const InputBuffer&) = delete;
@@ -52,13 +58,15 @@ class InputBuffer {
   void consume(std::size_t n);
 
   std::size_t capacity() const { return capacity_; }
-  // Frees a buffer grown past its initial capacity once nothing is pending.
-  void release_if_idle();
+  // Nothing pending and a capacity above `keep`: frees the buffer (the next prepare()
+  // allocates what it asks for). A pending command keeps it whatever its size.
+  void release_if_idle(std::size_t keep);
+  // Nothing pending: frees the buffer, capacity() becomes 0. Returns whether it did.
+  bool release();
 
  private:
   void reallocate(std::size_t capacity);
 
-  std::size_t initial_capacity_;
   std::size_t capacity_ = 0;
   std::size_t head_ = 0;  // first unconsumed byte
   std::size_t tail_ = 0;  // one past the last received byte

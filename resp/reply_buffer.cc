@@ -8,9 +8,7 @@
 namespace cascade::resp {
 
 ReplyBuffer::ReplyBuffer(std::size_t initial_capacity)
-    : initial_capacity_(std::max<std::size_t>(initial_capacity, 64)),
-      data_(std::make_unique_for_overwrite<char[]>(initial_capacity_)),
-      capacity_(initial_capacity_) {}
+    : initial_capacity_(std::max<std::size_t>(initial_capacity, 64)) {}
 
 void ReplyBuffer::append(std::string_view bytes) {
   std::memcpy(reserve(bytes.size()), bytes.data(), bytes.size());
@@ -18,9 +16,9 @@ void ReplyBuffer::append(std::string_view bytes) {
 }
 
 void ReplyBuffer::grow(std::size_t n) {
-  const std::size_t capacity = std::max(capacity_ * 2, size_ + n);
+  const std::size_t capacity = std::max({capacity_ * 2, size_ + n, initial_capacity_});
   auto fresh = std::make_unique_for_overwrite<char[]>(capacity);
-  std::memcpy(fresh.get(), data_.get(), size_);
+  if (size_ > 0) std::memcpy(fresh.get(), data_.get(), size_);
   data_ = std::move(fresh);
   capacity_ = capacity;
 }
@@ -155,8 +153,8 @@ std::string ReplyBuffer::to_string() const {
 
 void ReplyBuffer::release() {
   clear();
-  data_ = std::make_unique_for_overwrite<char[]>(initial_capacity_);
-  capacity_ = initial_capacity_;
+  data_.reset();
+  capacity_ = 0;
 }
 
 }  // namespace cascade::resp

@@ -17,6 +17,10 @@
 // buffer is next modified. After a (possibly short) write of n bytes, consume(n). When
 // everything has been consumed the buffer empties itself, keeping its capacity, and
 // drops the strings it took over.
+//
+// Memory: the owned array is allocated by the first append (initial_capacity bytes, or
+// more if that append needs it) and doubles as needed; a busy connection keeps what it
+// grew to. release() frees it, so an idle connection holds no reply array at all.
 // Single-threaded, owned by one connection.
 #pragma once
 
@@ -24,7 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <span>
 #include <string>
@@ -34,10 +38,14 @@
 namespace cascade::resp {
 
 inline constexpr std::size_t kMaxPlaceholderBytes = 24;  // '*' + 20 digits + CRLF fits
+// The first owned array: enough for the replies of a short pipeline, small enough that an
+// idle client that got one reply shares its pages with others.
+inline constexpr std::size_t kDefaultReplyCapacity = 512;
 
 class ReplyBuffer {
  public:
-  explicit ReplyBuffer(std::size_t initial_capacity = 16 * 1024);
+  // Nothing is allocated until the first owned bytes are appended.
+  explicit ReplyBuffer(std::size_t initial_capacity = kDefaultReplyCapacity);
 
   ReplyBuffer(const ReplyBuffer&) = delete;
   ReplyBuffer& operator=(const ReplyBuffer&) = delete;
@@ -75,7 +83,7 @@ class ReplyBuffer {
 
   std::string to_string() const;  // a copy of the unsent bytes (tests, small replies)
   std::size_t capacity() const { return capacity_; }
-  void release();  // clear() and shrink the owned array back to its initial size
+  void release();  // clear() and free the owned array (capacity() becomes 0)
 
  private:
   enum class Kind : std::uint8_t { kOwned, kReferenced, kPlaceholder };
@@ -102,7 +110,9 @@ class ReplyBuffer {
   std::size_t head_segment_ = 0; // first segment with unsent bytes (== size: the open one)
   std::size_t head_skip_ = 0;    // bytes of it already sent
   std::vector<Segment> segments_;
-  std::deque<std::string> owned_payloads_;  // deque: pushing never moves earlier strings
+  // list: pushing never moves earlier strings, and an empty one allocates nothing (a
+  // std::deque allocates a map and a node up front, per connection).
+  std::list<std::string> owned_payloads_;
 };
 
 }  // namespace cascade::resp

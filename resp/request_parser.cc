@@ -22,7 +22,8 @@
 namespace cascade::resp {
 namespace {
 
-constexpr std::size_t kInitialArgs = 16;
+// Enough for GET, SET and most commands; longer ones grow the vectors once (kept).
+constexpr std::size_t kInitialArgs = 4;
 // Argument vectors grown past this by one huge command are released before the next.
 constexpr std::size_t kKeptArgs = 1024;
 constexpr std::size_t kKeptScratch = 4096;

@@ -229,6 +229,15 @@ Result<bool> Socket::wait_hangup(std::optional<TimePoint> deadline) {
   return true;
 }
 
+Result<bool> Socket::wait_readable(std::optional<TimePoint> deadline) {
+  if (Status s = precheck("poll"); !s) return s;
+  // POLLIN; POLLHUP and POLLERR are always reported, so a hangup ends the wait too and
+  // the recv that follows sees it.
+  int res = run([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLIN); }, deadline);
+  if (res < 0) return error(res, "poll");
+  return true;
+}
+
 Status Socket::send_all(std::span<const std::byte> data, std::optional<Duration> timeout) {
   auto deadline = deadline_after(timeout);
   std::size_t done = 0;

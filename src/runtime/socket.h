@@ -79,6 +79,10 @@ class Socket {
   // blocked in a command (BLPOP) is watched for a disconnect without reading its next
   // commands early.
   Result<bool> wait_hangup(std::optional<TimePoint> deadline);
+  // Waits, reading nothing, until a recv would not block (bytes arrived, the peer closed,
+  // or the connection failed): true then; kTimedOut at the deadline; kCancelled after
+  // cancel() or interrupt(). For a connection that holds no input buffer while idle.
+  Result<bool> wait_readable(std::optional<TimePoint> deadline);
   // Ends the calls blocked on this socket now with kCancelled, but unlike cancel() only
   // those: later calls run normally. For waking a fiber parked in wait_hangup.
   void interrupt();

@@ -31,7 +31,7 @@ std::string describe_client(const Connection& connection, runtime::TimePoint now
       "tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       c.id, c.addr, c.laddr, c.fd, c.name, seconds_between(c.created, now),
       seconds_between(c.last_interaction, now), connection.blocked() ? "b" : "N", c.db, qbuf, qbuf_capacity - qbuf, rbs, rbs, obl,
-      qbuf_capacity + rbs + sizeof(Connection), obl > 0 ? "rw" : "r", cmd,
+      connection.memory_usage(), obl > 0 ? "rw" : "r", cmd,
       static_cast<int>(connection.resp_version()), c.lib_name, c.lib_ver);
 }
 

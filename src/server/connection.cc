@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "src/server/client_info.h"
 #include "src/server/client_watches.h"
@@ -21,6 +22,10 @@
 namespace cascade::server {
 namespace {
 
+// The first read of a connection asks for kFirstRead bytes; each read that fills the room
+// it was given doubles the next one, up to kReadChunk. A buffer grown past kReadChunk (a
+// large argument) is freed once it is empty.
+constexpr std::size_t kFirstRead = 512;
 constexpr std::size_t kReadChunk = 16 * 1024;
 // A batch whose replies pass this is sent before the rest of the batch runs, so a long
 // pipeline of large replies does not pile up in memory.
@@ -59,7 +64,8 @@ Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket s
     : server_(server),
       shard_(shard),
       socket_(std::move(socket)),
-      parser_(shard.config().proto_max_bulk_len) {
+      parser_(shard.config().proto_max_bulk_len),
+      read_size_(kFirstRead) {
   client_.id = server_.next_client_id();
   client_.fd = socket_.fd();
   if (socket_.is_open()) {
@@ -79,6 +85,39 @@ Connection::~Connection() {
 void Connection::set_resp_version(resp::RespVersion version) {
   out_.set_version(version);
   if (discard_) discard_->set_version(version);
+}
+
+std::size_t Connection::memory_usage() const {
+  std::size_t bytes = sizeof(Connection) + in_.capacity() + out_.buffer().capacity() +
+                      parser_.memory_usage();
+  if (discard_) bytes += sizeof(resp::ReplyWriter) + discard_->buffer().capacity();
+  return bytes;
+}
+
+std::size_t Connection::trim_if_idle(runtime::TimePoint now, runtime::Duration idle_after) {
+  if (phase_ != Phase::kWaitingForInput || closing_ || now - client_.last_interaction < idle_after) {
+    return 0;
+  }
+  std::size_t freed = 0;
+  // Waiting for input means the last batch's replies were all sent: nothing refers to the
+  // reply arrays.
+  if (out_.buffer().empty()) {
+    freed += out_.buffer().capacity();
+    out_.buffer().release();
+  }
+  if (discard_) {
+    freed += discard_->buffer().capacity();
+    discard_.reset();
+  }
+  read_size_ = kFirstRead;
+  // The recv in flight writes into the input buffer: it is freed by read_some() once the
+  // interrupted recv has returned. A pending partial command keeps its buffer.
+  if (in_.capacity() > 0 && in_.empty() && !trim_requested_) {
+    trim_requested_ = true;
+    freed += in_.capacity();
+    socket_.interrupt();
+  }
+  return freed;
 }
 
 void Connection::request_close() {
@@ -171,38 +210,59 @@ void Connection::run() {
       if (!open || r != InputResult::kFlush) break;
     }
     if (closing_) open = false;
-    if (in_.empty()) in_.release_if_idle();
+    if (in_.empty()) in_.release_if_idle(kReadChunk);
   }
   if (socket_.is_open()) (void)socket_.close();
 }
 
 bool Connection::read_some() {
-  if (closing_) return false;
   const std::int64_t idle_seconds = shard_.config().timeout;
-  std::optional<runtime::Duration> deadline;
-  if (idle_seconds > 0) deadline = std::chrono::seconds(idle_seconds);
+  std::optional<runtime::TimePoint> deadline;
+  if (idle_seconds > 0) deadline = runtime::Clock::now() + std::chrono::seconds(idle_seconds);
 
-  std::span<char> room = in_.prepare(kReadChunk);
-  phase_ = Phase::kWaitingForInput;
-  Result<std::size_t> n = socket_.recv(std::as_writable_bytes(room), deadline);
-  phase_ = Phase::kBusy;
-  if (!n) {
-    if (n.error().is_timed_out()) server_.logger().verbose("Closing idle client");
-    return false;
-  }
-  if (*n == 0) return false;  // the client closed its side
-  in_.commit(*n);
-  ShardStats& stats = shard_.stats();
-  ++stats.reads_processed;
-  stats.net_input_bytes += *n;
-  client_.last_interaction = runtime::Clock::now();
+  for (;;) {
+    if (closing_) return false;
+    if (wait_before_read_) {
+      phase_ = Phase::kWaitingForInput;
+      Result<bool> ready = socket_.wait_readable(deadline);
+      phase_ = Phase::kBusy;
+      if (!ready) {
+        if (ready.error().is_timed_out()) server_.logger().verbose("Closing idle client");
+        return false;
+      }
+      wait_before_read_ = false;
+    }
+    std::optional<runtime::Duration> left;
+    if (deadline) left = std::max<runtime::Duration>(*deadline - runtime::Clock::now(), {});
+    std::span<char> room = in_.prepare(read_size_);
+    phase_ = Phase::kWaitingForInput;
+    Result<std::size_t> n = socket_.recv(std::as_writable_bytes(room), left);
+    phase_ = Phase::kBusy;
+    const bool trimmed = std::exchange(trim_requested_, false);
+    if (!n) {
+      // The trimmer's interruption (not a close): free the buffer and wait without one.
+      if (trimmed && n.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
+        wait_before_read_ = in_.release();  // (it is empty: trim_if_idle checked)
+        continue;
+      }
+      if (n.error().is_timed_out()) server_.logger().verbose("Closing idle client");
+      return false;
+    }
+    if (*n == 0) return false;  // the client closed its side
+    if (*n == room.size() && read_size_ < kReadChunk) read_size_ *= 2;
+    in_.commit(*n);
+    ShardStats& stats = shard_.stats();
+    ++stats.reads_processed;
+    stats.net_input_bytes += *n;
+    client_.last_interaction = runtime::Clock::now();
 
-  const std::int64_t limit = shard_.config().client_query_buffer_limit;
-  if (static_cast<std::int64_t>(in_.size()) > limit) {
-    log_query_buffer_overflow();
-    return false;
+    const std::int64_t limit = shard_.config().client_query_buffer_limit;
+    if (static_cast<std::int64_t>(in_.size()) > limit) {
+      log_query_buffer_overflow();
+      return false;
+    }
+    return true;
   }
-  return true;
 }
 
 bool Connection::flush() {

@@ -31,6 +31,16 @@
 // and is interrupted by block_signal (a key got elements: a message from the key's shard),
 // block_unblock (CLIENT UNBLOCK) or request_close.
 //
+// Memory of an idle client: the input buffer is allocated by the first read at kFirstRead
+// bytes and the read size doubles while reads fill it (up to kReadChunk), so a client that
+// sends small commands keeps a small buffer and a pipelining one gets full-size reads
+// after a few batches; the reply buffer is allocated by the first reply. A busy
+// connection keeps what it grew to (no allocation per batch). Once it has waited for
+// input 2 s, the shard's trimmer (listener.cc, once a second, as Redis's client cron frees
+// idle query buffers) calls trim_if_idle, which frees both: the pending recv is
+// interrupted, the input buffer freed, and the connection then waits for readability
+// (Socket::wait_readable) holding no buffer, allocating one again when bytes arrive.
+//
 // process_input() is the IO-free core: tests drive a Connection built without a socket by
 // filling input() and calling it, then reading output().
 #pragma once
@@ -80,10 +90,19 @@ class Connection {
   resp::ReplyBuffer& output() { return out_.buffer(); }
   const resp::ReplyBuffer& output() const { return out_.buffer(); }
 
+  // Bytes this connection holds beyond its fiber's stack: the object, its input and reply
+  // arrays and the parser's argument storage (CLIENT LIST's tot-mem).
+  std::size_t memory_usage() const;
+
   ClientState& client() { return client_; }
   const ClientState& client() const { return client_; }
   resp::RespVersion resp_version() const { return out_.version(); }
   void set_resp_version(resp::RespVersion version);
+
+  // From the shard's trimmer: when this connection has waited for input since `now -
+  // idle_after` with nothing pending, frees its reply buffer and has its input buffer
+  // freed (interrupting the pending recv). Returns the bytes it gives back.
+  std::size_t trim_if_idle(runtime::TimePoint now, runtime::Duration idle_after);
 
   void request_close();
   void force_close();
@@ -137,6 +156,9 @@ class Connection {
   std::unique_ptr<resp::ReplyWriter> discard_;
   Phase phase_ = Phase::kBusy;
   bool closing_ = false;
+  std::size_t read_size_;            // the next recv asks for this much room
+  bool trim_requested_ = false;      // trim_if_idle interrupted the pending recv
+  bool wait_before_read_ = false;    // trimmed: wait for readability with no buffer
 
   enum class Unblock : std::uint8_t { kNone, kTimeout, kError };
   struct BlockState {

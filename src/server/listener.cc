@@ -1,6 +1,8 @@
 // See listener.h.
 #include "src/server/listener.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <memory>
 #include <sstream>
@@ -115,6 +117,31 @@ Status share_listeners(ShardState& shard, ShardState& first) {
 }
 
 void start_accepting(ServerState& server, ShardState& shard) {
+  // Redis frees an idle client's query buffer after 2 s too (its client cron).
+  constexpr runtime::Duration kTrimPeriod = std::chrono::seconds(1);
+  constexpr runtime::Duration kIdleTrimAfter = std::chrono::seconds(2);
+  constexpr std::size_t kReturnToKernelAfter = 1 << 20;
+  constexpr runtime::Duration kFreePause = std::chrono::milliseconds(100);
+  shard.fibers().add();
+  runtime::Scheduler::current()->spawn(
+      [&shard] {
+        const runtime::Shard* here = runtime::Shard::current();
+        while (!shard.stopping() && !here->stop_requested()) {
+          if (shard.stop_event().wait_for(kTrimPeriod)) break;
+          const std::size_t freed = shard.trim_idle_connections(runtime::Clock::now(), kIdleTrimAfter);
+          // glibc keeps freed chunks resident (it returns only the top of a heap): after a
+          // large release, have it give the free pages inside its heaps back to the
+          // kernel. First a pause: the input buffers are freed by their own fibers once
+          // their interrupted recvs return. A few milliseconds at most once a second, and
+          // only while idle clients give back megabytes.
+          if (freed >= kReturnToKernelAfter) {
+            if (shard.stop_event().wait_for(kFreePause)) break;
+            ::malloc_trim(0);
+          }
+        }
+        shard.fibers().done();
+      },
+      {.name = "idle-trimmer"});
   for (Socket& listener : shard.listeners()) {
     shard.fibers().add();
     runtime::Scheduler::current()->spawn(

@@ -8,7 +8,10 @@
 //   open_listeners()   shard 0: binds the sockets (fails start-up if any cannot be bound)
 //   share_listeners()  the other shards: duplicates of shard 0's sockets
 //   start_accepting()  spawns one accept fiber per socket; each accepted client gets its
-//                      own connection fiber, counted in ShardState::fibers()
+//                      own connection fiber, counted in ShardState::fibers(); and the
+//                      shard's idle trimmer: once a second it frees the buffers of the
+//                      connections that have waited for input 2 s or more
+//                      (ShardState::trim_idle_connections), until begin_stop()
 // maxclients is enforced at accept, over all shards: a client past the limit is told
 // "-ERR max number of clients reached" and closed, as Redis does.
 // The accept fibers end when ShardState::begin_stop() cancels the listeners.

@@ -24,10 +24,20 @@ Connection* ShardState::find_connection(std::uint64_t id) const {
 
 void ShardState::begin_stop() {
   stopping_ = true;
+  stop_event_.set();
   for (runtime::Socket& listener : listeners_) listener.cancel();
   // request_close() may cancel a socket but never re-enters the registry, so iterating
   // while connections keep their entries is safe (they leave it from their own fibers).
   for (auto& [id, connection] : connections_) connection->request_close();
+}
+
+std::size_t ShardState::trim_idle_connections(runtime::TimePoint now,
+                                              runtime::Duration idle_after) {
+  std::size_t trimmed = 0;
+  // trim_if_idle() never re-enters the registry (it may interrupt a recv, whose fiber
+  // runs later), so iterating is safe.
+  for (auto& [id, connection] : connections_) trimmed += connection->trim_if_idle(now, idle_after);
+  return trimmed;
 }
 
 void ShardState::force_close_connections() {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "src/runtime/event.h"
 #include "src/runtime/shard.h"
 #include "src/runtime/socket.h"
 #include "src/runtime/wait_group.h"
@@ -90,6 +91,11 @@ class ShardState {
   // Stops accepting and asks every connection to close once its current replies are
   // out; a connection waiting for input closes at once.
   void begin_stop();
+  // Set by begin_stop(): wakes the shard's periodic fibers (the idle-buffer trimmer).
+  runtime::Event& stop_event() { return stop_event_; }
+  // Gives back the buffers of connections that have waited for input `idle_after` or
+  // longer (Connection::trim_if_idle). Returns the bytes given back.
+  std::size_t trim_idle_connections(runtime::TimePoint now, runtime::Duration idle_after);
   // Closes connections that are still busy (e.g. writing to a client that does not read).
   void force_close_connections();
 
@@ -105,6 +111,7 @@ class ShardState {
   std::vector<runtime::Socket> listeners_;
   runtime::WaitGroup fibers_;
   bool stopping_ = false;
+  runtime::Event stop_event_;
 };
 
 }  // namespace cascade::server

@@ -89,4 +89,58 @@ TEST_CASE("reply buffer keeps working after partial consumption and more appends
   CHECK(b.segment_count() == 1);
 }
 
+TEST_CASE("reply buffer allocates on the first append and release() frees it") {
+  ReplyBuffer b;
+  CHECK(b.capacity() == 0);
+  CHECK(b.empty());
+  CHECK(b.contiguous());
+  CHECK(b.view().empty());
+  b.append("+PONG\r\n");
+  CHECK(b.capacity() == kDefaultReplyCapacity);
+  CHECK(b.view() == "+PONG\r\n");
+  b.consume(7);
+  CHECK(b.capacity() == kDefaultReplyCapacity);  // emptied, kept for the next batch
+  b.release();
+  CHECK(b.capacity() == 0);
+  b.append(":1\r\n");
+  CHECK(b.view() == ":1\r\n");
+  CHECK(b.capacity() == kDefaultReplyCapacity);
+}
+
+TEST_CASE("reply buffer: a big reply grows the array by doubling, kept until release") {
+  ReplyBuffer b;
+  std::string want;
+  std::size_t grows = 0;
+  std::size_t last = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string piece = ":" + std::to_string(i) + "\r\n";
+    b.append(piece);
+    want += piece;
+    if (b.capacity() != last) ++grows;
+    last = b.capacity();
+  }
+  CHECK(b.to_string() == want);
+  CHECK(grows <= 12);  // doubling from 512 B past ~130 KB: a handful of allocations
+  CHECK(b.capacity() < 2 * want.size());
+  b.consume(b.size());
+  CHECK(b.capacity() == last);
+  b.release();
+  CHECK(b.capacity() == 0);
+}
+
+TEST_CASE("reply buffer: release() drops referenced and owned payloads and starts anew") {
+  ReplyBuffer b(64);
+  b.append("$5\r\n");
+  b.append_owned(std::string(5000, 'p'));
+  b.append("\r\n");
+  CHECK_FALSE(b.contiguous());
+  b.release();
+  CHECK(b.empty());
+  CHECK(b.contiguous());
+  CHECK(b.capacity() == 0);
+  b.append("+OK\r\n");
+  CHECK(b.to_string() == "+OK\r\n");
+  CHECK(b.capacity() == 64);
+}
+
 }  // namespace cascade::resp

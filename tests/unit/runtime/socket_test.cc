@@ -256,6 +256,53 @@ TEST_CASE("wait_hangup times out at its deadline") {
   CHECK(status.is_timed_out());
 }
 
+TEST_CASE("wait_readable returns when bytes arrive, reads nothing, and times out or is interrupted") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  Socket server_side;
+  cascade::Status timed_out, interrupted;
+  bool ready = false;
+  Duration waited{};
+  std::string got(16, '\0');
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    server_side = std::move(*conn);
+    auto first = server_side.wait_readable(Clock::now() + 20ms);  // nothing sent yet
+    REQUIRE_FALSE(first.has_value());
+    timed_out = first.error();
+    auto second = server_side.wait_readable(Clock::now() + 10s);
+    REQUIRE_FALSE(second.has_value());
+    interrupted = second.error();
+    TimePoint start = Clock::now();
+    auto third = server_side.wait_readable(Clock::now() + 10s);
+    waited = Clock::now() - start;
+    REQUIRE(third.has_value());
+    ready = *third;
+    auto n = server_side.recv(bytes_of(got));  // the bytes are still there for recv
+    REQUIRE(n.has_value());
+    got.resize(*n);
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    this_fiber::sleep_for(60ms);
+    server_side.interrupt();
+    this_fiber::sleep_for(40ms);
+    std::string ping = "PING\r\n";
+    REQUIRE(client->send_all(std::as_bytes(std::span(ping))).is_ok());
+    this_fiber::sleep_for(20ms);
+    REQUIRE(client->close().is_ok());
+  });
+  REQUIRE(loop.run(5s));
+  CHECK(timed_out.is_timed_out());
+  CHECK(interrupted.is_cancelled());
+  CHECK_FALSE(server_side.cancelled());
+  CHECK(ready);
+  CHECK(waited >= 20ms);  // it waited for the bytes
+  CHECK(got == "PING\r\n");
+}
+
 TEST_CASE("accept blocked on a listener wakes with Cancelled at shutdown") {
   IoLoop loop;
   Socket listener = listen_loopback();
