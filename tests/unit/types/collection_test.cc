@@ -12,6 +12,7 @@
 
 #include "tests/support/test_seed.h"
 #include "tests/unit/engine/db/db_test_util.h"
+#include "tests/unit/types/stored_record_util.h"
 
 using namespace cascade;
 using namespace cascade::types;
@@ -120,15 +121,9 @@ TEST_CASE("a collection is created, filled, emptied and deleted through staged w
     c->finish();
     REQUIRE(w.commit(false));
 
-    auto meta = db->get(metadata_key(0, "h"));
-    REQUIRE(meta);
-    REQUIRE(meta->has_value());
-    StoredRecord record;
-    record.bytes = **meta;
-    auto view = decode_record(record.bytes);
-    REQUIRE(view);
-    record.type = view->type;
-    record.payload_offset = record.bytes.size() - view->payload.size();
+    std::optional<StoredRecord> loaded = test_util::load_record(*db, "h");
+    REQUIRE(loaded);
+    const StoredRecord& record = *loaded;
     CHECK(record.type == KeyType::kHash);
 
     // Opened again as a hash it sees both fields; as a set it is the wrong type.

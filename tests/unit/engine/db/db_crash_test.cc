@@ -21,6 +21,14 @@ using cascade::test_support::FaultFileSystem;
 
 namespace {
 
+// Writes acknowledged once written, never synced by the timer: only what a test syncs is.
+DBOptions everysec_without_timer() {
+  DBOptions options = small_options();
+  options.wal.sync_policy = WalSyncPolicy::kEverySec;
+  options.wal.sync_interval = std::chrono::hours(1);
+  return options;
+}
+
 std::string key_of(std::uint64_t id) { return "w" + std::to_string(id); }
 
 // Every write is a new key "w<id>" with value "<id>"; reads the sequence of each back.
@@ -136,9 +144,7 @@ TEST_CASE("db crash during compactions loses no acknowledged write and leaks no 
 TEST_CASE("db sync_wal makes the unsynced writes before it survive a crash") {
   IoLoop loop;
   FaultFileSystem fs;
-  DBOptions options = small_options();
-  options.wal.sync_policy = WalSyncPolicy::kEverySec;
-  options.wal.sync_interval = std::chrono::hours(1);  // no timer sync during the test
+  DBOptions options = everysec_without_timer();
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", options);
     REQUIRE(db->put("before", "1"));
@@ -159,9 +165,7 @@ TEST_CASE("db sync_wal makes the unsynced writes before it survive a crash") {
 TEST_CASE("db sync_wal_acknowledged syncs only for writes acknowledged unsynced") {
   IoLoop loop;
   FaultFileSystem fs;
-  DBOptions options = small_options();
-  options.wal.sync_policy = WalSyncPolicy::kEverySec;
-  options.wal.sync_interval = std::chrono::hours(1);  // no timer sync during the test
+  DBOptions options = everysec_without_timer();
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", options);
     const WriteOptions elsewhere{.durable_elsewhere = true};
@@ -195,9 +199,7 @@ TEST_CASE("db everysec keeps every acknowledged write through a process crash") 
     CAPTURE(power_loss);
     IoLoop loop;
     FaultFileSystem fs;
-    DBOptions options = small_options();
-    options.wal.sync_policy = WalSyncPolicy::kEverySec;
-    options.wal.sync_interval = std::chrono::hours(1);  // no timer sync during the test
+    DBOptions options = everysec_without_timer();
     run_fiber(loop, [&] {
       auto db = open_db(fs, "/db", options);
       for (int i = 0; i < 30; ++i) REQUIRE(db->put("k" + std::to_string(i), "v"));
@@ -220,9 +222,7 @@ TEST_CASE("db reopens after a crash lost unsynced writes made during a flush, an
   IoLoop loop;
   FaultFileSystem fs;
   fs.set_yield_on_io(true);
-  DBOptions options = small_options();
-  options.wal.sync_policy = WalSyncPolicy::kEverySec;
-  options.wal.sync_interval = std::chrono::hours(1);  // no timer sync during the test
+  DBOptions options = everysec_without_timer();
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", options);
     REQUIRE(db->put("a", "1"));
