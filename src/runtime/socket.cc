@@ -221,19 +221,20 @@ Result<std::size_t> Socket::recv(std::span<std::byte> buffer, std::optional<Dura
 }
 
 Result<bool> Socket::wait_hangup(std::optional<TimePoint> deadline) {
-  if (Status s = precheck("poll"); !s) return s;
   // POLLRDHUP (with POLLHUP and POLLERR, which poll always reports) and not POLLIN: data
   // arriving does not end the wait, only the peer going away does.
-  int res = run([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLRDHUP); }, deadline);
-  if (res < 0) return error(res, "poll");
-  return true;
+  return poll_for(POLLRDHUP, deadline);
 }
 
 Result<bool> Socket::wait_readable(std::optional<TimePoint> deadline) {
-  if (Status s = precheck("poll"); !s) return s;
   // POLLIN; POLLHUP and POLLERR are always reported, so a hangup ends the wait too and
   // the recv that follows sees it.
-  int res = run([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLIN); }, deadline);
+  return poll_for(POLLIN, deadline);
+}
+
+Result<bool> Socket::poll_for(unsigned events, std::optional<TimePoint> deadline) {
+  if (Status s = precheck("poll"); !s) return s;
+  int res = run([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, events); }, deadline);
   if (res < 0) return error(res, "poll");
   return true;
 }

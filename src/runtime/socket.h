@@ -107,6 +107,8 @@ class Socket {
   int run(Prep&& prep, std::optional<TimePoint> deadline);
   Status precheck(const char* what) const;
   Status error(int res, const char* what) const;
+  // wait_hangup and wait_readable: a poll for `events` that reads nothing.
+  Result<bool> poll_for(unsigned events, std::optional<TimePoint> deadline);
 
   Reactor* reactor_ = nullptr;
   int fd_ = -1;
