@@ -14,7 +14,7 @@
 //
 // finish() writes the index, filter, properties and footer, then syncs the file (sync:
 // fdatasync). The caller syncs the directory before any manifest edit names the file.
-// abandon() stops building; the caller removes the file. After an error every call
+// abandon() stops building (waiting for the write in flight); the caller removes the file. After an error every call
 // returns it again: the file is to be abandoned.
 //
 // One fiber at a time; add() and finish() may suspend on IO.
@@ -58,7 +58,11 @@ class TableBuilder {
   Status add(std::string_view internal_key, std::string_view value);
   // Properties with file_size set. The builder accepts nothing afterwards.
   Result<TableProperties> finish();
-  void abandon() { closed_ = true; }
+  // Waits for a write in flight, so the caller may close the file next.
+  void abandon() {
+    closed_ = true;
+    (void)writer_.wait();
+  }
 
   std::uint64_t num_entries() const { return props_.num_entries; }
   std::uint64_t num_data_blocks() const { return props_.num_data_blocks; }

@@ -47,17 +47,41 @@ Status ValueSeparator::finish_file() {
   return Status::ok();
 }
 
-Result<ValuePointer> ValueSeparator::add(std::string_view user_key, std::string_view value) {
+Status ValueSeparator::make_room() {
   if (writer_ && writer_->estimated_file_size() >= options_.vlog_file_size) {
     if (Status s = finish_file(); !s) return s;
   }
-  if (!writer_) {
-    if (Status s = open_file(); !s) return s;
-  }
+  if (!writer_) return open_file();
+  return Status::ok();
+}
+
+Result<ValuePointer> ValueSeparator::add(std::string_view user_key, std::string_view value) {
+  if (Status s = make_room(); !s) return s;
   auto pointer = writer_->add(user_key, value);
   if (!pointer) return pointer;
   record_bytes_ += pointer->size;
   pointer->head.assign(value.substr(0, std::min(options_.value_head_size, kMaxValueHeadSize)));
+  return pointer;
+}
+
+Result<ValuePointer> ValueSeparator::add_record(const VlogRecord& record, std::string_view head) {
+  if (Status s = make_room(); !s) return s;
+  auto pointer =
+      writer_->add_stored(record.key, record.compression, record.value_size, record.stored_value);
+  if (!pointer) return pointer;
+  record_bytes_ += pointer->size;
+  const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(
+      std::min(options_.value_head_size, kMaxValueHeadSize), record.value_size));
+  if (head.size() >= wanted) {
+    pointer->head.assign(head.substr(0, wanted));
+  } else if (record.compression == CompressionType::kNone) {
+    pointer->head.assign(record.stored_value.substr(0, wanted));
+  } else {
+    // An old pointer kept a shorter head (tables written before heads existed).
+    std::string value;
+    if (Status s = append_record_value(record, value); !s) return s;
+    pointer->head.assign(value.substr(0, wanted));
+  }
   return pointer;
 }
 
@@ -71,8 +95,8 @@ Result<std::vector<VlogFile>> ValueSeparator::finish() {
 
 void ValueSeparator::abandon() {
   done_ = true;
+  writer_.reset();  // joins its write in flight before the file closes
   if (file_) (void)file_->close();
-  writer_.reset();
   file_.reset();
   for (std::uint64_t n : created_) (void)fs_.remove(path_join(dir_, vlog_file_name(n)));
 }

@@ -28,6 +28,7 @@
 #include "engine/table/block_compression.h"
 #include "engine/version/version_edit.h"
 #include "engine/vlog/value_pointer.h"
+#include "engine/vlog/vlog_format.h"
 #include "engine/vlog/vlog_writer.h"
 #include "src/runtime/file_system.h"
 #include "src/runtime/result.h"
@@ -59,6 +60,9 @@ class ValueSeparator {
   }
   // Writes the value to the current file; returns where it went, with the value's head.
   Result<ValuePointer> add(std::string_view user_key, std::string_view value);
+  // Copies a record read elsewhere (a relocation) in its stored form; the pointer gets
+  // `head`, the head its old pointer kept (the same value, so the same head).
+  Result<ValuePointer> add_record(const VlogRecord& record, std::string_view head);
   // Finishes and syncs the open file; every file written, in order.
   Result<std::vector<VlogFile>> finish();
   // Removes every file written (best effort).
@@ -67,6 +71,8 @@ class ValueSeparator {
   std::uint64_t bytes_written() const { return bytes_written_; }
 
  private:
+  // Opens a file if none is open or rolls past vlog_file_size.
+  Status make_room();
   Status open_file();
   Status finish_file();
 

@@ -34,8 +34,9 @@ class VlogGc::Handler final : public CompactionValueHandler {
     }
     if (!out_) {
       out_.emplace(gc_.fs_, gc_.dir_, gc_.options_.separator, gc_.new_file_number_);
+      reader_.emplace(gc_.log_, version_);
     }
-    auto moved = relocate_value(gc_.log_, *version_, *out_, garbage_, user_key, value);
+    auto moved = relocate_value(*reader_, *out_, garbage_, user_key, value);
     if (!moved) return moved.error();
     return std::optional<std::string>(moved->encode());
   }
@@ -65,7 +66,8 @@ class VlogGc::Handler final : public CompactionValueHandler {
   std::shared_ptr<const Version> version_;
   std::set<std::uint64_t> picked_;
   VlogGarbageTracker garbage_;
-  std::optional<ValueSeparator> out_;  // destroyed unfinished: removes its files
+  std::optional<VlogPrefetcher> reader_;  // the picked files' records, read ahead
+  std::optional<ValueSeparator> out_;     // destroyed unfinished: removes its files
   Status status_;
 };
 

@@ -6,10 +6,12 @@
 // - counts every dropped kValuePointer entry's record as garbage of its file
 //   (VlogGarbageTracker);
 // - relocates every written kValuePointer entry whose file is picked for relocation
-//   (files_to_relocate over the job's version, under `relocation`): the value is read
-//   under that version (which the job holds, so the file is there), written to the job's
-//   own value-log files (ValueSeparator; a new file past `separator.vlog_file_size`), and
-//   the old record counted as garbage; both the read and the write pass the rate limiter;
+//   (files_to_relocate over the job's version, under `relocation`): the record is read
+//   under that version (which the job holds, so the file is there) through a readahead
+//   reader, copied in its stored form to the job's own value-log files (ValueSeparator; a
+//   new file past `separator.vlog_file_size`), and the old record counted as garbage; both
+//   the read and the write pass the rate limiter (vlog_relocation.h says why the reads are
+//   sequential);
 // - at finish, syncs the files it wrote and adds them (tag 12), the garbage deltas (tag 14)
 //   and the removal of every file the garbage empties (tag 13) to the job's edit, so they
 //   become durable with the compaction, in one manifest record. The emptiness is judged

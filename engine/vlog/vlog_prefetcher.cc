@@ -83,8 +83,8 @@ Status VlogPrefetcher::fill(Window& w, const ValuePointer& p, std::uint64_t file
   return Status::ok();
 }
 
-Result<std::string_view> VlogPrefetcher::resolve(std::string_view user_key,
-                                                 std::string_view encoded) {
+Result<VlogRecord> VlogPrefetcher::resolve_record(std::string_view user_key,
+                                                  std::string_view encoded) {
   auto p = ValuePointer::decode(encoded);
   if (!p) return p.error();
   auto meta = vlog_file_for(*version_, *p);
@@ -112,9 +112,16 @@ Result<std::string_view> VlogPrefetcher::resolve(std::string_view user_key,
     if (Status s = fill(*w, *p, meta->file_size); !s) return s;
   }
   ++stats_.resolved;
-  value_.clear();
   std::string_view pages(reinterpret_cast<const char*>(w->pages.data()), w->length);
-  if (Status s = value_from_pages(pages, w->start, *p, user_key, value_); !s) return s;
+  return record_in_pages(pages, w->start, *p, user_key);
+}
+
+Result<std::string_view> VlogPrefetcher::resolve(std::string_view user_key,
+                                                 std::string_view encoded) {
+  auto record = resolve_record(user_key, encoded);
+  if (!record) return record.error();
+  value_.clear();
+  if (Status s = append_record_value(*record, value_); !s) return s;
   return std::string_view(value_);
 }
 

@@ -30,6 +30,7 @@
 #include "engine/iterator/value_resolver.h"
 #include "engine/version/version.h"
 #include "engine/vlog/value_log.h"
+#include "engine/vlog/vlog_format.h"
 #include "src/runtime/aligned_buffer.h"
 
 namespace cascade::engine {
@@ -57,6 +58,9 @@ class VlogPrefetcher final : public ValueResolver {
       : log_(log), version_(std::move(version)) {}
 
   Result<std::string_view> resolve(std::string_view user_key, std::string_view pointer) override;
+  // The verified record `pointer` names, undecoded: views into a window, valid until the
+  // next call. Value-log GC copies records this way (vlog_relocation.h).
+  Result<VlogRecord> resolve_record(std::string_view user_key, std::string_view pointer);
 
   const VlogPrefetchStats& stats() const { return stats_; }
 

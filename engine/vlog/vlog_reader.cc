@@ -27,9 +27,6 @@ Status check_value_pointer(const ValuePointer& p, std::uint64_t file_size) {
   return Status::ok();
 }
 
-namespace {
-
-// The verified record `p` names inside `pages` (the file's bytes from `pages_offset` on).
 Result<VlogRecord> record_in_pages(std::string_view pages, std::uint64_t pages_offset,
                                    const ValuePointer& p, std::string_view user_key) {
   if (p.offset < pages_offset || p.offset - pages_offset > pages.size() ||
@@ -43,6 +40,8 @@ Result<VlogRecord> record_in_pages(std::string_view pages, std::uint64_t pages_o
   if (record->key != user_key) return corrupt(p, "record holds another key");
   return record;
 }
+
+namespace {
 
 // Reads the pages covering p's record and decodes it; `pages` owns the bytes it views.
 Result<VlogRecord> read_record(const OpenVlog& vlog, const ValuePointer& p,
@@ -58,13 +57,6 @@ Result<VlogRecord> read_record(const OpenVlog& vlog, const ValuePointer& p,
 }
 
 }  // namespace
-
-Status value_from_pages(std::string_view pages, std::uint64_t pages_offset,
-                        const ValuePointer& p, std::string_view user_key, std::string& out) {
-  auto record = record_in_pages(pages, pages_offset, p, user_key);
-  if (!record) return record.error();
-  return append_record_value(*record, out);
-}
 
 Status read_vlog_value(const OpenVlog& vlog, const ValuePointer& p, std::string_view user_key,
                        std::string& out) {

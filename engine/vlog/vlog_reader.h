@@ -18,6 +18,7 @@
 #include "engine/table/block.h"
 #include "engine/version/version_edit.h"
 #include "engine/vlog/value_pointer.h"
+#include "engine/vlog/vlog_format.h"
 #include "src/runtime/file_system.h"
 #include "src/runtime/result.h"
 
@@ -38,12 +39,12 @@ using OpenVlogPtr = std::shared_ptr<OpenVlog>;
 // Corruption unless the pointer's record lies inside the file's record area.
 Status check_value_pointer(const ValuePointer& p, std::uint64_t file_size);
 
-// Appends to `out` the value of the record `p` names, found inside `pages`, which hold the
-// file's bytes from `pages_offset` on and must cover the record.
-Status value_from_pages(std::string_view pages, std::uint64_t pages_offset,
-                        const ValuePointer& p, std::string_view user_key, std::string& out);
+// The verified record `p` names, found inside `pages`, which hold the file's bytes from
+// `pages_offset` on and must cover the record; its views point into `pages`.
+Result<VlogRecord> record_in_pages(std::string_view pages, std::uint64_t pages_offset,
+                                   const ValuePointer& p, std::string_view user_key);
 
-// One aligned read of the record's pages, then value_from_pages.
+// One aligned read of the record's pages, then record_in_pages and its value.
 Status read_vlog_value(const OpenVlog& vlog, const ValuePointer& p, std::string_view user_key,
                        std::string& out);
 

@@ -34,14 +34,14 @@ bool needs_targeted_compaction(const Version& version, const RelocationPolicy& p
   return !files.empty() && garbage_ratio(files.begin()->second) >= policy.garbage_ratio;
 }
 
-Result<ValuePointer> relocate_value(ValueLog& log, const Version& version, ValueSeparator& out,
+Result<ValuePointer> relocate_value(VlogPrefetcher& reader, ValueSeparator& out,
                                     VlogGarbageTracker& garbage, std::string_view user_key,
                                     std::string_view encoded_pointer) {
   auto old_pointer = ValuePointer::decode(encoded_pointer);
   if (!old_pointer) return old_pointer.error();
-  auto value = log.get(user_key, encoded_pointer, version);
-  if (!value) return value.error();
-  auto moved = out.add(user_key, *value);
+  auto record = reader.resolve_record(user_key, encoded_pointer);
+  if (!record) return record.error();
+  auto moved = out.add_record(*record, old_pointer->head);
   if (!moved) return moved.error();
   garbage.pointer_dropped(*old_pointer);
   return moved;

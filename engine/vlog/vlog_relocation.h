@@ -24,6 +24,7 @@
 #include "engine/vlog/value_pointer.h"
 #include "engine/vlog/value_separator.h"
 #include "engine/vlog/vlog_garbage.h"
+#include "engine/vlog/vlog_prefetcher.h"
 #include "src/runtime/result.h"
 
 namespace cascade::engine {
@@ -48,9 +49,16 @@ std::set<std::uint64_t> files_to_relocate(const Version& version, const Relocati
 // True if the oldest value-log file passes the policy's garbage ratio.
 bool needs_targeted_compaction(const Version& version, const RelocationPolicy& policy);
 
-// Moves the value of (user_key, encoded_pointer), read under `version`, to `out` and counts
-// the old record as garbage in `garbage`. Returns the new pointer for the rewritten entry.
-Result<ValuePointer> relocate_value(ValueLog& log, const Version& version, ValueSeparator& out,
+// Moves the record of (user_key, encoded_pointer) to `out` and counts the old record as
+// garbage in `garbage`. Returns the new pointer for the rewritten entry.
+//
+// The record is read through `reader` (a VlogPrefetcher over the job's version) and copied
+// in its stored form, never decompressed and compressed again. Why a prefetcher: a
+// compaction meets its entries in key order, and every value-log file was written in key
+// order by one flush or one relocation, so the records it moves out of a file come at
+// increasing offsets. The prefetcher's growing windows turn them into a few large reads
+// per file, where one read per record would be two pages and one IO each.
+Result<ValuePointer> relocate_value(VlogPrefetcher& reader, ValueSeparator& out,
                                     VlogGarbageTracker& garbage, std::string_view user_key,
                                     std::string_view encoded_pointer);
 

@@ -12,7 +12,7 @@ VlogWriter::VlogWriter(runtime::FileHandle& file, std::uint64_t file_number,
     : file_(file),
       file_number_(file_number),
       compressor_(compression),
-      buffer_(runtime::align_up(std::max<std::size_t>(chunk_size, 1))) {
+      chunks_(file, chunk_size) {
   status_ = append(encode_vlog_header(file_number_));
 }
 
@@ -20,8 +20,14 @@ Result<ValuePointer> VlogWriter::add(std::string_view key, std::string_view valu
   if (!status_) return status_;
   CompressionType type = compressor_.compress(value, compressed_);
   std::string_view stored = type == CompressionType::kNone ? value : std::string_view(compressed_);
+  return add_stored(key, type, value.size(), stored);
+}
+
+Result<ValuePointer> VlogWriter::add_stored(std::string_view key, CompressionType compression,
+                                            std::uint64_t value_size, std::string_view stored) {
+  if (!status_) return status_;
   record_.clear();
-  append_vlog_record(record_, file_number_, offset_, key, type, value.size(), stored);
+  append_vlog_record(record_, file_number_, offset_, key, compression, value_size, stored);
   ValuePointer pointer{file_number_, offset_, record_.size(), {}};
   if (Status s = append(record_); !s) return s;
   ++record_count_;
@@ -29,14 +35,14 @@ Result<ValuePointer> VlogWriter::add(std::string_view key, std::string_view valu
 }
 
 Status VlogWriter::append(std::string_view bytes) {
-  auto* dst = reinterpret_cast<char*>(buffer_.data());
   while (!bytes.empty()) {
-    std::size_t n = std::min(buffer_.size() - fill_, bytes.size());
+    auto* dst = reinterpret_cast<char*>(chunks_.buffer().data());
+    std::size_t n = std::min(chunks_.chunk_size() - fill_, bytes.size());
     std::memcpy(dst + fill_, bytes.data(), n);
     fill_ += n;
     offset_ += n;
     bytes.remove_prefix(n);
-    if (fill_ == buffer_.size()) {
+    if (fill_ == chunks_.chunk_size()) {
       status_ = write_chunk();
       if (!status_) return status_;
     }
@@ -44,11 +50,9 @@ Status VlogWriter::append(std::string_view bytes) {
   return Status::ok();
 }
 
-// Writes buffer_'s pages; fill_ must be a multiple of the page size (or the buffer full).
+// Writes the chunk's pages; fill_ must be a multiple of the page size (or the chunk full).
 Status VlogWriter::write_chunk() {
-  if (fill_ == 0) return Status::ok();
-  Status s = file_.write_at(buffer_start_, buffer_.first(fill_));
-  buffer_start_ += fill_;
+  Status s = chunks_.submit(fill_);
   fill_ = 0;
   return s;
 }
@@ -61,6 +65,7 @@ Result<std::uint64_t> VlogWriter::finish() {
   if (Status s = append(padding); !s) return s;
   if (Status s = append(encode_vlog_footer(footer, file_number_, footer_offset)); !s) return s;
   status_ = write_chunk();
+  if (status_) status_ = chunks_.wait();
   if (status_) status_ = file_.sync();
   if (!status_) return status_;
   return offset_;

@@ -3,9 +3,10 @@
 // The header page is buffered at construction; add() appends a record (compressing the
 // value when that pays) and returns its pointer; finish() pads to a page boundary,
 // appends the footer page, writes what is buffered and syncs the file. Bytes are gathered
-// in one AlignedBuffer of chunk_size bytes and written a whole chunk at a time, so every
-// write is 4 KiB-aligned in offset, length and memory, and a flush writes its values in a
-// few large sequential writes.
+// in chunks of chunk_size bytes and written a whole chunk at a time, so every write is
+// 4 KiB-aligned in offset, length and memory, a flush writes its values in a few large
+// sequential writes, and each write overlaps compressing the next chunk's values
+// (runtime::ChunkWriter).
 //
 // After a failed write every call returns that error; the caller removes the file (it is
 // not in any version yet). One fiber at a time; writes suspend the calling fiber.
@@ -20,6 +21,7 @@
 #include "engine/vlog/value_compression.h"
 #include "engine/vlog/value_pointer.h"
 #include "src/runtime/aligned_buffer.h"
+#include "src/runtime/chunk_writer.h"
 #include "src/runtime/file_system.h"
 
 namespace cascade::engine {
@@ -33,6 +35,11 @@ class VlogWriter {
              const CompressionOptions& compression, std::size_t chunk_size = kVlogWriteChunkSize);
 
   Result<ValuePointer> add(std::string_view key, std::string_view value);
+  // Appends a record whose value is already in its stored form (a relocated record's
+  // bytes: `stored` is `value_size` bytes once decompressed as `compression` says), so a
+  // move never decompresses and compresses again. The checksum is the new record's own.
+  Result<ValuePointer> add_stored(std::string_view key, CompressionType compression,
+                                  std::uint64_t value_size, std::string_view stored);
   // Writes the footer and everything buffered, then syncs. Returns the file's size.
   Result<std::uint64_t> finish();
 
@@ -50,10 +57,9 @@ class VlogWriter {
   runtime::FileHandle& file_;
   const std::uint64_t file_number_;
   ValueCompressor compressor_;
-  runtime::AlignedBuffer buffer_;
-  std::size_t fill_ = 0;            // bytes of buffer_ in use
-  std::uint64_t buffer_start_ = 0;  // file offset of buffer_'s first byte
-  std::uint64_t offset_ = 0;        // file offset of the next byte
+  runtime::ChunkWriter chunks_;
+  std::size_t fill_ = 0;      // bytes of the chunk in use
+  std::uint64_t offset_ = 0;  // file offset of the next byte
   std::uint64_t record_count_ = 0;
   std::string record_;      // reused per record
   std::string compressed_;  // reused per record

@@ -124,21 +124,43 @@ TEST_CASE("vlog garbage ratio counts only record garbage, never the file's overh
   CHECK(garbage_ratio(VlogFile{1, 3 * 4096, 3 * 4096 - 10}) == 0);
 }
 
-TEST_CASE("vlog relocation moves a value to a new file and counts the old record as garbage") {
+TEST_CASE("vlog relocation copies records in their stored form, reading ahead in key order") {
   IoLoop loop;
   FaultFileSystem fs;
   run_fiber(loop, [&] {
-    std::vector<std::string> values = {std::string(5000, 'r'), "small"};
+    // Compressible values, written compressed, in key order as a flush writes them.
+    std::vector<std::string> values;
+    for (std::size_t i = 0; i < 200; ++i) {
+      values.push_back("v" + std::to_string(i) + std::string(3000, static_cast<char>('a' + i % 26)));
+    }
     WrittenFile f = write_vlog(fs, "/v", 7, values);
     auto version = version_with(f);
     ValueLog log(fs, "/v", nullptr);
     std::uint64_t next_number = 20;
-    ValueSeparator out(fs, "/v", {}, [&] { return next_number++; });
+    ValueSeparatorOptions raw;  // the output would store values raw if it compressed itself
+    raw.compression.type = CompressionType::kNone;
+    raw.value_head_size = 4;
+    ValueSeparator out(fs, "/v", raw, [&] { return next_number++; });
     VlogGarbageTracker garbage;
-    auto moved = relocate_value(log, *version, out, garbage, key_of(0), f.pointers[0].encode());
-    REQUIRE_MESSAGE(moved, moved.status().to_string());
-    CHECK(moved->file_number == 20);
-    CHECK(garbage.pending().at(7) == f.pointers[0].size);
+    VlogPrefetcher reader(log, version);
+    std::vector<ValuePointer> moved;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ValuePointer old = f.pointers[i];
+      if (i % 2 == 1) old.head = values[i].substr(0, 4);  // a head the old pointer kept
+      auto m = relocate_value(reader, out, garbage, key_of(i), old.encode());
+      REQUIRE_MESSAGE(m, m.status().to_string());
+      CHECK(m->file_number == 20);
+      // Without a head in the old pointer the head comes from the record's value.
+      CHECK(m->head == values[i].substr(0, 4));
+      moved.push_back(*m);
+    }
+    std::uint64_t old_bytes = 0;
+    for (const ValuePointer& p : f.pointers) old_bytes += p.size;
+    CHECK(garbage.pending().at(7) == old_bytes);
+    // Read ahead: the records came in a few growing windows, not one read each.
+    CHECK(reader.stats().resolved == values.size());
+    CHECK(reader.stats().windows <= 10);
+
     auto files = out.finish();
     REQUIRE(files);
     REQUIRE(files->size() == 1);
@@ -146,13 +168,23 @@ TEST_CASE("vlog relocation moves a value to a new file and counts the old record
     edit.add_vlog((*files)[0]);
     auto next = apply_edit(*version, edit);
     REQUIRE(next);
-    auto got = log.get(key_of(0), moved->encode(), **next);
-    REQUIRE(got);
-    CHECK(*got == values[0]);
+    VlogPrefetcher check(log, *next);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      auto got = log.get(key_of(i), moved[i].encode(), **next);
+      REQUIRE_MESSAGE(got, got.status().to_string());
+      CHECK(*got == values[i]);
+      // Still the zstd frame it was: copied, not decompressed and stored raw.
+      auto record = check.resolve_record(key_of(i), moved[i].encode());
+      REQUIRE(record);
+      CHECK(record->compression == CompressionType::kZstd);
+      CHECK(record->stored_value.size() < values[i].size());
+    }
+
     // A wrong key is refused before anything is written or counted.
     VlogGarbageTracker none;
     ValueSeparator out2(fs, "/v", {}, [&] { return next_number++; });
-    CHECK(relocate_value(log, *version, out2, none, "nope", f.pointers[1].encode())
+    VlogPrefetcher reader2(log, version);
+    CHECK(relocate_value(reader2, out2, none, "nope", f.pointers[1].encode())
               .status()
               .is_corruption());
     CHECK(none.empty());
