@@ -34,7 +34,8 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
                              BlockCacheOptions{.capacity = options.block_cache_size})),
       tables_(fs, dir_, options.prefix_extractor, block_cache_.get()),
       value_log_(fs, dir_, block_cache_.get()),
-      mem_(std::make_shared<MemTable>()),
+      huge_blocks_(std::make_shared<HugeBlockPool>(options.memtable_size)),
+      mem_(std::make_shared<MemTable>(huge_blocks_)),
       level_options_(resolve_level_options(options.compaction, options.compression)),
       vlog_gc_(fs, dir_, value_log_,
                VlogGcOptions{.separator = separator_options(),
@@ -135,6 +136,7 @@ DBStats DB::stats() const {
   DBStats s = stats_;
   s.last_sequence = visible_sequence_;
   s.memtable_bytes = mem_->approximate_memory_usage();
+  s.memtable_pool_bytes = huge_blocks_->kept_bytes();
   s.memtable_entries = mem_->entry_count();
   s.immutable_memtables = imm_.size();
   s.compaction_rate_limit = compaction_limiter_.rate();

@@ -204,7 +204,10 @@ class DB {
   bool auto_compactions() const { return !auto_compactions_paused_; }
   // The mutable memtable's size threshold, checked at the next write (a smaller one
   // makes that write switch memtables).
-  void set_memtable_size(std::size_t bytes) { memtable_size_ = bytes; }
+  void set_memtable_size(std::size_t bytes) {
+    memtable_size_ = bytes;
+    huge_blocks_->set_capacity(bytes);
+  }
   std::size_t memtable_size() const { return memtable_size_; }
   // Values of at least this many bytes go to the value log at the next flush
   // (kNeverSeparate keeps all inline); values already written stay where they are.
@@ -286,6 +289,9 @@ class DB {
   ValueLog value_log_;  // after block_cache_: it caches values there
   VlogGc vlog_gc_;      // after value_log_: it reads values through it
 
+  // A flushed memtable's 2 MiB blocks, kept for the next one (memtable/arena.h); at most
+  // memtable_size_ bytes.
+  std::shared_ptr<HugeBlockPool> huge_blocks_;
   std::shared_ptr<MemTable> mem_;
   std::deque<Immutable> imm_;  // oldest first
 

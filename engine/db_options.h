@@ -118,6 +118,8 @@ struct ReadOptions {
 struct DBStats {
   SequenceNumber last_sequence = 0;
   std::uint64_t memtable_bytes = 0;
+  // 2 MiB blocks of flushed memtables kept for the next ones (memtable/arena.h).
+  std::uint64_t memtable_pool_bytes = 0;
   std::uint64_t memtable_entries = 0;
   std::uint64_t immutable_memtables = 0;
   std::uint64_t level0_files = 0;

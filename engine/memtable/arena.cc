@@ -9,9 +9,57 @@
 
 namespace cascade::engine {
 
+HugeBlockPool::~HugeBlockPool() {
+  for (char* block : free_) ::munmap(block, Arena::kHugeBlockSize);
+}
+
+char* HugeBlockPool::take() {
+  std::lock_guard lock(mu_);
+  if (free_.empty()) return nullptr;
+  char* block = free_.back();
+  free_.pop_back();
+  return block;
+}
+
+void HugeBlockPool::give(char* block) {
+  {
+    std::lock_guard lock(mu_);
+    if ((free_.size() + 1) * Arena::kHugeBlockSize <= capacity_) {
+      free_.push_back(block);
+      return;
+    }
+  }
+  ::munmap(block, Arena::kHugeBlockSize);
+}
+
+void HugeBlockPool::set_capacity(std::size_t bytes) {
+  std::vector<char*> excess;
+  {
+    std::lock_guard lock(mu_);
+    capacity_ = bytes;
+    while (!free_.empty() && free_.size() * Arena::kHugeBlockSize > capacity_) {
+      excess.push_back(free_.back());
+      free_.pop_back();
+    }
+  }
+  for (char* block : excess) ::munmap(block, Arena::kHugeBlockSize);
+}
+
+std::size_t HugeBlockPool::kept_bytes() const {
+  std::lock_guard lock(mu_);
+  return free_.size() * Arena::kHugeBlockSize;
+}
+
+std::size_t HugeBlockPool::capacity() const {
+  std::lock_guard lock(mu_);
+  return capacity_;
+}
+
 Arena::~Arena() {
   for (const Block& block : blocks_) {
-    if (block.mapped) {
+    if (block.mapped && pool_) {
+      pool_->give(block.data);
+    } else if (block.mapped) {
       ::munmap(block.data, block.bytes);
     } else {
       ::operator delete(block.data, std::align_val_t{kMaxAlignment});
@@ -43,10 +91,17 @@ char* Arena::new_block(std::size_t bytes) {
   return block;
 }
 
-// Maps twice the size and unmaps the ends, leaving kHugeBlockSize bytes on a
+// A block the pool kept, else a fresh one: maps twice the size and unmaps the ends, leaving kHugeBlockSize bytes on a
 // kHugeBlockSize boundary (a huge page must be aligned to its size). Null if the mapping
 // fails: the caller falls back to an ordinary block.
 char* Arena::new_huge_block() {
+  if (pool_) {
+    if (char* kept = pool_->take()) {
+      blocks_.push_back({kept, kHugeBlockSize, true});
+      block_bytes_ += kHugeBlockSize;
+      return kept;
+    }
+  }
   const std::size_t span = 2 * kHugeBlockSize;
   void* mapped = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapped == MAP_FAILED) return nullptr;

@@ -7,7 +7,7 @@
 
 namespace cascade::engine {
 
-MemTable::MemTable() : index_(arena_) {}
+MemTable::MemTable(std::shared_ptr<HugeBlockPool> pool) : arena_(std::move(pool)), index_(arena_) {}
 
 void MemTable::add(SequenceNumber seq, ValueType type, std::string_view user_key,
                    std::string_view value) {

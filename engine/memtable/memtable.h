@@ -57,7 +57,8 @@ struct LookupResult {
 
 class MemTable {
  public:
-  MemTable();
+  // `pool`: where the arena's huge blocks come from and go back to (arena.h); may be null.
+  explicit MemTable(std::shared_ptr<HugeBlockPool> pool = nullptr);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 

@@ -51,6 +51,7 @@ double ratio(double part, double whole) { return whole > 0 ? part / whole : 0.0;
 void add_engine_stats(engine::DBStats& t, const engine::DBStats& s) {
   t.last_sequence += s.last_sequence;
   t.memtable_bytes += s.memtable_bytes;
+  t.memtable_pool_bytes += s.memtable_pool_bytes;
   t.immutable_memtables += s.immutable_memtables;
   t.level0_files += s.level0_files;
   t.table_files += s.table_files;
@@ -164,7 +165,7 @@ void storage_section(const InfoTotals& totals, std::string& out) {
       "storage_compaction_rate_limit:{}\r\nstorage_compaction_bytes_charged:{}\r\n"
       "storage_block_cache_hits:{}\r\nstorage_block_cache_misses:{}\r\n"
       "storage_vlog_reads:{}\r\nstorage_vlog_cache_hits:{}\r\n"
-      "storage_wal_recovered_batches:{}\r\n",
+      "storage_wal_recovered_batches:{}\r\nstorage_memtable_pool_bytes:{}\r\n",
       totals.engines, e.table_files, e.table_bytes, e.level0_files, e.vlog_files,
       e.vlog_live_bytes, e.vlog_garbage_bytes, e.memtable_bytes, e.immutable_memtables,
       e.flushes, e.flushed_bytes, e.compactions, write_amplification, e.block_cache_usage,
@@ -174,7 +175,8 @@ void storage_section(const InfoTotals& totals, std::string& out) {
       e.compaction_bytes_read, e.compaction_bytes_written, e.pending_compaction_bytes,
       e.write_slowdowns, e.write_slowdown_micros, e.write_stops, e.write_stop_micros,
       e.compaction_rate_limit, e.compaction_bytes_charged, e.block_cache_hits,
-      e.block_cache_misses, e.vlog_reads, e.vlog_cache_hits, e.recovered_batches);
+      e.block_cache_misses, e.vlog_reads, e.vlog_cache_hits, e.recovered_batches,
+      e.memtable_pool_bytes);
 }
 
 }  // namespace cascade::commands

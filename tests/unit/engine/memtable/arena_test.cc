@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -98,4 +100,53 @@ TEST_CASE("past kHugeAfter bytes an arena takes 2 MiB blocks on 2 MiB boundaries
     REQUIRE(pieces[i][0] == static_cast<char>(i));
     REQUIRE(pieces[i][199] == static_cast<char>(i));
   }
+}
+
+TEST_CASE("arenas sharing a pool pass their huge blocks on, up to the pool's capacity") {
+  auto pool = std::make_shared<HugeBlockPool>(3 * Arena::kHugeBlockSize);
+  // Fills an arena into its huge blocks: 4 of them (3 full and the current one).
+  // `reused` counts huge blocks that came holding an earlier arena's bytes (a fresh
+  // mapping is zeroed): a block's first piece is looked at before it is written.
+  std::size_t reused = 0;
+  auto fill = [&reused](Arena& arena, std::vector<char*>& huge_starts) {
+    std::size_t total = 0;
+    while (total < Arena::kHugeAfter + 3 * Arena::kHugeBlockSize) {
+      char* at = arena.allocate(200);
+      if (reinterpret_cast<std::uintptr_t>(at) % Arena::kHugeBlockSize == 0 &&
+          arena.block_count() > Arena::kHugeAfter / Arena::kBlockSize) {
+        huge_starts.push_back(at);
+        if (at[0] == 0x5a) ++reused;
+      }
+      std::memset(at, 0x5a, 200);
+      total += 200;
+    }
+  };
+  std::vector<char*> first_blocks;
+  {
+    Arena arena(pool);
+    fill(arena, first_blocks);
+    CHECK(first_blocks.size() == 4);
+    CHECK(reused == 0);
+    CHECK(pool->kept_bytes() == 0);
+  }
+  // The dead arena's blocks went back, but only 3 fit the capacity: one was unmapped.
+  CHECK(pool->kept_bytes() == 3 * Arena::kHugeBlockSize);
+  std::vector<char*> second_blocks;
+  {
+    Arena arena(pool);
+    fill(arena, second_blocks);
+    CHECK(pool->kept_bytes() == 0);  // 3 reused, the 4th mapped fresh
+  }
+  CHECK(second_blocks.size() == 4);
+  CHECK(reused == 3);
+  // A smaller capacity unmaps what no longer fits.
+  pool->set_capacity(Arena::kHugeBlockSize);
+  CHECK(pool->kept_bytes() == Arena::kHugeBlockSize);
+  // An arena without a pool keeps nothing for anyone.
+  {
+    Arena alone;
+    std::vector<char*> unused;
+    fill(alone, unused);
+  }
+  CHECK(pool->kept_bytes() == Arena::kHugeBlockSize);
 }
