@@ -76,6 +76,10 @@ engine::DBOptions db_options(const BenchFlags& flags) {
   o.wal.sync_policy = engine::WalSyncPolicy::kNo;
   o.compaction.disable_auto_compactions = flags.disable_auto_compactions;
   o.flush_on_close = flags.flush_on_close;
+  if (flags.max_bytes_for_level_base > 0) {
+    o.compaction.base_level_size = flags.max_bytes_for_level_base;
+  }
+  if (flags.target_file_size_base > 0) o.compaction.target_file_size = flags.target_file_size_base;
   return o;
 }
 

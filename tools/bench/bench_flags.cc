@@ -16,7 +16,8 @@ constexpr const char* kUsage =
     "         [--memtable_size=BYTES | --write_buffer_size=BYTES] [--use_existing_db]\n"
     "         [--cache_size=BYTES] [--min_blob_size=BYTES] [--enable_blob_files=0|1]\n"
     "         [--seed=N] [--benchmark_write_rate_limit=BYTES_PER_SEC]\n"
-    "         [--disable_auto_compactions] [--flush_on_close=0|1]\n";
+    "         [--disable_auto_compactions] [--flush_on_close=0|1]\n"
+    "         [--max_bytes_for_level_base=BYTES] [--target_file_size_base=BYTES]\n";
 
 template <typename T>
 bool parse_number(std::string_view text, T& out) {
@@ -75,6 +76,8 @@ bool apply(BenchFlags& f, std::string_view name, std::string_view value) {
   if (name == "disable_auto_compactions") return parse_bool(value, f.disable_auto_compactions);
   if (name == "flush_on_close") return parse_bool(value, f.flush_on_close);
   if (name == "cache_size") return parse_number(value, f.cache_size);
+  if (name == "max_bytes_for_level_base") return parse_number(value, f.max_bytes_for_level_base);
+  if (name == "target_file_size_base") return parse_number(value, f.target_file_size_base);
   if (name == "min_blob_size") return parse_number(value, f.min_blob_size);
   if (name == "enable_blob_files") return parse_bool(value, f.enable_blob_files);
   if (name == "memtable_size" || name == "write_buffer_size") {

@@ -34,6 +34,11 @@
 //                         triggers are then)
 //   --flush_on_close=0|1  close() flushes the memtables (1, as the server does), or leaves
 //                         them to the next open's WAL replay (0, the engine's default)
+//   --max_bytes_for_level_base=N, --target_file_size_base=N
+//                         level 1's target size and the output tables' size, in bytes
+//                         (db_bench's names; 0 keeps the engine's defaults, 256 MiB and
+//                         32 MiB): smaller ones give a short run the levels of a large
+//                         database
 #pragma once
 
 #include <cstddef>
@@ -67,6 +72,8 @@ struct BenchFlags {
   std::uint64_t benchmark_write_rate_limit = 0;
   bool disable_auto_compactions = false;
   bool flush_on_close = false;
+  std::uint64_t max_bytes_for_level_base = 0;
+  std::uint64_t target_file_size_base = 0;
 
   std::int64_t reads_per_thread() const { return reads < 0 ? num : reads; }
   std::int64_t writes_per_thread() const { return writes < 0 ? num : writes; }
