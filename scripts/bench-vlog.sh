@@ -27,8 +27,10 @@
 #
 # --shards N (default 1) runs cascade as the server does, one engine per core: N
 # cascade-bench processes at once, each with its own engine directory, N-th of the keys
-# (--num/N) and N-th of the operations, different seeds. Their rows are summed: ops/s =
-# all operations / the slowest process's seconds, p99 = the worst process's. db_bench
+# (--num/N), N-th of the operations, N-th of the memtable and block cache budgets (the
+# server splits them the same way), different seeds. Their rows are summed: ops/s = all
+# operations / the slowest process's seconds, us/op its inverse (not a latency), p99 =
+# the worst process's. db_bench
 # runs as always: one process, whose flushes and compactions run on background threads
 # beside its writer (it uses both cores too).
 set -euo pipefail
@@ -56,11 +58,15 @@ while (($#)); do
     --level_base) LEVEL_FLAGS+=(--max_bytes_for_level_base="$2"); shift 2 ;;
     --file_size) LEVEL_FLAGS+=(--target_file_size_base="$2"); shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "bench-vlog: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 ((READS > NUM)) && READS=$NUM
+if ! [[ "$SHARDS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench-vlog: --shards takes a positive integer, not '$SHARDS'" >&2
+  exit 2
+fi
 
 DB_BENCH="$(command -v db_bench || command -v rocksdb_db_bench || true)"
 if [[ -z "$DB_BENCH" ]]; then
@@ -97,8 +103,10 @@ run_cascade() {
     return
   fi
   local pids=() i arg args
+  # A failed shard stops the others.
+  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
   for ((i = 0; i < SHARDS; i++)); do
-    args=()
+    args=(--memtable_size="$((MEMTABLE_SIZE / SHARDS))" --cache_size="$((CACHE_SIZE / SHARDS))")
     for arg in "$@"; do
       case "$arg" in
         --num=*) args+=("--num=$((${arg#--num=} / SHARDS))") ;;
@@ -115,6 +123,7 @@ run_cascade() {
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || { cat "$LOGS/cascade-$phase.shard-$i" >&2; exit 1; }
   done
+  trap - EXIT
 }
 
 run() {
@@ -133,7 +142,7 @@ run 2-readrandom --num="$NUM" --seed=2000 --use_existing_db=1 --reads="$READS" -
 ELAPSED=$(($(date +%s) - START))
 
 python3 - "$LOGS" "$VALUE_SIZE" "$ELAPSED" "$SHARDS" <<'PY'
-import glob, re, sys
+import re, sys
 logs, value_size, elapsed, shards = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 entry = 16 + value_size
 line_re = re.compile(r"^(\w+)\s+:\s+([\d.]+) micros/op (\d+) ops/sec ([\d.]+) seconds (\d+) operations;")
@@ -153,8 +162,8 @@ def parse(path):
     return rows
 
 def cascade_logs(phase):
-    return [f"{logs}/cascade-{phase}"] if shards == 1 else sorted(
-        glob.glob(f"{logs}/cascade-{phase}.shard-*"))
+    return [f"{logs}/cascade-{phase}"] if shards == 1 else [
+        f"{logs}/cascade-{phase}.shard-{i}" for i in range(shards)]
 
 # The shards' rows of one phase as one: every operation over the slowest shard's time.
 def parse_cascade(phase):
@@ -181,6 +190,8 @@ for phase in ("1-fill", "2-readrandom"):
             a["name"], a["ops"], b["ops"], a["ops"] / b["ops"], a["us"], b["us"], a["us"] / b["us"],
             a["p99"] or 0, b["p99"] or 0))
 print("ratio: cascade / rocksdb (ops/s: higher is better for us; us/op: lower is better for us)")
+if shards > 1:
+    print("cascade ran %d shards at once: its us/op is the inverse of their summed ops/s" % shards)
 wamp_re = r"^Write amplification: ([\d.]+)\s+\(WAL ([\d.]+) MiB \+ tables ([\d.]+) MiB \+ value log ([\d.]+) MiB"
 c_user = sum(x["n"] for x in parse_cascade("1-fill")) * entry
 m = None

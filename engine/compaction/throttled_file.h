@@ -27,6 +27,7 @@ class ThrottledFile final : public runtime::FileHandle {
                 IoByteCounters& counters)
       : inner_(std::move(inner)), limiter_(limiter), counters_(counters) {}
 
+  std::uint32_t read_alignment() const override { return inner_->read_alignment(); }
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
     if (limiter_ != nullptr) limiter_->acquire(buffer.size());
     auto n = inner_->read_at(offset, buffer);

@@ -11,12 +11,14 @@ constexpr std::size_t kMinCompressibleSize = 64;
 // One decompression context per thread, made on first use: creating a context costs more
 // than decompressing a 4 KiB value (it was 6% of a value-log overwrite's profile). Sharing
 // it between a thread's fibers is safe because ZSTD_decompressDCtx never suspends.
+// Null when zstd cannot allocate one; the next call tries again.
 ZSTD_DCtx* thread_decompression_context() {
   struct Holder {
-    ZSTD_DCtx* context = ZSTD_createDCtx();
+    ZSTD_DCtx* context = nullptr;
     ~Holder() { ZSTD_freeDCtx(context); }
   };
   thread_local Holder holder;
+  if (holder.context == nullptr) holder.context = ZSTD_createDCtx();
   return holder.context;
 }
 }  // namespace

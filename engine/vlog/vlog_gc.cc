@@ -29,12 +29,11 @@ class VlogGc::Handler final : public CompactionValueHandler {
     auto pointer = ValuePointer::decode(value);
     if (!pointer) return pointer.error();
     if (!picked_.contains(pointer->file_number)) return std::optional<std::string>();
-    if (runtime::RateLimiter* limiter = gc_.options_.rate_limiter) {
-      limiter->acquire(2 * pointer->size);
-    }
+    // The write is charged here, the reads by the reader as it reads its windows.
+    if (runtime::RateLimiter* limiter = gc_.options_.rate_limiter) limiter->acquire(pointer->size);
     if (!out_) {
       out_.emplace(gc_.fs_, gc_.dir_, gc_.options_.separator, gc_.new_file_number_);
-      reader_.emplace(gc_.log_, version_);
+      reader_.emplace(gc_.log_, version_, gc_.options_.rate_limiter);
     }
     auto moved = relocate_value(*reader_, *out_, garbage_, user_key, value);
     if (!moved) return moved.error();

@@ -76,6 +76,8 @@ Status VlogPrefetcher::fill(Window& w, const ValuePointer& p, std::uint64_t file
   w.start = start;
   w.length = 0;
   ++stats_.windows;
+  stats_.bytes += length;
+  if (limiter_ != nullptr) limiter_->acquire(length);
   auto n = read_in_parallel(*w.file->file, start, w.pages.first(length), kMaxParallelReads,
                             kMinReadPart, &stats_.reads);
   if (!n) return n.error();

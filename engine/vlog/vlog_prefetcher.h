@@ -32,6 +32,7 @@
 #include "engine/vlog/value_log.h"
 #include "engine/vlog/vlog_format.h"
 #include "src/runtime/aligned_buffer.h"
+#include "src/runtime/rate_limiter.h"
 
 namespace cascade::engine {
 
@@ -49,13 +50,17 @@ struct VlogPrefetchStats {
   std::uint64_t resolved = 0;  // pointers resolved
   std::uint64_t windows = 0;   // windows read (misses)
   std::uint64_t reads = 0;     // IOs issued for them
+  std::uint64_t bytes = 0;     // bytes asked of the file for them
 };
 
 class VlogPrefetcher final : public ValueResolver {
  public:
   // `log` must outlive the prefetcher; `version` is the iterator's.
-  VlogPrefetcher(ValueLog& log, std::shared_ptr<const Version> version)
-      : log_(log), version_(std::move(version)) {}
+  // `limiter` (may be null) is charged every window's bytes before they are read: GC's
+  // reader passes compaction's, so relocation reads are throttled like compaction reads.
+  VlogPrefetcher(ValueLog& log, std::shared_ptr<const Version> version,
+                 runtime::RateLimiter* limiter = nullptr)
+      : log_(log), version_(std::move(version)), limiter_(limiter) {}
 
   Result<std::string_view> resolve(std::string_view user_key, std::string_view pointer) override;
   // The verified record `pointer` names, undecoded: views into a window, valid until the
@@ -79,6 +84,7 @@ class VlogPrefetcher final : public ValueResolver {
 
   ValueLog& log_;
   std::shared_ptr<const Version> version_;
+  runtime::RateLimiter* limiter_;
   std::vector<std::unique_ptr<Window>> windows_;
   std::uint64_t uses_ = 0;
   std::string value_;

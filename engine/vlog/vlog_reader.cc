@@ -47,10 +47,14 @@ namespace {
 Result<VlogRecord> read_record(const OpenVlog& vlog, const ValuePointer& p,
                                std::string_view user_key, runtime::AlignedBuffer& pages) {
   if (Status s = check_value_pointer(p, vlog.file_size); !s) return s;
-  const std::uint64_t start = runtime::align_down(p.offset);
-  const std::uint64_t end = runtime::align_up(p.offset + p.size);
-  pages = runtime::AlignedBuffer(end - start);
-  auto n = vlog.file->read_at(start, pages.span());
+  // The sectors around the record, not its pages: a 4 KiB value's record (about 4,122
+  // bytes) takes 9-10 sectors of 512 bytes where it would take two pages.
+  const std::uint64_t granularity = vlog.file->read_alignment();
+  const std::uint64_t start = runtime::align_down(p.offset, granularity);
+  const std::uint64_t end = runtime::align_up(p.offset + p.size, granularity);
+  // Uninitialized: only the bytes the read returns are looked at.
+  pages = runtime::AlignedBuffer::uninitialized(end - start);
+  auto n = vlog.file->read_at(start, pages.first(end - start));
   if (!n) return n.error();
   std::string_view view(reinterpret_cast<const char*>(pages.data()), *n);
   return record_in_pages(view, start, p, user_key);

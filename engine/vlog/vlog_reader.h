@@ -1,8 +1,9 @@
 // Reading one value by its pointer from a value-log file (vlog_format.h).
 //
-// A record sits anywhere in its file, so a read fetches the whole pages that cover
-// [offset, offset + size) with one aligned O_DIRECT read and decodes the record from
-// inside them. Every check failure is Corruption naming the file: a pointer outside the
+// A record sits anywhere in its file, so a read fetches the whole sectors that cover
+// [offset, offset + size) with one O_DIRECT read aligned to the file's read_alignment()
+// (the device's logical block, 512 bytes on most disks; a page where the kernel does not
+// say) and decodes the record from inside them. Every check failure is Corruption naming the file: a pointer outside the
 // file the version describes, a record whose size differs from the pointer's, a checksum
 // mismatch (seeded with file number and offset, so misdirected bytes fail too), or a
 // record holding another key than the entry that points to it. Never data.

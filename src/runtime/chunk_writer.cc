@@ -39,6 +39,8 @@ Status ChunkWriter::submit(std::size_t length) {
   in_flight_status_ = Status::ok();
   SpawnOptions spawn;
   spawn.name = "chunk-write";
+  // A flush's or compaction's write stays background work.
+  spawn.priority = scheduler->current_fiber()->priority();
   in_flight_ = scheduler->spawn(
       [this, offset, chunk] { in_flight_status_ = file_.write_at(offset, chunk); }, spawn);
   // Let the write queue its request now: the caller may compute for a whole chunk before

@@ -13,8 +13,9 @@
 //   only at end of file; write_at/writev_at loop until everything is written or fail.
 //   EINTR and EAGAIN completions are retried.
 // - O_DIRECT (OpenOptions::direct): buffers, offsets and lengths must be 4 KiB-aligned (use
-//   AlignedBuffer). A direct read that ends short and unaligned has reached end of file, as
-//   O_DIRECT transfers whole blocks everywhere else.
+//   AlignedBuffer); reads may use the finer read_alignment() for offsets and lengths. A
+//   direct read that ends short and unaligned has reached end of file, as O_DIRECT
+//   transfers whole blocks everywhere else.
 // - Errors are Status values naming the syscall and the path; ENOSPC/EDQUOT map to kNoSpace,
 //   ENOENT to kNotFound (Status::from_errno). After a failed fsync the data is in doubt:
 //   callers must not retry it and call it a success.
@@ -35,6 +36,7 @@
 #include <string>
 #include <utility>
 
+#include "src/runtime/aligned_buffer.h"
 #include "src/runtime/result.h"
 
 namespace cascade::runtime {
@@ -76,6 +78,12 @@ class File {
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
   bool direct() const { return direct_; }
+  // The offset and length granularity of this file's O_DIRECT reads: the device's logical
+  // block (statx STATX_DIOALIGN, 512 bytes on most disks), asked once at open; kPageSize
+  // when the kernel does not say or the file is not direct. Memory stays 4 KiB-aligned
+  // (AlignedBuffer), which every device accepts. A value-log read fetches the sectors
+  // around its record, not the pages: about 4.5 KiB instead of 8 for a 4 KiB value.
+  std::uint32_t read_alignment() const { return read_alignment_; }
 
   // Reads up to buffer.size() bytes at `offset`; fewer only at end of file (0 at or past it).
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer);
@@ -98,8 +106,9 @@ class File {
   Status close();
 
  private:
-  File(Reactor* reactor, int fd, std::string path, bool direct)
-      : reactor_(reactor), fd_(fd), path_(std::move(path)), direct_(direct) {}
+  File(Reactor* reactor, int fd, std::string path, bool direct, std::uint32_t read_alignment)
+      : reactor_(reactor), fd_(fd), path_(std::move(path)), direct_(direct),
+        read_alignment_(read_alignment) {}
 
   Status error(int res, const char* syscall) const;
   Status error_at(int res, const char* syscall, std::uint64_t offset) const;
@@ -110,6 +119,7 @@ class File {
   int fd_ = -1;
   std::string path_;
   bool direct_ = false;
+  std::uint32_t read_alignment_ = kPageSize;
 };
 
 // Directory-level operations, through Reactor::current() like File's.

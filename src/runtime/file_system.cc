@@ -17,8 +17,12 @@ class RealFileHandle final : public FileHandle {
  public:
   explicit RealFileHandle(File file) : file_(std::move(file)) {}
 
+  std::uint32_t read_alignment() const override { return file_.read_alignment(); }
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
-    if (Status s = check_alignment(offset, buffer.data(), buffer.size()); !s) return s;
+    if (Status s = check_alignment(offset, buffer.data(), buffer.size(), file_.read_alignment());
+        !s) {
+      return s;
+    }
     return file_.read_at(offset, buffer);
   }
   Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
@@ -45,9 +49,12 @@ class RealFileHandle final : public FileHandle {
   const std::string& path() const override { return file_.path(); }
 
  private:
-  Status check_alignment(std::uint64_t offset, const void* p, std::size_t n) const {
+  // Offsets and lengths to `granularity`, memory to a page.
+  Status check_alignment(std::uint64_t offset, const void* p, std::size_t n,
+                         std::uint64_t granularity = kPageSize) const {
     if (!file_.direct()) return Status::ok();
-    if (aligned(offset) && aligned(n) && aligned(reinterpret_cast<std::uintptr_t>(p))) {
+    if (offset % granularity == 0 && n % granularity == 0 &&
+        aligned(reinterpret_cast<std::uintptr_t>(p))) {
       return Status::ok();
     }
     return Status::invalid_argument("unaligned O_DIRECT access to '" + file_.path() + "'");

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "src/runtime/file.h"
+#include "src/runtime/aligned_buffer.h"
 #include "src/runtime/result.h"
 
 namespace cascade::runtime {
@@ -32,6 +33,10 @@ class FileHandle {
 
   // Reads up to buffer.size() bytes at `offset`; fewer only at end of file.
   virtual Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) = 0;
+  // The granularity of offsets and lengths for reads of a file opened O_DIRECT (the
+  // device's logical block where the kernel reports it; see File::read_alignment). Writes
+  // and every buffer's address stay page-aligned.
+  virtual std::uint32_t read_alignment() const { return kPageSize; }
   // Writes all of `data` at `offset`, extending the file if needed.
   virtual Status write_at(std::uint64_t offset, std::span<const std::byte> data) = 0;
   // fdatasync: everything written so far survives a crash.

@@ -28,6 +28,7 @@ struct FaultFileSystem::State {
   std::vector<std::string> failing_syncs;   // armed faults: a path, or "" for any file
   std::vector<std::string> failing_writes;
   bool yield_on_io = false;
+  std::uint32_t direct_read_alignment = runtime::kPageSize;
   int link_errno = 0;  // set_link_error
   FsCounters counters;
   std::map<std::string, IoCounters> per_file;
@@ -129,12 +130,17 @@ class FaultFileHandle final : public runtime::FileHandle {
   FaultFileHandle(std::shared_ptr<FaultFileSystem::State> state, InodePtr inode,
                   std::string path, const OpenOptions& options)
       : state_(std::move(state)), inode_(std::move(inode)), path_(std::move(path)),
-        options_(options), epoch_(state_->epoch) {}
+        options_(options), epoch_(state_->epoch),
+        read_alignment_(options.direct ? state_->direct_read_alignment : runtime::kPageSize) {}
+
+  std::uint32_t read_alignment() const override { return read_alignment_; }
 
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
     if (Status s = check_usable("read"); !s) return s;
     if (options_.access == OpenOptions::Access::kWrite) return fail(EBADF, "read", path_);
-    if (Status s = check_alignment(offset, buffer.data(), buffer.size()); !s) return s;
+    if (Status s = check_alignment(offset, buffer.data(), buffer.size(), read_alignment_); !s) {
+      return s;
+    }
     const std::vector<std::byte>& image = inode_->current();
     const std::size_t n =
         offset >= image.size() ? 0 : std::min<std::uint64_t>(buffer.size(), image.size() - offset);
@@ -236,9 +242,13 @@ class FaultFileHandle final : public runtime::FileHandle {
     if (options_.access == OpenOptions::Access::kRead) return fail(EBADF, what, path_);
     return Status::ok();
   }
-  Status check_alignment(std::uint64_t offset, const void* p, std::size_t n) const {
+  // Offsets and lengths to `granularity` (reads may use the file's read_alignment()),
+  // memory to a page.
+  Status check_alignment(std::uint64_t offset, const void* p, std::size_t n,
+                         std::uint32_t granularity = runtime::kPageSize) const {
     if (!options_.direct) return Status::ok();
-    if (runtime::is_aligned(offset) && runtime::is_aligned(n) && runtime::is_aligned(p)) {
+    if (runtime::is_aligned(offset, granularity) && runtime::is_aligned(n, granularity) &&
+        runtime::is_aligned(p)) {
       return Status::ok();
     }
     return Status::invalid_argument("unaligned O_DIRECT access to '" + path_ + "' at " +
@@ -251,6 +261,7 @@ class FaultFileHandle final : public runtime::FileHandle {
   std::string path_;
   OpenOptions options_;
   std::uint64_t epoch_;
+  std::uint32_t read_alignment_;
   bool closed_ = false;
 };
 
@@ -466,6 +477,10 @@ void FaultFileSystem::fail_next_write(const std::string& path) {
 }
 
 void FaultFileSystem::set_link_error(int err) { state_->link_errno = err; }
+
+void FaultFileSystem::set_direct_read_alignment(std::uint32_t bytes) {
+  state_->direct_read_alignment = bytes;
+}
 
 void FaultFileSystem::set_yield_on_io(bool yield) { state_->yield_on_io = yield; }
 

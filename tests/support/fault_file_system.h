@@ -119,6 +119,9 @@ class FaultFileSystem final : public runtime::FileSystem {
   void fail_next_write(const std::string& path = {});  // empty: whichever file writes next
   void set_link_error(int err);  // 0: links work
   void set_yield_on_io(bool yield);
+  // The O_DIRECT read granularity handles report and check (runtime::FileHandle::
+  // read_alignment), for files opened after the call: a power of two dividing a page.
+  void set_direct_read_alignment(std::uint32_t bytes);
 
   // Inspection, bypassing handles and faults: the current image of a file.
   Result<std::vector<std::byte>> contents(const std::string& path) const;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "src/runtime/aligned_buffer.h"
+#include "src/runtime/file_system.h"
 #include "tests/unit/runtime/io_test_loop.h"
 
 using namespace cascade::runtime;
@@ -59,6 +60,50 @@ TEST_CASE("an O_DIRECT write, fdatasync and read back return the same bytes") {
     CHECK(std::memcmp(in.data(), out.data(), out.size()) == 0);
     REQUIRE(file->close().is_ok());
     CHECK_FALSE(file->is_open());
+  });
+  REQUIRE(loop.run());
+}
+
+TEST_CASE("a direct file reports its read granularity and reads at it") {
+  IoLoop loop;
+  TempDir dir;
+  loop.sched.spawn([&] {
+    auto file = File::open(dir.file("sectors"), direct_rw_create());
+    REQUIRE_MESSAGE(file.has_value(), file.status().to_string());
+    const std::uint32_t granularity = file->read_alignment();
+    MESSAGE("O_DIRECT read granularity here: " << granularity);
+    REQUIRE(granularity >= 1);
+    CHECK((granularity & (granularity - 1)) == 0);
+    CHECK(kPageSize % granularity == 0);
+    AlignedBuffer out(16 * 1024);
+    fill_pattern(out.span(), 3);
+    REQUIRE(file->write_at(0, out.span()).is_ok());
+    // One granule from inside the second page, into page-aligned memory.
+    AlignedBuffer in(kPageSize);
+    const std::uint64_t offset = kPageSize + granularity;
+    auto n = file->read_at(offset, in.first(granularity));
+    REQUIRE_MESSAGE(n.has_value(), n.status().to_string());
+    CHECK(*n == granularity);
+    CHECK(std::memcmp(in.data(), out.data() + offset, granularity) == 0);
+    // The same read through the FileSystem interface passes its alignment check.
+    REQUIRE(file->close().is_ok());
+    auto handle = real_file_system().open(dir.file("sectors"), direct_rw_create());
+    REQUIRE(handle.has_value());
+    CHECK((*handle)->read_alignment() == granularity);
+    auto m = (*handle)->read_at(offset, in.first(granularity));
+    REQUIRE_MESSAGE(m.has_value(), m.status().to_string());
+    CHECK(*m == granularity);
+    if (granularity < kPageSize) {
+      // Coarser than a granule but finer than a page is still refused below the granule.
+      CHECK_FALSE((*handle)->read_at(offset + granularity / 2, in.first(granularity)));
+    }
+    REQUIRE((*handle)->close().is_ok());
+    // A buffered file reads at any offset and says a page (its granularity is unused).
+    OpenOptions buffered = OpenOptions::read_write_create();
+    auto plain = File::open(dir.file("plain"), buffered);
+    REQUIRE(plain.has_value());
+    CHECK(plain->read_alignment() == kPageSize);
+    REQUIRE(plain->close().is_ok());
   });
   REQUIRE(loop.run());
 }

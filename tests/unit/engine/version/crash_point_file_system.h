@@ -90,6 +90,7 @@ class CrashPointFileSystem final : public runtime::FileSystem {
    public:
     Handle(std::shared_ptr<State> state, std::unique_ptr<runtime::FileHandle> inner)
         : state_(std::move(state)), inner_(std::move(inner)) {}
+    std::uint32_t read_alignment() const override { return inner_->read_alignment(); }
     Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
       if (state_->dead) return State::dead_error();
       return inner_->read_at(offset, buffer);

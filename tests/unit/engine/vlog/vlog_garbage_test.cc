@@ -2,10 +2,13 @@
 // compaction drives (engine/vlog/vlog_garbage.h, vlog_relocation.h, obsolete_vlog_files.h).
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "engine/version/file_names.h"
 #include "engine/vlog/obsolete_vlog_files.h"
 #include "engine/vlog/vlog_garbage.h"
 #include "engine/vlog/vlog_relocation.h"
+#include "src/runtime/rate_limiter.h"
 #include "tests/unit/engine/db/db_test_util.h"
 #include "tests/unit/engine/vlog/vlog_test_util.h"
 
@@ -128,10 +131,15 @@ TEST_CASE("vlog relocation copies records in their stored form, reading ahead in
   IoLoop loop;
   FaultFileSystem fs;
   run_fiber(loop, [&] {
-    // Compressible values, written compressed, in key order as a flush writes them.
+    // Values written compressed, in key order as a flush writes them; each has a random
+    // half so the file (about 1.4 MiB) outgrows the first windows and the output fills
+    // several 256 KiB chunks.
+    std::mt19937_64 rng(7);
     std::vector<std::string> values;
-    for (std::size_t i = 0; i < 200; ++i) {
-      values.push_back("v" + std::to_string(i) + std::string(3000, static_cast<char>('a' + i % 26)));
+    for (std::size_t i = 0; i < 400; ++i) {
+      std::string v = "v" + std::to_string(i) + std::string(3000, static_cast<char>('a' + i % 26));
+      for (std::size_t j = 0; j < 3000; ++j) v.push_back(static_cast<char>(rng()));
+      values.push_back(std::move(v));
     }
     WrittenFile f = write_vlog(fs, "/v", 7, values);
     auto version = version_with(f);
@@ -142,7 +150,8 @@ TEST_CASE("vlog relocation copies records in their stored form, reading ahead in
     raw.value_head_size = 4;
     ValueSeparator out(fs, "/v", raw, [&] { return next_number++; });
     VlogGarbageTracker garbage;
-    VlogPrefetcher reader(log, version);
+    runtime::RateLimiter limiter(0);  // unlimited, but it counts what it was charged
+    VlogPrefetcher reader(log, version, &limiter);
     std::vector<ValuePointer> moved;
     for (std::size_t i = 0; i < values.size(); ++i) {
       ValuePointer old = f.pointers[i];
@@ -157,9 +166,13 @@ TEST_CASE("vlog relocation copies records in their stored form, reading ahead in
     std::uint64_t old_bytes = 0;
     for (const ValuePointer& p : f.pointers) old_bytes += p.size;
     CHECK(garbage.pending().at(7) == old_bytes);
-    // Read ahead: the records came in a few growing windows, not one read each.
+    // Read ahead: the records came in a few growing windows, not one read each, and every
+    // byte read was charged to the limiter.
     CHECK(reader.stats().resolved == values.size());
-    CHECK(reader.stats().windows <= 10);
+    CHECK(reader.stats().windows >= 4);  // the window grew along the file
+    CHECK(reader.stats().windows <= 12);
+    CHECK(limiter.charged() == reader.stats().bytes);
+    CHECK(reader.stats().bytes >= f.file_size - 2 * kPageSize);
 
     auto files = out.finish();
     REQUIRE(files);
