@@ -4,6 +4,7 @@
 #include <random>
 
 #include "engine/db.h"
+#include "engine/memtable/arena.h"
 #include "tests/unit/engine/db/db_test_util.h"
 
 using namespace cascade;
@@ -108,6 +109,34 @@ TEST_CASE("db keeps writing into a fresh memtable while full ones flush in the b
     CHECK(s.flushes >= 5);
     CHECK(s.level0_files == s.flushes);
     for (int i = 0; i < 2000; i += 97) CHECK(get_ok(*db, "key" + std::to_string(i)) == value);
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("db keeps a flushed memtable's 2 MiB blocks for the next, up to the memtable size") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    DBOptions options = small_options();
+    options.memtable_size = 8 << 20;  // past Arena::kHugeAfter: the arena takes huge blocks
+    options.wal.geometry.segment_size = 8 << 20;
+    options.compaction.max_background_compactions = 0;
+    auto db = open_db(fs, "/db", options);
+    CHECK(db->stats().memtable_pool_bytes == 0);
+    const std::string value(1000, 'p');
+    int i = 0;
+    while (db->stats().flushes == 0 && i < 20000) {
+      REQUIRE(db->put("key" + std::to_string(i++), value));
+    }
+    REQUIRE(db->wait_for_flushes());
+    DBStats s = db->stats();
+    REQUIRE(s.flushes >= 1);
+    // The flushed memtable's huge blocks wait in the pool, within its capacity.
+    CHECK(s.memtable_pool_bytes >= Arena::kHugeBlockSize);
+    CHECK(s.memtable_pool_bytes <= options.memtable_size);
+    // A smaller memtable size shrinks what the pool may keep.
+    db->set_memtable_size(Arena::kHugeBlockSize);
+    CHECK(db->stats().memtable_pool_bytes <= Arena::kHugeBlockSize);
     REQUIRE(db->close());
   });
 }
