@@ -135,6 +135,11 @@ Status WalSegments::write(std::uint32_t segment, std::uint64_t offset,
   return files_[segment]->write_at(offset, pages);
 }
 
+Status WalSegments::write_buffered(std::uint32_t segment, std::uint64_t offset,
+                                   std::span<const std::byte> pages) {
+  return files_[segment]->write_buffered_at(offset, pages);
+}
+
 Status WalSegments::sync(std::uint32_t segment) { return files_[segment]->sync(); }
 
 Status WalSegments::write_durable(std::uint32_t segment, std::uint64_t offset,

@@ -10,8 +10,9 @@
 // An existing WAL keeps the geometry its header pages declare (count, size, wal id): the
 // options' geometry applies only to a WAL being created.
 //
-// All IO is O_DIRECT through runtime::FileSystem: offsets and lengths are whole pages and
-// buffers are AlignedBuffers. A segment set belongs to one shard.
+// All IO goes through runtime::FileSystem with whole pages at page offsets from
+// AlignedBuffers: O_DIRECT, but for write_buffered (the page cache, for logs not synced at
+// every write). A segment set belongs to one shard.
 #pragma once
 
 #include <memory>
@@ -39,6 +40,10 @@ class WalSegments {
   // zeros. offset and size are whole pages.
   Status read(std::uint32_t segment, std::uint64_t offset, std::span<std::byte> buffer);
   Status write(std::uint32_t segment, std::uint64_t offset, std::span<const std::byte> pages);
+  // A write a process crash cannot lose but a power loss can until sync()
+  // (FileHandle::write_buffered_at).
+  Status write_buffered(std::uint32_t segment, std::uint64_t offset,
+                        std::span<const std::byte> pages);
   Status sync(std::uint32_t segment);
   // A write durable when it returns (FileHandle::write_durable_at).
   Status write_durable(std::uint32_t segment, std::uint64_t offset,

@@ -21,6 +21,9 @@ struct WalWriter::Group {
   std::vector<std::uint32_t> unsealed;  // offsets of records whose header is not final
   std::vector<std::uint32_t> ends;      // ends of the records that end in this group
   std::uint64_t batches = 0;            // records that start in this group
+  // Bytes at the start already written by the group before it, which left its partial
+  // last page open (share_partial_page); they are rewritten identical with what follows.
+  std::size_t rewritten = 0;
   bool closed = false;                  // no more records: it goes out as one write
   SequenceNumber max_sequence = 0;
 };
@@ -149,6 +152,7 @@ WalWriter::GroupPtr WalWriter::new_group(std::uint64_t ring, std::uint64_t start
     g->unsealed.clear();
     g->ends.clear();
     g->batches = 0;
+    g->rewritten = 0;
     g->closed = false;
     g->max_sequence = 0;
   }
@@ -232,6 +236,24 @@ void WalWriter::cut(Group& b) {
   queue_.push_back(std::move(n));
 }
 
+// Closes the open group `b`, to be written whole, after sealing all its records; when its
+// last page is partial, a new open group starting at that page takes a copy of the page's
+// bytes (rewritten: already written by b), so the next records continue on it instead of
+// starting the next page. Only for page-cache writes: that page is written again, which
+// is safe only while nothing on it is synced (every sync first writes the tail whole).
+void WalWriter::share_partial_page(Group& b) {
+  b.closed = true;
+  const std::size_t c = align_down(b.used);
+  if (c == b.used) return;
+  seal_before(b, b.used);
+  GroupPtr n = new_group(b.ring, b.start + c);
+  n->used = b.used - c;
+  n->rewritten = n->used;
+  std::memcpy(n->buffer.data(), b.buffer.data() + c, n->used);
+  n->max_sequence = b.max_sequence;
+  queue_.push_back(std::move(n));
+}
+
 bool WalWriter::has_full_pages() const {
   return !queue_.empty() && (queue_.front()->closed || queue_.back()->used >= kWalPageSize);
 }
@@ -265,8 +287,12 @@ Status WalWriter::wait_for(std::uint64_t end, Reach reach) {
     // what group commit saves. One yield lets the woken writers join this group.
     runtime::this_fiber::yield();
     // A durable round with nothing written unsynced before it writes each group with
-    // O_DSYNC: one device round trip per group instead of a write and an fdatasync.
-    Status s = write_tail(true, reach == Reach::kDurable && !dirty_);
+    // O_DSYNC: one device round trip per group instead of a write and an fdatasync. A
+    // written-only round into the page cache leaves its partial page open: a page of
+    // padding per group would be most of the bytes written for small records.
+    const Tail tail = reach == Reach::kWritten && buffered_writes() ? Tail::kSharePartial
+                                                                    : Tail::kWhole;
+    Status s = write_tail(tail, reach == Reach::kDurable && !dirty_);
     if (s && reach == Reach::kDurable && dirty_) s = sync_current();
     if (!s) poison(s);
     release_io();
@@ -283,14 +309,23 @@ void WalWriter::wait_for_room() {
 }
 
 // Holds the IO role. Writes the tail's groups oldest first: all of them, the open one
-// closed and padded (whole), or only up to the last full page (!whole).
-Status WalWriter::write_tail(bool whole, bool durable) {
+// closed and padded (kWhole) or sharing its partial page with the next group
+// (kSharePartial), or only up to the last full page (kFullPages).
+Status WalWriter::write_tail(Tail mode, bool durable) {
   if (queue_.empty()) return Status::ok();
   Group& back = *queue_.back();
   if (!back.closed) {
-    if (whole) {
+    if (back.used == back.rewritten && mode != Tail::kFullPages) {
+      // Nothing new: its bytes are written already, padded. Dropping it makes the next
+      // record start on the next page, as after a whole write.
+      GroupPtr g = std::move(queue_.back());
+      queue_.pop_back();
+      recycle(std::move(g));
+    } else if (mode == Tail::kWhole) {
       back.closed = true;
       stats_.tail_writes++;
+    } else if (mode == Tail::kSharePartial) {
+      share_partial_page(back);
     } else if (back.used >= kWalPageSize) {
       cut(back);
     }
@@ -300,7 +335,7 @@ Status WalWriter::write_tail(bool whole, bool durable) {
     queue_.pop_front();
     Status s = g->ring == current_ring_ ? Status::ok() : enter_segment(g->ring);
     if (s) s = write_group(*g, durable && !dirty_);
-    buffered_ -= g->used;
+    buffered_ -= g->used - g->rewritten;
     recycle(std::move(g));
     room_.notify_all();
     if (!s) return s;
@@ -323,7 +358,10 @@ Status WalWriter::write_group(Group& g, bool durable) {
     stats_.durable_writes++;
   } else {
     dirty_ = true;
-    if (Status s = segments_.write(segment, g.start, g.buffer.first(length)); !s) return s;
+    Status s = buffered_writes()
+                   ? segments_.write_buffered(segment, g.start, g.buffer.first(length))
+                   : segments_.write(segment, g.start, g.buffer.first(length));
+    if (!s) return s;
   }
   if (!g.ends.empty()) {
     written_end_ = g.start + g.ends.back();
@@ -437,7 +475,7 @@ void WalWriter::start_flusher() {
 void WalWriter::flush_loop() {
   while (!stopping_ && poisoned_ && has_full_pages()) {
     acquire_io();
-    Status s = poisoned_ && !stopping_ ? write_tail(false) : Status::ok();
+    Status s = poisoned_ && !stopping_ ? write_tail(Tail::kFullPages) : Status::ok();
     if (!s) poison(s);
     release_io();
   }
@@ -457,7 +495,7 @@ void WalWriter::timer_loop() {
   const bool sync = options_.sync_policy == WalSyncPolicy::kEverySec;
   while (!stop_.wait_for(options_.sync_interval) && poisoned_) {
     acquire_io();
-    Status s = stopping_ ? Status::ok() : write_tail(true);
+    Status s = stopping_ ? Status::ok() : write_tail(Tail::kWhole);
     if (s && sync && dirty_) s = sync_current();
     if (!s) poison(s);
     release_io();
@@ -472,7 +510,7 @@ Status WalWriter::close() {
   flushed_cv_.notify_all();
   acquire_io();
   Status s = poisoned_;
-  if (s) s = write_tail(true);
+  if (s) s = write_tail(Tail::kWhole);
   if (s && dirty_) s = sync_current();
   if (!s) poison(s);
   stopping_ = true;

@@ -5,11 +5,13 @@
 // of records that starts on a page boundary of one segment). When append() returns depends
 // on the policy:
 //   - sync=true, or any append under kAlways: once the record is durable (group commit);
-//   - under kEverySec: once the record is written, handed to the kernel (the write's
-//     completion; the files are O_DIRECT, so it is in the device, perhaps in its volatile
-//     cache) but not synced: as Redis's everysec, which write(2)s its AOF buffer before it
-//     replies, a process crash loses no acknowledged append, a power loss at most the last
-//     sync interval's. Written-only waiters share writes by group commit as sync ones do;
+//   - under kEverySec: once the record is written into the kernel's page cache
+//     (FileHandle::write_buffered_at, a pwrite on the shard's thread) but not synced: as
+//     Redis's everysec, which write(2)s its AOF buffer before it replies, a process crash
+//     loses no acknowledged append, a power loss at most the last sync interval's. No
+//     device round trip per group: that is what a direct write would add, and on a virtual
+//     machine it was the largest cost of a SET. Written-only waiters share writes by group
+//     commit as sync ones do;
 //   - under kNo: at once, from the tail. Its record is only in this process's memory; the
 //     cost is a copy, and only when the tail holds more than max_buffered_bytes unwritten
 //     bytes does it wait (backpressure, stats().buffer_waits) for the pages to be written.
@@ -20,18 +22,21 @@
 //     group after its last full page and writes the whole pages; the partial page's bytes
 //     start the next group at that page. A record may so cross a write boundary;
 //   - the whole tail, padded with zeros to a page: for a waiting appender, on the timer,
-//     before leaving a segment and at close. The next group starts on the next page.
-// Either way a page that received a completed write is never written again in the same lap
-// (a torn write can only hurt the unsynced tail, never synced records), at the cost of
-// the padding: up to a page per waited-for group or timer tick, none for a stream of kNo
-// appends.
+//     before leaving a segment and at close. The next group starts on the next page, but
+//     after a write into the page cache for appenders waiting only for it (kEverySec): the
+//     next group then starts on the partial page just written, with a copy of its bytes,
+//     and rewrites it with what follows them.
+// A page that received a completed write that was then synced is never written again in
+// the same lap (a torn write can only hurt the unsynced tail, never synced records): every
+// sync is preceded by a whole write, whose padding ends the page. The cost is the padding:
+// up to a page per synced group or timer tick, none for a stream of kNo appends. Under
+// kAlways every waited-for group is padded (each is synced before the next is written).
 //
 // Group commit. A waiting appender waits until its record is durable (sync) or written
 // (kEverySec). Whichever waiting appender finds the IO role free takes it, yields once so
 // that every fiber already ready appends too (the writers the last write woke), then
 // writes everything in the tail, fdatasyncs if it waits for durability, and hands the role
-// on: every batch that arrives meanwhile lands in the next single write (and sync). Each
-// such write ends with a padded partial page, as a sync group does.
+// on: every batch that arrives meanwhile lands in the next single write (and sync).
 //
 // Timer. Under kEverySec and kNo a fiber runs sync_interval after an unsynced append (and
 // every interval while appends go on). Under kEverySec the appends are already written and
@@ -152,6 +157,11 @@ class WalWriter {
   GroupPtr new_group(std::uint64_t ring, std::uint64_t start);
   void recycle(GroupPtr group);
   void cut(Group& group);
+  void share_partial_page(Group& group);
+  // Unsynced writes go to the page cache unless every acknowledgement waits for a sync
+  // anyway (kAlways: the sync would write the pages out right after, so going straight to
+  // the device costs nothing more).
+  bool buffered_writes() const { return options_.sync_policy != WalSyncPolicy::kAlways; }
   void seal_before(Group& group, std::size_t offset);
   bool has_full_pages() const;
   // How far a waiting appender needs the log to have gone.
@@ -162,7 +172,8 @@ class WalWriter {
   void release_io();
   // `durable`: each group is written with FileHandle::write_durable_at (only when nothing
   // written before is unsynced: then the write alone makes everything durable).
-  Status write_tail(bool whole, bool durable = false);
+  enum class Tail { kFullPages, kWhole, kSharePartial };
+  Status write_tail(Tail mode, bool durable = false);
   Status write_group(Group& group, bool durable);
   Status enter_segment(std::uint64_t ring);
   Status sync_current();

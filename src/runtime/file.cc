@@ -94,19 +94,26 @@ std::uint32_t direct_read_alignment(Reactor& reactor, int fd) {
 // ---- lifetime -----------------------------------------------------------------------------
 
 File::~File() {
+  if (buffered_fd_ >= 0 && buffered_fd_ != fd_) ::close(buffered_fd_);
   if (fd_ >= 0) ::close(fd_);
 }
 
 File::File(File&& other) noexcept
     : reactor_(other.reactor_), fd_(std::exchange(other.fd_, -1)),
+      buffered_fd_(std::exchange(other.buffered_fd_, -1)),
+      buffered_from_(other.buffered_from_), buffered_to_(other.buffered_to_),
       path_(std::move(other.path_)), direct_(other.direct_),
       read_alignment_(other.read_alignment_) {}
 
 File& File::operator=(File&& other) noexcept {
   if (this != &other) {
+    if (buffered_fd_ >= 0 && buffered_fd_ != fd_) ::close(buffered_fd_);
     if (fd_ >= 0) ::close(fd_);
     reactor_ = other.reactor_;
     fd_ = std::exchange(other.fd_, -1);
+    buffered_fd_ = std::exchange(other.buffered_fd_, -1);
+    buffered_from_ = other.buffered_from_;
+    buffered_to_ = other.buffered_to_;
     path_ = std::move(other.path_);
     direct_ = other.direct_;
     read_alignment_ = other.read_alignment_;
@@ -123,6 +130,8 @@ Result<File> File::open(const std::string& path, const OpenOptions& options) {
 }
 
 Status File::close() {
+  if (buffered_fd_ >= 0 && buffered_fd_ != fd_) ::close(buffered_fd_);
+  buffered_fd_ = -1;
   if (fd_ < 0) return Status::ok();
   int res = close_fd(*reactor_, std::exchange(fd_, -1));
   return res < 0 ? error(res, "close") : Status::ok();
@@ -223,8 +232,61 @@ Status File::sync(unsigned fsync_flags, const char* syscall) {
   return res < 0 ? error(res, syscall) : Status::ok();
 }
 
-Status File::fsync() { return sync(0, "fsync"); }
-Status File::fdatasync() { return sync(IORING_FSYNC_DATASYNC, "fdatasync"); }
+Status File::write_buffered_at(std::uint64_t offset, std::span<const std::byte> data) {
+  if (buffered_fd_ < 0) {
+    if (!direct_) {
+      buffered_fd_ = fd_;
+    } else {
+      // Rare (once per file): a plain open(2) is fine here. The file exists (fd_ is open).
+      int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd < 0) return path_error(-errno, "open", path_);
+      buffered_fd_ = fd;
+    }
+  }
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t res = ::pwrite(buffered_fd_, data.data() + done, data.size() - done,
+                           static_cast<off_t>(offset + done));
+    if (res < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (res < 0) return error_at(-errno, "pwrite", offset + done);
+    if (res == 0) return Status::io_error("pwrite " + path_ + ": wrote nothing");
+    done += static_cast<std::size_t>(res);
+  }
+  if (buffered_from_ == buffered_to_) {
+    buffered_from_ = offset;
+    buffered_to_ = offset + data.size();
+  } else {
+    buffered_from_ = std::min(buffered_from_, offset);
+    buffered_to_ = std::max(buffered_to_, offset + data.size());
+  }
+  return Status::ok();
+}
+
+// After a sync the pages write_buffered_at left in the cache are clean and on the disk;
+// nothing reads them but recovery, so they go rather than crowd out other pages. Only the
+// range written before the sync began (`from`, `to`): pages written while it ran may be
+// dirty still (the kernel would not drop those anyway). Advice only: a failure changes
+// nothing.
+void File::drop_buffered_pages(std::uint64_t from, std::uint64_t to) {
+  if (from == to) return;
+  ::posix_fadvise(buffered_fd_, static_cast<off_t>(from), static_cast<off_t>(to - from),
+                  POSIX_FADV_DONTNEED);
+  if (buffered_from_ == from && buffered_to_ == to) buffered_from_ = buffered_to_ = 0;
+}
+
+Status File::fsync() {
+  const std::uint64_t from = buffered_from_, to = buffered_to_;
+  Status s = sync(0, "fsync");
+  if (s) drop_buffered_pages(from, to);
+  return s;
+}
+
+Status File::fdatasync() {
+  const std::uint64_t from = buffered_from_, to = buffered_to_;
+  Status s = sync(IORING_FSYNC_DATASYNC, "fdatasync");
+  if (s) drop_buffered_pages(from, to);
+  return s;
+}
 
 Status File::allocate(std::uint64_t offset, std::uint64_t length, int mode) {
   int res;

@@ -29,6 +29,10 @@ class RealFileHandle final : public FileHandle {
     if (Status s = check_alignment(offset, data.data(), data.size()); !s) return s;
     return file_.write_at(offset, data);
   }
+  Status write_buffered_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (Status s = check_alignment(offset, data.data(), data.size()); !s) return s;
+    return file_.write_buffered_at(offset, data);
+  }
   Status sync() override { return file_.fdatasync(); }
   Status write_durable_at(std::uint64_t offset, std::span<const std::byte> data) override {
     if (Status s = check_alignment(offset, data.data(), data.size()); !s) return s;

@@ -49,6 +49,13 @@ class FileHandle {
     if (Status s = write_at(offset, data); !s) return s;
     return sync();
   }
+  // Writes `data` at `offset` so that it survives this process's crash once this returns,
+  // but a power loss only after the next sync() (File::write_buffered_at: the page cache,
+  // not the device). Offsets, lengths and buffers follow write_at's rules, so a file can
+  // mix both. This default is write_at, which promises more.
+  virtual Status write_buffered_at(std::uint64_t offset, std::span<const std::byte> data) {
+    return write_at(offset, data);
+  }
   // Reserves [offset, offset + length) so later writes there cannot fail for space; the
   // file's size grows to cover it.
   virtual Status allocate(std::uint64_t offset, std::uint64_t length) = 0;

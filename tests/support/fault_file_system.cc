@@ -168,6 +168,12 @@ class FaultFileHandle final : public runtime::FileHandle {
     return Status::ok();
   }
 
+  Status write_buffered_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (Status s = write_at(offset, data); !s) return s;
+    state_->count(path_, [](IoCounters& c) { ++c.buffered_writes; });
+    return Status::ok();
+  }
+
   Status sync() override { return sync_counted(false); }
 
   // Modelled as a write and a sync of the whole file: a crash may still land between them

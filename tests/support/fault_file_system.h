@@ -7,6 +7,8 @@
 // survives a crash. write_at updates the current image and records the write as pending;
 // size changes (a write past the end, allocate, truncate, open with truncate) are pending
 // too. FileHandle::sync() (fdatasync) makes the whole current image, size included, durable.
+// write_buffered_at is a write_at (a pending write that a process crash keeps and a power
+// loss may drop or tear), counted apart.
 //
 // Directories. A directory maps names to inodes (hard links: two names, one inode) in a
 // current and a durable view. create, rename, remove, link, make_dir and remove_dir change
@@ -76,6 +78,7 @@ struct IoCounters {
   std::uint64_t bytes_read = 0;
   std::uint64_t syncs = 0;  // successful ones
   std::uint64_t durable_writes = 0;  // write_durable_at: a write and a sync in one call
+  std::uint64_t buffered_writes = 0;  // write_buffered_at (also counted in writes)
   std::uint64_t failed_syncs = 0;
   std::uint64_t writes_after_failed_sync = 0;  // contract violations by the caller
   std::uint64_t syncs_after_failed_sync = 0;   // (a retried sync proves nothing)

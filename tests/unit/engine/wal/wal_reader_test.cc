@@ -228,12 +228,13 @@ TEST_CASE("wal replays the segment being entered for a new lap only up to its da
 // started leaves zeros from there to the page's end, which read like the padding after a
 // group; a later group that did land sits on the next page. The hole in the sequences
 // (and that group's durable_to: nothing at the zeros was synced) shows the loss: the log
-// ends at the zeros and the later group is dropped, never replayed after a hole.
+// ends at the zeros and the later group is dropped, never replayed after a hole. Written
+// unsynced, each group padded: kAlways appends whose callers hold them durable elsewhere
+// (written_suffices) are written that way.
 TEST_CASE("wal ends the log at a group torn exactly at a record start") {
   IoLoop loop;
   TempDir dir;
-  WalOptions options = tiny_wal(WalSyncPolicy::kEverySec);
-  options.sync_interval = std::chrono::seconds(30);
+  WalOptions options = tiny_wal(WalSyncPolicy::kAlways);
   std::vector<WalPosition> positions(3);
   run_fiber(loop, [&] {
     Replay r;
@@ -243,14 +244,14 @@ TEST_CASE("wal ends the log at a group torn exactly at a record start") {
     for (SequenceNumber s : {1, 2}) {  // appended before either is written: one group
       both.add();
       loop.sched.spawn([&, s] {
-        auto p = (*wal)->append(make_batch(s, 1, 300), false);
+        auto p = (*wal)->append(make_batch(s, 1, 300), false, true);
         REQUIRE(p);
         positions[s - 1] = *p;
         both.done();
       });
     }
     both.wait();
-    auto p = (*wal)->append(make_batch(3, 1, 300), false);
+    auto p = (*wal)->append(make_batch(3, 1, 300), false, true);
     REQUIRE(p);
     positions[2] = *p;
     REQUIRE((*wal)->close());
