@@ -56,10 +56,18 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   pending.status = ticket.status();
   if (pending.status) {
     pending.ticket = *ticket;
+    // In groups, so the memtable fetches a group's tree paths together (MemTable::add_all).
     MemTable& mem = *mem_;
-    pending.status = batch.for_each([&mem](const WriteBatchRecord& r) {
-      mem.add(r.sequence, r.type, r.key, r.value);
+    WriteBatchRecord group[BTree::kMaxPrefetch];
+    std::size_t n = 0;
+    pending.status = batch.for_each([&](const WriteBatchRecord& r) {
+      group[n++] = r;
+      if (n == BTree::kMaxPrefetch) {
+        mem.add_all(std::span<const WriteBatchRecord>(group, n));
+        n = 0;
+      }
     });
+    if (pending.status) mem.add_all(std::span<const WriteBatchRecord>(group, n));
   }
   inserted_through_ = pending.last;
   return pending;

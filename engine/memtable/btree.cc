@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -131,6 +132,40 @@ const BTree::Leaf* BTree::find_leaf(const SearchKey& key, std::uint32_t& pos) co
   auto* leaf = static_cast<const Leaf*>(node);
   pos = leaf_position(*leaf, key);
   return leaf;
+}
+
+namespace {
+// The lines a search of a node reads first: its header and prefix array (and, for a leaf,
+// the entry array an insert shifts), from the node's start up to `bytes`.
+void prefetch_lines(const void* node, std::size_t bytes) {
+  const char* p = static_cast<const char*>(node);
+  for (std::size_t at = 0; at < bytes; at += 64) __builtin_prefetch(p + at, 1);
+}
+}  // namespace
+
+void BTree::prefetch(std::span<const SearchKey> keys) const {
+  const std::size_t n = std::min(keys.size(), kMaxPrefetch);
+  const void* node[kMaxPrefetch];
+  for (std::size_t i = 0; i < n; ++i) node[i] = root_;
+  for (int level = height_; level > 0; --level) {
+    const std::size_t bytes =
+        level > 1 ? offsetof(Inner, separator) : offsetof(Leaf, entry);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto* inner = static_cast<const Inner*>(node[i]);
+      node[i] = inner->child[child_index(*inner, keys[i])];
+      prefetch_lines(node[i], bytes);
+    }
+  }
+  // An overwritten key ties on its prefix with its older version, whose entry the insert's
+  // search then reads: fetch that entry too, once the leaves are in.
+  for (std::size_t i = 0; i < n; ++i) {
+    auto* leaf = static_cast<const Leaf*>(node[i]);
+    if (side_of(*leaf, keys[i].user_key) != 0) continue;
+    const KeyPrefix pfx = key_prefix(keys[i].user_key, leaf->common);
+    const std::uint32_t pos =
+        partition_point(leaf->count, [&](std::uint32_t j) { return leaf->prefix[j] < pfx; });
+    if (pos < leaf->count && leaf->prefix[pos] == pfx) __builtin_prefetch(leaf->entry[pos]);
+  }
 }
 
 BTree::Leaf* BTree::descend(const SearchKey& key, Path& path) {

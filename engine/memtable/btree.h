@@ -51,6 +51,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "engine/memtable/arena.h"
@@ -71,6 +72,16 @@ class BTree {
 
   // Adds an entry made by make_entry(); its internal key must not be in the tree yet.
   void insert(const char* entry);
+  // Asks the cache for the nodes on the paths to `keys` (at most kMaxPrefetch of them), a
+  // level at a time for all of them: inserting random keys is a cache miss per level, and
+  // this lets the misses of a batch's keys wait side by side instead of one after another.
+  // Changes nothing; the inserts that follow find their nodes in the cache, and an
+  // overwritten key's older version, which the insert's search reads on a prefix tie.
+  // Measured (redis-benchmark SET -P 16 -c 50 over 1M keys, everysec, 6 alternating
+  // rounds): 308k -> 349k SETs/s, server CPU per SET 3.75 -> 3.29 us (medians); in
+  // bench-engine-memtable, groups of 16 unique keys insert in ~0.9x the time.
+  static constexpr std::size_t kMaxPrefetch = 32;
+  void prefetch(std::span<const SearchKey> keys) const;
   std::size_t size() const { return size_; }
   int height() const { return height_; }  // 0: the root is a leaf
 

@@ -16,6 +16,23 @@ void MemTable::add(SequenceNumber seq, ValueType type, std::string_view user_key
   index_.insert(make_entry(arena_, user_key, seq, type, value));
 }
 
+void MemTable::add_all(std::span<const WriteBatchRecord> records) {
+  while (!records.empty()) {
+    const std::size_t n = std::min(records.size(), BTree::kMaxPrefetch);
+    if (n > 1) {
+      SearchKey keys[BTree::kMaxPrefetch];
+      for (std::size_t i = 0; i < n; ++i) {
+        keys[i] = SearchKey::from_parts(records[i].key, records[i].sequence, records[i].type);
+      }
+      index_.prefetch(std::span<const SearchKey>(keys, n));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      add(records[i].sequence, records[i].type, records[i].key, records[i].value);
+    }
+    records = records.subspan(n);
+  }
+}
+
 LookupResult MemTable::get(std::string_view user_key, SequenceNumber snapshot) const {
   // The seek key sorts before every version of user_key with sequence <= snapshot and after
   // every newer one, so the first entry at or past it is the newest visible version.

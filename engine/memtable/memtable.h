@@ -31,11 +31,13 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "engine/format/internal_key.h"
 #include "engine/memtable/arena.h"
 #include "engine/memtable/btree.h"
+#include "engine/write_batch.h"
 
 namespace cascade::engine {
 
@@ -66,6 +68,10 @@ class MemTable {
   // is empty. Sizes must fit in 32 bits.
   void add(SequenceNumber seq, ValueType type, std::string_view user_key,
            std::string_view value);
+  // add() for each record, in order; the index's paths to a group of them are fetched into
+  // the cache together first (BTree::prefetch), so a batch of random keys waits for its
+  // cache misses side by side. A group is at most BTree::kMaxPrefetch records.
+  void add_all(std::span<const WriteBatchRecord> records);
 
   // The newest version of user_key whose sequence is <= snapshot.
   LookupResult get(std::string_view user_key, SequenceNumber snapshot) const;

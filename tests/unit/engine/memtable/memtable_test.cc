@@ -319,3 +319,46 @@ TEST_CASE("a write batch applied with its sequences reads back through the memta
   CHECK(mem.get("b", 100).value == "old");
   CHECK(mem.get("b", 101).state == LookupState::kDeleted);
 }
+
+// add_all prefetches each group's tree paths and the entries that overwritten keys tie
+// with, then inserts; the memtable it builds must equal the one add() builds, entry for
+// entry, whatever the group sizes (past BTree::kMaxPrefetch too) and however often keys
+// repeat (the ties), starting from an empty tree and from a deep one.
+TEST_CASE("add_all builds the same memtable as add, group by group") {
+  std::uint64_t seed = cascade::testing::test_seed("memtable add_all");
+  MESSAGE("CASCADE_SEED=" << seed);
+  std::mt19937_64 rng(seed);
+  MemTable one, grouped;
+  SequenceNumber seq = 0;
+  std::vector<std::string> keys;  // the records' key and value bytes live here
+  std::vector<std::string> values;
+  keys.reserve(60000);
+  values.reserve(60000);
+  for (int round = 0; round < 400; ++round) {
+    const std::size_t n = round < 4 ? round : rng() % 80;  // 0..79: past kMaxPrefetch
+    std::vector<WriteBatchRecord> group;
+    for (std::size_t i = 0; i < n; ++i) {
+      // Few distinct keys with a long shared beginning: prefixes tie on every overwrite.
+      keys.push_back("user:session:" + std::to_string(rng() % 5000));
+      values.push_back(std::to_string(rng()));
+      const ValueType type = rng() % 10 == 0 ? ValueType::kDeletion : ValueType::kValue;
+      group.push_back({++seq, type, keys.back(),
+                       type == ValueType::kDeletion ? std::string_view() : values.back()});
+    }
+    for (const WriteBatchRecord& r : group) one.add(r.sequence, r.type, r.key, r.value);
+    grouped.add_all(group);
+  }
+  REQUIRE(one.entry_count() == grouped.entry_count());
+  MemTable::Iterator a(one), b(grouped);
+  a.seek_to_first();
+  b.seek_to_first();
+  std::size_t compared = 0;
+  for (; a.valid() && b.valid(); a.next(), b.next(), ++compared) {
+    REQUIRE(a.key() == b.key());
+    REQUIRE(a.value() == b.value());
+  }
+  CHECK_FALSE(a.valid());
+  CHECK_FALSE(b.valid());
+  CHECK(compared == one.entry_count());
+  CHECK(compared > 10000);
+}
