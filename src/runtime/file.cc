@@ -237,9 +237,11 @@ Status File::write_buffered_at(std::uint64_t offset, std::span<const std::byte> 
     if (!direct_) {
       buffered_fd_ = fd_;
     } else {
-      // Rare (once per file): a plain open(2) is fine here. The file exists (fd_ is open).
-      int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd < 0) return path_error(-errno, "open", path_);
+      // Rare (once per file): a plain open(2) is fine here. Through /proc/self/fd, so it is
+      // the inode fd_ names even if the path was renamed since (and fd_'s sync covers it).
+      const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+      int fd = ::open(self.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd < 0) return path_error(-errno, "open (buffered)", path_);
       buffered_fd_ = fd;
     }
   }

@@ -84,14 +84,16 @@ TEST_CASE("an O_DIRECT write, fdatasync and read back return the same bytes") {
 
 // write_buffered_at goes through the page cache even on an O_DIRECT file (a second,
 // buffered descriptor), direct reads see it before any sync, and the sync that puts the
-// pages on the disk drops them from the cache again.
+// pages on the disk drops them from the cache again. The buffered descriptor is the same
+// inode even after a rename.
 TEST_CASE("a buffered write to a direct file lands in the page cache until fdatasync") {
   IoLoop loop;
   TempDir dir;
-  const std::string path = dir.file("mixed");
+  const std::string path = dir.file("moved");
   loop.sched.spawn([&] {
-    auto file = File::open(path, direct_rw_create());
+    auto file = File::open(dir.file("mixed"), direct_rw_create());
     REQUIRE_MESSAGE(file.has_value(), file.status().to_string());
+    REQUIRE(rename_file(dir.file("mixed"), path));
     AlignedBuffer out(3 * kPageSize);
     fill_pattern(out.span(), 5);
     REQUIRE(file->allocate(0, out.size()));
