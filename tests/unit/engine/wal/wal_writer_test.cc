@@ -293,6 +293,16 @@ WalOptions roomy_wal(WalSyncPolicy policy) {
 
 std::uint64_t wal_writes(FaultFileSystem& fs) { return fs.counters().files.writes; }
 
+// A new WAL in "/db" of `fs`, the directory made durable first.
+std::unique_ptr<WalWriter> open_db_wal(FaultFileSystem& fs, const WalOptions& options) {
+  REQUIRE(fs.make_dir("/db"));
+  REQUIRE(fs.sync_dir("/"));
+  Replay r;
+  auto wal = open_wal(fs, "/db", options, r);
+  REQUIRE(wal);
+  return std::move(*wal);
+}
+
 Replay recover_after_crash(IoLoop& loop, FaultFileSystem& fs, const WalOptions& options) {
   Replay replay;
   run_fiber(loop, [&] { REQUIRE(recover_dir(fs, "/db", options, replay)); });
@@ -359,23 +369,19 @@ TEST_CASE("wal everysec acknowledges an append once written and the timer syncs 
   WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
   options.sync_interval = std::chrono::milliseconds(20);
   run_fiber(loop, [&] {
-    REQUIRE(fs.make_dir("/db"));
-    REQUIRE(fs.sync_dir("/"));
-    Replay r;
-    auto wal = open_wal(fs, "/db", options, r);
-    REQUIRE(wal);
+    auto wal = open_db_wal(fs, options);
     std::uint64_t before = wal_writes(fs);
     for (SequenceNumber s = 1; s <= 3; ++s) {
-      REQUIRE((*wal)->append(make_batch(s), false));
+      REQUIRE(wal->append(make_batch(s), false));
       CHECK(wal_writes(fs) == before + s);  // its own write: nothing else waits
-      CHECK((*wal)->stats().batches == s);
+      CHECK(wal->stats().batches == s);
     }
-    CHECK((*wal)->stats().syncs == 0);
+    CHECK(wal->stats().syncs == 0);
     runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(200));
     CHECK(wal_writes(fs) == before + 3);  // the timer had nothing left to write
-    CHECK((*wal)->stats().syncs == 1);
+    CHECK(wal->stats().syncs == 1);
     fs.simulate_crash(CrashOptions::lose_unsynced(1));
-    (void)(*wal)->close();
+    (void)wal->close();
   });
   CHECK(recover_after_crash(loop, fs, options).sequences.size() == 3);
 }
@@ -391,14 +397,10 @@ TEST_CASE("wal everysec writes into the page cache and continues a partial page 
   WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
   std::vector<WalPosition> positions;
   run_fiber(loop, [&] {
-    REQUIRE(fs.make_dir("/db"));
-    REQUIRE(fs.sync_dir("/"));
-    Replay r;
-    auto wal = open_wal(fs, "/db", options, r);
-    REQUIRE(wal);
+    auto wal = open_db_wal(fs, options);
     const IoCounters before = fs.counters().files;
     for (SequenceNumber s = 1; s <= 3; ++s) {
-      auto p = (*wal)->append(make_batch(s, 1, 100), false);
+      auto p = wal->append(make_batch(s, 1, 100), false);
       REQUIRE(p);
       positions.push_back(*p);
     }
@@ -411,18 +413,18 @@ TEST_CASE("wal everysec writes into the page cache and continues a partial page 
     CHECK(now.buffered_writes - before.buffered_writes == 3);
     CHECK(now.writes - before.writes == 3);  // every write went to the page cache
     CHECK(now.syncs == before.syncs);
-    CHECK((*wal)->stats().bytes_written == 3 * kWalPageSize);  // that page, three times
+    CHECK(wal->stats().bytes_written == 3 * kWalPageSize);  // that page, three times
 
-    REQUIRE((*wal)->sync());
+    REQUIRE(wal->sync());
     const IoCounters synced = fs.counters().files;
     CHECK(synced.syncs == before.syncs + 1);
-    auto p = (*wal)->append(make_batch(4, 1, 100), false);
+    auto p = wal->append(make_batch(4, 1, 100), false);
     REQUIRE(p);
     positions.push_back(*p);
     CHECK(p->offset == runtime::align_up(positions[2].offset + 1));  // the next page
     CHECK(fs.counters().files.buffered_writes == synced.buffered_writes + 1);
     fs.simulate_crash(CrashOptions::lose_unsynced(1));  // a power loss: 4 was never synced
-    (void)(*wal)->close();
+    (void)wal->close();
   });
   Replay after = recover_after_crash(loop, fs, options);
   CHECK(after.sequences == iota_seq(1, 3));
@@ -436,21 +438,17 @@ TEST_CASE("wal always writes no group into the page cache") {
   FaultFileSystem fs;
   WalOptions options = roomy_wal(WalSyncPolicy::kAlways);
   run_fiber(loop, [&] {
-    REQUIRE(fs.make_dir("/db"));
-    REQUIRE(fs.sync_dir("/"));
-    Replay r;
-    auto wal = open_wal(fs, "/db", options, r);
-    REQUIRE(wal);
+    auto wal = open_db_wal(fs, options);
     std::vector<WalPosition> positions;
     for (SequenceNumber s = 1; s <= 3; ++s) {
-      auto p = (*wal)->append(make_batch(s, 1, 100), false, s == 2);  // 2: written only
+      auto p = wal->append(make_batch(s, 1, 100), false, s == 2);  // 2: written only
       REQUIRE(p);
       positions.push_back(*p);
     }
     CHECK(positions[1].offset == runtime::align_up(positions[0].offset + 1));
     CHECK(positions[2].offset == runtime::align_up(positions[1].offset + 1));
     CHECK(fs.counters().files.buffered_writes == 0);
-    REQUIRE((*wal)->close());
+    REQUIRE(wal->close());
   });
   CHECK(recover_after_crash(loop, fs, options).sequences == iota_seq(1, 3));
 }
@@ -464,16 +462,12 @@ TEST_CASE("wal everysec: a process crash after rewrites of a shared page keeps e
     FaultFileSystem fs;
     WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
     run_fiber(loop, [&] {
-      REQUIRE(fs.make_dir("/db"));
-      REQUIRE(fs.sync_dir("/"));
-      Replay r;
-      auto wal = open_wal(fs, "/db", options, r);
-      REQUIRE(wal);
+      auto wal = open_db_wal(fs, options);
       for (SequenceNumber s = 1; s <= static_cast<SequenceNumber>(crash_after); ++s) {
-        REQUIRE((*wal)->append(make_batch(s, 1, 400 + 37 * s), false));
+        REQUIRE(wal->append(make_batch(s, 1, 400 + 37 * s), false));
       }
       fs.simulate_crash(CrashOptions::keep_unsynced(7));
-      (void)(*wal)->close();
+      (void)wal->close();
     });
     CHECK(recover_after_crash(loop, fs, options).sequences ==
           iota_seq(1, static_cast<SequenceNumber>(crash_after)));
@@ -498,15 +492,11 @@ TEST_CASE("wal everysec keeps every acknowledged append through a process crash"
     FaultFileSystem fs;
     WalOptions options = roomy_wal(c.policy);  // the timer would run after 30 s
     run_fiber(loop, [&] {
-      REQUIRE(fs.make_dir("/db"));
-      REQUIRE(fs.sync_dir("/"));
-      Replay r;
-      auto wal = open_wal(fs, "/db", options, r);
-      REQUIRE(wal);
-      for (SequenceNumber s = 1; s <= 40; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+      auto wal = open_db_wal(fs, options);
+      for (SequenceNumber s = 1; s <= 40; ++s) REQUIRE(wal->append(make_batch(s), false));
       fs.simulate_crash(c.power_loss ? CrashOptions::lose_unsynced(1)
                                      : CrashOptions::keep_unsynced(1));
-      (void)(*wal)->close();  // fails: the handles died with the crash
+      (void)wal->close();  // fails: the handles died with the crash
     });
     CHECK(recover_after_crash(loop, fs, options).sequences.size() == c.survivors);
   }
@@ -569,17 +559,13 @@ TEST_CASE("wal sync append makes the unsynced appends before it durable") {
   FaultFileSystem fs;
   WalOptions options = roomy_wal(WalSyncPolicy::kNo);
   run_fiber(loop, [&] {
-    REQUIRE(fs.make_dir("/db"));
-    REQUIRE(fs.sync_dir("/"));
-    Replay r;
-    auto wal = open_wal(fs, "/db", options, r);
-    REQUIRE(wal);
-    for (SequenceNumber s = 1; s <= 50; ++s) REQUIRE((*wal)->append(make_batch(s), false));
-    REQUIRE((*wal)->append(make_batch(51), true));
-    CHECK((*wal)->stats().syncs == 1);
-    for (SequenceNumber s = 52; s <= 60; ++s) REQUIRE((*wal)->append(make_batch(s), false));
+    auto wal = open_db_wal(fs, options);
+    for (SequenceNumber s = 1; s <= 50; ++s) REQUIRE(wal->append(make_batch(s), false));
+    REQUIRE(wal->append(make_batch(51), true));
+    CHECK(wal->stats().syncs == 1);
+    for (SequenceNumber s = 52; s <= 60; ++s) REQUIRE(wal->append(make_batch(s), false));
     fs.simulate_crash(CrashOptions::lose_unsynced(1));
-    (void)(*wal)->close();
+    (void)wal->close();
   });
   Replay replay = recover_after_crash(loop, fs, options);
   REQUIRE(replay.sequences.size() == 51);
