@@ -159,6 +159,10 @@ class DB {
 
   // The value of `key` as of options.snapshot (or now); nullopt if absent or deleted.
   Result<std::optional<std::string>> get(std::string_view key, const ReadOptions& options = {});
+  // A hint before several get()s: brings the memtables' index paths to `keys` (at most
+  // BTree::kMaxPrefetch) into the cache together, so the gets' cache misses overlap instead
+  // of coming one after another. Never suspends; changes nothing.
+  void prefetch(std::span<const std::string_view> keys) const;
   // A scan as of options.snapshot within the options' bounds and prefix. Errors are
   // reported by the iterator's status().
   std::unique_ptr<DBIterator> iterator(const ReadOptions& options = {});
@@ -269,9 +273,10 @@ class DB {
 
   // db_read.cc
   ReadSources read_sources(const ReadOptions& options) const;
-  Result<std::optional<std::string>> get_from_tables(const ReadSources& sources,
-                                                     std::string_view key,
-                                                     std::uint64_t hash);
+  // The tables' part of get(): `version` must stay referenced until it returns.
+  Result<std::optional<std::string>> get_from_tables(const Version& version,
+                                                     SequenceNumber sequence,
+                                                     std::string_view key, std::uint64_t hash);
   Result<std::optional<std::string>> get_from_table(const TableFile& table,
                                                     const std::string& seek_key,
                                                     std::uint64_t hash, const Version& version,

@@ -53,28 +53,40 @@ DB::ReadSources DB::read_sources(const ReadOptions& options) const {
 }
 
 Result<std::optional<std::string>> DB::get(std::string_view key, const ReadOptions& options) {
-  ReadSources sources = read_sources(options);
-  for (const auto& mem : sources.memtables) {
-    LookupResult r = mem->get(key, sources.sequence);
-    if (r.state == LookupState::kDeleted) return std::optional<std::string>();
-    if (r.state == LookupState::kFound) {
-      if (r.type == ValueType::kValuePointer) return pointer_in_memtable();
-      return std::optional<std::string>(std::string(r.value));
-    }
+  const SequenceNumber sequence = options.snapshot       ? options.snapshot->sequence()
+                                  : options.unacknowledged ? inserted_through_
+                                                           : visible_sequence_;
+  // The memtables are probed in place, not through read_sources()' shared copies (an
+  // allocation and a reference count per source on every get): nothing here suspends, so
+  // no flush can retire one of them before the version is taken below, at the same instant.
+  LookupResult r = mem_->get(key, sequence);
+  for (auto it = imm_.rbegin(); it != imm_.rend() && r.state == LookupState::kNotPresent; ++it) {
+    r = it->mem->get(key, sequence);
   }
-  return get_from_tables(sources, key, key_hash(key));
+  if (r.state != LookupState::kNotPresent) {
+    if (r.state == LookupState::kDeleted) return std::optional<std::string>();
+    if (r.type == ValueType::kValuePointer) return pointer_in_memtable();
+    return std::optional<std::string>(std::string(r.value));
+  }
+  const std::shared_ptr<const Version> version = versions_->current();
+  return get_from_tables(*version, sequence, key, key_hash(key));
 }
 
-Result<std::optional<std::string>> DB::get_from_tables(const ReadSources& sources,
+void DB::prefetch(std::span<const std::string_view> keys) const {
+  mem_->prefetch_lookups(keys);
+  for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) it->mem->prefetch_lookups(keys);
+}
+
+Result<std::optional<std::string>> DB::get_from_tables(const Version& version,
+                                                       SequenceNumber sequence,
                                                        std::string_view key,
                                                        std::uint64_t hash) {
   std::string seek_key;
-  append_internal_key(seek_key, key, sources.sequence, kValueTypeForSeek);
-  const Version& version = *sources.version;
+  append_internal_key(seek_key, key, sequence, kValueTypeForSeek);
   bool found = false;
   for (const TableFilePtr& t : version.files(0)) {  // newest first
     if (key < t->smallest_user_key() || key > t->largest_user_key()) continue;
-    if (t->smallest_sequence > sources.sequence) continue;
+    if (t->smallest_sequence > sequence) continue;
     auto r = get_from_table(*t, seek_key, hash, version, found);
     if (!r || found) return r;
   }

@@ -33,6 +33,16 @@ void MemTable::add_all(std::span<const WriteBatchRecord> records) {
   }
 }
 
+void MemTable::prefetch_lookups(std::span<const std::string_view> user_keys) const {
+  const std::size_t n = std::min(user_keys.size(), BTree::kMaxPrefetch);
+  if (n < 2) return;  // a lone lookup has no other miss to overlap with
+  SearchKey keys[BTree::kMaxPrefetch];
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = SearchKey::from_parts(user_keys[i], kMaxSequenceNumber, kValueTypeForSeek);
+  }
+  index_.prefetch(std::span<const SearchKey>(keys, n));
+}
+
 LookupResult MemTable::get(std::string_view user_key, SequenceNumber snapshot) const {
   // The seek key sorts before every version of user_key with sequence <= snapshot and after
   // every newer one, so the first entry at or past it is the newest visible version.

@@ -75,6 +75,11 @@ class MemTable {
 
   // The newest version of user_key whose sequence is <= snapshot.
   LookupResult get(std::string_view user_key, SequenceNumber snapshot) const;
+  // Brings the index's paths to the given keys' newest versions into the cache, a level at a
+  // time for all of them (BTree::prefetch), so the get()s that follow find them there: a
+  // pipeline's lookups of random keys then wait for their cache misses side by side. At
+  // most BTree::kMaxPrefetch keys are used; changes nothing.
+  void prefetch_lookups(std::span<const std::string_view> user_keys) const;
 
   // Heap bytes held (entries, index nodes, arena slack): what the flush threshold reads.
   std::size_t approximate_memory_usage() const { return arena_.memory_usage(); }

@@ -65,6 +65,7 @@ void KeyBatch::run_shard(server::ServerState& server, std::uint32_t db, std::uin
     if (count > 0) run_overwrites(server, db, std::span<const std::size_t>(overwrites.data(), count));
     count = 0;
   };
+  prefetch_reads(server, db, shard);
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const Entry& e = entries_[i];
     if (e.shard != shard) continue;
@@ -78,6 +79,19 @@ void KeyBatch::run_shard(server::ServerState& server, std::uint32_t db, std::uin
     replies_[i] = run_on_this_shard(server, db, call.args[1], body, nullptr);
   }
   write_overwrites();
+}
+
+void KeyBatch::prefetch_reads(server::ServerState& server, std::uint32_t db, std::uint32_t shard) {
+  types::Keyspace* keyspace = server.this_shard().keyspace();
+  if (keyspace == nullptr) return;
+  std::array<std::string_view, engine::BTree::kMaxPrefetch> keys;
+  std::size_t n = 0;
+  for (const Entry& e : entries_) {
+    if (e.shard != shard || is_plain_overwrite(e)) continue;
+    keys[n++] = args_of(e)[1];
+    if (n == keys.size()) break;
+  }
+  keyspace->prefetch(db, std::span<const std::string_view>(keys.data(), n));
 }
 
 void KeyBatch::run_overwrites(server::ServerState& server, std::uint32_t db,

@@ -86,6 +86,11 @@ class KeyBatch {
   }
   // On `shard`'s thread: runs that shard's entries in order, filling their replies.
   void run_shard(server::ServerState& server, std::uint32_t db, std::uint32_t shard);
+  // On `shard`'s thread, before run_shard's loop: the keys its commands will read (all
+  // but the plain overwrites, which read nothing), up to engine::BTree::kMaxPrefetch, are
+  // fetched into the cache together (types::Keyspace::prefetch): a pipeline of GETs of
+  // random keys otherwise waits for each lookup's memtable misses in turn.
+  void prefetch_reads(server::ServerState& server, std::uint32_t db, std::uint32_t shard);
   // The entries at `indexes` (all on this shard, all plain overwrites) as one write.
   void run_overwrites(server::ServerState& server, std::uint32_t db,
                       std::span<const std::size_t> indexes);

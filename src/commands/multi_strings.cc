@@ -54,6 +54,8 @@ void mset_generic(CommandContext& ctx, bool only_if_none) {
     return;
   }
   const std::vector<TxnKey> keys = keys_from(ctx, 1, 2);
+  // MSET never looks at what the keys held: they are not read.
+  const TxnOptions options{.read_records = only_if_none};
   KeyReply r = run_transaction(ctx, keys, [&ctx, only_if_none](TxnView& view) {
     if (only_if_none) {
       for (std::size_t i = 0; i < view.size(); ++i) {
@@ -62,7 +64,7 @@ void mset_generic(CommandContext& ctx, bool only_if_none) {
     }
     for (std::size_t i = 0; i < view.size(); ++i) view.put_string(i, std::nullopt, ctx.arg(2 + 2 * i));
     return only_if_none ? KeyReply::number(1) : KeyReply::ok();
-  });
+  }, options);
   write_key_reply(ctx, std::move(r));
 }
 

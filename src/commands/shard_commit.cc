@@ -127,29 +127,20 @@ Status clean_up(server::ServerState& server_state, runtime::ShardId coordinator,
   });
 }
 
-// The decision-record protocol (multi_shard_log.h) over >= 2 writing shards.
-Status commit_across(server::ServerState& server, std::span<ShardBatch* const> writers, bool sync) {
-  types::Decision decision{.txid = server.next_transaction_id(), .coordinator = writers[0]->shard};
-  for (std::size_t i = 1; i < writers.size(); ++i) {
-    decision.parts.push_back({writers[i]->shard, std::string(writers[i]->batch.contents())});
-  }
-  ShardBatch& coordinator = *writers[0];
-  coordinator.batch.put(types::decision_key(decision.txid), types::encode_decision(decision));
-  std::vector<runtime::ShardId> others;
-  for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
-  if (!sync) {
-    if (Status s = sync_wals(server, others, true); !s) return s;
-  }
-  crash_point("multi-shard-before-decision");
-  Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_here(server, coordinator.batch, engine::WriteOptions{.sync = true});
-  }).get();
-  if (!decided) return decided;
-  crash_point("multi-shard-after-decision");
-  debug_part_delay();
+// `batch` written on this shard, then the caller's after_write for it.
+Status write_then(server::ServerState& server, ShardBatch& part, const engine::WriteOptions& options,
+                  const CommitSteps& steps) {
+  Status s = write_here(server, part.batch, options);
+  if (steps.after_write) steps.after_write(part.shard, s.is_ok());
+  return s;
+}
 
-  const std::uint64_t txid = decision.txid;
-  const std::uint32_t coordinator_id = decision.coordinator;
+// Step 2 of multi_shard_log.h: each other writer's part, with its applied marker, then the
+// clean-up is queued. The parts' errors are returned (the decision stands either way).
+Status write_parts(server::ServerState& server, std::span<ShardBatch* const> writers,
+                   std::uint64_t txid, const std::vector<runtime::ShardId>& others,
+                   const CommitSteps& steps) {
+  const std::uint32_t coordinator_id = writers[0]->shard;
   auto parts = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
     const runtime::ShardId here = runtime::this_shard_id();
     for (ShardBatch* part : writers) {
@@ -158,8 +149,8 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
       // Written, not synced (under any appendfsync): the durable decision holds this
       // part, recovery writes it if the shard's WAL lost it, and the clean-up syncs it
       // before the decision goes.
-      Status s = write_here(server, part->batch,
-                            engine::WriteOptions{.sync = false, .durable_elsewhere = true});
+      Status s = write_then(server, *part,
+                            engine::WriteOptions{.sync = false, .durable_elsewhere = true}, steps);
       if (s) crash_point("multi-shard-after-part");
       return s;
     }
@@ -169,21 +160,52 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
     // The decision stands: recovery applies the missing part at the next start.
     if (!s) return s;
   }
-  return clean_up(server, coordinator.shard, txid, others);
+  return clean_up(server, writers[0]->shard, txid, others);
+}
+
+// The decision-record protocol (multi_shard_log.h) over >= 2 writing shards.
+Status commit_across(server::ServerState& server, std::span<ShardBatch* const> writers, bool sync,
+                     const CommitSteps& steps) {
+  types::Decision decision{.txid = server.next_transaction_id(), .coordinator = writers[0]->shard};
+  for (std::size_t i = 1; i < writers.size(); ++i) {
+    decision.parts.push_back({writers[i]->shard, std::string(writers[i]->batch.contents())});
+  }
+  ShardBatch& coordinator = *writers[0];
+  coordinator.batch.put(types::decision_key(decision.txid), types::encode_decision(decision));
+  std::vector<runtime::ShardId> others;
+  for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
+  if (!sync && !steps.acknowledged_synced) {
+    if (Status s = sync_wals(server, others, true); !s) return s;
+  }
+  crash_point("multi-shard-before-decision");
+  Status decided = server.runtime().submit(coordinator.shard, [&] {
+    return write_then(server, coordinator, engine::WriteOptions{.sync = true}, steps);
+  }).get();
+  if (!decided) return decided;
+  crash_point("multi-shard-after-decision");
+  debug_part_delay();
+  return write_parts(server, writers, decision.txid, others, steps);
 }
 
 }  // namespace
 
 Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* const> writers,
-                            bool sync) {
+                            bool sync, const CommitSteps& steps) {
   if (writers.empty()) return Status::ok();
   if (writers.size() == 1) {
     ShardBatch& only = *writers[0];
     return server.runtime()
-        .submit(only.shard, [&] { return write_here(server, only.batch, engine::WriteOptions{.sync = sync}); })
+        .submit(only.shard, [&] { return write_then(server, only, engine::WriteOptions{.sync = sync}, steps); })
         .get();
   }
-  return commit_across(server, writers, sync);
+  // The coordinator is the caller's own shard when it writes, else the lowest writer:
+  // its decision is then written without a round trip.
+  std::vector<ShardBatch*> ordered(writers.begin(), writers.end());
+  const runtime::ShardId here = runtime::this_shard_id();
+  auto local = std::find_if(ordered.begin(), ordered.end(),
+                            [here](const ShardBatch* b) { return b->shard == here; });
+  if (local != ordered.end()) std::rotate(ordered.begin(), local, local + 1);
+  return commit_across(server, ordered, sync, steps);
 }
 
 }  // namespace cascade::commands

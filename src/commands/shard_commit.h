@@ -20,6 +20,7 @@
 // and its other parts (tests/integration/test_transactions.py: readers must not see it).
 #pragma once
 
+#include <functional>
 #include <span>
 
 #include "engine/write_batch.h"
@@ -34,10 +35,25 @@ struct ShardBatch {
   engine::WriteBatch batch;
 };
 
+// What a caller may fold into the commit's own cross-shard calls.
+struct CommitSteps {
+  // Step 0 of multi_shard_log.h (the other shards' WALs synced through what they had
+  // acknowledged) was taken by the caller on every writer but the first, after taking
+  // their stripes and before deciding: every write acknowledged before the transaction
+  // took its locks is then durable, and that is all a late part must not overtake.
+  bool acknowledged_synced = false;
+  // Run on each writer's shard right after its batch was written (`written`) or failed,
+  // in the same call: the caller releases that shard's stripes here instead of in a
+  // round trip of its own. The coordinator's run once its decision is durable, before the
+  // other parts are written: their stripes are still held and fenced, so a reader that
+  // sees the coordinator's keys new and then reads another shard's waits for that part.
+  std::function<void(runtime::ShardId shard, bool written)> after_write;
+};
+
 // `writers`: distinct shards in ascending id order, each batch non-empty (none: no write).
 // From the connection's fiber; the batches are written on their shards (the decision
 // record and markers are added to them).
 Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* const> writers,
-                            bool sync);
+                            bool sync, const CommitSteps& steps = {});
 
 }  // namespace cascade::commands

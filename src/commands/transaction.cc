@@ -2,6 +2,7 @@
 #include "src/commands/transaction.h"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -118,6 +119,7 @@ struct ShardShare {
   std::unique_ptr<types::StagedWrites> staged;
   bool writes = false;
   types::StagedWrites* exec_writes = nullptr;  // inside EXEC: the transaction's, on this shard
+  bool released = false;  // its stripes were released by the commit's after_write
 };
 
 }  // namespace
@@ -125,8 +127,9 @@ struct ShardShare {
 class Transaction {
  public:
   Transaction(server::ServerState& server, std::span<const TxnKey> keys,
-              const server::ServerConfig& config)
-      : server_(server), view_(keys), sync_(server::sync_every_write(config)) {
+              const server::ServerConfig& config, const TxnOptions& options)
+      : server_(server), view_(keys), sync_(server::sync_every_write(config)), options_(options) {
+    view_.records_read_ = options.read_records;
     view_.now_ms = unix_time_ms();
     view_.proto_max_bulk_len = config.proto_max_bulk_len;
     view_.server_ = &server;
@@ -168,16 +171,21 @@ class Transaction {
     // The stripes are held: once the writes already in the memtable are visible, every
     // earlier write of these keys is (a single-key writer releases its stripe before its
     // WAL write completes), and plain reads see all this transaction may build on.
-    keyspace.engine().wait_visible(keyspace.engine().last_inserted());
+    // Not when nothing is read: this transaction's writes then take sequences after those
+    // writes, so they win, and its reply waits for its own writes, which come after them.
+    if (options_.read_records) keyspace.engine().wait_visible(keyspace.engine().last_inserted());
+    if (options_.read_records && share.exec_writes == nullptr) prefetch_keys(share, keyspace);
     for (std::size_t s : share.slots) {
       TxnView::Slot& slot = view_.slots_[s];
-      Result<std::optional<types::StoredRecord>> record =
-          share.exec_writes != nullptr
-              ? types::LockedKey(keyspace, slot.key.db, slot.key.key, *share.exec_writes)
-                    .load(view_.now_ms)
-              : keyspace.read(slot.key.db, slot.key.key, view_.now_ms);
-      if (!record) return record.error();
-      slot.record = std::move(*record);
+      if (options_.read_records) {
+        Result<std::optional<types::StoredRecord>> record =
+            share.exec_writes != nullptr
+                ? types::LockedKey(keyspace, slot.key.db, slot.key.key, *share.exec_writes)
+                      .load(view_.now_ms)
+                : keyspace.read(slot.key.db, slot.key.key, view_.now_ms);
+        if (!record) return record.error();
+        slot.record = std::move(*record);
+      }
       slot.engine_key = keyspace.engine_key(slot.key.db, slot.key.key);
       slot.db_id = keyspace.ids().id_of(slot.key.db);
       slot.fresh_version = keyspace.new_version(view_.now_ms);
@@ -186,12 +194,33 @@ class Transaction {
     return Status::ok();
   }
 
-  // On share.shard: takes its stripes, then reads its keys.
+  // The share's keys (up to the engine's prefetch width) fetched into the cache together
+  // before read_keys reads them one by one (types::Keyspace::prefetch).
+  void prefetch_keys(const ShardShare& share, types::Keyspace& keyspace) {
+    std::array<std::string_view, engine::BTree::kMaxPrefetch> keys;
+    std::size_t n = 0;
+    for (std::size_t s : share.slots) {
+      if (n == keys.size()) break;
+      keys[n++] = view_.slots_[s].key.key;
+    }
+    // Every slot of a share has the same database only in the common case; prefetching
+    // under the first key's is a hint, never a correctness matter.
+    if (n > 1) keyspace.prefetch(view_.slots_[share.slots[0]].key.db, std::span(keys.data(), n));
+  }
+
+  // On share.shard: takes its stripes, then reads its keys. With `barrier` (a writing
+  // multi-shard transaction whose writes are acknowledged unsynced, on every shard but the
+  // first), step 0 of multi_shard_log.h too: the shard's WAL is synced through what it has
+  // acknowledged, now that no write of these keys can come between (shard_commit.h,
+  // CommitSteps::acknowledged_synced).
   // A multi-shard transaction fences its stripes so plain reads wait for it (key_locks.h).
-  Status lock_and_read(ShardShare& share) {
+  Status lock_and_read(ShardShare& share, bool barrier = false) {
     types::Keyspace* keyspace = server_.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
     share.locks.lock(keyspace->locks(), shares_.size() > 1);
+    if (barrier) {
+      if (Status s = keyspace->engine().sync_wal_acknowledged(); !s) return s;
+    }
     return read_keys(share, *keyspace);
   }
 
@@ -318,13 +347,17 @@ class Transaction {
     return std::move(*reply);
   }
 
+  // Round trips: one per shard to lock and read, then the commit's (the decision, then the
+  // other parts), each of which also releases its shard's stripes (CommitSteps); only
+  // shards left unreleased (not written, or the commit failed) take one more call.
   KeyReply run_multi_shard(const TxnDecide& decide) {
-    KeyReply reply = lock_all();
+    const bool barrier = options_.writes && !sync_;
+    KeyReply reply = lock_all(barrier);
     bool committed = false;
     if (reply.kind != KeyReply::Kind::kError) {
       reply = decide(view_);
       if (reply.kind != KeyReply::Kind::kError) {
-        if (Status s = commit(); !s) {
+        if (Status s = commit(barrier); !s) {
           reply = failure(s);
         } else {
           committed = true;
@@ -335,38 +368,108 @@ class Transaction {
     return reply;
   }
 
-  // Shard after shard, in ascending id order (the deadlock rule).
-  KeyReply lock_all() {
-    for (ShardShare& share : shares_) {
-      Status s = server_.runtime().submit(share.shard, [&] { return lock_and_read(share); }).get();
+  // First every shard at once, each taking its stripes only if all are free (one round
+  // trip, the connection's own shard inline meanwhile); if any shard found one held, the
+  // stripes taken go back and the shards are locked one after another in ascending id
+  // order, waiting as needed (the deadlock rule).
+  KeyReply lock_all(bool barrier) {
+    std::vector<runtime::ShardId> ids;
+    for (const ShardShare& share : shares_) ids.push_back(share.shard);
+    const std::size_t coordinator = likely_coordinator();
+    std::vector<Status> tried = server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [&] {
+      const runtime::ShardId here = runtime::this_shard_id();
+      for (std::size_t i = 0; i < shares_.size(); ++i) {
+        if (shares_[i].shard == here) return try_lock_and_read(shares_[i], barrier && i != coordinator);
+      }
+      return Status::ok();
+    });
+    bool busy = false;
+    for (const Status& s : tried) {
+      if (s.code() == StatusCode::kBusy) {
+        busy = true;
+      } else if (!s) {
+        return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
+      }
+    }
+    if (!busy) return KeyReply::ok();
+    unlock_all(false);
+    for (ShardShare& share : shares_) share.released = false;
+    return lock_in_order(barrier);
+  }
+
+  // On share.shard: lock_and_read if its stripes are all free now, else kBusy.
+  Status try_lock_and_read(ShardShare& share, bool barrier) {
+    types::Keyspace* keyspace = server_.this_shard().keyspace();
+    if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+    if (!share.locks.try_lock(keyspace->locks(), true)) return Status(StatusCode::kBusy, "a stripe is held");
+    if (barrier) {
+      if (Status s = keyspace->engine().sync_wal_acknowledged(); !s) return s;
+    }
+    return read_keys(share, *keyspace);
+  }
+
+  // The share whose shard will coordinate a multi-shard commit if it writes
+  // (commit_shard_batches: the caller's shard, else the lowest writer). Step 0 is taken on
+  // every other share: should it not write, the coordinator is another share, which has
+  // then been synced too, so every part's shard always is.
+  std::size_t likely_coordinator() const {
+    const runtime::ShardId here = runtime::this_shard_id();
+    for (std::size_t i = 0; i < shares_.size(); ++i) {
+      if (shares_[i].shard == here) return i;
+    }
+    return 0;
+  }
+
+  KeyReply lock_in_order(bool barrier) {
+    const std::size_t coordinator = likely_coordinator();
+    for (std::size_t i = 0; i < shares_.size(); ++i) {
+      ShardShare& share = shares_[i];
+      Status s = server_.runtime().submit(share.shard, [&] {
+        return lock_and_read(share, barrier && i != coordinator);
+      }).get();
       if (!s) return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
     }
     return KeyReply::ok();
   }
 
+  // On a share's shard: the watches and blocked clients of a committed write learn of it,
+  // and the stripes go.
+  void release(ShardShare& share, bool committed) {
+    if (committed) {
+      touch_written(share);
+      wake_written(share);
+    }
+    unlock(share);
+    share.released = true;
+  }
+
   void unlock_all(bool committed) {
     std::vector<runtime::ShardId> ids;
-    for (const ShardShare& share : shares_) ids.push_back(share.shard);
+    for (const ShardShare& share : shares_) {
+      if (!share.released) ids.push_back(share.shard);
+    }
+    if (ids.empty()) return;
     (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this, committed] {
       const runtime::ShardId here = runtime::this_shard_id();
       for (ShardShare& share : shares_) {
-        if (share.shard != here) continue;
-        if (committed) {
-          touch_written(share);
-          wake_written(share);
-        }
-        unlock(share);
+        if (share.shard == here && !share.released) release(share, committed);
       }
     });
   }
 
-  Status commit() {
+  Status commit(bool acknowledged_synced) {
     if (stage_batches() == 0) return Status::ok();
     std::vector<ShardBatch*> writers;
     for (ShardShare& share : shares_) {
       if (share.writes) writers.push_back(&share.out);
     }
-    return commit_shard_batches(server_, writers, sync_);
+    CommitSteps steps;
+    steps.acknowledged_synced = acknowledged_synced;
+    // A failed write keeps its stripes: unlock_all releases them without touching watches.
+    steps.after_write = [this](runtime::ShardId shard, bool written) {
+      if (written) release(share_for(shard), true);
+    };
+    return commit_shard_batches(server_, writers, sync_, steps);
   }
 
   // Inside EXEC: the EXEC holds the stripes and commits; this reads through its staged
@@ -412,12 +515,14 @@ class Transaction {
   server::ServerState& server_;
   TxnView view_;
   bool sync_;
+  TxnOptions options_;
   std::vector<ShardShare> shares_;
 };
 
 KeyReply run_transaction(server::CommandContext& ctx, std::span<const TxnKey> keys,
-                         const TxnDecide& decide) {
-  Transaction txn(ctx.server, keys, ctx.shard.config());
+                         const TxnDecide& decide, TxnOptions options) {
+  options.writes = options.writes && (ctx.command.flags & server::kCmdWrite) != 0;
+  Transaction txn(ctx.server, keys, ctx.shard.config(), options);
   return txn.run(decide, ctx.exec);
 }
 

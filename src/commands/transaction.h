@@ -5,10 +5,14 @@
 //
 // A command declares its keys (database and name; one key may be declared twice) and a
 // decide step. run_transaction() then:
-//   1. groups the keys by owning shard and, shard after shard in ascending id order, takes
-//      each shard's key stripes (types::KeyLockSet: ascending stripe index) and reads the
-//      keys' records there. This global order is what keeps two transactions, or a
-//      transaction and single-key commands, from deadlocking (key_lock_set.h);
+//   1. groups the keys by owning shard and takes each shard's key stripes
+//      (types::KeyLockSet: ascending stripe index) and reads the keys' records there
+//      (unless TxnOptions::read_records is off). Across shards it first tries every shard
+//      at once, each taking its stripes only if all are free (KeyLockSet::try_lock: one
+//      round trip); if any was held, what was taken goes back and the shards are locked
+//      one after another in ascending id order, waiting as needed. That global order is
+//      what keeps two transactions, or a transaction and single-key commands, from
+//      deadlocking (key_lock_set.h); a try that waits for no stripe cannot deadlock;
 //   2. calls decide(view): the command reads the records and stages its writes, each write
 //      visible to its own later reads (so DEL k k deletes once); a collection command
 //      also reads and stages member entries on a key's shard through view.on_shard().
@@ -17,10 +21,12 @@
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
 //      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
 //      once every part is durable; under everysec the other shards' WALs are synced
-//      before the decision, so none loses an earlier write while recovery finishes this);
-//      shard_commit.h does both;
+//      when step 1 locks them, so none loses an earlier write while recovery finishes
+//      this); shard_commit.h does both;
 //   4. touches the written keys' watches and releases every stripe it took, also after a
-//      failure.
+//      failure. A written shard does this in the call that wrote it (the coordinator's
+//      right after its decision: the other shards' stripes stay fenced until their parts
+//      are in), so only shards not written take a call of their own.
 // Inside EXEC (ctx.exec set) steps 1, 3 and 4 belong to the EXEC (exec_transaction.h): the
 // keys are read through the EXEC's staged writes, under its stripes, and decide's writes
 // are staged there (and touch the watches) to be committed with the rest of the EXEC;
@@ -47,6 +53,7 @@
 // Crash testing: the crash points of shard_commit.h.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -87,7 +94,9 @@ class TxnView {
   std::size_t size() const { return slot_of_.size(); }
   const TxnKey& key(std::size_t i) const { return slots_[slot_of_[i]].key; }
   // Declared key i's record; nullopt when it does not exist.
+  // Not with TxnOptions::read_records false, until decide has put() or erase()d the key.
   const std::optional<types::StoredRecord>& record(std::size_t i) const {
+    assert(records_read_ || slots_[slot_of_[i]].dirty);
     return slots_[slot_of_[i]].record;
   }
   void put(std::size_t i, types::KeyType type, std::optional<std::int64_t> expire_ms,
@@ -140,6 +149,7 @@ class TxnView {
     std::map<std::string, std::optional<std::string>, std::less<>> members;
   };
   server::ServerState* server_ = nullptr;
+  bool records_read_ = true;
   std::vector<std::size_t> slot_of_;  // declared index -> slot (one slot per distinct key)
   std::vector<Slot> slots_;
   // Set by the transaction: runs work on slot s's shard with that shard's staged writes.
@@ -148,10 +158,22 @@ class TxnView {
 
 using TxnDecide = std::function<KeyReply(TxnView&)>;
 
+struct TxnOptions {
+  // False when decide never looks at the keys' current records (MSET overwrites whatever
+  // is there): step 1 then takes the stripes without reading, which is most of an MSET's
+  // work on each shard. TxnView::record() is then only for keys decide has written.
+  bool read_records = true;
+  // False for a transaction known not to write. A writing command (kCmdWrite) whose
+  // writes are acknowledged unsynced then takes step 0 of multi_shard_log.h (the other
+  // shards' WALs synced through what they acknowledged) while it locks each shard, in
+  // that call, instead of in a round trip of its own before the decision.
+  bool writes = true;
+};
+
 // Runs decide atomically over `keys` (see the file comment) and returns its reply, or the
 // storage error that stopped the transaction. From the connection's fiber.
 KeyReply run_transaction(server::CommandContext& ctx, std::span<const TxnKey> keys,
-                         const TxnDecide& decide);
+                         const TxnDecide& decide, TxnOptions options = {});
 
 // The client's database as a TxnKey's db.
 inline std::uint32_t client_db(const server::CommandContext& ctx) {

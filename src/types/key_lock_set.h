@@ -33,17 +33,33 @@ class KeyLockSet {
 
   // `fence`: also fence the stripes (key_locks.h), for a write that spans shards.
   void lock(KeyLocks& locks, bool fence = false) {
-    if (!sorted_) {
-      std::sort(stripes_.begin(), stripes_.end());
-      stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
-      sorted_ = true;
-    }
+    sort_stripes();
     for (std::size_t index : stripes_) {
       locks.stripe(index).acquire();
       locks.wait_for_blind_writes(index);
       if (fence) locks.set_fence(index, true);
     }
     locked_ = true;
+  }
+
+  // lock() if every stripe is free now; else takes none and returns false. Never waits
+  // for a stripe, so it may be tried on several shards at once, out of the global order
+  // (a holder waiting for nothing cannot be part of a cycle of waits); it does wait for
+  // blind writes in flight on the stripes it took, as lock() does.
+  bool try_lock(KeyLocks& locks, bool fence = false) {
+    sort_stripes();
+    for (std::size_t n = 0; n < stripes_.size(); ++n) {
+      if (!locks.stripe(stripes_[n]).try_acquire()) {
+        while (n > 0) locks.stripe(stripes_[--n]).release();
+        return false;
+      }
+    }
+    for (std::size_t index : stripes_) {
+      locks.wait_for_blind_writes(index);
+      if (fence) locks.set_fence(index, true);
+    }
+    locked_ = true;
+    return true;
   }
 
   void unlock(KeyLocks& locks) {
@@ -60,6 +76,13 @@ class KeyLockSet {
   const std::vector<std::size_t>& stripes() const { return stripes_; }
 
  private:
+  void sort_stripes() {
+    if (sorted_) return;
+    std::sort(stripes_.begin(), stripes_.end());
+    stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
+    sorted_ = true;
+  }
+
   std::vector<std::size_t> stripes_;
   bool sorted_ = true;
   bool locked_ = false;

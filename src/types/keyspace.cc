@@ -49,6 +49,24 @@ std::int64_t watch_clock_ms() {
 
 }  // namespace
 
+void Keyspace::prefetch(std::uint32_t db, std::span<const std::string_view> keys) const {
+  const std::size_t n = std::min(keys.size(), engine::BTree::kMaxPrefetch);
+  if (n < 2) return;
+  // The engine keys side by side in one buffer, sized first so the views stay valid.
+  const std::uint32_t id = ids_.id_of(db);
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) bytes += kMetadataKeyPrefix + keys[i].size();
+  std::string buffer;
+  buffer.reserve(bytes);
+  std::string_view engine_keys[engine::BTree::kMaxPrefetch];
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t start = buffer.size();
+    append_metadata_key(buffer, id, keys[i]);
+    engine_keys[i] = std::string_view(buffer).substr(start);
+  }
+  db_->prefetch(std::span<const std::string_view>(engine_keys, n));
+}
+
 Result<std::optional<StoredRecord>> Keyspace::read(std::uint32_t db, std::string_view key,
                                                    std::int64_t now_ms) {
   bool expired = false;

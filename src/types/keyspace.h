@@ -79,6 +79,11 @@ class Keyspace {
   Result<std::optional<StoredRecord>> read(std::uint32_t db, std::string_view key,
                                            std::int64_t now_ms);
 
+  // A hint before reading several keys of `db` (a pipeline's GETs): the engine brings the
+  // memtables' paths to their records into the cache together (engine::DB::prefetch).
+  // At most engine::BTree::kMaxPrefetch keys are used; never suspends, changes nothing.
+  void prefetch(std::uint32_t db, std::span<const std::string_view> keys) const;
+
   // The engine key of `key` in database `db` (under the database's current id).
   std::string engine_key(std::uint32_t db, std::string_view key) const {
     return metadata_key(ids_.id_of(db), key);

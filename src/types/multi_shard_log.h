@@ -3,13 +3,18 @@
 // src/types/FORMAT.md, which changes with this file).
 //
 // Protocol. A multi-shard write has a transaction id (unique for the data directory's life,
-// increasing in the order such writes take their locks) and a coordinator: the lowest shard
-// it writes to.
+// increasing in the order such writes take their locks) and a coordinator: one of the
+// shards it writes to (the server picks the client connection's shard when it is one, so
+// the decision costs no round trip; else the lowest). Nothing below depends on which.
 //   0. When writes are acknowledged before they are durable (appendfsync everysec or no),
 //      every other shard first makes durable the writes it acknowledged unsynced: each
 //      shard's writes acknowledged before this one are then durable before its decision
 //      is. The parts of earlier multi-shard writes are not among them (their decisions
 //      hold them), so a shard that has taken nothing else since its last sync syncs nothing.
+//      The server takes this step as it takes the write's key locks on each shard: what
+//      must not be lost is what was acknowledged before the write began (anything a client
+//      could have seen before sending it); a write acknowledged on that shard afterwards,
+//      on other keys, was concurrent with this one and may be lost with the shard's tail.
 //   1. The coordinator writes ONE engine batch, synced: its own part of the write plus the
 //      decision record, which holds every other shard's part. Once it is durable the write
 //      will happen whole: this is the decision point.

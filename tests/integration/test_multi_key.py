@@ -229,8 +229,10 @@ def test_crossing_renames_and_deletes_do_not_deadlock(cascade):
 
 
 def test_get_never_sees_an_mset_on_one_shard_and_misses_it_on_another(cascade):
-    # The coordinator (lowest shard) writes first, so reading its key first and then the
-    # other shard's would catch the gap between the two writes if plain reads ignored it.
+    # The coordinator (the writer's own shard, or the lowest) writes first and releases its
+    # keys at once, so reading its key and then the other shard's would catch the gap
+    # between the two writes if plain reads ignored it. The readers read in both orders,
+    # as the writer's connection may be on either shard.
     first, second = keys_on_each_shard(b"order", SHARDS)
     assert key_shard(first, SHARDS) < key_shard(second, SHARDS)
     rounds = 300
@@ -246,28 +248,49 @@ def test_get_never_sees_an_mset_on_one_shard_and_misses_it_on_another(cascade):
             done.set()
             client.close()
 
-    def reader():
+    def reader(x, y):
         client = Raw(cascade.port, timeout=30)
         try:
             for _ in range(10000):
                 if done.is_set():
                     break
-                a = parse(client.call([b"GET", first]))
-                b = parse(client.call([b"GET", second]))
+                a = parse(client.call([b"GET", x]))
+                b = parse(client.call([b"GET", y]))
                 if int(b or 0) < int(a or 0):
-                    errors.append(f"read {first!r}={a} and then {second!r}={b}")
+                    errors.append(f"read {x!r}={a} and then {y!r}={b}")
                     break
         finally:
             client.close()
 
-    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader)
-                                                   for _ in range(3)]
+    threads = [threading.Thread(target=writer)]
+    threads += [threading.Thread(target=reader, args=pair)
+                for pair in ((first, second), (second, first), (first, second), (second, first))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
     assert not errors, errors[0]
+
+
+def test_mset_replaces_keys_of_any_type_across_shards(cascade):
+    """MSET does not read what its keys held: a collection or an expiring string is simply
+    replaced, and a later collection under the name starts empty."""
+    client = Raw(cascade.port)
+    h, z = keys_on_each_shard(b"replaced", SHARDS)
+    assert parse(client.call([b"HSET", h, b"f1", b"v1", b"f2", b"v2"])) == 2
+    assert client.call([b"SET", z, b"old", b"EX", b"100"]) == b"+OK\r\n"
+    assert client.call([b"MSET", h, b"s1", z, b"s2"]) == b"+OK\r\n"
+    assert parse(client.call([b"MGET", h, z])) == [b"s1", b"s2"]
+    assert client.call([b"TYPE", h]) == b"+string\r\n"
+    assert parse(client.call([b"TTL", z])) == -1
+    assert client.call([b"HLEN", h]).startswith(b"-WRONGTYPE")
+    assert parse(client.call([b"DEL", h])) == 1
+    assert parse(client.call([b"HSET", h, b"f3", b"v3"])) == 1
+    assert parse(client.call([b"HGETALL", h])) == [b"f3", b"v3"]
+    # MSETNX still reads: an existing key stops it.
+    assert parse(client.call([b"MSETNX", h, b"x", b"fresh", b"y"])) == 0
+    assert parse(client.call([b"EXISTS", b"fresh"])) == 0
 
 
 def test_redis_py_reads_the_replies(cascade):

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -119,4 +120,61 @@ TEST_CASE("a lock set waits until no blind write is in flight on its stripes") {
   for (int i = 0; i < 10 && s.live_fibers() > 0; ++i) s.run_round();
   CHECK(set.locked());
   set.unlock(locks);
+}
+
+TEST_CASE("try_lock takes every stripe when all are free, and none when one is held") {
+  runtime::Scheduler s;
+  KeyLocks locks;
+  auto [a, b] = keys_on_two_stripes();
+  KeyLockSet set;
+  set.add(0, a);
+  set.add(0, b);
+  const std::size_t sa = KeyLocks::stripe_index(0, a), sb = KeyLocks::stripe_index(0, b);
+  // The higher stripe held by someone else: the lower one, taken first, goes back.
+  const std::size_t held = std::max(sa, sb), other = std::min(sa, sb);
+  locks.stripe(held).acquire();
+  bool first = true, second = false;
+  s.spawn([&] { first = set.try_lock(locks, true); });
+  s.run_round();
+  CHECK_FALSE(first);
+  CHECK_FALSE(set.locked());
+  CHECK(locks.stripe(other).available() == 1);
+  locks.stripe(held).release();
+  s.spawn([&] { second = set.try_lock(locks, true); });
+  s.run_round();
+  CHECK(second);
+  CHECK(set.locked());
+  CHECK(locks.stripe(sa).available() == 0);
+  CHECK(locks.stripe(sb).available() == 0);
+  // Fenced: a plain read waits until the set is unlocked.
+  bool read = false;
+  s.spawn([&] {
+    locks.wait_unfenced(0, a);
+    read = true;
+  });
+  s.run_round();
+  CHECK_FALSE(read);
+  set.unlock(locks);
+  for (int i = 0; i < 10 && s.live_fibers() > 0; ++i) s.run_round();
+  CHECK(read);
+  CHECK(locks.stripe(sa).available() == 1);
+}
+
+TEST_CASE("try_lock waits for blind writes in flight on the stripes it took") {
+  runtime::Scheduler s;
+  KeyLocks locks;
+  const std::size_t stripe = KeyLocks::stripe_index(0, "hot");
+  locks.stripe(stripe).acquire();
+  locks.begin_blind_write(stripe);
+  locks.stripe(stripe).release();
+  KeyLockSet set;
+  set.add(0, "hot");
+  bool took = false;
+  s.spawn([&] { took = set.try_lock(locks); });
+  for (int i = 0; i < 5; ++i) s.run_round();
+  CHECK_FALSE(took);  // holds the stripe, waiting for the write to be acknowledged
+  locks.end_blind_write(stripe);
+  for (int i = 0; i < 10 && s.live_fibers() > 0; ++i) s.run_round();
+  CHECK(took);
+  CHECK(set.locked());
 }

@@ -6,7 +6,9 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/write_batch.h"
@@ -361,4 +363,28 @@ TEST_CASE("add_all builds the same memtable as add, group by group") {
   CHECK_FALSE(b.valid());
   CHECK(compared == one.entry_count());
   CHECK(compared > 10000);
+}
+
+TEST_CASE("prefetch_lookups leaves every lookup's answer as it was") {
+  MemTable mem;
+  std::vector<std::string> probes;
+  mem.prefetch_lookups({});  // an empty memtable: a root leaf, nothing to fetch
+  for (int i = 0; i < 20000; ++i) {  // several levels of index
+    const std::string key = "k:" + std::to_string(i * 7919 % 20000);
+    mem.add(static_cast<SequenceNumber>(i + 1), i % 13 == 0 ? ValueType::kDeletion : ValueType::kValue,
+            key, i % 13 == 0 ? std::string() : "v" + std::to_string(i));
+  }
+  for (int i = 0; i < 70; ++i) probes.push_back("k:" + std::to_string(i * 997 % 25000));  // some absent
+  std::vector<std::string_view> views(probes.begin(), probes.end());
+  std::vector<LookupResult> before;
+  for (std::string_view key : views) before.push_back(mem.get(key, kMaxSequenceNumber));
+  for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{32}, views.size()}) {
+    mem.prefetch_lookups(std::span<const std::string_view>(views.data(), n));  // past 32: the first 32
+    for (std::size_t i = 0; i < views.size(); ++i) {
+      const LookupResult r = mem.get(views[i], kMaxSequenceNumber);
+      CHECK(r.state == before[i].state);
+      CHECK(r.sequence == before[i].sequence);
+      CHECK(r.value == before[i].value);
+    }
+  }
 }
