@@ -42,55 +42,42 @@ KeyReply add_integer(KeyTarget& t, std::int64_t increment) {
   return KeyReply::number(value);
 }
 
-void run_add(CommandContext& ctx, std::int64_t increment) {
-  run_key_command(ctx, ctx.arg(1),
-                  [increment](KeyTarget& t) { return add_integer(t, increment); });
-}
+// Key handlers (KeyHandler): a pipeline's counters run in its key batches
+// (key_batch.h), one cross-shard call per shard instead of one per command.
+KeyReply incr(KeyTarget& t, const KeyCall&) { return add_integer(t, 1); }
+KeyReply decr(KeyTarget& t, const KeyCall&) { return add_integer(t, -1); }
 
-void incr(CommandContext& ctx) { run_add(ctx, 1); }
-void decr(CommandContext& ctx) { run_add(ctx, -1); }
-
-void incrby(CommandContext& ctx) {
+KeyReply incrby(KeyTarget& t, const KeyCall& call) {
   std::int64_t increment = 0;
-  if (!resp::parse_int64(ctx.arg(2), &increment)) {
-    ctx.error(kErrNotInteger);
-    return;
-  }
-  run_add(ctx, increment);
+  if (!resp::parse_int64(call.args[2], &increment)) return KeyReply::error(kErrNotInteger);
+  return add_integer(t, increment);
 }
 
-void decrby(CommandContext& ctx) {
+KeyReply decrby(KeyTarget& t, const KeyCall& call) {
   std::int64_t decrement = 0;
-  if (!resp::parse_int64(ctx.arg(2), &decrement)) {
-    ctx.error(kErrNotInteger);
-    return;
-  }
-  if (decrement == LLONG_MIN) {  // its negation does not exist
-    ctx.error(kErrDecrOverflow);
-    return;
-  }
-  run_add(ctx, -decrement);
+  if (!resp::parse_int64(call.args[2], &decrement)) return KeyReply::error(kErrNotInteger);
+  // Its negation does not exist.
+  if (decrement == LLONG_MIN) return KeyReply::error(kErrDecrOverflow);
+  return add_integer(t, -decrement);
 }
 
-void incrbyfloat(CommandContext& ctx) {
-  const std::string_view increment_text = ctx.arg(2);
-  run_key_command(ctx, ctx.arg(1), [increment_text](KeyTarget& t) {
-    types::LockedKey lock = t.lock();
-    StringRead r = load_string(t, lock);
-    if (!r.ok()) return std::move(r.failure);
-    long double value = 0, increment = 0;
-    if ((r.record && !parse_long_double(r.record->payload(), &value)) ||
-        !parse_long_double(increment_text, &increment)) {
-      return KeyReply::error(kErrNotFloat);
-    }
-    value += increment;
-    if (std::isnan(value) || std::isinf(value)) return KeyReply::error(kErrNanOrInfinity);
-    std::string text = format_long_double(value);
-    if (Status s = lock.put_string(r.record ? r.record->expire_ms : std::nullopt, text); !s) {
-      return storage_failure(t, s);
-    }
-    return KeyReply::bulk(std::move(text));
-  });
+KeyReply incrbyfloat(KeyTarget& t, const KeyCall& call) {
+  const std::string_view increment_text = call.args[2];
+  types::LockedKey lock = t.lock();
+  StringRead r = load_string(t, lock);
+  if (!r.ok()) return std::move(r.failure);
+  long double value = 0, increment = 0;
+  if ((r.record && !parse_long_double(r.record->payload(), &value)) ||
+      !parse_long_double(increment_text, &increment)) {
+    return KeyReply::error(kErrNotFloat);
+  }
+  value += increment;
+  if (std::isnan(value) || std::isinf(value)) return KeyReply::error(kErrNanOrInfinity);
+  std::string text = format_long_double(value);
+  if (Status s = lock.put_string(r.record ? r.record->expire_ms : std::nullopt, text); !s) {
+    return storage_failure(t, s);
+  }
+  return KeyReply::bulk(std::move(text));
 }
 
 constexpr KeySpec kReadUpdate[] = {{.flags = kKeyRW | kKeyAccess | kKeyUpdate}};
@@ -100,23 +87,28 @@ constexpr CommandSpec kCommands[] = {
     {.name = "incr", .arity = 2, .flags = kCounterFlags, .categories = kAclString,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Adds one to the integer in a string value", .complexity = "O(1)",
-     .key_specs = kReadUpdate, .handler = incr},
+     .key_specs = kReadUpdate, .handler = run_key_handler,
+     .key_handler = incr},
     {.name = "decr", .arity = 2, .flags = kCounterFlags, .categories = kAclString,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Subtracts one from the integer in a string value", .complexity = "O(1)",
-     .key_specs = kReadUpdate, .handler = decr},
+     .key_specs = kReadUpdate, .handler = run_key_handler,
+     .key_handler = decr},
     {.name = "incrby", .arity = 3, .flags = kCounterFlags, .categories = kAclString,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Adds an integer to the integer in a string value", .complexity = "O(1)",
-     .key_specs = kReadUpdate, .handler = incrby},
+     .key_specs = kReadUpdate, .handler = run_key_handler,
+     .key_handler = incrby},
     {.name = "decrby", .arity = 3, .flags = kCounterFlags, .categories = kAclString,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Subtracts an integer from the integer in a string value",
-     .complexity = "O(1)", .key_specs = kReadUpdate, .handler = decrby},
+     .complexity = "O(1)", .key_specs = kReadUpdate, .handler = run_key_handler,
+     .key_handler = decrby},
     {.name = "incrbyfloat", .arity = 3, .flags = kCounterFlags, .categories = kAclString,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "2.6.0",
      .summary = "Adds a floating point number to the number in a string value",
-     .complexity = "O(1)", .key_specs = kReadUpdate, .handler = incrbyfloat},
+     .complexity = "O(1)", .key_specs = kReadUpdate, .handler = run_key_handler,
+     .key_handler = incrbyfloat},
 };
 
 }  // namespace

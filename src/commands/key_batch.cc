@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 
+#include "src/runtime/scheduler.h"
+#include "src/runtime/wait_group.h"
 #include "src/server/error_replies.h"
 
 namespace cascade::commands {
@@ -65,20 +67,65 @@ void KeyBatch::run_shard(server::ServerState& server, std::uint32_t db, std::uin
     if (count > 0) run_overwrites(server, db, std::span<const std::size_t>(overwrites.data(), count));
     count = 0;
   };
+  std::array<std::size_t, kMaxCommands> writers;
+  std::size_t writing = 0;
+  auto run_writers = [&] {
+    if (writing > 0) run_concurrently(server, db, std::span<const std::size_t>(writers.data(), writing));
+    writing = 0;
+  };
+  // Only when each write waits for its WAL sync (appendfsync always) is a row of them
+  // worth fibers of their own: under everysec a write waits for a page-cache write, and
+  // running them in order measured the same throughput for less CPU.
+  const bool concurrent = server::sync_every_write(server.this_shard().config());
   prefetch_reads(server, db, shard);
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const Entry& e = entries_[i];
     if (e.shard != shard) continue;
-    if (is_plain_overwrite(e) && count < overwrites.size()) {
+    if (is_plain_overwrite(e)) {
+      run_writers();
       overwrites[count++] = i;
       continue;
     }
     write_overwrites();
-    const KeyCall call{args_of(e), *e.spec};
-    auto body = [&call](KeyTarget& t) { return call.command.key_handler(t, call); };
-    replies_[i] = run_on_this_shard(server, db, call.args[1], body, nullptr);
+    if (concurrent && (e.spec->flags & server::kCmdWrite) != 0) {
+      const std::string_view key = args_of(e)[1];
+      for (std::size_t w = 0; w < writing; ++w) {
+        if (args_of(entries_[writers[w]])[1] == key) {
+          run_writers();  // a key's commands run one after another, in order
+          break;
+        }
+      }
+      writers[writing++] = i;
+      continue;
+    }
+    run_writers();
+    replies_[i] = run_entry(server, db, i);
   }
+  run_writers();
   write_overwrites();
+}
+
+KeyReply KeyBatch::run_entry(server::ServerState& server, std::uint32_t db, std::size_t i) {
+  const KeyCall call{args_of(entries_[i]), *entries_[i].spec};
+  auto body = [&call](KeyTarget& t) { return call.command.key_handler(t, call); };
+  return run_on_this_shard(server, db, call.args[1], body, nullptr);
+}
+
+void KeyBatch::run_concurrently(server::ServerState& server, std::uint32_t db,
+                                std::span<const std::size_t> indexes) {
+  runtime::WaitGroup running;
+  for (std::size_t n = 0; n + 1 < indexes.size(); ++n) {
+    running.add();
+    const std::size_t i = indexes[n];
+    runtime::Scheduler::current()->spawn(
+        [this, &server, &running, db, i] {
+          replies_[i] = run_entry(server, db, i);
+          running.done();
+        },
+        {.name = "key-batch-write"});
+  }
+  replies_[indexes.back()] = run_entry(server, db, indexes.back());
+  running.wait();
 }
 
 void KeyBatch::prefetch_reads(server::ServerState& server, std::uint32_t db, std::uint32_t shard) {

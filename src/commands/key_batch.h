@@ -15,7 +15,9 @@
 //
 // Order. Replies go out in the order the commands came. Commands on one key run in their
 // order (a key has one shard, and a shard runs its part in order), so a pipeline reads its
-// own writes. Commands on keys of different shards run at once, so another client may see
+// own writes. Under appendfsync always a row of write commands on distinct keys runs at
+// once on its shard (run_concurrently), each still waiting for its own sync; anything
+// else, or the row's key coming again, waits for the row to end. Commands on keys of different shards run at once, so another client may see
 // them take effect in another order than they were sent: a pipeline "SET a 1, SET b 1"
 // can be seen by a concurrent reader as b set before a. Redis, single-threaded, never
 // shows that; nothing a client was told is contradicted (each command is acknowledged
@@ -86,6 +88,15 @@ class KeyBatch {
   }
   // On `shard`'s thread: runs that shard's entries in order, filling their replies.
   void run_shard(server::ServerState& server, std::uint32_t db, std::uint32_t shard);
+  // One entry through its key handler, on this shard.
+  KeyReply run_entry(server::ServerState& server, std::uint32_t db, std::size_t i);
+  // Write commands on distinct keys (all on this shard), under appendfsync always: each in
+  // a fiber of its own but the last, which runs in the caller's; returns when all are done.
+  // Each waits for its own WAL sync, so they share syncs instead of waiting one each in a
+  // row (INCR -P 16 -c 50, always: 190k -> 370k/s). Commands on one key stay in order:
+  // a repeated key ends the row before it.
+  void run_concurrently(server::ServerState& server, std::uint32_t db,
+                        std::span<const std::size_t> indexes);
   // On `shard`'s thread, before run_shard's loop: the keys its commands will read (all
   // but the plain overwrites, which read nothing), up to engine::BTree::kMaxPrefetch, are
   // fetched into the cache together (types::Keyspace::prefetch): a pipeline of GETs of
