@@ -73,8 +73,10 @@
 // stop in force at once; resuming recomputes the state and schedules compaction.
 //
 // Read path (db_read.cc). get() and iterator() take the sources at one instant — the
-// mutable memtable, the immutable ones newest first, the current Version — as shared
-// pointers, so a flush finishing meanwhile changes nothing they see. A get probes them in
+// mutable memtable, the immutable ones newest first, the current Version — so a flush
+// finishing meanwhile changes nothing they see: an iterator holds them as shared
+// pointers; get() probes the memtables in place before it can suspend and holds only the
+// Version it then reads the tables under. A get probes them in
 // that order (level-0 tables newest first, then one table per deeper level) and stops at
 // the first version of the key at or below the read's sequence; a tombstone means absent.
 // A kValuePointer entry is resolved through the value log (ValueLog::get, under the same

@@ -179,7 +179,7 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
   }
   crash_point("multi-shard-before-decision");
   Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_then(server, coordinator, engine::WriteOptions{.sync = true}, steps);
+    return write_here(server, coordinator.batch, engine::WriteOptions{.sync = true});
   }).get();
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");

@@ -38,15 +38,21 @@ struct ShardBatch {
 // What a caller may fold into the commit's own cross-shard calls.
 struct CommitSteps {
   // Step 0 of multi_shard_log.h (the other shards' WALs synced through what they had
-  // acknowledged) was taken by the caller on every writer but the first, after taking
-  // their stripes and before deciding: every write acknowledged before the transaction
-  // took its locks is then durable, and that is all a late part must not overtake.
+  // acknowledged) was taken by the caller on every writer but the coordinator, after
+  // taking their stripes and reading the keys, before deciding: every write acknowledged
+  // before the transaction began, and every write it read, is then durable, and that is
+  // what a late part must not overtake. (A write acknowledged on such a shard after that,
+  // on other keys, was concurrent with this one and may be lost with the shard's unsynced
+  // tail while recovery completes this one: the freedom independent single-key writes on
+  // two shards already have under everysec.)
   bool acknowledged_synced = false;
-  // Run on each writer's shard right after its batch was written (`written`) or failed,
-  // in the same call: the caller releases that shard's stripes here instead of in a
-  // round trip of its own. The coordinator's run once its decision is durable, before the
-  // other parts are written: their stripes are still held and fenced, so a reader that
-  // sees the coordinator's keys new and then reads another shard's waits for that part.
+  // Run on a writer's shard right after its batch was written (`written`) or failed, in
+  // the same call, so the caller can release that shard's stripes there instead of in a
+  // round trip of its own: the only writer's, or each part's. Not the coordinator's of a
+  // multi-shard write: its own part goes in first, with the decision, and its stripes must
+  // stay held until every other part is in, or a reader that ignores fences (KEYS, SCAN,
+  // DBSIZE) could read a coordinator's key new and then miss another shard's; the caller
+  // releases them after the commit returns (no round trip when it is the caller's shard).
   std::function<void(runtime::ShardId shard, bool written)> after_write;
 };
 

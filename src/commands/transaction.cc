@@ -218,10 +218,17 @@ class Transaction {
     types::Keyspace* keyspace = server_.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
     share.locks.lock(keyspace->locks(), shares_.size() > 1);
-    if (barrier) {
-      if (Status s = keyspace->engine().sync_wal_acknowledged(); !s) return s;
-    }
-    return read_keys(share, *keyspace);
+    return read_then_sync(share, *keyspace, barrier);
+  }
+
+  // read_keys, then step 0 when `barrier`: after the reads, whose wait for the memtable's
+  // pending writes makes the writes they build on acknowledged, so the sync covers them
+  // too (a read-modify-write releases its stripe before its WAL write; synced before it,
+  // an LMOVE could survive a power loss that took the RPUSH it moved from).
+  Status read_then_sync(ShardShare& share, types::Keyspace& keyspace, bool barrier) {
+    if (Status s = read_keys(share, keyspace); !s) return s;
+    if (barrier) return keyspace.engine().sync_wal_acknowledged();
+    return Status::ok();
   }
 
   // On share.shard, before its stripes are released: the written keys' watchers learn of
@@ -347,9 +354,10 @@ class Transaction {
     return std::move(*reply);
   }
 
-  // Round trips: one per shard to lock and read, then the commit's (the decision, then the
-  // other parts), each of which also releases its shard's stripes (CommitSteps); only
-  // shards left unreleased (not written, or the commit failed) take one more call.
+  // Round trips: one for every shard to lock and read at once (when the stripes are free),
+  // then the commit's: the decision, then the other parts, each of which releases its
+  // shard's stripes (CommitSteps::after_write). The coordinator (usually the caller's
+  // shard: no round trip) and shards not written are released after, by unlock_all.
   KeyReply run_multi_shard(const TxnDecide& decide) {
     const bool barrier = options_.writes && !sync_;
     KeyReply reply = lock_all(barrier);
@@ -402,10 +410,7 @@ class Transaction {
     types::Keyspace* keyspace = server_.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
     if (!share.locks.try_lock(keyspace->locks(), true)) return Status(StatusCode::kBusy, "a stripe is held");
-    if (barrier) {
-      if (Status s = keyspace->engine().sync_wal_acknowledged(); !s) return s;
-    }
-    return read_keys(share, *keyspace);
+    return read_then_sync(share, *keyspace, barrier);
   }
 
   // The share whose shard will coordinate a multi-shard commit if it writes

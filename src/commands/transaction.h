@@ -24,9 +24,10 @@
 //      when step 1 locks them, so none loses an earlier write while recovery finishes
 //      this); shard_commit.h does both;
 //   4. touches the written keys' watches and releases every stripe it took, also after a
-//      failure. A written shard does this in the call that wrote it (the coordinator's
-//      right after its decision: the other shards' stripes stay fenced until their parts
-//      are in), so only shards not written take a call of their own.
+//      failure. A part's shard does this in the call that wrote its part; the
+//      coordinator, whose own part went in with the decision, only once every part is in
+//      (shard_commit.h, CommitSteps::after_write), in a call that costs no round trip when
+//      it is the caller's shard.
 // Inside EXEC (ctx.exec set) steps 1, 3 and 4 belong to the EXEC (exec_transaction.h): the
 // keys are read through the EXEC's staged writes, under its stripes, and decide's writes
 // are staged there (and touch the watches) to be committed with the rest of the EXEC;

@@ -229,10 +229,10 @@ def test_crossing_renames_and_deletes_do_not_deadlock(cascade):
 
 
 def test_get_never_sees_an_mset_on_one_shard_and_misses_it_on_another(cascade):
-    # The coordinator (the writer's own shard, or the lowest) writes first and releases its
-    # keys at once, so reading its key and then the other shard's would catch the gap
-    # between the two writes if plain reads ignored it. The readers read in both orders,
-    # as the writer's connection may be on either shard.
+    # The coordinator (the writer's own shard, or the lowest) writes first, so reading its
+    # key and then the other shard's would catch the gap between the two writes if plain
+    # reads ignored it. The readers read in both orders, as the writer's connection may be
+    # on either shard.
     first, second = keys_on_each_shard(b"order", SHARDS)
     assert key_shard(first, SHARDS) < key_shard(second, SHARDS)
     rounds = 300
@@ -367,3 +367,51 @@ def test_cycles_of_multi_shard_commands_over_three_shards_do_not_deadlock(start_
     assert not any(t.is_alive() for t in threads), "a client hung (deadlock?)"
     assert not errors, errors[0]
     assert parse(Raw(server.port).call([b"EXISTS", a, b, c])) >= 1
+
+
+def test_a_key_read_new_means_the_whole_mset_is_in_for_scans_too(start_cascade, monkeypatch):
+    """KEYS, SCAN and DBSIZE do not wait for fences, so the stripes of a multi-shard MSET's
+    coordinator stay held until every part is in: once a client reads one of its keys, KEYS
+    finds the others. The parts wait 20 ms after the decision here, so a coordinator that
+    let go early would be caught. Each round's keys are new, so nothing else removes them."""
+    monkeypatch.setenv("CASCADE_DEBUG_PART_DELAY_MS", "20")
+    server = start_cascade()
+    rounds = 20
+    pairs = [keys_on_each_shard(b"sa%d-" % r, SHARDS) for r in range(rounds)]
+    errors = []
+    done = threading.Event()
+
+    def writer():
+        client = Raw(server.port, timeout=30)
+        try:
+            for a, b in pairs:
+                assert client.call([b"MSET", a, b"v", b, b"v"]) == b"+OK\r\n"
+        except Exception as e:
+            errors.append(e)
+        finally:
+            done.set()
+            client.close()
+
+    def reader(side):
+        client = Raw(server.port, timeout=30)
+        try:
+            r = 0
+            while r < rounds and not done.is_set():
+                key, other = pairs[r][side], pairs[r][1 - side]
+                if parse(client.call([b"GET", key])) is None:
+                    continue
+                if parse(client.call([b"KEYS", other])) != [other]:
+                    errors.append(f"read {key!r}, then KEYS did not find {other!r}")
+                    return
+                r += 1
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=writer)]
+    threads += [threading.Thread(target=reader, args=(side,)) for side in (0, 1, 0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert not errors, errors[0]
