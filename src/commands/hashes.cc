@@ -17,6 +17,7 @@
 #include "src/commands/command_families.h"
 #include "src/commands/member_scan.h"
 #include "src/commands/number_text.h"
+#include "src/commands/random_seed.h"
 #include "src/commands/scan_cursor.h"
 #include "src/server/dispatcher.h"
 #include "src/types/member_sample.h"
@@ -240,18 +241,13 @@ constexpr std::string_view kErrCountRange =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 constexpr std::string_view kErrValueOutOfRange = "ERR value is out of range";
 
-std::uint64_t fresh_seed() {
-  std::random_device random;
-  return (std::uint64_t{random()} << 32) | random();
-}
-
 // HRANDFIELD key: one field, or null.
 KeyReply random_field(KeyTarget& t) {
   CollectionRead r(t, KeyType::kHash);
   if (!r.ok()) return std::move(r.failure);
   if (!r.exists()) return KeyReply::null();
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(r.coll(), fresh_seed());
+  types::MemberSampler sampler(r.coll(), random_seed());
   if (Status s = sampler.draw_with_repeats(1, picked); !s) return r.storage_error(s);
   if (picked.empty()) return KeyReply::null();
   return KeyReply::bulk(std::move(picked[0].suffix));
@@ -266,7 +262,7 @@ KeyReply random_fields(KeyTarget& t, std::int64_t count, bool with_values, bool 
   std::vector<KeyReply> items;
   if (!r.exists() || count == 0) return KeyReply::array(std::move(items));
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(r.coll(), fresh_seed());
+  types::MemberSampler sampler(r.coll(), random_seed());
   Status s = count > 0 ? sampler.draw_distinct(static_cast<std::uint64_t>(count), picked)
                        : sampler.draw_with_repeats(static_cast<std::uint64_t>(-count), picked);
   if (!s) return r.storage_error(s);

@@ -27,6 +27,7 @@
 #include "src/commands/command_families.h"
 #include "src/commands/exec_transaction.h"
 #include "src/commands/key_command.h"
+#include "src/commands/random_seed.h"
 #include "src/commands/scan_cursor.h"
 #include "src/server/glob_match.h"
 #include "src/types/key_walk.h"
@@ -336,8 +337,7 @@ ShardKeys random_key_here(ServerState& server, ExecTransaction* exec, std::uint3
 }
 
 void randomkey(CommandContext& ctx) {
-  std::random_device random;
-  const std::uint64_t seed = (std::uint64_t{random()} << 32) | random();
+  const std::uint64_t seed = random_seed();
   const auto db = static_cast<std::uint32_t>(ctx.client.db);
   ServerState& server = ctx.server;
   ExecTransaction* exec = ctx.exec;

@@ -23,6 +23,7 @@
 #include "src/commands/collection_access.h"
 #include "src/commands/command_families.h"
 #include "src/commands/member_scan.h"
+#include "src/commands/random_seed.h"
 #include "src/commands/scan_cursor.h"
 #include "src/server/dispatcher.h"
 #include "src/types/member_sample.h"
@@ -36,11 +37,6 @@ using types::KeyType;
 constexpr std::string_view kErrCountPositive = "ERR value is out of range, must be positive";
 constexpr std::string_view kErrCountRange =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-
-std::uint64_t fresh_seed() {
-  std::random_device random;
-  return (std::uint64_t{random()} << 32) | random();
-}
 
 KeyReply bulk_set(const std::vector<std::string>& members) {
   resp::EncodedElements items;
@@ -170,7 +166,7 @@ KeyReply pop_members(KeyTarget& t, std::optional<std::uint64_t> count) {
     return w.commit(KeyReply::encoded_set(std::move(all)));
   }
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(set, fresh_seed());
+  types::MemberSampler sampler(set, random_seed());
   if (Status s = sampler.draw_distinct(count.value_or(1), picked); !s) return w.storage_error(s);
   for (types::SampledMember& m : picked) {
     set.del(m.suffix);
@@ -209,7 +205,7 @@ KeyReply random_members(KeyTarget& t, std::optional<std::int64_t> count) {
   if (!r.ok()) return std::move(r.failure);
   if (!r.exists() || count == 0) return count ? KeyReply::array() : KeyReply::null();
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(r.coll(), fresh_seed());
+  types::MemberSampler sampler(r.coll(), random_seed());
   const std::int64_t n = count.value_or(-1);
   Status s = n > 0 ? sampler.draw_distinct(static_cast<std::uint64_t>(n), picked)
                    : sampler.draw_with_repeats(static_cast<std::uint64_t>(-n), picked);

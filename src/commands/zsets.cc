@@ -18,6 +18,7 @@
 #include "src/commands/blocking.h"
 #include "src/commands/collection_access.h"
 #include "src/commands/command_families.h"
+#include "src/commands/random_seed.h"
 #include "src/commands/scan_cursor.h"
 #include "src/commands/zset_access.h"
 #include "src/commands/zset_args.h"
@@ -232,8 +233,7 @@ constexpr std::int64_t kMaxRandomPicks = std::int64_t{1} << 26;
 // Ascending ranks of the picks, in pick order: `count` distinct ones (count < size), or
 // `count` independent ones (repeat).
 std::vector<std::uint64_t> random_ranks(std::uint64_t size, std::uint64_t count, bool repeat) {
-  std::random_device seed;
-  std::mt19937_64 rng(seed());
+  std::mt19937_64 rng(random_seed());
   std::vector<std::uint64_t> ranks;
   ranks.reserve(count);
   std::uniform_int_distribution<std::uint64_t> any(0, size - 1);
