@@ -31,32 +31,29 @@ using types::KeyType;
 // ---- HSET HMSET ------------------------------------------------------------------------
 
 // Fields and values alternate from argument 2; Redis checks the pairing before the key.
-void set_fields(CommandContext& ctx, bool reply_ok) {
-  if (ctx.argc() % 2 != 0) {
-    ctx.error(wrong_arity_text(reply_ok ? "hmset" : "hset"));
-    return;
-  }
-  run_key_command(ctx, ctx.arg(1), [&ctx, reply_ok](KeyTarget& t) {
-    CollectionWrite w(t, KeyType::kHash);
-    if (!w.ok()) return std::move(w.failure);
-    if (!w.exists()) w.create();
-    types::Collection& hash = w.coll();
-    std::int64_t added = 0;
-    for (std::size_t i = 2; i + 1 < ctx.argc(); i += 2) {
-      Result<std::optional<std::string>> old = hash.get(ctx.arg(i));
-      if (!old) return w.storage_error(old.error());
-      if (!old->has_value()) {
-        ++added;
-        ++hash.header().size;
-      }
-      hash.put(ctx.arg(i), ctx.arg(i + 1));
+// Key handlers: a pipeline's HSETs run in its key batches (key_batch.h).
+KeyReply set_fields(KeyTarget& t, const KeyCall& call, bool reply_ok) {
+  const std::span<const std::string_view> args = call.args;
+  if (args.size() % 2 != 0) return KeyReply::error(wrong_arity_text(reply_ok ? "hmset" : "hset"));
+  CollectionWrite w(t, KeyType::kHash);
+  if (!w.ok()) return std::move(w.failure);
+  if (!w.exists()) w.create();
+  types::Collection& hash = w.coll();
+  std::int64_t added = 0;
+  for (std::size_t i = 2; i + 1 < args.size(); i += 2) {
+    Result<std::optional<std::string>> old = hash.get(args[i]);
+    if (!old) return w.storage_error(old.error());
+    if (!old->has_value()) {
+      ++added;
+      ++hash.header().size;
     }
-    return w.commit(reply_ok ? KeyReply::ok() : KeyReply::number(added));
-  });
+    hash.put(args[i], args[i + 1]);
+  }
+  return w.commit(reply_ok ? KeyReply::ok() : KeyReply::number(added));
 }
 
-void hset(CommandContext& ctx) { set_fields(ctx, false); }
-void hmset(CommandContext& ctx) { set_fields(ctx, true); }
+KeyReply hset(KeyTarget& t, const KeyCall& call) { return set_fields(t, call, false); }
+KeyReply hmset(KeyTarget& t, const KeyCall& call) { return set_fields(t, call, true); }
 
 void hsetnx(CommandContext& ctx) {
   run_key_command(ctx, ctx.arg(1), [&ctx](KeyTarget& t) {
@@ -413,12 +410,14 @@ constexpr CommandSpec kCommands[] = {
      .categories = kAclHash, .first_key = 1, .last_key = 1, .key_step = 1, .group = "hash",
      .since = "2.0.0", .summary = "Creates or modifies the value of a field in a hash",
      .complexity = "O(1) for each field/value pair added", .key_specs = kUpdate,
-     .handler = hset},
+     .handler = run_key_handler,
+     .key_handler = hset},
     {.name = "hmset", .arity = -4, .flags = kCmdWrite | kCmdDenyoom | kCmdFast,
      .categories = kAclHash, .first_key = 1, .last_key = 1, .key_step = 1, .group = "hash",
      .since = "2.0.0", .summary = "Sets the values of multiple fields",
      .complexity = "O(N) where N is the number of fields being set", .key_specs = kUpdate,
-     .handler = hmset},
+     .handler = run_key_handler,
+     .key_handler = hmset},
     {.name = "hget", .arity = 3, .flags = kCmdReadonly | kCmdFast, .categories = kAclHash,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "hash", .since = "2.0.0",
      .summary = "Returns the value of a field in a hash", .complexity = "O(1)",

@@ -134,6 +134,8 @@ struct KeyTarget {
   // The newest engine sequence a standalone lock()'s reads may have seen: the reply waits
   // until it is visible (types::LockedKey, "Early lock release"; run_on_this_shard).
   engine::SequenceNumber observed = 0;
+  // The server, for what a command does beyond its key (a push waking blocked clients).
+  server::ServerState* server = nullptr;
 
   types::LockedKey lock() {
     if (txn != nullptr) return types::LockedKey(keyspace, db, key, *txn);
@@ -187,6 +189,7 @@ KeyReply run_on_this_shard(server::ServerState& server, std::uint32_t db, std::s
                    unix_time_ms(),     server.logger(),
                    config.proto_max_bulk_len,
                    txn};
+  target.server = &server;
   KeyReply reply = body(target);
   // What the body read under the key's lock may include writes still waiting on the WAL:
   // a command that wrote waited for its own write, which comes after them; one that did

@@ -75,26 +75,25 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> clamp_range(std::int64_t 
 
 // ---- LPUSH RPUSH LPUSHX RPUSHX ----------------------------------------------------------
 
-void push(CommandContext& ctx, ListEnd end, bool only_existing) {
-  run_key_command(ctx, ctx.arg(1), [&ctx, end, only_existing](KeyTarget& t) {
-    CollectionWrite w(t, KeyType::kList);
-    if (!w.ok()) return std::move(w.failure);
-    if (!w.exists()) {
-      if (only_existing) return w.commit_unchanged(KeyReply::number(0));
-      w.create();
-    }
-    List list(w.coll());
-    for (std::size_t i = 2; i < ctx.argc(); ++i) list.push(end, ctx.arg(i));
-    KeyReply reply = w.commit(KeyReply::number(static_cast<std::int64_t>(list.size())));
-    if (!reply.is_error()) wake_blocked_here(ctx.server, t);
-    return reply;
-  });
+// Key handlers: a pipeline's pushes run in its key batches (key_batch.h).
+KeyReply push(KeyTarget& t, const KeyCall& call, ListEnd end, bool only_existing) {
+  CollectionWrite w(t, KeyType::kList);
+  if (!w.ok()) return std::move(w.failure);
+  if (!w.exists()) {
+    if (only_existing) return w.commit_unchanged(KeyReply::number(0));
+    w.create();
+  }
+  List list(w.coll());
+  for (std::size_t i = 2; i < call.args.size(); ++i) list.push(end, call.args[i]);
+  KeyReply reply = w.commit(KeyReply::number(static_cast<std::int64_t>(list.size())));
+  if (!reply.is_error()) wake_blocked_here(*t.server, t);
+  return reply;
 }
 
-void lpush(CommandContext& ctx) { push(ctx, ListEnd::kHead, false); }
-void rpush(CommandContext& ctx) { push(ctx, ListEnd::kTail, false); }
-void lpushx(CommandContext& ctx) { push(ctx, ListEnd::kHead, true); }
-void rpushx(CommandContext& ctx) { push(ctx, ListEnd::kTail, true); }
+KeyReply lpush(KeyTarget& t, const KeyCall& call) { return push(t, call, ListEnd::kHead, false); }
+KeyReply rpush(KeyTarget& t, const KeyCall& call) { return push(t, call, ListEnd::kTail, false); }
+KeyReply lpushx(KeyTarget& t, const KeyCall& call) { return push(t, call, ListEnd::kHead, true); }
+KeyReply rpushx(KeyTarget& t, const KeyCall& call) { return push(t, call, ListEnd::kTail, true); }
 
 // ---- LPOP RPOP ---------------------------------------------------------------------------
 
@@ -395,19 +394,23 @@ constexpr CommandSpec kCommands[] = {
     {.name = "lpush", .arity = -3, .flags = kCmdWrite | kCmdDenyoom | kCmdFast,
      .categories = kAclList, .first_key = 1, .last_key = 1, .key_step = 1, .group = "list",
      .since = "1.0.0", .summary = "Prepends elements to a list, creating it if needed",
-     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = lpush},
+     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = run_key_handler,
+     .key_handler = lpush},
     {.name = "rpush", .arity = -3, .flags = kCmdWrite | kCmdDenyoom | kCmdFast,
      .categories = kAclList, .first_key = 1, .last_key = 1, .key_step = 1, .group = "list",
      .since = "1.0.0", .summary = "Appends elements to a list, creating it if needed",
-     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = rpush},
+     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = run_key_handler,
+     .key_handler = rpush},
     {.name = "lpushx", .arity = -3, .flags = kCmdWrite | kCmdDenyoom | kCmdFast,
      .categories = kAclList, .first_key = 1, .last_key = 1, .key_step = 1, .group = "list",
      .since = "2.2.0", .summary = "Prepends elements to a list only when it exists",
-     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = lpushx},
+     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = run_key_handler,
+     .key_handler = lpushx},
     {.name = "rpushx", .arity = -3, .flags = kCmdWrite | kCmdDenyoom | kCmdFast,
      .categories = kAclList, .first_key = 1, .last_key = 1, .key_step = 1, .group = "list",
      .since = "2.2.0", .summary = "Appends elements to a list only when it exists",
-     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = rpushx},
+     .complexity = "O(1) for each element added", .key_specs = kInsert, .handler = run_key_handler,
+     .key_handler = rpushx},
     {.name = "lpop", .arity = -2, .flags = kCmdWrite | kCmdFast, .categories = kAclList,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "list", .since = "1.0.0",
      .summary = "Removes and returns the first elements of a list",

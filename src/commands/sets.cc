@@ -46,24 +46,23 @@ KeyReply bulk_set(const std::vector<std::string>& members) {
 
 // ---- SADD SREM ---------------------------------------------------------------------------
 
-void sadd(CommandContext& ctx) {
-  run_key_command(ctx, ctx.arg(1), [&ctx](KeyTarget& t) {
-    CollectionWrite w(t, KeyType::kSet);
-    if (!w.ok()) return std::move(w.failure);
-    if (!w.exists()) w.create();
-    types::Collection& set = w.coll();
-    std::int64_t added = 0;
-    for (std::size_t i = 2; i < ctx.argc(); ++i) {
-      Result<std::optional<std::string>> old = set.get(ctx.arg(i));
-      if (!old) return w.storage_error(old.error());
-      if (old->has_value()) continue;
-      set.put(ctx.arg(i), {});
-      ++set.header().size;
-      ++added;
-    }
-    if (added == 0) return w.commit_unchanged(KeyReply::number(0));
-    return w.commit(KeyReply::number(added));
-  });
+// A key handler: a pipeline's SADDs run in its key batches (key_batch.h).
+KeyReply sadd(KeyTarget& t, const KeyCall& call) {
+  CollectionWrite w(t, KeyType::kSet);
+  if (!w.ok()) return std::move(w.failure);
+  if (!w.exists()) w.create();
+  types::Collection& set = w.coll();
+  std::int64_t added = 0;
+  for (std::size_t i = 2; i < call.args.size(); ++i) {
+    Result<std::optional<std::string>> old = set.get(call.args[i]);
+    if (!old) return w.storage_error(old.error());
+    if (old->has_value()) continue;
+    set.put(call.args[i], {});
+    ++set.header().size;
+    ++added;
+  }
+  if (added == 0) return w.commit_unchanged(KeyReply::number(0));
+  return w.commit(KeyReply::number(added));
 }
 
 void srem(CommandContext& ctx) {
@@ -276,7 +275,8 @@ constexpr CommandSpec kCommands[] = {
      .categories = kAclSet, .first_key = 1, .last_key = 1, .key_step = 1, .group = "set",
      .since = "1.0.0", .summary = "Adds members to a set, creating it if needed",
      .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-     .key_specs = kInsert, .handler = sadd},
+     .key_specs = kInsert, .handler = run_key_handler,
+     .key_handler = sadd},
     {.name = "srem", .arity = -3, .flags = kCmdWrite | kCmdFast, .categories = kAclSet,
      .first_key = 1, .last_key = 1, .key_step = 1, .group = "set", .since = "1.0.0",
      .summary = "Removes members from a set, deleting it when it empties",

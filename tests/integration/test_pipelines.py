@@ -1,4 +1,5 @@
-"""Pipelines of GET, SET and the counters, which the server runs as key batches
+"""Pipelines of GET, SET, the counters and collection writes, which the server runs as key
+batches
 (src/commands/key_batch.h):
 one cross-shard call per shard, a shard's part in order, runs of plain SETs as one engine
 write. Seeded random pipelines heavy in GET and SET on a few keys of both shards (so one key
@@ -36,6 +37,11 @@ def random_command(rng):
         return rng.choice([[b"DECR", key], [b"INCRBY", key, b"7"], [b"DECRBY", key, b"-3"],
                            [b"INCRBY", key, b"x"], [b"DECRBY", key, b"-9223372036854775808"],
                            [b"INCRBYFLOAT", key, b"1.5"], [b"INCRBYFLOAT", key, b"nan"]])
+    if roll < 0.92:  # collection writes, batched too: on string keys they are WRONGTYPE
+        return rng.choice([[b"LPUSH", key, b"a", b"b"], [b"RPUSH", key, b"c"],
+                           [b"RPUSHX", key, b"d"], [b"LPUSHX", key, b"e"],
+                           [b"HSET", key, b"f", b"1"], [b"HMSET", key, b"f", b"2", b"g", b"3"],
+                           [b"HSET", key, b"odd"], [b"SADD", key, b"m", b"n", b"m"]])
     if roll < 0.94:
         return [b"DEL"] + rng.sample(KEYS, rng.randint(1, 3))
     if roll < 0.97:
@@ -151,3 +157,22 @@ def test_pipelined_counters_on_distinct_keys_share_wal_syncs(start_cascade):
         else:
             expected.append(b"%d" % count[c[1]])
     assert replies == expected
+
+
+def test_a_pipelined_push_wakes_a_blocked_client(start_cascade):
+    """LPUSH runs in a key batch on the list's shard; the client blocked on the list there
+    is woken by it, whichever shard the pushing connection is on."""
+    server = start_cascade()
+    lists = keys_on_each_shard(b"wake:", 2)
+    for key in lists:
+        waiter = Raw(server.port, timeout=10)
+        waiter.send(encode([b"BLPOP", key, b"5"]))
+        pusher = Raw(server.port)
+        pusher.send(b"".join(encode(c) for c in ([b"SET", b"other", b"1"],
+                                               [b"RPUSH", key, b"x", b"y"],
+                                               [b"GET", b"other"])))
+        assert [pusher.reply() for _ in range(3)] == [b"+OK\r\n", b":2\r\n", b"$1\r\n1\r\n"]
+        assert parse(waiter.reply()) == [key, b"x"]
+        assert parse(pusher.call([b"LRANGE", key, b"0", b"-1"])) == [b"y"]
+        waiter.close()
+        pusher.close()
