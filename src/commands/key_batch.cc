@@ -129,6 +129,8 @@ void KeyBatch::run_concurrently(server::ServerState& server, std::uint32_t db,
 }
 
 void KeyBatch::prefetch_reads(server::ServerState& server, std::uint32_t db, std::uint32_t shard) {
+  // An unpipelined command is a batch of one: nothing to overlap its misses with.
+  if (entries_.size() < 2) return;
   types::Keyspace* keyspace = server.this_shard().keyspace();
   if (keyspace == nullptr) return;
   std::array<std::string_view, engine::BTree::kMaxPrefetch> keys;

@@ -119,7 +119,6 @@ struct ShardShare {
   std::unique_ptr<types::StagedWrites> staged;
   bool writes = false;
   types::StagedWrites* exec_writes = nullptr;  // inside EXEC: the transaction's, on this shard
-  bool released = false;  // its stripes were released by the commit's after_write
 };
 
 }  // namespace
@@ -127,8 +126,9 @@ struct ShardShare {
 class Transaction {
  public:
   Transaction(server::ServerState& server, std::span<const TxnKey> keys,
-              const server::ServerConfig& config, const TxnOptions& options)
-      : server_(server), view_(keys), sync_(server::sync_every_write(config)), options_(options) {
+              const server::ServerConfig& config, const TxnOptions& options, bool writes)
+      : server_(server), view_(keys), sync_(server::sync_every_write(config)), options_(options),
+        writes_(writes) {
     view_.records_read_ = options.read_records;
     view_.now_ms = unix_time_ms();
     view_.proto_max_bulk_len = config.proto_max_bulk_len;
@@ -359,7 +359,7 @@ class Transaction {
   // shard's stripes (CommitSteps::after_write). The coordinator (usually the caller's
   // shard: no round trip) and shards not written are released after, by unlock_all.
   KeyReply run_multi_shard(const TxnDecide& decide) {
-    const bool barrier = options_.writes && !sync_;
+    const bool barrier = writes_ && !sync_;
     KeyReply reply = lock_all(barrier);
     bool committed = false;
     if (reply.kind != KeyReply::Kind::kError) {
@@ -396,12 +396,11 @@ class Transaction {
       if (s.code() == StatusCode::kBusy) {
         busy = true;
       } else if (!s) {
-        return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
+        return lock_failure(s);
       }
     }
     if (!busy) return KeyReply::ok();
     unlock_all(false);
-    for (ShardShare& share : shares_) share.released = false;
     return lock_in_order(barrier);
   }
 
@@ -432,9 +431,13 @@ class Transaction {
       Status s = server_.runtime().submit(share.shard, [&] {
         return lock_and_read(share, barrier && i != coordinator);
       }).get();
-      if (!s) return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
+      if (!s) return lock_failure(s);
     }
     return KeyReply::ok();
+  }
+
+  KeyReply lock_failure(const Status& s) {
+    return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
   }
 
   // On a share's shard: the watches and blocked clients of a committed write learn of it,
@@ -445,19 +448,21 @@ class Transaction {
       wake_written(share);
     }
     unlock(share);
-    share.released = true;
   }
 
+  // Releases every share still holding its stripes (a part's shard let go of them when its
+  // part was written; see commit()). The locks' state was last changed on the shard's
+  // thread by a call this fiber waited for, so reading it here is ordered after.
   void unlock_all(bool committed) {
     std::vector<runtime::ShardId> ids;
     for (const ShardShare& share : shares_) {
-      if (!share.released) ids.push_back(share.shard);
+      if (share.locks.locked()) ids.push_back(share.shard);
     }
     if (ids.empty()) return;
     (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this, committed] {
       const runtime::ShardId here = runtime::this_shard_id();
       for (ShardShare& share : shares_) {
-        if (share.shard == here && !share.released) release(share, committed);
+        if (share.shard == here && share.locks.locked()) release(share, committed);
       }
     });
   }
@@ -493,7 +498,7 @@ class Transaction {
         if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
         return read_keys(share, *keyspace);
       }).get();
-      if (!s) return s.code() == StatusCode::kShutdown ? KeyReply::error(server::kErrShardUnavailable) : failure(s);
+      if (!s) return lock_failure(s);
     }
     KeyReply reply = decide(view_);
     if (reply.is_error()) return reply;
@@ -521,13 +526,14 @@ class Transaction {
   TxnView view_;
   bool sync_;
   TxnOptions options_;
+  bool writes_;  // the command writes (kCmdWrite): it may need step 0
   std::vector<ShardShare> shares_;
 };
 
 KeyReply run_transaction(server::CommandContext& ctx, std::span<const TxnKey> keys,
                          const TxnDecide& decide, TxnOptions options) {
-  options.writes = options.writes && (ctx.command.flags & server::kCmdWrite) != 0;
-  Transaction txn(ctx.server, keys, ctx.shard.config(), options);
+  Transaction txn(ctx.server, keys, ctx.shard.config(), options,
+                  (ctx.command.flags & server::kCmdWrite) != 0);
   return txn.run(decide, ctx.exec);
 }
 

@@ -164,12 +164,10 @@ struct TxnOptions {
   // is there): step 1 then takes the stripes without reading, which is most of an MSET's
   // work on each shard. TxnView::record() is then only for keys decide has written.
   bool read_records = true;
-  // False for a transaction known not to write. A writing command (kCmdWrite) whose
-  // writes are acknowledged unsynced then takes step 0 of multi_shard_log.h (the other
-  // shards' WALs synced through what they acknowledged) while it locks each shard, in
-  // that call, instead of in a round trip of its own before the decision.
-  bool writes = true;
 };
+// A writing command (kCmdWrite) whose writes are acknowledged unsynced takes step 0 of
+// multi_shard_log.h (the other shards' WALs synced through what they acknowledged) in the
+// call that locks and reads each shard, not in a round trip of its own before the decision.
 
 // Runs decide atomically over `keys` (see the file comment) and returns its reply, or the
 // storage error that stopped the transaction. From the connection's fiber.

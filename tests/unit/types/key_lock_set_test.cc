@@ -23,6 +23,14 @@ std::pair<std::string, std::string> keys_on_two_stripes() {
   }
 }
 
+// A blind writer enters as Keyspace::put_strings does: it marks its write in flight on the
+// stripe and leaves the stripe free.
+void enter_blind_write(KeyLocks& locks, std::size_t stripe) {
+  locks.stripe(stripe).acquire();
+  locks.begin_blind_write(stripe);
+  locks.stripe(stripe).release();
+}
+
 }  // namespace
 
 TEST_CASE("a lock set takes each stripe once, in ascending index order") {
@@ -95,15 +103,10 @@ TEST_CASE("a lock set waits until no blind write is in flight on its stripes") {
   runtime::Scheduler s;
   KeyLocks locks;
   const std::size_t stripe = KeyLocks::stripe_index(0, "hot");
-  // A blind writer enters: it marks its write and leaves the stripe free.
-  locks.stripe(stripe).acquire();
-  locks.begin_blind_write(stripe);
-  locks.stripe(stripe).release();
+  enter_blind_write(locks, stripe);
   bool second_blind_entered = false;
   s.spawn([&] {  // another blind writer is not held back by the first one's write
-    locks.stripe(stripe).acquire();
-    locks.begin_blind_write(stripe);
-    locks.stripe(stripe).release();
+    enter_blind_write(locks, stripe);
     second_blind_entered = true;
   });
   s.run_round();
@@ -164,9 +167,7 @@ TEST_CASE("try_lock waits for blind writes in flight on the stripes it took") {
   runtime::Scheduler s;
   KeyLocks locks;
   const std::size_t stripe = KeyLocks::stripe_index(0, "hot");
-  locks.stripe(stripe).acquire();
-  locks.begin_blind_write(stripe);
-  locks.stripe(stripe).release();
+  enter_blind_write(locks, stripe);
   KeyLockSet set;
   set.add(0, "hot");
   bool took = false;
