@@ -42,6 +42,7 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
                [this] { return versions_->current(); }),
       huge_blocks_(std::make_shared<HugeBlockPool>(options.memtable_size)),
       mem_(std::make_shared<MemTable>(huge_blocks_)),
+      logged_(std::make_shared<LoggedValues>()),
       level_options_(resolve_level_options(options.compaction, options.compression)),
       picker_(options_.compaction, level_options_, relocation_policy(options)),
       write_controller_(options_.compaction),
@@ -68,17 +69,36 @@ Status DB::recover() {
   auto versions = VersionSet::open_or_create(fs_, dir_, options_.versions);
   if (!versions) return versions.error();
   versions_ = std::move(*versions);
-  auto deleted = delete_obsolete_files(fs_, dir_, *versions_);
-  if (!deleted) return deleted.error();
-  stats_.obsolete_files_deleted = *deleted;
 
   auto segments = WalSegments::open(fs_, dir_, options_.wal.geometry);
   if (!segments) return segments.error();
   const SequenceNumber flushed = versions_->current()->flushed_sequence();
-  auto replay = replay_wal(*segments, flushed, options_.tolerant_wal_recovery, *mem_);
+  auto replay = replay_wal(*segments, flushed, options_.tolerant_wal_recovery, *mem_, *logged_,
+                           fs_, dir_);
   if (!replay) {
     (void)segments->close();
     return replay.error();
+  }
+  // After the replay: it says which value-log files the WAL still names.
+  for (const LoggedValues::RecoveredFile& f : logged_->recovered) {
+    versions_->reserve_file_number(f.file_number);
+  }
+  auto deleted = delete_obsolete_files(fs_, dir_, *versions_, *logged_);
+  if (!deleted) {
+    (void)segments->close();
+    return deleted.error();
+  }
+  stats_.obsolete_files_deleted = *deleted;
+  stats_.recovered_cut_batches = replay->batches_cut;
+  if (replay->batches_cut > 0) {
+    std::string message = "engine " + dir_ + ": wal recovery left out " +
+                          std::to_string(replay->batches_cut) +
+                          " unacknowledged batch(es) from the first whose logged value a crash cut off";
+    if (options_.wal.log) {
+      options_.wal.log(message);
+    } else {
+      std::fprintf(stderr, "%s\n", message.c_str());
+    }
   }
   const WalRecovery& wal = replay->wal;
   stats_.recovered_batches = replay->batches_replayed;
@@ -96,16 +116,27 @@ Status DB::recover() {
     }
   }
 
-  auto writer = WalWriter::open(std::move(*segments), options_.wal, wal);
+  WalOptions wal_options = options_.wal;
+  wal_options.before_timer_sync = [this] { return write_out_appenders(true); };
+  auto writer = WalWriter::open(std::move(*segments), wal_options, wal);
   if (!writer) return writer.error();
   wal_ = std::move(*writer);
   wal_->mark_flushed(flushed);
 
-  SequenceNumber last = std::max({versions_->last_sequence(), replay->last_sequence, flushed});
+  // Past every sequence in the log, replayed or cut, so a cut batch's sequences are never
+  // taken again by a new write.
+  SequenceNumber last = std::max({versions_->last_sequence(), replay->max_sequence, flushed});
   versions_->set_last_sequence(last);
   next_sequence_ = last + 1;
   inserted_through_ = visible_sequence_ = last;
   purged_manifest_ = versions_->manifest_file_number();
+  // The replayed memtable goes to a table at once when it holds logged values (their
+  // files, unfinished, get their footers and join the version) or when batches were cut
+  // (the flushed sequence then passes them, so no later replay meets them again).
+  if (!logged_->empty() || replay->batches_cut > 0) {
+    switch_memtable();
+    if (Status s = wait_for_flushes(); !s) return s;
+  }
   // A crash between two compactions' edits may leave a file with nothing live named.
   if (Status s = retire_empty_vlogs(); !s) return s;
   purge_obsolete_files();
@@ -129,7 +160,11 @@ Status DB::close() {
   compactors_.wait();
   purge_obsolete_files();
   closed_ = true;
-  return wal_->close();
+  // The logged values are durable before the WAL's last sync; the next open replays them.
+  Status values = write_out_appenders(true);
+  open_appenders_.clear();
+  Status wal = wal_->close();
+  return values ? wal : values;
 }
 
 DBStats DB::stats() const {

@@ -21,14 +21,24 @@
 // then, so no acknowledged write follows a hole (the failed write's data may stay
 // readable: it was never acknowledged, like a write in flight at a crash).
 //
+// Logged values (options.separate_at_write; engine/vlog/vlog_appender.h, FORMAT.md "Values
+// logged at write time"). A value of at least min_blob_size bytes is appended to the
+// mutable memtable's value-log appender as its sequence is taken, and the WAL logs its
+// pointer instead of the value; the memtable keeps the value. Making room for a write
+// includes the appender's room (a new file, or more allocated space), which may suspend,
+// so room is made again until neither step suspends. Before its WAL wait a writer writes
+// out (or, when its record must be durable, syncs) every open appender.
+//
 // Memtables (db_flush.cc). Before taking a sequence, a writer makes room: when the mutable
 // memtable passes options.memtable_size, or the WAL is nearly full (segments_in_use() >=
 // segment_count - 1), the memtable becomes immutable, remembering the last inserted
 // sequence as its flushed sequence (every lower sequence is in it or in older data), and a
 // fresh one takes its place. A background fiber (Priority::kBackground) flushes immutable
-// memtables oldest first: write_level0_table (values of at least min_blob_size go to new
-// value-log files, synced, and the table holds pointers), then a version edit adding the
-// table to level 0 and the value-log files with the new flushed sequence, then the
+// memtables oldest first: write_level0_table (logged values become the pointers their
+// writes made; other values of at least min_blob_size go to new value-log files, synced,
+// and the table holds pointers), then the memtable's logged files are finished, then a
+// version edit adding the table to level 0 and the value-log files with the new flushed
+// sequence, then the
 // memtable is dropped and
 // WalWriter::mark_flushed lets the WAL reuse its segments. With max_immutable_memtables
 // already waiting, a writer stalls until a flush finishes (stats: write_stalls,
@@ -97,11 +107,13 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/checkpoint.h"
 #include "engine/compaction/compaction_picker.h"
@@ -114,6 +126,7 @@
 #include "engine/version/version_set.h"
 #include "engine/vlog/obsolete_vlog_files.h"
 #include "engine/vlog/value_log.h"
+#include "engine/vlog/vlog_appender.h"
 #include "engine/vlog/vlog_gc.h"
 #include "engine/wal/wal_writer.h"
 #include "engine/write_batch.h"
@@ -233,6 +246,7 @@ class DB {
   struct Immutable {
     std::shared_ptr<MemTable> mem;
     SequenceNumber last_sequence = 0;  // every sequence <= it is in mem or older data
+    std::shared_ptr<LoggedValues> logged;  // the values its writes logged
   };
   struct ReadSources;
 
@@ -244,6 +258,21 @@ class DB {
   bool memtable_is_full() const;
   void wait_for_turn(SequenceNumber first);
   void finish_turn(SequenceNumber last);
+  // The most the records of `batch`'s values of at least `threshold` bytes, logged at
+  // write time, take in a value-log file (DBOptions::separate_at_write); 0 if it has none.
+  std::uint64_t logged_bytes_bound(const WriteBatch& batch, std::size_t threshold) const;
+  // The mutable memtable's current appender has `bytes` of room, or a new one is opened or
+  // more space allocated (suspends). Returns true when it suspended: the caller makes
+  // room again.
+  Result<bool> prepare_appender(std::uint64_t bytes);
+  // Logs the batch's large values to the current appender and returns the WAL's copy of
+  // the batch with their pointers. Never suspends.
+  WriteBatch log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold);
+  // write_out() (or sync()) on every open appender, oldest first.
+  Status write_out_appenders(bool sync);
+  // Finishes the logged files of a flushed memtable; their version-edit entries.
+  Result<std::vector<VlogFile>> finish_logged(LoggedValues& logged,
+                                              const std::map<std::uint64_t, std::uint64_t>& live);
 
   Status sync_wal_for(bool acknowledged_only);
   // db_flush.cc
@@ -300,7 +329,10 @@ class DB {
   // memtable_size_ bytes.
   std::shared_ptr<HugeBlockPool> huge_blocks_;
   std::shared_ptr<MemTable> mem_;
+  std::shared_ptr<LoggedValues> logged_;  // the values mem_'s writes logged
   std::deque<Immutable> imm_;  // oldest first
+  // Every appender not yet finished (of mem_ and of the immutable memtables), oldest first.
+  std::vector<std::shared_ptr<VlogAppender>> open_appenders_;
 
   SequenceNumber next_sequence_ = 1;     // the first sequence of the next batch
   SequenceNumber inserted_through_ = 0;  // every sequence <= it is in a memtable

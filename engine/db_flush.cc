@@ -14,8 +14,9 @@ void DB::switch_memtable() {
   mem_->mark_immutable();
   // A writer inserts its batch before it suspends, so every sequence taken so far is in
   // mem_ or older data; writers still waiting on the WAL inserted theirs already.
-  imm_.push_back({mem_, inserted_through_});
+  imm_.push_back({mem_, inserted_through_, logged_});
   mem_ = std::make_shared<MemTable>(huge_blocks_);
+  logged_ = std::make_shared<LoggedValues>();
   schedule_flush();
 }
 
@@ -68,6 +69,7 @@ Status DB::flush_oldest() {
   bool has_table = !imm.mem->empty();
   // Destroyed unfinished on any error below, which removes its files.
   std::optional<ValueSeparator> separator;
+  std::map<std::uint64_t, std::uint64_t> logged_live;
   if (has_table) {
     FlushOptions flush_options;
     flush_options.compression = options_.compression;
@@ -78,6 +80,8 @@ Status DB::flush_oldest() {
                         [this] { return versions_->new_file_number(); });
       flush_options.separator = &*separator;
     }
+    flush_options.logged = imm.logged.get();
+    flush_options.logged_live = &logged_live;
     std::uint64_t number = versions_->new_file_number();
     auto written = write_level0_table(fs_, dir_, number, *imm.mem, flush_options);
     if (!written) return written.error();
@@ -90,13 +94,35 @@ Status DB::flush_oldest() {
         return finished.error();
       }
       vlogs = std::move(*finished);
-      // Every pointer of the table names one of these files, numbered in creation order.
-      if (!vlogs.empty()) table.oldest_vlog = vlogs.front().file_number;
+    }
+  }
+  // The memtable's logged files. They are never removed on a failure here: until the
+  // edit lands, the WAL records of the memtable name them. One with nothing live (every
+  // value in it overwritten before the flush) is left out of the edit and deleted after.
+  std::vector<VlogFile> logged_files, dead_logged;
+  if (imm.logged && !imm.logged->empty()) {
+    auto logged = finish_logged(*imm.logged, logged_live);
+    if (!logged) {
+      if (has_table) (void)fs_.remove(path_join(dir_, table_file_name(table.file_number)));
+      if (separator) separator->abandon();
+      return logged.error();
+    }
+    for (const VlogFile& v : *logged) {
+      (v.live_bytes() == 0 ? dead_logged : logged_files).push_back(v);
+    }
+  }
+  // The oldest file the table's pointers name, for the picker's value-log GC.
+  for (const auto* files : {&vlogs, &logged_files}) {
+    for (const VlogFile& v : *files) {
+      if (table.oldest_vlog == 0 || v.file_number < table.oldest_vlog) {
+        table.oldest_vlog = v.file_number;
+      }
     }
   }
   VersionEdit edit;
   if (has_table) edit.add_table(0, table);
   for (const VlogFile& v : vlogs) edit.add_vlog(v);
+  for (const VlogFile& v : logged_files) edit.add_vlog(v);
   edit.set_flushed_sequence(imm.last_sequence);
   // The manifest's last sequence must never name a write that may still be only in the
   // WAL's unsynced tail (the mutable memtable's, under everysec): a crash losing it would
@@ -118,7 +144,37 @@ Status DB::flush_oldest() {
   wal_->mark_flushed(imm.last_sequence);
   stats_.flushed_bytes += table.file_size;
   for (const VlogFile& v : vlogs) stats_.vlog_bytes_written += v.file_size;
+  for (const auto* files : {&logged_files, &dead_logged}) {
+    for (const VlogFile& v : *files) stats_.vlog_bytes_written += v.file_size;
+  }
+  for (const VlogFile& v : dead_logged) {
+    (void)fs_.remove(path_join(dir_, vlog_file_name(v.file_number)));  // a leftover goes at open
+  }
   return Status::ok();
+}
+
+Result<std::vector<VlogFile>> DB::finish_logged(
+    LoggedValues& logged, const std::map<std::uint64_t, std::uint64_t>& live) {
+  std::vector<VlogFile> files;
+  auto add = [&](std::uint64_t number, std::uint64_t size) {
+    auto it = live.find(number);
+    const std::uint64_t live_bytes = it == live.end() ? 0 : it->second;
+    // Header, padding, footer and the records of values overwritten before the flush
+    // are garbage from the start.
+    files.push_back({.file_number = number, .file_size = size, .garbage_bytes = size - live_bytes});
+  };
+  for (const auto& appender : logged.appenders) {
+    auto size = appender->finish();
+    if (!size) return size.error();
+    std::erase(open_appenders_, appender);
+    add(appender->file_number(), *size);
+  }
+  for (const LoggedValues::RecoveredFile& f : logged.recovered) {
+    auto size = VlogAppender::finish_recovered(fs_, dir_, f.file_number, f.data_end, f.record_count);
+    if (!size) return size.error();
+    add(f.file_number, *size);
+  }
+  return files;
 }
 
 ValueSeparatorOptions DB::separator_options() const {

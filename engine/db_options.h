@@ -59,6 +59,11 @@ struct DBOptions {
   // value-log files and the tree keeps pointers. 0 separates every value; kNeverSeparate
   // none.
   std::size_t min_blob_size = kDefaultMinBlobSize;
+  // Such values go to the value log when they are written, not at flush: the WAL logs a
+  // pointer instead of the value, so the value crosses the disk once (compressed) instead
+  // of twice (engine/vlog/vlog_appender.h). Off: the WAL logs them whole and the flush
+  // separates them.
+  bool separate_at_write = true;
   // Each value-log pointer keeps a copy of its value's first bytes, this many (at most
   // kMaxValueHeadSize = 64; engine/vlog/value_pointer.h): a reader needing only a value's
   // start (DBIterator::value_head) then never reads the value log. Flushes and relocations
@@ -95,6 +100,7 @@ struct PendingWrite {
   Status status;
   bool sync = false;
   bool durable_elsewhere = false;
+  bool logged_values = false;  // some values went to the value log (separate_at_write)
 };
 
 struct ReadOptions {
@@ -145,6 +151,8 @@ struct DBStats {
   // What the last open found.
   std::uint64_t recovered_batches = 0;
   bool recovered_torn_tail = false;
+  // WAL batches recovery left out from the first whose logged value a crash cut off.
+  std::uint64_t recovered_cut_batches = 0;
   std::uint64_t recovered_dropped_records = 0;
   std::uint64_t recovered_skipped_damage = 0;
   // The value log, as the current version has it.

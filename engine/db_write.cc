@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "engine/db.h"
+#include "engine/version/file_names.h"
+#include "engine/vlog/vlog_format.h"
 
 namespace cascade::engine {
 
@@ -33,14 +35,29 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
     return Status::invalid_argument("write batch of " + std::to_string(batch.byte_size()) +
                                     " bytes is larger than a wal segment holds");
   }
+  // One threshold for the whole write: set_min_blob_size may run while it suspends.
+  const std::size_t threshold = min_blob_size_;
+  const std::uint64_t logged_bytes = logged_bytes_bound(batch, threshold);
+  const bool logging = logged_bytes > 0;
   writers_.add();  // done by finish_write
   if (Status s = throttle_write(); !s) {
     writers_.done();
     return s;
   }
-  if (Status s = make_room_for_write(); !s) {
-    writers_.done();
-    return s;
+  // Opening an appender suspends, and a memtable switch meanwhile would leave it with
+  // another memtable: room is made again until neither suspends.
+  while (true) {
+    if (Status s = make_room_for_write(); !s) {
+      writers_.done();
+      return s;
+    }
+    if (!logging) break;
+    Result<bool> suspended = prepare_appender(logged_bytes);
+    if (!suspended) {
+      writers_.done();
+      return suspended.error();
+    }
+    if (!*suspended) break;
   }
   stats_.user_bytes_written += batch.byte_size();
 
@@ -52,7 +69,9 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   batch.set_sequence(pending.first);
   pending.sync = options.sync;
   pending.durable_elsewhere = options.durable_elsewhere;
-  Result<WalTicket> ticket = wal_->enqueue(batch);
+  pending.logged_values = logging;
+  Result<WalTicket> ticket =
+      logging ? wal_->enqueue(log_values(batch, pending.first, threshold)) : wal_->enqueue(batch);
   pending.status = ticket.status();
   if (pending.status) {
     pending.ticket = *ticket;
@@ -76,6 +95,13 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
 Status DB::finish_write(PendingWrite& pending) {
   if (pending.first == 0) return Status::ok();  // an empty batch
   Status status = pending.status;
+  // The logged values first: the WAL writer writes the record meanwhile. A durable write
+  // syncs them even when it logged none: its WAL sync makes earlier records durable too,
+  // whose values (written unsynced) must not be lost to a power loss, or the replay would
+  // stop before this write.
+  const bool durable = pending.sync || (options_.wal.sync_policy == WalSyncPolicy::kAlways &&
+                                        !pending.durable_elsewhere);
+  if (status && (pending.logged_values || durable)) status = write_out_appenders(durable);
   if (status) status = wal_->await(pending.ticket, pending.sync, pending.durable_elsewhere);
   if (!status && bg_error_.is_ok()) {
     bg_error_ = status;  // the WAL is poisoned: no later write can be acknowledged
@@ -98,7 +124,91 @@ Status DB::sync_wal_for(bool acknowledged_only) {
     runtime::WaitGroup& group;
     ~Leave() { group.done(); }
   } leave{writers_};
+  // The values first: a durable WAL record must find its value durable too.
+  if (Status s = write_out_appenders(true); !s) {
+    if (bg_error_.is_ok()) bg_error_ = s;
+    return s;
+  }
   return acknowledged_only ? wal_->sync_acknowledged() : wal_->sync();
+}
+
+std::uint64_t DB::logged_bytes_bound(const WriteBatch& batch, std::size_t threshold) const {
+  if (!options_.separate_at_write || threshold == kNeverSeparate) return 0;
+  if (batch.byte_size() < threshold) return 0;  // no value can be that large
+  std::uint64_t bound = 0;
+  (void)batch.for_each([&](const WriteBatchRecord& r) {
+    if (r.type == ValueType::kValue && r.value.size() >= threshold) {
+      bound += VlogAppender::record_bound(r.key.size(), r.value.size());
+    }
+  });
+  return bound;
+}
+
+Result<bool> DB::prepare_appender(std::uint64_t bytes) {
+  if (!logged_->appenders.empty()) {
+    VlogAppender& current = *logged_->appenders.back();
+    if (current.end() < options_.vlog_file_size) {
+      if (current.has_room(bytes)) return false;
+      // A full disk fails the write here, before it takes a sequence: nothing is poisoned.
+      if (Status s = current.reserve(bytes); !s) return s;
+      return true;
+    }
+  }
+  auto created = VlogAppender::create(fs_, dir_, versions_->new_file_number(),
+                                      options_.compression);
+  if (!created) return created.error();
+  // Its name must survive a power loss as its synced records do.
+  Status s = fs_.sync_dir(dir_);
+  if (s) s = (*created)->reserve(bytes);
+  if (!s) {
+    const std::uint64_t number = (*created)->file_number();
+    created->reset();
+    (void)fs_.remove(path_join(dir_, vlog_file_name(number)));  // else the next open's
+    return s;
+  }
+  // The memtable's as of now, which the caller checks again.
+  logged_->appenders.push_back(*created);
+  open_appenders_.push_back(*created);
+  return true;
+}
+
+WriteBatch DB::log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold) {
+  VlogAppender& appender = *logged_->appenders.back();
+  WriteBatch logged;
+  std::string encoded;
+  (void)batch.for_each([&](const WriteBatchRecord& r) {
+    if (r.type != ValueType::kValue || r.value.size() < threshold) {
+      logged.add(r.type, r.key, r.value);
+      return;
+    }
+    ValuePointer pointer = appender.append(r.key, r.value, options_.vlog_value_head_size);
+    encoded.clear();
+    pointer.encode_to(encoded);
+    logged.add(ValueType::kValuePointer, r.key, encoded);
+    logged_->pointers.emplace_back(r.sequence, std::move(pointer));
+  });
+  logged.set_sequence(first);
+  return logged;
+}
+
+Status DB::write_out_appenders(bool sync) {
+  // Most writes find nothing to do: no copy then.
+  bool needed = false;
+  for (const auto& appender : open_appenders_) {
+    if (!appender->finished() && !(sync ? appender->synced() : appender->written_out())) {
+      needed = true;
+      break;
+    }
+  }
+  if (!needed) return Status::ok();
+  // A copy: a flush may finish and drop appenders while this one waits on IO.
+  std::vector<std::shared_ptr<VlogAppender>> appenders = open_appenders_;
+  for (const auto& appender : appenders) {
+    if (appender->finished()) continue;
+    Status s = sync ? appender->sync() : appender->write_out();
+    if (!s) return s;
+  }
+  return Status::ok();
 }
 
 void DB::wait_for_turn(SequenceNumber first) {

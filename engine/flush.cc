@@ -9,16 +9,26 @@ namespace cascade::engine {
 
 namespace {
 
-// The entry the table gets for (ikey, value): the entry itself, or a pointer to the value
-// after the separator wrote it to the log. `key` and `pointer` are reused buffers.
-Status separate(ValueSeparator* separator, std::string_view& ikey, std::string_view& value,
+// The entry the table gets for (ikey, value): the entry itself, or a pointer to the value:
+// the one its write logged, or one the separator writes now. `key` and `pointer` are
+// reused buffers.
+Status separate(const FlushOptions& options, std::string_view& ikey, std::string_view& value,
                 std::string& key, std::string& pointer) {
-  if (separator == nullptr) return Status::ok();
+  if (options.separator == nullptr && options.logged == nullptr) return Status::ok();
   ParsedInternalKey parsed;
   if (!parse_internal_key(ikey, parsed)) return Status::corruption("flush: malformed memtable key");
-  if (!separator->separates(parsed.type, value)) return Status::ok();
-  auto written = separator->add(parsed.user_key, value);
-  if (!written) return written.error();
+  if (parsed.type != ValueType::kValue) return Status::ok();
+  const ValuePointer* written = options.logged ? options.logged->find(parsed.sequence) : nullptr;
+  Result<ValuePointer> separated = ValuePointer{};
+  if (written != nullptr) {
+    if (options.logged_live) (*options.logged_live)[written->file_number] += written->size;
+  } else if (options.separator && options.separator->separates(parsed.type, value)) {
+    separated = options.separator->add(parsed.user_key, value);
+    if (!separated) return separated.error();
+    written = &*separated;
+  } else {
+    return Status::ok();
+  }
   key.clear();
   append_internal_key(key, parsed.user_key, parsed.sequence, ValueType::kValuePointer);
   pointer.clear();
@@ -41,7 +51,7 @@ Result<TableProperties> build(runtime::FileHandle& file, std::uint64_t file_numb
   std::string key, pointer;
   for (it.seek_to_first(); it.valid(); it.next()) {
     std::string_view ikey = it.key(), value = it.value();
-    Status s = separate(options.separator, ikey, value, key, pointer);
+    Status s = separate(options, ikey, value, key, pointer);
     if (s) s = builder.add(ikey, value);
     if (!s) {
       builder.abandon();

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "engine/memtable/memtable.h"
@@ -24,6 +25,7 @@
 #include "engine/table/bloom_filter.h"
 #include "engine/version/version_edit.h"
 #include "engine/vlog/value_separator.h"
+#include "engine/vlog/vlog_appender.h"
 #include "src/runtime/file_system.h"
 #include "src/runtime/result.h"
 
@@ -36,6 +38,12 @@ struct FlushOptions {
   double bloom_bits_per_key = 10.0;
   const PrefixExtractor* prefix_extractor = nullptr;
   ValueSeparator* separator = nullptr;  // null: every value stays in the table
+  // The values the memtable's writes logged already (DBOptions::separate_at_write): such
+  // an entry becomes the pointer its write made, whatever the separator's policy. May be
+  // null.
+  const LoggedValues* logged = nullptr;
+  // Out: the record bytes of each logged file the table's pointers name (its live bytes).
+  std::map<std::uint64_t, std::uint64_t>* logged_live = nullptr;
 };
 
 // Requires a non-empty memtable. Returns the table's metadata for the version edit.

@@ -5,7 +5,7 @@
 #
 #   scripts/bench-vlog.sh [--num N] [--reads N] [--value_size N] [--memtable_size BYTES]
 #                         [--cache_size BYTES] [--db DIR] [--shards N] [--keep]
-#                         [--level_base BYTES --file_size BYTES]
+#                         [--level_base BYTES --file_size BYTES] [--separate_at_write 0|1]
 #
 # Phases, each run by both tools with the same flags (db_bench's names and meanings):
 #   1. fillrandom,overwrite   --num ops each, no sync, fresh db (4 KiB values by default)
@@ -24,6 +24,9 @@
 # ones give a short run the depth of a larger database, where write amplification is
 # told apart: with --level_base 16 MiB, 1 GiB of tables spans four levels, as 16 GiB would
 # with the defaults.
+#
+# --separate_at_write 0 has cascade log large values whole in its WAL and separate them at
+# flush, as it did before it wrote them to the value log as they arrive (the default, 1).
 #
 # --shards N (default 1) runs cascade as the server does, one engine per core: N
 # cascade-bench processes at once, each with its own engine directory, N-th of the keys
@@ -45,6 +48,7 @@ DB="./bench-db"
 KEEP=0
 SHARDS=1
 LEVEL_FLAGS=()
+SEPARATE_AT_WRITE=1
 
 while (($#)); do
   case "$1" in
@@ -55,6 +59,7 @@ while (($#)); do
     --cache_size) CACHE_SIZE="$2"; shift 2 ;;
     --db) DB="$2"; shift 2 ;;
     --shards) SHARDS="$2"; shift 2 ;;
+    --separate_at_write) SEPARATE_AT_WRITE="$2"; shift 2 ;;
     --level_base) LEVEL_FLAGS+=(--max_bytes_for_level_base="$2"); shift 2 ;;
     --file_size) LEVEL_FLAGS+=(--target_file_size_base="$2"); shift 2 ;;
     --keep) KEEP=1; shift ;;
@@ -85,7 +90,7 @@ mkdir -p "$LOGS"
 COMMON=(--key_size=16 --value_size="$VALUE_SIZE" --compression_ratio=0.5 --histogram=1
   --cache_size="$CACHE_SIZE" "${LEVEL_FLAGS[@]}")
 CASCADE_FLAGS=(--memtable_size="$MEMTABLE_SIZE" --enable_blob_files=1
-  --min_blob_size=512)
+  --min_blob_size=512 --separate_at_write="$SEPARATE_AT_WRITE")
 ROCKSDB_FLAGS=(--db="$DB/rocksdb" --compression_type=zstd --compression_level=3
   --use_direct_reads=true --use_direct_io_for_flush_and_compaction=true
   --bloom_bits=10 --write_buffer_size="$MEMTABLE_SIZE" --max_write_buffer_number=3

@@ -72,6 +72,7 @@ engine::DBOptions db_options(const BenchFlags& flags) {
   o.memtable_size = flags.memtable_size;
   o.block_cache_size = flags.cache_size;
   o.min_blob_size = flags.enable_blob_files ? flags.min_blob_size : engine::kNeverSeparate;
+  o.separate_at_write = flags.separate_at_write;
   // Unsynced writes really are unsynced (as db_bench's default); --sync asks per write.
   o.wal.sync_policy = engine::WalSyncPolicy::kNo;
   o.compaction.disable_auto_compactions = flags.disable_auto_compactions;
@@ -179,8 +180,10 @@ class Bench {
     if (o.min_blob_size == engine::kNeverSeparate) {
       std::printf("Value log:  off (every value in the tables)\n");
     } else {
-      std::printf("Value log:  values >= %zu bytes, %.0f MiB files\n", o.min_blob_size,
-                  mib(o.vlog_file_size));
+      std::printf("Value log:  values >= %zu bytes, %.0f MiB files, written %s\n",
+                  o.min_blob_size, mib(o.vlog_file_size),
+                  o.separate_at_write ? "as they are written (the WAL logs pointers)"
+                                      : "at flush (the WAL logs them whole)");
     }
     std::printf("Compaction: leveled, L0 at %zu tables, L1 %.0f MiB x %.0f per level, "
                 "%.0f MiB tables, %zu background fiber(s) sharing the shard's thread\n",

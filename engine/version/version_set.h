@@ -22,6 +22,7 @@
 // calls never suspend.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -73,6 +74,11 @@ class VersionSet {
   std::shared_ptr<const Version> current() const { return current_; }
 
   std::uint64_t new_file_number() { return next_file_number_++; }
+  // Numbers up to `number` are taken (a file the WAL names, numbered after the manifest's
+  // last edit): new_file_number() never returns them.
+  void reserve_file_number(std::uint64_t number) {
+    next_file_number_ = std::max(next_file_number_, number + 1);
+  }
   std::uint64_t next_file_number() const { return next_file_number_; }
   SequenceNumber last_sequence() const { return last_sequence_; }
   void set_last_sequence(SequenceNumber s) { last_sequence_ = s; }

@@ -494,6 +494,12 @@ void WalWriter::start_timer() {
 void WalWriter::timer_loop() {
   const bool sync = options_.sync_policy == WalSyncPolicy::kEverySec;
   while (!stop_.wait_for(options_.sync_interval) && poisoned_) {
+    if (sync && options_.before_timer_sync) {
+      if (Status h = options_.before_timer_sync(); !h) {
+        poison(h);
+        break;
+      }
+    }
     acquire_io();
     Status s = stopping_ ? Status::ok() : write_tail(Tail::kWhole);
     if (s && sync && dirty_) s = sync_current();

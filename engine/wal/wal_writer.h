@@ -90,6 +90,9 @@ struct WalOptions {
   std::size_t max_group_bytes = 1 << 20;     // the most one write carries but a big record
   std::size_t max_buffered_bytes = 1 << 20;  // unwritten tail bytes before appends wait
   runtime::Duration sync_interval = std::chrono::seconds(1);
+  // Under kEverySec, called by the timer before each sync: what the WAL's records need
+  // durable first (the engine's logged values). Its failure poisons the WAL.
+  std::function<Status()> before_timer_sync;
   // Receives the loud message when the WAL is poisoned; stderr when empty.
   std::function<void(const std::string&)> log;
 };

@@ -14,7 +14,7 @@ constexpr const char* kUsage =
     "         [--db=DIR] [--num=N] [--reads=N] [--writes=N] [--threads=N] [--value_size=N]\n"
     "         [--key_size=16] [--compression_ratio=R] [--seek_nexts=N] [--sync]\n"
     "         [--memtable_size=BYTES | --write_buffer_size=BYTES] [--use_existing_db]\n"
-    "         [--cache_size=BYTES] [--min_blob_size=BYTES] [--enable_blob_files=0|1]\n"
+    "         [--cache_size=BYTES] [--min_blob_size=BYTES] [--separate_at_write=0|1] [--enable_blob_files=0|1]\n"
     "         [--seed=N] [--benchmark_write_rate_limit=BYTES_PER_SEC]\n"
     "         [--disable_auto_compactions] [--flush_on_close=0|1]\n"
     "         [--max_bytes_for_level_base=BYTES] [--target_file_size_base=BYTES]\n";
@@ -79,6 +79,7 @@ bool apply(BenchFlags& f, std::string_view name, std::string_view value) {
   if (name == "max_bytes_for_level_base") return parse_number(value, f.max_bytes_for_level_base);
   if (name == "target_file_size_base") return parse_number(value, f.target_file_size_base);
   if (name == "min_blob_size") return parse_number(value, f.min_blob_size);
+  if (name == "separate_at_write") return parse_bool(value, f.separate_at_write);
   if (name == "enable_blob_files") return parse_bool(value, f.enable_blob_files);
   if (name == "memtable_size" || name == "write_buffer_size") {
     return parse_number(value, f.memtable_size) && f.memtable_size > 0;

@@ -19,6 +19,10 @@
 //                         db_bench's default)
 //   --min_blob_size=N     values of at least N bytes go to the value log at flush
 //                         (default: the engine's, 512; 0 separates every value)
+//   --separate_at_write=0|1
+//                         1 (default, as the engine): such values go to the value log as
+//                         they are written and the WAL logs pointers; 0: the WAL logs
+//                         them whole and the flush separates them
 //   --enable_blob_files   0 keeps every value in the tables (db_bench's flag; unlike
 //                         db_bench the default is 1, as cascade's engine separates)
 //   --use_existing_db     keep the directory; fill* benchmarks are refused then
@@ -66,6 +70,7 @@ struct BenchFlags {
   std::size_t memtable_size = 64u << 20;
   std::size_t cache_size = 8u << 20;
   std::size_t min_blob_size = 512;
+  bool separate_at_write = true;
   bool enable_blob_files = true;
   bool use_existing_db = false;
   std::uint64_t seed = 1;

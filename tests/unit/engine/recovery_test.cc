@@ -27,10 +27,11 @@ void write_lap_one(IoLoop& loop, const std::string& dir) {
 Result<WalReplayResult> replay(IoLoop& loop, const std::string& dir, SequenceNumber flushed) {
   Result<WalReplayResult> out = Status::io_error("not run");
   MemTable mem;
+  LoggedValues logged;
   run_fiber(loop, [&] {
     auto segments = WalSegments::open(real_file_system(), dir, tiny_wal().geometry);
     REQUIRE(segments);
-    out = replay_wal(*segments, flushed, false, mem);
+    out = replay_wal(*segments, flushed, false, mem, logged, real_file_system(), dir);
     REQUIRE(segments->close());
   });
   return out;
