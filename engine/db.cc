@@ -118,6 +118,7 @@ Status DB::recover() {
 
   WalOptions wal_options = options_.wal;
   wal_options.before_timer_sync = [this] { return write_out_appenders(true); };
+  wal_options.timer_work_pending = [this] { return values_unsynced(); };
   auto writer = WalWriter::open(std::move(*segments), wal_options, wal);
   if (!writer) return writer.error();
   wal_ = std::move(*writer);
@@ -130,10 +131,11 @@ Status DB::recover() {
   next_sequence_ = last + 1;
   inserted_through_ = visible_sequence_ = last;
   purged_manifest_ = versions_->manifest_file_number();
-  // The replayed memtable goes to a table at once when it holds logged values (their
-  // files, unfinished, get their footers and join the version) or when batches were cut
-  // (the flushed sequence then passes them, so no later replay meets them again).
-  if (!logged_->empty() || replay->batches_cut > 0) {
+  // After a cut the replayed memtable goes to a table at once: the flushed sequence then
+  // passes the cut batches, so no later replay meets them again. (Without one, its logged
+  // files, still unfinished, wait for its flush like an appender's: the WAL names them, and
+  // an open on a full disk still succeeds.)
+  if (replay->batches_cut > 0) {
     switch_memtable();
     if (Status s = wait_for_flushes(); !s) return s;
   }

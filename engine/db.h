@@ -26,8 +26,10 @@
 // mutable memtable's value-log appender as its sequence is taken, and the WAL logs its
 // pointer instead of the value; the memtable keeps the value. Making room for a write
 // includes the appender's room (a new file, or more allocated space), which may suspend,
-// so room is made again until neither step suspends. Before its WAL wait a writer writes
-// out (or, when its record must be durable, syncs) every open appender.
+// so room is made again until neither step suspends. Before its WAL wait a writer that
+// logged values writes out (or, when its record must be durable, syncs) every open
+// appender; a durable writer syncs them in any case; an appender's failure fails every
+// write that finishes after it (FORMAT.md has the rules and why they keep a prefix).
 //
 // Memtables (db_flush.cc). Before taking a sequence, a writer makes room: when the mutable
 // memtable passes options.memtable_size, or the WAL is nearly full (segments_in_use() >=
@@ -241,6 +243,9 @@ class DB {
   std::set<std::uint64_t> live_table_files() const;
   // The same for value-log files.
   std::set<std::uint64_t> live_vlog_files() const;
+  // Those and the files of values logged at write time whose memtables are not flushed yet
+  // (the WAL names them): every value-log file the engine must keep.
+  std::set<std::uint64_t> kept_vlog_files() const;
 
  private:
   struct Immutable {
@@ -268,8 +273,11 @@ class DB {
   // Logs the batch's large values to the current appender and returns the WAL's copy of
   // the batch with their pointers. Never suspends.
   WriteBatch log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold);
-  // write_out() (or sync()) on every open appender, oldest first.
+  // write_out() (or sync()) on every open appender, oldest first. A failure is kept in
+  // values_error_ and bg_error_: no later write is acknowledged.
   Status write_out_appenders(bool sync);
+  // Whether an open appender holds bytes not yet durable (the everysec timer goes on).
+  bool values_unsynced() const;
   // Finishes the logged files of a flushed memtable; their version-edit entries.
   Result<std::vector<VlogFile>> finish_logged(LoggedValues& logged,
                                               const std::map<std::uint64_t, std::uint64_t>& live);
@@ -346,6 +354,7 @@ class DB {
   runtime::ConditionVariable flush_done_;  // a flush finished or failed
   Status flush_error_;                     // NoSpace: retried; writes needing room fail
   Status bg_error_;                        // permanent: every write fails with it
+  Status values_error_;  // an appender failed: writes finishing after it fail with it
   bool closing_ = false;
   bool closed_ = false;
 

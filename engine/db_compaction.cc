@@ -310,6 +310,19 @@ std::set<std::uint64_t> DB::live_vlog_files() const {
   return out;
 }
 
+std::set<std::uint64_t> DB::kept_vlog_files() const {
+  std::set<std::uint64_t> out = live_vlog_files();
+  auto add = [&](const LoggedValues& logged) {
+    for (const auto& a : logged.appenders) out.insert(a->file_number());
+    for (const LoggedValues::RecoveredFile& f : logged.recovered) out.insert(f.file_number);
+  };
+  add(*logged_);
+  for (const Immutable& imm : imm_) {
+    if (imm.logged) add(*imm.logged);
+  }
+  return out;
+}
+
 std::set<std::uint64_t> DB::live_table_files() const {
   std::set<std::uint64_t> out;
   auto version = versions_->current();

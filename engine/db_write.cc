@@ -107,6 +107,11 @@ Status DB::finish_write(PendingWrite& pending) {
     bg_error_ = status;  // the WAL is poisoned: no later write can be acknowledged
   }
   wait_for_turn(pending.first);
+  // A write that logged no value and need not be durable relies on its turn: every lower
+  // sequence wrote out its values before taking its turn. Once an appender failed, a
+  // lower sequence's value may be missing, and recovery would end the replay there: no
+  // later write may be acknowledged.
+  if (status && !values_error_.is_ok()) status = values_error_;
   finish_turn(pending.last);
   pending.first = 0;
   writers_.done();
@@ -125,10 +130,7 @@ Status DB::sync_wal_for(bool acknowledged_only) {
     ~Leave() { group.done(); }
   } leave{writers_};
   // The values first: a durable WAL record must find its value durable too.
-  if (Status s = write_out_appenders(true); !s) {
-    if (bg_error_.is_ok()) bg_error_ = s;
-    return s;
-  }
+  if (Status s = write_out_appenders(true); !s) return s;
   return acknowledged_only ? wal_->sync_acknowledged() : wal_->sync();
 }
 
@@ -206,9 +208,20 @@ Status DB::write_out_appenders(bool sync) {
   for (const auto& appender : appenders) {
     if (appender->finished()) continue;
     Status s = sync ? appender->sync() : appender->write_out();
-    if (!s) return s;
+    if (!s) {
+      if (values_error_.is_ok()) values_error_ = s;
+      if (bg_error_.is_ok()) bg_error_ = s;
+      return s;
+    }
   }
   return Status::ok();
+}
+
+bool DB::values_unsynced() const {
+  for (const auto& appender : open_appenders_) {
+    if (!appender->finished() && !appender->synced()) return true;
+  }
+  return false;
 }
 
 void DB::wait_for_turn(SequenceNumber first) {

@@ -26,14 +26,18 @@ class LoggedValueReader {
     auto file = file_for(p.file_number);
     if (!file) return file.error();
     if (*file == nullptr) return Outcome::kCut;
-    buffer_.resize(p.size);
-    auto n = (*file)->read_at(p.offset, std::as_writable_bytes(std::span(buffer_)));
+    // The whole sectors around the record, for the cut test.
+    const std::uint64_t start = p.offset / kSector * kSector;
+    const std::uint64_t end = (p.offset + p.size + kSector - 1) / kSector * kSector;
+    buffer_.resize(end - start);
+    auto n = (*file)->read_at(start, std::as_writable_bytes(std::span(buffer_)));
     if (!n) return n.error();
-    if (*n < p.size) return Outcome::kCut;
-    std::string_view bytes(buffer_.data(), p.size);
+    if (*n < p.offset + p.size - start) return Outcome::kCut;
+    std::string_view sectors(buffer_.data(), *n);
+    std::string_view bytes = sectors.substr(p.offset - start, p.size);
     auto record = decode_vlog_record(bytes, p.file_number, p.offset);
     if (!record) {
-      if (has_zero_sector(bytes, p.offset)) return Outcome::kCut;
+      if (has_zero_sector(sectors)) return Outcome::kCut;
       return record.error();
     }
     if (record->record_size != p.size) {
@@ -64,23 +68,22 @@ class LoggedValueReader {
     return files_.emplace(number, std::move(*file)).first->second.get();
   }
 
-  // Whether a sector of the file the record overlaps reads as zeros within the record: a
-  // sector a crash never wrote (records are appended to a fresh, allocated file, so an
-  // unwritten sector holds zeros; a device tears a write at sector boundaries). Bit rot
-  // does not zero a whole sector, and a record's stored value is compressed whenever a
-  // run of zeros would make that pay.
-  static bool has_zero_sector(std::string_view bytes, std::uint64_t offset) {
-    constexpr std::uint64_t kSector = 512;
-    std::uint64_t at = offset;
-    const std::uint64_t end = offset + bytes.size();
-    while (at < end) {
-      const std::uint64_t page_end = std::min(end, runtime::align_up(at + 1, kSector));
-      std::string_view part = bytes.substr(at - offset, page_end - at);
-      if (part.find_first_not_of('\0') == std::string_view::npos) return true;
-      at = page_end;
+  // Whether one of the sectors around a record (`sectors`, read from a sector boundary; the
+  // last may end at the end of the file) reads as all zeros: a sector a crash never wrote.
+  // Records are appended to a fresh, allocated file, so an unwritten sector holds zeros,
+  // and a device writes a sector whole or not at all. Bit rot does not zero a whole
+  // sector, and a record's stored value is compressed whenever a run of zeros would make
+  // that pay.
+  static bool has_zero_sector(std::string_view sectors) {
+    for (std::size_t at = 0; at < sectors.size(); at += kSector) {
+      if (sectors.substr(at, kSector).find_first_not_of('\0') == std::string_view::npos) {
+        return true;
+      }
     }
     return false;
   }
+
+  static constexpr std::uint64_t kSector = 512;
 
   runtime::FileSystem& fs_;
   const std::string& dir_;

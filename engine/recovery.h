@@ -17,11 +17,12 @@
 // time. Replay reads and checks each such record and adds the value itself to the
 // memtable, noting the pointer in `logged` (with each file's extent) for the flush. A
 // batch whose value record is not there (no file, a short file, a record with a zeroed
-// sector: writes a crash cut off) and every batch after it are not replayed: the appenders
-// made every value durable before its write was acknowledged, in sequence order, so such
-// a batch and all later ones were never acknowledged. `max_sequence` still counts them;
-// the engine numbers new writes past it and flushes at once, so they are never replayed
-// later. A damaged record that is not such a cut is Corruption (tolerant: a cut).
+// sector: writes a crash cut off) and every batch after it are not replayed: every value
+// was written out (synced, for a durable write) before its write or any later one was
+// acknowledged, in sequence order, so such a batch and all later ones were never
+// acknowledged. `max_sequence` still counts them; the engine numbers new writes past it
+// and flushes at once, so they are never replayed later. A damaged record that is not
+// such a cut is Corruption (tolerant: a cut).
 //
 // Obsolete files: after the version set is open, every numbered file and old manifest it
 // does not name (VersionSet::obsolete_files: tables of flushes that crashed before their

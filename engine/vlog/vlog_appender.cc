@@ -197,7 +197,10 @@ Result<std::uint64_t> VlogAppender::finish_recovered(runtime::FileSystem& fs,
   if (!file) return file.error();
   std::uint64_t size = 0;
   std::string tail = tail_after(data_end, record_count, file_number, size);
-  Status s = (*file)->write_buffered_at(data_end, bytes_of(tail));
+  // The header too: a power loss may have kept record pages the kernel wrote back while
+  // losing the header page's.
+  Status s = (*file)->write_buffered_at(0, bytes_of(encode_vlog_header(file_number)));
+  if (s) s = (*file)->write_buffered_at(data_end, bytes_of(tail));
   if (s) s = (*file)->truncate(size);
   if (s) s = (*file)->sync();
   Status closed = (*file)->close();

@@ -12,13 +12,15 @@
 //
 // Durability. append() only copies the record into memory (the write path must not
 // suspend between taking its sequences and inserting into the memtable). Before a write
-// is acknowledged its writer calls write_out() (every byte appended so far handed to the
-// file: a process crash keeps it) or sync() (and made durable: a power loss keeps it) on
-// every open appender of the engine, oldest first. Because appends happen in sequence
-// order and write_out()/sync() cover everything appended before the call, an acknowledged
-// write implies that every record of every lower sequence is as durable as its own.
-// Recovery relies on that: the first WAL record whose pointer finds no intact record ends
-// the replay, and what follows it was never acknowledged (engine/recovery.h).
+// that logged values is acknowledged, its writer calls write_out() (every byte appended so
+// far handed to the file: a process crash keeps it) or, if the write must be durable,
+// sync() (a power loss keeps it) on every open appender of the engine, oldest first; a
+// durable write that logged none syncs them too (the rules in full: FORMAT.md, "Values
+// logged at write time"). Because appends happen in sequence order and write_out()/sync()
+// cover everything appended before the call, an acknowledged write implies that every
+// record of every lower sequence is as durable as its own. Recovery relies on that: the
+// first WAL record whose pointer finds no intact record ends the replay, and what follows
+// it was never acknowledged (engine/recovery.h).
 //
 // One shard; append() never suspends, the others may.
 #pragma once

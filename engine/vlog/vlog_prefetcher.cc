@@ -55,13 +55,21 @@ VlogPrefetcher::Window* VlogPrefetcher::window_for(std::uint64_t file_number) {
 
 // Reads a new window for `p` into `w`. A miss next to the last window continues a scan:
 // the readahead doubles and the window extends in the scan's direction (after the record
-// going forward, before it going backward).
+// going forward, before it going backward). A miss far from it is a jump (a new seek, or
+// a file whose records are not in key order: values logged as they were written): only
+// the record's pages are read, and readahead starts again if the next miss continues.
 Status VlogPrefetcher::fill(Window& w, const ValuePointer& p, std::uint64_t file_size) {
   // A record straddling the window's end continues a forward scan too.
-  const bool forward = w.length > 0 && p.offset >= w.start;
-  const bool backward = w.length > 0 && p.offset < w.start;
-  w.readahead = forward || backward ? std::min(w.readahead * 2, kMaxReadahead)
-                                    : kInitialReadahead;
+  const std::uint64_t window_end = w.start + w.length;
+  const bool forward = w.length > 0 && p.offset >= w.start && p.offset < window_end + kMaxReadahead;
+  const bool backward = w.length > 0 && p.offset < w.start && p.offset + p.size + kMaxReadahead > w.start;
+  if (w.length == 0) {
+    w.readahead = kInitialReadahead;  // the first record of the file: a scan may start here
+  } else if (forward || backward) {
+    w.readahead = std::clamp<std::size_t>(w.readahead * 2, kInitialReadahead, kMaxReadahead);
+  } else {
+    w.readahead = 0;
+  }
   const std::uint64_t record_start = runtime::align_down(p.offset);
   const std::uint64_t record_end = runtime::align_up(p.offset + p.size);
   std::uint64_t start = record_start, end = record_end;

@@ -6,8 +6,11 @@
 // window of pages per file (at most kMaxWindows files, least recently used replaced). A
 // pointer inside its file's window is served from memory. A miss reads a new window: the
 // record's pages plus the file's readahead, which starts at kInitialReadahead and doubles
-// on every miss that continues a scan in the same file, up to kMaxReadahead (a point seek
-// therefore reads little). The readahead lies after the record, or before it when the
+// on every miss that continues a scan in the same file (lands within kMaxReadahead of the
+// last window), up to kMaxReadahead (a point seek therefore reads little). A miss farther
+// away is a jump and reads the record's pages alone: files of values logged at write time
+// hold them in arrival order, so GC's relocation meets their records at random offsets,
+// and readahead there would read many times what it uses. The readahead lies after the record, or before it when the
 // record precedes the last window (a backward scan: prev() meets offsets in decreasing
 // order). A window is
 // read as up to kMaxParallelReads aligned O_DIRECT reads of at least kMinReadPart bytes

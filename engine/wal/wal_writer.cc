@@ -505,7 +505,8 @@ void WalWriter::timer_loop() {
     if (s && sync && dirty_) s = sync_current();
     if (!s) poison(s);
     release_io();
-    if (buffered_ == 0 && !(sync && dirty_)) break;
+    const bool hook_pending = sync && options_.timer_work_pending && options_.timer_work_pending();
+    if (buffered_ == 0 && !(sync && dirty_) && !hook_pending) break;
   }
   timing_ = false;
 }

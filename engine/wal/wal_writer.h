@@ -93,6 +93,9 @@ struct WalOptions {
   // Under kEverySec, called by the timer before each sync: what the WAL's records need
   // durable first (the engine's logged values). Its failure poisons the WAL.
   std::function<Status()> before_timer_sync;
+  // Under kEverySec: whether the hook above still has work (the timer keeps running while
+  // it has, even with nothing of its own to write).
+  std::function<bool()> timer_work_pending;
   // Receives the loud message when the WAL is poisoned; stderr when empty.
   std::function<void(const std::string&)> log;
 };

@@ -91,7 +91,7 @@ std::set<std::uint64_t> vlog_files_in(runtime::FileSystem& fs, const std::string
 }
 
 void check_no_leaked_files(FaultFileSystem& fs, const std::string& dir, const DB& db) {
-  CHECK(vlog_files_in(fs, dir) == db.live_vlog_files());
+  CHECK(vlog_files_in(fs, dir) == db.kept_vlog_files());
   CHECK(table_files_in(fs, dir) == db.live_table_files());
 }
 
@@ -879,4 +879,275 @@ TEST_CASE("logged values under compaction and value-log gc match a model through
   });
   MESSAGE("values relocated: " << relocated);
   CHECK(relocated > 0);  // gc moved logged values
+}
+
+// An appender whose write fails may have left a hole under a sequence the WAL already
+// holds: the replay ends there. So no write may be acknowledged after it, not even one that
+// logged no value, needs no sync and was in flight when the failure came.
+TEST_CASE("a failed write of a logged value fails every write finishing after it") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  const DBOptions o = everysec_options();
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", o);
+    Model acked;
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(put_pair(*db, i));
+      acked[key(i)] = big_value(i);
+      acked[small_key(i)] = small_value(i);
+    }
+    const auto files = vlog_files_in(fs, "/db");
+    REQUIRE(files.size() == 1);
+    fs.fail_next_write(path_join("/db", vlog_file_name(*files.begin())));
+
+    // Both in flight: the big one's write-out fails, the small one only waits for its turn.
+    WriteBatch big;
+    big.put(key(10), big_value(10));
+    WriteBatch small;
+    small.put("in-flight-small", "x");
+    auto big_pending = db->begin_write(big);
+    REQUIRE(big_pending);
+    auto small_pending = db->begin_write(small);
+    REQUIRE(small_pending);
+    const Status big_status = db->finish_write(*big_pending);
+    CHECK_MESSAGE(big_status.code() == StatusCode::kIoError, big_status.to_string());
+    const Status small_status = db->finish_write(*small_pending);
+    CHECK_MESSAGE(!small_status, "a write after a lost value was acknowledged");
+    if (small_status) acked["in-flight-small"] = "x";
+
+    // Nothing later is acknowledged either.
+    CHECK(!db->put("after-small", "y"));
+    CHECK(!db->put("after-synced", "y", kSynced));
+    CHECK(!put_pair(*db, 20));
+    (void)db->close();
+
+    db = open_db(fs, "/db", o);
+    for (const auto& [k, v] : acked) {
+      CAPTURE(k);
+      CHECK(get_ok(*db, k) == v);
+    }
+    CHECK(get_ok(*db, key(10)) == std::nullopt);
+    CHECK(get_ok(*db, "after-small") == std::nullopt);
+    CHECK(get_ok(*db, "after-synced") == std::nullopt);
+    check_no_leaked_files(fs, "/db", *db);
+    REQUIRE(put_pair(*db, 30, kSynced));  // writable again after the reopen
+    CHECK(pair_present(*db, 30));
+    REQUIRE(db->close());
+  });
+}
+
+namespace {
+
+// Forwards to a FaultFileSystem; after the next successful sync of a value-log file it runs
+// `after_vlog_sync` once, inside that sync call (so inside whatever fiber synced).
+class VlogSyncHookFileSystem final : public runtime::FileSystem {
+ public:
+  explicit VlogSyncHookFileSystem(FaultFileSystem& base) : base_(base) {}
+
+  std::function<void()> after_vlog_sync;
+
+  Result<std::unique_ptr<runtime::FileHandle>> open(const std::string& path,
+                                                    const runtime::OpenOptions& options) override {
+    auto file = base_.open(path, options);
+    if (!file) return file.error();
+    if (!path.ends_with(".vlog")) return std::move(*file);
+    return std::unique_ptr<runtime::FileHandle>(new Handle(*this, std::move(*file)));
+  }
+  Status rename(const std::string& from, const std::string& to) override {
+    return base_.rename(from, to);
+  }
+  Status remove(const std::string& path) override { return base_.remove(path); }
+  Status link(const std::string& existing, const std::string& new_path) override {
+    return base_.link(existing, new_path);
+  }
+  Status make_dir(const std::string& path) override { return base_.make_dir(path); }
+  Status remove_dir(const std::string& path) override { return base_.remove_dir(path); }
+  Status sync_dir(const std::string& path) override { return base_.sync_dir(path); }
+  Result<std::vector<std::string>> list_dir(const std::string& path) override {
+    return base_.list_dir(path);
+  }
+  Result<bool> exists(const std::string& path) override { return base_.exists(path); }
+
+ private:
+  class Handle final : public runtime::FileHandle {
+   public:
+    Handle(VlogSyncHookFileSystem& fs, std::unique_ptr<runtime::FileHandle> base)
+        : fs_(fs), base_(std::move(base)) {}
+    Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
+      return base_->read_at(offset, buffer);
+    }
+    std::uint32_t read_alignment() const override { return base_->read_alignment(); }
+    Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
+      return base_->write_at(offset, data);
+    }
+    Status sync() override {
+      Status s = base_->sync();
+      if (s && fs_.after_vlog_sync) {
+        auto hook = std::move(fs_.after_vlog_sync);
+        fs_.after_vlog_sync = nullptr;
+        hook();
+      }
+      return s;
+    }
+    Status write_durable_at(std::uint64_t offset, std::span<const std::byte> data) override {
+      return base_->write_durable_at(offset, data);
+    }
+    Status write_buffered_at(std::uint64_t offset, std::span<const std::byte> data) override {
+      return base_->write_buffered_at(offset, data);
+    }
+    Status allocate(std::uint64_t offset, std::uint64_t length) override {
+      return base_->allocate(offset, length);
+    }
+    Status truncate(std::uint64_t size) override { return base_->truncate(size); }
+    Result<std::uint64_t> size() override { return base_->size(); }
+    Status close() override { return base_->close(); }
+    const std::string& path() const override { return base_->path(); }
+
+   private:
+    VlogSyncHookFileSystem& fs_;
+    std::unique_ptr<runtime::FileHandle> base_;
+  };
+
+  FaultFileSystem& base_;
+};
+
+}  // namespace
+
+// The everysec timer syncs the values first, then the WAL. A write landing in between (its
+// value written out after the values' sync, its WAL record synced by the same tick) leaves
+// the WAL with nothing to do: the timer must still run until the value is synced, or a
+// power loss any time later keeps the record and loses the value (a cut).
+TEST_CASE("the everysec timer keeps running until logged values are synced") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  VlogSyncHookFileSystem hooked(fs);
+  DBOptions o = everysec_options();
+  o.wal.sync_interval = std::chrono::milliseconds(20);
+  run_fiber(loop, [&] {
+    auto db = open_db(hooked, "/db", o);
+    REQUIRE(put_pair(*db, 0));  // starts the timer
+    bool ran = false;
+    Status put_status;
+    // The timer's first tick: right after it synced the values, pair 1 is written (and its
+    // WAL record written out) before the tick goes on to sync the WAL.
+    hooked.after_vlog_sync = [&] {
+      runtime::SpawnOptions spawn;
+      spawn.stack = runtime::StackSize::kLarge;
+      runtime::Scheduler::current()
+          ->spawn([&] { put_status = put_pair(*db, 1); }, spawn)
+          .join();
+      ran = true;
+    };
+    for (int i = 0; i < 50 && !ran; ++i) runtime::this_fiber::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(ran);
+    REQUIRE(put_status);
+    // No more writes: a few intervals for the timer.
+    runtime::this_fiber::sleep_for(std::chrono::milliseconds(100));
+    (void)fs.simulate_crash(CrashOptions::lose_unsynced(7));
+    (void)db->close();
+
+    db = open_db(fs, "/db", o);
+    CHECK(db->stats().recovered_cut_batches == 0);
+    CHECK(present_prefix(*db, 2) == 2);
+    REQUIRE(db->close());
+  });
+}
+
+// The replayed memtable's logged files stay unfinished until its normal flush, so an open
+// on a full disk needs no room: it succeeds, serves reads and small writes, and the files
+// join the version at the flush once space returns.
+TEST_CASE("logged values: open on a full disk succeeds, the files join the version at the flush") {
+  constexpr int kPairs = 12;
+  IoLoop loop;
+  FaultFileSystem fs;
+  DBOptions o = logged_options();
+  o.memtable_size = 4 << 20;  // no flush before the close
+  run_fiber(loop, [&] {
+    SUBCASE("after a close") {
+      auto db = open_db(fs, "/db", o);
+      for (int i = 0; i < kPairs; ++i) REQUIRE(put_pair(*db, i));
+      REQUIRE(db->close());
+    }
+    SUBCASE("after a power loss") {
+      auto db = open_db(fs, "/db", o);
+      for (int i = 0; i < kPairs; ++i) REQUIRE(put_pair(*db, i, kSynced));
+      (void)fs.simulate_crash(CrashOptions::lose_unsynced(9));
+      (void)db->close();
+    }
+    const auto files = vlog_files_in(fs, "/db");
+    REQUIRE(!files.empty());
+
+    // Room for the open's new manifest, not for a table.
+    fs.set_space_limit(fs.used_bytes() + 256);
+    // Not REQUIRE: a failure must not abort the run from inside the fiber.
+    auto opened = DB::open(fs, "/db", o);
+    CHECK_MESSAGE(opened, opened.status().to_string());
+    if (!opened) return;
+    auto db = std::move(*opened);
+    CHECK(db->stats().recovered_batches == kPairs);
+    CHECK(db->stats().recovered_cut_batches == 0);
+    CHECK(present_prefix(*db, kPairs) == kPairs);
+    const auto live_before = db->live_vlog_files();
+    for (std::uint64_t n : files) CHECK(!live_before.contains(n));
+    CHECK(db->kept_vlog_files() == vlog_files_in(fs, "/db"));
+    for (int i = 0; i < 20; ++i) REQUIRE(db->put(small_key(100 + i), small_value(i), kSynced));
+
+    fs.set_space_limit(std::nullopt);
+    REQUIRE(db->flush());
+    const auto live_after = db->live_vlog_files();
+    CHECK(live_after.size() > live_before.size());
+    for (std::uint64_t n : files) CHECK(live_after.contains(n));
+    check_no_leaked_files(fs, "/db", *db);
+    CHECK(present_prefix(*db, kPairs) == kPairs);
+    for (int i = 0; i < 20; ++i) CHECK(get_ok(*db, small_key(100 + i)) == small_value(i));
+    REQUIRE(db->close());
+
+    db = open_db(fs, "/db", o);
+    CHECK(db->stats().recovered_batches == 0);
+    CHECK(present_prefix(*db, kPairs) == kPairs);
+    check_no_leaked_files(fs, "/db", *db);
+    REQUIRE(db->close());
+  });
+}
+
+// A crash leaves whole sectors unwritten: the cut test wants one entire sector of zeros.
+// A zero run at a record's end that shares its sector with the next record's bytes is no
+// unwritten sector, so with a flipped byte elsewhere the record is damaged: Corruption.
+TEST_CASE("a partial zero sector at a logged record's end with damage elsewhere is corruption") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    const std::vector<RecordAt> records = write_cut_database(fs);
+    // A record followed in its file by the next one, ending well inside a sector.
+    int damaged = 1;
+    while (true) {
+      REQUIRE(damaged + 1 < kCutPairs);
+      const RecordAt& r = records[damaged];
+      const std::uint64_t end = r.offset + r.size;
+      if (records[damaged + 1].file == r.file && end % 512 >= 64 && end % 512 <= 448) break;
+      ++damaged;
+    }
+    const RecordAt& r = records[damaged];
+    const std::uint64_t end = r.offset + r.size;
+    const std::uint64_t sector = end / 512 * 512;
+    REQUIRE(sector > r.offset + 1024);
+
+    SUBCASE("the record's part of its last sector zeroed, a byte flipped: corruption") {
+      zero_range(fs, r.file, sector, end);  // the rest of the sector: the next record's
+      REQUIRE(fs.inject_bit_flip(path_join("/db", vlog_file_name(r.file)), r.offset + 600, 2));
+      auto opened = DB::open(fs, "/db", cut_options());
+      CHECK_MESSAGE(!opened, "opened, recovered_cut_batches "
+                                 << (opened ? (*opened)->stats().recovered_cut_batches : 0));
+      if (opened) {
+        (void)(*opened)->close();
+        return;
+      }
+      CHECK_MESSAGE(opened.error().is_corruption(), opened.error().to_string());
+    }
+    SUBCASE("the whole last sector zeroed, a byte flipped: still a cut") {
+      zero_range(fs, r.file, sector, sector + 512);
+      REQUIRE(fs.inject_bit_flip(path_join("/db", vlog_file_name(r.file)), r.offset + 600, 2));
+      check_cut_at(fs, damaged);
+    }
+  });
 }
