@@ -170,7 +170,8 @@ Result<std::vector<VlogFile>> DB::finish_logged(
     add(appender->file_number(), *size);
   }
   for (const LoggedValues::RecoveredFile& f : logged.recovered) {
-    auto size = VlogAppender::finish_recovered(fs_, dir_, f.file_number, f.data_end, f.record_count);
+    auto size =
+        VlogAppender::finish_recovered(fs_, dir_, f.file_number, f.data_end, f.record_count);
     if (!size) return size.error();
     add(f.file_number, *size);
   }

@@ -59,7 +59,8 @@ class LoggedValueReader {
   Result<runtime::FileHandle*> file_for(std::uint64_t number) {
     auto it = files_.find(number);
     if (it != files_.end()) return it->second.get();
-    auto file = fs_.open(path_join(dir_, vlog_file_name(number)), runtime::OpenOptions::read_only());
+    auto file =
+        fs_.open(path_join(dir_, vlog_file_name(number)), runtime::OpenOptions::read_only());
     if (!file) {
       if (!file.error().is_not_found()) return file.error();
       files_.emplace(number, nullptr);

@@ -62,7 +62,8 @@ Status VlogPrefetcher::fill(Window& w, const ValuePointer& p, std::uint64_t file
   // A record straddling the window's end continues a forward scan too.
   const std::uint64_t window_end = w.start + w.length;
   const bool forward = w.length > 0 && p.offset >= w.start && p.offset < window_end + kMaxReadahead;
-  const bool backward = w.length > 0 && p.offset < w.start && p.offset + p.size + kMaxReadahead > w.start;
+  const bool backward =
+      w.length > 0 && p.offset < w.start && p.offset + p.size + kMaxReadahead > w.start;
   if (w.length == 0) {
     w.readahead = kInitialReadahead;  // the first record of the file: a scan may start here
   } else if (forward || backward) {
