@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -76,6 +77,35 @@ inline std::optional<std::string> get_ok(DB& db, std::string_view key, const Rea
   auto r = db.get(key, o);
   REQUIRE_MESSAGE(r, r.status().to_string());
   return *r;
+}
+
+// Every key of `model` reads its value, and a scan forward and backward sees exactly the
+// model, as of `snapshot` (null: the newest data).
+inline void check_model(DB& db, const std::map<std::string, std::string>& model,
+                        const Snapshot* snapshot = nullptr) {
+  ReadOptions o;
+  o.snapshot = snapshot;
+  for (const auto& [k, v] : model) {
+    auto got = get_ok(db, k, o);
+    CAPTURE(k);
+    REQUIRE(got.has_value());
+    REQUIRE(*got == v);
+  }
+  auto it = db.iterator(o);
+  auto m = model.begin();
+  for (it->seek_to_first(); it->valid(); it->next(), ++m) {
+    REQUIRE(m != model.end());
+    REQUIRE(it->key() == m->first);
+    REQUIRE(it->value() == m->second);
+  }
+  REQUIRE_MESSAGE(it->status(), it->status().to_string());
+  CHECK(m == model.end());
+  auto r = model.rbegin();
+  for (it->seek_to_last(); it->valid() && r != model.rend(); it->prev(), ++r) {
+    REQUIRE(it->key() == r->first);
+    REQUIRE(it->value() == r->second);
+  }
+  REQUIRE_MESSAGE(it->status(), it->status().to_string());
 }
 
 }  // namespace cascade::engine::db_test

@@ -74,31 +74,6 @@ std::uint64_t vlog_file_reads(FaultFileSystem& fs, const std::string& dir) {
   return reads;
 }
 
-void check_model(DB& db, const Model& model, const Snapshot* snapshot = nullptr) {
-  ReadOptions o;
-  o.snapshot = snapshot;
-  for (const auto& [k, v] : model) {
-    auto got = get_ok(db, k, o);
-    REQUIRE(got.has_value());
-    REQUIRE(*got == v);
-  }
-  auto it = db.iterator(o);
-  auto m = model.begin();
-  for (it->seek_to_first(); it->valid(); it->next(), ++m) {
-    REQUIRE(m != model.end());
-    REQUIRE(it->key() == m->first);
-    REQUIRE(it->value() == m->second);
-  }
-  REQUIRE_MESSAGE(it->status(), it->status().to_string());
-  CHECK(m == model.end());
-  auto r = model.rbegin();
-  for (it->seek_to_last(); it->valid() && r != model.rend(); it->prev(), ++r) {
-    REQUIRE(it->key() == r->first);
-    REQUIRE(it->value() == r->second);
-  }
-  REQUIRE_MESSAGE(it->status(), it->status().to_string());
-}
-
 }  // namespace
 
 TEST_CASE("db with a value log matches a map model through flushes and reopens") {

@@ -171,28 +171,6 @@ inline std::unique_ptr<runtime::FileHandle> open_for_damage(FaultFileSystem& fs,
   return std::move(*file);
 }
 
-inline void check_model(DB& db, const Model& model, const Snapshot* snapshot = nullptr) {
-  ReadOptions o;
-  o.snapshot = snapshot;
-  for (const auto& [k, v] : model) {
-    auto got = get_ok(db, k, o);
-    CAPTURE(k);
-    REQUIRE(got.has_value());
-    REQUIRE(*got == v);
-  }
-  auto it = db.iterator(o);
-  auto m = model.begin();
-  for (it->seek_to_first(); it->valid(); it->next(), ++m) {
-    REQUIRE(m != model.end());
-    REQUIRE(it->key() == m->first);
-    REQUIRE(it->value() == m->second);
-  }
-  REQUIRE_MESSAGE(it->status(), it->status().to_string());
-  CHECK(m == model.end());
-}
-
-
-
 // The cut tests' database: kCutPairs pairs, all synced and intact, over three value-log
 // files, closed without a flush so the next open replays them all.
 constexpr int kCutPairs = 24;

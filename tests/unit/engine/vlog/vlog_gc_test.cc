@@ -57,25 +57,6 @@ std::set<std::uint64_t> files_in(FaultFileSystem& fs, const std::string& dir,
 }
 
 // Every key of the model reads back (get and a full scan), nothing else is there.
-void check_model(DB& db, const Model& model, const Snapshot* snapshot = nullptr) {
-  ReadOptions o;
-  o.snapshot = snapshot;
-  for (const auto& [k, v] : model) {
-    auto got = get_ok(db, k, o);
-    REQUIRE_MESSAGE(got.has_value(), "lost " << k);
-    REQUIRE(*got == v);
-  }
-  auto it = db.iterator(o);
-  auto m = model.begin();
-  for (it->seek_to_first(); it->valid(); it->next(), ++m) {
-    REQUIRE(m != model.end());
-    REQUIRE(it->key() == m->first);
-    REQUIRE(it->value() == m->second);
-  }
-  REQUIRE_MESSAGE(it->status(), it->status().to_string());
-  REQUIRE(m == model.end());
-}
-
 // Opens without background compaction (nothing changes while the directory is listed) and
 // checks that the files on disk are exactly those the manifest names.
 void check_no_leaks(FaultFileSystem& fs, const DBOptions& options) {
