@@ -85,7 +85,39 @@ Result<ValuePointer> ValueSeparator::add_record(const VlogRecord& record, std::s
   return pointer;
 }
 
+Result<std::optional<ValuePointer>> ValueSeparator::reserve(std::uint64_t size) {
+  if (writer_ && reserved_bytes_ > 0 &&
+      runtime::align_up(writer_->offset() + reserved_bytes_) + kPageSize >=
+          options_.vlog_file_size) {
+    return std::optional<ValuePointer>();  // rolling would leave reservations behind
+  }
+  if (Status s = make_room(); !s) return s;
+  ValuePointer at{writer_->file_number(), writer_->offset() + reserved_bytes_, size, {}};
+  reserved_bytes_ += size;
+  return std::optional<ValuePointer>(std::move(at));
+}
+
+Status ValueSeparator::fill_reserved(const VlogRecord& record, const ValuePointer& at) {
+  if (!writer_ || at.file_number != writer_->file_number() || at.offset != writer_->offset() ||
+      at.size > reserved_bytes_) {
+    return Status::invalid_argument("value log: reservation filled out of order");
+  }
+  auto pointer =
+      writer_->add_stored(record.key, record.compression, record.value_size, record.stored_value);
+  if (!pointer) return pointer.error();
+  if (pointer->size != at.size) {
+    return Status::corruption("value log: relocated record " + std::to_string(at.file_number) +
+                              "@" + std::to_string(at.offset) + " changed size");
+  }
+  reserved_bytes_ -= at.size;
+  record_bytes_ += at.size;
+  return Status::ok();
+}
+
 Result<std::vector<VlogFile>> ValueSeparator::finish() {
+  if (reserved_bytes_ > 0) {
+    return Status::invalid_argument("value log: finished with reservations unfilled");
+  }
   if (writer_) {
     if (Status s = finish_file(); !s) return s;
   }

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +64,17 @@ class ValueSeparator {
   // Copies a record read elsewhere (a relocation) in its stored form; the pointer gets
   // `head`, the head its old pointer kept (the same value, so the same head).
   Result<ValuePointer> add_record(const VlogRecord& record, std::string_view head);
-  // Finishes and syncs the open file; every file written, in order.
+  // Reserves the place of a relocated record of `size` bytes whose bytes come later
+  // (vlog_relocation.h: the reads of a batch of moves are issued together). The pointer
+  // it returns has no head. Nothing when the open file is full and must roll first,
+  // which needs every reservation filled. Reservations are filled in the order made.
+  Result<std::optional<ValuePointer>> reserve(std::uint64_t size);
+  // Fills the oldest open reservation, `at`, with `record` (its stored form, copied as
+  // add_record copies it): Corruption if the record's size differs from the reservation.
+  Status fill_reserved(const VlogRecord& record, const ValuePointer& at);
+  std::uint64_t reserved_bytes() const { return reserved_bytes_; }
+  // Finishes and syncs the open file; every file written, in order. Every reservation
+  // must be filled.
   Result<std::vector<VlogFile>> finish();
   // Removes every file written (best effort).
   void abandon();
@@ -83,6 +94,7 @@ class ValueSeparator {
   std::unique_ptr<runtime::FileHandle> file_;
   std::unique_ptr<VlogWriter> writer_;
   std::uint64_t record_bytes_ = 0;  // of the open file
+  std::uint64_t reserved_bytes_ = 0;  // reserved in the open file, not yet filled
   std::vector<VlogFile> finished_;
   std::vector<std::uint64_t> created_;  // every file number opened
   std::uint64_t bytes_written_ = 0;

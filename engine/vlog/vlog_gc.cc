@@ -33,16 +33,22 @@ class VlogGc::Handler final : public CompactionValueHandler {
     if (runtime::RateLimiter* limiter = gc_.options_.rate_limiter) limiter->acquire(pointer->size);
     if (!out_) {
       out_.emplace(gc_.fs_, gc_.dir_, gc_.options_.separator, gc_.new_file_number_);
-      reader_.emplace(gc_.log_, version_, gc_.options_.rate_limiter);
+      RelocatorOptions relocator;
+      relocator.value_head_size = gc_.options_.separator.value_head_size;
+      relocator_.emplace(gc_.log_, version_, *out_, relocator, gc_.options_.rate_limiter);
     }
-    auto moved = relocate_value(*reader_, *out_, garbage_, user_key, value);
+    auto moved = relocator_->relocate(user_key, *pointer);
     if (!moved) return moved.error();
+    garbage_.pointer_dropped(*pointer);
     return std::optional<std::string>(moved->encode());
   }
 
   Status finish(VersionEdit& edit) override {
     if (!status_) return status_;
     std::vector<VlogFile> written;
+    if (relocator_) {
+      if (Status s = relocator_->flush(); !s) return s;
+    }
     if (out_) {
       auto files = out_->finish();
       if (!files) return files.error();  // out_ removes what it wrote
@@ -65,8 +71,8 @@ class VlogGc::Handler final : public CompactionValueHandler {
   std::shared_ptr<const Version> version_;
   std::set<std::uint64_t> picked_;
   VlogGarbageTracker garbage_;
-  std::optional<VlogPrefetcher> reader_;  // the picked files' records, read ahead
-  std::optional<ValueSeparator> out_;     // destroyed unfinished: removes its files
+  std::optional<ValueSeparator> out_;  // destroyed unfinished: removes its files
+  std::optional<VlogRelocator> relocator_;  // writes to out_: declared after it
   Status status_;
 };
 

@@ -7,11 +7,11 @@
 //   (VlogGarbageTracker);
 // - relocates every written kValuePointer entry whose file is picked for relocation
 //   (files_to_relocate over the job's version, under `relocation`): the record is read
-//   under that version (which the job holds, so the file is there) through a readahead
-//   reader, copied in its stored form to the job's own value-log files (ValueSeparator; a
-//   new file past `separator.vlog_file_size`), and the old record counted as garbage; both
-//   the read and the write pass the rate limiter (vlog_relocation.h says why the reads are
-//   sequential);
+//   under that version (which the job holds, so the file is there) in batches of reads
+//   issued together (VlogRelocator, vlog_relocation.h says why), copied in its stored form
+//   to the job's own value-log files (ValueSeparator; a new file past
+//   `separator.vlog_file_size`), and the old record counted as garbage; both the reads
+//   and the write pass the rate limiter;
 // - at finish, syncs the files it wrote and adds them (tag 12), the garbage deltas (tag 14)
 //   and the removal of every file the garbage empties (tag 13) to the job's edit, so they
 //   become durable with the compaction, in one manifest record. The emptiness is judged

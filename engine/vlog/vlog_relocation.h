@@ -12,19 +12,23 @@
 // workloads. needs_targeted_compaction() says when the oldest file passes the ratio, so
 // the compaction picker can schedule a compaction over the tables that point into it.
 //
-// One shard; relocate_value suspends on IO.
+// One shard; VlogRelocator suspends on IO.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <set>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/version/version.h"
 #include "engine/vlog/value_log.h"
 #include "engine/vlog/value_pointer.h"
 #include "engine/vlog/value_separator.h"
 #include "engine/vlog/vlog_garbage.h"
-#include "engine/vlog/vlog_prefetcher.h"
+#include "src/runtime/rate_limiter.h"
 #include "src/runtime/result.h"
 
 namespace cascade::engine {
@@ -49,17 +53,73 @@ std::set<std::uint64_t> files_to_relocate(const Version& version, const Relocati
 // True if the oldest value-log file passes the policy's garbage ratio.
 bool needs_targeted_compaction(const Version& version, const RelocationPolicy& policy);
 
-// Moves the record of (user_key, encoded_pointer) to `out` and counts the old record as
-// garbage in `garbage`. Returns the new pointer for the rewritten entry.
+// VlogRelocator: moves records of picked files to `out` in batches.
 //
-// The record is read through `reader` (a VlogPrefetcher over the job's version) and copied
-// in its stored form, never decompressed and compressed again. Why a prefetcher: a
-// compaction meets its entries in key order, and every value-log file was written in key
-// order by one flush or one relocation, so the records it moves out of a file come at
-// increasing offsets. The prefetcher's growing windows turn them into a few large reads
-// per file, where one read per record would be two pages and one IO each.
-Result<ValuePointer> relocate_value(VlogPrefetcher& reader, ValueSeparator& out,
-                                    VlogGarbageTracker& garbage, std::string_view user_key,
-                                    std::string_view encoded_pointer);
+// Why batches: a compaction meets its entries in key order. A file a flush separated holds
+// them in key order too, but a file of values logged at write time (vlog_appender.h) holds
+// them in arrival order, so its records come at random offsets, and reading each as it
+// comes is one synchronous read per record inside the compaction. So relocate() only
+// reserves the record's place in `out` (a moved record keeps its size: the same header,
+// key and stored value, with a new checksum) and returns the new pointer at once; the
+// reads happen when the reserved bytes reach `batch_bytes`, when `out` must roll to a new
+// file, or at flush(): sorted by file and offset, records closer than `merge_gap` read as
+// one range of at most `max_read` bytes, up to `reads_in_flight` ranges at once, then
+// every record checked (vlog_reader.h) and copied in its stored form, never decompressed
+// and compressed again, in the order reserved. A record stored in key order thus costs a
+// share of a few large reads, and a scattered one a read of its own sectors in parallel
+// with many others.
+//
+// A pointer whose head is shorter than `out`'s (a table from before heads) needs its
+// record before the new pointer exists: the batch is flushed and that record moved alone.
+//
+// Errors (a read, a checksum, a write) surface from the relocate() or flush() that runs
+// the batch; the job fails and its output files are removed (ValueSeparator::abandon).
+// `version` must name every file a pointer points into, and keep them (the job's version).
+// Every range's bytes are charged to `limiter` (may be null) before they are read.
+struct RelocatorOptions {
+  std::size_t batch_bytes = 2 << 20;
+  std::size_t merge_gap = 16 * 1024;
+  std::size_t max_read = 512 * 1024;
+  std::size_t reads_in_flight = 16;
+  std::size_t value_head_size = 0;  // out's (ValueSeparatorOptions::value_head_size)
+};
+
+struct RelocatorStats {
+  std::uint64_t records = 0;  // records moved
+  std::uint64_t batches = 0;
+  std::uint64_t reads = 0;    // ranges read
+  std::uint64_t bytes = 0;    // bytes read for them
+};
+
+class VlogRelocator {
+ public:
+  VlogRelocator(ValueLog& log, std::shared_ptr<const Version> version, ValueSeparator& out,
+                RelocatorOptions options, runtime::RateLimiter* limiter = nullptr)
+      : log_(log), version_(std::move(version)), out_(out), options_(options),
+        limiter_(limiter) {}
+
+  // The new pointer of the record `old` names (its entry's key is `user_key`); the record
+  // is copied by this call or a later one.
+  Result<ValuePointer> relocate(std::string_view user_key, const ValuePointer& old);
+  // Reads and copies every record reserved so far.
+  Status flush();
+
+  const RelocatorStats& stats() const { return stats_; }
+
+ private:
+  struct Move {
+    ValuePointer from;
+    std::string key;
+    ValuePointer to;
+  };
+
+  ValueLog& log_;
+  std::shared_ptr<const Version> version_;
+  ValueSeparator& out_;
+  const RelocatorOptions options_;
+  runtime::RateLimiter* limiter_;
+  std::vector<Move> pending_;
+  RelocatorStats stats_;
+};
 
 }  // namespace cascade::engine

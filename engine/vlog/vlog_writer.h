@@ -49,6 +49,8 @@ class VlogWriter {
     return runtime::align_up(offset_) + kPageSize;
   }
   std::uint64_t record_count() const { return record_count_; }
+  // The file offset the next record will take.
+  std::uint64_t offset() const { return offset_; }
 
  private:
   Status append(std::string_view bytes);

@@ -31,6 +31,7 @@ struct FaultFileSystem::State {
   std::uint32_t direct_read_alignment = runtime::kPageSize;
   int link_errno = 0;  // set_link_error
   FsCounters counters;
+  std::uint64_t reads_in_flight = 0;
   std::map<std::string, IoCounters> per_file;
 
   void maybe_yield() const {
@@ -146,6 +147,13 @@ class FaultFileHandle final : public runtime::FileHandle {
         offset >= image.size() ? 0 : std::min<std::uint64_t>(buffer.size(), image.size() - offset);
     if (n > 0) std::memcpy(buffer.data(), image.data() + offset, n);
     state_->count(path_, [&](IoCounters& c) { ++c.reads, c.bytes_read += n; });
+    // In flight until this fiber runs again (the bytes were taken above: a crash or
+    // write meanwhile does not change what this read returns, as with a device's read).
+    ++state_->reads_in_flight;
+    state_->counters.max_reads_in_flight =
+        std::max(state_->counters.max_reads_in_flight, state_->reads_in_flight);
+    state_->maybe_yield();
+    --state_->reads_in_flight;
     return n;
   }
 

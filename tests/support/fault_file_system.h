@@ -89,6 +89,9 @@ struct FsCounters {
   std::uint64_t sync_dirs = 0;
   std::uint64_t links = 0;  // hard links made
   std::uint64_t crashes = 0;
+  // The most reads in progress at once: with set_yield_on_io(true) a read yields before
+  // it completes, so reads issued from several fibers overlap as they would on a device.
+  std::uint64_t max_reads_in_flight = 0;
 };
 
 class FaultFileSystem final : public runtime::FileSystem {

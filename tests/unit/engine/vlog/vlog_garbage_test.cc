@@ -2,11 +2,14 @@
 // compaction drives (engine/vlog/vlog_garbage.h, vlog_relocation.h, obsolete_vlog_files.h).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <numeric>
 #include <random>
 
 #include "engine/version/file_names.h"
 #include "engine/vlog/obsolete_vlog_files.h"
 #include "engine/vlog/vlog_garbage.h"
+#include "engine/vlog/vlog_prefetcher.h"
 #include "engine/vlog/vlog_relocation.h"
 #include "src/runtime/rate_limiter.h"
 #include "tests/unit/engine/db/db_test_util.h"
@@ -127,80 +130,214 @@ TEST_CASE("vlog garbage ratio counts only record garbage, never the file's overh
   CHECK(garbage_ratio(VlogFile{1, 3 * 4096, 3 * 4096 - 10}) == 0);
 }
 
-TEST_CASE("vlog relocation copies records in their stored form, reading ahead in key order") {
+namespace {
+
+// Values of about 6 KiB, compressible by half (a random half), so records are stored as
+// zstd frames and a file of 400 outgrows several reads.
+std::vector<std::string> relocation_values(std::size_t n) {
+  std::mt19937_64 rng(7);
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string v = "v" + std::to_string(i) + std::string(3000, static_cast<char>('a' + i % 26));
+    for (std::size_t j = 0; j < 3000; ++j) v.push_back(static_cast<char>(rng()));
+    values.push_back(std::move(v));
+  }
+  return values;
+}
+
+// Checks that every moved pointer reads back its value, still stored compressed.
+void check_moved(ValueLog& log, const Version& base, const std::vector<VlogFile>& written,
+                 const std::vector<ValuePointer>& moved, const std::vector<std::string>& values) {
+  VersionEdit edit;
+  for (const VlogFile& v : written) edit.add_vlog(v);
+  auto next = apply_edit(base, edit);
+  REQUIRE(next);
+  VlogPrefetcher check(log, *next);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    auto got = log.get(key_of(i), moved[i].encode(), **next);
+    REQUIRE_MESSAGE(got, got.status().to_string());
+    CHECK(*got == values[i]);
+    CHECK(moved[i].head == values[i].substr(0, 4));
+    // Still the zstd frame it was: copied, not decompressed and stored raw.
+    auto record = check.resolve_record(key_of(i), moved[i].encode());
+    REQUIRE(record);
+    CHECK(record->compression == CompressionType::kZstd);
+    CHECK(record->stored_value.size() < values[i].size());
+  }
+}
+
+ValueSeparatorOptions raw_output(std::uint64_t file_size = kDefaultVlogFileSize) {
+  ValueSeparatorOptions raw;  // the output would store values raw if it compressed itself
+  raw.compression.type = CompressionType::kNone;
+  raw.value_head_size = 4;
+  raw.vlog_file_size = file_size;
+  return raw;
+}
+
+}  // namespace
+
+TEST_CASE("vlog relocation copies records of a key-ordered file in a few large reads") {
   IoLoop loop;
   FaultFileSystem fs;
+  fs.set_yield_on_io(true);
   run_fiber(loop, [&] {
-    // Values written compressed, in key order as a flush writes them; each has a random
-    // half so the file (about 1.4 MiB) outgrows the first windows and the output fills
-    // several 256 KiB chunks.
-    std::mt19937_64 rng(7);
-    std::vector<std::string> values;
-    for (std::size_t i = 0; i < 400; ++i) {
-      std::string v = "v" + std::to_string(i) + std::string(3000, static_cast<char>('a' + i % 26));
-      for (std::size_t j = 0; j < 3000; ++j) v.push_back(static_cast<char>(rng()));
-      values.push_back(std::move(v));
-    }
+    const auto values = relocation_values(400);
     WrittenFile f = write_vlog(fs, "/v", 7, values);
     auto version = version_with(f);
     ValueLog log(fs, "/v", nullptr);
     std::uint64_t next_number = 20;
-    ValueSeparatorOptions raw;  // the output would store values raw if it compressed itself
-    raw.compression.type = CompressionType::kNone;
-    raw.value_head_size = 4;
-    ValueSeparator out(fs, "/v", raw, [&] { return next_number++; });
-    VlogGarbageTracker garbage;
+    ValueSeparator out(fs, "/v", raw_output(), [&] { return next_number++; });
     runtime::RateLimiter limiter(0);  // unlimited, but it counts what it was charged
-    VlogPrefetcher reader(log, version, &limiter);
+    RelocatorOptions options;
+    options.value_head_size = 4;
+    VlogRelocator relocator(log, version, out, options, &limiter);
     std::vector<ValuePointer> moved;
+    const std::uint64_t reads_before = fs.counters().files.reads;
     for (std::size_t i = 0; i < values.size(); ++i) {
       ValuePointer old = f.pointers[i];
-      if (i % 2 == 1) old.head = values[i].substr(0, 4);  // a head the old pointer kept
-      auto m = relocate_value(reader, out, garbage, key_of(i), old.encode());
+      old.head = values[i].substr(0, 8);  // a head the old pointer kept
+      auto m = relocator.relocate(key_of(i), old);
       REQUIRE_MESSAGE(m, m.status().to_string());
       CHECK(m->file_number == 20);
-      // Without a head in the old pointer the head comes from the record's value.
-      CHECK(m->head == values[i].substr(0, 4));
+      CHECK(m->size == old.size);  // same header, key and frame
       moved.push_back(*m);
     }
-    std::uint64_t old_bytes = 0;
-    for (const ValuePointer& p : f.pointers) old_bytes += p.size;
-    CHECK(garbage.pending().at(7) == old_bytes);
-    // Read ahead: the records came in a few growing windows, not one read each, and every
-    // byte read was charged to the limiter.
-    CHECK(reader.stats().resolved == values.size());
-    CHECK(reader.stats().windows >= 4);  // the window grew along the file
-    CHECK(reader.stats().windows <= 12);
-    CHECK(limiter.charged() == reader.stats().bytes);
-    CHECK(reader.stats().bytes >= f.file_size - 2 * kPageSize);
+    REQUIRE(relocator.flush());
+    CHECK(out.reserved_bytes() == 0);
+    const RelocatorStats& stats = relocator.stats();
+    CHECK(stats.records == values.size());
+    // Neighbours are read together: about 1.4 MiB in reads of at most 512 KiB.
+    CHECK(stats.reads <= 6);
+    CHECK(fs.counters().files.reads - reads_before == stats.reads);
+    CHECK(limiter.charged() == stats.bytes);
+    CHECK(stats.bytes >= f.file_size - 2 * kPageSize);
+    CHECK(stats.bytes <= f.file_size);
 
     auto files = out.finish();
     REQUIRE(files);
     REQUIRE(files->size() == 1);
-    VersionEdit edit;
-    edit.add_vlog((*files)[0]);
-    auto next = apply_edit(*version, edit);
-    REQUIRE(next);
-    VlogPrefetcher check(log, *next);
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      auto got = log.get(key_of(i), moved[i].encode(), **next);
-      REQUIRE_MESSAGE(got, got.status().to_string());
-      CHECK(*got == values[i]);
-      // Still the zstd frame it was: copied, not decompressed and stored raw.
-      auto record = check.resolve_record(key_of(i), moved[i].encode());
-      REQUIRE(record);
-      CHECK(record->compression == CompressionType::kZstd);
-      CHECK(record->stored_value.size() < values[i].size());
-    }
+    check_moved(log, *version, *files, moved, values);
+  });
+}
 
-    // A wrong key is refused before anything is written or counted.
-    VlogGarbageTracker none;
-    ValueSeparator out2(fs, "/v", {}, [&] { return next_number++; });
-    VlogPrefetcher reader2(log, version);
-    CHECK(relocate_value(reader2, out2, none, "nope", f.pointers[1].encode())
-              .status()
-              .is_corruption());
-    CHECK(none.empty());
+TEST_CASE("vlog relocation reads records met at random offsets in parallel batches") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  fs.set_yield_on_io(true);
+  run_fiber(loop, [&] {
+    // Records moved in a shuffled order, as compaction meets the records of a file of
+    // values logged in arrival order; the output rolls to new files of about 256 KiB.
+    const auto values = relocation_values(400);
+    WrittenFile f = write_vlog(fs, "/v", 7, values);
+    auto version = version_with(f);
+    ValueLog log(fs, "/v", nullptr);
+    std::uint64_t next_number = 20;
+    ValueSeparator out(fs, "/v", raw_output(256 * 1024), [&] { return next_number++; });
+    RelocatorOptions options;
+    options.value_head_size = 4;
+    options.batch_bytes = 512 * 1024;
+    options.merge_gap = 0;
+    VlogRelocator relocator(log, version, out, options);
+    std::vector<std::size_t> order(values.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::shuffle(order.begin(), order.end(), std::mt19937_64(11));
+    std::vector<ValuePointer> moved(values.size());
+    std::vector<std::string> moved_values;
+    std::vector<ValuePointer> moved_in_order;
+    for (std::size_t i : order) {
+      ValuePointer old = f.pointers[i];
+      old.head = values[i].substr(0, 4);
+      auto m = relocator.relocate(key_of(i), old);
+      REQUIRE_MESSAGE(m, m.status().to_string());
+      moved[i] = *m;
+    }
+    REQUIRE(relocator.flush());
+    const RelocatorStats& stats = relocator.stats();
+    CHECK(stats.records == values.size());
+    CHECK(stats.batches >= 5);  // every roll and every 512 KiB flushed a batch
+    CHECK(fs.counters().max_reads_in_flight == options.reads_in_flight);
+    auto files = out.finish();
+    REQUIRE(files);
+    CHECK(files->size() >= 5);
+    // Each output file holds what was reserved in it, in the order reserved.
+    for (std::size_t i = 1; i < order.size(); ++i) {
+      const ValuePointer& a = moved[order[i - 1]];
+      const ValuePointer& b = moved[order[i]];
+      CHECK((b.file_number > a.file_number ||
+             (b.file_number == a.file_number && b.offset == a.offset + a.size)));
+    }
+    check_moved(log, *version, *files, moved, values);
+  });
+}
+
+TEST_CASE("vlog relocation moves a pointer without the output's head alone, head from its value") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    const auto values = relocation_values(40);
+    WrittenFile f = write_vlog(fs, "/v", 7, values);
+    auto version = version_with(f);
+    ValueLog log(fs, "/v", nullptr);
+    std::uint64_t next_number = 20;
+    ValueSeparator out(fs, "/v", raw_output(), [&] { return next_number++; });
+    RelocatorOptions options;
+    options.value_head_size = 4;
+    VlogRelocator relocator(log, version, out, options);
+    std::vector<ValuePointer> moved;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ValuePointer old = f.pointers[i];  // written by write_vlog: no head
+      if (i % 2 == 1) old.head = values[i].substr(0, 4);
+      auto m = relocator.relocate(key_of(i), old);
+      REQUIRE_MESSAGE(m, m.status().to_string());
+      moved.push_back(*m);
+    }
+    REQUIRE(relocator.flush());
+    // Each headless pointer flushed the batch before it and was read alone.
+    CHECK(relocator.stats().batches == values.size());
+    auto files = out.finish();
+    REQUIRE(files);
+    check_moved(log, *version, *files, moved, values);
+  });
+}
+
+TEST_CASE("vlog relocation reports a wrong key or a damaged record as Corruption") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    const auto values = relocation_values(20);
+    WrittenFile f = write_vlog(fs, "/v", 7, values);
+    auto version = version_with(f);
+    ValueLog log(fs, "/v", nullptr);
+    std::uint64_t next_number = 20;
+    RelocatorOptions options;  // no heads: every move is batched
+
+    SUBCASE("wrong key") {
+      ValueSeparator out(fs, "/v", {}, [&] { return next_number++; });
+      VlogRelocator relocator(log, version, out, options);
+      REQUIRE(relocator.relocate(key_of(0), f.pointers[0]));
+      REQUIRE(relocator.relocate("nope", f.pointers[1]));  // reserved; read at flush
+      CHECK(relocator.flush().is_corruption());
+      // The output cannot be finished with the move unmade; the job removes it.
+      CHECK(!out.finish());
+    }
+    SUBCASE("a flipped bit in the record") {
+      const ValuePointer& p = f.pointers[5];
+      REQUIRE(fs.inject_bit_flip("/v/000007.vlog", p.offset + p.size / 2, 6));
+      ValueSeparator out(fs, "/v", {}, [&] { return next_number++; });
+      VlogRelocator relocator(log, version, out, options);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        REQUIRE(relocator.relocate(key_of(i), f.pointers[i]));
+      }
+      CHECK(relocator.flush().is_corruption());
+    }
+    SUBCASE("a pointer past the file") {
+      ValueSeparator out(fs, "/v", {}, [&] { return next_number++; });
+      VlogRelocator relocator(log, version, out, options);
+      ValuePointer bad = f.pointers[0];
+      bad.offset = f.file_size;
+      REQUIRE(relocator.relocate(key_of(0), bad));
+      CHECK(relocator.flush().is_corruption());
+    }
   });
 }
 
