@@ -56,32 +56,12 @@ Status ValueSeparator::make_room() {
 }
 
 Result<ValuePointer> ValueSeparator::add(std::string_view user_key, std::string_view value) {
+  if (reserved_bytes_ > 0) return Status::invalid_argument("value log: add over a reservation");
   if (Status s = make_room(); !s) return s;
   auto pointer = writer_->add(user_key, value);
   if (!pointer) return pointer;
   record_bytes_ += pointer->size;
   pointer->head.assign(value.substr(0, std::min(options_.value_head_size, kMaxValueHeadSize)));
-  return pointer;
-}
-
-Result<ValuePointer> ValueSeparator::add_record(const VlogRecord& record, std::string_view head) {
-  if (Status s = make_room(); !s) return s;
-  auto pointer =
-      writer_->add_stored(record.key, record.compression, record.value_size, record.stored_value);
-  if (!pointer) return pointer;
-  record_bytes_ += pointer->size;
-  const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(
-      std::min(options_.value_head_size, kMaxValueHeadSize), record.value_size));
-  if (head.size() >= wanted) {
-    pointer->head.assign(head.substr(0, wanted));
-  } else if (record.compression == CompressionType::kNone) {
-    pointer->head.assign(record.stored_value.substr(0, wanted));
-  } else {
-    // An old pointer kept a shorter head (tables written before heads existed).
-    std::string value;
-    if (Status s = append_record_value(record, value); !s) return s;
-    pointer->head.assign(value.substr(0, wanted));
-  }
   return pointer;
 }
 
@@ -102,10 +82,14 @@ Status ValueSeparator::fill_reserved(const VlogRecord& record, const ValuePointe
       at.size > reserved_bytes_) {
     return Status::invalid_argument("value log: reservation filled out of order");
   }
+  if (record.record_size != at.size) {  // checked before writing: offsets stay right
+    return Status::corruption("value log: relocated record " + std::to_string(at.file_number) +
+                              "@" + std::to_string(at.offset) + " changes size");
+  }
   auto pointer =
       writer_->add_stored(record.key, record.compression, record.value_size, record.stored_value);
   if (!pointer) return pointer.error();
-  if (pointer->size != at.size) {
+  if (pointer->size != at.size) {  // the same fields encode to the same size
     return Status::corruption("value log: relocated record " + std::to_string(at.file_number) +
                               "@" + std::to_string(at.offset) + " changed size");
   }

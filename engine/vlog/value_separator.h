@@ -60,19 +60,18 @@ class ValueSeparator {
     return type == ValueType::kValue && value.size() >= options_.min_blob_size;
   }
   // Writes the value to the current file; returns where it went, with the value's head.
+  // Not while a reservation is open.
   Result<ValuePointer> add(std::string_view user_key, std::string_view value);
-  // Copies a record read elsewhere (a relocation) in its stored form; the pointer gets
-  // `head`, the head its old pointer kept (the same value, so the same head).
-  Result<ValuePointer> add_record(const VlogRecord& record, std::string_view head);
   // Reserves the place of a relocated record of `size` bytes whose bytes come later
   // (vlog_relocation.h: the reads of a batch of moves are issued together). The pointer
   // it returns has no head. Nothing when the open file is full and must roll first,
   // which needs every reservation filled. Reservations are filled in the order made.
   Result<std::optional<ValuePointer>> reserve(std::uint64_t size);
   // Fills the oldest open reservation, `at`, with `record` (its stored form, copied as
-  // add_record copies it): Corruption if the record's size differs from the reservation.
+  // the records were before): Corruption if the record's size differs from the reservation.
   Status fill_reserved(const VlogRecord& record, const ValuePointer& at);
   std::uint64_t reserved_bytes() const { return reserved_bytes_; }
+  std::size_t value_head_size() const { return options_.value_head_size; }
   // Finishes and syncs the open file; every file written, in order. Every reservation
   // must be filled.
   Result<std::vector<VlogFile>> finish();

@@ -29,12 +29,11 @@ class VlogGc::Handler final : public CompactionValueHandler {
     auto pointer = ValuePointer::decode(value);
     if (!pointer) return pointer.error();
     if (!picked_.contains(pointer->file_number)) return std::optional<std::string>();
-    // The write is charged here, the reads by the reader as it reads its windows.
+    // The write is charged here, the reads by the relocator as it issues them.
     if (runtime::RateLimiter* limiter = gc_.options_.rate_limiter) limiter->acquire(pointer->size);
     if (!out_) {
       out_.emplace(gc_.fs_, gc_.dir_, gc_.options_.separator, gc_.new_file_number_);
       RelocatorOptions relocator;
-      relocator.value_head_size = gc_.options_.separator.value_head_size;
       relocator_.emplace(gc_.log_, version_, *out_, relocator, gc_.options_.rate_limiter);
     }
     auto moved = relocator_->relocate(user_key, *pointer);

@@ -48,8 +48,8 @@ struct VlogGcOptions {
   ValueSeparatorOptions separator;  // relocation outputs (min_blob_size does not apply)
   RelocationPolicy relocation;
   // Compaction's rate limiter (may be null: unlimited). A relocation is charged its
-  // record's bytes for the write before it is made, and the reader is charged each window
-  // it reads (the records around it included): GC traffic is compaction traffic and must
+  // record's bytes for the write before it is made, and the relocator each range it reads
+  // (the gaps merged into it included): GC traffic is compaction traffic and must
   // not starve foreground IO where compaction would not.
   runtime::RateLimiter* rate_limiter = nullptr;
 };

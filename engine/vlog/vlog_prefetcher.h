@@ -9,10 +9,10 @@
 // on every miss that continues a scan in the same file (lands within kMaxReadahead of the
 // last window), up to kMaxReadahead (a point seek therefore reads little). A miss farther
 // away is a jump and reads the record's pages alone: files of values logged at write time
-// hold them in arrival order, so GC's relocation meets their records at random offsets,
-// and readahead there would read many times what it uses. The readahead lies after the record, or before it when the
-// record precedes the last window (a backward scan: prev() meets offsets in decreasing
-// order). A window is
+// hold them in arrival order, so a scan meets their records at random offsets, and
+// readahead there would read many times what it uses. The readahead lies after the
+// record, or before it when the record precedes the last window (a backward scan: prev()
+// meets offsets in decreasing order). A window is
 // read as up to kMaxParallelReads aligned O_DIRECT reads of at least kMinReadPart bytes
 // issued at once from separate fibers, and all of them are joined before resolve()
 // returns: the IO stays bounded and no read outlives the call.
@@ -60,14 +60,14 @@ class VlogPrefetcher final : public ValueResolver {
  public:
   // `log` must outlive the prefetcher; `version` is the iterator's.
   // `limiter` (may be null) is charged every window's bytes before they are read: GC's
-  // reader passes compaction's, so relocation reads are throttled like compaction reads.
+  // head reads (vlog_relocation.h) pass compaction's.
   VlogPrefetcher(ValueLog& log, std::shared_ptr<const Version> version,
                  runtime::RateLimiter* limiter = nullptr)
       : log_(log), version_(std::move(version)), limiter_(limiter) {}
 
   Result<std::string_view> resolve(std::string_view user_key, std::string_view pointer) override;
   // The verified record `pointer` names, undecoded: views into a window, valid until the
-  // next call. Value-log GC copies records this way (vlog_relocation.h).
+  // next call. Value-log GC reads a moved record's head this way (vlog_relocation.h).
   Result<VlogRecord> resolve_record(std::string_view user_key, std::string_view pointer);
 
   const VlogPrefetchStats& stats() const { return stats_; }

@@ -53,15 +53,33 @@ struct Range {
   Result<std::size_t> read = std::size_t{0};
 };
 
-}  // namespace
+// The most a record's read can cost in buffer: its bytes, alignment on both sides (at most
+// a page together) and the gap a merge may pull in before it.
+std::size_t planned_read(const ValuePointer& p, const RelocatorOptions& options) {
+  return static_cast<std::size_t>(p.size) + kPageSize + options.merge_gap;
+}
 
-// Reads the records `moves` name and calls visit(move, record) for each, in the order of
-// `moves`; the record's views live until the call returns.
+// The head a moved record's pointer keeps: `head_size` bytes of its value, fewer if the
+// value is shorter (as ValueSeparator::add makes them).
+Result<std::string> head_of(const VlogRecord& record, std::size_t head_size) {
+  const auto wanted =
+      static_cast<std::size_t>(std::min<std::uint64_t>(head_size, record.value_size));
+  if (record.compression == CompressionType::kNone) {
+    return std::string(record.stored_value.substr(0, wanted));
+  }
+  std::string value;
+  if (Status s = append_record_value(record, value); !s) return s;
+  value.resize(std::min(value.size(), wanted));
+  return value;
+}
+
+// Reads the records `from` name and calls visit(i, record) for each, in the order of
+// `from`; the record's views live until the call returns.
 template <typename Visit>
-static Status read_and_visit(ValueLog& log, const Version& version,
-                             const RelocatorOptions& options, runtime::RateLimiter* limiter,
-                             RelocatorStats& stats, std::span<const ValuePointer> from,
-                             std::span<const std::string_view> keys, Visit&& visit) {
+Status read_and_visit(ValueLog& log, const Version& version, const RelocatorOptions& options,
+                      runtime::RateLimiter* limiter, RelocatorStats& stats,
+                      std::span<const ValuePointer> from, std::span<const std::string_view> keys,
+                      Visit&& visit) {
   std::vector<std::size_t> order(from.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -98,17 +116,21 @@ static Status read_and_visit(ValueLog& log, const Version& version,
     ranges.push_back(Range{std::move(file), start, end, {}, std::size_t{0}});
     range_of[i] = ranges.size() - 1;
   }
+  if (ranges.empty()) return Status::ok();
 
   // The reads, up to reads_in_flight at once: workers on their own fibers and this one
   // take ranges in turn (one thread: the shared index needs no lock), then all are joined.
+  // After a failed read the workers stop taking ranges.
   std::size_t next = 0;
+  bool failed = false;
   auto worker = [&] {
-    while (next < ranges.size()) {
+    while (!failed && next < ranges.size()) {
       Range& r = ranges[next++];
       const auto length = static_cast<std::size_t>(r.end - r.start);
       if (limiter != nullptr) limiter->acquire(length);
-      r.pages = runtime::AlignedBuffer(length);
+      r.pages = runtime::AlignedBuffer::uninitialized(length);
       r.read = r.file->file->read_at(r.start, r.pages.first(length));
+      if (!r.read) failed = true;
     }
   };
   runtime::Scheduler* scheduler = runtime::Scheduler::current();
@@ -117,7 +139,9 @@ static Status read_and_visit(ValueLog& log, const Version& version,
     const std::size_t extra =
         std::min(std::max<std::size_t>(options.reads_in_flight, 1), ranges.size()) - 1;
     for (std::size_t i = 0; i < extra; ++i) {
+      // The caller's priority: compaction's reads must not run ahead of foreground work.
       runtime::SpawnOptions spawn;
+      spawn.priority = scheduler->current_fiber()->priority();
       spawn.name = "vlog-relocate";
       fibers.push_back(scheduler->spawn(worker, spawn));
     }
@@ -128,9 +152,12 @@ static Status read_and_visit(ValueLog& log, const Version& version,
   ++stats.batches;
   stats.reads += ranges.size();
   for (const Range& r : ranges) stats.bytes += r.end - r.start;
+  for (const Range& r : ranges) {
+    if (!r.read) return r.read.error();
+  }
   for (std::size_t i = 0; i < from.size(); ++i) {
     const Range& r = ranges[range_of[i]];
-    if (!r.read) return r.read.error();
+    // Only bytes the read returned are looked at (the buffer is uninitialized).
     std::string_view pages(reinterpret_cast<const char*>(r.pages.data()), *r.read);
     auto record = record_in_pages(pages, r.start, from[i], keys[i]);
     if (!record) return record.error();
@@ -140,42 +167,57 @@ static Status read_and_visit(ValueLog& log, const Version& version,
   return Status::ok();
 }
 
+}  // namespace
+
+Result<std::string> VlogRelocator::head_from_record(std::string_view user_key,
+                                                    const ValuePointer& old,
+                                                    std::size_t head_size) {
+  if (!head_reader_) head_reader_.emplace(log_, version_, limiter_);
+  ++stats_.head_reads;
+  auto record = head_reader_->resolve_record(user_key, old.encode());
+  if (!record) return record.error();
+  return head_of(*record, head_size);
+}
+
 Result<ValuePointer> VlogRelocator::relocate(std::string_view user_key, const ValuePointer& old) {
-  const std::size_t head_size = std::min(options_.value_head_size, kMaxValueHeadSize);
-  if (old.head.size() < head_size) {
-    // The new head needs the value: move this record alone, after the batch.
-    if (Status s = flush(); !s) return s;
-    ValuePointer moved;
-    const std::string_view key = user_key;
-    Status s = read_and_visit(log_, *version_, options_, limiter_, stats_, {&old, 1}, {&key, 1},
-                              [&](std::size_t, const VlogRecord& record) -> Status {
-                                auto p = out_.add_record(record, old.head);
-                                if (!p) return p.error();
-                                moved = std::move(*p);
-                                return Status::ok();
-                              });
-    if (!s) return s;
-    return moved;
+  if (!status_) return status_;
+  const std::size_t head_size = std::min(out_.value_head_size(), kMaxValueHeadSize);
+  std::string head;
+  if (old.head.size() >= head_size) {
+    head = old.head.substr(0, head_size);
+  } else {
+    auto h = head_from_record(user_key, old, head_size);
+    if (!h) return status_ = h.error();
+    head = std::move(*h);
   }
   std::optional<ValuePointer> at;
   for (;;) {
     auto reserved = out_.reserve(old.size);
-    if (!reserved) return reserved.error();
+    if (!reserved) return status_ = reserved.error();
     if (*reserved) {
       at = std::move(**reserved);
       break;
     }
-    if (Status s = flush(); !s) return s;  // out must roll to a new file first
+    if (pending_.empty()) {  // only a filled file may refuse: never twice in a row
+      return status_ = Status::invalid_argument("value log: reservation refused");
+    }
+    if (Status s = run_batch(); !s) return s;  // out must roll to a new file first
   }
-  at->head = old.head.substr(0, head_size);
+  at->head = std::move(head);
   pending_.push_back(Move{old, std::string(user_key), *at});
-  if (out_.reserved_bytes() >= options_.batch_bytes) {
-    if (Status s = flush(); !s) return s;
+  planned_bytes_ += planned_read(old, options_);
+  if (planned_bytes_ >= options_.batch_memory) {
+    if (Status s = run_batch(); !s) return s;
   }
   return *std::move(at);
 }
 
 Status VlogRelocator::flush() {
+  if (!status_) return status_;
+  return run_batch();
+}
+
+Status VlogRelocator::run_batch() {
   if (pending_.empty()) return Status::ok();
   std::vector<ValuePointer> from;
   std::vector<std::string_view> keys;
@@ -185,12 +227,13 @@ Status VlogRelocator::flush() {
     from.push_back(m.from);
     keys.push_back(m.key);
   }
-  Status s = read_and_visit(log_, *version_, options_, limiter_, stats_, from, keys,
-                            [&](std::size_t i, const VlogRecord& record) {
-                              return out_.fill_reserved(record, pending_[i].to);
-                            });
+  status_ = read_and_visit(log_, *version_, options_, limiter_, stats_, from, keys,
+                           [&](std::size_t i, const VlogRecord& record) {
+                             return out_.fill_reserved(record, pending_[i].to);
+                           });
   pending_.clear();
-  return s;
+  planned_bytes_ = 0;
+  return status_;
 }
 
 }  // namespace cascade::engine

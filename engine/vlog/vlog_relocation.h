@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@
 #include "engine/vlog/value_pointer.h"
 #include "engine/vlog/value_separator.h"
 #include "engine/vlog/vlog_garbage.h"
+#include "engine/vlog/vlog_prefetcher.h"
 #include "src/runtime/rate_limiter.h"
 #include "src/runtime/result.h"
 
@@ -61,27 +63,33 @@ bool needs_targeted_compaction(const Version& version, const RelocationPolicy& p
 // comes is one synchronous read per record inside the compaction. So relocate() only
 // reserves the record's place in `out` (a moved record keeps its size: the same header,
 // key and stored value, with a new checksum) and returns the new pointer at once; the
-// reads happen when the reserved bytes reach `batch_bytes`, when `out` must roll to a new
-// file, or at flush(): sorted by file and offset, records closer than `merge_gap` read as
-// one range of at most `max_read` bytes, up to `reads_in_flight` ranges at once, then
-// every record checked (vlog_reader.h) and copied in its stored form, never decompressed
-// and compressed again, in the order reserved. A record stored in key order thus costs a
-// share of a few large reads, and a scattered one a read of its own sectors in parallel
-// with many others.
+// reads happen when the batch's planned buffers reach `batch_memory`, when `out` must
+// roll to a new file, or at flush(): sorted by file and offset, records closer than
+// `merge_gap` read as one range of at most `max_read` bytes, up to `reads_in_flight`
+// ranges at once on fibers of the caller's priority, then every record checked
+// (vlog_reader.h) and copied in its stored form, never decompressed and compressed again,
+// in the order reserved. A record stored in key order thus costs a share of a few large
+// reads, and a scattered one a read of its own sectors in parallel with many others.
 //
-// A pointer whose head is shorter than `out`'s (a table from before heads) needs its
-// record before the new pointer exists: the batch is flushed and that record moved alone.
+// Memory: a record plans its sectors plus one page of alignment and `merge_gap` (the most
+// a merge can add before it), so a batch's buffers never pass `batch_memory` plus one
+// record's plan.
+//
+// The new pointer's head comes from the old pointer's. One shorter than `out`'s head size
+// (a value shorter than the head, or a table from before heads) is completed from the
+// record, read at once through a readahead reader (VlogPrefetcher): the move itself stays
+// in the batch.
 //
 // Errors (a read, a checksum, a write) surface from the relocate() or flush() that runs
-// the batch; the job fails and its output files are removed (ValueSeparator::abandon).
-// `version` must name every file a pointer points into, and keep them (the job's version).
-// Every range's bytes are charged to `limiter` (may be null) before they are read.
+// the batch and from every later call; the job fails and its output files are removed
+// (ValueSeparator::abandon). `version` must name every file a pointer points into, and
+// keep them (the job's version). Every range's bytes are charged to `limiter` (may be
+// null) before they are read.
 struct RelocatorOptions {
-  std::size_t batch_bytes = 2 << 20;
+  std::size_t batch_memory = 8 << 20;
   std::size_t merge_gap = 16 * 1024;
   std::size_t max_read = 512 * 1024;
   std::size_t reads_in_flight = 16;
-  std::size_t value_head_size = 0;  // out's (ValueSeparatorOptions::value_head_size)
 };
 
 struct RelocatorStats {
@@ -89,6 +97,7 @@ struct RelocatorStats {
   std::uint64_t batches = 0;
   std::uint64_t reads = 0;    // ranges read
   std::uint64_t bytes = 0;    // bytes read for them
+  std::uint64_t head_reads = 0;  // records read early for their heads
 };
 
 class VlogRelocator {
@@ -113,12 +122,19 @@ class VlogRelocator {
     ValuePointer to;
   };
 
+  Status run_batch();
+  Result<std::string> head_from_record(std::string_view user_key, const ValuePointer& old,
+                                       std::size_t head_size);
+
   ValueLog& log_;
   std::shared_ptr<const Version> version_;
   ValueSeparator& out_;
   const RelocatorOptions options_;
   runtime::RateLimiter* limiter_;
   std::vector<Move> pending_;
+  std::size_t planned_bytes_ = 0;  // the pending moves' read buffers, at most
+  std::optional<VlogPrefetcher> head_reader_;
+  Status status_;  // the first error: every later call returns it
   RelocatorStats stats_;
 };
 

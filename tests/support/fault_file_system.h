@@ -56,7 +56,8 @@
 //
 // Concurrency: one shard thread, no locks. Every call completes synchronously, unless
 // set_yield_on_io(true), which makes each call yield the calling fiber first (when called
-// from a fiber) to shake out ordering bugs between fibers. Handles may outlive the file
+// from a fiber) to shake out ordering bugs between fibers; a read yields again after
+// taking its bytes, in flight meanwhile (FsCounters::max_reads_in_flight). Handles may outlive the file
 // system object only to be destroyed.
 #pragma once
 
