@@ -79,7 +79,10 @@
 // sequence, a write checks the controller's state, recomputed at every version change:
 // in a slowdown it sleeps a delay growing with the compaction debt, in a stop it waits
 // until a compaction (or close) changes the state. Episodes are logged and counted
-// (DBStats write_slowdowns, write_stops and their micros). Not applied when automatic
+// (DBStats write_slowdowns, write_stops and their micros). The same recomputation sets
+// the shard scheduler's background share from the debt (CompactionOptions::
+// max_background_share), and every write passes runtime::this_fiber::maybe_yield() first,
+// so a writer that never waits still lets flush and compaction run. Not applied when automatic
 // compaction is off (max_background_compactions 0, or paused by
 // set_auto_compactions(false)): nothing would lift a stop. Pausing lifts a slowdown or a
 // stop in force at once; resuming recomputes the state and schedules compaction.

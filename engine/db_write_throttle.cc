@@ -17,7 +17,10 @@ std::uint64_t micros_since(runtime::TimePoint start) {
 }  // namespace
 
 void DB::update_write_state() {
+  runtime::Scheduler* scheduler = runtime::Scheduler::current();
+  const bool set_share = options_.compaction.max_background_share > 0 && scheduler != nullptr;
   if (!auto_compaction_on()) {
+    if (set_share) scheduler->set_background_share(options_.compaction.background_share);
     // No compaction would lift a stop: the throttle is off. A slowdown or stop in force
     // (compaction was just paused) ends now, and the writers it holds go on.
     if (write_controller_.state() == WriteState::kNormal) return;
@@ -30,6 +33,7 @@ void DB::update_write_state() {
   pressure.level0_files = version->num_files(0);
   pressure.pending_bytes = pending_compaction_bytes(*version, level_options_,
                                                     options_.compaction.l0_compaction_trigger);
+  if (set_share) scheduler->set_background_share(write_controller_.background_share(pressure));
   WriteState before = write_controller_.state();
   if (auto message = write_controller_.update(pressure, runtime::Clock::now())) log(*message);
   stats_.write_slowdowns = write_controller_.episodes(WriteState::kSlowdown);
@@ -38,6 +42,10 @@ void DB::update_write_state() {
 }
 
 Status DB::throttle_write() {
+  // A writer that never waits (no sync, buffers with room) would otherwise hold the
+  // thread until its WAL buffer fills: no IO is reaped meanwhile, so flush and compaction
+  // wait on every read they issue.
+  runtime::this_fiber::maybe_yield();
   if (write_controller_.state() == WriteState::kSlowdown) {
     runtime::TimePoint start = runtime::Clock::now();
     runtime::this_fiber::sleep_for(write_controller_.delay());

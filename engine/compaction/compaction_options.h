@@ -62,6 +62,16 @@ struct CompactionOptions {
   // goes from the slowdown point to the stop point.
   runtime::Duration slowdown_min_delay = std::chrono::microseconds(100);
   runtime::Duration slowdown_max_delay = std::chrono::milliseconds(5);
+  // The share of the shard thread's time background work (flush, compaction) gets while
+  // clients are waiting (runtime::Scheduler::set_background_share), recomputed at every
+  // version change: `background_share` without compaction debt, growing linearly to
+  // `max_background_share` as L0 fills from l0_compaction_trigger to l0_slowdown_trigger
+  // files (or the pending bytes from 0 to pending_bytes_slowdown), and that past it. A
+  // compaction falling behind gets the CPU it needs before writers must be slowed; a
+  // shard with no debt keeps its clients' latency. max_background_share 0 leaves the
+  // scheduler's share alone (an engine sharing its thread with another sets it there).
+  double background_share = 0.10;
+  double max_background_share = 0.5;
   // Background compaction fibers per engine (per shard); 0 disables automatic compaction
   // (compact_range still works).
   std::size_t max_background_compactions = 1;

@@ -77,6 +77,17 @@ std::optional<std::string> WriteController::update(const WritePressure& pressure
   return message;
 }
 
+double WriteController::background_share(const WritePressure& p) const {
+  const double files = fraction(static_cast<double>(p.level0_files),
+                                static_cast<double>(options_.l0_compaction_trigger),
+                                static_cast<double>(options_.l0_slowdown_trigger));
+  const double bytes = fraction(static_cast<double>(p.pending_bytes), 0.0,
+                                static_cast<double>(options_.pending_bytes_slowdown));
+  const double low = options_.background_share;
+  const double high = std::max(options_.max_background_share, low);
+  return low + (high - low) * std::max(files, bytes);
+}
+
 runtime::Duration WriteController::delay() const {
   if (state_ != WriteState::kSlowdown) return runtime::Duration::zero();
   auto lo = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.slowdown_min_delay);

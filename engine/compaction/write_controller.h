@@ -42,6 +42,8 @@ class WriteController {
   // How long a write sleeps in kSlowdown (zero otherwise).
   runtime::Duration delay() const;
   std::uint64_t episodes(WriteState s) const { return s == WriteState::kStop ? stops_ : slowdowns_; }
+  // The background share for this pressure (CompactionOptions::max_background_share).
+  double background_share(const WritePressure& p) const;
 
  private:
   WriteState classify(const WritePressure& p) const;

@@ -14,7 +14,7 @@ thread_local Scheduler* tls_scheduler = nullptr;
 }  // namespace
 
 Scheduler::Scheduler(SchedulerOptions options)
-    : options_(options), stacks_(options.stacks), last_credit_time_(Clock::now()) {
+    : options_(options), stacks_(options.stacks), last_credit_time_(Clock::now()), round_start_(last_credit_time_) {
   assert(tls_scheduler == nullptr && "one scheduler per thread");
   tls_scheduler = this;
 }
@@ -116,6 +116,19 @@ void Scheduler::yield() {
   switch_out();
 }
 
+void Scheduler::maybe_yield() {
+  if (current_ == nullptr || current_->priority() != Priority::kForeground) return;
+  const TimePoint now = Clock::now();
+  if (now - round_start_ < options_.foreground_quantum) {
+    if (!ready_[1].head) return;
+    const auto earned = std::chrono::duration_cast<Duration>((now - last_credit_time_) *
+                                                             options_.background_share);
+    if (background_credit_ + earned < options_.background_slice) return;
+  }
+  ++stats_.long_run_yields;
+  yield();
+}
+
 void Scheduler::suspend() {
   current_->state_ = Fiber::State::kSuspended;
   switch_out();
@@ -177,7 +190,8 @@ std::size_t Scheduler::run_background(bool foreground_waiting) {
 }
 
 std::size_t Scheduler::run_round() {
-  if (timers_.armed() != 0) timers_.fire_due(Clock::now());
+  round_start_ = Clock::now();
+  if (timers_.armed() != 0) timers_.fire_due(round_start_);
   std::size_t ran = run_foreground_batch();
   ran += run_background(ready_[0].head != nullptr);
   return ran;

@@ -9,7 +9,9 @@
 // waiting they get at most `background_share` of the thread's time, measured per slice and
 // accrued as credit that is capped at one slice, so a background fiber that just ran long
 // cannot starve clients afterwards. Background fibers must yield at least once per block
-// they process; the share may be changed at run time (e.g. grow with compaction debt).
+// they process; the share may be changed at run time (the engine grows it with its
+// compaction debt). A foreground fiber that may run long without suspending calls
+// maybe_yield() at its natural boundaries.
 //
 // Driving. The owner calls run_round() in its loop: it fires due timers and runs a batch of
 // ready fibers, then returns so the owner can reap IO completions and cross-shard messages.
@@ -36,6 +38,7 @@ struct SchedulerOptions {
   StackPoolOptions stacks;
   double background_share = 0.10;                       // of CPU while foreground waits
   Duration background_slice = std::chrono::microseconds(500);
+  Duration foreground_quantum = std::chrono::microseconds(500);  // see maybe_yield()
   std::size_t max_batch = 256;  // fibers run per round before the owner polls IO
 };
 
@@ -45,6 +48,7 @@ struct SchedulerStats {
   std::uint64_t background_runs = 0;
   std::uint64_t background_deferred = 0;  // rounds a ready background fiber was held back
   Duration background_time{0};            // measured only while foreground was waiting
+  std::uint64_t long_run_yields = 0;      // yields made by maybe_yield()
 };
 
 class Scheduler {
@@ -71,6 +75,13 @@ class Scheduler {
 
   // Puts the running fiber at the back of its ready queue and runs others.
   void yield();
+  // For a foreground fiber that may run long without suspending (a writer whose writes
+  // never wait for IO), called at its natural boundaries: yields if the current round has
+  // lasted `foreground_quantum`, or a ready background fiber is owed a whole slice (its
+  // share of the time since it last ran). Without it such a fiber holds the thread until
+  // it happens to suspend: the owner polls no IO meanwhile, so a background fiber waiting
+  // for a read stays parked however much share it is owed. Costs a clock read.
+  void maybe_yield();
   // Parks the running fiber until wake(). See fiber.h for who may wake it.
   void suspend();
   // Makes a suspended fiber ready; false (and nothing happens) if it was not suspended.
@@ -125,6 +136,7 @@ class Scheduler {
   std::uint64_t next_id_ = 1;
   Duration background_credit_{0};
   TimePoint last_credit_time_;
+  TimePoint round_start_;
   SchedulerStats stats_;
 };
 
@@ -146,6 +158,10 @@ auto Scheduler::run_deep(F&& fn) -> decltype(fn()) {
 // Shorthands for the running fiber's scheduler.
 namespace this_fiber {
 inline void yield() { Scheduler::current()->yield(); }
+// Scheduler::maybe_yield; nothing off a fiber.
+inline void maybe_yield() {
+  if (Scheduler* s = Scheduler::current(); s != nullptr && s->in_fiber()) s->maybe_yield();
+}
 inline void sleep_for(Duration d) { Scheduler::current()->sleep_for(d); }
 inline void sleep_until(TimePoint t) { Scheduler::current()->sleep_until(t); }
 inline Fiber* self() { return Scheduler::current()->current_fiber(); }

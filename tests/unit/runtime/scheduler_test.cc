@@ -177,6 +177,56 @@ TEST_CASE("a background fiber runs freely when no foreground fiber is ready") {
   CHECK(s.stats().background_deferred == 0);
 }
 
+TEST_CASE("a foreground fiber that never suspends yields through maybe_yield") {
+  // A writer loop that never waits: without maybe_yield the background fiber and a second
+  // foreground fiber would run only once it finished.
+  SchedulerOptions options;
+  options.background_share = 0.2;
+  options.foreground_quantum = std::chrono::microseconds(300);
+  Scheduler s(options);
+  bool done = false;
+  int background_blocks = 0, other_runs = 0;
+  s.spawn([&] {
+    TimePoint end = Clock::now() + std::chrono::milliseconds(30);
+    while (Clock::now() < end) {
+      spin_for(20us);
+      s.maybe_yield();
+    }
+    done = true;
+  });
+  s.spawn([&] {
+    while (!done) {
+      ++other_runs;
+      s.yield();
+    }
+  });
+  s.spawn(
+      [&] {
+        while (!done) {
+          spin_for(20us);
+          ++background_blocks;
+          s.yield();
+        }
+      },
+      SpawnOptions{.priority = Priority::kBackground, .name = "compactor"});
+  CHECK(s.run());
+  MESSAGE(s.stats().long_run_yields << " yields, " << background_blocks
+                                    << " background blocks, " << other_runs << " other runs");
+  CHECK(s.stats().long_run_yields >= 10);  // 30 ms in quanta of 0.3 ms
+  CHECK(background_blocks >= 20);          // its share of 30 ms, in blocks of 20 us
+  CHECK(other_runs >= 10);
+}
+
+TEST_CASE("maybe_yield does nothing in a background fiber or a short round") {
+  Scheduler s;
+  s.spawn([&] {
+    s.maybe_yield();  // the round just began and no background work is ready
+  });
+  s.spawn([&] { s.maybe_yield(); }, SpawnOptions{.priority = Priority::kBackground});
+  CHECK(s.run());
+  CHECK(s.stats().long_run_yields == 0);
+}
+
 TEST_CASE("changing the background share takes effect at once") {
   Scheduler s;
   s.set_background_share(0.5);

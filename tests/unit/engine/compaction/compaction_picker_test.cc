@@ -237,6 +237,25 @@ TEST_CASE("write controller slows, then stops, logging each change once") {
   CHECK(w.episodes(WriteState::kStop) == 1);
 }
 
+TEST_CASE("write controller grows the background share with compaction debt") {
+  CompactionOptions o;
+  o.l0_compaction_trigger = 4;
+  o.l0_slowdown_trigger = 12;
+  o.pending_bytes_slowdown = 1000;
+  o.background_share = 0.1;
+  o.max_background_share = 0.5;
+  WriteController w(o);
+  CHECK(w.background_share({0, 0}) == doctest::Approx(0.1));
+  CHECK(w.background_share({4, 0}) == doctest::Approx(0.1));  // no debt at the trigger
+  CHECK(w.background_share({8, 0}) == doctest::Approx(0.3));  // halfway to the slowdown
+  CHECK(w.background_share({12, 0}) == doctest::Approx(0.5));
+  CHECK(w.background_share({30, 0}) == doctest::Approx(0.5));  // never past the maximum
+  CHECK(w.background_share({0, 250}) == doctest::Approx(0.2));  // pending bytes count too
+  CHECK(w.background_share({6, 750}) == doctest::Approx(0.4));  // the larger debt wins
+  o.max_background_share = 0.05;  // a maximum under the base leaves the base
+  CHECK(w.background_share({12, 0}) == doctest::Approx(0.1));
+}
+
 namespace {
 
 VlogFile vlog_with_ratio(std::uint64_t number, double ratio) {

@@ -253,6 +253,9 @@ TEST_CASE("writes slow down and stop while compaction is behind, and resume afte
     CHECK(stopped.write_slowdowns >= 1);
     CHECK(stopped.write_stops >= 1);
     CHECK(stopped.levels[0].files >= 5);
+    // Past the slowdown point compaction gets the thread's largest background share.
+    CHECK(loop.sched.background_share() ==
+          doctest::Approx(options.compaction.max_background_share));
     std::uint64_t at_stop = written;
     runtime::this_fiber::sleep_for(std::chrono::milliseconds(50));
     CHECK(written <= at_stop + 1);  // the writer is waiting, not writing
@@ -264,6 +267,7 @@ TEST_CASE("writes slow down and stop while compaction is behind, and resume afte
     CHECK(s.write_stop_micros > 0);
     CHECK(s.write_slowdown_micros > 0);
     CHECK(s.levels[0].files < 3);
+    CHECK(loop.sched.background_share() < 0.15);  // the debt is paid: back near the base
     bool logged_stop = false, logged_end = false;
     for (const auto& l : lines) {
       if (l.find("writes stopped") != std::string::npos) logged_stop = true;
