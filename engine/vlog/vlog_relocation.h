@@ -89,7 +89,7 @@ struct RelocatorOptions {
   std::size_t batch_memory = 8 << 20;
   std::size_t merge_gap = 16 * 1024;
   std::size_t max_read = 512 * 1024;
-  std::size_t reads_in_flight = 16;
+  std::size_t reads_in_flight = 32;
 };
 
 struct RelocatorStats {
