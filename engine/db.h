@@ -75,7 +75,7 @@
 // reads it); a file left with nothing live but still named (concurrent jobs, or a crash
 // between their edits) is removed by an edit of its own after every compaction and at open.
 //
-// Write throttle (db_compaction.cc, compaction/write_controller.h). Before taking a
+// Write throttle (db_write_throttle.cc, compaction/write_controller.h). Before taking a
 // sequence, a write checks the controller's state, recomputed at every version change:
 // in a slowdown it sleeps a delay growing with the compaction debt, in a stop it waits
 // until a compaction (or close) changes the state. Episodes are logged and counted

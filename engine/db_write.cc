@@ -30,6 +30,11 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   if (closing_) return Status::shutdown("engine is closing");
   PendingWrite pending;
   if (batch.count() == 0) return pending;
+  // A pointer record names a value-log record the engine wrote; one from a caller could
+  // name any bytes of any file (or none), and nothing would count it live.
+  if (batch.has_value_pointers()) {
+    return Status::invalid_argument("write batch holds value pointers, which only the engine writes");
+  }
   // Refused before it takes sequences, so a refused batch never leaves a hole in the WAL.
   if (batch.byte_size() > wal_->geometry().max_payload()) {
     return Status::invalid_argument("write batch of " + std::to_string(batch.byte_size()) +

@@ -42,10 +42,13 @@ void DB::update_write_state() {
 }
 
 Status DB::throttle_write() {
-  // A writer that never waits (no sync, buffers with room) would otherwise hold the
-  // thread until its WAL buffer fills: no IO is reaped meanwhile, so flush and compaction
-  // wait on every read they issue.
-  runtime::this_fiber::maybe_yield();
+  if (write_controller_.state() == WriteState::kNormal) {
+    // A writer that never waits (no sync, buffers with room) would otherwise hold the
+    // thread until its WAL buffer fills: no IO is reaped meanwhile, so flush and
+    // compaction wait on every read they issue. (Slowed or stopped, it suspends below.)
+    // The state may change meanwhile: it is read again below.
+    runtime::this_fiber::maybe_yield();
+  }
   if (write_controller_.state() == WriteState::kSlowdown) {
     runtime::TimePoint start = runtime::Clock::now();
     runtime::this_fiber::sleep_for(write_controller_.delay());

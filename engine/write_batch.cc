@@ -27,13 +27,16 @@ bool is_known_type(std::uint8_t type) {
 Result<WriteBatch> WriteBatch::from_contents(std::string contents) {
   Result<Reader> reader = Reader::open(contents);
   if (!reader) return reader.error();
+  bool pointers = false;
   while (!reader->done()) {
     Result<WriteBatchRecord> record = reader->next();
     if (!record) return record.error();
+    pointers = pointers || record->type == ValueType::kValuePointer;
   }
   if (Status s = reader->finish(); !s) return s;
   WriteBatch batch;
   batch.rep_ = std::move(contents);
+  batch.value_pointers_ = pointers;
   return batch;
 }
 
@@ -42,6 +45,7 @@ void WriteBatch::add(ValueType type, std::string_view key, std::string_view valu
   assert(key.size() <= UINT32_MAX && value.size() <= UINT32_MAX);
   assert(count() < UINT32_MAX);
   set_count(count() + 1);
+  value_pointers_ = value_pointers_ || type == ValueType::kValuePointer;
   rep_.push_back(static_cast<char>(type));
   put_varint32(rep_, static_cast<std::uint32_t>(key.size()));
   rep_.append(key);
@@ -54,11 +58,13 @@ void WriteBatch::add(ValueType type, std::string_view key, std::string_view valu
 void WriteBatch::append(const WriteBatch& other) {
   assert(std::uint64_t{count()} + other.count() <= UINT32_MAX);
   set_count(count() + other.count());
+  value_pointers_ = value_pointers_ || other.value_pointers_;
   rep_.append(other.rep_, kHeaderSize);
 }
 
 void WriteBatch::clear() {
   rep_.assign(kHeaderSize, '\0');
+  value_pointers_ = false;
 }
 
 SequenceNumber WriteBatch::sequence() const { return load_fixed64(rep_.data()); }

@@ -52,6 +52,10 @@ class WriteBatch {
   // encoded value-log address. Key and value sizes must fit in 32 bits.
   void add(ValueType type, std::string_view key, std::string_view value);
 
+  // True if a kValuePointer record was added (by add, append or from_contents). Only the
+  // engine writes those (values logged at write time): DB::write refuses a caller's.
+  bool has_value_pointers() const { return value_pointers_; }
+
   // Appends other's records after this batch's; this batch's sequence is kept.
   void append(const WriteBatch& other);
   void clear();
@@ -95,6 +99,7 @@ class WriteBatch {
   void set_count(std::uint32_t n);
 
   std::string rep_;
+  bool value_pointers_ = false;
 };
 
 template <typename Fn>

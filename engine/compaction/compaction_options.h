@@ -68,8 +68,10 @@ struct CompactionOptions {
   // `max_background_share` as L0 fills from l0_compaction_trigger to l0_slowdown_trigger
   // files (or the pending bytes from 0 to pending_bytes_slowdown), and that past it. A
   // compaction falling behind gets the CPU it needs before writers must be slowed; a
-  // shard with no debt keeps its clients' latency. max_background_share 0 leaves the
-  // scheduler's share alone (an engine sharing its thread with another sets it there).
+  // shard with no debt keeps its clients' latency. The share is the thread's: of several
+  // engines on one thread, all but one should set max_background_share 0, which leaves
+  // the scheduler's share alone. background_share must be above 0, or background work
+  // waits for every client to be idle.
   double background_share = 0.10;
   double max_background_share = 0.5;
   // Background compaction fibers per engine (per shard); 0 disables automatic compaction

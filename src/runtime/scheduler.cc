@@ -117,7 +117,9 @@ void Scheduler::yield() {
 }
 
 void Scheduler::maybe_yield() {
-  if (current_ == nullptr || current_->priority() != Priority::kForeground) return;
+  if (current_ == nullptr || round_yielded_ || current_->priority() != Priority::kForeground) {
+    return;
+  }
   const TimePoint now = Clock::now();
   if (now - round_start_ < options_.foreground_quantum) {
     if (!ready_[1].head) return;
@@ -126,6 +128,7 @@ void Scheduler::maybe_yield() {
     if (background_credit_ + earned < options_.background_slice) return;
   }
   ++stats_.long_run_yields;
+  round_yielded_ = true;
   yield();
 }
 
@@ -191,6 +194,7 @@ std::size_t Scheduler::run_background(bool foreground_waiting) {
 
 std::size_t Scheduler::run_round() {
   round_start_ = Clock::now();
+  round_yielded_ = false;
   if (timers_.armed() != 0) timers_.fire_due(round_start_);
   std::size_t ran = run_foreground_batch();
   ran += run_background(ready_[0].head != nullptr);

@@ -78,9 +78,12 @@ class Scheduler {
   // For a foreground fiber that may run long without suspending (a writer whose writes
   // never wait for IO), called at its natural boundaries: yields if the current round has
   // lasted `foreground_quantum`, or a ready background fiber is owed a whole slice (its
-  // share of the time since it last ran). Without it such a fiber holds the thread until
-  // it happens to suspend: the owner polls no IO meanwhile, so a background fiber waiting
-  // for a read stays parked however much share it is owed. Costs a clock read.
+  // saved credit plus its share of the time since the credit was last refilled). Without
+  // it such a fiber holds the thread until it happens to suspend: the owner polls no IO
+  // meanwhile, so a background fiber waiting for a read stays parked however much share
+  // it is owed. At most one such yield per round: the round then ends with the batch it
+  // started (background work and the IO poll follow), and the other fibers of that batch
+  // gain nothing by yielding too. Costs a clock read.
   void maybe_yield();
   // Parks the running fiber until wake(). See fiber.h for who may wake it.
   void suspend();
@@ -137,6 +140,7 @@ class Scheduler {
   Duration background_credit_{0};
   TimePoint last_credit_time_;
   TimePoint round_start_;
+  bool round_yielded_ = false;  // maybe_yield already yielded this round
   SchedulerStats stats_;
 };
 

@@ -187,8 +187,10 @@ TEST_CASE("a foreground fiber that never suspends yields through maybe_yield") {
   bool done = false;
   int background_blocks = 0, other_runs = 0;
   s.spawn([&] {
-    TimePoint end = Clock::now() + std::chrono::milliseconds(30);
-    while (Clock::now() < end) {
+    // Until the others made progress (a time limit only against a hang): without
+    // maybe_yield neither would, and the loop would end at the limit.
+    TimePoint give_up = Clock::now() + std::chrono::seconds(20);
+    while ((background_blocks < 20 || other_runs < 10) && Clock::now() < give_up) {
       spin_for(20us);
       s.maybe_yield();
     }
@@ -212,15 +214,39 @@ TEST_CASE("a foreground fiber that never suspends yields through maybe_yield") {
   CHECK(s.run());
   MESSAGE(s.stats().long_run_yields << " yields, " << background_blocks
                                     << " background blocks, " << other_runs << " other runs");
-  CHECK(s.stats().long_run_yields >= 10);  // 30 ms in quanta of 0.3 ms
-  CHECK(background_blocks >= 20);          // its share of 30 ms, in blocks of 20 us
+  CHECK(background_blocks >= 20);
   CHECK(other_runs >= 10);
+  // The other foreground fiber runs only after one of the spinner's yields.
+  CHECK(s.stats().long_run_yields >= static_cast<std::uint64_t>(other_runs) - 1);
+}
+
+TEST_CASE("maybe_yield yields at most once per round") {
+  SchedulerOptions options;
+  options.foreground_quantum = Duration::zero();  // every call is past the quantum
+  Scheduler s(options);
+  std::vector<std::string> trace;
+  for (std::string name : {"a", "b"}) {
+    s.spawn([&, name] {
+      for (int i = 0; i < 3; ++i) {
+        trace.push_back(name + std::to_string(i));
+        s.maybe_yield();
+      }
+    });
+  }
+  CHECK(s.run());
+  // Round 1: a yields after a0; b finds the round's yield taken and runs to its end.
+  // Rounds 2 and 3: a alone, yielding after a1 and a2 (one yield in each round).
+  CHECK(trace == std::vector<std::string>{"a0", "b0", "b1", "b2", "a1", "a2"});
+  CHECK(s.stats().long_run_yields == 3);
 }
 
 TEST_CASE("maybe_yield does nothing in a background fiber or a short round") {
-  Scheduler s;
+  SchedulerOptions options;
+  options.foreground_quantum = std::chrono::hours(1);  // never past the quantum
+  options.background_share = 0;  // the ready background fiber is never owed a slice
+  Scheduler s(options);
   s.spawn([&] {
-    s.maybe_yield();  // the round just began and no background work is ready
+    s.maybe_yield();  // the round is short and the background fiber is owed nothing
   });
   s.spawn([&] { s.maybe_yield(); }, SpawnOptions{.priority = Priority::kBackground});
   CHECK(s.run());

@@ -485,3 +485,35 @@ TEST_CASE("logged values: open on a full disk succeeds, the files join the versi
     REQUIRE(db->close());
   });
 }
+
+TEST_CASE("a caller's batch holding value pointers is refused before it takes a sequence") {
+  IoLoop loop;
+  run_fiber(loop, [&] {
+    FaultFileSystem fs;
+    auto db = open_db(fs, "/db", logged_options());
+    REQUIRE(db->put(key(1), big_value(1)));
+    WriteBatch batch;
+    batch.put(key(2), "small");
+    batch.add(ValueType::kValuePointer, key(3), ValuePointer{7, 4096, 100, {}}.encode());
+    CHECK(batch.has_value_pointers());
+    Status s = db->write(batch);
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    auto absent = db->get(key(2));  // nothing of the batch was applied
+    REQUIRE(absent);
+    CHECK(!absent->has_value());
+    // Appended or decoded, a pointer record is seen as well.
+    WriteBatch outer;
+    outer.put(key(4), "x");
+    outer.append(batch);
+    CHECK(db->write(outer).code() == StatusCode::kInvalidArgument);
+    auto decoded = WriteBatch::from_contents(std::string(batch.contents()));
+    REQUIRE(decoded);
+    CHECK(decoded->has_value_pointers());
+    CHECK(db->write(*decoded).code() == StatusCode::kInvalidArgument);
+    batch.clear();
+    CHECK(!batch.has_value_pointers());
+    REQUIRE(db->put(key(5), big_value(5)));  // the engine's own pointers still go through
+    CHECK(*db->get(key(5)) == big_value(5));
+    REQUIRE(db->close());
+  });
+}
