@@ -78,7 +78,7 @@ Result<std::string> head_of(const VlogRecord& record, std::size_t head_size) {
 template <typename Visit>
 Status read_and_visit(ValueLog& log, const Version& version, const RelocatorOptions& options,
                       runtime::RateLimiter* limiter, RelocatorStats& stats,
-                      std::span<const ValuePointer> from, std::span<const std::string_view> keys,
+                      std::span<const ValuePointer> from, std::span<const std::string> keys,
                       Visit&& visit) {
   std::vector<std::size_t> order(from.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -198,13 +198,15 @@ Result<ValuePointer> VlogRelocator::relocate(std::string_view user_key, const Va
       at = std::move(**reserved);
       break;
     }
-    if (pending_.empty()) {  // only a filled file may refuse: never twice in a row
+    if (from_.empty()) {  // only a filled file may refuse: never twice in a row
       return status_ = Status::invalid_argument("value log: reservation refused");
     }
     if (Status s = run_batch(); !s) return s;  // out must roll to a new file first
   }
   at->head = std::move(head);
-  pending_.push_back(Move{old, std::string(user_key), *at});
+  from_.push_back(old);
+  keys_.emplace_back(user_key);
+  to_.push_back(*at);
   planned_bytes_ += planned_read(old, options_);
   if (planned_bytes_ >= options_.batch_memory) {
     if (Status s = run_batch(); !s) return s;
@@ -218,20 +220,14 @@ Status VlogRelocator::flush() {
 }
 
 Status VlogRelocator::run_batch() {
-  if (pending_.empty()) return Status::ok();
-  std::vector<ValuePointer> from;
-  std::vector<std::string_view> keys;
-  from.reserve(pending_.size());
-  keys.reserve(pending_.size());
-  for (const Move& m : pending_) {
-    from.push_back(m.from);
-    keys.push_back(m.key);
-  }
-  status_ = read_and_visit(log_, *version_, options_, limiter_, stats_, from, keys,
+  if (from_.empty()) return Status::ok();
+  status_ = read_and_visit(log_, *version_, options_, limiter_, stats_, from_, keys_,
                            [&](std::size_t i, const VlogRecord& record) {
-                             return out_.fill_reserved(record, pending_[i].to);
+                             return out_.fill_reserved(record, to_[i]);
                            });
-  pending_.clear();
+  from_.clear();
+  keys_.clear();
+  to_.clear();
   planned_bytes_ = 0;
   return status_;
 }

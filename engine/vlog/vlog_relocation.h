@@ -116,12 +116,6 @@ class VlogRelocator {
   const RelocatorStats& stats() const { return stats_; }
 
  private:
-  struct Move {
-    ValuePointer from;
-    std::string key;
-    ValuePointer to;
-  };
-
   Status run_batch();
   Result<std::string> head_from_record(std::string_view user_key, const ValuePointer& old,
                                        std::size_t head_size);
@@ -131,7 +125,11 @@ class VlogRelocator {
   ValueSeparator& out_;
   const RelocatorOptions options_;
   runtime::RateLimiter* limiter_;
-  std::vector<Move> pending_;
+  // The batch's moves, index for index: where each record is, its entry's key, and the
+  // place reserved for it in out_ (filled in this order).
+  std::vector<ValuePointer> from_;
+  std::vector<std::string> keys_;
+  std::vector<ValuePointer> to_;
   std::size_t planned_bytes_ = 0;  // the pending moves' read buffers, at most
   std::optional<VlogPrefetcher> head_reader_;
   Status status_;  // the first error: every later call returns it
