@@ -23,10 +23,11 @@ failed=0
 suite_failed=0
 
 # doctest prints: [doctest] test cases: 12 | 11 passed | 1 failed | 0 skipped
-run_doctest() {
-  local bin=$1 out rc p f
+# report_doctest BIN OUTPUT_FILE RC: adds the suite's counts, showing its failures.
+report_doctest() {
+  local bin=$1 out rc=$3 p f
+  out=$(<"$2")
   echo "== $bin"
-  out=$("$bin" --no-colors=true "${@:2}" 2>&1); rc=$?
   p=$(sed -n 's/^\[doctest\] test cases: *[0-9]* | *\([0-9]*\) passed.*/\1/p' <<<"$out" | tail -1)
   f=$(sed -n 's/^\[doctest\] test cases:.*| *\([0-9]*\) failed.*/\1/p' <<<"$out" | tail -1)
   if [[ -z $p || -z $f ]]; then p=0; f=1; fi
@@ -41,10 +42,36 @@ run_doctest() {
   passed=$((passed + p)); failed=$((failed + f))
 }
 
+# run_suites DIR [doctest args...]: every unit-* suite under DIR, two jobs at a time (a
+# suite is mostly one busy thread, and the machine has two cores), reported in order. The
+# engine suite, as long as all the others together, runs as two jobs split by source
+# file: the database-level compaction and model tests, and the rest.
+ENGINE_SPLIT='*/db_compaction_test.cc,*/db_model_test.cc'
+run_suites() {
+  local dir=$1 work bin jobs_=() i
+  work=$(mktemp -d)
+  while read -r bin; do
+    if [[ $bin == */unit-engine ]]; then
+      jobs_+=("$bin -sf=$ENGINE_SPLIT" "$bin -sfe=$ENGINE_SPLIT")
+    else
+      jobs_+=("$bin")
+    fi
+  done < <(find "$dir" -type f -name 'unit-*' -executable | sort)
+  for i in "${!jobs_[@]}"; do
+    while (($(jobs -rp | wc -l) >= 2)); do wait -n; done
+    # The job's words: the binary, then its own filter if split (no spaces in either).
+    # shellcheck disable=SC2086
+    ( set -f; ${jobs_[$i]} --no-colors=true "${@:2}" >"$work/$i.out" 2>&1; echo $? >"$work/$i.rc" ) &
+  done
+  wait
+  for i in "${!jobs_[@]}"; do
+    report_doctest "${jobs_[$i]}" "$work/$i.out" "$(cat "$work/$i.rc" 2>/dev/null || echo 1)"
+  done
+  rm -rf "$work"
+}
+
 phase "unit suites"
-while read -r bin; do
-  run_doctest "$bin"
-done < <(find build/tests -type f -name 'unit-*' -executable | sort)
+run_suites build/tests
 
 # The unit suites again under AddressSanitizer and UBSan (CASCADE_ASAN=0 skips them).
 if [[ ${CASCADE_ASAN:-1} != 0 ]]; then
@@ -69,9 +96,7 @@ if [[ ${CASCADE_ASAN:-1} != 0 ]]; then
     # plain pass above, to keep the suite within its time budget.
     phase "sanitizer unit suites"
     heavy='a table returns every version of 100k*,a crash during a checkpoint*,random bit flips anywhere in a table*'
-    while read -r bin; do
-      run_doctest "$bin" "-tce=$heavy"
-    done < <(find build-asan/tests -type f -name 'unit-*' -executable | sort)
+    run_suites build-asan/tests "-tce=$heavy"
   else
     echo "sanitizer build failed"; failed=$((failed + 1))
   fi
