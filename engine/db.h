@@ -320,7 +320,7 @@ class DB {
                                                      SequenceNumber sequence,
                                                      std::string_view key, std::uint64_t hash);
   Result<std::optional<std::string>> get_from_table(const TableFile& table,
-                                                    const std::string& seek_key,
+                                                    std::string_view seek_key,
                                                     std::uint64_t hash, const Version& version,
                                                     bool& found);
 

@@ -7,6 +7,7 @@
 #include "engine/iterator/merging_iterator.h"
 #include "engine/pinned_iterator.h"
 #include "engine/vlog/vlog_prefetcher.h"
+#include "src/runtime/small_buffer.h"
 
 namespace cascade::engine {
 
@@ -17,6 +18,8 @@ struct DB::ReadSources {
 };
 
 namespace {
+
+constexpr std::size_t kInlineSeekKey = 128;
 
 // Pointers are made at flush, so a memtable never holds one.
 Status pointer_in_memtable() {
@@ -81,8 +84,10 @@ Result<std::optional<std::string>> DB::get_from_tables(const Version& version,
                                                        SequenceNumber sequence,
                                                        std::string_view key,
                                                        std::uint64_t hash) {
-  std::string seek_key;
-  append_internal_key(seek_key, key, sequence, kValueTypeForSeek);
+  // On the stack for the usual key: a point lookup allocates nothing for its seek key.
+  runtime::SmallBuffer<kInlineSeekKey> seek;
+  encode_internal_key(seek.prepare(key.size() + kTrailerSize), key, sequence, kValueTypeForSeek);
+  const std::string_view seek_key = seek.view();
   bool found = false;
   for (const TableFilePtr& t : version.files(0)) {  // newest first
     if (key < t->smallest_user_key() || key > t->largest_user_key()) continue;
@@ -100,7 +105,7 @@ Result<std::optional<std::string>> DB::get_from_tables(const Version& version,
 }
 
 Result<std::optional<std::string>> DB::get_from_table(const TableFile& table,
-                                                      const std::string& seek_key,
+                                                      std::string_view seek_key,
                                                       std::uint64_t hash,
                                                       const Version& version, bool& found) {
   auto open = tables_.get(table.file_number, table.file_size);
@@ -109,16 +114,11 @@ Result<std::optional<std::string>> DB::get_from_table(const TableFile& table,
   if (!entry) return entry.error();
   found = entry->has_value();
   if (!found) return std::optional<std::string>();
-  ParsedInternalKey parsed;
-  if (!parse_internal_key((*entry)->key, parsed)) {
-    return Status::corruption("table " + table_file_name(table.file_number) +
-                              " holds a malformed internal key");
-  }
-  switch (parsed.type) {
+  switch ((*entry)->type) {
     case ValueType::kDeletion:
       return std::optional<std::string>();
     case ValueType::kValuePointer: {
-      auto value = value_log_.get(parsed.user_key, (*entry)->value, version);
+      auto value = value_log_.get(extract_user_key(seek_key), (*entry)->value, version);
       if (!value) return value.error();
       return std::optional<std::string>(std::move(*value));
     }

@@ -129,6 +129,7 @@ class BlockCache {
     std::string_view data() const { return entry_->value.data(); }
     // A view for Block::open; valid while this handle is held.
     BlockContents contents() const { return entry_->value.view(); }
+    const BlockLayout* block_layout() const { return entry_->value.block_layout(); }
     const BlockCacheKey& key() const { return entry_->key; }
     CachePriority priority() const { return entry_->priority; }
     // False for a detached block (fill_cache=false, or erased while pinned).

@@ -43,6 +43,13 @@ class CacheValue {
   }
 
   std::string_view data() const { return data_; }
+  // Set by a loader that opened the bytes as a Block (null for other values: a value-log
+  // record).
+  const BlockLayout* block_layout() const { return has_layout_ ? &layout_ : nullptr; }
+  void set_block_layout(BlockLayout layout) {
+    layout_ = layout;
+    has_layout_ = true;
+  }
   std::size_t size() const { return data_.size(); }
   std::size_t charge() const { return data_.size() + kCacheEntryOverhead; }
   // A view for Block::open; the cache handle that holds this value must outlive it.
@@ -54,6 +61,8 @@ class CacheValue {
 
   CacheLineBuffer owner_;
   std::string_view data_;
+  BlockLayout layout_;
+  bool has_layout_ = false;
 };
 
 }  // namespace cascade::engine

@@ -14,6 +14,7 @@
 #include <cassert>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,14 @@ inline void append_internal_key(std::string& dst, std::string_view user_key, Seq
                                 ValueType type) {
   dst.append(user_key);
   put_fixed64(dst, pack_trailer(seq, type));
+}
+
+// Writes the internal key (user key, then its trailer) at dst, which has room for
+// user_key.size() + kTrailerSize bytes.
+inline void encode_internal_key(char* dst, std::string_view user_key, SequenceNumber seq,
+                                ValueType type) {
+  if (!user_key.empty()) std::memcpy(dst, user_key.data(), user_key.size());
+  store_fixed64(dst + user_key.size(), pack_trailer(seq, type));
 }
 
 // A view of an encoded internal key. The bytes must outlive the view.

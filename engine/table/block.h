@@ -81,16 +81,30 @@ BlockContents owning(BlockContents contents);
 
 class BlockIterator;
 
+// Where a block's restart array lies, as Block::open found it. A cache keeps it with the
+// block's bytes so that a block checked once when it was read is not checked again on
+// every lookup (an index partition's restart array has one slot per entry).
+struct BlockLayout {
+  std::uint32_t restarts_offset = 0;
+  std::uint32_t num_restarts = 0;
+};
+
 class Block {
  public:
   // Checks the restart array (see the invariants above); Corruption if it does not fit.
   static Result<Block> open(BlockContents contents);
+  // The block open() accepted before with this layout, over the same unchanged bytes (a
+  // cached block): no checks repeated.
+  static Block reopen(BlockContents contents, BlockLayout layout) {
+    return Block(std::move(contents), layout.restarts_offset, layout.num_restarts);
+  }
 
   // The iterator reads this block's bytes: the block must outlive it.
   BlockIterator iterator(const KeyComparator& comparator) const;
 
   std::size_t size() const { return contents_.data.size(); }
   std::uint32_t num_restarts() const { return num_restarts_; }
+  BlockLayout layout() const { return {restarts_offset_, num_restarts_}; }
   std::string_view data() const { return contents_.data; }
 
  private:

@@ -146,7 +146,8 @@ Result<std::optional<TableEntry>> TableReader::find_in_data_block(std::string_vi
   ParsedInternalKey parsed;
   if (!parse_internal_key(it.key(), parsed)) return Status::corruption("table: bad internal key");
   if (parsed.user_key != extract_user_key(seek_key)) return std::optional<TableEntry>();
-  return std::optional<TableEntry>(TableEntry{std::string(it.key()), it.value(), *block});
+  return std::optional<TableEntry>(
+      TableEntry{parsed.sequence, parsed.type, it.value(), std::move(*block)});
 }
 
 std::unique_ptr<InternalIterator> TableReader::top_index_iterator() const {

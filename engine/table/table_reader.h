@@ -47,9 +47,11 @@ struct TableReaderStats {
   std::uint64_t filter_useful = 0;   // of those, answered "absent" (no block read)
 };
 
-// An entry found by get(): the key is copied, the value views the pinned data block.
+// An entry found by get(): its user key is the one asked for, so only the rest of its
+// internal key is returned (no copy of the key); the value views the pinned data block.
 struct TableEntry {
-  std::string key;
+  SequenceNumber sequence = 0;
+  ValueType type = ValueType::kValue;
   std::string_view value;
   BlockRef pin;
 };

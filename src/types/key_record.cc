@@ -1,6 +1,8 @@
 // See key_record.h for the layout.
 #include "src/types/key_record.h"
 
+#include <cstring>
+
 #include "engine/format/coding.h"
 
 namespace cascade::types {
@@ -16,12 +18,19 @@ std::string_view key_type_name(KeyType type) {
   return "none";
 }
 
+void encode_metadata_key(char* dst, std::uint32_t db, std::string_view key) {
+  dst[0] = static_cast<char>(db >> 24);
+  dst[1] = static_cast<char>(db >> 16);
+  dst[2] = static_cast<char>(db >> 8);
+  dst[3] = static_cast<char>(db);
+  dst[4] = static_cast<char>(kMetadataSpace);
+  if (!key.empty()) std::memcpy(dst + kMetadataKeyPrefix, key.data(), key.size());
+}
+
 void append_metadata_key(std::string& out, std::uint32_t db, std::string_view key) {
-  const char prefix[kMetadataKeyPrefix] = {
-      static_cast<char>(db >> 24), static_cast<char>(db >> 16), static_cast<char>(db >> 8),
-      static_cast<char>(db), static_cast<char>(kMetadataSpace)};
-  out.append(prefix, sizeof prefix);
-  out.append(key);
+  const std::size_t at = out.size();
+  out.resize(at + kMetadataKeyPrefix + key.size());
+  encode_metadata_key(out.data() + at, db, key);
 }
 
 std::string metadata_key(std::uint32_t db, std::string_view key) {

@@ -62,6 +62,8 @@ inline constexpr std::size_t kRecordHeaderMaxSize = 10;
 
 // Appends the engine key of `key`'s metadata record in database `db` to `out`.
 void append_metadata_key(std::string& out, std::uint32_t db, std::string_view key);
+// The same at dst, which has room for kMetadataKeyPrefix + key.size() bytes.
+void encode_metadata_key(char* dst, std::uint32_t db, std::string_view key);
 std::string metadata_key(std::uint32_t db, std::string_view key);
 
 // A decoded metadata record; `payload` views the encoded bytes it was decoded from.

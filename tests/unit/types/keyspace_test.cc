@@ -65,6 +65,31 @@ void let_the_sweeper_run() {
 
 }  // namespace
 
+TEST_CASE("reads find keys of every length, from the memtable and from tables") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    // Around the length up to which read() builds its engine key on the stack.
+    const std::vector<std::string> keys = {"", "k", std::string(122, 'a'), std::string(123, 'b'),
+                                           std::string(124, 'c'), std::string(5000, 'd')};
+    for (const std::string& key : keys) put(*keyspace, 3, key);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const std::string& key : keys) {
+        CAPTURE(key.size());
+        auto record = keyspace->read(3, key, kNow);
+        REQUIRE(record);
+        REQUIRE(record->has_value());
+        CHECK((*record)->payload() == "v");
+        CHECK_FALSE(present(*keyspace, 3, key + "x"));
+        CHECK_FALSE(present(*keyspace, 2, key));
+      }
+      REQUIRE(keyspace->engine().flush());  // the second pass reads from a table
+    }
+    REQUIRE(keyspace->close());
+  });
+}
+
 TEST_CASE("a flush empties one database at once and the sweeper deletes its old keys") {
   IoLoop loop;
   FaultFileSystem fs;
