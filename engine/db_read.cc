@@ -19,7 +19,9 @@ struct DB::ReadSources {
 
 namespace {
 
-constexpr std::size_t kInlineSeekKey = 128;
+// The server's engine keys are inline up to 128 bytes (types::Keyspace::read); their seek
+// keys add the trailer.
+constexpr std::size_t kInlineSeekKey = 128 + kTrailerSize;
 
 // Pointers are made at flush, so a memtable never holds one.
 Status pointer_in_memtable() {

@@ -79,7 +79,8 @@ if [[ ${CASCADE_ASAN:-1} != 0 ]]; then
   asan_build() {
     # -O1: the sanitizers' own checks dominate the run time, and at -O2 the build took
     # two and a half times as long.
-    local opts=(-Db_sanitize=address,undefined -Doptimization=1 -Ddebug=false)
+    local opts=(-Db_sanitize=address,undefined -Doptimization=1 -Ddebug=false
+                -Dsanitizer_unit_build=true)
     if [[ ! -f build-asan/build.ninja ]]; then
       meson setup build-asan "${opts[@]}" >/dev/null || return 1
     else

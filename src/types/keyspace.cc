@@ -71,7 +71,7 @@ void Keyspace::prefetch(std::uint32_t db, std::span<const std::string_view> keys
 Result<std::optional<StoredRecord>> Keyspace::read(std::uint32_t db, std::string_view key,
                                                    std::int64_t now_ms) {
   bool expired = false;
-  // A GET's key is built on the stack: no allocation for any key up to ~120 bytes.
+  // A GET's key is built on the stack: no allocation for a client key of up to 123 bytes.
   runtime::SmallBuffer<128> ekey;
   encode_metadata_key(ekey.prepare(kMetadataKeyPrefix + key.size()), ids_.id_of(db), key);
   return decode_fetched(db_->get(ekey.view()), now_ms, expired);

@@ -70,9 +70,16 @@ TEST_CASE("reads find keys of every length, from the memtable and from tables") 
   FaultFileSystem fs;
   run_fiber(loop, [&] {
     auto keyspace = open_keyspace(fs);
-    // Around the length up to which read() builds its engine key on the stack.
-    const std::vector<std::string> keys = {"", "k", std::string(122, 'a'), std::string(123, 'b'),
-                                           std::string(124, 'c'), std::string(5000, 'd')};
+    // Around the lengths up to which read() builds its engine key (123) and the engine its
+    // seek key (131 bytes with the 5-byte prefix and 8-byte trailer) on the stack.
+    const std::vector<std::string> keys = {"",
+                                           "k",
+                                           std::string(115, 'e'),
+                                           std::string(116, 'f'),
+                                           std::string(122, 'a'),
+                                           std::string(123, 'b'),
+                                           std::string(124, 'c'),
+                                           std::string(5000, 'd')};
     for (const std::string& key : keys) put(*keyspace, 3, key);
     for (int pass = 0; pass < 2; ++pass) {
       for (const std::string& key : keys) {

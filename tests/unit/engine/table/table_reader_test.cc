@@ -7,6 +7,7 @@
 #include "engine/cache/block_cache.h"
 #include "engine/cached_block_reader.h"
 #include "engine/format/checksum.h"
+#include "tests/support/test_seed.h"
 #include "tests/unit/engine/table/table_file_test_util.h"
 #include "tests/unit/engine/table/table_model_util.h"
 
@@ -309,7 +310,7 @@ TEST_CASE("an empty table opens and holds nothing") {
 TEST_CASE("blocks read through the cache keep the layout they were checked with") {
   TempDir dir;
   run_io([&] {
-    std::mt19937_64 rng(11);
+    std::mt19937_64 rng(cascade::testing::test_seed("cached block layouts"));
     TableModel m = random_table_model(rng, 5000, 0);
     build_table(dir.file("t.sst"), m.entries, default_options());
     auto file = open_direct(dir.file("t.sst"), false);
