@@ -27,6 +27,7 @@ struct FaultFileSystem::State {
   std::optional<std::uint64_t> space_limit;
   std::vector<std::string> failing_syncs;   // armed faults: a path, or "" for any file
   std::vector<std::string> failing_writes;
+  std::vector<std::string> failing_reads;
   bool yield_on_io = false;
   std::uint32_t direct_read_alignment = runtime::kPageSize;
   int link_errno = 0;  // set_link_error
@@ -141,6 +142,12 @@ class FaultFileHandle final : public runtime::FileHandle {
     if (options_.access == OpenOptions::Access::kWrite) return fail(EBADF, "read", path_);
     if (Status s = check_alignment(offset, buffer.data(), buffer.size(), read_alignment_); !s) {
       return s;
+    }
+    if (FaultFileSystem::State::consume(state_->failing_reads, path_)) {
+      // A device error arrives after the device's time, like a read's bytes: the caller's
+      // other reads stay in flight meanwhile.
+      state_->maybe_yield();
+      return fail(EIO, "read (injected fault)", path_);
     }
     const std::vector<std::byte>& image = inode_->current();
     const std::size_t n =
@@ -462,6 +469,7 @@ CrashReport FaultFileSystem::simulate_crash(const CrashOptions& options) {
   ++state_->counters.crashes;
   state_->failing_syncs.clear();
   state_->failing_writes.clear();
+  state_->failing_reads.clear();
   return report;
 }
 
@@ -488,6 +496,10 @@ void FaultFileSystem::fail_next_sync(const std::string& path) {
 
 void FaultFileSystem::fail_next_write(const std::string& path) {
   state_->failing_writes.push_back(path.empty() ? path : parse(path).text);
+}
+
+void FaultFileSystem::fail_next_read(const std::string& path) {
+  state_->failing_reads.push_back(path.empty() ? path : parse(path).text);
 }
 
 void FaultFileSystem::set_link_error(int err) { state_->link_errno = err; }

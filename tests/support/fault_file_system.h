@@ -41,7 +41,8 @@
 // fail_next_sync makes one sync fail with kIoError without making anything durable; the file
 // is then in doubt, and writes and syncs to it afterwards are counted (a caller must stop,
 // see file_system.h), so a test can assert they are zero. fail_next_write fails one
-// write_at with kIoError, changing nothing. set_link_error(EXDEV) makes every link fail with
+// write_at with kIoError, changing nothing; fail_next_read one read_at (after yielding, when
+// set_yield_on_io is on, as a device error comes back after the device's time). set_link_error(EXDEV) makes every link fail with
 // that errno (as link(2) does across file systems), until set_link_error(0). A crash
 // disarms faults not yet triggered (a link error stays: it is a property of the mount).
 //
@@ -124,6 +125,7 @@ class FaultFileSystem final : public runtime::FileSystem {
   std::uint64_t used_bytes() const;  // the current sizes of all live files
   void fail_next_sync(const std::string& path = {});   // empty: whichever file syncs next
   void fail_next_write(const std::string& path = {});  // empty: whichever file writes next
+  void fail_next_read(const std::string& path = {});   // empty: whichever file reads next
   void set_link_error(int err);  // 0: links work
   void set_yield_on_io(bool yield);
   // The O_DIRECT read granularity handles report and check (runtime::FileHandle::

@@ -346,6 +346,28 @@ TEST_CASE("vlog relocation reports a wrong key or a damaged record as Corruption
       }
       CHECK(relocator.flush().is_corruption());
     }
+    SUBCASE("a failed read among reads in flight") {
+      // Every record its own read, 8 in flight, reads yielding: the failed one fails the
+      // batch only once the others have come back into buffers the batch still owns.
+      fs.set_yield_on_io(true);
+      options.merge_gap = 0;
+      options.max_read = 1;
+      options.reads_in_flight = 8;
+      ValueSeparator out(fs, "/v", {}, [&] { return next_number++; });
+      VlogRelocator relocator(log, version, out, options);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        REQUIRE(relocator.relocate(key_of(i), f.pointers[i]));
+      }
+      fs.fail_next_read("/v/000007.vlog");
+      const Status failed = relocator.flush();
+      CHECK_FALSE(failed);
+      CHECK_FALSE(failed.is_corruption());  // an IO error, reported as one
+      CHECK(fs.counters().max_reads_in_flight > 1);
+      // Sticky: nothing more is reserved and the output is never finished with holes.
+      CHECK_FALSE(relocator.relocate(key_of(0), f.pointers[0]));
+      CHECK_FALSE(relocator.flush());
+      CHECK(!out.finish());
+    }
     SUBCASE("a pointer past the file") {
       ValueSeparator out(fs, "/v", {}, [&] { return next_number++; });
       VlogRelocator relocator(log, version, out, options);

@@ -217,6 +217,61 @@ TEST_CASE("vlog gc relocates live values out of a garbage-heavy file and deletes
   });
 }
 
+TEST_CASE("vlog gc whose relocation read fails stops writes, loses nothing, and relocates after reopen") {
+  std::mt19937_64 rng(cascade::testing::test_seed("vlog gc failed read"));
+  IoLoop loop;
+  FaultFileSystem fs;
+  DBOptions options = gc_options();
+  options.vlog_file_size = 1 << 20;  // one file per flush
+  options.memtable_size = 1 << 20;   // flushes on demand only
+  options.vlog_gc_age_cutoff = 1.0;
+  Model model;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", options);
+    fs.set_yield_on_io(true);  // the relocation's reads overlap, as on a device
+    fill(*db, model, rng, 100, 1, 2000);
+    REQUIRE(db->flush());
+    const std::set<std::uint64_t> first = db->live_vlog_files();
+    REQUIRE(first.size() == 1);
+    for (int i = 0; i < 70; ++i) {  // 70% garbage: the file is relocated
+      std::string k = "key" + std::to_string(1000 + i);
+      REQUIRE(db->put(k, "small"));
+      model[k] = "small";
+    }
+    // The compaction that relocates the file's values fails on its read, and says so. It
+    // may be the second: the file is picked once a compaction has counted its garbage.
+    fs.fail_next_read("/db/" + vlog_file_name(*first.begin()));
+    Status failed;
+    for (int i = 0; i < 3 && failed.is_ok(); ++i) {
+      failed = db->compact_range(std::nullopt, std::nullopt);
+      (void)db->wait_for_compactions();
+    }
+    REQUIRE_FALSE(failed.is_ok());
+    CHECK(failed.code() == StatusCode::kIoError);
+    CHECK(failed.to_string().find("injected fault") != std::string::npos);
+    CHECK(db->stats().vlog_values_relocated == 0);
+    CHECK(db->live_vlog_files().contains(*first.begin()));  // still the values' home
+    // As for any compaction IO error (db_compaction.cc): writes stop until reopen, reads go on.
+    CHECK(db->put("after", "the failure").code() == StatusCode::kIoError);
+    check_model(*db, model);
+    (void)db->close();
+
+    // Reopened, the relocation goes through and the file goes.
+    db = open_db(fs, "/db", options);
+    check_model(*db, model);
+    REQUIRE(db->compact_range(std::nullopt, std::nullopt));
+    REQUIRE(db->wait_for_compactions());
+    CHECK(db->stats().vlog_values_relocated == 30);
+    CHECK_FALSE(db->live_vlog_files().contains(*first.begin()));
+    check_model(*db, model);
+    REQUIRE(db->close());
+    check_no_leaks(fs, options);
+    db = open_db(fs, "/db", options);
+    check_model(*db, model);
+    REQUIRE(db->close());
+  });
+}
+
 TEST_CASE("vlog gc keeps a snapshot's old values readable, relocated or not") {
   std::mt19937_64 rng(cascade::testing::test_seed("vlog gc snapshot"));
   IoLoop loop;
