@@ -144,9 +144,13 @@ class FaultFileHandle final : public runtime::FileHandle {
       return s;
     }
     if (FaultFileSystem::State::consume(state_->failing_reads, path_)) {
-      // A device error arrives after the device's time, like a read's bytes: the caller's
-      // other reads stay in flight meanwhile.
+      // A device error arrives after the device's time, like a read's bytes: in flight
+      // meanwhile, with the caller's other reads.
+      ++state_->reads_in_flight;
+      state_->counters.max_reads_in_flight =
+          std::max(state_->counters.max_reads_in_flight, state_->reads_in_flight);
       state_->maybe_yield();
+      --state_->reads_in_flight;
       return fail(EIO, "read (injected fault)", path_);
     }
     const std::vector<std::byte>& image = inode_->current();

@@ -41,8 +41,8 @@
 // fail_next_sync makes one sync fail with kIoError without making anything durable; the file
 // is then in doubt, and writes and syncs to it afterwards are counted (a caller must stop,
 // see file_system.h), so a test can assert they are zero. fail_next_write fails one
-// write_at with kIoError, changing nothing; fail_next_read one read_at (after yielding, when
-// set_yield_on_io is on, as a device error comes back after the device's time). set_link_error(EXDEV) makes every link fail with
+// write_at with kIoError, changing nothing; fail_next_read one read_at (in flight until it
+// returns, as a device error comes back after the device's time). set_link_error(EXDEV) makes every link fail with
 // that errno (as link(2) does across file systems), until set_link_error(0). A crash
 // disarms faults not yet triggered (a link error stays: it is a property of the mount).
 //
