@@ -82,6 +82,31 @@ void fill(DB& db, Model& model, std::mt19937_64& rng, int keys, int rounds, std:
   }
 }
 
+// One value-log file per flush, flushes only on demand, every file old enough to relocate.
+DBOptions relocation_options() {
+  DBOptions o = gc_options();
+  o.vlog_file_size = 1 << 20;
+  o.memtable_size = 1 << 20;
+  o.vlog_gc_age_cutoff = 1.0;
+  return o;
+}
+
+// Flushes 100 values of 2000 bytes into one value-log file, then overwrites 70 of them with
+// small inline values: the file is 70% garbage, past the ratio that relocates its 30 live
+// values. Returns the file's number.
+std::uint64_t write_garbage_heavy_file(DB& db, Model& model, std::mt19937_64& rng) {
+  fill(db, model, rng, 100, 1, 2000);
+  REQUIRE(db.flush());
+  const std::set<std::uint64_t> files = db.live_vlog_files();
+  REQUIRE(files.size() == 1);
+  for (int i = 0; i < 70; ++i) {
+    std::string k = "key" + std::to_string(1000 + i);
+    REQUIRE(db.put(k, "small"));
+    model[k] = "small";
+  }
+  return *files.begin();
+}
+
 }  // namespace
 
 TEST_CASE("vlog gc returns the space of overwritten and deleted values and leaks no file") {
@@ -149,23 +174,12 @@ TEST_CASE("vlog gc relocates live values out of a garbage-heavy file and deletes
   std::mt19937_64 rng(cascade::testing::test_seed("vlog gc relocate"));
   IoLoop loop;
   FaultFileSystem fs;
-  DBOptions options = gc_options();
-  options.vlog_file_size = 1 << 20;  // one file per flush
-  options.memtable_size = 1 << 20;   // flushes on demand only
-  options.vlog_gc_age_cutoff = 1.0;
+  DBOptions options = relocation_options();
   options.vlog_value_head_size = 10;
   Model model;
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", options);
-    fill(*db, model, rng, 100, 1, 2000);  // the first file: 100 values
-    REQUIRE(db->flush());
-    const std::set<std::uint64_t> first = db->live_vlog_files();
-    REQUIRE(first.size() == 1);
-    for (int i = 0; i < 70; ++i) {  // 70% of them overwritten, small values: inline
-      std::string k = "key" + std::to_string(1000 + i);
-      REQUIRE(db->put(k, "small"));
-      model[k] = "small";
-    }
+    const std::uint64_t first = write_garbage_heavy_file(*db, model, rng);
     REQUIRE(db->compact_range(std::nullopt, std::nullopt));
     REQUIRE(db->wait_for_compactions());
     check_model(*db, model);
@@ -176,7 +190,7 @@ TEST_CASE("vlog gc relocates live values out of a garbage-heavy file and deletes
     // what the job's table IO charged.
     CHECK(s.compaction_bytes_charged >=
           s.compaction_bytes_read + s.compaction_bytes_written + 2 * 30 * 2000);
-    for (std::uint64_t n : first) CHECK(!db->live_vlog_files().contains(n));
+    CHECK(!db->live_vlog_files().contains(first));
     CHECK(files_in(fs, "/db", ".vlog") == db->kept_vlog_files());
     CHECK(s.vlog_live_bytes >= 30 * 2000);
     CHECK(s.vlog_live_bytes < 31 * 2100);
@@ -221,33 +235,22 @@ TEST_CASE("vlog gc whose read fails stops writes, loses nothing and relocates af
   std::mt19937_64 rng(cascade::testing::test_seed("vlog gc failed read"));
   IoLoop loop;
   FaultFileSystem fs;
-  DBOptions options = gc_options();
-  options.vlog_file_size = 1 << 20;  // one file per flush
-  options.memtable_size = 1 << 20;   // flushes on demand only
-  options.vlog_gc_age_cutoff = 1.0;
+  const DBOptions options = relocation_options();
   Model model;
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", options);
     fs.set_yield_on_io(true);  // reads take a scheduler round, as on a device
-    fill(*db, model, rng, 100, 1, 2000);
-    REQUIRE(db->flush());
-    const std::set<std::uint64_t> first = db->live_vlog_files();
-    REQUIRE(first.size() == 1);
-    for (int i = 0; i < 70; ++i) {  // 70% garbage: the file is relocated
-      std::string k = "key" + std::to_string(1000 + i);
-      REQUIRE(db->put(k, "small"));
-      model[k] = "small";
-    }
+    const std::uint64_t first = write_garbage_heavy_file(*db, model, rng);
     // compact_range's own jobs count the file's garbage; the background job that then
     // relocates its values fails on its read, and says so.
-    fs.fail_next_read("/db/" + vlog_file_name(*first.begin()));
+    fs.fail_next_read("/db/" + vlog_file_name(first));
     REQUIRE(db->compact_range(std::nullopt, std::nullopt));
     const Status failed = db->wait_for_compactions();
     CHECK(db->stats().compaction_failures == 1);
     CHECK(failed.code() == StatusCode::kIoError);
     CHECK(failed.to_string().find("injected fault") != std::string::npos);
     CHECK(db->stats().vlog_values_relocated == 0);
-    CHECK(db->live_vlog_files().contains(*first.begin()));  // still the values' home
+    CHECK(db->live_vlog_files().contains(first));  // still the values' home
     // As for any compaction IO error (db_compaction.cc): writes stop until reopen, reads go on.
     CHECK(db->put("after", "the failure").code() == StatusCode::kIoError);
     check_model(*db, model);
@@ -260,7 +263,7 @@ TEST_CASE("vlog gc whose read fails stops writes, loses nothing and relocates af
     REQUIRE(db->compact_range(std::nullopt, std::nullopt));
     REQUIRE(db->wait_for_compactions());
     CHECK(db->stats().vlog_values_relocated == 30);
-    CHECK_FALSE(db->live_vlog_files().contains(*first.begin()));
+    CHECK_FALSE(db->live_vlog_files().contains(first));
     check_model(*db, model);
     REQUIRE(db->close());
     check_no_leaks(fs, options);
