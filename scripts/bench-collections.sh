@@ -5,6 +5,7 @@
 #   scripts/bench-collections.sh [--quick] [-n REQUESTS] [-r KEYSPACE] [-c CLIENTS]
 #                                [--zset-small N] [--zset-large N] [--zset-sizes N,N,...]
 #                                [--zset-ops N] [--zset-only] [--baseline BIN]
+#                                [--no-settle]
 #
 # Servers, started one at a time on a spare 127.0.0.1 port, each in its own temporary
 # directory (under $TMPDIR), and stopped (by the pid this script started) before the next:
@@ -27,7 +28,11 @@
 #    20 s each. The table: median and p90 microseconds per operation at each size and the
 #    growth (largest / smallest), against cascade everysec and redis none; the load times
 #    give ZADD's throughput. ZRANK and ZRANGE by rank go through the sorted sets' rank index
-#    (src/types/zset_rank.h), so they should grow with the log of the size.
+#    (src/types/zset_rank.h), so they should grow with the log of the size. Before timing,
+#    the script waits (up to 10 minutes) until cascade has no compaction pending and no
+#    memtable waiting for its flush (INFO storage), and reports how long that took: right
+#    after a load of millions of members, level 0 is past the write slowdown point, and
+#    every write waits for compaction (--no-settle times it so).
 #
 # --zset-only: only part 2 (no redis-benchmark rows, no appendfsync always servers).
 # --baseline BIN: part 2 also against another cascade-server binary (say, main's build),
@@ -50,6 +55,7 @@ ZSET_LARGE=1000000
 ZSET_OPS=2000
 ZSET_SIZES=""
 ZSET_ONLY=0
+SETTLE=1
 BASELINE_BIN=""
 QUICK=0
 
@@ -65,6 +71,7 @@ while (($#)); do
     --zset-sizes) ZSET_SIZES="$2"; shift 2 ;;
     --zset-ops) ZSET_OPS="$2"; shift 2 ;;
     --zset-only) ZSET_ONLY=1; shift ;;
+    --no-settle) SETTLE=0; shift ;;
     --baseline) BASELINE_BIN="$2"; shift 2 ;;
     -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "bench-collections: unknown argument $1" >&2; exit 2 ;;
@@ -117,15 +124,16 @@ TESTS="lpush,rpush,lpop,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100,lrange_600,m
 RESULTS="$WORK/results.csv"
 ZRESULTS="$WORK/zsets.csv"
 echo "server,test,rps" >"$RESULTS"
-echo "server,size,op,count,p50_us,p90_us,load_s" >"$ZRESULTS"
+echo "server,size,op,count,p50_us,p90_us,load_s,settle_s" >"$ZRESULTS"
 
 # The sorted-set timings: loads a key of each of ZSET_SIZES members and times single
 # requests against each (a raw socket, one request in flight).
 zset_scaling() {  # name port
-  /usr/bin/python3 - "$1" "$2" "$ZSET_SIZES" "$ZSET_OPS" >>"$ZRESULTS" <<'EOF'
+  /usr/bin/python3 - "$1" "$2" "$ZSET_SIZES" "$ZSET_OPS" "$SETTLE" >>"$ZRESULTS" <<'EOF'
 import random, socket, sys, time
 
 name, port, ops = sys.argv[1], int(sys.argv[2]), int(sys.argv[4])
+settle = sys.argv[5] == "1"
 sizes = [int(n) for n in sys.argv[3].split(",")]
 sock = socket.create_connection(("127.0.0.1", port), timeout=120)
 buf = b""
@@ -182,6 +190,34 @@ def load(key, n):
         pending -= 1
     return time.monotonic() - started
 
+def bulk():
+    # One reply, whole: a bulk string's bytes.
+    global buf
+    while b"\r\n" not in buf:
+        buf += sock.recv(1 << 16)
+    head, rest = buf.split(b"\r\n", 1)
+    length = int(head[1:])
+    while len(rest) < length + 2:
+        rest += sock.recv(1 << 16)
+    buf = rest[length + 2:]
+    return rest[:length]
+
+def wait_for_compaction(limit_s):
+    # Seconds until INFO storage shows no compaction pending and no memtable waiting for
+    # its flush (0 at once for a server without that section).
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        sock.sendall(encode([b"INFO", b"storage"]))
+        fields = dict(line.split(":", 1) for line in bulk().decode().splitlines()
+                      if ":" in line)
+        if "storage_pending_compaction_bytes" not in fields:
+            return 0.0
+        if (int(fields["storage_pending_compaction_bytes"]) == 0
+                and int(fields["storage_immutable_memtables"]) == 0):
+            break
+        time.sleep(0.5)
+    return time.monotonic() - started
+
 def timed(make, count, seconds):
     samples = []
     deadline = time.monotonic() + seconds
@@ -199,6 +235,7 @@ for n in sizes:
     sock.sendall(encode([b"DEL", key]))
     reply()
     load_s = load(key, n)
+    settle_s = wait_for_compaction(600) if settle else 0.0
     rng = random.Random(7)
     fresh = iter(range(n, n + 10 ** 9))
     cases = [
@@ -209,7 +246,8 @@ for n in sizes:
     ]
     for op, make in cases:
         s = timed(make, ops, 20.0)
-        print(f"{name},{n},{op},{len(s)},{s[len(s) // 2]:.1f},{s[len(s) * 9 // 10]:.1f},{load_s:.2f}")
+        print(f"{name},{n},{op},{len(s)},{s[len(s) // 2]:.1f},{s[len(s) * 9 // 10]:.1f},"
+              f"{load_s:.2f},{settle_s:.1f}")
 EOF
 }
 
@@ -283,8 +321,8 @@ for server in ("cascade-everysec", "cascade-baseline", "redis-none"):
                  for g in got]
         growth = float(got[-1]["p50_us"]) / float(got[0]["p50_us"])
         print(f"| {server} | {op} | " + " | ".join(cells) + f" | {growth:.1f}x |")
-loads = {(r["server"], int(r["size"])): r["load_s"] for r in zrows}
+loads = {(r["server"], int(r["size"])): (r["load_s"], r["settle_s"]) for r in zrows}
 print()
-print("load (pipelined ZADD, 1000 members each): " + "; ".join(
-    f"{s} {n:,}: {loads[(s, n)]} s" for (s, n) in sorted(loads)))
+print("load (pipelined ZADD, 1000 members each), then the wait for compaction: " + "; ".join(
+    f"{s} {n:,}: {loads[(s, n)][0]} s, {loads[(s, n)][1]} s" for (s, n) in sorted(loads)))
 EOF

@@ -107,6 +107,7 @@ void DBIterator::find_next_visible(bool skipping) {
         resolve_current(ik.user_key, inner_->value());
         return;
       }
+      ++tombstones_passed_;
       saved_key_.assign(ik.user_key);
       skipping = true;
       skipped = 0;
@@ -140,6 +141,7 @@ void DBIterator::find_prev_visible() {
     if (has_lower_ && ik.user_key < lower_) break;
     if (have && ik.user_key != saved_key_) {
       if (current_type_ != ValueType::kDeletion) break;
+      ++tombstones_passed_;
       have = false;
     }
     if (ik.sequence <= snapshot_ && !(has_upper_ && ik.user_key >= upper_)) {
@@ -152,6 +154,7 @@ void DBIterator::find_prev_visible() {
     inner_->prev();
   }
   valid_ = have && current_type_ != ValueType::kDeletion;
+  if (have && !valid_) ++tombstones_passed_;  // the range's first key was deleted
   if (!inner_->valid() && stop_on_inner_error()) return;
   if (valid_) resolve_current(saved_key_, saved_value_);
 }

@@ -101,6 +101,12 @@ class DBIterator {
   ValueType type() const { return current_type_; }  // kValue or kValuePointer
   SequenceNumber sequence() const { return current_sequence_; }
 
+  // Deleted keys stepped over since construction, in either direction: keys whose newest
+  // visible version is a tombstone. A walk over a range whose keys were mostly removed
+  // pays for each of them, so a caller that can choose (MemberSampler: a whole read or a
+  // few seeks) watches this to learn how sparse the range is.
+  std::uint64_t tombstones_passed() const { return tombstones_passed_; }
+
  private:
   void find_next_visible(bool skipping);
   void find_prev_visible();
@@ -128,6 +134,7 @@ class DBIterator {
   std::unique_ptr<ValueResolver> resolver_;  // null: pointers are shown as they are
   bool resolved_ = false;                    // value() is resolved_value_
   std::string_view resolved_value_;          // owned by resolver_
+  std::uint64_t tombstones_passed_ = 0;
 };
 
 }  // namespace cascade::engine

@@ -233,7 +233,7 @@ constexpr std::int64_t kMaxRandomPicks = std::int64_t{1} << 26;
 // Ascending ranks of the picks, in pick order: `count` distinct ones (count < size), or
 // `count` independent ones (repeat).
 std::vector<std::uint64_t> random_ranks(std::uint64_t size, std::uint64_t count, bool repeat) {
-  std::mt19937_64 rng(random_seed());
+  runtime::SplitMix64 rng(random_seed());
   std::vector<std::uint64_t> ranks;
   ranks.reserve(count);
   std::uniform_int_distribution<std::uint64_t> any(0, size - 1);

@@ -6,13 +6,20 @@
 
 namespace cascade::types {
 
-Status MemberSampler::read_all(std::vector<SampledMember>& out) {
+Result<bool> MemberSampler::read_all(std::vector<SampledMember>& out, bool give_up_when_sparse) {
   const std::size_t skip = collection_.prefix().size();
   StagedWrites::Cursor c = collection_.cursor();
+  bool whole = true;
   for (c.seek_to_first(); c.valid(); c.next()) {
+    if (give_up_when_sparse && c.tombstones_passed() > kSparseTombstones) {
+      whole = false;
+      break;
+    }
     out.push_back({std::string(c.key().substr(skip)), std::string(c.value())});
   }
-  return c.status();
+  tombstones_passed_ += c.tombstones_passed();
+  if (!c.status()) return c.status();
+  return whole;
 }
 
 Status MemberSampler::select_in_one_pass(std::uint64_t count, std::vector<SampledMember>& out) {
@@ -26,6 +33,7 @@ Status MemberSampler::select_in_one_pass(std::uint64_t count, std::vector<Sample
       --count;
     }
   }
+  tombstones_passed_ += c.tombstones_passed();
   return c.status();
 }
 
@@ -93,38 +101,60 @@ Status MemberSampler::draw_with_repeats(std::uint64_t count, std::vector<Sampled
   const std::uint64_t size = collection_.size();
   if (size <= std::max(kExactLimit, count)) {
     std::vector<SampledMember> all;
-    if (Status s = read_all(all); !s) return s;
-    if (all.empty()) return Status::ok();
-    for (std::uint64_t i = 0; i < count; ++i) out.push_back(all[uniform(0, all.size() - 1)]);
-    return Status::ok();
+    Result<bool> whole = read_all(all, /*give_up_when_sparse=*/count < size &&
+                                                                size >= kMinProbedSize);
+    if (!whole) return whole.status();
+    if (*whole) {
+      if (all.empty()) return Status::ok();
+      for (std::uint64_t i = 0; i < count; ++i) out.push_back(all[uniform(0, all.size() - 1)]);
+      return Status::ok();
+    }
   }
   const std::size_t skip = collection_.prefix().size();
   StagedWrites::Cursor c = collection_.cursor();
-  if (Status s = prepare_probes(c); !s) return s;
-  for (std::uint64_t i = 0; i < count; ++i) {
+  Status s = prepare_probes(c);
+  for (std::uint64_t i = 0; s && i < count; ++i) {
     land(c);
-    if (!c.valid()) return c.status();
+    if (!c.valid()) {
+      s = c.status();
+      break;
+    }
     out.push_back({std::string(c.key().substr(skip)), std::string(c.value())});
   }
-  return Status::ok();
+  tombstones_passed_ += c.tombstones_passed();
+  return s;
 }
 
 Status MemberSampler::draw_distinct(std::uint64_t count, std::vector<SampledMember>& out) {
   const std::uint64_t size = collection_.size();
   count = std::min(count, size);
+  if (count == 0) return Status::ok();
   if (size <= kExactLimit) {
+    // Probes serve a sparse small collection while the walk past drawn members stays short.
     std::vector<SampledMember> all;
-    if (Status s = read_all(all); !s) return s;
-    count = std::min<std::uint64_t>(count, all.size());
-    for (std::uint64_t i = 0; i < count; ++i) {  // a partial Fisher-Yates shuffle
-      std::swap(all[i], all[uniform(i, all.size() - 1)]);
-      out.push_back(std::move(all[i]));
+    Result<bool> whole = read_all(all, /*give_up_when_sparse=*/count <= size / 2 &&
+                                                                size >= kMinProbedSize);
+    if (!whole) return whole.status();
+    if (*whole) {
+      count = std::min<std::uint64_t>(count, all.size());
+      for (std::uint64_t i = 0; i < count; ++i) {  // a partial Fisher-Yates shuffle
+        std::swap(all[i], all[uniform(i, all.size() - 1)]);
+        out.push_back(std::move(all[i]));
+      }
+      return Status::ok();
     }
-    return Status::ok();
+  } else if (count >= size / 4) {
+    return select_in_one_pass(count, out);
   }
-  if (count >= size / 4) return select_in_one_pass(count, out);
-  const std::size_t skip = collection_.prefix().size();
   StagedWrites::Cursor c = collection_.cursor();
+  Status s = draw_distinct_by_probes(c, count, out);
+  tombstones_passed_ += c.tombstones_passed();
+  return s;
+}
+
+Status MemberSampler::draw_distinct_by_probes(StagedWrites::Cursor& c, std::uint64_t count,
+                                              std::vector<SampledMember>& out) {
+  const std::size_t skip = collection_.prefix().size();
   if (Status s = prepare_probes(c); !s) return s;
   std::set<std::string, std::less<>> drawn;
   while (drawn.size() < count) {

@@ -18,6 +18,13 @@
 //     asks for at least a quarter of them: those paths read every member, which costs at
 //     most kExactLimit entries or a few times the reply (a distinct draw keeps only the
 //     chosen members in memory);
+//   - except a small collection among many removed members (a set SPOP is emptying, say):
+//     the read of every member would step over every removed one still in the engine
+//     (each pop leaves a tombstone until compaction), so the read gives up once it has
+//     passed kSparseTombstones of them, and a draw that probes can serve (fewer members
+//     wanted than there are, at most half of them for a distinct draw, and at least
+//     kMinProbedSize members) goes by probes, each of which crosses one gap between live
+//     members, not the whole range;
 //   - larger ones, with small counts, by probes: random, but not uniform. A member is
 //     drawn with the probability that a probe lands in the gap of key space before it, so
 //     members after wide gaps come up more often, and a member whose predecessor's gap
@@ -37,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "src/runtime/random.h"
 #include "src/runtime/result.h"
 #include "src/types/collection.h"
 
@@ -49,8 +57,14 @@ struct SampledMember {
 
 class MemberSampler {
  public:
-  // Collections this small are always read whole and sampled exactly.
+  // Collections this small are read whole and sampled exactly, unless sparse.
   static constexpr std::uint64_t kExactLimit = 256;
+  // Removed members a whole read of a small collection passes before it gives up for probes.
+  static constexpr std::uint64_t kSparseTombstones = 256;
+  // Below this size the read goes on whatever it passes: a draw by probes walks one gap
+  // for each end of the range and one per probe, each about (removed / size) removed
+  // members, which is no cheaper than one whole read for a handful of members.
+  static constexpr std::uint64_t kMinProbedSize = 16;
 
   // `collection` exists (size > 0); `seed` drives every draw.
   MemberSampler(Collection& collection, std::uint64_t seed)
@@ -61,11 +75,19 @@ class MemberSampler {
   // min(count, size) distinct members, in no particular order.
   Status draw_distinct(std::uint64_t count, std::vector<SampledMember>& out);
 
+  // Removed members this sampler's reads stepped over (for tests and measurements).
+  std::uint64_t tombstones_passed() const { return tombstones_passed_; }
+
  private:
-  Status read_all(std::vector<SampledMember>& out);
+  // Every member into `out`; or, with `give_up_when_sparse`, false (and `out` partial)
+  // once the read has passed more than kSparseTombstones removed members.
+  Result<bool> read_all(std::vector<SampledMember>& out, bool give_up_when_sparse);
   // Knuth's selection sampling: one pass, `count` of the members, each subset equally
   // likely, memory for `count` only.
   Status select_in_one_pass(std::uint64_t count, std::vector<SampledMember>& out);
+  // The probe path of draw_distinct: count < size.
+  Status draw_distinct_by_probes(StagedWrites::Cursor& cursor, std::uint64_t count,
+                                 std::vector<SampledMember>& out);
   // Reads the first and last suffixes the probes are drawn between.
   Status prepare_probes(StagedWrites::Cursor& cursor);
   std::string random_probe();
@@ -76,7 +98,8 @@ class MemberSampler {
   }
 
   Collection& collection_;
-  std::mt19937_64 rng_;
+  runtime::SplitMix64 rng_;
+  std::uint64_t tombstones_passed_ = 0;
   std::string first_, last_;
   std::size_t split_ = 0;  // length of the common prefix of first_ and last_
   std::uint8_t tail_low_ = 0, tail_high_ = 0xff;

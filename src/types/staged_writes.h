@@ -96,6 +96,8 @@ class StagedWrites {
     // map and a copy of its value (so a put or del of the current key leaves it intact).
     std::string_view key() const { return key_; }
     std::string_view value() const { return value_; }
+    // Deleted engine keys the cursor stepped over (engine::DBIterator::tombstones_passed).
+    std::uint64_t tombstones_passed() const { return engine_ ? engine_->tombstones_passed() : 0; }
 
    private:
     using Map = std::map<std::string, std::optional<std::string>, std::less<>>;

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "tests/support/test_seed.h"
 #include "tests/unit/engine/db/db_test_util.h"
 
 using namespace cascade;
@@ -126,6 +127,71 @@ TEST_CASE("probes into a large collection spread over its members") {
     std::map<char, int> leading;
     for (const SampledMember& m : drawn) ++leading[m.suffix[7]];
     CHECK(leading.size() == 9);  // every leading digit 1-9 shows up ("0" is one member)
+    REQUIRE(db->close());
+  });
+}
+
+// A set emptied by pops keeps a tombstone per removed member until compaction. Reading the
+// few members left would step over every one of them; the sampler gives up on that read
+// and probes, so a draw costs a few gaps between the live members instead.
+TEST_CASE("a small set among many removed members is drawn by probes") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    StagedWrites writes(*db);
+    constexpr std::size_t kWritten = 10000, kKeptEvery = 500;  // 20 members left
+    Collection set = make_set(writes, kWritten);
+    writes.clear();
+    std::set<std::string> live;
+    for (std::size_t i = 0; i < kWritten; ++i) {
+      const std::string member = "member:" + std::to_string(i);
+      if (i % kKeptEvery == 0) {
+        live.insert(member);
+      } else {
+        set.del(member);
+      }
+    }
+    set.header().size = live.size();
+    set.finish();
+    REQUIRE(writes.commit(false));
+    writes.clear();
+    const std::uint64_t removed = kWritten - live.size();
+
+    const std::uint64_t seed = cascade::testing::test_seed("sparse set draws");
+    std::set<std::string> seen;
+    std::uint64_t passed = 0;
+    constexpr int kDraws = 40;
+    for (int i = 0; i < kDraws; ++i) {
+      std::vector<SampledMember> drawn;
+      MemberSampler sampler(set, seed + i);
+      REQUIRE(sampler.draw_distinct(i % 2 == 0 ? 1 : 3, drawn));
+      CHECK(drawn.size() == (i % 2 == 0 ? 1u : 3u));
+      CHECK(suffixes(drawn).size() == drawn.size());
+      for (const SampledMember& m : drawn) {
+        CHECK(live.contains(m.suffix));
+        seen.insert(m.suffix);
+      }
+      passed += sampler.tombstones_passed();
+      std::vector<SampledMember> repeated;
+      MemberSampler again(set, seed + 1000 + i);
+      REQUIRE(again.draw_with_repeats(2, repeated));
+      CHECK(repeated.size() == 2);
+      for (const SampledMember& m : repeated) CHECK(live.contains(m.suffix));
+      passed += again.tombstones_passed();
+    }
+    // A read of every member passes all the removed ones; the probes a fraction of them.
+    MESSAGE("tombstones passed per draw: " << passed / (2 * kDraws) << " of " << removed);
+    CHECK(passed < 2 * kDraws * removed / 4);
+    CHECK(seen.size() > live.size() / 2);  // the probes spread over the members left
+
+    // Half or more of the members asked for: the sampler reads them all, whatever it costs.
+    std::vector<SampledMember> most;
+    MemberSampler reader(set, seed);
+    REQUIRE(reader.draw_distinct(live.size() - 1, most));
+    CHECK(most.size() == live.size() - 1);
+    CHECK(suffixes(most).size() == most.size());
+    CHECK(reader.tombstones_passed() >= removed);
     REQUIRE(db->close());
   });
 }

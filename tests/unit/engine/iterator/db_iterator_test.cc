@@ -102,12 +102,16 @@ TEST_CASE("db iterator hides keys whose newest visible version is a deletion") {
                               {ikey("c", 3, ValueType::kDeletion), ""}}),
                     {});
   CHECK(keys_forward(latest) == std::vector<std::string>{"b"});
+  CHECK(latest.tombstones_passed() == 2);  // a and c, each counted once per walk
   CHECK(keys_backward(latest) == std::vector<std::string>{"b"});
+  CHECK(latest.tombstones_passed() == 4);
   DBIteratorOptions at5;
   at5.snapshot = 5;
   DBIterator old(std::move(inner), at5);
   CHECK(keys_forward(old).empty());
+  CHECK(old.tombstones_passed() == 3);  // b's version 6 is invisible, not a tombstone
   CHECK(keys_backward(old).empty());
+  CHECK(old.tombstones_passed() == 6);  // the last, a, at the front of the range
   CHECK(old.status().is_ok());
 }
 
