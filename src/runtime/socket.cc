@@ -155,6 +155,13 @@ Result<Socket> Socket::duplicate() const {
   return Socket(&this_reactor(), copy);
 }
 
+int Socket::release() {
+  cancelled_ = false;
+  return std::exchange(fd_, -1);
+}
+
+Socket Socket::adopt(int fd) { return Socket(&this_reactor(), fd); }
+
 Result<Socket> Socket::listen(const ListenOptions& options) {
   auto addr = parse_address(options.address, options.port);
   if (!addr) return addr.error();

@@ -66,6 +66,12 @@ class Socket {
   // to one of them. The one call that may be made on a Socket owned by another thread.
   Result<Socket> duplicate() const;
 
+  // Moving a connected socket to another shard: release() gives up the descriptor without
+  // closing it (nothing may be in flight on it); adopt() makes a Socket of it owned by the
+  // calling thread's reactor. The descriptor is the same kernel socket: no byte is lost.
+  int release();
+  static Socket adopt(int fd);
+
   // Waits for the next connection on a listening socket.
   Result<Socket> accept(std::optional<Duration> timeout = {});
   // Reads some bytes: at least 1, or 0 when the peer closed its side.

@@ -74,6 +74,20 @@ Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket s
   }
   client_.authenticated = shard_.config().requirepass.empty();
   client_.created = client_.last_interaction = runtime::Clock::now();
+  key_shard_ = shard_.id();
+  shard_.add_connection(client_.id, this);
+}
+
+Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket socket,
+                       ClientHandoff moved)
+    : server_(server),
+      shard_(shard),
+      socket_(std::move(socket)),
+      client_(std::move(moved.client)),
+      parser_(shard.config().proto_max_bulk_len),
+      read_size_(kFirstRead) {
+  set_resp_version(moved.version);
+  key_shard_ = shard_.id();
   shard_.add_connection(client_.id, this);
 }
 
@@ -211,8 +225,38 @@ void Connection::run() {
     }
     if (closing_) open = false;
     if (in_.empty()) in_.release_if_idle(kReadChunk);
+    if (open && should_move()) {
+      ++shard_.stats().moved_connections;
+      handoff_ = ClientHandoff{key_shard_, socket_.release(), std::move(client_), out_.version()};
+      return;
+    }
   }
   if (socket_.is_open()) (void)socket_.close();
+}
+
+void Connection::track_key_shard(const CommandSpec& spec, std::span<const std::string_view> args) {
+  if (spec.first_key <= 0) return;  // no key: it runs as well on any shard
+  const auto first = static_cast<std::size_t>(spec.first_key);
+  if (spec.last_key != spec.first_key || (spec.flags & kCmdMovableKeys) || first >= args.size()) {
+    key_shard_run_ = 0;  // several keys: no one shard to move to
+    return;
+  }
+  const auto shard = static_cast<runtime::ShardId>(types::key_shard(args[first], server_.shard_count()));
+  if (shard == key_shard_) {
+    ++key_shard_run_;
+  } else {
+    key_shard_ = shard;
+    key_shard_run_ = 1;
+  }
+}
+
+// Between batches (run() calls it with the replies sent): nothing pending here, nothing
+// registered on this shard for this client but its entry in the connection registry.
+bool Connection::should_move() const {
+  return key_shard_run_ >= kMoveAfter && key_shard_ != shard_.id() && !closing_ &&
+         !client_.close_after_reply && !client_.multi.active && client_.watched.empty() &&
+         !block_.active && in_.empty() && out_.buffer().empty() && !shard_.stopping() &&
+         socket_.is_open() && !socket_.cancelled() && !trim_requested_ && !wait_before_read_;
 }
 
 bool Connection::read_some() {
@@ -330,6 +374,7 @@ Connection::InputResult Connection::process_input() {
 
 void Connection::execute(std::span<const std::string_view> args) {
   const Dispatch dispatch = resolve_command(server_.commands(), args, auth_required());
+  if (dispatch.error == DispatchError::kNone) track_key_shard(*dispatch.spec, args);
   // Inside MULTI every command is queued (or refused) by queue_in_multi, never batched:
   // the batch would run it at once.
   if (dispatch.error == DispatchError::kNone && dispatch.spec->key_handler != nullptr &&

@@ -41,6 +41,20 @@
 // interrupted, the input buffer freed, and the connection then waits for readability
 // (Socket::wait_readable) holding no buffer, allocating one again when bytes arrive.
 //
+// Moving to the keys' shard. A connection lives on the shard that accepted it, so each
+// command on a key of another shard is a cross-shard call: two thread wake-ups when the
+// threads sleep. A client that works one key (a queue, a counter, redis-benchmark's list
+// rows) pays that on every command, for half its commands with two shards. So once
+// kMoveAfter single-key commands in a row named keys of one other shard, and the
+// connection is between batches with nothing that ties it to this shard (no input or
+// reply pending, no MULTI, no WATCH, not blocked, not closing), run() hands it over: the
+// socket's descriptor and the ClientState (its id, name, database, AUTH, reply mode) go
+// to that shard in a message, where a new Connection and fiber take them up (listener.cc,
+// serve_moved_client); the client notices nothing, and keeps its id in CLIENT LIST. A
+// client whose keys are spread over the shards never gets such a run (with two shards, a
+// run of 64 random keys on one other shard has a chance of 2^-64), so it stays. INFO's
+// moved_connections counts the hand-overs.
+//
 // process_input() is the IO-free core: tests drive a Connection built without a socket by
 // filling input() and calling it, then reading output().
 #pragma once
@@ -52,11 +66,13 @@
 #include <span>
 #include <vector>
 #include <string_view>
+#include <utility>
 
 #include "resp/input_buffer.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
 #include "src/commands/key_batch.h"
+#include "src/runtime/shard.h"
 #include "src/runtime/socket.h"
 #include "src/server/client_state.h"
 
@@ -67,16 +83,31 @@ class ShardState;
 struct CommandSpec;
 struct Dispatch;
 
+// A connection on its way to another shard (see "Moving to the keys' shard" above).
+struct ClientHandoff {
+  runtime::ShardId target = 0;
+  int fd = -1;
+  ClientState client;
+  resp::RespVersion version = resp::RespVersion::kResp2;
+};
+
 class Connection {
  public:
+  // Single-key commands on one other shard, in a row, before the connection moves there.
+  static constexpr std::uint32_t kMoveAfter = 64;
+
   // Takes over an accepted socket (an empty Socket in tests: then run() must not be used).
   Connection(ServerState& server, ShardState& shard, runtime::Socket socket);
+  // Takes up a connection handed over by another shard: same client, same id.
+  Connection(ServerState& server, ShardState& shard, runtime::Socket socket, ClientHandoff moved);
   ~Connection();  // leaves the shard's registry
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // The fiber body: serves the client until it leaves or is closed; closes the socket.
+  // The fiber body: serves the client until it leaves or is closed, and closes the socket;
+  // or until it should move to the shard of its keys: then take_handoff() has it.
   void run();
+  std::optional<ClientHandoff> take_handoff() { return std::exchange(handoff_, std::nullopt); }
 
   enum class InputResult : std::uint8_t {
     kNeedMore,  // no complete command left in the input
@@ -135,6 +166,8 @@ class Connection {
 
   bool read_some();
   bool flush();
+  void track_key_shard(const CommandSpec& spec, std::span<const std::string_view> args);
+  bool should_move() const;
   void execute(std::span<const std::string_view> args);
   bool queue_in_multi(const Dispatch& dispatch, std::span<const std::string_view> args,
                       resp::ReplyWriter& writer);
@@ -159,6 +192,9 @@ class Connection {
   std::size_t read_size_;            // the next recv asks for this much room
   bool trim_requested_ = false;      // trim_if_idle interrupted the pending recv
   bool wait_before_read_ = false;    // trimmed: wait for readability with no buffer
+  runtime::ShardId key_shard_ = 0;    // the shard of the last single-key command
+  std::uint32_t key_shard_run_ = 0;   // single-key commands in a row on key_shard_
+  std::optional<ClientHandoff> handoff_;
 
   enum class Unblock : std::uint8_t { kNone, kTimeout, kError };
   struct BlockState {

@@ -4,8 +4,11 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "src/runtime/scheduler.h"
 #include "src/runtime/shard.h"
@@ -29,6 +32,35 @@ void reject_client(Socket& socket) {
   (void)socket.close();
 }
 
+void serve_moved_client(ServerState& server, ShardState& shard, ClientHandoff moved);
+
+// The client fiber, for an accepted client and for one moved here from another shard:
+// serves it, then either frees its place among maxclients or sends it on.
+void spawn_connection(ServerState& server, ShardState& shard,
+                      std::function<std::unique_ptr<Connection>()> make) {
+  shard.fibers().add();
+  runtime::Scheduler::current()->spawn(
+      [&server, &shard, make = std::move(make)] {
+        std::optional<ClientHandoff> moving;
+        {
+          std::unique_ptr<Connection> connection = make();
+          connection->run();
+          moving = connection->take_handoff();
+        }  // leaves this shard's registry before the next shard's Connection joins its own
+        if (moving) {
+          const runtime::ShardId target = moving->target;
+          runtime::Shard::current()->send_to(
+              target, [&server, moved = std::make_unique<ClientHandoff>(std::move(*moving))] {
+                serve_moved_client(server, server.shard(moved->target), std::move(*moved));
+              });
+        } else {
+          server.release_client();
+        }
+        shard.fibers().done();
+      },
+      {.name = "client"});
+}
+
 void serve_client(ServerState& server, ShardState& shard, Socket socket) {
   if (shard.stopping()) {
     (void)socket.close();
@@ -40,21 +72,28 @@ void serve_client(ServerState& server, ShardState& shard, Socket socket) {
     return;
   }
   // std::function needs a copyable callable: the socket travels by pointer.
-  auto* handoff = new Socket(std::move(socket));
-  shard.fibers().add();
-  runtime::Scheduler::current()->spawn(
-      [&server, &shard, handoff] {
-        {
-          std::unique_ptr<Socket> owned(handoff);
-          Connection connection(server, shard, std::move(*owned));
-          server.logger().verbose("Accepted {}", connection.client().addr);
-          owned.reset();
-          connection.run();
-        }
-        server.release_client();
-        shard.fibers().done();
-      },
-      {.name = "client"});
+  auto handoff = std::make_shared<Socket>(std::move(socket));
+  spawn_connection(server, shard, [&server, &shard, handoff] {
+    auto connection = std::make_unique<Connection>(server, shard, std::move(*handoff));
+    server.logger().verbose("Accepted {}", connection->client().addr);
+    return connection;
+  });
+}
+
+// On the shard a connection moves to (Connection::should_move), in a message: the client
+// keeps its place among maxclients, so only a shard already stopping closes it here.
+void serve_moved_client(ServerState& server, ShardState& shard, ClientHandoff moved) {
+  Socket socket = Socket::adopt(moved.fd);
+  if (shard.stopping()) {
+    (void)socket.close();
+    server.release_client();
+    return;
+  }
+  auto state = std::make_shared<std::pair<Socket, ClientHandoff>>(std::move(socket), std::move(moved));
+  spawn_connection(server, shard, [&server, &shard, state] {
+    return std::make_unique<Connection>(server, shard, std::move(state->first),
+                                        std::move(state->second));
+  });
 }
 
 void accept_loop(ServerState& server, ShardState& shard, Socket& listener) {

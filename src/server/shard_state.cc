@@ -14,6 +14,7 @@ void ShardStats::add(const ShardStats& o) {
   net_output_bytes += o.net_output_bytes;
   reads_processed += o.reads_processed;
   writes_processed += o.writes_processed;
+  moved_connections += o.moved_connections;
   expired_keys += o.expired_keys;
 }
 

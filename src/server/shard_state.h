@@ -33,6 +33,7 @@ struct ShardStats {
   std::uint64_t net_output_bytes = 0;
   std::uint64_t reads_processed = 0;
   std::uint64_t writes_processed = 0;
+  std::uint64_t moved_connections = 0;  // handed to the shard of their keys (connection.h)
   std::uint64_t expired_keys = 0;  // filled from the keyspace when summed (INFO)
 
   void add(const ShardStats& other);

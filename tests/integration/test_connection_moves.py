@@ -1,0 +1,129 @@
+"""A connection whose single-key commands all go to another shard moves there
+(src/server/connection.h, "Moving to the keys' shard"): INFO's moved_connections counts the
+moves, and the client keeps its session (id, name, database, protocol, authentication),
+its place in CLIENT LIST and among connected_clients, and every reply in order, across a
+move made between two pipelines. A client in MULTI or holding a WATCH stays until it is
+done."""
+
+import time
+
+import redis
+
+from conftest import Raw, parse
+from key_shards import keys_on_each_shard
+
+SHARDS = 2
+RUN = 64  # Connection::kMoveAfter
+
+
+def moved(port):
+    return redis.Redis(port=port).info("stats")["moved_connections"]
+
+
+def wait_connected(admin, count):
+    """connected_clients reaches `count` (a closed client leaves once its fiber ends)."""
+    deadline = time.monotonic() + 5
+    while admin.info("clients")["connected_clients"] != count:
+        assert time.monotonic() < deadline, admin.info("clients")
+        time.sleep(0.02)
+
+
+def keys_of(shard, count, prefix=b"mv:"):
+    keys = keys_on_each_shard(prefix, SHARDS, per_shard=count)
+    return keys[shard * count:(shard + 1) * count]
+
+
+def incr_all(client, keys, rounds):
+    """INCRs every key `rounds` times, one command at a time; checks each reply."""
+    for r in range(1, rounds + 1):
+        for key in keys:
+            assert client.call([b"INCR", key]) == b":%d\r\n" % r
+
+
+def test_a_client_moves_to_the_shard_of_its_keys_and_keeps_its_session(start_cascade):
+    server = start_cascade("--requirepass", "pw")
+    port = server.port
+    client = Raw(port)
+    assert client.call([b"AUTH", b"pw"]) == b"+OK\r\n"
+    assert client.call([b"CLIENT", b"SETNAME", b"mover"]) == b"+OK\r\n"
+    assert client.call([b"SELECT", b"5"]) == b"+OK\r\n"
+    assert client.call([b"HELLO", b"3"]).startswith(b"%")
+    my_id = client.call([b"CLIENT", b"ID"])
+    admin = redis.Redis(port=port, password="pw")
+
+    # Shard 0 first: afterwards the client is there, whichever shard accepted it.
+    zero, one = keys_of(0, 8), keys_of(1, 8)
+    incr_all(client, zero, RUN // 8 + 2)
+    before = admin.info("stats")["moved_connections"]
+    assert before in (0, 1)
+    incr_all(client, one, RUN // 8 + 2)
+    assert admin.info("stats")["moved_connections"] == before + 1
+    # one command back does not move it
+    assert client.call([b"INCR", zero[0]]) == b":%d\r\n" % (RUN // 8 + 3)
+    assert admin.info("stats")["moved_connections"] == before + 1
+
+    # The session came along.
+    assert client.call([b"CLIENT", b"ID"]) == my_id
+    assert client.call([b"CLIENT", b"GETNAME"]) == b"$5\r\nmover\r\n"
+    info = client.call([b"CLIENT", b"INFO"])
+    assert b" db=5 " in info and b" resp=3 " in info and b" name=mover " in info
+    assert client.call([b"GET", one[0]]) == b"$2\r\n%d\r\n" % (RUN // 8 + 2)
+    assert admin.get(one[0]) is None  # database 0: the writes went to database 5
+    admin.execute_command("SELECT", 5)
+    assert admin.get(one[0]) == b"%d" % (RUN // 8 + 2)
+
+    # Listed once, counted once, and killable where it now lives.
+    listed = [c for c in admin.client_list() if c["name"] == "mover"]
+    assert len(listed) == 1 and str(listed[0]["id"]) == my_id[1:-2].decode()
+    assert admin.info("clients")["connected_clients"] == 2
+    assert admin.execute_command("CLIENT", "KILL", "ID", my_id[1:-2].decode()) == 1
+    assert client.read_until_closed() == b""
+    wait_connected(admin, 1)
+
+
+def test_pipelines_answer_in_order_across_moves(cascade):
+    client = Raw(cascade.port)
+    keys = {0: keys_of(0, 1, b"pl:")[0], 1: keys_of(1, 1, b"pl:")[0]}
+    expected = {0: 0, 1: 0}
+    start = moved(cascade.port)
+    for round_ in range(8):
+        shard = round_ % 2
+        batch = b"".join(b"*2\r\n$4\r\nINCR\r\n$%d\r\n%s\r\n" % (len(keys[shard]), keys[shard])
+                         for _ in range(RUN + 10))
+        client.send(batch)
+        for _ in range(RUN + 10):
+            expected[shard] += 1
+            assert client.reply() == b":%d\r\n" % expected[shard]
+    # Every round after the first found the client on the other shard.
+    assert moved(cascade.port) - start >= 7
+    admin = redis.Redis(port=cascade.port)
+    wait_connected(admin, 2)
+    client.close()
+    wait_connected(admin, 1)
+
+
+def test_a_client_in_multi_or_watching_stays_until_it_is_done(cascade):
+    port = cascade.port
+    client = Raw(port)
+    zero, one = keys_of(0, 4, b"tx:"), keys_of(1, 4, b"tx:")
+    incr_all(client, zero, RUN // 4 + 1)  # on shard 0 now
+    start = moved(port)
+
+    assert client.call([b"WATCH", zero[0]]) == b"+OK\r\n"
+    incr_all(client, one, RUN // 4 + 1)
+    assert moved(port) == start  # the watch is registered from shard 0's side
+    assert client.call([b"UNWATCH"]) == b"+OK\r\n"
+    assert moved(port) == start + 1  # the run went on: it moved after UNWATCH's reply
+
+    for key in zero:  # not yet a run: still on shard 1
+        assert client.call([b"GET", key]) == b"$2\r\n%d\r\n" % (RUN // 4 + 1)
+    assert client.call([b"MULTI"]) == b"+OK\r\n"
+    for _ in range(RUN + 1):
+        assert client.call([b"INCR", zero[0]]) == b"+QUEUED\r\n"
+    assert moved(port) == start + 1
+    replies = parse(client.call([b"EXEC"]))
+    first = RUN // 4 + 1
+    assert replies == list(range(first + 1, first + RUN + 2))
+    assert moved(port) == start + 2  # EXEC's reply sent, the queued INCRs made the run
+    assert client.call([b"GET", zero[0]]) == b"$%d\r\n%d\r\n" % (
+        len(str(first + RUN + 1)), first + RUN + 1)
