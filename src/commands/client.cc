@@ -157,23 +157,31 @@ std::string list_clients(ServerState& server, const ClientFilter& filter) {
   }
   std::sort(all.begin(), all.end());
   std::string text;
-  for (const auto& [id, line] : all) text += line + "\n";
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // A client moving between shards is briefly on both (connection.h): list it once.
+    if (i > 0 && all[i].first == all[i - 1].first) continue;
+    text += all[i].second + "\n";
+  }
   return text;
 }
 
 std::size_t kill_clients(ServerState& server, const ClientFilter& filter) {
   auto per_shard = server.runtime().run_on_each([&server, &filter]() {
-    std::size_t killed = 0;
+    std::vector<std::uint64_t> killed;
     for (const auto& [id, connection] : server.this_shard().connections()) {
       if (!filter.matches(*connection)) continue;
       connection->request_close();
-      ++killed;
+      killed.push_back(id);
     }
     return killed;
   });
-  std::size_t total = 0;
-  for (auto& n : per_shard) total += n ? *n : 0;
-  return total;
+  // A client moving between shards may be closed on both (connection.h): count it once.
+  std::vector<std::uint64_t> all;
+  for (auto& ids : per_shard) {
+    if (ids) all.insert(all.end(), ids->begin(), ids->end());
+  }
+  std::sort(all.begin(), all.end());
+  return static_cast<std::size_t>(std::unique(all.begin(), all.end()) - all.begin());
 }
 
 // CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: a client blocked in a blocking command (on any

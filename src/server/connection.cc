@@ -75,6 +75,8 @@ Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket s
   client_.authenticated = shard_.config().requirepass.empty();
   client_.created = client_.last_interaction = runtime::Clock::now();
   key_shard_ = shard_.id();
+  // Made after the shard's stop began (begin_stop closed the connections it knew): close.
+  closing_ = shard_.stopping();
   shard_.add_connection(client_.id, this);
 }
 
@@ -87,7 +89,9 @@ Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket s
       parser_(shard.config().proto_max_bulk_len),
       read_size_(kFirstRead) {
   set_resp_version(moved.version);
+  block_.wait = moved.block_wait;
   key_shard_ = shard_.id();
+  closing_ = shard_.stopping();
   shard_.add_connection(client_.id, this);
 }
 
@@ -227,7 +231,8 @@ void Connection::run() {
     if (in_.empty()) in_.release_if_idle(kReadChunk);
     if (open && should_move()) {
       ++shard_.stats().moved_connections;
-      handoff_ = ClientHandoff{key_shard_, socket_.release(), std::move(client_), out_.version()};
+      handoff_ = ClientHandoff{key_shard_, std::move(socket_), std::move(client_), out_.version(),
+                               block_.wait};
       return;
     }
   }

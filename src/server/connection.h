@@ -50,7 +50,10 @@
 // reply pending, no MULTI, no WATCH, not blocked, not closing), run() hands it over: the
 // socket's descriptor and the ClientState (its id, name, database, AUTH, reply mode) go
 // to that shard in a message, where a new Connection and fiber take them up (listener.cc,
-// serve_moved_client); the client notices nothing, and keeps its id in CLIENT LIST. A
+// adopt_moved_client); the client notices nothing, and keeps its id in CLIENT LIST. The
+// new shard registers the client before the old one lets it go, so CLIENT KILL, CLIENT
+// LIST and a shutdown, which visit every shard, find it on one or both (they count an id
+// once), and a close that reaches the old shard meanwhile is passed on. A
 // client whose keys are spread over the shards never gets such a run (with two shards, a
 // run of 64 random keys on one other shard has a chance of 2^-64), so it stays. INFO's
 // moved_connections counts the hand-overs.
@@ -83,12 +86,15 @@ class ShardState;
 struct CommandSpec;
 struct Dispatch;
 
-// A connection on its way to another shard (see "Moving to the keys' shard" above).
+// A connection on its way to another shard (see "Moving to the keys' shard" above). The
+// socket still names the old shard's reactor: the new shard adopts its descriptor
+// (Socket::release, Socket::adopt); a handoff dropped on the way closes it.
 struct ClientHandoff {
   runtime::ShardId target = 0;
-  int fd = -1;
+  runtime::Socket socket;
   ClientState client;
   resp::RespVersion version = resp::RespVersion::kResp2;
+  std::uint64_t block_wait = 0;  // the last blocking wait's number (BlockedKeys names waits by it)
 };
 
 class Connection {

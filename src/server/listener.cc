@@ -32,30 +32,39 @@ void reject_client(Socket& socket) {
   (void)socket.close();
 }
 
-void serve_moved_client(ServerState& server, ShardState& shard, ClientHandoff moved);
+void adopt_moved_client(ServerState& server, ShardState& shard, ClientHandoff moved);
 
-// The client fiber, for an accepted client and for one moved here from another shard:
-// serves it, then either frees its place among maxclients or sends it on.
+// The client fiber, for an accepted client and for one moved here from another shard; the
+// connection is already in this shard's registry. Serves the client, then either frees its
+// place among maxclients or hands it to the shard of its keys.
 void spawn_connection(ServerState& server, ShardState& shard,
-                      std::function<std::unique_ptr<Connection>()> make) {
+                      std::unique_ptr<Connection> connection) {
   shard.fibers().add();
+  // std::function needs a copyable callable: the connection travels by pointer.
   runtime::Scheduler::current()->spawn(
-      [&server, &shard, make = std::move(make)] {
-        std::optional<ClientHandoff> moving;
-        {
-          std::unique_ptr<Connection> connection = make();
-          connection->run();
-          moving = connection->take_handoff();
-        }  // leaves this shard's registry before the next shard's Connection joins its own
-        if (moving) {
+      [&server, &shard, raw = connection.release()] {
+        std::unique_ptr<Connection> connection(raw);
+        connection->run();
+        if (std::optional<ClientHandoff> moving = connection->take_handoff()) {
           const runtime::ShardId target = moving->target;
-          runtime::Shard::current()->send_to(
-              target, [&server, moved = std::make_unique<ClientHandoff>(std::move(*moving))] {
-                serve_moved_client(server, server.shard(moved->target), std::move(*moved));
-              });
+          const std::uint64_t id = connection->client().id;
+          // The next shard registers the client before this one drops it (connection.h).
+          auto moved = std::make_shared<ClientHandoff>(std::move(*moving));
+          (void)server.runtime()
+              .submit(target, [&server, moved] {
+                adopt_moved_client(server, server.this_shard(), std::move(*moved));
+              })
+              .get();
+          if (connection->closing()) {
+            // CLIENT KILL or a shutdown reached this shard's entry meanwhile: pass it on.
+            (void)server.runtime().post(target, [&server, id] {
+              if (Connection* c = server.this_shard().find_connection(id)) c->request_close();
+            });
+          }
         } else {
           server.release_client();
         }
+        connection.reset();  // leaves this shard's registry
         shard.fibers().done();
       },
       {.name = "client"});
@@ -71,29 +80,25 @@ void serve_client(ServerState& server, ShardState& shard, Socket socket) {
     reject_client(socket);
     return;
   }
-  // std::function needs a copyable callable: the socket travels by pointer.
-  auto handoff = std::make_shared<Socket>(std::move(socket));
-  spawn_connection(server, shard, [&server, &shard, handoff] {
-    auto connection = std::make_unique<Connection>(server, shard, std::move(*handoff));
-    server.logger().verbose("Accepted {}", connection->client().addr);
-    return connection;
-  });
+  // Registered now, not when its fiber first runs: a shutdown or CLIENT KILL between the
+  // two would miss it.
+  auto connection = std::make_unique<Connection>(server, shard, std::move(socket));
+  server.logger().verbose("Accepted {}", connection->client().addr);
+  spawn_connection(server, shard, std::move(connection));
 }
 
-// On the shard a connection moves to (Connection::should_move), in a message: the client
-// keeps its place among maxclients, so only a shard already stopping closes it here.
-void serve_moved_client(ServerState& server, ShardState& shard, ClientHandoff moved) {
-  Socket socket = Socket::adopt(moved.fd);
+// On the shard a connection moves to (Connection::should_move), in a call from the shard it
+// leaves: the client keeps its place among maxclients, so only a shard already stopping
+// closes it here.
+void adopt_moved_client(ServerState& server, ShardState& shard, ClientHandoff moved) {
+  Socket socket = Socket::adopt(moved.socket.release());
   if (shard.stopping()) {
     (void)socket.close();
     server.release_client();
     return;
   }
-  auto state = std::make_shared<std::pair<Socket, ClientHandoff>>(std::move(socket), std::move(moved));
-  spawn_connection(server, shard, [&server, &shard, state] {
-    return std::make_unique<Connection>(server, shard, std::move(state->first),
-                                        std::move(state->second));
-  });
+  spawn_connection(server, shard,
+                   std::make_unique<Connection>(server, shard, std::move(socket), std::move(moved)));
 }
 
 void accept_loop(ServerState& server, ShardState& shard, Socket& listener) {

@@ -5,6 +5,9 @@ its place in CLIENT LIST and among connected_clients, and every reply in order, 
 move made between two pipelines. A client in MULTI or holding a WATCH stays until it is
 done."""
 
+import random
+import socket
+import threading
 import time
 
 import redis
@@ -16,7 +19,11 @@ SHARDS = 2
 RUN = 64  # Connection::kMoveAfter
 
 
-def moved(port):
+def moved(port, client=None):
+    """INFO's moved_connections; with `client`, once its last move is counted (a move is
+    counted after the reply before it is sent, and done before its next command runs)."""
+    if client is not None:
+        assert client.call([b"PING"]) in (b"+PONG\r\n",)
     return redis.Redis(port=port).info("stats")["moved_connections"]
 
 
@@ -54,13 +61,20 @@ def test_a_client_moves_to_the_shard_of_its_keys_and_keeps_its_session(start_cas
     # Shard 0 first: afterwards the client is there, whichever shard accepted it.
     zero, one = keys_of(0, 8), keys_of(1, 8)
     incr_all(client, zero, RUN // 8 + 2)
+    assert client.call([b"PING"]) == b"+PONG\r\n"
     before = admin.info("stats")["moved_connections"]
     assert before in (0, 1)
     incr_all(client, one, RUN // 8 + 2)
+    assert client.call([b"PING"]) == b"+PONG\r\n"
     assert admin.info("stats")["moved_connections"] == before + 1
-    # one command back does not move it
+    # One command short of a run back does not move it; the run's last command does.
+    for i in range(RUN - 1):
+        assert client.call([b"GET", zero[i % 8]]) == b"$2\r\n%d\r\n" % (RUN // 8 + 2)
+    assert client.call([b"PING"]) == b"+PONG\r\n"
+    assert admin.info("stats")["moved_connections"] == before + 1
     assert client.call([b"INCR", zero[0]]) == b":%d\r\n" % (RUN // 8 + 3)
-    assert admin.info("stats")["moved_connections"] == before + 1
+    assert client.call([b"PING"]) == b"+PONG\r\n"
+    assert admin.info("stats")["moved_connections"] == before + 2
 
     # The session came along.
     assert client.call([b"CLIENT", b"ID"]) == my_id
@@ -95,7 +109,19 @@ def test_pipelines_answer_in_order_across_moves(cascade):
             expected[shard] += 1
             assert client.reply() == b":%d\r\n" % expected[shard]
     # Every round after the first found the client on the other shard.
-    assert moved(cascade.port) - start >= 7
+    assert moved(cascade.port, client) - start >= 7
+    # A move with the next commands already sent: the first RUN of a round, then the rest
+    # of it before any reply is read; the bytes wait in the socket while it moves.
+    before = moved(cascade.port, client)
+    shard = 1 - (7 % 2)  # round 7 ended on shard 1
+    one = b"*2\r\n$4\r\nINCR\r\n$%d\r\n%s\r\n" % (len(keys[0]), keys[0])
+    client.send(one * RUN)
+    client.send(one * 50)
+    for _ in range(RUN + 50):
+        expected[0] += 1
+        assert client.reply() == b":%d\r\n" % expected[0]
+    assert moved(cascade.port, client) == before + 1
+    assert shard == 0
     admin = redis.Redis(port=cascade.port)
     wait_connected(admin, 2)
     client.close()
@@ -107,23 +133,69 @@ def test_a_client_in_multi_or_watching_stays_until_it_is_done(cascade):
     client = Raw(port)
     zero, one = keys_of(0, 4, b"tx:"), keys_of(1, 4, b"tx:")
     incr_all(client, zero, RUN // 4 + 1)  # on shard 0 now
-    start = moved(port)
+    start = moved(port, client)
 
     assert client.call([b"WATCH", zero[0]]) == b"+OK\r\n"
     incr_all(client, one, RUN // 4 + 1)
-    assert moved(port) == start  # the watch is registered from shard 0's side
+    assert moved(port, client) == start  # the watch is registered from shard 0's side
     assert client.call([b"UNWATCH"]) == b"+OK\r\n"
-    assert moved(port) == start + 1  # the run went on: it moved after UNWATCH's reply
+    assert moved(port, client) == start + 1  # the run went on: it moved after UNWATCH's reply
 
     for key in zero:  # not yet a run: still on shard 1
         assert client.call([b"GET", key]) == b"$2\r\n%d\r\n" % (RUN // 4 + 1)
     assert client.call([b"MULTI"]) == b"+OK\r\n"
     for _ in range(RUN + 1):
         assert client.call([b"INCR", zero[0]]) == b"+QUEUED\r\n"
+    time.sleep(0.1)  # (a PING would be queued) a move would be counted by now
     assert moved(port) == start + 1
     replies = parse(client.call([b"EXEC"]))
     first = RUN // 4 + 1
     assert replies == list(range(first + 1, first + RUN + 2))
-    assert moved(port) == start + 2  # EXEC's reply sent, the queued INCRs made the run
+    assert moved(port, client) == start + 2  # after EXEC's reply: the queued INCRs made the run
     assert client.call([b"GET", zero[0]]) == b"$%d\r\n%d\r\n" % (
         len(str(first + RUN + 1)), first + RUN + 1)
+
+
+def test_client_kill_finds_a_client_that_keeps_moving(cascade):
+    """A client moving back and forth between the shards is killed by CLIENT KILL ID at a
+    random moment: the kill counts it once and its connection closes, every time."""
+    port = cascade.port
+    admin = redis.Redis(port=port)
+    k0, k1 = keys_on_each_shard(b"kill:", SHARDS, 1)
+    batch = {0: b"*2\r\n$4\r\nINCR\r\n$%d\r\n%s\r\n" % (len(k0), k0) * RUN,
+             1: b"*2\r\n$4\r\nINCR\r\n$%d\r\n%s\r\n" % (len(k1), k1) * RUN}
+    rng = random.Random(7)
+    deadline = time.monotonic() + 15
+    trials = 0
+    while trials < 300 and time.monotonic() < deadline:
+        trials += 1
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n")
+        client_id = int(sock.recv(100)[1:-2])
+        stop = threading.Event()
+
+        def mover():
+            rounds = 0
+            try:
+                while not stop.is_set():
+                    sock.sendall(batch[rounds % 2])
+                    rounds += 1
+                    got = b""
+                    while got.count(b"\r\n") < RUN:
+                        chunk = sock.recv(65536)
+                        if not chunk:
+                            return
+                        got += chunk
+            except OSError:
+                return
+
+        thread = threading.Thread(target=mover)
+        thread.start()
+        time.sleep(rng.uniform(0.002, 0.03))
+        assert admin.execute_command("CLIENT", "KILL", "ID", client_id) == 1
+        thread.join(timeout=10)  # the kill closes the socket, which ends the mover
+        assert not thread.is_alive(), "the killed client is still served"
+        stop.set()
+        sock.close()
+    assert admin.info("stats")["moved_connections"] > trials / 2  # the kills met moves
+    wait_connected(admin, 1)
