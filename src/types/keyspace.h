@@ -130,6 +130,10 @@ class Keyspace {
   // Collection versions whose stale members the sweeper deleted.
   std::uint64_t dead_versions() const { return dead_versions_; }
   void count_dead_version() { ++dead_versions_; }
+  // Deleted keys the active expiry walk stepped over: what its ticks cost beyond the live
+  // records they examine.
+  std::uint64_t expiry_tombstones_passed() const { return expiry_tombstones_passed_; }
+  void count_expiry_tombstones(std::uint64_t n) { expiry_tombstones_passed_ += n; }
   bool closing() const { return closing_; }
   // Set by flush() and close(): the sweeper has work or must stop.
   runtime::Event& sweeper_wake() { return sweeper_wake_; }
@@ -152,6 +156,7 @@ class Keyspace {
   std::vector<std::uint32_t> retired_;  // ids whose keys the sweeper still has to delete
   std::uint64_t expired_keys_ = 0;
   std::uint64_t dead_versions_ = 0;
+  std::uint64_t expiry_tombstones_passed_ = 0;
   std::uint64_t last_version_ = 0;
   bool closing_ = false;
   runtime::Event sweeper_wake_;

@@ -47,13 +47,21 @@ Result<std::vector<std::string>> List::pop(ListEnd end, std::uint64_t count) {
   std::vector<std::string> out;
   if (count == 0) return out;
   out.reserve(count);
-  auto collect = [&out](std::uint64_t, std::string_view v) {
-    out.emplace_back(v);
-    return true;
-  };
-  const Status s = end == ListEnd::kHead ? scan(0, count - 1, collect)
-                                         : scan_backward(size() - count, size() - 1, collect);
-  if (!s) return s;
+  if (count == 1) {
+    // One element (LPOP, RPOP, the blocking pops, LMOVE): a point read of its index costs
+    // far less than building a cursor over every source of the engine.
+    Result<std::string> one = at(end == ListEnd::kHead ? 0 : size() - 1);
+    if (!one) return one.error();
+    out.push_back(std::move(*one));
+  } else {
+    auto collect = [&out](std::uint64_t, std::string_view v) {
+      out.emplace_back(v);
+      return true;
+    };
+    const Status s = end == ListEnd::kHead ? scan(0, count - 1, collect)
+                                           : scan_backward(size() - count, size() - 1, collect);
+    if (!s) return s;
+  }
   CollectionHeader& h = c_.header();
   for (std::uint64_t i = 0; i < count; ++i) {
     if (end == ListEnd::kHead) {
