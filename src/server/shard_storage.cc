@@ -68,6 +68,7 @@ Status open_shard_storage(ShardState& shard, const ServerConfig& config, Logger&
   }
   shard.set_saved_sequence((*db)->stats().last_sequence);
   auto keyspace = std::make_unique<types::Keyspace>(std::move(*db), std::move(filter));
+  keyspace->set_database_count(static_cast<std::uint32_t>(config.databases));
   if (Status s = keyspace->open(); !s) {
     (void)keyspace->close();
     return Status(s.code(), "Can't load the database ids of shard " +

@@ -1,6 +1,8 @@
 // See database_ids.h for the records.
 #include "src/types/database_ids.h"
 
+#include <algorithm>
+
 #include "engine/format/coding.h"
 
 namespace cascade::types {
@@ -67,6 +69,14 @@ Status DatabaseIds::load(engine::DB& engine) {
 std::uint32_t DatabaseIds::id_of(std::uint32_t db) const {
   auto it = mapped_.find(db);
   return it == mapped_.end() ? db : it->second;
+}
+
+std::vector<std::uint32_t> DatabaseIds::current_ids(std::uint32_t count) const {
+  std::vector<std::uint32_t> ids;
+  ids.reserve(count);
+  for (std::uint32_t db = 0; db < count; ++db) ids.push_back(id_of(db));
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 std::optional<std::uint32_t> DatabaseIds::database_of(std::uint32_t id) const {

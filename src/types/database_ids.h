@@ -42,6 +42,8 @@ class DatabaseIds {
   Status load(engine::DB& engine);
 
   std::uint32_t id_of(std::uint32_t db) const;
+  // The current ids of databases 0 to count - 1, ascending.
+  std::vector<std::uint32_t> current_ids(std::uint32_t count) const;
   // The database whose current id is `id`; nullopt if `id` is garbage or kSystemId.
   std::optional<std::uint32_t> database_of(std::uint32_t id) const;
 

@@ -75,6 +75,11 @@ class Keyspace {
   // Loads the database ids; then starts the background sweeper (a kBackground fiber).
   Status open();
 
+  // The number of databases (the server's `databases`): active expiry visits databases
+  // 0 to count - 1. Before open(); 16, as Redis, unless set.
+  void set_database_count(std::uint32_t count) { database_count_ = count; }
+  std::uint32_t database_count() const { return database_count_; }
+
   // The live record of `key` in database `db` at `now_ms`; nullopt if missing or expired.
   Result<std::optional<StoredRecord>> read(std::uint32_t db, std::string_view key,
                                            std::int64_t now_ms);
@@ -157,6 +162,7 @@ class Keyspace {
   std::uint64_t expired_keys_ = 0;
   std::uint64_t dead_versions_ = 0;
   std::uint64_t expiry_tombstones_passed_ = 0;
+  std::uint32_t database_count_ = 16;
   std::uint64_t last_version_ = 0;
   bool closing_ = false;
   runtime::Event sweeper_wake_;

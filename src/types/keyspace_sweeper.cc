@@ -1,6 +1,7 @@
 // See keyspace_sweeper.h.
 #include "src/types/keyspace_sweeper.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,61 +80,45 @@ Result<RecordView> record_header(Keyspace& keyspace, const engine::DBIterator& i
   return decode_record(read);
 }
 
-// The first id at or after `from` that has any key (system records excluded).
-Result<std::optional<std::uint32_t>> next_id(Keyspace& keyspace, std::uint32_t from) {
-  engine::ReadOptions options;
-  const std::string system = DatabaseIds::system_prefix();
-  options.upper_bound = system;
-  options.resolve_values = false;  // keys only
-  std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
-  it->seek(id_prefix(from));
-  keyspace.count_expiry_tombstones(it->tombstones_passed());
-  if (!it->status()) return it->status();
-  if (!it->valid()) return std::optional<std::uint32_t>();
-  return std::optional<std::uint32_t>(engine_key_id(it->key()));
-}
-
 // One tick of active expiry from `cursor` (an engine key; empty: the start).
 //
-// Each id's metadata records are walked by an iterator bounded to that id's metadata
-// space, and the next id is found by a seek. An unbounded walk would step from an id's
-// last record into the members that follow it, and a collection emptied by pops leaves a
-// tombstone per member there until compaction: each tick passed every one of them (10% of
-// a shard's time under redis-benchmark's RPOP on one list).
+// The walk visits the current id of each database (Keyspace::database_count), in id order,
+// each through an iterator bounded to that id's metadata records. Anything wider would step
+// over the members that follow the records, and a collection emptied by pops, or deleted,
+// leaves a tombstone per member there until compaction: an unbounded walk passed every one
+// of them on every tick (10% of a shard's time under redis-benchmark's RPOP on one list).
+// A database without records counts as one record examined, so a tick stays bounded
+// whatever the number of databases.
 Status expire_step(Keyspace& keyspace, std::string& cursor) {
   const std::int64_t now = now_ms();
   std::vector<std::pair<std::uint32_t, std::string>> expired;  // db, key
   std::string read;
+  const std::vector<std::uint32_t> ids = keyspace.ids().current_ids(keyspace.database_count());
+  auto next = cursor.empty() ? ids.begin()
+                             : std::lower_bound(ids.begin(), ids.end(), engine_key_id(cursor));
+  if (next == ids.end() || (!cursor.empty() && *next != engine_key_id(cursor))) cursor.clear();
   std::size_t examined = 0;
-  std::optional<std::uint32_t> id;
-  if (cursor.empty()) {
-    Result<std::optional<std::uint32_t>> first = next_id(keyspace, 0);
-    if (!first) return first.error();
-    id = *first;
-  } else {
-    id = engine_key_id(cursor);
-  }
-  while (id && *id != DatabaseIds::kSystemId) {
+  for (; next != ids.end(); ++next) {
     if (examined >= kExpiryExamined) {
-      if (cursor.empty()) cursor = id_prefix(*id);  // the next tick starts on this id
+      if (cursor.empty()) cursor = id_prefix(*next);  // the next tick starts on this id
       break;
     }
+    ++examined;
     engine::ReadOptions options;
-    const std::string space = id_prefix(*id) + static_cast<char>(kMetadataSpace);
+    const std::string space = id_prefix(*next) + static_cast<char>(kMetadataSpace);
     options.prefix = space;
     options.resolve_values = false;  // headers only: record_header
     std::unique_ptr<engine::DBIterator> it = keyspace.engine().iterator(options);
     cursor.empty() ? it->seek_to_first() : it->seek(cursor);
-    const std::optional<std::uint32_t> db = keyspace.ids().database_of(*id);
+    const std::optional<std::uint32_t> db = keyspace.ids().database_of(*next);
     while (it->valid() && examined < kExpiryExamined) {
       ++examined;
       // Records served from memory never suspend the fiber: yield now and then anyway.
       if (examined % kYieldEvery == 0) runtime::Scheduler::current()->yield();
-      const std::string_view key = it->key();
-      if (db) {  // a retired id's keys are the purge's
+      if (db) {
         Result<RecordView> record = record_header(keyspace, *it, read);
         if (record && record->expired_at(now)) {
-          expired.emplace_back(*db, std::string(key.substr(kMetadataKeyPrefix)));
+          expired.emplace_back(*db, std::string(it->key().substr(kMetadataKeyPrefix)));
         }
       }
       it->next();
@@ -145,10 +130,6 @@ Status expire_step(Keyspace& keyspace, std::string& cursor) {
       break;
     }
     cursor.clear();
-    if (*id + 1 >= DatabaseIds::kSystemId) break;
-    Result<std::optional<std::uint32_t>> next = next_id(keyspace, *id + 1);
-    if (!next) return next.error();
-    id = *next;
   }
   for (auto& [db, key] : expired) {
     LockedKey lock(keyspace, db, key, false);
