@@ -92,6 +92,29 @@ TEST_CASE("a logged value torn on a sector boundary ends the replay") {
   });
 }
 
+// A record that begins inside a sector the previous record also uses, whose first sector
+// a power loss left unwritten while its later sectors landed (a write's sectors may land
+// in any order): no whole sector of it reads as zeros, but its first bytes do, which no
+// real record's do. It was never synced, so it is a cut.
+TEST_CASE("a logged value whose first sector was never written ends the replay") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    const std::vector<RecordAt> records = write_cut_database(fs);
+    int torn = 1;
+    while (true) {
+      REQUIRE(torn < kCutPairs);
+      const RecordAt& r = records[torn];
+      const std::uint64_t in_first_sector = 512 - r.offset % 512;
+      if (records[torn - 1].file == r.file && r.offset % 512 != 0 && in_first_sector >= 64) break;
+      ++torn;
+    }
+    const RecordAt& r = records[torn];
+    zero_range(fs, r.file, r.offset, r.offset / 512 * 512 + 512);
+    check_cut_at(fs, torn);
+  });
+}
+
 // A cut as a power loss makes it under kEverySec: acknowledged writes whose values were
 // only written out, in a WAL segment that the roll to the next segment synced.
 TEST_CASE("a power loss after a wal segment roll cuts the replay at the first lost logged value") {
