@@ -56,6 +56,7 @@ Status DatabaseIds::load(engine::DB& engine) {
     mapped_[db] = id;
     reverse_[id] = db;
   }
+  current_valid_ = false;
   if (Status s = it->status(); !s) return s;
   Result<std::optional<std::string>> counter = engine.get(counter_key());
   if (!counter) return counter.error();
@@ -71,12 +72,15 @@ std::uint32_t DatabaseIds::id_of(std::uint32_t db) const {
   return it == mapped_.end() ? db : it->second;
 }
 
-std::vector<std::uint32_t> DatabaseIds::current_ids(std::uint32_t count) const {
-  std::vector<std::uint32_t> ids;
-  ids.reserve(count);
-  for (std::uint32_t db = 0; db < count; ++db) ids.push_back(id_of(db));
-  std::sort(ids.begin(), ids.end());
-  return ids;
+const std::vector<std::uint32_t>& DatabaseIds::current_ids(std::uint32_t count) const {
+  if (current_valid_ && current_count_ == count) return current_;
+  current_.clear();
+  current_.reserve(count);
+  for (std::uint32_t db = 0; db < count; ++db) current_.push_back(id_of(db));
+  std::sort(current_.begin(), current_.end());
+  current_count_ = count;
+  current_valid_ = true;
+  return current_;
 }
 
 std::optional<std::uint32_t> DatabaseIds::database_of(std::uint32_t id) const {
@@ -116,6 +120,7 @@ std::vector<std::uint32_t> DatabaseIds::commit(const Assignment& assignment) {
     mapped_[db] = id;
     reverse_[id] = db;
   }
+  current_valid_ = false;
   return retired;
 }
 

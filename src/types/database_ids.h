@@ -42,8 +42,9 @@ class DatabaseIds {
   Status load(engine::DB& engine);
 
   std::uint32_t id_of(std::uint32_t db) const;
-  // The current ids of databases 0 to count - 1, ascending.
-  std::vector<std::uint32_t> current_ids(std::uint32_t count) const;
+  // The current ids of databases 0 to count - 1, ascending. Kept between calls (the
+  // sweeper asks every tick) and made again only after commit() or for another count.
+  const std::vector<std::uint32_t>& current_ids(std::uint32_t count) const;
   // The database whose current id is `id`; nullopt if `id` is garbage or kSystemId.
   std::optional<std::uint32_t> database_of(std::uint32_t id) const;
 
@@ -62,6 +63,9 @@ class DatabaseIds {
   std::unordered_map<std::uint32_t, std::uint32_t> mapped_;   // db -> id, flushed dbs only
   std::unordered_map<std::uint32_t, std::uint32_t> reverse_;  // allocated id -> db
   std::uint32_t next_id_ = kFirstAllocated;
+  mutable std::vector<std::uint32_t> current_;  // current_ids(current_count_), when valid
+  mutable std::uint32_t current_count_ = 0;
+  mutable bool current_valid_ = false;
 };
 
 // The id in the first four bytes of an engine key (big-endian); kSystemId if shorter.

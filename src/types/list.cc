@@ -48,7 +48,7 @@ Result<std::vector<std::string>> List::pop(ListEnd end, std::uint64_t count) {
   if (count == 0) return out;
   out.reserve(count);
   if (count == 1) {
-    // One element (LPOP, RPOP, the blocking pops, LMOVE): a point read of its index costs
+    // One element (LPOP, RPOP, BLPOP, BRPOP): a point read of its index costs
     // far less than building a cursor over every source of the engine.
     Result<std::string> one = at(end == ListEnd::kHead ? 0 : size() - 1);
     if (!one) return one.error();
