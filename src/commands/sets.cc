@@ -165,7 +165,7 @@ KeyReply pop_members(KeyTarget& t, std::optional<std::uint64_t> count) {
     return w.commit(KeyReply::encoded_set(std::move(all)));
   }
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(set, random_seed());
+  types::MemberSampler sampler(set, random_seed(), &t.keyspace.probe_ranges());
   if (Status s = sampler.draw_distinct(count.value_or(1), picked); !s) return w.storage_error(s);
   for (types::SampledMember& m : picked) {
     set.del(m.suffix);
@@ -204,7 +204,7 @@ KeyReply random_members(KeyTarget& t, std::optional<std::int64_t> count) {
   if (!r.ok()) return std::move(r.failure);
   if (!r.exists() || count == 0) return count ? KeyReply::array() : KeyReply::null();
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(r.coll(), random_seed());
+  types::MemberSampler sampler(r.coll(), random_seed(), &t.keyspace.probe_ranges());
   const std::int64_t n = count.value_or(-1);
   Status s = n > 0 ? sampler.draw_distinct(static_cast<std::uint64_t>(n), picked)
                    : sampler.draw_with_repeats(static_cast<std::uint64_t>(-n), picked);

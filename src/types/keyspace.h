@@ -45,6 +45,7 @@
 #include "src/types/key_locks.h"
 #include "src/types/key_record.h"
 #include "src/types/keyspace_filter.h"
+#include "src/types/probe_ranges.h"
 #include "src/types/scan_positions.h"
 #include "src/types/staged_writes.h"
 #include "src/types/watch_registry.h"
@@ -125,6 +126,7 @@ class Keyspace {
   WatchRegistry& watches() { return watches_; }
   const DatabaseIds& ids() const { return ids_; }
   ScanPositions& scan_positions() { return scan_positions_; }
+  ProbeRanges& probe_ranges() { return probe_ranges_; }
   Status close();
 
   // ---- for the sweeper (keyspace_sweeper.h) ---------------------------------------------
@@ -153,6 +155,7 @@ class Keyspace {
   WatchRegistry watches_;
   DatabaseIds ids_;
   ScanPositions scan_positions_;
+  ProbeRanges probe_ranges_;
   runtime::Mutex flush_lock_;
   // put_strings()'s scratch, reused so a warm shard builds its batches without allocating.
   std::vector<std::size_t> put_stripes_;

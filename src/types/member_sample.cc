@@ -39,11 +39,18 @@ Status MemberSampler::select_in_one_pass(std::uint64_t count, std::vector<Sample
 
 Status MemberSampler::prepare_probes(StagedWrites::Cursor& cursor) {
   const std::size_t skip = collection_.prefix().size();
-  cursor.seek_to_first();
-  if (cursor.valid()) first_.assign(cursor.key().substr(skip));
-  cursor.seek_to_last();
-  if (cursor.valid()) last_.assign(cursor.key().substr(skip));
-  if (!cursor.status()) return cursor.status();
+  const ProbeRanges::Range* kept = ranges_ ? ranges_->find(collection_.prefix()) : nullptr;
+  if (kept != nullptr) {
+    first_ = kept->first;
+    last_ = kept->last;
+  } else {
+    cursor.seek_to_first();
+    if (cursor.valid()) first_.assign(cursor.key().substr(skip));
+    cursor.seek_to_last();
+    if (cursor.valid()) last_.assign(cursor.key().substr(skip));
+    if (!cursor.status()) return cursor.status();
+    if (ranges_ != nullptr) ranges_->keep(collection_.prefix(), {first_, last_});
+  }
   split_ = 0;
   while (split_ < first_.size() && split_ < last_.size() && first_[split_] == last_[split_]) {
     ++split_;

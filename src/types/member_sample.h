@@ -42,11 +42,13 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/runtime/random.h"
 #include "src/runtime/result.h"
 #include "src/types/collection.h"
+#include "src/types/probe_ranges.h"
 
 namespace cascade::types {
 
@@ -66,9 +68,10 @@ class MemberSampler {
   // members, which is no cheaper than one whole read for a handful of members.
   static constexpr std::uint64_t kMinProbedSize = 16;
 
-  // `collection` exists (size > 0); `seed` drives every draw.
-  MemberSampler(Collection& collection, std::uint64_t seed)
-      : collection_(collection), rng_(seed) {}
+  // `collection` exists (size > 0); `seed` drives every draw; `ranges`, when given, keeps
+  // the probes' range between samplers (the shard's, Keyspace::probe_ranges).
+  MemberSampler(Collection& collection, std::uint64_t seed, ProbeRanges* ranges = nullptr)
+      : collection_(collection), rng_(seed), ranges_(ranges) {}
 
   // `count` members, each drawn on its own: repeats are possible.
   Status draw_with_repeats(std::uint64_t count, std::vector<SampledMember>& out);
@@ -99,6 +102,7 @@ class MemberSampler {
 
   Collection& collection_;
   runtime::SplitMix64 rng_;
+  ProbeRanges* ranges_;
   std::uint64_t tombstones_passed_ = 0;
   std::string first_, last_;
   std::size_t split_ = 0;  // length of the common prefix of first_ and last_

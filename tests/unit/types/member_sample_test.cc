@@ -4,8 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "tests/support/test_seed.h"
 #include "tests/unit/engine/db/db_test_util.h"
@@ -192,6 +195,93 @@ TEST_CASE("a small set among many removed members is drawn by probes") {
     CHECK(most.size() == live.size() - 1);
     CHECK(suffixes(most).size() == most.size());
     CHECK(reader.tombstones_passed() >= removed);
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("probe ranges are kept for a number of draws, per collection version, the least recently used replaced") {
+  ProbeRanges ranges;
+  CHECK(ranges.find("a") == nullptr);
+  ranges.keep("a", {"a1", "a9"});
+  for (std::uint32_t use = 0; use < ProbeRanges::kReuses; ++use) {
+    const ProbeRanges::Range* kept = ranges.find("a");
+    REQUIRE(kept != nullptr);
+    CHECK(kept->first == "a1");
+    CHECK(kept->last == "a9");
+  }
+  CHECK(ranges.find("a") == nullptr);  // used up: found afresh
+  ranges.keep("a", {"a2", "a8"});
+  CHECK(ranges.find("a")->first == "a2");
+  CHECK(ranges.find("b") == nullptr);
+  // Full: a new collection replaces the one used longest ago ("a" was just used).
+  for (std::size_t i = 0; i < ProbeRanges::kCapacity; ++i) {
+    ranges.keep("c" + std::to_string(i), {"x", "y"});
+    if (i == 0) CHECK(ranges.find("a") != nullptr);
+  }
+  CHECK(ranges.find("a") != nullptr);
+  CHECK(ranges.find("c0") == nullptr);
+}
+
+// A kept range spares each draw the walks in from both ends; one out of date (its ends
+// removed since, members added past it) still yields live members only.
+TEST_CASE("draws through kept probe ranges pass fewer tombstones and stay on live members") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    StagedWrites writes(*db);
+    Collection set = make_set(writes, 3000);
+    writes.clear();
+    // Remove the members at both ends of the key order and every other one in between.
+    std::set<std::string> live;
+    std::vector<std::string> ordered;
+    for (std::size_t i = 0; i < 3000; ++i) ordered.push_back("member:" + std::to_string(i));
+    std::sort(ordered.begin(), ordered.end());
+    for (std::size_t i = 0; i < ordered.size(); ++i) {
+      const bool end = i < 500 || i >= ordered.size() - 500;
+      if (end || i % 2 == 0) {
+        set.del(ordered[i]);
+      } else {
+        live.insert(ordered[i]);
+      }
+    }
+    set.header().size = live.size();
+    set.finish();
+    REQUIRE(writes.commit(false));
+    writes.clear();
+
+    const std::uint64_t seed = cascade::testing::test_seed("kept probe ranges");
+    auto passed_by = [&](ProbeRanges* ranges) {
+      std::uint64_t passed = 0;
+      for (int i = 0; i < 64; ++i) {
+        std::vector<SampledMember> drawn;
+        MemberSampler sampler(set, seed + i, ranges);
+        REQUIRE(sampler.draw_distinct(1, drawn));
+        REQUIRE(drawn.size() == 1);
+        CHECK(live.contains(drawn[0].suffix));
+        passed += sampler.tombstones_passed();
+      }
+      return passed;
+    };
+    ProbeRanges ranges;
+    const std::uint64_t alone = passed_by(nullptr);
+    const std::uint64_t kept = passed_by(&ranges);
+    MESSAGE("tombstones passed by 64 draws: " << alone << " finding the range each time, "
+                                              << kept << " keeping it");
+    // The same seeds draw the same probes either way; what differs is the walks in from
+    // both ends (500 removed members each), skipped by all but the draws that find the
+    // range (the first, and the first after kReuses).
+    CHECK(alone - kept >= (64 - 2) * 1000 * 9 / 10);
+
+    // Out of date: the kept range names members removed since, and members beyond it
+    // were added. Draws still land on live members.
+    ranges.keep(set.prefix(), {"member:0", "member:1"});
+    for (int i = 0; i < 20; ++i) {
+      std::vector<SampledMember> drawn;
+      MemberSampler sampler(set, seed + 100 + i, &ranges);
+      REQUIRE(sampler.draw_with_repeats(3, drawn));
+      for (const SampledMember& m : drawn) CHECK(live.contains(m.suffix));
+    }
     REQUIRE(db->close());
   });
 }
