@@ -5,12 +5,12 @@
 # fuzzer runtime is present. Exits non-zero on any failure and ends with one line,
 # "N passed, M failed", summed over all suites.
 #
-#   FUZZ_SECONDS=600 ./scripts/test.sh    runs each fuzz target longer (default 30 s)
+#   FUZZ_SECONDS=600 ./scripts/test.sh    runs each fuzz target longer (default 15 s)
 #   CASCADE_ASAN=0 ./scripts/test.sh      skips the sanitizer build of the unit suites
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 
 # Each phase's line gives the seconds since the start, to keep the suite within budget.
 phase() { echo "== [$SECONDS s] $*"; }
