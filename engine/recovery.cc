@@ -37,7 +37,10 @@ class LoggedValueReader {
     std::string_view bytes = sectors.substr(p.offset - start, p.size);
     auto record = decode_vlog_record(bytes, p.file_number, p.offset);
     if (!record) {
-      if (has_zero_sector(sectors) || head_never_written(bytes)) return Outcome::kCut;
+      if (has_zero_sector(sectors) ||
+          first_sector_never_written(sectors, start, p.offset, p.size)) {
+        return Outcome::kCut;
+      }
       return record.error();
     }
     if (record->record_size != p.size) {
@@ -84,17 +87,21 @@ class LoggedValueReader {
     return false;
   }
 
-  // Whether the record's first bytes read as zeros: its write never landed, or landed torn
-  // without its first sector. A real record never starts with kHeadNeverZero zero bytes:
-  // its key size, after the checksum and the compression byte, is at least 1. The sector
-  // test above misses such a record when it begins inside a sector that the previous
-  // record's bytes keep from being all zeros and no whole sector of it is unwritten (seen:
-  // a 33-byte record at offset 4162 whose write a power loss dropped, while the WAL group
-  // naming it, written unsynced too, landed). Damage that zeros exactly a record's first
-  // bytes and nothing of the record before it is not what bit rot does.
-  static bool head_never_written(std::string_view bytes) {
-    const std::string_view head = bytes.substr(0, kHeadNeverZero);
-    return head.size() == kHeadNeverZero && head.find_first_not_of('\0') == std::string_view::npos;
+  // Whether the record's part of its first sector reads as zeros, all of it and at least
+  // kHeadNeverZero bytes: what a dropped write leaves when the record begins inside a
+  // sector that the previous record's bytes keep from being all zeros (the sector test
+  // above misses it; seen: a 33-byte record at offset 4162 whose write a power loss
+  // dropped, while the unsynced WAL group naming it landed). A record the engine writes
+  // never begins so: its engine key is never empty, so the key size after the checksum and
+  // the compression byte is at least 1. Damage that zeros exactly the record's part of a
+  // sector, leaving the previous record's part intact, is not what bit rot does.
+  static bool first_sector_never_written(std::string_view sectors, std::uint64_t start,
+                                         std::uint64_t offset, std::uint64_t size) {
+    const std::uint64_t in_sector = offset - start;  // sectors begin at `start`
+    const std::uint64_t end = std::min(offset + size, (offset / kSector + 1) * kSector) - start;
+    if (end - in_sector < kHeadNeverZero || end > sectors.size()) return false;
+    const std::string_view part = sectors.substr(in_sector, end - in_sector);
+    return part.find_first_not_of('\0') == std::string_view::npos;
   }
 
   static constexpr std::uint64_t kSector = 512;

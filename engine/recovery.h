@@ -17,7 +17,8 @@
 // time. Replay reads and checks each such record and adds the value itself to the
 // memtable, noting the pointer in `logged` (with each file's extent) for the flush. A
 // batch whose value record is not there (no file, a short file, a record with a zeroed
-// sector: writes a crash cut off) and every batch after it are not replayed: every value
+// sector or whose part of its first sector is zeros: writes a crash cut off) and every
+// batch after it are not replayed: every value
 // was written out (synced, for a durable write) before its write or any later one was
 // acknowledged, in sequence order, so such a batch and all later ones were never
 // acknowledged. `max_sequence` still counts them; the engine numbers new writes past it

@@ -2,6 +2,7 @@
 #include "src/types/member_sample.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 namespace cascade::types {
@@ -39,17 +40,20 @@ Status MemberSampler::select_in_one_pass(std::uint64_t count, std::vector<Sample
 
 Status MemberSampler::prepare_probes(StagedWrites::Cursor& cursor) {
   const std::size_t skip = collection_.prefix().size();
-  const ProbeRanges::Range* kept = ranges_ ? ranges_->find(collection_.prefix()) : nullptr;
-  if (kept != nullptr) {
-    first_ = kept->first;
-    last_ = kept->last;
+  std::optional<ProbeRanges::Range> kept;
+  if (ranges_ != nullptr) kept = ranges_->find(collection_.prefix(), collection_.size());
+  if (kept) {
+    first_ = std::move(kept->first);
+    last_ = std::move(kept->last);
   } else {
     cursor.seek_to_first();
     if (cursor.valid()) first_.assign(cursor.key().substr(skip));
     cursor.seek_to_last();
     if (cursor.valid()) last_.assign(cursor.key().substr(skip));
     if (!cursor.status()) return cursor.status();
-    if (ranges_ != nullptr) ranges_->keep(collection_.prefix(), {first_, last_});
+    if (ranges_ != nullptr) {
+      ranges_->keep(collection_.prefix(), {first_, last_}, collection_.size());
+    }
   }
   split_ = 0;
   while (split_ < first_.size() && split_ < last_.size() && first_[split_] == last_[split_]) {
@@ -76,6 +80,14 @@ Status MemberSampler::prepare_probes(StagedWrites::Cursor& cursor) {
   return Status::ok();
 }
 
+// Past the last member: on to the first, found from first_ rather than from the start of
+// the collection, before which a set SPOP is emptying keeps the tombstones of every member
+// popped there (a probe's random tail can pass last_, so this is not rare).
+void MemberSampler::wrap(StagedWrites::Cursor& cursor) {
+  cursor.seek(collection_.member_key(first_));
+  if (!cursor.valid() && cursor.status()) cursor.seek_to_first();  // first_ is out of date
+}
+
 std::string MemberSampler::random_probe() {
   std::string probe = last_.substr(0, split_);
   if (split_ >= last_.size()) return probe;  // one member only: first_ == last_
@@ -97,7 +109,7 @@ void MemberSampler::land(StagedWrites::Cursor& cursor) {
   for (int attempt = 1;; ++attempt) {
     const std::string probe = random_probe();
     cursor.seek(collection_.member_key(probe));
-    if (!cursor.valid() && cursor.status()) cursor.seek_to_first();
+    if (!cursor.valid() && cursor.status()) wrap(cursor);
     if (!cursor.valid() || attempt == kProbeAttempts || probe.size() <= split_) return;
     const std::string_view landed = cursor.key().substr(skip);
     if (landed.size() > split_ && landed[split_] == probe[split_]) return;
@@ -172,7 +184,7 @@ Status MemberSampler::draw_distinct_by_probes(StagedWrites::Cursor& c, std::uint
       const std::string_view suffix = c.key().substr(skip);
       if (!drawn.contains(suffix)) break;
       c.next();
-      if (!c.valid() && c.status()) c.seek_to_first();
+      if (!c.valid() && c.status()) wrap(c);
     }
     if (!c.valid() && !c.status()) return c.status();
     if (!c.valid() || drawn.contains(c.key().substr(skip))) {

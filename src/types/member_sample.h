@@ -94,6 +94,8 @@ class MemberSampler {
   // Reads the first and last suffixes the probes are drawn between.
   Status prepare_probes(StagedWrites::Cursor& cursor);
   std::string random_probe();
+  // Positions `cursor`, past the last member, on the first one.
+  void wrap(StagedWrites::Cursor& cursor);
   // Positions `cursor` on the member a fresh probe lands on.
   void land(StagedWrites::Cursor& cursor);
   std::uint64_t uniform(std::uint64_t low, std::uint64_t high) {  // inclusive

@@ -6,17 +6,18 @@
 
 namespace cascade::types {
 
-const ProbeRanges::Range* ProbeRanges::find(std::string_view prefix) {
+std::optional<ProbeRanges::Range> ProbeRanges::find(std::string_view prefix,
+                                                    std::uint64_t size) {
   for (Entry& e : entries_) {
     if (e.prefix != prefix) continue;
-    if (++e.uses > kReuses) return nullptr;
+    if (++e.uses > kReuses || size > e.size) return std::nullopt;
     e.last_use = ++clock_;
-    return &e.range;
+    return e.range;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-void ProbeRanges::keep(std::string_view prefix, Range range) {
+void ProbeRanges::keep(std::string_view prefix, Range range, std::uint64_t size) {
   Entry* slot = nullptr;
   for (Entry& e : entries_) {
     if (e.prefix == prefix) slot = &e;
@@ -28,6 +29,7 @@ void ProbeRanges::keep(std::string_view prefix, Range range) {
   }
   slot->prefix.assign(prefix);
   slot->range = std::move(range);
+  slot->size = size;
   slot->uses = 0;
   slot->last_use = ++clock_;
 }

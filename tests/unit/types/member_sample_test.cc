@@ -201,25 +201,27 @@ TEST_CASE("a small set among many removed members is drawn by probes") {
 
 TEST_CASE("probe ranges are kept for a number of draws, per collection version, the least recently used replaced") {
   ProbeRanges ranges;
-  CHECK(ranges.find("a") == nullptr);
-  ranges.keep("a", {"a1", "a9"});
+  CHECK(!ranges.find("a", 10));
+  ranges.keep("a", {"a1", "a9"}, 10);
   for (std::uint32_t use = 0; use < ProbeRanges::kReuses; ++use) {
-    const ProbeRanges::Range* kept = ranges.find("a");
-    REQUIRE(kept != nullptr);
+    const std::optional<ProbeRanges::Range> kept = ranges.find("a", 10 - use % 3);
+    REQUIRE(kept);
     CHECK(kept->first == "a1");
     CHECK(kept->last == "a9");
   }
-  CHECK(ranges.find("a") == nullptr);  // used up: found afresh
-  ranges.keep("a", {"a2", "a8"});
-  CHECK(ranges.find("a")->first == "a2");
-  CHECK(ranges.find("b") == nullptr);
+  CHECK(!ranges.find("a", 10));  // used up: found afresh
+  ranges.keep("a", {"a2", "a8"}, 10);
+  CHECK(ranges.find("a", 10)->first == "a2");
+  CHECK(!ranges.find("a", 11));  // grown since: members may lie outside the range
+  ranges.keep("a", {"a2", "a8"}, 10);
+  CHECK(!ranges.find("b", 10));
   // Full: a new collection replaces the one used longest ago ("a" was just used).
   for (std::size_t i = 0; i < ProbeRanges::kCapacity; ++i) {
-    ranges.keep("c" + std::to_string(i), {"x", "y"});
-    if (i == 0) CHECK(ranges.find("a") != nullptr);
+    ranges.keep("c" + std::to_string(i), {"x", "y"}, 1);
+    if (i == 0) CHECK(ranges.find("a", 10));
   }
-  CHECK(ranges.find("a") != nullptr);
-  CHECK(ranges.find("c0") == nullptr);
+  CHECK(ranges.find("a", 10));
+  CHECK(!ranges.find("c0", 1));
 }
 
 // A kept range spares each draw the walks in from both ends; one out of date (its ends
@@ -273,15 +275,52 @@ TEST_CASE("draws through kept probe ranges pass fewer tombstones and stay on liv
     // range (the first, and the first after kReuses).
     CHECK(alone - kept >= (64 - 2) * 1000 * 9 / 10);
 
-    // Out of date: the kept range names members removed since, and members beyond it
-    // were added. Draws still land on live members.
-    ranges.keep(set.prefix(), {"member:0", "member:1"});
+    // Out of date: the kept range's ends were removed since. Draws still land on live
+    // members, distinct ones when asked, and the range is used (no walk from the ends).
+    const ProbeRanges::Range stale{*live.begin(), *live.rbegin()};
+    for (const std::string& end : {stale.first, stale.last}) {
+      set.del(end);
+      live.erase(end);
+    }
+    set.header().size = live.size();
+    set.finish();
+    REQUIRE(writes.commit(false));
+    writes.clear();
+    std::uint64_t stale_passed = 0;
     for (int i = 0; i < 20; ++i) {
+      ranges.keep(set.prefix(), stale, set.size());
       std::vector<SampledMember> drawn;
       MemberSampler sampler(set, seed + 100 + i, &ranges);
+      REQUIRE(sampler.draw_distinct(3, drawn));
+      CHECK(suffixes(drawn).size() == 3);
+      for (const SampledMember& m : drawn) CHECK(live.contains(m.suffix));
       REQUIRE(sampler.draw_with_repeats(3, drawn));
       for (const SampledMember& m : drawn) CHECK(live.contains(m.suffix));
+      stale_passed += sampler.tombstones_passed();
     }
+    // Finding the range would pass the 1,000 removed members at its ends at each of the 40
+    // draws; the probes' own walks pass a few hundred a draw.
+    CHECK(stale_passed < 40 * 1000 / 2);
+    // Members added past the kept range: the set grew, so the range is found afresh and
+    // the new members are drawn.
+    for (int i = 0; i < 10; ++i) {
+      set.put("zzz:" + std::to_string(i), "");
+      live.insert("zzz:" + std::to_string(i));
+    }
+    set.header().size = live.size();
+    set.finish();
+    REQUIRE(writes.commit(false));
+    writes.clear();
+    int past = 0;
+    for (int i = 0; i < 200; ++i) {
+      std::vector<SampledMember> drawn;
+      MemberSampler sampler(set, seed + 300 + i, &ranges);
+      REQUIRE(sampler.draw_with_repeats(1, drawn));
+      REQUIRE(drawn.size() == 1);
+      CHECK(live.contains(drawn[0].suffix));
+      past += drawn[0].suffix.starts_with("zzz:");
+    }
+    CHECK(past > 0);
     REQUIRE(db->close());
   });
 }

@@ -92,10 +92,12 @@ TEST_CASE("a logged value torn on a sector boundary ends the replay") {
   });
 }
 
-// A record that begins inside a sector the previous record also uses, whose first sector
-// a power loss left unwritten while its later sectors landed (a write's sectors may land
-// in any order): no whole sector of it reads as zeros, but its first bytes do, which no
-// real record's do. It was never synced, so it is a cut.
+// A record that begins inside a sector the previous record also uses, whose part of that
+// sector a power loss left unwritten while its later sectors landed (a write's sectors
+// may land in any order). No whole sector around it reads as zeros, but its part of the
+// first one does, which no record the engine writes begins with. The constructed damage
+// stands for a write that was never synced (the cut database's writes were, so a real
+// crash could not do this to them): it must read as a cut.
 TEST_CASE("a logged value whose first sector was never written ends the replay") {
   IoLoop loop;
   FaultFileSystem fs;
@@ -110,8 +112,26 @@ TEST_CASE("a logged value whose first sector was never written ends the replay")
       ++torn;
     }
     const RecordAt& r = records[torn];
-    zero_range(fs, r.file, r.offset, r.offset / 512 * 512 + 512);
-    check_cut_at(fs, torn);
+    SUBCASE("its whole part of the first sector zeroed: a cut") {
+      zero_range(fs, r.file, r.offset, r.offset / 512 * 512 + 512);
+      // What the whole-sector test sees: no sector around the record reads as zeros.
+      const std::string bytes = read_file_range(fs, r.file, r.offset / 512 * 512,
+                                                (r.offset + r.size + 511) / 512 * 512);
+      for (std::size_t at = 0; at < bytes.size(); at += 512) {
+        REQUIRE(bytes.substr(at, 512).find_first_not_of('\0') != std::string::npos);
+      }
+      check_cut_at(fs, torn);
+    }
+    SUBCASE("only its first bytes zeroed: corruption, not a write that never landed") {
+      zero_range(fs, r.file, r.offset, r.offset + 16);
+      auto opened = DB::open(fs, "/db", cut_options());
+      CHECK(!opened);
+      if (opened) {
+        (void)(*opened)->close();
+        return;
+      }
+      CHECK_MESSAGE(opened.error().is_corruption(), opened.error().to_string());
+    }
   });
 }
 
@@ -457,9 +477,10 @@ TEST_CASE("the everysec timer keeps running until logged values are synced") {
   });
 }
 
-// A crash leaves whole sectors unwritten: the cut test wants one entire sector of zeros.
-// A zero run at a record's end that shares its sector with the next record's bytes is no
-// unwritten sector, so with a flipped byte elsewhere the record is damaged: Corruption.
+// A crash leaves whole sectors unwritten: the cut test wants one entire sector of zeros,
+// or the record's whole part of its first sector. A zero run at a record's end that shares
+// its sector with the next record's bytes is neither, so with a flipped byte elsewhere the
+// record is damaged: Corruption.
 TEST_CASE("a partial zero sector at a logged record's end with damage elsewhere is corruption") {
   IoLoop loop;
   FaultFileSystem fs;

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -230,6 +231,18 @@ inline void zero_range(FaultFileSystem& fs, std::uint64_t file, std::uint64_t fr
   REQUIRE(handle->write_at(from, zeros));
   REQUIRE(handle->sync());
   REQUIRE(handle->close());
+}
+
+// The bytes [from, to) of a value-log file (fewer where the file ends first).
+inline std::string read_file_range(FaultFileSystem& fs, std::uint64_t file, std::uint64_t from,
+                                   std::uint64_t to) {
+  auto handle = open_for_damage(fs, path_join("/db", vlog_file_name(file)));
+  std::string out(to - from, '\0');
+  auto n = handle->read_at(from, std::as_writable_bytes(std::span(out)));
+  REQUIRE(n);
+  out.resize(*n);
+  REQUIRE(handle->close());
+  return out;
 }
 
 }  // namespace cascade::engine::logged_test
