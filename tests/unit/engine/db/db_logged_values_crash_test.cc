@@ -77,14 +77,11 @@ TEST_CASE("a logged value torn on a sector boundary ends the replay") {
   run_fiber(loop, [&] {
     const std::vector<RecordAt> records = write_cut_database(fs);
     // A record crossing a page boundary with more than a sector after the last one.
-    int torn = 1;
-    while (true) {
-      REQUIRE(torn < kCutPairs);
-      const RecordAt& r = records[torn];
+    const int torn = first_record_where([&](int i) {
+      const RecordAt& r = records[i];
       const std::uint64_t last_page = runtime::align_down(r.offset + r.size - 1);
-      if (last_page > r.offset && r.offset + r.size - last_page > 512) break;
-      ++torn;
-    }
+      return last_page > r.offset && r.offset + r.size - last_page > 512;
+    });
     const RecordAt& r = records[torn];
     const std::uint64_t tear = runtime::align_down(r.offset + r.size - 1) + 512;
     zero_range(fs, r.file, tear, r.offset + r.size);
@@ -103,14 +100,11 @@ TEST_CASE("a logged value whose first sector was never written ends the replay")
   FaultFileSystem fs;
   run_fiber(loop, [&] {
     const std::vector<RecordAt> records = write_cut_database(fs);
-    int torn = 1;
-    while (true) {
-      REQUIRE(torn < kCutPairs);
-      const RecordAt& r = records[torn];
-      const std::uint64_t in_first_sector = 512 - r.offset % 512;
-      if (records[torn - 1].file == r.file && r.offset % 512 != 0 && in_first_sector >= 64) break;
-      ++torn;
-    }
+    // A record beginning well inside a sector, after the previous record in its file.
+    const int torn = first_record_where([&](int i) {
+      const RecordAt& r = records[i];
+      return records[i - 1].file == r.file && r.offset % 512 != 0 && 512 - r.offset % 512 >= 64;
+    });
     const RecordAt& r = records[torn];
     SUBCASE("its whole part of the first sector zeroed: a cut") {
       zero_range(fs, r.file, r.offset, r.offset / 512 * 512 + 512);
@@ -487,14 +481,11 @@ TEST_CASE("a partial zero sector at a logged record's end with damage elsewhere 
   run_fiber(loop, [&] {
     const std::vector<RecordAt> records = write_cut_database(fs);
     // A record followed in its file by the next one, ending well inside a sector.
-    int damaged = 1;
-    while (true) {
-      REQUIRE(damaged + 1 < kCutPairs);
-      const RecordAt& r = records[damaged];
+    const int damaged = first_record_where([&](int i) {
+      const RecordAt& r = records[i];
       const std::uint64_t end = r.offset + r.size;
-      if (records[damaged + 1].file == r.file && end % 512 >= 64 && end % 512 <= 448) break;
-      ++damaged;
-    }
+      return records[i + 1].file == r.file && end % 512 >= 64 && end % 512 <= 448;
+    });
     const RecordAt& r = records[damaged];
     const std::uint64_t end = r.offset + r.size;
     const std::uint64_t sector = end / 512 * 512;

@@ -194,6 +194,17 @@ inline std::vector<RecordAt> write_cut_database(FaultFileSystem& fs) {
   return records;
 }
 
+// The first record after the first (between 1 and kCutPairs - 2, so it has a neighbour on
+// each side) that `wanted(index)` accepts; the test fails if none does.
+template <typename Pred>
+int first_record_where(Pred wanted) {
+  for (int i = 1; i + 1 < kCutPairs; ++i) {
+    if (wanted(i)) return i;
+  }
+  FAIL("no record of the cut database fits");
+  return 0;
+}
+
 // Opens the damaged database: the pairs before `cut` are replayed, the rest are not, new
 // writes take sequences past them all, and the open after that meets none of them again.
 inline void check_cut_at(FaultFileSystem& fs, int cut) {
