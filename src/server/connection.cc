@@ -239,12 +239,13 @@ void Connection::run() {
   if (socket_.is_open()) (void)socket_.close();
 }
 
-void Connection::track_key_shard(const CommandSpec& spec, std::span<const std::string_view> args) {
-  if (spec.first_key <= 0) return;  // no key: it runs as well on any shard
+std::optional<runtime::ShardId> Connection::track_key_shard(
+    const CommandSpec& spec, std::span<const std::string_view> args) {
+  if (spec.first_key <= 0) return std::nullopt;  // no key: it runs as well on any shard
   const auto first = static_cast<std::size_t>(spec.first_key);
   if (spec.last_key != spec.first_key || (spec.flags & kCmdMovableKeys) || first >= args.size()) {
     key_shard_run_ = 0;  // several keys: no one shard to move to
-    return;
+    return std::nullopt;
   }
   const auto shard = static_cast<runtime::ShardId>(types::key_shard(args[first], server_.shard_count()));
   if (shard == key_shard_) {
@@ -253,6 +254,7 @@ void Connection::track_key_shard(const CommandSpec& spec, std::span<const std::s
     key_shard_ = shard;
     key_shard_run_ = 1;
   }
+  return shard;
 }
 
 // Between batches (run() calls it with the replies sent): nothing pending here, nothing
@@ -379,12 +381,17 @@ Connection::InputResult Connection::process_input() {
 
 void Connection::execute(std::span<const std::string_view> args) {
   const Dispatch dispatch = resolve_command(server_.commands(), args, auth_required());
-  if (dispatch.error == DispatchError::kNone) track_key_shard(*dispatch.spec, args);
+  std::optional<runtime::ShardId> shard;
+  if (dispatch.error == DispatchError::kNone) shard = track_key_shard(*dispatch.spec, args);
   // Inside MULTI every command is queued (or refused) by queue_in_multi, never batched:
   // the batch would run it at once.
   if (dispatch.error == DispatchError::kNone && dispatch.spec->key_handler != nullptr &&
       client_.reply_mode == ReplyMode::kOn && !client_.multi.active) {
-    key_batch_.add(*dispatch.spec, args, types::key_shard(args[1], server_.shard_count()));
+    // A key handler's key is args[1]: track_key_shard hashed it when it is the only one.
+    key_batch_.add(*dispatch.spec, args,
+                   shard && dispatch.spec->first_key == 1
+                       ? *shard
+                       : types::key_shard(args[1], server_.shard_count()));
     if (key_batch_.size() >= commands::KeyBatch::kMaxCommands) run_key_batch();
     return;
   }

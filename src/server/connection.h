@@ -172,7 +172,10 @@ class Connection {
 
   bool read_some();
   bool flush();
-  void track_key_shard(const CommandSpec& spec, std::span<const std::string_view> args);
+  // Counts the command toward a move; returns the shard of its key when it names one key
+  // (at args[first_key]), so the caller does not hash the key again.
+  std::optional<runtime::ShardId> track_key_shard(const CommandSpec& spec,
+                                                  std::span<const std::string_view> args);
   bool should_move() const;
   void execute(std::span<const std::string_view> args);
   bool queue_in_multi(const Dispatch& dispatch, std::span<const std::string_view> args,
