@@ -77,18 +77,22 @@ run_suites build/tests
 if [[ ${CASCADE_ASAN:-1} != 0 ]]; then
   # Only the unit suites run here, so only they are built (the server and tools are not).
   asan_build() {
+    # clang, not gcc: on this code its sanitizer build compiles in 60% of gcc's time and
+    # its unit suites run in half (measured: 250 s and 125 s against 422 s and 237 s).
     # -O1: the sanitizers' own checks dominate the run time, and at -O2 the build took
     # two and a half times as long.
+    local dir=build-asan-clang
     local opts=(-Db_sanitize=address,undefined -Doptimization=1 -Ddebug=false
                 -Dsanitizer_unit_build=true)
-    if [[ ! -f build-asan/build.ninja ]]; then
-      meson setup build-asan "${opts[@]}" >/dev/null || return 1
+    if [[ ! -f $dir/build.ninja ]]; then
+      CXX=clang++ meson setup "$dir" "${opts[@]}" >/dev/null || return 1
     else
-      meson configure build-asan "${opts[@]}" >/dev/null || return 1
+      meson configure "$dir" "${opts[@]}" >/dev/null || return 1
     fi
     local targets
-    targets=$(ninja -C build-asan -t targets all | sed -n 's/^\(tests\/unit\/[a-z]*\/unit-[a-z]*\): .*/\1/p' | sort -u)
-    ninja -C build-asan $targets >/dev/null || ninja -C build-asan $targets
+    targets=$(ninja -C "$dir" -t targets all | sed -n 's/^\(tests\/unit\/[a-z]*\/unit-[a-z]*\): .*/\1/p' | sort -u)
+    # shellcheck disable=SC2086
+    ninja -C "$dir" $targets >/dev/null || ninja -C "$dir" $targets
   }
   phase "sanitizer build"
   if asan_build; then
@@ -97,7 +101,7 @@ if [[ ${CASCADE_ASAN:-1} != 0 ]]; then
     # plain pass above, to keep the suite within its time budget.
     phase "sanitizer unit suites"
     heavy='a table returns every version of 100k*,a crash during a checkpoint*,random bit flips anywhere in a table*'
-    run_suites build-asan/tests "-tce=$heavy"
+    run_suites build-asan-clang/tests "-tce=$heavy"
   else
     echo "sanitizer build failed"; failed=$((failed + 1))
   fi

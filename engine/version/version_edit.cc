@@ -251,8 +251,9 @@ Status VersionEdit::decode_from(std::string_view src) {
     }
   }
   for (const auto& [table, vlog] : oldest_vlogs) {
+    const std::uint64_t number = table;
     auto it = std::find_if(tables_added.begin(), tables_added.end(),
-                           [&](const TableAdded& t) { return t.file.file_number == table; });
+                           [number](const TableAdded& t) { return t.file.file_number == number; });
     if (it == tables_added.end()) {
       return Status::corruption("version edit: oldest vlog given for table " +
                                 std::to_string(table) + ", which the edit does not add");

@@ -162,10 +162,10 @@ Status share_listeners(ShardState& shard, ShardState& first) {
 
 void start_accepting(ServerState& server, ShardState& shard) {
   // Redis frees an idle client's query buffer after 2 s too (its client cron).
-  constexpr runtime::Duration kTrimPeriod = std::chrono::seconds(1);
-  constexpr runtime::Duration kIdleTrimAfter = std::chrono::seconds(2);
-  constexpr std::size_t kReturnToKernelAfter = 1 << 20;
-  constexpr runtime::Duration kFreePause = std::chrono::milliseconds(100);
+  static constexpr runtime::Duration kTrimPeriod = std::chrono::seconds(1);
+  static constexpr runtime::Duration kIdleTrimAfter = std::chrono::seconds(2);
+  static constexpr std::size_t kReturnToKernelAfter = 1 << 20;
+  static constexpr runtime::Duration kFreePause = std::chrono::milliseconds(100);
   shard.fibers().add();
   runtime::Scheduler::current()->spawn(
       [&shard] {

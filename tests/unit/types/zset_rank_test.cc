@@ -43,7 +43,9 @@ using Model = std::set<std::pair<double, std::string>>;
 void check_ranks(ZSet& z, const Model& model, std::uint64_t seed, int step) {
   REQUIRE(z.size() == model.size());
   std::uint64_t rank = 0;
-  for (const auto& [score, member] : model) {
+  for (const auto& entry : model) {
+    const double score = entry.first;
+    const std::string& member = entry.second;
     auto got = z.rank_of(z.index_key(score, member));
     REQUIRE_MESSAGE(got, got.error().to_string());
     REQUIRE_MESSAGE(*got == rank, "seed " << seed << " step " << step << " member " << member);

@@ -415,9 +415,10 @@ TEST_CASE("a failed write of a logged value fails every write finishing after it
     (void)db->close();
 
     db = open_db(fs, "/db", o);
-    for (const auto& [k, v] : acked) {
+    for (const auto& entry : acked) {
+      const auto& k = entry.first;
       CAPTURE(k);
-      CHECK(get_ok(*db, k) == v);
+      CHECK(get_ok(*db, k) == entry.second);
     }
     CHECK(get_ok(*db, key(10)) == std::nullopt);
     CHECK(get_ok(*db, "after-small") == std::nullopt);

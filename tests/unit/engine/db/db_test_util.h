@@ -85,11 +85,12 @@ inline void check_model(DB& db, const std::map<std::string, std::string>& model,
                         const Snapshot* snapshot = nullptr) {
   ReadOptions o;
   o.snapshot = snapshot;
-  for (const auto& [k, v] : model) {
+  for (const auto& entry : model) {
+    const auto& k = entry.first;
     auto got = get_ok(db, k, o);
     CAPTURE(k);
     REQUIRE(got.has_value());
-    REQUIRE(*got == v);
+    REQUIRE(*got == entry.second);
   }
   auto it = db.iterator(o);
   auto m = model.begin();

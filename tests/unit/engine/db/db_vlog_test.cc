@@ -321,11 +321,12 @@ TEST_CASE("db crash with a value log keeps synced writes and leaks no value-log 
       CAPTURE(round);
       auto db = open_db(fs, "/db", options);
       CHECK(db->kept_vlog_files().size() == vlog_files_in(fs, "/db"));
-      for (const auto& [k, v] : synced) {
+      for (const auto& entry : synced) {
+        const auto& k = entry.first;
         auto got = db->get(k);
         REQUIRE_MESSAGE(got, got.status().to_string());
         REQUIRE_MESSAGE(got->has_value(), "lost synced write " << k);
-        REQUIRE(**got == v);
+        REQUIRE(**got == entry.second);
       }
       auto it = db->iterator();
       for (it->seek_to_first(); it->valid(); it->next()) {
