@@ -172,6 +172,7 @@ KeyReply pop_members(KeyTarget& t, std::optional<std::uint64_t> count) {
     --set.header().size;
     popped.push_back(std::move(m.suffix));
   }
+  t.keyspace.probe_ranges().removed(set.prefix(), set.size());
   if (!count) {
     if (popped.empty()) return w.commit_unchanged(KeyReply::null());
     KeyReply reply = KeyReply::bulk(std::move(popped[0]));

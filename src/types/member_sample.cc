@@ -14,6 +14,10 @@ Result<bool> MemberSampler::read_all(std::vector<SampledMember>& out, bool give_
   for (c.seek_to_first(); c.valid(); c.next()) {
     if (give_up_when_sparse && c.tombstones_passed() > kSparseTombstones) {
       whole = false;
+      if (ranges_ != nullptr) {
+        ranges_->mark_sparse(collection_.prefix());
+        kept().sparse = true;
+      }
       break;
     }
     out.push_back({std::string(c.key().substr(skip)), std::string(c.value())});
@@ -40,20 +44,33 @@ Status MemberSampler::select_in_one_pass(std::uint64_t count, std::vector<Sample
 
 Status MemberSampler::prepare_probes(StagedWrites::Cursor& cursor) {
   const std::size_t skip = collection_.prefix().size();
-  std::optional<ProbeRanges::Range> kept;
-  if (ranges_ != nullptr) kept = ranges_->find(collection_.prefix(), collection_.size());
-  if (kept) {
-    first_ = std::move(kept->first);
-    last_ = std::move(kept->last);
-  } else {
+  ProbeRanges::Kept& kept = this->kept();
+  bool found = false;
+  if (kept.range && !kept.refresh) {
+    first_ = kept.range->first;  // copies: a second draw of this sampler reads them again
+    last_ = kept.range->last;
+    found = true;
+  } else if (kept.range) {
+    // From the kept ends inward: no member lies outside them (see ProbeRanges).
+    cursor.seek(collection_.member_key(kept.range->first));
+    const bool have_first = cursor.valid();
+    if (have_first) first_.assign(cursor.key().substr(skip));
+    cursor.seek_for_prev(collection_.member_key(kept.range->last));
+    found = have_first && cursor.valid() && first_ <= cursor.key().substr(skip);
+    if (found) last_.assign(cursor.key().substr(skip));
+    if (!cursor.status()) return cursor.status();
+  }
+  if (!found) {
     cursor.seek_to_first();
     if (cursor.valid()) first_.assign(cursor.key().substr(skip));
     cursor.seek_to_last();
     if (cursor.valid()) last_.assign(cursor.key().substr(skip));
     if (!cursor.status()) return cursor.status();
-    if (ranges_ != nullptr) {
-      ranges_->keep(collection_.prefix(), {first_, last_}, collection_.size());
-    }
+  }
+  if (ranges_ != nullptr && (!kept.range || kept.refresh)) {
+    ranges_->keep(collection_.prefix(), {first_, last_});
+    kept.range = ProbeRanges::Range{first_, last_};
+    kept.refresh = false;
   }
   split_ = 0;
   while (split_ < first_.size() && split_ < last_.size() && first_[split_] == last_[split_]) {
@@ -84,8 +101,29 @@ Status MemberSampler::prepare_probes(StagedWrites::Cursor& cursor) {
 // the collection, before which a set SPOP is emptying keeps the tombstones of every member
 // popped there (a probe's random tail can pass last_, so this is not rare).
 void MemberSampler::wrap(StagedWrites::Cursor& cursor) {
-  cursor.seek(collection_.member_key(first_));
-  if (!cursor.valid() && cursor.status()) cursor.seek_to_first();  // first_ is out of date
+  if (!seek_member(cursor, first_) && cursor.status()) cursor.seek_to_first();  // out of date
+}
+
+bool MemberSampler::seek_member(StagedWrites::Cursor& cursor, std::string_view from) {
+  EmptyStretches* empty = kept().empty.get();
+  std::optional<EmptyStretches::Stretch> known;
+  if (empty != nullptr) known = empty->holding(from);
+  if (known && known->to_end) return false;
+  const std::uint64_t passed_before = cursor.tombstones_passed();
+  cursor.seek(collection_.member_key(known ? std::string_view(known->end) : from));
+  if (empty == nullptr || !cursor.status()) return cursor.valid();
+  // Nothing lives between `from` (or the start of the stretch it fell in) and where the
+  // seek stopped. Worth keeping when the seek passed many removed members, or when the
+  // stretch's end has been removed since (its walk would be repeated).
+  const bool many = cursor.tombstones_passed() - passed_before >= kStretchAfter;
+  const std::string_view start = known ? std::string_view(known->start) : from;
+  if (!cursor.valid()) {
+    if (many || known) empty->add_to_end(start);
+    return false;
+  }
+  const std::string_view landed = cursor.key().substr(collection_.prefix().size());
+  if (many || (known && landed != known->end)) empty->add(start, landed);
+  return true;
 }
 
 std::string MemberSampler::random_probe() {
@@ -108,25 +146,45 @@ void MemberSampler::land(StagedWrites::Cursor& cursor) {
   const std::size_t skip = collection_.prefix().size();
   for (int attempt = 1;; ++attempt) {
     const std::string probe = random_probe();
-    cursor.seek(collection_.member_key(probe));
-    if (!cursor.valid() && cursor.status()) wrap(cursor);
+    if (!seek_member(cursor, probe) && cursor.status()) wrap(cursor);
     if (!cursor.valid() || attempt == kProbeAttempts || probe.size() <= split_) return;
     const std::string_view landed = cursor.key().substr(skip);
     if (landed.size() > split_ && landed[split_] == probe[split_]) return;
   }
 }
 
+ProbeRanges::Kept& MemberSampler::kept() {
+  if (!kept_) {
+    kept_.emplace();
+    if (ranges_ != nullptr) kept_ = ranges_->find(collection_.prefix(), collection_.size());
+  }
+  return *kept_;
+}
+
+// A collection an earlier read found sparse goes to the probes at once, whatever its size:
+// the read would pass the same removed members again, and the kept empty stretches spare
+// the probes their walks.
+bool MemberSampler::probe_instead_of_reading(bool probes_can_serve) {
+  return probes_can_serve && kept().sparse;
+}
+
+bool MemberSampler::give_up_when_sparse(bool probes_can_serve) const {
+  return probes_can_serve && collection_.size() >= kMinProbedSize;
+}
+
 Status MemberSampler::draw_with_repeats(std::uint64_t count, std::vector<SampledMember>& out) {
   const std::uint64_t size = collection_.size();
   if (size <= std::max(kExactLimit, count)) {
-    std::vector<SampledMember> all;
-    Result<bool> whole = read_all(all, /*give_up_when_sparse=*/count < size &&
-                                                                size >= kMinProbedSize);
-    if (!whole) return whole.status();
-    if (*whole) {
-      if (all.empty()) return Status::ok();
-      for (std::uint64_t i = 0; i < count; ++i) out.push_back(all[uniform(0, all.size() - 1)]);
-      return Status::ok();
+    const bool probes_can_serve = count < size;
+    if (!probe_instead_of_reading(probes_can_serve)) {
+      std::vector<SampledMember> all;
+      Result<bool> whole = read_all(all, give_up_when_sparse(probes_can_serve));
+      if (!whole) return whole.status();
+      if (*whole) {
+        if (all.empty()) return Status::ok();
+        for (std::uint64_t i = 0; i < count; ++i) out.push_back(all[uniform(0, all.size() - 1)]);
+        return Status::ok();
+      }
     }
   }
   const std::size_t skip = collection_.prefix().size();
@@ -150,17 +208,19 @@ Status MemberSampler::draw_distinct(std::uint64_t count, std::vector<SampledMemb
   if (count == 0) return Status::ok();
   if (size <= kExactLimit) {
     // Probes serve a sparse small collection while the walk past drawn members stays short.
-    std::vector<SampledMember> all;
-    Result<bool> whole = read_all(all, /*give_up_when_sparse=*/count <= size / 2 &&
-                                                                size >= kMinProbedSize);
-    if (!whole) return whole.status();
-    if (*whole) {
-      count = std::min<std::uint64_t>(count, all.size());
-      for (std::uint64_t i = 0; i < count; ++i) {  // a partial Fisher-Yates shuffle
-        std::swap(all[i], all[uniform(i, all.size() - 1)]);
-        out.push_back(std::move(all[i]));
+    const bool probes_can_serve = count <= size / 2;
+    if (!probe_instead_of_reading(probes_can_serve)) {
+      std::vector<SampledMember> all;
+      Result<bool> whole = read_all(all, give_up_when_sparse(probes_can_serve));
+      if (!whole) return whole.status();
+      if (*whole) {
+        count = std::min<std::uint64_t>(count, all.size());
+        for (std::uint64_t i = 0; i < count; ++i) {  // a partial Fisher-Yates shuffle
+          std::swap(all[i], all[uniform(i, all.size() - 1)]);
+          out.push_back(std::move(all[i]));
+        }
+        return Status::ok();
       }
-      return Status::ok();
     }
   } else if (count >= size / 4) {
     return select_in_one_pass(count, out);

@@ -10,7 +10,11 @@
 // past that point (so members like "user:1234" spread over their digits rather than all
 // landing after "user:"). A probe landing on a member that does not share its split byte
 // fell into an empty stretch of key space and is redrawn (up to 8 times), so a member
-// after such a stretch is not drawn far more often than the others.
+// after such a stretch is not drawn far more often than the others. With the shard's
+// ProbeRanges, a probe falling into a stretch known to hold no member (EmptyStretches,
+// kept from earlier landings that passed many removed members) seeks straight to the
+// stretch's end: the member the seek would reach anyway, unless one was added into the
+// stretch since.
 //
 // The distribution, stated plainly:
 //   - exactly uniform when the collection has at most kExactLimit members, when a draw
@@ -40,6 +44,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -65,7 +71,10 @@ class MemberSampler {
   static constexpr std::uint64_t kSparseTombstones = 256;
   // Below this size the read goes on whatever it passes: a draw by probes walks one gap
   // for each end of the range and one per probe, each about (removed / size) removed
-  // members, which is no cheaper than one whole read for a handful of members.
+  // members, which is no cheaper than one whole read for a handful of members. Except a
+  // collection the shard's ProbeRanges already knows as sparse (a read gave up on it at a
+  // larger size, and it has not grown since): its draws skip the read at any size, since
+  // the kept range and empty stretches spare the probes those walks.
   static constexpr std::uint64_t kMinProbedSize = 16;
 
   // `collection` exists (size > 0); `seed` drives every draw; `ranges`, when given, keeps
@@ -91,9 +100,20 @@ class MemberSampler {
   // The probe path of draw_distinct: count < size.
   Status draw_distinct_by_probes(StagedWrites::Cursor& cursor, std::uint64_t count,
                                  std::vector<SampledMember>& out);
+  // What the shard keeps of this collection (looked up once per sampler; empty without
+  // ProbeRanges).
+  ProbeRanges::Kept& kept();
+  // Whether a draw that probes can serve skips the whole read of a small collection.
+  bool probe_instead_of_reading(bool probes_can_serve);
+  // Whether that read gives up once it has passed kSparseTombstones removed members.
+  bool give_up_when_sparse(bool probes_can_serve) const;
   // Reads the first and last suffixes the probes are drawn between.
   Status prepare_probes(StagedWrites::Cursor& cursor);
   std::string random_probe();
+  // Positions `cursor` on the first member at or after `from`, through the kept empty
+  // stretches, and keeps what its walk found empty. False when no member is at or after
+  // `from` (or the read failed): the cursor is then not to be used.
+  bool seek_member(StagedWrites::Cursor& cursor, std::string_view from);
   // Positions `cursor`, past the last member, on the first one.
   void wrap(StagedWrites::Cursor& cursor);
   // Positions `cursor` on the member a fresh probe lands on.
@@ -106,11 +126,15 @@ class MemberSampler {
   runtime::SplitMix64 rng_;
   ProbeRanges* ranges_;
   std::uint64_t tombstones_passed_ = 0;
+  std::optional<ProbeRanges::Kept> kept_;
   std::string first_, last_;
   std::size_t split_ = 0;  // length of the common prefix of first_ and last_
   std::uint8_t tail_low_ = 0, tail_high_ = 0xff;
   static constexpr std::size_t kMaxTail = 32;
   static constexpr int kProbeAttempts = 8;
+  // Tombstones a landing passes before its stretch is kept (EmptyStretches): fewer cost
+  // little to walk again, and a stretch per short gap would fill the record.
+  static constexpr std::uint64_t kStretchAfter = 8;
   std::size_t tail_min_ = 0, tail_max_ = 0;  // the probe's length after the split byte
 };
 
