@@ -244,7 +244,8 @@ KeyReply random_field(KeyTarget& t) {
   if (!r.ok()) return std::move(r.failure);
   if (!r.exists()) return KeyReply::null();
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(r.coll(), random_seed(), &t.keyspace.probe_ranges());
+  types::MemberSampler sampler(r.coll(), random_seed(), &t.keyspace.probe_ranges(),
+                               types::MemberSampler::RangesUse::kLookOnly);
   if (Status s = sampler.draw_with_repeats(1, picked); !s) return r.storage_error(s);
   if (picked.empty()) return KeyReply::null();
   return KeyReply::bulk(std::move(picked[0].suffix));
@@ -259,7 +260,8 @@ KeyReply random_fields(KeyTarget& t, std::int64_t count, bool with_values, bool 
   std::vector<KeyReply> items;
   if (!r.exists() || count == 0) return KeyReply::array(std::move(items));
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(r.coll(), random_seed(), &t.keyspace.probe_ranges());
+  types::MemberSampler sampler(r.coll(), random_seed(), &t.keyspace.probe_ranges(),
+                               types::MemberSampler::RangesUse::kLookOnly);
   Status s = count > 0 ? sampler.draw_distinct(static_cast<std::uint64_t>(count), picked)
                        : sampler.draw_with_repeats(static_cast<std::uint64_t>(-count), picked);
   if (!s) return r.storage_error(s);

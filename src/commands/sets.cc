@@ -172,7 +172,7 @@ KeyReply pop_members(KeyTarget& t, std::optional<std::uint64_t> count) {
     --set.header().size;
     popped.push_back(std::move(m.suffix));
   }
-  t.keyspace.probe_ranges().removed(set.prefix(), set.size());
+  sampler.popped(set.size());
   if (!count) {
     if (popped.empty()) return w.commit_unchanged(KeyReply::null());
     KeyReply reply = KeyReply::bulk(std::move(popped[0]));
@@ -205,7 +205,8 @@ KeyReply random_members(KeyTarget& t, std::optional<std::int64_t> count) {
   if (!r.ok()) return std::move(r.failure);
   if (!r.exists() || count == 0) return count ? KeyReply::array() : KeyReply::null();
   std::vector<types::SampledMember> picked;
-  types::MemberSampler sampler(r.coll(), random_seed(), &t.keyspace.probe_ranges());
+  types::MemberSampler sampler(r.coll(), random_seed(), &t.keyspace.probe_ranges(),
+                               types::MemberSampler::RangesUse::kLookOnly);
   const std::int64_t n = count.value_or(-1);
   Status s = n > 0 ? sampler.draw_distinct(static_cast<std::uint64_t>(n), picked)
                    : sampler.draw_with_repeats(static_cast<std::uint64_t>(-n), picked);

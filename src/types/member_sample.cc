@@ -14,8 +14,8 @@ Result<bool> MemberSampler::read_all(std::vector<SampledMember>& out, bool give_
   for (c.seek_to_first(); c.valid(); c.next()) {
     if (give_up_when_sparse && c.tombstones_passed() > kSparseTombstones) {
       whole = false;
-      if (ranges_ != nullptr) {
-        ranges_->mark_sparse(collection_.prefix());
+      if (ranges_ != nullptr && updates_) {
+        ranges_->mark_sparse(collection_.prefix(), kept());
         kept().sparse = true;
       }
       break;
@@ -46,7 +46,7 @@ Status MemberSampler::prepare_probes(StagedWrites::Cursor& cursor) {
   const std::size_t skip = collection_.prefix().size();
   ProbeRanges::Kept& kept = this->kept();
   bool found = false;
-  if (kept.range && !kept.refresh) {
+  if (kept.range && (!kept.refresh || !updates_)) {
     first_ = kept.range->first;  // copies: a second draw of this sampler reads them again
     last_ = kept.range->last;
     found = true;
@@ -67,8 +67,8 @@ Status MemberSampler::prepare_probes(StagedWrites::Cursor& cursor) {
     if (cursor.valid()) last_.assign(cursor.key().substr(skip));
     if (!cursor.status()) return cursor.status();
   }
-  if (ranges_ != nullptr && (!kept.range || kept.refresh)) {
-    ranges_->keep(collection_.prefix(), {first_, last_});
+  if (ranges_ != nullptr && updates_ && (!kept.range || kept.refresh)) {
+    ranges_->keep(collection_.prefix(), kept, {first_, last_});
     kept.range = ProbeRanges::Range{first_, last_};
     kept.refresh = false;
   }
@@ -111,7 +111,7 @@ bool MemberSampler::seek_member(StagedWrites::Cursor& cursor, std::string_view f
   if (known && known->to_end) return false;
   const std::uint64_t passed_before = cursor.tombstones_passed();
   cursor.seek(collection_.member_key(known ? std::string_view(known->end) : from));
-  if (empty == nullptr || !cursor.status()) return cursor.valid();
+  if (empty == nullptr || !updates_ || !cursor.status()) return cursor.valid();
   // Nothing lives between `from` (or the start of the stretch it fell in) and where the
   // seek stopped. Worth keeping when the seek passed many removed members, or when the
   // stretch's end has been removed since (its walk would be repeated).
@@ -156,16 +156,30 @@ void MemberSampler::land(StagedWrites::Cursor& cursor) {
 ProbeRanges::Kept& MemberSampler::kept() {
   if (!kept_) {
     kept_.emplace();
-    if (ranges_ != nullptr) kept_ = ranges_->find(collection_.prefix(), collection_.size());
+    if (ranges_ != nullptr && updates_) {
+      kept_ = ranges_->find(collection_.prefix(), collection_.size());
+    } else if (ranges_ != nullptr) {
+      if (auto peeked = ranges_->peek(collection_.prefix(), collection_.size())) {
+        kept_ = std::move(*peeked);
+      }
+    }
   }
   return *kept_;
 }
 
+void MemberSampler::popped(std::uint64_t size) {
+  if (ranges_ != nullptr && updates_ && kept_ && kept_->empty != nullptr) {
+    ranges_->removed(collection_.prefix(), *kept_, size);
+  }
+}
+
 // A collection an earlier read found sparse goes to the probes at once, whatever its size:
 // the read would pass the same removed members again, and the kept empty stretches spare
-// the probes their walks.
+// the probes their walks. (Asked without a lookup: a small collection read whole takes
+// no entry of ProbeRanges.)
 bool MemberSampler::probe_instead_of_reading(bool probes_can_serve) {
-  return probes_can_serve && kept().sparse;
+  return probes_can_serve && ranges_ != nullptr &&
+         ranges_->known_sparse(collection_.prefix(), collection_.size());
 }
 
 bool MemberSampler::give_up_when_sparse(bool probes_can_serve) const {
@@ -225,14 +239,24 @@ Status MemberSampler::draw_distinct(std::uint64_t count, std::vector<SampledMemb
   } else if (count >= size / 4) {
     return select_in_one_pass(count, out);
   }
+  const std::size_t before = out.size();
   StagedWrites::Cursor c = collection_.cursor();
-  Status s = draw_distinct_by_probes(c, count, out);
+  Result<bool> done = draw_distinct_by_probes(c, count, out);
   tombstones_passed_ += c.tombstones_passed();
-  return s;
+  if (!done) return done.status();
+  if (*done) return Status::ok();
+  // The probes reached fewer members than `count`: a kept range or stretch out of date hid
+  // some (members added outside it while others were removed, which the size does not
+  // show). Forget the record and read the collection; fewer members there is corruption.
+  out.resize(before);
+  if (ranges_ != nullptr) ranges_->forget(collection_.prefix());
+  if (Status s = select_in_one_pass(count, out); !s) return s;
+  if (out.size() - before < count) return Status::corruption("a collection's size exceeds its members");
+  return Status::ok();
 }
 
-Status MemberSampler::draw_distinct_by_probes(StagedWrites::Cursor& c, std::uint64_t count,
-                                              std::vector<SampledMember>& out) {
+Result<bool> MemberSampler::draw_distinct_by_probes(StagedWrites::Cursor& c, std::uint64_t count,
+                                                    std::vector<SampledMember>& out) {
   const std::size_t skip = collection_.prefix().size();
   if (Status s = prepare_probes(c); !s) return s;
   std::set<std::string, std::less<>> drawn;
@@ -247,14 +271,12 @@ Status MemberSampler::draw_distinct_by_probes(StagedWrites::Cursor& c, std::uint
       if (!c.valid() && c.status()) wrap(c);
     }
     if (!c.valid() && !c.status()) return c.status();
-    if (!c.valid() || drawn.contains(c.key().substr(skip))) {
-      return Status::corruption("a collection's size exceeds its members");
-    }
+    if (!c.valid() || drawn.contains(c.key().substr(skip))) return false;
     const std::string_view suffix = c.key().substr(skip);
     drawn.emplace(suffix);
     out.push_back({std::string(suffix), std::string(c.value())});
   }
-  return Status::ok();
+  return true;
 }
 
 }  // namespace cascade::types

@@ -77,10 +77,19 @@ class MemberSampler {
   // the kept range and empty stretches spare the probes those walks.
   static constexpr std::uint64_t kMinProbedSize = 16;
 
+  // Whether this sampler may change what ProbeRanges keeps: only one whose caller holds the
+  // collection's key lock and reads its newest state (see ProbeRanges::find).
+  enum class RangesUse { kUpdate, kLookOnly };
+
   // `collection` exists (size > 0); `seed` drives every draw; `ranges`, when given, keeps
   // the probes' range between samplers (the shard's, Keyspace::probe_ranges).
-  MemberSampler(Collection& collection, std::uint64_t seed, ProbeRanges* ranges = nullptr)
-      : collection_(collection), rng_(seed), ranges_(ranges) {}
+  MemberSampler(Collection& collection, std::uint64_t seed, ProbeRanges* ranges = nullptr,
+                RangesUse use = RangesUse::kUpdate)
+      : collection_(collection), rng_(seed), ranges_(ranges), updates_(use == RangesUse::kUpdate) {}
+
+  // After the caller removed drawn members (SPOP), leaving `size`: tells ProbeRanges, if
+  // this sampler looked the collection up there.
+  void popped(std::uint64_t size);
 
   // `count` members, each drawn on its own: repeats are possible.
   Status draw_with_repeats(std::uint64_t count, std::vector<SampledMember>& out);
@@ -97,9 +106,10 @@ class MemberSampler {
   // Knuth's selection sampling: one pass, `count` of the members, each subset equally
   // likely, memory for `count` only.
   Status select_in_one_pass(std::uint64_t count, std::vector<SampledMember>& out);
-  // The probe path of draw_distinct: count < size.
-  Status draw_distinct_by_probes(StagedWrites::Cursor& cursor, std::uint64_t count,
-                                 std::vector<SampledMember>& out);
+  // The probe path of draw_distinct: count < size. False when the probes reached fewer
+  // distinct members than `count`.
+  Result<bool> draw_distinct_by_probes(StagedWrites::Cursor& cursor, std::uint64_t count,
+                                       std::vector<SampledMember>& out);
   // What the shard keeps of this collection (looked up once per sampler; empty without
   // ProbeRanges).
   ProbeRanges::Kept& kept();
@@ -125,6 +135,7 @@ class MemberSampler {
   Collection& collection_;
   runtime::SplitMix64 rng_;
   ProbeRanges* ranges_;
+  bool updates_;
   std::uint64_t tombstones_passed_ = 0;
   std::optional<ProbeRanges::Kept> kept_;
   std::string first_, last_;

@@ -51,6 +51,7 @@ void EmptyStretches::add(std::string_view start_view, std::string_view end_view)
   }
   std::string start(start_view), end(end_view);
   absorb(start, end);
+  if (cost(start, end) > kMaxBytes) return;
   make_room(cost(start, end));
   bytes_ += cost(start, end);
   by_start_.emplace(std::move(start), std::move(end));
@@ -68,6 +69,7 @@ void EmptyStretches::add_to_end(std::string_view start_view) {
   }
   for (auto gone = it; gone != by_start_.end(); ++gone) bytes_ -= cost(gone->first, gone->second);
   by_start_.erase(it, by_start_.end());
+  if (cost(start, {}) > kMaxBytes) return;
   make_room(cost(start, {}));
   bytes_ += cost(start, {});
   tail_ = std::move(start);
@@ -86,14 +88,13 @@ ProbeRanges::Entry& ProbeRanges::entry(std::string_view prefix) {
     *slot = Entry{};
   }
   slot->prefix.assign(prefix);
-  slot->empty = std::make_shared<EmptyStretches>();
-  return *slot;
+  return *slot;  // no stretches yet: find() starts them
 }
 
 ProbeRanges::Kept ProbeRanges::find(std::string_view prefix, std::uint64_t size) {
   Entry& e = entry(prefix);
   e.last_use = ++clock_;
-  if (size > e.size || ++e.stretch_uses > kStretchReuses) {
+  if (e.empty == nullptr || size > e.size || ++e.stretch_uses > kStretchReuses) {
     // Grown since the last draw (members may lie anywhere, even inside a stretch), or due
     // for a fresh look anyway.
     e.range.reset();
@@ -107,18 +108,49 @@ ProbeRanges::Kept ProbeRanges::find(std::string_view prefix, std::uint64_t size)
   return kept;
 }
 
-void ProbeRanges::keep(std::string_view prefix, Range range) {
-  Entry& e = entry(prefix);
-  e.range = std::move(range);
-  e.uses = 0;
-  e.last_use = ++clock_;
+const ProbeRanges::Entry* ProbeRanges::lookup(std::string_view prefix) const {
+  for (const Entry& e : entries_) {
+    if (e.prefix == prefix) return &e;
+  }
+  return nullptr;
 }
 
-void ProbeRanges::mark_sparse(std::string_view prefix) { entry(prefix).sparse = true; }
+ProbeRanges::Entry* ProbeRanges::current(std::string_view prefix, const Kept& as_of) {
+  Entry* e = const_cast<Entry*>(lookup(prefix));
+  return e != nullptr && as_of.empty != nullptr && e->empty == as_of.empty ? e : nullptr;
+}
 
-void ProbeRanges::removed(std::string_view prefix, std::uint64_t size) {
+std::optional<ProbeRanges::Kept> ProbeRanges::peek(std::string_view prefix,
+                                                   std::uint64_t size) const {
+  const Entry* e = lookup(prefix);
+  if (e == nullptr || e->size != size) return std::nullopt;
+  return Kept{.range = e->range, .refresh = false, .sparse = e->sparse, .empty = e->empty};
+}
+
+bool ProbeRanges::known_sparse(std::string_view prefix, std::uint64_t size) const {
+  const Entry* e = lookup(prefix);
+  return e != nullptr && e->sparse && size <= e->size;
+}
+
+void ProbeRanges::keep(std::string_view prefix, const Kept& as_of, Range range) {
+  Entry* e = current(prefix, as_of);
+  if (e == nullptr) return;
+  e->range = std::move(range);
+  e->uses = 0;
+  e->last_use = ++clock_;
+}
+
+void ProbeRanges::mark_sparse(std::string_view prefix, const Kept& as_of) {
+  if (Entry* e = current(prefix, as_of)) e->sparse = true;
+}
+
+void ProbeRanges::removed(std::string_view prefix, const Kept& as_of, std::uint64_t size) {
+  if (Entry* e = current(prefix, as_of)) e->size = std::min(e->size, size);
+}
+
+void ProbeRanges::forget(std::string_view prefix) {
   for (Entry& e : entries_) {
-    if (e.prefix == prefix) e.size = std::min(e.size, size);
+    if (e.prefix == prefix) e = Entry{};  // an empty prefix names no collection
   }
 }
 

@@ -29,7 +29,8 @@ namespace cascade::types {
 // every kStretchReuses draws.
 class EmptyStretches {
  public:
-  // Memory bound: past it every stretch is forgotten and learnt again.
+  // Memory bound: past it every stretch is forgotten and learnt again (a single stretch
+  // costing more is not kept at all).
   static constexpr std::size_t kMaxBytes = 64 << 10;
 
   struct Stretch {
@@ -81,7 +82,9 @@ class EmptyStretches {
 //     added since, the size says, so none lies outside them), walking only what was
 //     popped at the ends since;
 //   - every kStretchReuses draws both are found afresh anyway: a member added and another
-//     removed between two draws leave the size as it was.
+//     removed between two draws leave the size as it was;
+//   - a distinct draw that cannot find enough members through the record (it hid them)
+//     forgets it and reads the collection instead (MemberSampler).
 // At most kCapacity collections are kept, the least recently used replaced first.
 class ProbeRanges {
  public:
@@ -98,19 +101,37 @@ class ProbeRanges {
     // An earlier whole read of this version found it sparse (many removed members among
     // few live ones; MemberSampler::kSparseTombstones), and it has not grown since.
     bool sparse = false;
-    // Never null. Shared: the entry may be replaced while a draw that holds it suspends.
+    // Null when nothing is kept. Shared: the entry may be replaced while a draw that holds
+    // it suspends. Also the record's identity: a reset or replaced record has new ones.
     std::shared_ptr<EmptyStretches> empty;
   };
+  // Who may change the record. Only a draw that holds the collection's key lock and reads
+  // its newest state (SPOP): a plain reader reads the acknowledged state, which can lag a
+  // write in flight, and what it learnt (a stretch empty in its view, a size from before
+  // the write) would hide that write's members from later draws. Lock holders of one
+  // collection never overlap, so the record's changes come from one view at a time.
+  //
   // What is kept of the collection whose member keys start with `prefix` (the prefix names
-  // the collection's version) and that now has `size` members; counts as one draw.
+  // the collection's version) and that now has `size` members; counts as one draw. For a
+  // lock holder.
   Kept find(std::string_view prefix, std::uint64_t size);
-  // Keeps the range found for that collection.
-  void keep(std::string_view prefix, Range range);
-  // Records that a whole read of that collection gave up on its removed members.
-  void mark_sparse(std::string_view prefix);
-  // Records that the draw just made removes members (SPOP), leaving `size`: a later draw
-  // at a greater size then knows that members were added since.
-  void removed(std::string_view prefix, std::uint64_t size);
+  // For a plain reader: what is kept, if anything is and was kept at `size` members (the
+  // reader's view then most likely is the one it was learnt in). Changes nothing.
+  std::optional<Kept> peek(std::string_view prefix, std::uint64_t size) const;
+  // Whether an earlier read found the collection sparse (Kept::sparse) and it has not grown
+  // since. Changes nothing.
+  bool known_sparse(std::string_view prefix, std::uint64_t size) const;
+  // The updates of a lock holder, each applied only if the record is still the one its
+  // find() returned (`as_of`): not reset or replaced since.
+  //   keep: the range found for that collection;
+  //   mark_sparse: a whole read of it gave up on its removed members;
+  //   removed: the draw removes members (SPOP), leaving `size`, so a later draw at a
+  //   greater size knows that members were added since.
+  void keep(std::string_view prefix, const Kept& as_of, Range range);
+  void mark_sparse(std::string_view prefix, const Kept& as_of);
+  void removed(std::string_view prefix, const Kept& as_of, std::uint64_t size);
+  // Drops what is kept of that collection (it proved out of date).
+  void forget(std::string_view prefix);
 
  private:
   struct Entry {
@@ -124,6 +145,9 @@ class ProbeRanges {
     std::uint64_t last_use = 0;
   };
   Entry& entry(std::string_view prefix);
+  const Entry* lookup(std::string_view prefix) const;
+  // The entry of `prefix` if `as_of` came from it as it is now.
+  Entry* current(std::string_view prefix, const Kept& as_of);
 
   std::vector<Entry> entries_;
   std::uint64_t clock_ = 0;
