@@ -5,6 +5,7 @@
 #
 #   scripts/bench-shards.sh [--rounds R] [-n REQUESTS] [--tests set,get] [--shards 1,2]
 #
+# CASCADE_BIN names the server binary (default: build/cascade-server, built first).
 # For each round, each test and each of: redis-server (save "", appendonly no), then
 # cascade-server (appendfsync everysec) at each shard count in --shards, started one at a
 # time on a spare 127.0.0.1 port in its own temporary directory and stopped before the
@@ -33,8 +34,10 @@ while (($#)); do
     *) echo "bench-shards: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-./scripts/build.sh >/dev/null
-CASCADE_BIN=$PWD/build/cascade-server
+if [[ -z ${CASCADE_BIN:-} ]]; then  # the tests pass the binary they built
+  ./scripts/build.sh >/dev/null
+  CASCADE_BIN=$PWD/build/cascade-server
+fi
 REDIS_BIN=$(command -v redis-server)
 command -v redis-benchmark >/dev/null || { echo "bench-shards: redis-benchmark not found" >&2; exit 1; }
 
