@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 using cascade::types::crc16;
 using cascade::types::hashed_part;
@@ -14,6 +16,32 @@ using cascade::types::key_slot;
 TEST_CASE("crc16 is CRC16/XMODEM") {
   CHECK(crc16("123456789") == 0x31C3);
   CHECK(crc16("") == 0);
+}
+
+// crc16 takes eight bytes a step, then the rest one at a time: every length up to 100 and
+// every byte value agree with the definition, one bit at a time.
+TEST_CASE("crc16 agrees with the bitwise definition at every length") {
+  auto bitwise = [](std::string_view data) {
+    std::uint16_t crc = 0;
+    for (char c : data) {
+      crc = static_cast<std::uint16_t>(crc ^ (static_cast<std::uint8_t>(c) << 8));
+      for (int bit = 0; bit < 8; ++bit) {
+        crc = (crc & 0x8000) ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
+                             : static_cast<std::uint16_t>(crc << 1);
+      }
+    }
+    return crc;
+  };
+  std::string data;
+  std::uint32_t x = 12345;
+  for (int length = 0; length <= 100; ++length) {
+    CHECK_MESSAGE(crc16(data) == bitwise(data), "length " << length);
+    x = x * 1103515245u + 12345u;
+    data.push_back(static_cast<char>(x >> 16));
+  }
+  std::string every(256, '\0');
+  for (int i = 0; i < 256; ++i) every[i] = static_cast<char>(i);
+  CHECK(crc16(every) == bitwise(every));
 }
 
 TEST_CASE("key slots match CLUSTER KEYSLOT") {

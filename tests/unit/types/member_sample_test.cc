@@ -36,6 +36,14 @@ Collection make_set(StagedWrites& writes, std::size_t size) {
   return std::move(*made);
 }
 
+// The members make_set(size) writes, in the collection's (byte) order.
+std::vector<std::string> sorted_members(std::size_t size) {
+  std::vector<std::string> ordered;
+  for (std::size_t i = 0; i < size; ++i) ordered.push_back("member:" + std::to_string(i));
+  std::sort(ordered.begin(), ordered.end());
+  return ordered;
+}
+
 std::set<std::string> suffixes(const std::vector<SampledMember>& drawn) {
   std::set<std::string> out;
   for (const SampledMember& m : drawn) out.insert(m.suffix);
@@ -410,9 +418,7 @@ TEST_CASE("draws through kept probe ranges pass fewer tombstones and stay on liv
     writes.clear();
     // Remove the members at both ends of the key order and every other one in between.
     std::set<std::string> live;
-    std::vector<std::string> ordered;
-    for (std::size_t i = 0; i < 3000; ++i) ordered.push_back("member:" + std::to_string(i));
-    std::sort(ordered.begin(), ordered.end());
+    const std::vector<std::string> ordered = sorted_members(3000);
     for (std::size_t i = 0; i < ordered.size(); ++i) {
       const bool end = i < 500 || i >= ordered.size() - 500;
       if (end || i % 2 == 0) {
@@ -510,9 +516,7 @@ TEST_CASE("a distinct draw through an out-of-date range falls back to reading ev
     StagedWrites writes(*db);
     Collection set = make_set(writes, 1000);
     writes.clear();
-    std::vector<std::string> ordered;
-    for (std::size_t i = 0; i < 1000; ++i) ordered.push_back("member:" + std::to_string(i));
-    std::sort(ordered.begin(), ordered.end());
+    const std::vector<std::string> ordered = sorted_members(1000);
     // A range starting at the 900th member, kept as if found by an earlier draw: the probes
     // and their walks (which wrap to its first member) reach the last 100 members only.
     ProbeRanges ranges;
