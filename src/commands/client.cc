@@ -141,21 +141,34 @@ void client_caching(CommandContext& ctx) { ctx.error(kErrCachingWithoutTracking)
 
 using ClientLines = std::vector<std::pair<std::uint64_t, std::string>>;
 
+// Passes over every shard's clients until one sees no move between shards finish
+// (ServerState::finished_moves): a client moving during a pass can be on neither shard
+// when each is visited. Moves are rare (connection.h), so a second pass is too; the bound
+// only keeps a storm of them from holding the command.
+constexpr int kMaxClientPasses = 16;
+
 std::string list_clients(ServerState& server, const ClientFilter& filter) {
-  auto per_shard = server.runtime().run_on_each([&server, &filter]() {
-    ClientLines lines;
-    const runtime::TimePoint now = runtime::Clock::now();
-    for (const auto& [id, connection] : server.this_shard().connections()) {
-      if (filter.matches(*connection)) lines.emplace_back(id, describe_client(*connection, now));
-    }
-    return lines;
-  });
   ClientLines all;
-  for (auto& shard_lines : per_shard) {
-    if (!shard_lines) continue;
-    for (auto& line : *shard_lines) all.push_back(std::move(line));
+  for (int pass = 0; pass < kMaxClientPasses; ++pass) {
+    const std::uint64_t moves_before = server.finished_moves();
+    auto per_shard = server.runtime().run_on_each([&server, &filter]() {
+      ClientLines lines;
+      const runtime::TimePoint now = runtime::Clock::now();
+      for (const auto& [id, connection] : server.this_shard().connections()) {
+        if (filter.matches(*connection)) lines.emplace_back(id, describe_client(*connection, now));
+      }
+      return lines;
+    });
+    for (auto& shard_lines : per_shard) {
+      if (!shard_lines) continue;
+      for (auto& line : *shard_lines) all.push_back(std::move(line));
+    }
+    if (server.finished_moves() == moves_before) break;
   }
-  std::sort(all.begin(), all.end());
+  // Stable: of a client listed twice (on both shards of a move, or by two passes), the
+  // first line found stays.
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string text;
   for (std::size_t i = 0; i < all.size(); ++i) {
     // A client moving between shards is briefly on both (connection.h): list it once.
@@ -166,20 +179,25 @@ std::string list_clients(ServerState& server, const ClientFilter& filter) {
 }
 
 std::size_t kill_clients(ServerState& server, const ClientFilter& filter) {
-  auto per_shard = server.runtime().run_on_each([&server, &filter]() {
-    std::vector<std::uint64_t> killed;
-    for (const auto& [id, connection] : server.this_shard().connections()) {
-      if (!filter.matches(*connection)) continue;
-      connection->request_close();
-      killed.push_back(id);
-    }
-    return killed;
-  });
-  // A client moving between shards may be closed on both (connection.h): count it once.
   std::vector<std::uint64_t> all;
-  for (auto& ids : per_shard) {
-    if (ids) all.insert(all.end(), ids->begin(), ids->end());
+  for (int pass = 0; pass < kMaxClientPasses; ++pass) {
+    const std::uint64_t moves_before = server.finished_moves();
+    auto per_shard = server.runtime().run_on_each([&server, &filter]() {
+      std::vector<std::uint64_t> killed;
+      for (const auto& [id, connection] : server.this_shard().connections()) {
+        if (!filter.matches(*connection)) continue;
+        connection->request_close();
+        killed.push_back(id);
+      }
+      return killed;
+    });
+    for (auto& ids : per_shard) {
+      if (ids) all.insert(all.end(), ids->begin(), ids->end());
+    }
+    if (server.finished_moves() == moves_before) break;
   }
+  // A client moving between shards may be closed on both (connection.h), or by two
+  // passes: count it once.
   std::sort(all.begin(), all.end());
   return static_cast<std::size_t>(std::unique(all.begin(), all.end()) - all.begin());
 }

@@ -61,10 +61,12 @@ void spawn_connection(ServerState& server, ShardState& shard,
               if (Connection* c = server.this_shard().find_connection(id)) c->request_close();
             });
           }
+          connection.reset();  // leaves this shard's registry...
+          server.count_finished_move();  // ...and counts that, with no suspension between
         } else {
           server.release_client();
+          connection.reset();  // leaves this shard's registry
         }
-        connection.reset();  // leaves this shard's registry
         shard.fibers().done();
       },
       {.name = "client"});

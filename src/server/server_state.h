@@ -67,6 +67,15 @@ class ServerState {
   // Clients parked in a blocking command (INFO's blocked_clients).
   void count_blocked_client(std::int64_t delta) { blocked_clients_.fetch_add(delta, std::memory_order_relaxed); }
   std::int64_t blocked_clients() const { return blocked_clients_.load(std::memory_order_relaxed); }
+  // Moves of clients between shards that have finished: the client is registered on its
+  // new shard and gone from the old one. A pass over every shard's clients (CLIENT LIST,
+  // CLIENT KILL) can miss a moving client only if a move finishes during it (it visits
+  // the new shard before the client arrives and the old one after it left), so a pass
+  // that saw this count unchanged saw every client. The old shard counts the move in the
+  // same run of its thread that drops the client, so a visit that finds the client gone
+  // is followed by a read that sees the count grown.
+  void count_finished_move() { finished_moves_.fetch_add(1, std::memory_order_acq_rel); }
+  std::uint64_t finished_moves() const { return finished_moves_.load(std::memory_order_acquire); }
 
   std::chrono::system_clock::time_point started_at() const { return started_at_; }
   runtime::TimePoint started_steady() const { return started_steady_; }
@@ -97,6 +106,7 @@ class ServerState {
   std::atomic<std::uint64_t> next_client_id_{1};
   std::atomic<std::int64_t> connected_clients_{0};
   std::atomic<std::int64_t> blocked_clients_{0};
+  std::atomic<std::uint64_t> finished_moves_{0};
   std::atomic<std::uint64_t> next_txid_{1};
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   runtime::TimePoint started_steady_ = runtime::Clock::now();
