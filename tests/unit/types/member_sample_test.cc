@@ -36,6 +36,15 @@ Collection make_set(StagedWrites& writes, std::size_t size) {
   return std::move(*made);
 }
 
+// Commits the members put and deleted on `set` since the last commit, with `size` as its
+// member count.
+void commit_members(Collection& set, StagedWrites& writes, std::size_t size) {
+  set.header().size = size;
+  set.finish();
+  REQUIRE(writes.commit(false));
+  writes.clear();
+}
+
 // The members make_set(size) writes, in the collection's (byte) order.
 std::vector<std::string> sorted_members(std::size_t size) {
   std::vector<std::string> ordered;
@@ -164,10 +173,7 @@ TEST_CASE("a small set among many removed members is drawn by probes") {
         set.del(member);
       }
     }
-    set.header().size = live.size();
-    set.finish();
-    REQUIRE(writes.commit(false));
-    writes.clear();
+    commit_members(set, writes, live.size());
     const std::uint64_t removed = kWritten - live.size();
 
     const std::uint64_t seed = cascade::testing::test_seed("sparse set draws");
@@ -378,10 +384,7 @@ TEST_CASE("emptying a set by random pops walks few tombstones with empty stretch
         added.insert(member);
         live.insert(member);
       }
-      set.header().size = live.size();
-      set.finish();
-      REQUIRE(writes.commit(false));
-      writes.clear();
+      commit_members(set, writes, live.size());
       std::set<std::string> seen;
       for (int i = 0; i < 400; ++i) {
         std::vector<SampledMember> drawn;
@@ -427,10 +430,7 @@ TEST_CASE("draws through kept probe ranges pass fewer tombstones and stay on liv
         live.insert(ordered[i]);
       }
     }
-    set.header().size = live.size();
-    set.finish();
-    REQUIRE(writes.commit(false));
-    writes.clear();
+    commit_members(set, writes, live.size());
 
     const std::uint64_t seed = cascade::testing::test_seed("kept probe ranges");
     auto passed_by = [&](ProbeRanges* ranges) {
@@ -462,10 +462,7 @@ TEST_CASE("draws through kept probe ranges pass fewer tombstones and stay on liv
       set.del(end);
       live.erase(end);
     }
-    set.header().size = live.size();
-    set.finish();
-    REQUIRE(writes.commit(false));
-    writes.clear();
+    commit_members(set, writes, live.size());
     std::uint64_t stale_passed = 0;
     for (int i = 0; i < 20; ++i) {
       ranges.keep(set.prefix(), ranges.find(set.prefix(), set.size()), stale);
@@ -487,10 +484,7 @@ TEST_CASE("draws through kept probe ranges pass fewer tombstones and stay on liv
       set.put("zzz:" + std::to_string(i), "");
       live.insert("zzz:" + std::to_string(i));
     }
-    set.header().size = live.size();
-    set.finish();
-    REQUIRE(writes.commit(false));
-    writes.clear();
+    commit_members(set, writes, live.size());
     int past = 0;
     for (int i = 0; i < 200; ++i) {
       std::vector<SampledMember> drawn;
