@@ -41,7 +41,7 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
                [this] { return versions_->new_file_number(); },
                [this] { return versions_->current(); }),
       huge_blocks_(std::make_shared<HugeBlockPool>(options.memtable_size)),
-      mem_(std::make_shared<MemTable>(huge_blocks_)),
+      mem_(std::make_shared<MemTable>(huge_blocks_, options_.memtable_size)),
       logged_(std::make_shared<LoggedValues>()),
       level_options_(resolve_level_options(options.compaction, options.compression)),
       picker_(options_.compaction, level_options_, relocation_policy(options)),

@@ -64,9 +64,10 @@ Result<std::optional<std::string>> DB::get(std::string_view key, const ReadOptio
   // The memtables are probed in place, not through read_sources()' shared copies (an
   // allocation and a reference count per source on every get): nothing here suspends, so
   // no flush can retire one of them before the version is taken below, at the same instant.
-  LookupResult r = mem_->get(key, sequence);
+  const std::uint64_t hash = key_hash(key);
+  LookupResult r = mem_->get(key, hash, sequence);
   for (auto it = imm_.rbegin(); it != imm_.rend() && r.state == LookupState::kNotPresent; ++it) {
-    r = it->mem->get(key, sequence);
+    r = it->mem->get(key, hash, sequence);
   }
   if (r.state != LookupState::kNotPresent) {
     if (r.state == LookupState::kDeleted) return std::optional<std::string>();
@@ -74,7 +75,7 @@ Result<std::optional<std::string>> DB::get(std::string_view key, const ReadOptio
     return std::optional<std::string>(std::string(r.value));
   }
   const std::shared_ptr<const Version> version = versions_->current();
-  return get_from_tables(*version, sequence, key, key_hash(key));
+  return get_from_tables(*version, sequence, key, hash);
 }
 
 void DB::prefetch(std::span<const std::string_view> keys) const {

@@ -5,20 +5,35 @@
 #include <cassert>
 #include <cstdint>
 
+#include "engine/format/checksum.h"
+
 namespace cascade::engine {
 
-MemTable::MemTable(std::shared_ptr<HugeBlockPool> pool) : arena_(std::move(pool)), index_(arena_) {}
+MemTable::MemTable(std::shared_ptr<HugeBlockPool> pool, std::size_t size_target)
+    : arena_(std::move(pool)), index_(arena_), points_(size_target) {}
 
 void MemTable::add(SequenceNumber seq, ValueType type, std::string_view user_key,
                    std::string_view value) {
+  add_hashed(seq, type, user_key, value, key_hash(user_key));
+}
+
+void MemTable::add_hashed(SequenceNumber seq, ValueType type, std::string_view user_key,
+                          std::string_view value, std::uint64_t hash) {
   assert(!immutable_);
   assert(user_key.size() <= UINT32_MAX - kTrailerSize && value.size() <= UINT32_MAX);
-  index_.insert(make_entry(arena_, user_key, seq, type, value));
+  const char* entry = make_entry(arena_, user_key, seq, type, value);
+  index_.insert(entry);
+  points_.record(hash, user_key, seq, entry);
 }
 
 void MemTable::add_all(std::span<const WriteBatchRecord> records) {
   while (!records.empty()) {
     const std::size_t n = std::min(records.size(), BTree::kMaxPrefetch);
+    std::uint64_t hashes[BTree::kMaxPrefetch];
+    for (std::size_t i = 0; i < n; ++i) {
+      hashes[i] = key_hash(records[i].key);
+      points_.prefetch(hashes[i]);
+    }
     if (n > 1) {
       SearchKey keys[BTree::kMaxPrefetch];
       for (std::size_t i = 0; i < n; ++i) {
@@ -27,33 +42,38 @@ void MemTable::add_all(std::span<const WriteBatchRecord> records) {
       index_.prefetch(std::span<const SearchKey>(keys, n));
     }
     for (std::size_t i = 0; i < n; ++i) {
-      add(records[i].sequence, records[i].type, records[i].key, records[i].value);
+      add_hashed(records[i].sequence, records[i].type, records[i].key, records[i].value,
+                 hashes[i]);
     }
     records = records.subspan(n);
   }
 }
 
+// Two passes, as BTree::prefetch goes a level at a time: the keys' slots are requested
+// together, then each key's entry (found through its slot, now in the cache or on its way)
+// is. The tree is left alone: a lookup that will descend it (an old snapshot, a miss in an
+// incomplete index) is rare enough not to pay for every key's path.
 void MemTable::prefetch_lookups(std::span<const std::string_view> user_keys) const {
   const std::size_t n = std::min(user_keys.size(), BTree::kMaxPrefetch);
   if (n < 2) return;  // a lone lookup has no other miss to overlap with
-  SearchKey keys[BTree::kMaxPrefetch];
+  std::uint64_t hashes[BTree::kMaxPrefetch];
   for (std::size_t i = 0; i < n; ++i) {
-    keys[i] = SearchKey::from_parts(user_keys[i], kMaxSequenceNumber, kValueTypeForSeek);
+    hashes[i] = key_hash(user_keys[i]);
+    points_.prefetch(hashes[i]);
   }
-  index_.prefetch(std::span<const SearchKey>(keys, n));
+  for (std::size_t i = 0; i < n; ++i) {
+    if (const char* entry = points_.newest(hashes[i], user_keys[i])) __builtin_prefetch(entry);
+  }
 }
 
-LookupResult MemTable::get(std::string_view user_key, SequenceNumber snapshot) const {
-  // The seek key sorts before every version of user_key with sequence <= snapshot and after
-  // every newer one, so the first entry at or past it is the newest visible version.
-  // Built from parts rather than encoded: a lookup allocates nothing.
-  BTree::Iterator it(index_);
-  it.seek(SearchKey::from_parts(user_key, std::min(snapshot, kMaxSequenceNumber),
-                                kValueTypeForSeek));
+namespace {
+
+// The lookup's answer from `entry`, the newest version at or below its snapshot, when it
+// belongs to user_key; else nothing is there.
+LookupResult result_from(const char* entry, std::string_view user_key) {
   LookupResult result;
-  if (!it.valid()) return result;
   ParsedInternalKey found;
-  bool ok = parse_internal_key(entry_internal_key(it.entry()), found);
+  bool ok = parse_internal_key(entry_internal_key(entry), found);
   assert(ok);
   (void)ok;
   if (found.user_key != user_key) return result;
@@ -63,9 +83,36 @@ LookupResult MemTable::get(std::string_view user_key, SequenceNumber snapshot) c
     result.state = LookupState::kDeleted;
   } else {
     result.state = LookupState::kFound;
-    result.value = entry_value(it.entry());
+    result.value = entry_value(entry);
   }
   return result;
+}
+
+}  // namespace
+
+LookupResult MemTable::get(std::string_view user_key, SequenceNumber snapshot) const {
+  return get(user_key, key_hash(user_key), snapshot);
+}
+
+LookupResult MemTable::get(std::string_view user_key, std::uint64_t hash,
+                           SequenceNumber snapshot) const {
+  // The key's newest version answers every snapshot that sees it; no version at all
+  // answers every snapshot when the index holds every key.
+  if (const char* newest = points_.newest(hash, user_key)) {
+    if ((extract_trailer(entry_internal_key(newest)) >> 8) <= snapshot) {
+      return result_from(newest, user_key);
+    }
+  } else if (points_.complete()) {
+    return LookupResult{};
+  }
+  // The seek key sorts before every version of user_key with sequence <= snapshot and after
+  // every newer one, so the first entry at or past it is the newest visible version.
+  // Built from parts rather than encoded: a lookup allocates nothing.
+  BTree::Iterator it(index_);
+  it.seek(SearchKey::from_parts(user_key, std::min(snapshot, kMaxSequenceNumber),
+                                kValueTypeForSeek));
+  if (!it.valid()) return LookupResult{};
+  return result_from(it.entry(), user_key);
 }
 
 }  // namespace cascade::engine
