@@ -41,7 +41,7 @@ DB::DB(runtime::FileSystem& fs, std::string dir, const DBOptions& options)
                [this] { return versions_->new_file_number(); },
                [this] { return versions_->current(); }),
       huge_blocks_(std::make_shared<HugeBlockPool>(options.memtable_size)),
-      mem_(std::make_shared<MemTable>(huge_blocks_, options_.memtable_size)),
+      mem_(std::make_shared<MemTable>(huge_blocks_, memtable_size_)),
       logged_(std::make_shared<LoggedValues>()),
       level_options_(resolve_level_options(options.compaction, options.compression)),
       picker_(options_.compaction, level_options_, relocation_policy(options)),
@@ -173,6 +173,8 @@ DBStats DB::stats() const {
   DBStats s = stats_;
   s.last_sequence = visible_sequence_;
   s.memtable_bytes = mem_->approximate_memory_usage();
+  s.memtable_index_bytes = mem_->point_index_bytes();
+  for (const auto& imm : imm_) s.memtable_index_bytes += imm.mem->point_index_bytes();
   s.memtable_pool_bytes = huge_blocks_->kept_bytes();
   s.memtable_entries = mem_->entry_count();
   s.immutable_memtables = imm_.size();

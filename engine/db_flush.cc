@@ -15,7 +15,7 @@ void DB::switch_memtable() {
   // A writer inserts its batch before it suspends, so every sequence taken so far is in
   // mem_ or older data; writers still waiting on the WAL inserted theirs already.
   imm_.push_back({mem_, inserted_through_, logged_});
-  mem_ = std::make_shared<MemTable>(huge_blocks_, options_.memtable_size);
+  mem_ = std::make_shared<MemTable>(huge_blocks_, memtable_size_);
   logged_ = std::make_shared<LoggedValues>();
   schedule_flush();
 }

@@ -124,6 +124,9 @@ struct ReadOptions {
 struct DBStats {
   SequenceNumber last_sequence = 0;
   std::uint64_t memtable_bytes = 0;
+  // The point indexes of the mutable and immutable memtables (memtable/point_index.h):
+  // mappings of their own, outside the allocator's counts.
+  std::uint64_t memtable_index_bytes = 0;
   // 2 MiB blocks of flushed memtables kept for the next ones (memtable/arena.h).
   std::uint64_t memtable_pool_bytes = 0;
   std::uint64_t memtable_entries = 0;

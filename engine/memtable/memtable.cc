@@ -50,8 +50,8 @@ void MemTable::add_all(std::span<const WriteBatchRecord> records) {
 }
 
 // Two passes, as BTree::prefetch goes a level at a time: the keys' slots are requested
-// together, then each key's entry (found through its slot, now in the cache or on its way)
-// is. The tree is left alone: a lookup that will descend it (an old snapshot, a miss in an
+// together, then each key's entry (named by its slot, now in the cache or on its way; no
+// entry is read, so their misses overlap too) is. The tree is left alone: a lookup that will descend it (an old snapshot, a miss in an
 // incomplete index) is rare enough not to pay for every key's path.
 void MemTable::prefetch_lookups(std::span<const std::string_view> user_keys) const {
   const std::size_t n = std::min(user_keys.size(), BTree::kMaxPrefetch);
@@ -61,9 +61,7 @@ void MemTable::prefetch_lookups(std::span<const std::string_view> user_keys) con
     hashes[i] = key_hash(user_keys[i]);
     points_.prefetch(hashes[i]);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (const char* entry = points_.newest(hashes[i], user_keys[i])) __builtin_prefetch(entry);
-  }
+  for (std::size_t i = 0; i < n; ++i) points_.prefetch_entry(hashes[i]);
 }
 
 namespace {

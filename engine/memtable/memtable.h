@@ -26,9 +26,9 @@
 // (point_index.h), so get() at a snapshot that sees that entry, which is every read but a
 // snapshot's or a transaction's, reads one slot and one entry instead of descending the
 // tree; a key without a version is answered by the table alone while it holds every key.
-// It costs an eighth of the size target (8 MiB of a 64 MiB memtable, counted in
-// approximate_memory_usage(), so a memtable holds 1/8 fewer entries before its flush) and
-// a slot write per insert. bench-engine-memtable, 500,000 random 20-byte keys after a
+// It costs at most an eighth of the size target (8 MiB of a 64 MiB memtable, counted in
+// approximate_memory_usage(), so a memtable holds up to 1/8 fewer entries before its
+// flush) and a slot write per insert. bench-engine-memtable, 500,000 random 20-byte keys after a
 // 4-byte shared prefix, 64-byte values, medians of 3 runs, before -> after:
 //
 //                          insert ns/op    get ns/op
@@ -98,8 +98,8 @@ class MemTable {
   // key_hash(user_key) (engine/format/checksum.h), which the caller reuses for the tables.
   LookupResult get(std::string_view user_key, std::uint64_t hash, SequenceNumber snapshot) const;
   LookupResult get(std::string_view user_key, SequenceNumber snapshot) const;
-  // Brings the index's paths to the given keys' newest versions into the cache, a level at a
-  // time for all of them (BTree::prefetch), so the get()s that follow find them there: a
+  // Brings the point index's slots for the given keys, then their newest entries, into the
+  // cache, a step at a time for all of them, so the get()s that follow find them there: a
   // pipeline's lookups of random keys then wait for their cache misses side by side. At
   // most BTree::kMaxPrefetch keys are used; changes nothing.
   void prefetch_lookups(std::span<const std::string_view> user_keys) const;
@@ -111,6 +111,9 @@ class MemTable {
   }
   // Whether every key is in the point index (a miss there then proves absence).
   bool point_index_complete() const { return points_.complete(); }
+  // The point index's share of approximate_memory_usage(): a mapping of its own, which
+  // the allocator's counts do not see.
+  std::size_t point_index_bytes() const { return points_.memory_usage(); }
   std::size_t entry_count() const { return index_.size(); }
   bool empty() const { return index_.size() == 0; }
 

@@ -53,6 +53,11 @@ def test_every_redis_section_is_there_with_meaningful_values(cascade):
     assert info["cluster_enabled"] == 0
     assert info["aof_enabled"] == 1
     assert 0 < info["used_memory"] <= info["used_memory_peak"]
+    # The memtables are part of used_memory, their point indexes (mappings the allocator
+    # does not count) included: the dataset's share never passes 100%.
+    assert info["used_memory"] >= info["storage_memtable_bytes"]
+    assert info["used_memory_dataset_perc"].rstrip("%") and \
+        float(info["used_memory_dataset_perc"].rstrip("%")) <= 100
     assert info["used_memory_rss"] > 1 << 20
     assert info["total_system_memory"] > info["used_memory_rss"]
     assert info["total_commands_processed"] >= len(REDIS_SECTIONS)

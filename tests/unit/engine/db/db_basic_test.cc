@@ -187,6 +187,17 @@ TEST_CASE("live settings: memtable size, blob threshold and cache capacity apply
     REQUIRE(db->wait_for_flushes());
     CHECK(db->stats().flushes >= 1);
     CHECK(db->stats().vlog_files == 0);  // every value stayed inline
+    // The memtables made from then on are sized for the new target, their point index
+    // included (an index sized for the old one would fill the target by itself, and every
+    // write would switch): small writes share one.
+    // (1 MiB here: below the arena's 64 KiB block every write fills a memtable anyway.)
+    db->set_memtable_size(1 << 20);
+    REQUIRE(db->flush());  // a new memtable, made for 1 MiB
+    const std::uint64_t after_shrink = db->stats().flushes;
+    for (int i = 0; i < 20; ++i) REQUIRE(db->put("small" + std::to_string(i), "v"));
+    REQUIRE(db->wait_for_flushes());
+    CHECK(db->stats().flushes == after_shrink);
+    CHECK(db->stats().memtable_index_bytes == (1u << 20) / 8);
 
     // A blob threshold: the next flush separates values of 512 bytes and more.
     db->set_min_blob_size(512);
