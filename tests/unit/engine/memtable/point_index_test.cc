@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/memtable/arena.h"
+#include "engine/memtable/memtable.h"
 #include "engine/memtable/memtable_entry.h"
 
 using namespace cascade::engine;
@@ -125,4 +126,27 @@ TEST_CASE("the table is at most an eighth of the memtable's size target, in powe
   CHECK(PointIndex(100 << 20).slot_count() == (1u << 20));  // rounded down: 8 of 100 MiB
   CHECK(PointIndex(127 << 20).memory_usage() == (8u << 20));
   CHECK(PointIndex(1).slot_count() == 1024);
+}
+
+TEST_CASE("a table that cannot be mapped leaves the index disabled and the memtable answering") {
+  // 2^56 slots of 8 bytes: more than any address space maps.
+  const std::size_t too_big = std::size_t{1} << 62;
+  Entries e;
+  PointIndex index(too_big);
+  CHECK_FALSE(index.complete());
+  CHECK(index.memory_usage() == 0);
+  const char* a = e.make("a", 1);
+  index.record(kTag | 3, "a", 1, a);
+  index.prefetch(kTag | 3);
+  index.prefetch_entry(kTag | 3);
+  CHECK(index.newest(kTag | 3, "a") == nullptr);
+
+  MemTable mem(nullptr, too_big);
+  mem.add(1, ValueType::kValue, "k", "v1");
+  mem.add(2, ValueType::kValue, "k", "v2");
+  CHECK_FALSE(mem.point_index_complete());
+  CHECK(mem.point_index_bytes() == 0);
+  CHECK(mem.get("k", 1).value == "v1");
+  CHECK(mem.get("k", kMaxSequenceNumber).value == "v2");
+  CHECK(mem.get("absent", kMaxSequenceNumber).state == LookupState::kNotPresent);
 }
