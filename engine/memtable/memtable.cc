@@ -51,8 +51,9 @@ void MemTable::add_all(std::span<const WriteBatchRecord> records) {
 
 // Two passes, as BTree::prefetch goes a level at a time: the keys' slots are requested
 // together, then each key's entry (named by its slot, now in the cache or on its way; no
-// entry is read, so their misses overlap too) is. The tree is left alone: a lookup that will descend it (an old snapshot, a miss in an
-// incomplete index) is rare enough not to pay for every key's path.
+// entry is read, so their misses overlap too). The tree is left alone: a lookup that will
+// descend it (an old snapshot, a miss in an incomplete index) is rare enough not to pay
+// for every key's path.
 void MemTable::prefetch_lookups(std::span<const std::string_view> user_keys) const {
   const std::size_t n = std::min(user_keys.size(), BTree::kMaxPrefetch);
   if (n < 2) return;  // a lone lookup has no other miss to overlap with

@@ -38,15 +38,23 @@ PointIndex::~PointIndex() {
   if (slots_ != kNoSlots) ::munmap(slots_, (mask_ + 1) * sizeof(std::uint64_t));
 }
 
+// Every table has an empty slot (at most 3/4 are used; a disabled index's one slot is
+// empty), so every probe below ends.
 void PointIndex::prefetch_entry(std::uint64_t hash) const {
   const std::uint64_t tag = tag_of(hash);
-  for (std::size_t i = home(hash), probed = 0; probed <= mask_; i = (i + 1) & mask_, ++probed) {
+  for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
     const std::uint64_t slot = slots_[i];
     if (slot == 0) return;
-    if ((slot & ~kPointerMask) == tag) {
-      __builtin_prefetch(entry_of(slot));
-      return;
-    }
+    if ((slot & ~kPointerMask) == tag) return __builtin_prefetch(entry_of(slot));
+  }
+}
+
+std::size_t PointIndex::probe(std::uint64_t hash, std::string_view user_key) const {
+  const std::uint64_t tag = tag_of(hash);
+  for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
+    const std::uint64_t slot = slots_[i];
+    if (slot == 0) return i;
+    if ((slot & ~kPointerMask) == tag && entry_user_key(entry_of(slot)) == user_key) return i;
   }
 }
 
@@ -59,37 +67,23 @@ void PointIndex::record(std::uint64_t hash, std::string_view user_key, SequenceN
     complete_ = false;
     return;
   }
-  const std::uint64_t tag = tag_of(hash);
-  for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
-    const std::uint64_t slot = slots_[i];
-    if (slot == 0) {
-      if (used_ == max_used_) {
-        complete_ = false;
-        return;
-      }
-      slots_[i] = tag | address;
-      ++used_;
+  const std::size_t i = probe(hash, user_key);
+  if (slots_[i] == 0) {
+    if (used_ == max_used_) {
+      complete_ = false;
       return;
     }
-    if ((slot & ~kPointerMask) != tag) continue;
-    const char* held = entry_of(slot);
-    const std::string_view held_key = entry_internal_key(held);
-    if (extract_user_key(held_key) != user_key) continue;
-    if ((extract_trailer(held_key) >> 8) < sequence) slots_[i] = tag | address;
-    return;
+    ++used_;
+  } else if ((extract_trailer(entry_internal_key(entry_of(slots_[i]))) >> 8) >= sequence) {
+    return;  // it holds a newer version already
   }
+  slots_[i] = tag_of(hash) | address;
 }
 
 const char* PointIndex::newest(std::uint64_t hash, std::string_view user_key) const {
   if (disabled_) return nullptr;
-  const std::uint64_t tag = tag_of(hash);
-  for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
-    const std::uint64_t slot = slots_[i];
-    if (slot == 0) return nullptr;
-    if ((slot & ~kPointerMask) != tag) continue;
-    const char* held = entry_of(slot);
-    if (entry_user_key(held) == user_key) return held;
-  }
+  const std::uint64_t slot = slots_[probe(hash, user_key)];
+  return slot == 0 ? nullptr : entry_of(slot);
 }
 
 }  // namespace cascade::engine

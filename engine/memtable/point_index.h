@@ -74,6 +74,8 @@ class PointIndex {
   static constexpr std::uint64_t kPointerMask = (std::uint64_t{1} << kTagShift) - 1;
 
   bool disabled_by_failure() const { return mask_ == 0; }
+  // The slot holding user_key's entry, or the empty slot where its probe ends.
+  std::size_t probe(std::uint64_t hash, std::string_view user_key) const;
   std::size_t home(std::uint64_t hash) const { return hash & mask_; }
   static std::uint64_t tag_of(std::uint64_t hash) { return hash >> kTagShift << kTagShift; }
   static const char* entry_of(std::uint64_t slot) {
