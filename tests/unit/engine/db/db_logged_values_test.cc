@@ -84,7 +84,7 @@ TEST_CASE("logged values cross the disk once: the wal holds pointers, reads see 
 }
 
 TEST_CASE("logged values come back at reopen, after a clean close and after a power loss") {
-  constexpr int kFirst = 100;  // about 1.5 memtables: some flushed, the rest replayed
+  constexpr int kFirst = 100;  // over two memtables: two flushed, the rest replayed
   constexpr int kSecond = 40;
   bool crash = false;
   SUBCASE("clean close") { crash = false; }
@@ -107,7 +107,11 @@ TEST_CASE("logged values come back at reopen, after a clean close and after a po
     const DBOptions o = logged_options();
     auto db = open_db(fs, "/db", o);
     for (int i = 0; i < kFirst; ++i) REQUIRE(put_pair(*db, i, kSynced));
-    CHECK(db->stats().flushes >= 1);
+    // The flushes finish before the stop, so what is replayed is the mutable memtable's
+    // alone (a flush still running at a power loss is another test's matter: it left one
+    // value-log file in the version instead of two, a race under the sanitizer build).
+    REQUIRE(db->wait_for_flushes());
+    CHECK(db->stats().flushes >= 2);
     stop(db);
 
     db = open_db(fs, "/db", o);
