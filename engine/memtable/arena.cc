@@ -9,8 +9,31 @@
 
 namespace cascade::engine {
 
+// Maps twice the size and unmaps the ends, leaving kHugeBlockSize bytes on a
+// kHugeBlockSize boundary.
+char* map_huge_block() {
+  constexpr std::size_t kSize = Arena::kHugeBlockSize;
+  void* mapped = ::mmap(nullptr, 2 * kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) return nullptr;
+  auto* start = static_cast<char*>(mapped);
+  const auto at = reinterpret_cast<std::uintptr_t>(start);
+  char* aligned = start + ((kSize - (at & (kSize - 1))) & (kSize - 1));
+  if (aligned > start) ::munmap(start, static_cast<std::size_t>(aligned - start));
+  char* end = aligned + kSize;
+  if (end < start + 2 * kSize) ::munmap(end, static_cast<std::size_t>(start + 2 * kSize - end));
+  (void)::madvise(aligned, kSize, MADV_HUGEPAGE);  // advice: no huge page is no error
+  return aligned;
+}
+
+void unmap_huge_block(char* block) { ::munmap(block, Arena::kHugeBlockSize); }
+
 HugeBlockPool::~HugeBlockPool() {
-  for (char* block : free_) ::munmap(block, Arena::kHugeBlockSize);
+  for (char* block : free_) unmap_huge_block(block);
+}
+
+char* HugeBlockPool::acquire() {
+  if (char* kept = take()) return kept;
+  return map_();
 }
 
 char* HugeBlockPool::take() {
@@ -29,7 +52,7 @@ void HugeBlockPool::give(char* block) {
       return;
     }
   }
-  ::munmap(block, Arena::kHugeBlockSize);
+  unmap_huge_block(block);
 }
 
 void HugeBlockPool::set_capacity(std::size_t bytes) {
@@ -42,7 +65,7 @@ void HugeBlockPool::set_capacity(std::size_t bytes) {
       free_.pop_back();
     }
   }
-  for (char* block : excess) ::munmap(block, Arena::kHugeBlockSize);
+  for (char* block : excess) unmap_huge_block(block);
 }
 
 std::size_t HugeBlockPool::kept_bytes() const {
@@ -91,30 +114,14 @@ char* Arena::new_block(std::size_t bytes) {
   return block;
 }
 
-// A block the pool kept, else a fresh one: maps twice the size and unmaps the ends, leaving kHugeBlockSize bytes on a
-// kHugeBlockSize boundary (a huge page must be aligned to its size). Null if the mapping
-// fails: the caller falls back to an ordinary block.
+// A block the pool kept, else a fresh one. Null if the mapping fails: the caller falls back
+// to an ordinary block.
 char* Arena::new_huge_block() {
-  if (pool_) {
-    if (char* kept = pool_->take()) {
-      blocks_.push_back({kept, kHugeBlockSize, true});
-      block_bytes_ += kHugeBlockSize;
-      return kept;
-    }
-  }
-  const std::size_t span = 2 * kHugeBlockSize;
-  void* mapped = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mapped == MAP_FAILED) return nullptr;
-  auto* start = static_cast<char*>(mapped);
-  const auto at = reinterpret_cast<std::uintptr_t>(start);
-  char* aligned = start + ((kHugeBlockSize - (at & (kHugeBlockSize - 1))) & (kHugeBlockSize - 1));
-  if (aligned > start) ::munmap(start, static_cast<std::size_t>(aligned - start));
-  char* end = aligned + kHugeBlockSize;
-  if (end < start + span) ::munmap(end, static_cast<std::size_t>(start + span - end));
-  (void)::madvise(aligned, kHugeBlockSize, MADV_HUGEPAGE);  // advice: no huge page is no error
-  blocks_.push_back({aligned, kHugeBlockSize, true});
+  char* block = pool_ ? pool_->acquire() : map_huge_block();
+  if (block == nullptr) return nullptr;
+  blocks_.push_back({block, kHugeBlockSize, true});
   block_bytes_ += kHugeBlockSize;
-  return aligned;
+  return block;
 }
 
 }  // namespace cascade::engine

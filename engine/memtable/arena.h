@@ -28,6 +28,9 @@
 // memtable's bytes; nothing reads arena memory it did not write (ordinary blocks are not
 // zeroed either).
 //
+// The memtable's point index (point_index.h) takes its 2 MiB chunks from the same pool and
+// gives them back the same way, clearing each itself: a block may come from either user.
+//
 // Concurrency: an arena is single-threaded (one shard owns the memtable); no atomics. The
 // pool takes a mutex per 2 MiB block, so a memtable may die on any thread.
 #pragma once
@@ -40,18 +43,28 @@
 
 namespace cascade::engine {
 
+// Maps kHugeBlockSize (2 MiB) bytes on a 2 MiB boundary (a huge page must be aligned to its
+// size), advised MADV_HUGEPAGE; null when the mapping fails. Undone by unmap_huge_block.
+char* map_huge_block();
+void unmap_huge_block(char* block);
+
 // Free huge blocks kept between the memtables of one shard. It keeps at most capacity()
 // bytes (blocks given beyond it are unmapped), so it holds no more than one memtable's
 // worth beyond what the shard's memtables already reached.
 class HugeBlockPool {
  public:
-  explicit HugeBlockPool(std::size_t capacity) : capacity_(capacity) {}
+  // `map` makes a fresh block when none is kept (tests give one that fails).
+  explicit HugeBlockPool(std::size_t capacity, char* (*map)() = map_huge_block)
+      : capacity_(capacity), map_(map) {}
   ~HugeBlockPool();  // unmaps every block it keeps
   HugeBlockPool(const HugeBlockPool&) = delete;
   HugeBlockPool& operator=(const HugeBlockPool&) = delete;
 
   // A kept block, or null when none is.
   char* take();
+  // A kept block, else a fresh mapping; null when that fails. Its bytes are whatever its
+  // last user left (zero only when fresh).
+  char* acquire();
   // Keeps `block` (kHugeBlockSize bytes, 2 MiB-aligned) or unmaps it past the capacity.
   void give(char* block);
   // Unmaps kept blocks beyond the new capacity.
@@ -63,6 +76,7 @@ class HugeBlockPool {
  private:
   mutable std::mutex mu_;
   std::size_t capacity_;
+  char* (*map_)();
   std::vector<char*> free_;
 };
 

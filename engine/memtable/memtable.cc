@@ -10,7 +10,7 @@
 namespace cascade::engine {
 
 MemTable::MemTable(std::shared_ptr<HugeBlockPool> pool, std::size_t size_target)
-    : arena_(std::move(pool)), index_(arena_), points_(size_target) {}
+    : arena_(pool), index_(arena_), points_(size_target, std::move(pool)) {}
 
 void MemTable::add(SequenceNumber seq, ValueType type, std::string_view user_key,
                    std::string_view value) {

@@ -111,8 +111,9 @@ class MemTable {
   }
   // Whether every key is in the point index (a miss there then proves absence).
   bool point_index_complete() const { return points_.complete(); }
-  // The point index's share of approximate_memory_usage(): a mapping of its own, which
-  // the allocator's counts do not see.
+  // The point index's share of approximate_memory_usage(): chunks of the shard's huge
+  // block pool (or one allocation for a small table), which the allocator's counts do not
+  // all see.
   std::size_t point_index_bytes() const { return points_.memory_usage(); }
   std::size_t entry_count() const { return index_.size(); }
   bool empty() const { return index_.size() == 0; }

@@ -2,7 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -128,25 +132,166 @@ TEST_CASE("the table is at most an eighth of the memtable's size target, in powe
   CHECK(PointIndex(1).slot_count() == 1024);
 }
 
-TEST_CASE("a table that cannot be mapped leaves the index disabled and the memtable answering") {
-  // 2^56 slots of 8 bytes: more than any address space maps.
-  const std::size_t too_big = std::size_t{1} << 62;
-  Entries e;
-  PointIndex index(too_big);
-  CHECK_FALSE(index.complete());
-  CHECK(index.memory_usage() == 0);
-  const char* a = e.make("a", 1);
-  index.record(kTag | 3, "a", 1, a);
-  index.prefetch(kTag | 3);
-  index.prefetch_entry(kTag | 3);
-  CHECK(index.newest(kTag | 3, "a") == nullptr);
+TEST_CASE("the table is capped at 2^32 slots, taken only as keys land") {
+  // A memtable target of 2^62 bytes: a table of 2^56 slots would be more than any address
+  // space maps; the cap keeps the chunk list small, and no chunk is taken before a key.
+  PointIndex index(std::size_t{1} << 62);
+  CHECK(index.slot_count() == (std::size_t{1} << 32));
+  CHECK(index.held_bytes() == 0);
+  CHECK(index.complete());
+}
 
-  MemTable mem(nullptr, too_big);
-  mem.add(1, ValueType::kValue, "k", "v1");
-  mem.add(2, ValueType::kValue, "k", "v2");
-  CHECK_FALSE(mem.point_index_complete());
-  CHECK(mem.point_index_bytes() == 0);
-  CHECK(mem.get("k", 1).value == "v1");
-  CHECK(mem.get("k", kMaxSequenceNumber).value == "v2");
-  CHECK(mem.get("absent", kMaxSequenceNumber).state == LookupState::kNotPresent);
+namespace {
+char* refuse_to_map() { return nullptr; }
+
+// A big table: 32 MiB of memtable, 512 Ki slots in two 2 MiB chunks.
+constexpr std::size_t kBigTarget = std::size_t{32} << 20;
+constexpr std::uint64_t kChunkSlots = std::uint64_t{1} << 18;
+}  // namespace
+
+TEST_CASE("a big table takes its 2 MiB chunks as keys land in them and gives them back") {
+  auto pool = std::make_shared<HugeBlockPool>(std::size_t{64} << 20);
+  Entries e;
+  {
+    PointIndex index(kBigTarget, pool);
+    CHECK(index.slot_count() == 2 * kChunkSlots);
+    CHECK(index.memory_usage() == (4u << 20));  // counted whole from the start
+    CHECK(index.held_bytes() == 0);
+    // Lookups before any key read the shared zero chunk.
+    CHECK(index.newest(kTag | 5, "a") == nullptr);
+    CHECK(index.newest(kTag | (kChunkSlots + 5), "b") == nullptr);
+    const char* a = e.make("a", 1);
+    index.record(kTag | 5, "a", 1, a);
+    CHECK(index.held_bytes() == (2u << 20));
+    CHECK(index.newest(kTag | 5, "a") == a);
+    CHECK(index.newest(kTag | (kChunkSlots + 5), "b") == nullptr);
+    const char* b = e.make("b", 2);
+    index.record(kTag | (kChunkSlots + 5), "b", 2, b);
+    CHECK(index.held_bytes() == (4u << 20));
+    CHECK(index.newest(kTag | (kChunkSlots + 5), "b") == b);
+    CHECK(index.complete());
+    CHECK(pool->kept_bytes() == 0);
+  }
+  CHECK(pool->kept_bytes() == (4u << 20));
+}
+
+TEST_CASE("a chunk taken from the pool is cleared of its last user's bytes") {
+  auto pool = std::make_shared<HugeBlockPool>(std::size_t{64} << 20);
+  char* blocks[2] = {pool->acquire(), pool->acquire()};
+  for (char* block : blocks) {
+    REQUIRE(block != nullptr);
+    std::memset(block, 0xAB, Arena::kHugeBlockSize);  // what an arena leaves: any bytes
+  }
+  for (char* block : blocks) pool->give(block);
+  Entries e;
+  PointIndex index(kBigTarget, pool);
+  const char* a = e.make("a", 1);
+  index.record(kTag | 5, "a", 1, a);
+  CHECK(pool->kept_bytes() == (2u << 20));  // the first chunk came from the pool
+  CHECK(index.newest(kTag | 5, "a") == a);
+  // Neighbouring slots read empty, so probes end there instead of reading garbage pointers.
+  CHECK(index.newest(kTag | 6, "b") == nullptr);
+  CHECK(index.newest(kTag | (kChunkSlots - 1), "c") == nullptr);
+  CHECK(index.complete());
+}
+
+TEST_CASE("probes cross from one chunk into the next, and from the last slot to the first") {
+  Entries e;
+  PointIndex index(kBigTarget);  // no pool: chunks mapped and unmapped by the index
+  const std::uint64_t end_of_first = kChunkSlots - 1;
+  const std::uint64_t last = 2 * kChunkSlots - 1;
+  const char* p = e.make("p", 1);
+  const char* q = e.make("q", 2);
+  const char* r = e.make("r", 3);
+  const char* s = e.make("s", 4);
+  index.record(kTag | end_of_first, "p", 1, p);
+  CHECK(index.held_bytes() == (2u << 20));
+  index.record(kTag | end_of_first, "q", 2, q);  // the second chunk's first slot
+  CHECK(index.held_bytes() == (4u << 20));
+  index.record(kTag | last, "r", 3, r);
+  index.record(kTag | last, "s", 4, s);          // wraps to slot 0
+  CHECK(index.newest(kTag | end_of_first, "p") == p);
+  CHECK(index.newest(kTag | end_of_first, "q") == q);
+  CHECK(index.newest(kTag | last, "r") == r);
+  CHECK(index.newest(kTag | last, "s") == s);
+  CHECK(index.newest(kTag | last, "t") == nullptr);
+  CHECK(index.keys() == 4);
+}
+
+TEST_CASE("writing into the table faults each page in once, without a copy-on-write fault") {
+  // A page first read maps the kernel's zero page; a write then copies it, and the copy
+  // flushes the TLB of every core the process runs on. Each chunk is written before any
+  // of its slots is read, so a page faults at most once (a huge page once per 2 MiB).
+  Entries e;
+  std::vector<const char*> entries;
+  std::vector<std::uint64_t> hashes;
+  const std::size_t pages = 2 * kChunkSlots * 8 / 4096;
+  for (std::size_t page = 0; page < pages; ++page) {
+    hashes.push_back(kTag | (page * 512 + 7));  // one key per 4 KiB page of slots
+    entries.push_back(e.make("k" + std::to_string(page), page + 1));
+  }
+  {
+    // The shared zero chunk's pages are read once per process; read them all first so
+    // that only the table's own faults are counted below.
+    PointIndex warm(kBigTarget);
+    for (std::size_t page = 0; page < pages; ++page) (void)warm.newest(hashes[page], "x");
+  }
+  auto faults = [] {
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    return usage.ru_minflt;
+  };
+  PointIndex index(kBigTarget);
+  const long before = faults();
+  for (std::size_t page = 0; page < pages; ++page) {
+    index.record(hashes[page], "k" + std::to_string(page), page + 1, entries[page]);
+  }
+  const long taken = faults() - before;
+  MESSAGE("minor faults for ", pages, " pages of slots: ", taken);
+  CHECK(taken < static_cast<long>(pages + pages / 2));  // a read-then-write table: 2 per page
+  for (std::size_t page = 0; page < pages; page += 61) {
+    CHECK(index.newest(hashes[page], "k" + std::to_string(page)) == entries[page]);
+  }
+}
+
+TEST_CASE("table memory that cannot be had leaves the index disabled and the memtable answering") {
+  Entries e;
+  auto refusing = std::make_shared<HugeBlockPool>(std::size_t{64} << 20, refuse_to_map);
+  SUBCASE("at the first chunk") {
+    PointIndex index(kBigTarget, refusing);
+    CHECK(index.complete());
+    const char* a = e.make("a", 1);
+    index.record(kTag | 3, "a", 1, a);
+    CHECK_FALSE(index.complete());
+    CHECK(index.memory_usage() == 0);
+    index.prefetch(kTag | 3);
+    index.prefetch_entry(kTag | 3);
+    CHECK(index.newest(kTag | 3, "a") == nullptr);
+  }
+  SUBCASE("at a later chunk: what it holds stays counted until it dies") {
+    auto one_block = std::make_shared<HugeBlockPool>(std::size_t{64} << 20, refuse_to_map);
+    one_block->give(map_huge_block());
+    {
+      PointIndex index(kBigTarget, one_block);
+      const char* a = e.make("a", 1);
+      index.record(kTag | 3, "a", 1, a);
+      CHECK(index.newest(kTag | 3, "a") == a);
+      const char* b = e.make("b", 2);
+      index.record(kTag | (kChunkSlots + 3), "b", 2, b);
+      CHECK_FALSE(index.complete());
+      CHECK(index.memory_usage() == (2u << 20));
+      CHECK(index.newest(kTag | 3, "a") == nullptr);  // disabled: the tree answers
+    }
+    CHECK(one_block->kept_bytes() == (2u << 20));
+  }
+  SUBCASE("a memtable without its index answers from its tree") {
+    MemTable mem(refusing, kBigTarget);
+    mem.add(1, ValueType::kValue, "k", "v1");
+    mem.add(2, ValueType::kValue, "k", "v2");
+    CHECK_FALSE(mem.point_index_complete());
+    CHECK(mem.point_index_bytes() == 0);
+    CHECK(mem.get("k", 1).value == "v1");
+    CHECK(mem.get("k", kMaxSequenceNumber).value == "v2");
+    CHECK(mem.get("absent", kMaxSequenceNumber).state == LookupState::kNotPresent);
+  }
 }
