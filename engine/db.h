@@ -181,8 +181,11 @@ class DB {
   Result<std::optional<std::string>> get(std::string_view key, const ReadOptions& options = {});
   // A hint before several get()s: brings the memtables' index paths to `keys` (at most
   // BTree::kMaxPrefetch) into the cache together, so the gets' cache misses overlap instead
-  // of coming one after another. Never suspends; changes nothing.
-  void prefetch(std::span<const std::string_view> keys) const;
+  // of coming one after another. Never suspends; changes nothing. `written`: those of the
+  // keys that the caller will then write one at a time (read-modify-writes): the active
+  // memtable's insert paths to them are fetched too.
+  void prefetch(std::span<const std::string_view> keys,
+                std::span<const std::string_view> written = {}) const;
   // A scan as of options.snapshot within the options' bounds and prefix. Errors are
   // reported by the iterator's status().
   std::unique_ptr<DBIterator> iterator(const ReadOptions& options = {});

@@ -78,9 +78,11 @@ Result<std::optional<std::string>> DB::get(std::string_view key, const ReadOptio
   return get_from_tables(*version, sequence, key, hash);
 }
 
-void DB::prefetch(std::span<const std::string_view> keys) const {
+void DB::prefetch(std::span<const std::string_view> keys,
+                  std::span<const std::string_view> written) const {
   mem_->prefetch_lookups(keys);
   for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) it->mem->prefetch_lookups(keys);
+  mem_->prefetch_inserts(written);
 }
 
 Result<std::optional<std::string>> DB::get_from_tables(const Version& version,

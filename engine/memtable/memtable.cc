@@ -65,6 +65,18 @@ void MemTable::prefetch_lookups(std::span<const std::string_view> user_keys) con
   for (std::size_t i = 0; i < n; ++i) points_.prefetch_entry(hashes[i]);
 }
 
+void MemTable::prefetch_inserts(std::span<const std::string_view> user_keys) const {
+  const std::size_t n = std::min(user_keys.size(), BTree::kMaxPrefetch);
+  if (n < 2) return;
+  SearchKey keys[BTree::kMaxPrefetch];
+  // A new version sorts before every older one of its key: the highest sequence finds the
+  // leaf it will go to (and, on a prefix tie, the older version's entry its search reads).
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = SearchKey::from_parts(user_keys[i], kMaxSequenceNumber, ValueType::kValue);
+  }
+  index_.prefetch(std::span<const SearchKey>(keys, n));
+}
+
 namespace {
 
 // The lookup's answer from `entry`, the newest version at or below its snapshot, when it

@@ -103,6 +103,11 @@ class MemTable {
   // pipeline's lookups of random keys then wait for their cache misses side by side. At
   // most BTree::kMaxPrefetch keys are used; changes nothing.
   void prefetch_lookups(std::span<const std::string_view> user_keys) const;
+  // Brings the tree's paths to where new versions of the given keys go (BTree::prefetch),
+  // for a batch of read-modify-writes (INCR after INCR) whose inserts come one at a time,
+  // each a batch of one that add_all() has nothing to overlap with. At most
+  // BTree::kMaxPrefetch keys are used; changes nothing.
+  void prefetch_inserts(std::span<const std::string_view> user_keys) const;
 
   // Heap bytes held (entries, index nodes, arena slack, the point index's slots): what the
   // flush threshold reads.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 
 #include "src/runtime/scheduler.h"
 #include "src/runtime/wait_group.h"
@@ -134,13 +135,19 @@ void KeyBatch::prefetch_reads(server::ServerState& server, std::uint32_t db, std
   types::Keyspace* keyspace = server.this_shard().keyspace();
   if (keyspace == nullptr) return;
   std::array<std::string_view, engine::BTree::kMaxPrefetch> keys;
+  std::bitset<engine::BTree::kMaxPrefetch> written;
   std::size_t n = 0;
   for (const Entry& e : entries_) {
     if (e.shard != shard || is_plain_overwrite(e)) continue;
-    keys[n++] = args_of(e)[1];
-    if (n == keys.size()) break;
+    // A write command here reads its key and then writes it alone (INCR), so its insert
+    // path is worth fetching with the others too.
+    written[n] = (e.spec->flags & server::kCmdWrite) != 0;
+    keys[n] = args_of(e)[1];
+    // And its key's lock stripe, which it takes first (types::LockedKey).
+    if (written[n]) keyspace->locks().prefetch(types::KeyLocks::stripe_index(db, keys[n]));
+    if (++n == keys.size()) break;
   }
-  keyspace->prefetch(db, std::span<const std::string_view>(keys.data(), n));
+  keyspace->prefetch(db, std::span<const std::string_view>(keys.data(), n), written);
 }
 
 void KeyBatch::run_overwrites(server::ServerState& server, std::uint32_t db,

@@ -61,43 +61,49 @@ class KeyLocks {
   static constexpr std::size_t kStripes = 16384;
 
   runtime::Semaphore& stripe_for(std::uint32_t db, std::string_view key) {
-    return stripes_[stripe_index(db, key)];
+    return stripes_[stripe_index(db, key)].lock;
   }
-  runtime::Semaphore& stripe(std::size_t index) { return stripes_[index]; }
+  runtime::Semaphore& stripe(std::size_t index) { return stripes_[index].lock; }
+  // Asks the cache for stripe `index` (a pipeline's read-modify-writes fetch theirs side
+  // by side before taking them one after another).
+  void prefetch(std::size_t index) const { __builtin_prefetch(&stripes_[index], 1); }
 
   // Only by the holder of the stripe, which clears the fence before releasing it.
-  void set_fence(std::size_t index, bool on) { fenced_[index] = on; }
+  void set_fence(std::size_t index, bool on) { stripes_[index].fenced = on; }
   // From a fiber: returns once `key`'s stripe is not held by a fencing writer.
   void wait_unfenced(std::uint32_t db, std::string_view key) {
-    const std::size_t index = stripe_index(db, key);
-    if (!fenced_[index]) return;
-    stripes_[index].acquire();
-    stripes_[index].release();
+    Stripe& stripe = stripes_[stripe_index(db, key)];
+    if (!stripe.fenced) return;
+    stripe.lock.acquire();
+    stripe.lock.release();
   }
 
   static std::size_t stripe_index(std::uint32_t db, std::string_view key);
 
   // Blind writes (see above): begin by the stripe's holder, end by the writer once its
   // engine write is acknowledged (or failed).
-  void begin_blind_write(std::size_t index) { ++blind_writes_[index]; }
+  void begin_blind_write(std::size_t index) { ++stripes_[index].blind_writes; }
   void end_blind_write(std::size_t index) {
-    if (--blind_writes_[index] == 0) blind_writes_done_.notify_all();
+    if (--stripes_[index].blind_writes == 0) blind_writes_done_.notify_all();
   }
   // By the holder of stripe `index`, from a fiber: returns once no blind write is in flight
   // on it (none can start meanwhile: starting one takes the stripe).
   void wait_for_blind_writes(std::size_t index) {
-    if (blind_writes_[index] == 0) return;
-    blind_writes_done_.wait([this, index] { return blind_writes_[index] == 0; });
+    if (stripes_[index].blind_writes == 0) return;
+    blind_writes_done_.wait([this, index] { return stripes_[index].blind_writes == 0; });
   }
 
  private:
-  // A free stripe holds its one permit.
-  struct Stripe : runtime::Semaphore {
-    Stripe() : runtime::Semaphore(1) {}
+  // Everything a command reads of its stripe on one cache line: with the lock, the fence
+  // and the blind-write count in three arrays, taking a random key's stripe missed the
+  // cache up to three times (1 MiB a shard this way, 0.6 MiB before).
+  struct alignas(64) Stripe {
+    runtime::Semaphore lock{1};  // a free stripe holds its one permit
+    std::uint32_t blind_writes = 0;
+    bool fenced = false;
   };
+  static_assert(sizeof(Stripe) == 64);
   std::array<Stripe, kStripes> stripes_;
-  std::array<bool, kStripes> fenced_{};
-  std::array<std::uint32_t, kStripes> blind_writes_{};
   runtime::ConditionVariable blind_writes_done_;
 };
 

@@ -50,7 +50,8 @@ std::int64_t watch_clock_ms() {
 
 }  // namespace
 
-void Keyspace::prefetch(std::uint32_t db, std::span<const std::string_view> keys) const {
+void Keyspace::prefetch(std::uint32_t db, std::span<const std::string_view> keys,
+                        std::bitset<engine::BTree::kMaxPrefetch> written) const {
   const std::size_t n = std::min(keys.size(), engine::BTree::kMaxPrefetch);
   if (n < 2) return;
   // The engine keys side by side in one buffer, sized first so the views stay valid.
@@ -60,12 +61,16 @@ void Keyspace::prefetch(std::uint32_t db, std::span<const std::string_view> keys
   std::string buffer;
   buffer.reserve(bytes);
   std::string_view engine_keys[engine::BTree::kMaxPrefetch];
+  std::string_view written_keys[engine::BTree::kMaxPrefetch];
+  std::size_t writes = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t start = buffer.size();
     append_metadata_key(buffer, id, keys[i]);
     engine_keys[i] = std::string_view(buffer).substr(start);
+    if (written[i]) written_keys[writes++] = engine_keys[i];
   }
-  db_->prefetch(std::span<const std::string_view>(engine_keys, n));
+  db_->prefetch(std::span<const std::string_view>(engine_keys, n),
+                std::span<const std::string_view>(written_keys, writes));
 }
 
 Result<std::optional<StoredRecord>> Keyspace::read(std::uint32_t db, std::string_view key,
@@ -164,13 +169,17 @@ Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, 
 
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, bool sync,
                      engine::SequenceNumber* observed)
-    : keyspace_(keyspace), guard_(&keyspace.locks().stripe_for(db, key)), db_(db), key_(key),
+    : LockedKey(keyspace, db, key, KeyLocks::stripe_index(db, key), sync, observed) {}
+
+LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,
+                     std::size_t stripe, bool sync, engine::SequenceNumber* observed)
+    : keyspace_(keyspace), guard_(&keyspace.locks().stripe(stripe)), db_(db), key_(key),
       db_id_(keyspace.ids().id_of(db)), engine_key_(metadata_key(db_id_, key)), sync_(sync),
       observed_(observed) {
   own_.emplace(*keyspace.db_);
   writes_ = &*own_;
   guard_->acquire();
-  keyspace.locks().wait_for_blind_writes(KeyLocks::stripe_index(db, key));
+  keyspace.locks().wait_for_blind_writes(stripe);
 }
 
 LockedKey::LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key,

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -88,7 +89,9 @@ class Keyspace {
   // A hint before reading several keys of `db` (a pipeline's GETs): the engine brings the
   // memtables' paths to their records into the cache together (engine::DB::prefetch).
   // At most engine::BTree::kMaxPrefetch keys are used; never suspends, changes nothing.
-  void prefetch(std::uint32_t db, std::span<const std::string_view> keys) const;
+  // `written[i]`: keys[i] is then written (INCR, APPEND): its insert path is fetched too.
+  void prefetch(std::uint32_t db, std::span<const std::string_view> keys,
+                std::bitset<engine::BTree::kMaxPrefetch> written = {}) const;
 
   // The engine key of `key` in database `db` (under the database's current id).
   std::string engine_key(std::uint32_t db, std::string_view key) const {
@@ -202,6 +205,12 @@ class LockedKey {
   }
   LockedKey(const LockedKey&) = delete;
   LockedKey& operator=(const LockedKey&) = delete;
+ private:
+  // `stripe` is KeyLocks::stripe_index(db, key), hashed once.
+  LockedKey(Keyspace& keyspace, std::uint32_t db, std::string_view key, std::size_t stripe,
+            bool sync, engine::SequenceNumber* observed);
+
+ public:
 
   // The key's live record, deleting an expired one (see the file comment).
   Result<std::optional<StoredRecord>> load(std::int64_t now_ms);

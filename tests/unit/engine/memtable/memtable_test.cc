@@ -384,10 +384,11 @@ TEST_CASE("add_all builds the same memtable as add, group by group") {
   CHECK(compared > 10000);
 }
 
-TEST_CASE("prefetch_lookups leaves every lookup's answer as it was") {
+TEST_CASE("prefetch_lookups and prefetch_inserts leave every lookup's answer as it was") {
   MemTable mem;
   std::vector<std::string> probes;
   mem.prefetch_lookups({});  // an empty memtable: a root leaf, nothing to fetch
+  mem.prefetch_inserts({});
   for (int i = 0; i < 20000; ++i) {  // several levels of index
     const std::string key = "k:" + std::to_string(i * 7919 % 20000);
     mem.add(static_cast<SequenceNumber>(i + 1), i % 13 == 0 ? ValueType::kDeletion : ValueType::kValue,
@@ -399,6 +400,7 @@ TEST_CASE("prefetch_lookups leaves every lookup's answer as it was") {
   for (std::string_view key : views) before.push_back(mem.get(key, kMaxSequenceNumber));
   for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{32}, views.size()}) {
     mem.prefetch_lookups(std::span<const std::string_view>(views.data(), n));  // past 32: the first 32
+    mem.prefetch_inserts(std::span<const std::string_view>(views.data(), n));
     for (std::size_t i = 0; i < views.size(); ++i) {
       const LookupResult r = mem.get(views[i], kMaxSequenceNumber);
       CHECK(r.state == before[i].state);
