@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <new>
 
 #include "engine/memtable/memtable_entry.h"
 
@@ -40,8 +39,16 @@ PointIndex::PointIndex(std::size_t memtable_size, std::shared_ptr<HugeBlockPool>
   small_ = slot_bits < kChunkShift;
   std::uint64_t* first = nullptr;
   if (small_) {
-    first = new (std::nothrow) std::uint64_t[slots]();  // written: no page read before its write
-    held_bytes_ = first != nullptr ? slots * sizeof(std::uint64_t) : 0;
+    // Mapped, as the chunks are, so that all of an index's memory is outside the heap
+    // (INFO adds it to what the allocator reports), and written at once: no page is read
+    // before its first write.
+    void* mapped = ::mmap(nullptr, slots * sizeof(std::uint64_t), PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped != MAP_FAILED) {
+      first = static_cast<std::uint64_t*>(mapped);
+      std::memset(first, 0, slots * sizeof(std::uint64_t));
+      held_bytes_ = slots * sizeof(std::uint64_t);
+    }
   } else {
     first = zero_ = zero_chunk();
   }
@@ -63,7 +70,7 @@ PointIndex::PointIndex(std::size_t memtable_size, std::shared_ptr<HugeBlockPool>
 PointIndex::~PointIndex() {
   if (failed_ && held_bytes_ == 0) return;
   if (small_) {
-    delete[] chunks_[0];
+    ::munmap(chunks_[0], held_bytes_);
     return;
   }
   for (std::uint64_t* chunk : chunks_) {
@@ -132,16 +139,12 @@ void PointIndex::record(std::uint64_t hash, std::string_view user_key, SequenceN
       complete_ = false;
       return;
     }
+    if (chunks_[i >> chunk_shift_] == zero_ && !take_chunk(i)) return;
     ++used_;
   } else if ((extract_trailer(entry_internal_key(entry_of(held))) >> 8) >= sequence) {
     return;  // it holds a newer version already
   }
-  if (chunks_[i >> chunk_shift_] == zero_) {
-    if (!take_chunk(i)) return;
-    slot(i) = tag_of(hash) | address;
-    return;
-  }
-  held = tag_of(hash) | address;
+  slot(i) = tag_of(hash) | address;  // not `held`: its chunk may have just been taken
 }
 
 const char* PointIndex::newest(std::uint64_t hash, std::string_view user_key) const {

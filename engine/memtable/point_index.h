@@ -37,8 +37,8 @@
 // to the kernel's zero page and then copied on the first write, and that copy flushes the
 // TLB of every core running the process with an interprocessor interrupt. With 2,048 pages
 // per 8 MiB table, redis-benchmark SET of 4 KiB values (-P 16, a memtable filled every few
-// hundred milliseconds) spent 11% of the server's CPU there. Smaller tables are one
-// ordinary allocation, cleared at construction.
+// hundred milliseconds) spent 11% of the server's CPU there. A smaller table is one
+// mapping of its own, written whole at construction. No index memory comes from the heap.
 //
 // Concurrency: single-threaded, as the memtable.
 #pragma once
@@ -120,7 +120,7 @@ class PointIndex {
   std::size_t max_used_ = 0;
   std::size_t held_bytes_ = 0;
   std::shared_ptr<HugeBlockPool> pool_;
-  bool small_ = false;     // one heap allocation rather than pool chunks
+  bool small_ = false;     // one mapping of its own rather than pool chunks
   bool complete_ = true;
   bool disabled_ = false;
   bool failed_ = false;    // memory could not be had: disabled for good

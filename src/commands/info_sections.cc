@@ -89,7 +89,7 @@ void add_engine_stats(engine::DBStats& t, const engine::DBStats& s) {
 }
 
 void memory_section(const InfoTotals& totals, std::string& out) {
-  // The memtables' point indexes are mappings of their own, which mallinfo does not see.
+  // The memtables' point indexes are mappings (point_index.h), which mallinfo does not see.
   const std::int64_t used =
       allocated_bytes() + static_cast<std::int64_t>(totals.engine.memtable_index_bytes);
   const std::int64_t peak = peak_of(used);

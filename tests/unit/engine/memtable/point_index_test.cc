@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -177,10 +178,13 @@ TEST_CASE("a big table takes its 2 MiB chunks as keys land in them and gives the
 
 TEST_CASE("a chunk taken from the pool is cleared of its last user's bytes") {
   auto pool = std::make_shared<HugeBlockPool>(std::size_t{64} << 20);
+  // What an arena or an earlier index leaves: any bytes. Here, slots that would match the
+  // test's tag and point at an unmapped address: read as slots, a probe would follow them.
   char* blocks[2] = {pool->acquire(), pool->acquire()};
   for (char* block : blocks) {
     REQUIRE(block != nullptr);
-    std::memset(block, 0xAB, Arena::kHugeBlockSize);  // what an arena leaves: any bytes
+    auto* slots = reinterpret_cast<std::uint64_t*>(block);
+    std::fill(slots, slots + kChunkSlots, kTag | 0x1000);
   }
   for (char* block : blocks) pool->give(block);
   Entries e;
@@ -192,6 +196,12 @@ TEST_CASE("a chunk taken from the pool is cleared of its last user's bytes") {
   // Neighbouring slots read empty, so probes end there instead of reading garbage pointers.
   CHECK(index.newest(kTag | 6, "b") == nullptr);
   CHECK(index.newest(kTag | (kChunkSlots - 1), "c") == nullptr);
+  const char* d = e.make("d", 2);  // the second chunk, also from the pool
+  index.record(kTag | (kChunkSlots + 9), "d", 2, d);
+  CHECK(pool->kept_bytes() == 0);
+  CHECK(index.newest(kTag | (kChunkSlots + 10), "e") == nullptr);
+  CHECK(index.newest(kTag | (2 * kChunkSlots - 1), "f") == nullptr);  // wraps into the first
+  CHECK(index.keys() == 2);
   CHECK(index.complete());
 }
 
@@ -264,6 +274,7 @@ TEST_CASE("table memory that cannot be had leaves the index disabled and the mem
     index.record(kTag | 3, "a", 1, a);
     CHECK_FALSE(index.complete());
     CHECK(index.memory_usage() == 0);
+    CHECK(index.keys() == 0);  // the key that found no chunk is not counted
     index.prefetch(kTag | 3);
     index.prefetch_entry(kTag | 3);
     CHECK(index.newest(kTag | 3, "a") == nullptr);
