@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <algorithm>
+
 namespace cascade::engine {
 
 namespace {
@@ -36,14 +38,33 @@ ValueCompressor::~ValueCompressor() { ZSTD_freeCCtx(cctx_); }
 
 CompressionType ValueCompressor::compress(std::string_view value, std::string& out) {
   if (cctx_ == nullptr || value.size() < kMinCompressibleSize) return CompressionType::kNone;
+  if (skip_left_ > 0) {
+    --skip_left_;
+    ++skipped_;
+    return CompressionType::kNone;
+  }
+  ++attempts_;
   const auto saving =
       static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
   const std::size_t limit = value.size() - saving;
   out.resize(ZSTD_compressBound(value.size()));
   std::size_t n = ZSTD_compress2(cctx_, out.data(), out.size(), value.data(), value.size());
-  if (ZSTD_isError(n) || n > limit) return CompressionType::kNone;
+  if (ZSTD_isError(n) || n > limit) {
+    rejected();
+    return CompressionType::kNone;
+  }
+  misses_ = 0;
+  stretch_ = 0;
   out.resize(n);
   return CompressionType::kZstd;
+}
+
+// Past kMissesBeforeSkipping misses in a row, each further miss starts a stretch twice as
+// long as the last (1, 2, 4 ... kMaxSkip values).
+void ValueCompressor::rejected() {
+  if (++misses_ < kMissesBeforeSkipping) return;
+  stretch_ = stretch_ == 0 ? 1 : std::min(kMaxSkip, stretch_ * 2);
+  skip_left_ = stretch_;
 }
 
 Status decompress_value(std::string_view stored, std::size_t raw_size, std::string& out) {

@@ -2,6 +2,7 @@
 // record read at the wrong offset or from the wrong file, and a newer version are refused.
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 
 #include "engine/format/checksum.h"
@@ -108,6 +109,79 @@ TEST_CASE("value pointers round-trip with or without a head; malformed ones are 
   CHECK(*longest == full);
   CHECK(ValuePointer::decode(full.encode() + "h").status().is_corruption());
   CHECK(ValuePointer::decode(p.encode().substr(0, 3)).status().is_corruption());
+}
+
+namespace {
+std::string random_bytes(std::mt19937_64& rng, std::size_t n) {
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+}  // namespace
+
+TEST_CASE("a run of values that do not compress is soon stored raw without trying") {
+  CompressionOptions zstd;
+  ValueCompressor compressor(zstd);
+  std::mt19937_64 rng(11);
+  std::string out;
+  for (int i = 0; i < 1000; ++i) {
+    CHECK(compressor.compress(random_bytes(rng, 4096), out) == CompressionType::kNone);
+  }
+  CHECK(compressor.attempts() + compressor.skipped() == 1000);
+  // 4 misses, then stretches of 1, 2, 4 ... 64 values each after one more try: about one
+  // try per 65 values once the stretches are long.
+  CHECK(compressor.attempts() < 40);
+  MESSAGE("tries for 1000 incompressible values: ", compressor.attempts());
+
+  // Values that compress again are compressed once the current stretch ends, and each
+  // of them after that.
+  const std::string text = std::string(2000, 'a') + "b" + std::string(2000, 'c');
+  int raw = 0;
+  for (int i = 0; i <= static_cast<int>(ValueCompressor::kMaxSkip); ++i) {
+    if (compressor.compress(text, out) == CompressionType::kZstd) break;
+    ++raw;
+  }
+  CHECK(raw <= static_cast<int>(ValueCompressor::kMaxSkip));
+  const std::uint64_t skipped = compressor.skipped();
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(compressor.compress(text, out) == CompressionType::kZstd);
+    std::string back;
+    REQUIRE(decompress_value(out, text.size(), back));
+    CHECK(back == text);
+  }
+  CHECK(compressor.skipped() == skipped);
+}
+
+TEST_CASE("values that compress between ones that do not keep every value tried") {
+  CompressionOptions zstd;
+  ValueCompressor compressor(zstd);
+  std::mt19937_64 rng(12);
+  std::string out;
+  const std::string text(4096, 'k');
+  int compressed = 0;
+  for (int i = 0; i < 300; ++i) {
+    // Three misses in a row at most: fewer than it takes to start skipping.
+    const bool compressible = i % 4 == 3;
+    const std::string value = compressible ? text : random_bytes(rng, 4096);
+    if (compressor.compress(value, out) == CompressionType::kZstd) ++compressed;
+  }
+  CHECK(compressor.skipped() == 0);
+  CHECK(compressor.attempts() == 300);
+  CHECK(compressed == 75);
+}
+
+TEST_CASE("a value saving less than min_saving counts as one that does not compress") {
+  CompressionOptions zstd;
+  zstd.min_saving = 0.9;  // only values zstd shrinks to a tenth are stored compressed
+  ValueCompressor compressor(zstd);
+  std::mt19937_64 rng(13);
+  std::string out;
+  // Half random, half repeated: zstd saves about half, below the 90% asked for.
+  for (int i = 0; i < 50; ++i) {
+    const std::string value = random_bytes(rng, 2048) + std::string(2048, 'r');
+    CHECK(compressor.compress(value, out) == CompressionType::kNone);
+  }
+  CHECK(compressor.skipped() > 0);
 }
 
 TEST_CASE("a zstd frame whose size disagrees with the record header is Corruption") {
