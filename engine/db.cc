@@ -196,6 +196,9 @@ DBStats DB::stats() const {
   ValueLogStats vs = value_log_.stats();
   s.vlog_reads = vs.reads;
   s.vlog_cache_hits = vs.cache_hits;
+  s.vlog_values_compressed = value_compression_.compressed;
+  s.vlog_values_incompressible = value_compression_.incompressible;
+  s.vlog_compression_skips = value_compression_.skipped;
   s.running_compactions = compactions_running_;
   s.pending_compaction_bytes = pending_compaction_bytes(
       *version, level_options_, options_.compaction.l0_compaction_trigger);

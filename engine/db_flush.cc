@@ -184,6 +184,7 @@ ValueSeparatorOptions DB::separator_options() const {
   o.value_head_size = options_.vlog_value_head_size;
   o.vlog_file_size = options_.vlog_file_size;
   o.compression = options_.compression;
+  o.compression_stats = &value_compression_;
   return o;
 }
 

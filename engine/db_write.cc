@@ -162,7 +162,7 @@ Result<bool> DB::prepare_appender(std::uint64_t bytes) {
     }
   }
   auto created = VlogAppender::create(fs_, dir_, versions_->new_file_number(),
-                                      options_.compression);
+                                      options_.compression, &value_compression_);
   if (!created) return created.error();
   // Its name must survive a power loss as its synced records do.
   Status s = fs_.sync_dir(dir_);

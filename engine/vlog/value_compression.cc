@@ -25,7 +25,8 @@ ZSTD_DCtx* thread_decompression_context() {
 }
 }  // namespace
 
-ValueCompressor::ValueCompressor(const CompressionOptions& options) : options_(options) {
+ValueCompressor::ValueCompressor(const CompressionOptions& options, ValueCompressionStats* stats)
+    : options_(options), stats_(stats) {
   if (options_.type == CompressionType::kZstd) {
     cctx_ = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
@@ -41,6 +42,7 @@ CompressionType ValueCompressor::compress(std::string_view value, std::string& o
   if (skip_left_ > 0) {
     --skip_left_;
     ++skipped_;
+    if (stats_ != nullptr) ++stats_->skipped;
     return CompressionType::kNone;
   }
   ++attempts_;
@@ -50,9 +52,11 @@ CompressionType ValueCompressor::compress(std::string_view value, std::string& o
   out.resize(ZSTD_compressBound(value.size()));
   std::size_t n = ZSTD_compress2(cctx_, out.data(), out.size(), value.data(), value.size());
   if (ZSTD_isError(n) || n > limit) {
+    if (stats_ != nullptr) ++stats_->incompressible;
     rejected();
     return CompressionType::kNone;
   }
+  if (stats_ != nullptr) ++stats_->compressed;
   misses_ = 0;
   stretch_ = 0;
   out.resize(n);

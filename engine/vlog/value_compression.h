@@ -32,9 +32,20 @@
 
 namespace cascade::engine {
 
+// What a shard's value-log writers did with the values they were given, summed over them
+// (INFO's storage_vlog_* compression fields).
+struct ValueCompressionStats {
+  std::uint64_t compressed = 0;      // stored compressed
+  std::uint64_t incompressible = 0;  // tried, saved less than min_saving: stored raw
+  std::uint64_t skipped = 0;         // stored raw without trying (see above)
+};
+
 class ValueCompressor {
  public:
-  explicit ValueCompressor(const CompressionOptions& options);
+  // `stats`, when given, must outlive the compressor; it counts every value given to it
+  // (of at least the minimum compressible size).
+  explicit ValueCompressor(const CompressionOptions& options,
+                           ValueCompressionStats* stats = nullptr);
   ~ValueCompressor();
   ValueCompressor(const ValueCompressor&) = delete;
   ValueCompressor& operator=(const ValueCompressor&) = delete;
@@ -55,6 +66,7 @@ class ValueCompressor {
 
   CompressionOptions options_;
   ZSTD_CCtx_s* cctx_ = nullptr;
+  ValueCompressionStats* stats_;
   std::uint32_t misses_ = 0;     // rejected values in a row
   std::uint32_t stretch_ = 0;    // the current skipping stretch's length (0: none yet)
   std::uint32_t skip_left_ = 0;  // values still to store without trying

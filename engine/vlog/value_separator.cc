@@ -26,7 +26,8 @@ Status ValueSeparator::open_file() {
   auto file = fs_.open(path_join(dir_, vlog_file_name(number)), create);
   if (!file) return file.error();
   file_ = std::move(*file);
-  writer_ = std::make_unique<VlogWriter>(*file_, number, options_.compression);
+  writer_ = std::make_unique<VlogWriter>(*file_, number, options_.compression,
+                                         kVlogWriteChunkSize, options_.compression_stats);
   record_bytes_ = 0;
   return Status::ok();
 }

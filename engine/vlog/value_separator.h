@@ -28,6 +28,7 @@
 #include "engine/format/internal_key.h"
 #include "engine/table/block_compression.h"
 #include "engine/version/version_edit.h"
+#include "engine/vlog/value_compression.h"
 #include "engine/vlog/value_pointer.h"
 #include "engine/vlog/vlog_format.h"
 #include "engine/vlog/vlog_writer.h"
@@ -46,6 +47,8 @@ struct ValueSeparatorOptions {
   std::size_t value_head_size = 0;
   std::uint64_t vlog_file_size = kDefaultVlogFileSize;
   CompressionOptions compression;
+  // Counts what became of the values given to compression; must outlive the separator.
+  ValueCompressionStats* compression_stats = nullptr;
 };
 
 class ValueSeparator {

@@ -29,7 +29,8 @@ std::string tail_after(std::uint64_t data_end, std::uint64_t record_count,
 Result<std::shared_ptr<VlogAppender>> VlogAppender::create(runtime::FileSystem& fs,
                                                           const std::string& dir,
                                                           std::uint64_t file_number,
-                                                          const CompressionOptions& compression) {
+                                                          const CompressionOptions& compression,
+                                                          ValueCompressionStats* stats) {
   // Buffered: records are appended a few at a time at any offset, by plain pwrite
   // (FileHandle::write_buffered_at: a copy into the page cache, no io_uring round trip),
   // and synced in groups. Readers open the file again with O_DIRECT once it is finished
@@ -39,12 +40,12 @@ Result<std::shared_ptr<VlogAppender>> VlogAppender::create(runtime::FileSystem& 
   auto file = fs.open(path_join(dir, vlog_file_name(file_number)), create);
   if (!file) return file.error();
   return std::shared_ptr<VlogAppender>(
-      new VlogAppender(std::move(*file), file_number, compression));
+      new VlogAppender(std::move(*file), file_number, compression, stats));
 }
 
 VlogAppender::VlogAppender(std::unique_ptr<runtime::FileHandle> file, std::uint64_t file_number,
-                           const CompressionOptions& compression)
-    : file_(std::move(file)), file_number_(file_number), compressor_(compression) {
+                           const CompressionOptions& compression, ValueCompressionStats* stats)
+    : file_(std::move(file)), file_number_(file_number), compressor_(compression, stats) {
   pending_ = encode_vlog_header(file_number_);
   appended_ = pending_.size();
 }

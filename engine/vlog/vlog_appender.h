@@ -48,7 +48,8 @@ class VlogAppender {
   static Result<std::shared_ptr<VlogAppender>> create(runtime::FileSystem& fs,
                                                       const std::string& dir,
                                                       std::uint64_t file_number,
-                                                      const CompressionOptions& compression);
+                                                      const CompressionOptions& compression,
+                                                      ValueCompressionStats* stats = nullptr);
   ~VlogAppender();
   VlogAppender(const VlogAppender&) = delete;
   VlogAppender& operator=(const VlogAppender&) = delete;
@@ -96,7 +97,7 @@ class VlogAppender {
 
  private:
   VlogAppender(std::unique_ptr<runtime::FileHandle> file, std::uint64_t file_number,
-               const CompressionOptions& compression);
+               const CompressionOptions& compression, ValueCompressionStats* stats);
   Status write_out_through(std::uint64_t target);
   // While finish() runs: waits for its sync, which covers every record.
   Status wait_finished();

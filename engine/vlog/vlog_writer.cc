@@ -8,10 +8,11 @@
 namespace cascade::engine {
 
 VlogWriter::VlogWriter(runtime::FileHandle& file, std::uint64_t file_number,
-                       const CompressionOptions& compression, std::size_t chunk_size)
+                       const CompressionOptions& compression, std::size_t chunk_size,
+                       ValueCompressionStats* stats)
     : file_(file),
       file_number_(file_number),
-      compressor_(compression),
+      compressor_(compression, stats),
       chunks_(file, chunk_size) {
   status_ = append(encode_vlog_header(file_number_));
 }

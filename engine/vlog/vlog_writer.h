@@ -32,7 +32,8 @@ class VlogWriter {
  public:
   // The file must outlive the writer. chunk_size is rounded up to whole pages.
   VlogWriter(runtime::FileHandle& file, std::uint64_t file_number,
-             const CompressionOptions& compression, std::size_t chunk_size = kVlogWriteChunkSize);
+             const CompressionOptions& compression, std::size_t chunk_size = kVlogWriteChunkSize,
+             ValueCompressionStats* stats = nullptr);
 
   Result<ValuePointer> add(std::string_view key, std::string_view value);
   // Appends a record whose value is already in its stored form (a relocated record's

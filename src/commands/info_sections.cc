@@ -66,6 +66,9 @@ void add_engine_stats(engine::DBStats& t, const engine::DBStats& s) {
   t.block_cache_usage += s.block_cache_usage;
   t.vlog_reads += s.vlog_reads;
   t.vlog_cache_hits += s.vlog_cache_hits;
+  t.vlog_values_compressed += s.vlog_values_compressed;
+  t.vlog_values_incompressible += s.vlog_values_incompressible;
+  t.vlog_compression_skips += s.vlog_compression_skips;
   t.recovered_batches += s.recovered_batches;
   // Every shard gets the same limit (CONFIG SET applies it to all); each has its own
   // limiter, so the server's compaction IO may reach shards x the limit.
@@ -168,7 +171,9 @@ void storage_section(const InfoTotals& totals, std::string& out) {
       "storage_compaction_rate_limit:{}\r\nstorage_compaction_bytes_charged:{}\r\n"
       "storage_block_cache_hits:{}\r\nstorage_block_cache_misses:{}\r\n"
       "storage_vlog_reads:{}\r\nstorage_vlog_cache_hits:{}\r\n"
-      "storage_wal_recovered_batches:{}\r\nstorage_memtable_pool_bytes:{}\r\n",
+      "storage_wal_recovered_batches:{}\r\nstorage_memtable_pool_bytes:{}\r\n"
+      "storage_vlog_values_compressed:{}\r\nstorage_vlog_values_incompressible:{}\r\n"
+      "storage_vlog_compression_skips:{}\r\n",
       totals.engines, e.table_files, e.table_bytes, e.level0_files, e.vlog_files,
       e.vlog_live_bytes, e.vlog_garbage_bytes, e.memtable_bytes, e.immutable_memtables,
       e.flushes, e.flushed_bytes, e.compactions, write_amplification, e.block_cache_usage,
@@ -179,7 +184,8 @@ void storage_section(const InfoTotals& totals, std::string& out) {
       e.write_slowdowns, e.write_slowdown_micros, e.write_stops, e.write_stop_micros,
       e.compaction_rate_limit, e.compaction_bytes_charged, e.block_cache_hits,
       e.block_cache_misses, e.vlog_reads, e.vlog_cache_hits, e.recovered_batches,
-      e.memtable_pool_bytes);
+      e.memtable_pool_bytes, e.vlog_values_compressed, e.vlog_values_incompressible,
+      e.vlog_compression_skips);
 }
 
 }  // namespace cascade::commands

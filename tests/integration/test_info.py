@@ -32,6 +32,8 @@ STORAGE_FIELDS = [
     "storage_block_cache_hit_ratio", "storage_write_stall_micros", "storage_wal_syncs",
     "storage_block_cache_hits", "storage_block_cache_misses", "storage_vlog_reads",
     "storage_vlog_cache_hits", "storage_wal_recovered_batches",
+    "storage_vlog_values_compressed", "storage_vlog_values_incompressible",
+    "storage_vlog_compression_skips",
 ]
 
 
@@ -115,6 +117,14 @@ def test_storage_section_sums_the_shards_engines(cascade):
     assert r.save() is True
     info = r.info("storage")
     assert info["storage_vlog_files"] >= 1 and info["storage_vlog_live_bytes"] >= 20 * 2000
+    # 20 random values over two shards: each shard's writer tries 4, then skips some.
+    assert info["storage_vlog_values_compressed"] == 0
+    assert info["storage_vlog_values_incompressible"] >= 8
+    assert info["storage_vlog_values_incompressible"] + info["storage_vlog_compression_skips"] == 20
+    assert info["storage_vlog_compression_skips"] >= 1
+    for i in range(20):
+        r.set(f"text{i}", "abc" * 700)  # compresses
+    assert r.info("storage")["storage_vlog_values_compressed"] >= 1
     before = r.info("storage")
     assert r.get("big7") == big[7]
     # The point read of a value-log value: read from disk once, then a cache hit.

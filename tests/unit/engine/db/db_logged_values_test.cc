@@ -16,6 +16,7 @@
 
 #include "engine/db.h"
 #include "engine/version/file_names.h"
+#include "engine/vlog/value_compression.h"
 #include "engine/vlog/vlog_format.h"
 #include "src/runtime/aligned_buffer.h"
 #include "tests/support/test_seed.h"
@@ -78,6 +79,38 @@ TEST_CASE("logged values cross the disk once: the wal holds pointers, reads see 
       }
       for (int i = 0; i < kCount; ++i) REQUIRE(get_ok(*db, key(i)) == big_value(i));
       check_no_leaked_files(fs, "/db", *db);
+      REQUIRE(db->close());
+    }
+  });
+}
+
+TEST_CASE("the engine counts values compressed, tried in vain and stored without trying") {
+  IoLoop loop;
+  run_fiber(loop, [&] {
+    for (bool separate : {true, false}) {
+      CAPTURE(separate);  // compressed when written, or by the flush's separator
+      FaultFileSystem fs;
+      DBOptions o = logged_options();
+      o.separate_at_write = separate;
+      o.memtable_size = 4 << 20;
+      auto db = open_db(fs, "/db", o);
+      std::mt19937_64 rng(5);
+      for (int i = 0; i < 100; ++i) {  // random bytes: nothing compresses
+        std::string value(kBigSize, '\0');
+        for (char& c : value) c = static_cast<char>(rng());
+        REQUIRE(db->put(key(i), value));
+      }
+      for (int i = 100; i < 200; ++i) REQUIRE(db->put(key(i), std::string(kBigSize, 'z')));
+      REQUIRE(db->flush());
+      const DBStats s = db->stats();
+      CHECK(s.vlog_values_incompressible >= 4);
+      CHECK(s.vlog_values_incompressible < 40);
+      CHECK(s.vlog_compression_skips > 60);
+      // The compressible ones after the run: all but those a stretch still skipped.
+      CHECK(s.vlog_values_compressed + ValueCompressor::kMaxSkip >= 100);
+      CHECK(s.vlog_values_compressed > 0);
+      CHECK(s.vlog_values_compressed + s.vlog_values_incompressible + s.vlog_compression_skips ==
+            200);
       REQUIRE(db->close());
     }
   });
