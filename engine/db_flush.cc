@@ -69,6 +69,9 @@ Status DB::flush_oldest() {
   bool has_table = !imm.mem->empty();
   // Destroyed unfinished on any error below, which removes its files.
   std::optional<ValueSeparator> separator;
+  // Its values' fate, added to the engine's counts only once the flush lands: a flush
+  // retried after a full disk compresses the same values again.
+  ValueCompressionStats compression;
   std::map<std::uint64_t, std::uint64_t> logged_live;
   if (has_table) {
     FlushOptions flush_options;
@@ -76,8 +79,9 @@ Status DB::flush_oldest() {
     flush_options.bloom_bits_per_key = options_.bloom_bits_per_key;
     flush_options.prefix_extractor = options_.prefix_extractor;
     if (min_blob_size_ != kNeverSeparate) {
-      separator.emplace(fs_, dir_, separator_options(),
-                        [this] { return versions_->new_file_number(); });
+      ValueSeparatorOptions o = separator_options();
+      o.compression_stats = &compression;
+      separator.emplace(fs_, dir_, o, [this] { return versions_->new_file_number(); });
       flush_options.separator = &*separator;
     }
     flush_options.logged = imm.logged.get();
@@ -143,6 +147,9 @@ Status DB::flush_oldest() {
   imm_.pop_front();
   wal_->mark_flushed(imm.last_sequence);
   stats_.flushed_bytes += table.file_size;
+  value_compression_.compressed += compression.compressed;
+  value_compression_.incompressible += compression.incompressible;
+  value_compression_.skipped += compression.skipped;
   for (const VlogFile& v : vlogs) stats_.vlog_bytes_written += v.file_size;
   for (const auto* files : {&logged_files, &dead_logged}) {
     for (const VlogFile& v : *files) stats_.vlog_bytes_written += v.file_size;

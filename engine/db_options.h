@@ -169,8 +169,9 @@ struct DBStats {
   std::uint64_t vlog_files_deleted = 0;     // files deleted with nothing live in them
   std::uint64_t vlog_reads = 0;          // values get() read from disk
   std::uint64_t vlog_cache_hits = 0;     // values get() found in the block cache
-  // What value-log writers (writes, flushes) did with values of a compressible size, since
-  // open (engine/vlog/value_compression.h).
+  // What value-log writers did with values of a compressible size, since open
+  // (engine/vlog/value_compression.h): those written (at write time) and those of flushes
+  // that landed.
   std::uint64_t vlog_values_compressed = 0;
   std::uint64_t vlog_values_incompressible = 0;  // tried, stored raw
   std::uint64_t vlog_compression_skips = 0;      // stored raw without trying

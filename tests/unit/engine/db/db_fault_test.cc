@@ -3,10 +3,12 @@
 // go on, and loses nothing acknowledged.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
 
 #include "engine/db.h"
 #include "engine/table_cache.h"
+#include "src/runtime/fiber.h"
 #include "tests/unit/engine/db/db_test_util.h"
 
 using namespace cascade;
@@ -104,6 +106,36 @@ TEST_CASE("db on a full disk fails writes with NoSpace, keeps reads and loses no
     CHECK(get_ok(*db, key(acked)) == std::nullopt);
     REQUIRE(db->put("after", "x"));
     REQUIRE(db->flush());
+    REQUIRE(db->close());
+  });
+}
+
+TEST_CASE("a flush retried after a full disk counts its values' compression once") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    DBOptions options = small_options();
+    options.separate_at_write = false;  // the flush's separator compresses the values
+    options.memtable_size = 4 << 20;    // all of them in one memtable
+    auto db = open_db(fs, "/db", options);
+    constexpr int kValues = 200;
+    const std::string value(1000, 'c');  // past min_blob_size, compresses
+    for (int i = 0; i < kValues; ++i) REQUIRE(db->put(key(i), value));
+    REQUIRE(db->stats().flushes == 0);
+    fs.set_space_limit(fs.used_bytes() + 8192);  // room for neither table nor value file
+    CHECK(db->flush().is_no_space());
+    // Let the flusher fail again at least once more.
+    runtime::this_fiber::sleep_for(3 * kFlushRetryInterval);
+    CHECK(db->stats().flush_failures >= 2);
+    CHECK(db->stats().vlog_values_compressed == 0);  // nothing landed yet
+    fs.set_space_limit(std::nullopt);
+    // The flusher retries on its own every kFlushRetryInterval.
+    for (int i = 0; i < 200 && db->stats().flushes == 0; ++i) {
+      runtime::this_fiber::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(db->stats().flushes == 1);
+    CHECK(db->stats().vlog_values_compressed == kValues);
+    for (int i = 0; i < kValues; i += 13) CHECK(get_ok(*db, key(i)) == value);
     REQUIRE(db->close());
   });
 }
