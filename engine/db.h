@@ -347,9 +347,9 @@ class DB {
   std::deque<Immutable> imm_;  // oldest first
   // Every appender not yet finished (of mem_ and of the immutable memtables), oldest first.
   std::vector<std::shared_ptr<VlogAppender>> open_appenders_;
-  // Counted by every value-log writer of this engine (appenders, flushes' separators), all
-  // on the shard's thread. Mutable: separator_options() hands out its address.
-  mutable ValueCompressionStats value_compression_;
+  // Counted by this engine's value-log appenders as they write, and added by each flush
+  // once it lands (relocation copies values in their stored form: nothing to count).
+  ValueCompressionStats value_compression_;
 
   SequenceNumber next_sequence_ = 1;     // the first sequence of the next batch
   SequenceNumber inserted_through_ = 0;  // every sequence <= it is in a memtable

@@ -147,9 +147,7 @@ Status DB::flush_oldest() {
   imm_.pop_front();
   wal_->mark_flushed(imm.last_sequence);
   stats_.flushed_bytes += table.file_size;
-  value_compression_.compressed += compression.compressed;
-  value_compression_.incompressible += compression.incompressible;
-  value_compression_.skipped += compression.skipped;
+  value_compression_ += compression;
   for (const VlogFile& v : vlogs) stats_.vlog_bytes_written += v.file_size;
   for (const auto* files : {&logged_files, &dead_logged}) {
     for (const VlogFile& v : *files) stats_.vlog_bytes_written += v.file_size;
@@ -191,7 +189,6 @@ ValueSeparatorOptions DB::separator_options() const {
   o.value_head_size = options_.vlog_value_head_size;
   o.vlog_file_size = options_.vlog_file_size;
   o.compression = options_.compression;
-  o.compression_stats = &value_compression_;
   return o;
 }
 

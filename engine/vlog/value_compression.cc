@@ -26,7 +26,7 @@ ZSTD_DCtx* thread_decompression_context() {
 }  // namespace
 
 ValueCompressor::ValueCompressor(const CompressionOptions& options, ValueCompressionStats* stats)
-    : options_(options), stats_(stats) {
+    : options_(options), stats_(stats != nullptr ? stats : &own_stats_) {
   if (options_.type == CompressionType::kZstd) {
     cctx_ = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
@@ -41,22 +41,20 @@ CompressionType ValueCompressor::compress(std::string_view value, std::string& o
   if (cctx_ == nullptr || value.size() < kMinCompressibleSize) return CompressionType::kNone;
   if (skip_left_ > 0) {
     --skip_left_;
-    ++skipped_;
-    if (stats_ != nullptr) ++stats_->skipped;
+    ++stats_->skipped;
     return CompressionType::kNone;
   }
-  ++attempts_;
   const auto saving =
       static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
   const std::size_t limit = value.size() - saving;
   out.resize(ZSTD_compressBound(value.size()));
   std::size_t n = ZSTD_compress2(cctx_, out.data(), out.size(), value.data(), value.size());
   if (ZSTD_isError(n) || n > limit) {
-    if (stats_ != nullptr) ++stats_->incompressible;
+    ++stats_->incompressible;
     rejected();
     return CompressionType::kNone;
   }
-  if (stats_ != nullptr) ++stats_->compressed;
+  ++stats_->compressed;
   misses_ = 0;
   stretch_ = 0;
   out.resize(n);

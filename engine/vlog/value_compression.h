@@ -38,12 +38,19 @@ struct ValueCompressionStats {
   std::uint64_t compressed = 0;      // stored compressed
   std::uint64_t incompressible = 0;  // tried, saved less than min_saving: stored raw
   std::uint64_t skipped = 0;         // stored raw without trying (see above)
+
+  ValueCompressionStats& operator+=(const ValueCompressionStats& other) {
+    compressed += other.compressed;
+    incompressible += other.incompressible;
+    skipped += other.skipped;
+    return *this;
+  }
 };
 
 class ValueCompressor {
  public:
-  // `stats`, when given, must outlive the compressor; it counts every value given to it
-  // (of at least the minimum compressible size).
+  // The compressor counts every value given to it (of at least the minimum compressible
+  // size) into `stats`, which must outlive it, or into counts of its own.
   explicit ValueCompressor(const CompressionOptions& options,
                            ValueCompressionStats* stats = nullptr);
   ~ValueCompressor();
@@ -56,22 +63,21 @@ class ValueCompressor {
   // The compression type used for `value`; when kZstd, `out` holds the frame.
   CompressionType compress(std::string_view value, std::string& out);
 
-  // Values given to zstd, and values stored raw without trying because the recent ones
-  // did not compress (tests and the engine's statistics).
-  std::uint64_t attempts() const { return attempts_; }
-  std::uint64_t skipped() const { return skipped_; }
+  // The counts it adds to; values given to zstd are the compressed and incompressible ones.
+  const ValueCompressionStats& stats() const { return *stats_; }
+  std::uint64_t attempts() const { return stats_->compressed + stats_->incompressible; }
+  std::uint64_t skipped() const { return stats_->skipped; }
 
  private:
   void rejected();
 
   CompressionOptions options_;
   ZSTD_CCtx_s* cctx_ = nullptr;
-  ValueCompressionStats* stats_;
+  ValueCompressionStats own_stats_;
+  ValueCompressionStats* stats_;  // the caller's, or &own_stats_
   std::uint32_t misses_ = 0;     // rejected values in a row
   std::uint32_t stretch_ = 0;    // the current skipping stretch's length (0: none yet)
   std::uint32_t skip_left_ = 0;  // values still to store without trying
-  std::uint64_t attempts_ = 0;
-  std::uint64_t skipped_ = 0;
 };
 
 // Appends the `raw_size` bytes that `stored` (one zstd frame) decompresses to.

@@ -47,7 +47,8 @@ struct ValueSeparatorOptions {
   std::size_t value_head_size = 0;
   std::uint64_t vlog_file_size = kDefaultVlogFileSize;
   CompressionOptions compression;
-  // Counts what became of the values given to compression; must outlive the separator.
+  // Counts what became of the values given to compression (null: not counted); must
+  // outlive the separator.
   ValueCompressionStats* compression_stats = nullptr;
 };
 

@@ -56,8 +56,9 @@ class KeyLocks {
  public:
   // A multi-key write holds its stripes across its WAL syncs. With 1,024 stripes, fifty
   // clients' 10-key MSETs (about 500 stripes held at once across two shards) collided on
-  // nearly every command and ran as a convoy; 16,384 (1 MiB a shard, a cache line each) make a false
-  // collision rare: MSET -c 50, 3 alternating runs, 1.3-1.8x the commands per second.
+  // nearly every command and ran as a convoy; 16,384 (1 MiB a shard, a cache line each)
+  // make a false collision rare: MSET -c 50, 3 alternating runs, 1.3-1.8x the commands per
+  // second.
   static constexpr std::size_t kStripes = 16384;
 
   runtime::Semaphore& stripe_for(std::uint32_t db, std::string_view key) {
