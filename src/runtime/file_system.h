@@ -57,7 +57,9 @@ class FileHandle {
     return write_at(offset, data);
   }
   // Reserves [offset, offset + length) so later writes there cannot fail for space; the
-  // file's size grows to cover it.
+  // file's size grows to cover it. Bytes it adds read as zeros until written, also after a
+  // power loss that kept the new size but not a write there (fallocate's unwritten
+  // extents): the value log's recovery tells a record a crash never wrote by its zeros.
   virtual Status allocate(std::uint64_t offset, std::uint64_t length) = 0;
   virtual Status truncate(std::uint64_t size) = 0;
   virtual Result<std::uint64_t> size() = 0;

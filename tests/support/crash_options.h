@@ -26,8 +26,9 @@ struct CrashOptions {
   std::uint32_t sector_size = 512;  // tears fall on multiples of this (512 or 4096)
   // The file's size metadata lands: its size after the crash is one of its unsynced sizes
   // (picked at random), else its durable size. Bytes past the durable size that no landed
-  // write covers are garbage (or zeros without garbage_fill); landed bytes past the chosen
-  // size are cut off.
+  // write covers are garbage (or zeros without garbage_fill) where a write past the end
+  // grew the file, zeros where allocate or truncate did; landed bytes past the chosen size
+  // are cut off.
   double size_lands = 0.5;
   bool garbage_fill = true;
   double dir_op_lands = 0.5;  // an unsynced directory operation survives

@@ -28,7 +28,8 @@
 //   subset may land: a later write may land while an earlier one does not. Bytes change
 //   only inside pending writes and past the durable size. The size may come back as any
 //   of the file's unsynced sizes, with garbage (or zeros) wherever no landed write covers
-//   the new bytes; or as the durable size, cutting off landed bytes past it. A directory
+//   the new bytes, except bytes that allocate or truncate added, which read as zeros
+//   (unwritten extents, holes); or as the durable size, cutting off landed bytes past it. A directory
 //   becomes its durable view plus each pending operation that lands, in order; so a rename
 //   may land before the renamed file's data.
 // The crash then drops every inode no longer reachable, makes the result durable, and bumps

@@ -62,6 +62,19 @@ std::vector<std::byte> random_image(const Inode& file, const std::string& path,
       image[i] = static_cast<std::byte>(bits >> (8 * ((i - old_size) % 8)));
     }
   }
+  // Growth by allocate or truncate reads as zeros wherever no landed write covers it,
+  // whatever the crash: fallocate leaves unwritten extents and ftruncate a hole, and the
+  // file system never shows the blocks' old contents there. Only growth by a write past
+  // the end may show garbage (blocks allocated for data that never reached them).
+  std::uint64_t before = file.durable().size();
+  for (const PendingEvent& e : file.pending()) {
+    if (!e.is_write && e.size_after > before) {
+      const std::uint64_t from = std::max<std::uint64_t>(before, old_size);
+      const std::uint64_t to = std::min<std::uint64_t>(e.size_after, size);
+      if (from < to) std::fill(image.begin() + from, image.begin() + to, std::byte{0});
+    }
+    before = e.size_after;
+  }
   if (size != file.durable().size()) {
     log_line(report, lines, path + ": size " + std::to_string(file.durable().size()) + " -> " +
                                 std::to_string(size) + " (unsynced size landed)");

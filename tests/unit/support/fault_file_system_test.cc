@@ -277,6 +277,37 @@ TEST_CASE("an unsynced extension may come back at its new size with garbage insi
   }
 }
 
+TEST_CASE("an unsynced allocation or truncate extension comes back as zeros, never garbage") {
+  for (bool by_truncate : {false, true}) {
+    CAPTURE(by_truncate);
+    // The landing size is drawn from the file's unsynced sizes (1100, 8192): try seeds
+    // until the allocated size lands.
+    bool seen = false;
+    for (std::uint64_t i = 0; i < 64 && !seen; ++i) {
+      FaultFileSystem fs;
+      auto f = durable_file(fs, "f", bytes(100, 'A'));
+      // Grown by a write past the end, then by allocate (or truncate) beyond it; then a
+      // write inside the allocation, which the crash drops.
+      write(*f, 100, bytes(1000, 'B'));
+      REQUIRE((by_truncate ? f->truncate(8192) : f->allocate(0, 8192)));
+      write(*f, 4096, bytes(512, 'C'));
+      CrashOptions o;
+      o.seed = base_seed() + i;
+      o.write_lands = 0.0;
+      o.size_lands = 1.0;
+      CrashReport r = fs.simulate_crash(o);
+      INFO(r.log);
+      const std::string got = read(fs, "/db/f");
+      CHECK(got.substr(0, 100) == std::string(100, 'A'));
+      if (got.size() != 8192) continue;
+      seen = true;
+      CHECK(got.substr(1100) == std::string(8192 - 1100, '\0'));
+      CHECK(got.substr(100, 1000) != std::string(1000, '\0'));  // garbage: grown by a write
+    }
+    CHECK(seen);
+  }
+}
+
 TEST_CASE("a landed write past the durable size is cut off when the size does not land") {
   FaultFileSystem fs;
   auto f = durable_file(fs, "f", bytes(100, 'A'));
