@@ -161,11 +161,12 @@ void stats_section(const InfoTotals& totals, std::string& out) {
       "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_keys:0\r\n"
       "evicted_clients:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\n"
       "total_forks:0\r\ntotal_error_replies:{}\r\ntotal_reads_processed:{}\r\n"
-      "total_writes_processed:{}\r\nexpired_keys:{}\r\nmoved_connections:{}\r\n",
+      "total_writes_processed:{}\r\nexpired_keys:{}\r\nmoved_connections:{}\r\n"
+      "batches_replied_from_key_shard:{}\r\n",
       total.connections_received, total.commands_processed, total.net_input_bytes,
       total.net_output_bytes, total.rejected_connections, total.error_replies,
       total.reads_processed, total.writes_processed, total.expired_keys,
-      total.moved_connections);
+      total.moved_connections, total.batches_replied_from_key_shard);
 }
 
 void replication_section(CommandContext& ctx, std::string& out) {

@@ -5,11 +5,21 @@
 #include <array>
 #include <bitset>
 
+#include <sys/uio.h>
+
 #include "src/runtime/scheduler.h"
+#include "src/runtime/socket.h"
 #include "src/runtime/wait_group.h"
 #include "src/server/error_replies.h"
 
 namespace cascade::commands {
+
+namespace {
+// A shard thread's reply scratch keeps at most this much between remote batches.
+constexpr std::size_t kKeptScratchCapacity = 64 << 10;
+// A batch's copy of its arguments keeps at most this much between remote batches.
+constexpr std::size_t kKeptArgsCapacity = 16 << 10;
+}  // namespace
 
 void KeyBatch::add(const server::CommandSpec& spec, std::span<const std::string_view> args,
                    std::size_t shard) {
@@ -59,6 +69,104 @@ void KeyBatch::run(server::ServerState& server, server::ShardState& here,
   entries_.clear();
   args_.clear();
   pending_.clear();
+}
+
+std::optional<std::uint32_t> KeyBatch::one_other_shard(std::uint32_t here) const {
+  if (entries_.empty()) return std::nullopt;
+  const std::uint32_t shard = entries_.front().shard;
+  if (shard == here) return std::nullopt;
+  for (const Entry& e : entries_) {
+    if (e.shard != shard) return std::nullopt;
+  }
+  return shard;
+}
+
+void KeyBatch::start_remote(server::ServerState& server, server::ClientState& client, int fd,
+                            resp::RespVersion version, std::shared_ptr<const ReplyWake> wake) {
+  const auto db = static_cast<std::uint32_t>(client.db);
+  const std::uint32_t shard = entries_.front().shard;
+  // The arguments' own copy, sized before the views are taken so it never moves.
+  owned_args_.clear();
+  owned_args_.reserve(arg_bytes());
+  for (std::string_view& a : args_) {
+    const std::size_t at = owned_args_.size();
+    owned_args_.append(a);
+    a = std::string_view(owned_args_.data() + at, a.size());
+  }
+  replies_.clear();
+  replies_.resize(entries_.size());
+  unsent_.clear();
+  client.last_command = entries_.back().spec;
+  remote_ = server.runtime().submit(static_cast<runtime::ShardId>(shard), [this, &server, db,
+                                                                           shard, fd, version,
+                                                                           wake = std::move(wake)] {
+    run_shard(server, db, shard);
+    // Encoded in the shard thread's writer: nothing suspends until it is drained (sent or
+    // copied to unsent_), so no other batch uses it meanwhile, and no connection keeps a
+    // buffer for this.
+    thread_local resp::ReplyWriter out;
+    server::ShardStats& stats = server.this_shard().stats();
+    ++stats.batches_replied_from_key_shard;
+    out.set_version(version);
+    resp::ReplyBuffer& buffer = out.buffer();
+    buffer.clear();
+    for (KeyReply& reply : replies_) {
+      write_key_reply(out, stats, std::move(reply));
+      ++stats.commands_processed;
+    }
+    // The replies go out from here; whatever the socket does not take goes back to the
+    // connection, which sends it (and meets a failed socket's error) itself.
+    while (!buffer.empty()) {
+      std::array<iovec, 16> iov;
+      const std::size_t count = buffer.gather(iov);
+      auto sent = runtime::Socket::send_now(fd, std::span<const iovec>(iov.data(), count));
+      if (!sent || *sent == 0) break;
+      buffer.consume(*sent);
+      ++stats.writes_processed;
+      stats.net_output_bytes += *sent;
+    }
+    while (!buffer.empty()) {
+      std::array<iovec, 16> iov;
+      const std::size_t count = buffer.gather(iov);
+      std::size_t taken = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        unsent_.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+        taken += iov[i].iov_len;
+      }
+      buffer.consume(taken);
+    }
+    if (buffer.capacity() > kKeptScratchCapacity) buffer.release();
+    if (!unsent_.empty()) {
+      (void)server.runtime().post(wake->home, [wake] {
+        if (wake->target != nullptr) wake->wake(wake->target);
+      });
+    }
+  });
+}
+
+void KeyBatch::finish_remote(server::ShardState& here, resp::ReplyWriter& out) {
+  const Status ran = remote_.get();
+  remote_ = {};
+  if (!ran) {  // never ran: its shard could not take it
+    server::ShardStats& stats = here.stats();
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      write_key_reply(out, stats, KeyReply::error(server::kErrShardUnavailable));
+      ++stats.commands_processed;
+    }
+  } else if (!unsent_.empty()) {
+    out.buffer().append_owned(std::move(unsent_));
+    unsent_ = std::string();
+  }
+  entries_.clear();
+  args_.clear();
+  replies_.clear();
+  if (owned_args_.capacity() > kKeptArgsCapacity) owned_args_ = std::string();
+}
+
+std::size_t KeyBatch::arg_bytes() const {
+  std::size_t bytes = 0;
+  for (std::string_view a : args_) bytes += a.size();
+  return bytes;
 }
 
 void KeyBatch::run_shard(server::ServerState& server, std::uint32_t db, std::uint32_t shard) {

@@ -35,13 +35,32 @@
 // connection's next read, and run() happens before it. Its vectors are reused, so a warm
 // connection's batch allocates only what a cross-shard call does (its future and task).
 //
+// Replies from the keys' shard. An unpipelined command on a key of another shard costs two
+// thread wake-ups when the threads sleep: the call wakes the key's shard, and its answer
+// wakes the connection's, which then sends the reply. When the batch ends what the client
+// sent (the connection has nothing more to run) and no reply of the connection waits to go
+// before it, start_remote() has the key's shard send the replies itself, straight to the
+// client's socket (runtime::Socket::send_now), and the connection goes back to its recv at
+// once. It takes the outcome up with finish_remote() when the client's next bytes arrive
+// (the future is ready by then, as the client only sends after its reply: no wake-up) or
+// before it closes. One wake-up per command instead of two. The batch's arguments are
+// copied first: the connection reads into its input buffer meanwhile. What the socket did
+// not take at once (a full send buffer) comes back, and the key's shard wakes the
+// connection through its ReplyWake (the client, waiting for the rest of its reply, sends
+// nothing that would), which then sends it, before any later reply. Until finish_remote()
+// the connection must not write to the socket, close it or hand it over, and must not
+// touch the batch.
+//
 // Calling rules: the connection's fiber; add() then run(), which suspends while the other
-// shards work.
+// shards work; or add(), start_remote() and later finish_remote().
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -54,6 +73,16 @@
 #include "src/server/shard_state.h"
 
 namespace cascade::commands {
+
+// How a batch's shard wakes the connection that started it remotely, when the socket did
+// not take every reply: `wake(target)` runs on shard `home`, where the connection lives.
+// Shared by the connection and the batches in flight; the connection clears `target`
+// when it goes, on `home`, so a late wake finds nothing.
+struct ReplyWake {
+  runtime::ShardId home = 0;
+  void (*wake)(void* target) = nullptr;
+  void* target = nullptr;  // read and written on `home` only
+};
 
 class KeyBatch {
  public:
@@ -71,6 +100,20 @@ class KeyBatch {
   // their replies to `out` in order, counts them in here's stats, and empties the batch.
   void run(server::ServerState& server, server::ShardState& here, server::ClientState& client,
            resp::ReplyWriter& out);
+
+  // Replies from the keys' shard (above). The shard every queued command's key lives on,
+  // when that is one shard other than `here`.
+  std::optional<std::uint32_t> one_other_shard(std::uint32_t here) const;
+  // The bytes of the queued commands' arguments (start_remote copies them).
+  std::size_t arg_bytes() const;
+  // Starts the queued commands on that shard, replying in `version` to the socket `fd`;
+  // `wake` if some replies are left unsent.
+  void start_remote(server::ServerState& server, server::ClientState& client, int fd,
+                    resp::RespVersion version, std::shared_ptr<const ReplyWake> wake);
+  bool in_flight() const { return remote_.valid(); }
+  // Waits for the started commands; writes to `out` the replies their shard could not send
+  // (or, if it never ran them, an error for each) and empties the batch.
+  void finish_remote(server::ShardState& here, resp::ReplyWriter& out);
 
  private:
   struct Entry {
@@ -111,6 +154,11 @@ class KeyBatch {
   std::vector<KeyReply> replies_;
   std::vector<std::uint32_t> remote_shards_;
   std::vector<runtime::Future<void>> pending_;
+  // A batch started by start_remote(): its arguments' bytes, its shard's outcome, and the
+  // bytes the socket did not take.
+  std::string owned_args_;
+  runtime::Future<void> remote_;
+  std::string unsent_;
 };
 
 }  // namespace cascade::commands

@@ -263,6 +263,27 @@ Status Socket::send_all(std::span<const std::byte> data, std::optional<Duration>
   return Status::ok();
 }
 
+Result<std::size_t> Socket::send_now(int fd, std::span<const iovec> iov) {
+  IovecCursor cursor(iov);
+  std::size_t sent = 0;
+  while (!cursor.done()) {
+    std::span<const iovec> w = cursor.window();
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(w.data());
+    msg.msg_iovlen = w.size();
+    const ssize_t res = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (res < 0) {
+      if (errno == EINTR) continue;
+      // A failure after some bytes went is reported by the caller's next send.
+      if (errno == EAGAIN || errno == EWOULDBLOCK || sent > 0) break;
+      return Status::from_errno(errno, "sendmsg");
+    }
+    sent += static_cast<std::size_t>(res);
+    cursor.advance(static_cast<std::size_t>(res));
+  }
+  return sent;
+}
+
 Status Socket::writev_all(std::span<const iovec> iov, std::optional<Duration> timeout) {
   auto deadline = deadline_after(timeout);
   IovecCursor cursor(iov);

@@ -79,6 +79,14 @@ class Socket {
   Status send_all(std::span<const std::byte> data, std::optional<Duration> timeout = {});
   Status writev_all(std::span<const iovec> iov, std::optional<Duration> timeout = {});
 
+  // Sends what the socket's buffer takes now, never waiting (sendmsg with MSG_DONTWAIT, a
+  // plain syscall): the bytes sent, 0 if none fit; an error only if none went. From any thread, on the descriptor of
+  // a connected Socket another thread owns, while its owner has only a recv in flight
+  // (the kernel takes a send and a recv on one TCP socket at once); the owner must not
+  // close the descriptor before the call returns. For replying from the thread that ran
+  // a command (commands/key_batch.h).
+  static Result<std::size_t> send_now(int fd, std::span<const iovec> iov);
+
   // Waits, reading nothing, until the peer hangs up (closes or shuts down its side, or the
   // connection fails): true then; kTimedOut at the deadline; kCancelled after cancel() or
   // interrupt(). Bytes the peer sends meanwhile stay queued for a later recv, so a client

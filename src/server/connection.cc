@@ -96,6 +96,7 @@ Connection::Connection(ServerState& server, ShardState& shard, runtime::Socket s
 }
 
 Connection::~Connection() {
+  if (reply_wake_) reply_wake_->target = nullptr;
   post_unwatch_all(server_, client_);
   shard_.remove_connection(client_.id);
 }
@@ -117,8 +118,8 @@ std::size_t Connection::trim_if_idle(runtime::TimePoint now, runtime::Duration i
     return 0;
   }
   std::size_t freed = 0;
-  // Waiting for input means the last batch's replies were all sent: nothing refers to the
-  // reply arrays.
+  // Waiting for input means the last batch's replies were all sent, or are owned by a
+  // remote batch (commands/key_batch.h): nothing refers to the reply arrays.
   if (out_.buffer().empty()) {
     freed += out_.buffer().capacity();
     out_.buffer().release();
@@ -221,7 +222,15 @@ Connection::BlockWake Connection::block_wait(std::optional<runtime::TimePoint> d
 
 void Connection::run() {
   bool open = true;
-  while (open && read_some()) {
+  while (open) {
+    const bool got = read_some();
+    settle_remote_batch();  // before anything else writes to the socket or closes it
+    if (!got) {
+      // The client's half-close, say, while a remote batch's reply did not fit the socket:
+      // the rest still goes out.
+      if (!out_.buffer().empty() && !closing_) (void)flush();
+      break;
+    }
     for (;;) {
       const InputResult r = process_input();
       if (!flush() || r == InputResult::kClose) open = false;
@@ -236,7 +245,41 @@ void Connection::run() {
       return;
     }
   }
+  settle_remote_batch();
   if (socket_.is_open()) (void)socket_.close();
+}
+
+void Connection::end_input_batch() {
+  if (key_batch_.empty()) return;
+  // Replies from the keys' shard (commands/key_batch.h): not when a reply of ours waits to
+  // go first, nor when the connection is about to move to that shard (should_move() needs
+  // the batch done), nor for large arguments, which the remote batch would copy.
+  const bool remote = socket_.is_open() && !socket_.cancelled() && !closing_ &&
+                      out_.buffer().empty() && key_shard_run_ < kMoveAfter &&
+                      key_batch_.arg_bytes() <= kRemoteArgBytes &&
+                      key_batch_.one_other_shard(static_cast<std::uint32_t>(shard_.id()));
+  if (!remote) {
+    run_key_batch();
+    return;
+  }
+  if (!reply_wake_) {
+    reply_wake_ = std::make_shared<commands::ReplyWake>(
+        commands::ReplyWake{shard_.id(), &Connection::wake_for_unsent, this});
+  }
+  key_batch_.start_remote(server_, client_, socket_.fd(), out_.version(), reply_wake_);
+}
+
+void Connection::wake_for_unsent(void* self) {
+  auto* c = static_cast<Connection*>(self);
+  // Only a recv waiting for input needs ending: anywhere else the connection settles the
+  // batch before it next writes or reads.
+  if (c->phase_ != Phase::kWaitingForInput || !c->key_batch_.in_flight()) return;
+  c->unsent_wake_ = true;
+  c->socket_.interrupt();
+}
+
+void Connection::settle_remote_batch() {
+  if (key_batch_.in_flight()) key_batch_.finish_remote(shard_, out_);
 }
 
 std::optional<runtime::ShardId> Connection::track_key_shard(
@@ -262,7 +305,8 @@ std::optional<runtime::ShardId> Connection::track_key_shard(
 bool Connection::should_move() const {
   return key_shard_run_ >= kMoveAfter && key_shard_ != shard_.id() && !closing_ &&
          !client_.close_after_reply && !client_.multi.active && client_.watched.empty() &&
-         !block_.active && in_.empty() && out_.buffer().empty() && !shard_.stopping() &&
+         !block_.active && in_.empty() && out_.buffer().empty() && !key_batch_.in_flight() &&
+         !shard_.stopping() &&
          socket_.is_open() && !socket_.cancelled() && !trim_requested_ && !wait_before_read_;
 }
 
@@ -277,7 +321,12 @@ bool Connection::read_some() {
       phase_ = Phase::kWaitingForInput;
       Result<bool> ready = socket_.wait_readable(deadline);
       phase_ = Phase::kBusy;
+      const bool unsent = std::exchange(unsent_wake_, false);
       if (!ready) {
+        // Replies a remote batch left unsent (see below); the wait resumes after them.
+        if (unsent && ready.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
+          return true;
+        }
         if (ready.error().is_timed_out()) server_.logger().verbose("Closing idle client");
         return false;
       }
@@ -290,7 +339,13 @@ bool Connection::read_some() {
     Result<std::size_t> n = socket_.recv(std::as_writable_bytes(room), left);
     phase_ = Phase::kBusy;
     const bool trimmed = std::exchange(trim_requested_, false);
+    const bool unsent = std::exchange(unsent_wake_, false);
     if (!n) {
+      // Replies a remote batch left unsent: run() settles and sends them, then reads again.
+      if (unsent && n.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
+        if (trimmed) wait_before_read_ = in_.release();
+        return true;
+      }
       // The trimmer's interruption (not a close): free the buffer and wait without one.
       if (trimmed && n.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
         wait_before_read_ = in_.release();  // (it is empty: trim_if_idle checked)
@@ -358,8 +413,11 @@ Connection::InputResult Connection::process_input() {
     // Dropping the consumed bytes moves nothing: the arguments stay valid (input_buffer.h),
     // as the key batch's views need until it runs.
     in_.consume(r.consumed);
+    if (r.status == resp::ParseStatus::kNeedMore) {
+      end_input_batch();  // the end of what the client sent
+      return InputResult::kNeedMore;
+    }
     if (r.status != resp::ParseStatus::kCommand) run_key_batch();
-    if (r.status == resp::ParseStatus::kNeedMore) return InputResult::kNeedMore;
     if (r.status == resp::ParseStatus::kError) {
       ++shard_.stats().error_replies;
       out_.error(parser_.error_message());

@@ -56,7 +56,9 @@
 // once), and a close that reaches the old shard meanwhile is passed on. A
 // client whose keys are spread over the shards never gets such a run (with two shards, a
 // run of 64 random keys on one other shard has a chance of 2^-64), so it stays. INFO's
-// moved_connections counts the hand-overs.
+// moved_connections counts the hand-overs. Such a client's commands on the other shard's
+// keys, when they end its input, are answered by that shard straight to the socket
+// (commands/key_batch.h, "Replies from the keys' shard"): one wake-up instead of two.
 //
 // process_input() is the IO-free core: tests drive a Connection built without a socket by
 // filling input() and calling it, then reading output().
@@ -101,6 +103,9 @@ class Connection {
  public:
   // Single-key commands on one other shard, in a row, before the connection moves there.
   static constexpr std::uint32_t kMoveAfter = 64;
+  // Key batches with more argument bytes than this run the usual way, not from their
+  // keys' shard (which would copy them).
+  static constexpr std::size_t kRemoteArgBytes = 64 << 10;
 
   // Takes over an accepted socket (an empty Socket in tests: then run() must not be used).
   Connection(ServerState& server, ShardState& shard, runtime::Socket socket);
@@ -181,6 +186,14 @@ class Connection {
   bool queue_in_multi(const Dispatch& dispatch, std::span<const std::string_view> args,
                       resp::ReplyWriter& writer);
   void run_key_batch();
+  // At the end of the client's input: runs the key batch, or starts it on its keys' shard
+  // replying from there (commands/key_batch.h, "Replies from the keys' shard").
+  void end_input_batch();
+  // Takes up a batch started so: its unsent replies go to out_. Before the connection
+  // writes to its socket, closes it or moves.
+  void settle_remote_batch();
+  // ReplyWake's callback, on this shard: replies of a remote batch wait for the recv.
+  static void wake_for_unsent(void* self);
   resp::ReplyWriter& writer_for(const CommandSpec* spec);
   void advance_reply_mode();
   bool auth_required();
@@ -200,6 +213,8 @@ class Connection {
   bool closing_ = false;
   std::size_t read_size_;            // the next recv asks for this much room
   bool trim_requested_ = false;      // trim_if_idle interrupted the pending recv
+  bool unsent_wake_ = false;         // the keys' shard interrupted it: replies wait to go
+  std::shared_ptr<commands::ReplyWake> reply_wake_;  // made by the first remote batch
   bool wait_before_read_ = false;    // trimmed: wait for readability with no buffer
   runtime::ShardId key_shard_ = 0;    // the shard of the last single-key command
   std::uint32_t key_shard_run_ = 0;   // single-key commands in a row on key_shard_

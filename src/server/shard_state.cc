@@ -15,6 +15,7 @@ void ShardStats::add(const ShardStats& o) {
   reads_processed += o.reads_processed;
   writes_processed += o.writes_processed;
   moved_connections += o.moved_connections;
+  batches_replied_from_key_shard += o.batches_replied_from_key_shard;
   expired_keys += o.expired_keys;
 }
 

@@ -34,6 +34,9 @@ struct ShardStats {
   std::uint64_t reads_processed = 0;
   std::uint64_t writes_processed = 0;
   std::uint64_t moved_connections = 0;  // handed to the shard of their keys (connection.h)
+  // Key batches this shard ran for another shard's connection and replied to itself
+  // (commands/key_batch.h, "Replies from the keys' shard").
+  std::uint64_t batches_replied_from_key_shard = 0;
   std::uint64_t expired_keys = 0;  // filled from the keyspace when summed (INFO)
 
   void add(const ShardStats& other);

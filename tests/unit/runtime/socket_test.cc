@@ -4,11 +4,13 @@
 
 #include "tests/support/test_seed.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/unit/runtime/io_test_loop.h"
@@ -109,6 +111,102 @@ TEST_CASE("writev_all sends every byte of several buffers") {
   });
   REQUIRE(loop.run());
   CHECK(got == a + b + c);
+}
+
+TEST_CASE("send_now from another thread takes what fits beside a recv in flight, and never waits") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  std::string big(16 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  std::string got_by_server, got_by_client;
+  std::size_t first = 0, second = 0;
+  std::atomic<bool> sends_done{false};
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    const int fd = conn->fd();
+    // The owner's recv is in flight while another thread sends on the same descriptor.
+    FiberHandle reader = loop.sched.spawn([&] {
+      std::byte buf[16];
+      auto n = conn->recv(buf);
+      REQUIRE(n.has_value());
+      got_by_server.assign(reinterpret_cast<const char*>(buf), *n);
+    });
+    this_fiber::sleep_for(5ms);  // the reader's recv is submitted and in flight
+    bool sends_ok = false;
+    std::thread sender([&] {
+      iovec iov[] = {{big.data(), big.size()}};
+      auto n = Socket::send_now(fd, iov);
+      if (n.has_value()) {
+        first = *n;
+        // The peer reads nothing meanwhile: the socket's buffer is full, nothing more fits.
+        iovec rest[] = {{big.data() + first, big.size() - first}};
+        auto m = Socket::send_now(fd, rest);
+        sends_ok = m.has_value();
+        if (sends_ok) second = *m;
+      }
+      sends_done.store(true);
+    });
+    sender.join();
+    CHECK(sends_ok);
+    reader.join();
+    REQUIRE(conn->close().is_ok());
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    // Give the server's sends time to fill the buffers before reading.
+    while (!sends_done.load()) this_fiber::sleep_for(1ms);
+    std::string x = "x";
+    REQUIRE(client->send_all(bytes_of(x)).is_ok());
+    std::vector<std::byte> buf(1 << 16);
+    for (;;) {
+      auto n = client->recv(buf);
+      REQUIRE(n.has_value());
+      if (*n == 0) break;
+      got_by_client.append(reinterpret_cast<const char*>(buf.data()), *n);
+    }
+    REQUIRE(client->close().is_ok());
+  });
+  REQUIRE(loop.run());
+  CHECK(got_by_server == "x");
+  CHECK(first > 0);
+  CHECK(first < big.size());
+  CHECK(second == 0);
+  CHECK(got_by_client.size() == first);
+  CHECK(got_by_client == big.substr(0, first));
+}
+
+TEST_CASE("send_now to a peer that has gone reports the error and raises no SIGPIPE") {
+  IoLoop loop;
+  Socket listener = listen_loopback();
+  cascade::Result<std::size_t> sent = std::size_t{0};
+  loop.sched.spawn([&] {
+    auto conn = listener.accept();
+    REQUIRE(conn.has_value());
+    std::byte buf[16];
+    auto n = conn->recv(buf);  // the peer's close
+    REQUIRE(n.has_value());
+    CHECK(*n == 0);
+    std::string data(1 << 16, 'z');
+    iovec iov[] = {{data.data(), data.size()}};
+    // The first send after the peer's close may be taken (the reset comes back for it);
+    // later ones fail.
+    for (int i = 0; i < 100 && sent.has_value(); ++i) {
+      sent = Socket::send_now(conn->fd(), iov);
+      if (sent.has_value()) this_fiber::sleep_for(1ms);
+    }
+    REQUIRE(conn->close().is_ok());
+  });
+  loop.sched.spawn([&] {
+    auto client = Socket::connect("127.0.0.1", listener.local_port());
+    REQUIRE(client.has_value());
+    REQUIRE(client->close().is_ok());
+  });
+  REQUIRE(loop.run());
+  REQUIRE_FALSE(sent.has_value());
+  const int err = sent.error().sys_errno();
+  CHECK((err == EPIPE || err == ECONNRESET));
 }
 
 TEST_CASE("recv returns 0 when the peer closes the connection") {
