@@ -269,9 +269,15 @@ class DB {
   bool memtable_is_full() const;
   void wait_for_turn(SequenceNumber first);
   void finish_turn(SequenceNumber last);
-  // The most the records of `batch`'s values of at least `threshold` bytes, logged at
-  // write time, take in a value-log file (DBOptions::separate_at_write); 0 if it has none.
-  std::uint64_t logged_bytes_bound(const WriteBatch& batch, std::size_t threshold) const;
+  // What logging `batch`'s values of at least `threshold` bytes at write time
+  // (DBOptions::separate_at_write) takes: the most their records take in a value-log file
+  // (0 if it has none), and the most the WAL record then takes, with pointers in place of
+  // those values (the batch's own size when it logs none).
+  struct LoggedBound {
+    std::uint64_t vlog_bytes = 0;
+    std::uint64_t wal_bytes = 0;
+  };
+  LoggedBound logged_bytes_bound(const WriteBatch& batch, std::size_t threshold) const;
   // The mutable memtable's current appender has `bytes` of room, or a new one is opened or
   // more space allocated (suspends). Returns true when it suspended: the caller makes
   // room again.

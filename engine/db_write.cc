@@ -35,15 +35,18 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   if (batch.has_value_pointers()) {
     return Status::invalid_argument("write batch holds value pointers, which only the engine writes");
   }
-  // Refused before it takes sequences, so a refused batch never leaves a hole in the WAL.
-  if (batch.byte_size() > wal_->geometry().max_payload()) {
-    return Status::invalid_argument("write batch of " + std::to_string(batch.byte_size()) +
-                                    " bytes is larger than a wal segment holds");
-  }
   // One threshold for the whole write: set_min_blob_size may run while it suspends.
   const std::size_t threshold = min_blob_size_;
-  const std::uint64_t logged_bytes = logged_bytes_bound(batch, threshold);
+  const LoggedBound bound = logged_bytes_bound(batch, threshold);
+  const std::uint64_t logged_bytes = bound.vlog_bytes;
   const bool logging = logged_bytes > 0;
+  // Refused before it takes sequences, so a refused batch never leaves a hole in the WAL.
+  // Values logged at write time are not in the WAL record (their pointers are): a value
+  // larger than a segment is fine then.
+  if (bound.wal_bytes > wal_->geometry().max_payload()) {
+    return Status::invalid_argument("write batch of " + std::to_string(bound.wal_bytes) +
+                                    " bytes is larger than a wal segment holds");
+  }
   writers_.add();  // done by finish_write
   if (Status s = throttle_write(); !s) {
     writers_.done();
@@ -139,13 +142,17 @@ Status DB::sync_wal_for(bool acknowledged_only) {
   return acknowledged_only ? wal_->sync_acknowledged() : wal_->sync();
 }
 
-std::uint64_t DB::logged_bytes_bound(const WriteBatch& batch, std::size_t threshold) const {
-  if (!options_.separate_at_write || threshold == kNeverSeparate) return 0;
-  if (batch.byte_size() < threshold) return 0;  // no value can be that large
-  std::uint64_t bound = 0;
+DB::LoggedBound DB::logged_bytes_bound(const WriteBatch& batch, std::size_t threshold) const {
+  LoggedBound bound{0, batch.byte_size()};
+  if (!options_.separate_at_write || threshold == kNeverSeparate) return bound;
+  if (batch.byte_size() < threshold) return bound;  // no value can be that large
   (void)batch.for_each([&](const WriteBatchRecord& r) {
     if (r.type == ValueType::kValue && r.value.size() >= threshold) {
-      bound += VlogAppender::record_bound(r.key.size(), r.value.size());
+      bound.vlog_bytes += VlogAppender::record_bound(r.key.size(), r.value.size());
+      // The pointer and its length's varint take the value's place; the value's own length
+      // varint took at least one byte.
+      bound.wal_bytes += kMaxEncodedPointerSize + 10;
+      bound.wal_bytes -= std::min<std::uint64_t>(bound.wal_bytes, r.value.size() + 1);
     }
   });
   return bound;

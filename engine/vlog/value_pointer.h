@@ -27,6 +27,8 @@
 namespace cascade::engine {
 
 inline constexpr std::size_t kMaxValueHeadSize = 64;
+// The longest encoded pointer: three varint64s and the longest head.
+inline constexpr std::size_t kMaxEncodedPointerSize = 3 * 10 + kMaxValueHeadSize;
 
 struct ValuePointer {
   std::uint64_t file_number = 0;

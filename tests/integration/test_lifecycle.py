@@ -173,3 +173,25 @@ def test_a_second_server_cannot_open_the_data_directory_of_a_running_one(cascade
     assert "in use by another cascade-server" in result.stderr
     import redis
     assert redis.Redis(port=cascade.port).ping()
+
+
+def test_values_larger_than_a_wal_segment_are_stored_and_survive_a_kill(start_cascade):
+    """The fixture's WAL segments hold 2 MiB; a value goes to the value log as it is written
+    and the WAL keeps only its pointer, so values of several segments are stored (Redis
+    takes up to proto-max-bulk-len), read back, and replayed after a SIGKILL."""
+    server = start_cascade("--appendfsync", "always")
+    r = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=30)
+    values = {f"big:{n}": bytes([97 + (i * n) % 26 for i in range(5 << 20)]) for n in (1, 3)}
+    for key, value in values.items():
+        assert r.set(key, value)
+    assert r.mset({"small": b"x", "big:m": values["big:1"]})
+    for key, value in values.items():
+        assert r.get(key) == value
+    server.kill()
+
+    server = start_cascade()
+    r = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=30)
+    assert r.info("storage")["storage_wal_recovered_batches"] >= 1
+    for key, value in values.items():
+        assert r.get(key) == value
+    assert r.get("big:m") == values["big:1"] and r.get("small") == b"x"

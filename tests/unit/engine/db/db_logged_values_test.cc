@@ -116,6 +116,48 @@ TEST_CASE("the engine counts values compressed, tried in vain and stored without
   });
 }
 
+TEST_CASE("values larger than a wal segment are logged, and survive a power loss; inline they are refused") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    DBOptions o = logged_options();  // 4 MiB wal segments
+    const std::uint64_t segment = o.wal.geometry.segment_size;
+    std::string big(segment * 2 + 12345, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7) % 26);
+    std::string other(segment - 1000, 'z');  // with `big`, two values past a segment in one batch
+    auto db = open_db(fs, "/db", o);
+    REQUIRE(db->put("big", big, {.sync = true}));
+    WriteBatch batch;
+    batch.put("other", other);
+    batch.put("big2", big);
+    REQUIRE(db->write(batch, {.sync = true}));
+    CHECK(get_ok(*db, "big") == big);
+    CHECK(get_ok(*db, "big2") == big);
+    (void)fs.simulate_crash(CrashOptions::lose_unsynced(3));
+    (void)db->close();
+    db.reset();
+
+    db = open_db(fs, "/db", o);
+    CHECK(get_ok(*db, "big") == big);
+    CHECK(get_ok(*db, "big2") == big);
+    CHECK(get_ok(*db, "other") == other);
+    REQUIRE(db->close());
+    db.reset();
+
+    // Kept inline, such a value would have to fit a segment's WAL record: refused, before
+    // it takes a sequence.
+    o.min_blob_size = kNeverSeparate;
+    db = open_db(fs, "/db", o);
+    const SequenceNumber before = db->stats().last_sequence;
+    Status refused = db->put("inline", big, {.sync = true});
+    CHECK(refused.code() == StatusCode::kInvalidArgument);
+    CHECK(refused.message().find("larger than a wal segment") != std::string::npos);
+    CHECK(db->stats().last_sequence == before);
+    CHECK(db->put("after", "x", {.sync = true}));
+    REQUIRE(db->close());
+  });
+}
+
 TEST_CASE("logged values come back at reopen, after a clean close and after a power loss") {
   constexpr int kFirst = 100;  // over two memtables: two flushed, the rest replayed
   constexpr int kSecond = 40;
