@@ -13,6 +13,7 @@ import subprocess
 import threading
 
 import pytest
+import redis
 
 from conftest import Raw, cascade_bin, compare_sequences, encode, parse
 
@@ -246,3 +247,19 @@ def test_an_engine_that_fails_to_open_fails_start_up(start_cascade, workdir):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "Can't open the storage engine of shard 1" in result.stdout + result.stderr
+
+
+def test_1_mib_and_64_mib_values_round_trip(cascade):
+    r = redis.Redis(port=cascade.port, socket_timeout=60)
+    for size in (1 << 20, 64 << 20):
+        value = bytes([65 + i % 58 for i in range(size)])
+        key = f"v{size}"
+        assert r.set(key, value)
+        assert r.strlen(key) == size
+        assert r.get(key) == value
+        assert r.getrange(key, size - 10, -1) == value[-10:]
+        assert r.setrange(key, size - 3, b"end") == size
+        assert r.get(key) == value[:-3] + b"end"
+        assert r.append(key, b"+") == size + 1
+        assert r.getrange(key, -4, -1) == b"end+"
+        assert r.delete(key) == 1
