@@ -26,10 +26,13 @@
 //   applied in program order: each is dropped, lands whole, or is torn (only a prefix of
 //   its bytes, ending on a 512 B or 4 KiB sector boundary strictly inside it, lands). Any
 //   subset may land: a later write may land while an earlier one does not. Bytes change
-//   only inside pending writes and past the durable size. The size may come back as any
-//   of the file's unsynced sizes, with garbage (or zeros) wherever no landed write covers
-//   the new bytes, except bytes that allocate or truncate added, which read as zeros
-//   (unwritten extents, holes); or as the durable size, cutting off landed bytes past it. A directory
+//   only inside pending writes, past the durable size and past a landed shrink. The size
+//   may come back as the size after any pending size change, every size change before it
+//   landing too, in order; bytes a growth added read, wherever no landed write covers
+//   them, as garbage (or zeros) for a write past the end and as zeros for allocate or
+//   truncate (unwritten extents, holes), and a shrink drops the bytes past it, so a later
+//   growth over them reads as that growth. Or the size comes back as the durable size,
+//   cutting off landed bytes past it. A directory
 //   becomes its durable view plus each pending operation that lands, in order; so a rename
 //   may land before the renamed file's data.
 // The crash then drops every inode no longer reachable, makes the result durable, and bumps

@@ -22,15 +22,16 @@ std::string range(std::uint64_t offset, std::uint64_t length) {
   return "[" + std::to_string(offset) + ", " + std::to_string(offset + length) + ")";
 }
 
-// The sizes the file had after each pending size change, oldest first.
-std::vector<std::uint64_t> unsynced_sizes(const Inode& file) {
-  std::vector<std::uint64_t> sizes;
+// The pending events that changed the file's size, oldest first (indexes into pending()).
+std::vector<std::size_t> size_changes(const Inode& file) {
+  std::vector<std::size_t> changes;
   std::uint64_t size = file.durable().size();
-  for (const PendingEvent& e : file.pending()) {
-    if (e.size_after != size) sizes.push_back(e.size_after);
+  for (std::size_t i = 0; i < file.pending().size(); ++i) {
+    const PendingEvent& e = file.pending()[i];
+    if (e.size_after != size) changes.push_back(i);
     size = e.size_after;
   }
-  return sizes;
+  return changes;
 }
 
 // How many bytes of a landing write reach the disk: all of them, or (torn) a prefix that
@@ -50,31 +51,33 @@ std::vector<std::byte> random_image(const Inode& file, const std::string& path,
                                     const CrashOptions& options, CrashRng& rng,
                                     CrashReport& report, int& lines) {
   std::vector<std::byte> image = file.durable();
-  const std::vector<std::uint64_t> sizes = unsynced_sizes(file);
-  std::uint64_t size = image.size();
-  if (!sizes.empty() && rng.chance(options.size_lands)) size = sizes[rng.below(sizes.size())];
-  const std::size_t old_size = image.size();
-  image.resize(size);
-  if (options.garbage_fill) {
-    std::uint64_t bits = 0;
-    for (std::size_t i = old_size; i < image.size(); ++i) {
-      if ((i - old_size) % 8 == 0) bits = rng.next();
-      image[i] = static_cast<std::byte>(bits >> (8 * ((i - old_size) % 8)));
+  // The size that lands is the one after some pending size change: the size changes up to
+  // it landed in order (the file system journals them in order), none after it. Each
+  // growth reads as what it would read after a power loss where no landed write covers
+  // it: zeros for allocate and truncate (fallocate leaves unwritten extents, ftruncate a
+  // hole; the file system never shows the blocks' old contents there), garbage for a
+  // write past the end (blocks allocated for data that never reached them) unless
+  // garbage_fill is off. A shrink drops the bytes past it, so a later growth over them
+  // reads as the growth says, not as they were.
+  const std::vector<std::size_t> changes = size_changes(file);
+  if (!changes.empty() && rng.chance(options.size_lands)) {
+    const std::size_t last = changes[rng.below(changes.size())];
+    std::uint64_t current = image.size();
+    for (std::size_t i = 0; i <= last; ++i) {
+      const PendingEvent& e = file.pending()[i];
+      if (e.size_after == current) continue;
+      image.resize(e.size_after);
+      if (e.size_after > current && e.is_write && options.garbage_fill) {
+        std::uint64_t bits = 0;
+        for (std::uint64_t at = current; at < e.size_after; ++at) {
+          if ((at - current) % 8 == 0) bits = rng.next();
+          image[at] = static_cast<std::byte>(bits >> (8 * ((at - current) % 8)));
+        }
+      }
+      current = e.size_after;
     }
   }
-  // Growth by allocate or truncate reads as zeros wherever no landed write covers it,
-  // whatever the crash: fallocate leaves unwritten extents and ftruncate a hole, and the
-  // file system never shows the blocks' old contents there. Only growth by a write past
-  // the end may show garbage (blocks allocated for data that never reached them).
-  std::uint64_t before = file.durable().size();
-  for (const PendingEvent& e : file.pending()) {
-    if (!e.is_write && e.size_after > before) {
-      const std::uint64_t from = std::max<std::uint64_t>(before, old_size);
-      const std::uint64_t to = std::min<std::uint64_t>(e.size_after, size);
-      if (from < to) std::fill(image.begin() + from, image.begin() + to, std::byte{0});
-    }
-    before = e.size_after;
-  }
+  const std::uint64_t size = image.size();
   if (size != file.durable().size()) {
     log_line(report, lines, path + ": size " + std::to_string(file.durable().size()) + " -> " +
                                 std::to_string(size) + " (unsynced size landed)");

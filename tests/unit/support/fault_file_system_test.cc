@@ -308,6 +308,59 @@ TEST_CASE("an unsynced allocation or truncate extension comes back as zeros, nev
   }
 }
 
+TEST_CASE("a shrink and a growth over it land in order: the growth's bytes, not the old ones") {
+  // The durable file is 8192 bytes of 'A'; it is truncated to 0, then allocated again
+  // (what a file re-created with truncate and then reserved does), and before that grown
+  // by a write: which size lands decides what the bytes read.
+  bool seen_zeros = false, seen_empty = false;
+  for (std::uint64_t i = 0; i < 64 && !(seen_zeros && seen_empty); ++i) {
+    FaultFileSystem fs;
+    auto f = durable_file(fs, "f", bytes(8192, 'A'));
+    REQUIRE(f->truncate(0));
+    REQUIRE(f->allocate(0, 8192));
+    CrashOptions o;
+    o.seed = base_seed() + i;
+    o.write_lands = 0.0;
+    o.size_lands = 1.0;
+    CrashReport r = fs.simulate_crash(o);
+    INFO(r.log);
+    const std::string got = read(fs, "/db/f");
+    if (got.empty()) {
+      seen_empty = true;
+    } else {
+      REQUIRE(got.size() == 8192);
+      CHECK(got == std::string(8192, '\0'));  // never the old 'A's
+      seen_zeros = true;
+    }
+  }
+  CHECK(seen_zeros);
+  CHECK(seen_empty);
+}
+
+TEST_CASE("a size landing before a later allocate keeps the write growth's garbage") {
+  bool seen = false;
+  for (std::uint64_t i = 0; i < 64 && !seen; ++i) {
+    FaultFileSystem fs;
+    auto f = durable_file(fs, "f", bytes(100, 'A'));
+    write(*f, 100, bytes(1000, 'B'));  // grows to 1100 by a write
+    REQUIRE(f->truncate(0));
+    REQUIRE(f->allocate(0, 8192));
+    CrashOptions o;
+    o.seed = base_seed() + i;
+    o.write_lands = 0.0;
+    o.size_lands = 1.0;
+    CrashReport r = fs.simulate_crash(o);
+    INFO(r.log);
+    const std::string got = read(fs, "/db/f");
+    if (got.size() != 1100) continue;
+    seen = true;
+    CHECK(got.substr(0, 100) == std::string(100, 'A'));
+    CHECK(got.substr(100) != std::string(1000, '\0'));  // the later allocate did not land
+    CHECK(got.substr(100) != std::string(1000, 'B'));    // nor the write
+  }
+  CHECK(seen);
+}
+
 TEST_CASE("a landed write past the durable size is cut off when the size does not land") {
   FaultFileSystem fs;
   auto f = durable_file(fs, "f", bytes(100, 'A'));
