@@ -277,6 +277,21 @@ TEST_CASE("an unsynced extension may come back at its new size with garbage insi
   }
 }
 
+namespace {
+
+// A power loss that drops every pending write of "/db/f" and lands one of its size changes
+// (which one: `seed`); the file's bytes afterwards, and the crash's decisions in `log`.
+std::string crash_keeping_a_size(FaultFileSystem& fs, std::uint64_t seed, std::string& log) {
+  CrashOptions o;
+  o.seed = seed;
+  o.write_lands = 0.0;
+  o.size_lands = 1.0;
+  log = fs.simulate_crash(o).log;
+  return read(fs, "/db/f");
+}
+
+}  // namespace
+
 TEST_CASE("an unsynced allocation or truncate extension comes back as zeros, never garbage") {
   for (bool by_truncate : {false, true}) {
     CAPTURE(by_truncate);
@@ -291,13 +306,9 @@ TEST_CASE("an unsynced allocation or truncate extension comes back as zeros, nev
       write(*f, 100, bytes(1000, 'B'));
       REQUIRE((by_truncate ? f->truncate(8192) : f->allocate(0, 8192)));
       write(*f, 4096, bytes(512, 'C'));
-      CrashOptions o;
-      o.seed = base_seed() + i;
-      o.write_lands = 0.0;
-      o.size_lands = 1.0;
-      CrashReport r = fs.simulate_crash(o);
-      INFO(r.log);
-      const std::string got = read(fs, "/db/f");
+      std::string log;
+      const std::string got = crash_keeping_a_size(fs, base_seed() + i, log);
+      INFO(log);
       CHECK(got.substr(0, 100) == std::string(100, 'A'));
       if (got.size() != 8192) continue;
       seen = true;
@@ -318,13 +329,9 @@ TEST_CASE("a shrink and a growth over it land in order: the growth's bytes, not 
     auto f = durable_file(fs, "f", bytes(8192, 'A'));
     REQUIRE(f->truncate(0));
     REQUIRE(f->allocate(0, 8192));
-    CrashOptions o;
-    o.seed = base_seed() + i;
-    o.write_lands = 0.0;
-    o.size_lands = 1.0;
-    CrashReport r = fs.simulate_crash(o);
-    INFO(r.log);
-    const std::string got = read(fs, "/db/f");
+    std::string log;
+    const std::string got = crash_keeping_a_size(fs, base_seed() + i, log);
+    INFO(log);
     if (got.empty()) {
       seen_empty = true;
     } else {
@@ -345,13 +352,9 @@ TEST_CASE("a size landing before a later allocate keeps the write growth's garba
     write(*f, 100, bytes(1000, 'B'));  // grows to 1100 by a write
     REQUIRE(f->truncate(0));
     REQUIRE(f->allocate(0, 8192));
-    CrashOptions o;
-    o.seed = base_seed() + i;
-    o.write_lands = 0.0;
-    o.size_lands = 1.0;
-    CrashReport r = fs.simulate_crash(o);
-    INFO(r.log);
-    const std::string got = read(fs, "/db/f");
+    std::string log;
+    const std::string got = crash_keeping_a_size(fs, base_seed() + i, log);
+    INFO(log);
     if (got.size() != 1100) continue;
     seen = true;
     CHECK(got.substr(0, 100) == std::string(100, 'A'));
