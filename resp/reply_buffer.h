@@ -81,7 +81,8 @@ class ReplyBuffer {
   void consume(std::size_t n);
   void clear();
 
-  std::string to_string() const;  // a copy of the unsent bytes (tests, small replies)
+  // A copy of the unsent bytes (tests, small replies, what a socket did not take).
+  std::string to_string() const;
   std::size_t capacity() const { return capacity_; }
   void release();  // clear() and free the owned array (capacity() becomes 0)
 

@@ -60,15 +60,18 @@ void KeyBatch::run(server::ServerState& server, server::ShardState& here,
     }
   }
 
-  server::ShardStats& stats = here.stats();
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    client.last_command = entries_[i].spec;
-    write_key_reply(out, stats, std::move(replies_[i]));
-    ++stats.commands_processed;
-  }
+  client.last_command = entries_.back().spec;
+  write_replies(out, here.stats());
   entries_.clear();
   args_.clear();
   pending_.clear();
+}
+
+void KeyBatch::write_replies(resp::ReplyWriter& out, server::ShardStats& stats) {
+  for (KeyReply& reply : replies_) {
+    write_key_reply(out, stats, std::move(reply));
+    ++stats.commands_processed;
+  }
 }
 
 std::optional<std::uint32_t> KeyBatch::one_other_shard(std::uint32_t here) const {
@@ -82,7 +85,7 @@ std::optional<std::uint32_t> KeyBatch::one_other_shard(std::uint32_t here) const
 }
 
 void KeyBatch::start_remote(server::ServerState& server, server::ClientState& client, int fd,
-                            resp::RespVersion version, std::shared_ptr<const ReplyWake> wake) {
+                            resp::RespVersion version) {
   const auto db = static_cast<std::uint32_t>(client.db);
   const std::uint32_t shard = entries_.front().shard;
   // The arguments' own copy, sized before the views are taken so it never moves.
@@ -98,8 +101,7 @@ void KeyBatch::start_remote(server::ServerState& server, server::ClientState& cl
   unsent_.clear();
   client.last_command = entries_.back().spec;
   remote_ = server.runtime().submit(static_cast<runtime::ShardId>(shard), [this, &server, db,
-                                                                           shard, fd, version,
-                                                                           wake = std::move(wake)] {
+                                                                           shard, fd, version] {
     run_shard(server, db, shard);
     // Encoded in the shard thread's writer: nothing suspends until it is drained (sent or
     // copied to unsent_), so no other batch uses it meanwhile, and no connection keeps a
@@ -110,10 +112,7 @@ void KeyBatch::start_remote(server::ServerState& server, server::ClientState& cl
     out.set_version(version);
     resp::ReplyBuffer& buffer = out.buffer();
     buffer.clear();
-    for (KeyReply& reply : replies_) {
-      write_key_reply(out, stats, std::move(reply));
-      ++stats.commands_processed;
-    }
+    write_replies(out, stats);
     // The replies go out from here; whatever the socket does not take goes back to the
     // connection, which sends it (and meets a failed socket's error) itself.
     while (!buffer.empty()) {
@@ -125,22 +124,15 @@ void KeyBatch::start_remote(server::ServerState& server, server::ClientState& cl
       ++stats.writes_processed;
       stats.net_output_bytes += *sent;
     }
-    while (!buffer.empty()) {
-      std::array<iovec, 16> iov;
-      const std::size_t count = buffer.gather(iov);
-      std::size_t taken = 0;
-      for (std::size_t i = 0; i < count; ++i) {
-        unsent_.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-        taken += iov[i].iov_len;
-      }
-      buffer.consume(taken);
-    }
-    if (buffer.capacity() > kKeptScratchCapacity) buffer.release();
-    if (!unsent_.empty()) {
-      (void)server.runtime().post(wake->home, [wake] {
+    if (!buffer.empty()) {
+      unsent_ = buffer.to_string();
+      buffer.clear();
+      // The wake is shared only here, rarely: no reference count traffic per command.
+      (void)server.runtime().post(wake_->home, [wake = wake_] {
         if (wake->target != nullptr) wake->wake(wake->target);
       });
     }
+    if (buffer.capacity() > kKeptScratchCapacity) buffer.release();
   });
 }
 
@@ -148,11 +140,8 @@ void KeyBatch::finish_remote(server::ShardState& here, resp::ReplyWriter& out) {
   const Status ran = remote_.get();
   remote_ = {};
   if (!ran) {  // never ran: its shard could not take it
-    server::ShardStats& stats = here.stats();
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      write_key_reply(out, stats, KeyReply::error(server::kErrShardUnavailable));
-      ++stats.commands_processed;
-    }
+    for (KeyReply& reply : replies_) reply = KeyReply::error(server::kErrShardUnavailable);
+    write_replies(out, here.stats());
   } else if (!unsent_.empty()) {
     out.buffer().append_owned(std::move(unsent_));
     unsent_ = std::string();

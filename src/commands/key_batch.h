@@ -76,8 +76,8 @@ namespace cascade::commands {
 
 // How a batch's shard wakes the connection that started it remotely, when the socket did
 // not take every reply: `wake(target)` runs on shard `home`, where the connection lives.
-// Shared by the connection and the batches in flight; the connection clears `target`
-// when it goes, on `home`, so a late wake finds nothing.
+// Shared by the connection, its key batch and the wakes in flight; the connection clears
+// `target` when it goes, on `home`, so a late wake finds nothing.
 struct ReplyWake {
   runtime::ShardId home = 0;
   void (*wake)(void* target) = nullptr;
@@ -106,10 +106,12 @@ class KeyBatch {
   std::optional<std::uint32_t> one_other_shard(std::uint32_t here) const;
   // The bytes of the queued commands' arguments (start_remote copies them).
   std::size_t arg_bytes() const;
+  // The connection's wake, given once before the first start_remote().
+  void set_reply_wake(std::shared_ptr<const ReplyWake> wake) { wake_ = std::move(wake); }
   // Starts the queued commands on that shard, replying in `version` to the socket `fd`;
-  // `wake` if some replies are left unsent.
+  // the reply wake if some replies are left unsent.
   void start_remote(server::ServerState& server, server::ClientState& client, int fd,
-                    resp::RespVersion version, std::shared_ptr<const ReplyWake> wake);
+                    resp::RespVersion version);
   bool in_flight() const { return remote_.valid(); }
   // Waits for the started commands; writes to `out` the replies their shard could not send
   // (or, if it never ran them, an error for each) and empties the batch.
@@ -129,6 +131,8 @@ class KeyBatch {
   bool is_plain_overwrite(const Entry& e) const {
     return e.spec->plain_overwrite != nullptr && e.spec->plain_overwrite(args_of(e));
   }
+  // Writes replies_ to `out` in order, counting them in `stats`.
+  void write_replies(resp::ReplyWriter& out, server::ShardStats& stats);
   // On `shard`'s thread: runs that shard's entries in order, filling their replies.
   void run_shard(server::ServerState& server, std::uint32_t db, std::uint32_t shard);
   // One entry through its key handler, on this shard.
@@ -159,6 +163,7 @@ class KeyBatch {
   std::string owned_args_;
   runtime::Future<void> remote_;
   std::string unsent_;
+  std::shared_ptr<const ReplyWake> wake_;
 };
 
 }  // namespace cascade::commands

@@ -265,8 +265,9 @@ void Connection::end_input_batch() {
   if (!reply_wake_) {
     reply_wake_ = std::make_shared<commands::ReplyWake>(
         commands::ReplyWake{shard_.id(), &Connection::wake_for_unsent, this});
+    key_batch_.set_reply_wake(reply_wake_);
   }
-  key_batch_.start_remote(server_, client_, socket_.fd(), out_.version(), reply_wake_);
+  key_batch_.start_remote(server_, client_, socket_.fd(), out_.version());
 }
 
 void Connection::wake_for_unsent(void* self) {
