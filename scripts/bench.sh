@@ -2,7 +2,7 @@
 # Side-by-side server benchmark: cascade-server against Debian's redis-server, in one run,
 # with redis-benchmark, and tables of the results (markdown, on stdout).
 #
-#   scripts/bench.sh [--quick] [-c CLIENTS] [--seconds S]     the side-by-side report
+#   scripts/bench.sh [--quick] [-c CLIENTS] [--seconds S] [--shards N]   the side-by-side report
 #   scripts/bench.sh big [--quick]                            larger than memory, next to fio
 #
 # Servers, started one at a time on a spare 127.0.0.1 port, each in its own temporary
@@ -12,8 +12,10 @@
 #   redis always        appendonly yes, appendfsync always
 #   redis everysec      appendonly yes, appendfsync everysec
 #   redis none          no persistence at all (save "", appendonly no)
-# cascade runs its default shard count (one per core); redis-server is one thread. Both
-# allow 11000 clients (the 10,000 idle connections below, and the benchmark's own).
+# cascade runs its default shard count (one per core) unless --shards N says otherwise;
+# redis-server is one thread. On a 2-core machine redis-benchmark needs one of the cores,
+# so --shards 1 gives each server one core's worth of threads. Both allow 11000 clients
+# (the 10,000 idle connections below, and the benchmark's own).
 #
 # The report, for each server in turn:
 #  1. Memory: VmRSS (/proc/PID/status) before and after loading 1M keys of 64-byte values
@@ -63,6 +65,7 @@ CLIENTS_PY=("/usr/bin/python3" "$ROOT/scripts/bench_clients.py")
 MODE=default
 QUICK=0
 CLIENTS=50
+SHARDS=""                # empty: cascade's default (one shard per core)
 ROW_SECONDS=3
 MEMORY_KEYS=1000000      # 64-byte keys loaded before the memory readings and the 64 B rows
 IDLE_CONNECTIONS=10000
@@ -84,8 +87,9 @@ while (($#)); do
       SETTLE_S=0.05; BIG_KEYS=2000; BIG_CACHE_PER_SHARD=1mb; BIG_MEMTABLE=1mb
       FIO_SECONDS=1; shift ;;
     -c) CLIENTS="$2"; shift 2 ;;
+    --shards) SHARDS="$2"; shift 2 ;;
     --seconds) ROW_SECONDS="$2"; BIG_SECONDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,55p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -115,8 +119,10 @@ start_server() {  # name port dir
     cascade-always|cascade-everysec)
       local wal=()
       ((QUICK)) && wal=(--wal-segment-size 4mb --wal-segments 2)
+      local shards=()
+      [[ -n $SHARDS ]] && shards=(--shards "$SHARDS")
       "$CASCADE_BIN" "${common[@]}" --appendonly yes --appendfsync "${name#cascade-}" \
-        "${wal[@]}" >"$dir/server.log" 2>&1 &
+        "${shards[@]}" "${wal[@]}" >"$dir/server.log" 2>&1 &
       ;;
     cascade-big)
       local wal=()
@@ -228,7 +234,8 @@ default_mode() {
   done
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r); load average" \
     "$started at the start, $(load_average) at the end; redis-benchmark -c $CLIENTS," \
-    "$per_row; 64 B rows over $MEMORY_KEYS keys, 4 KiB rows over $LARGE_KEYS"
+    "$per_row; 64 B rows over $MEMORY_KEYS keys, 4 KiB rows over $LARGE_KEYS;" \
+    "cascade --shards ${SHARDS:-$(nproc) (default)}"
   echo
   /usr/bin/python3 - "$RESULTS" "$MEMORY" <<'EOF'
 import csv, sys
