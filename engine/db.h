@@ -284,7 +284,10 @@ class DB {
   Result<bool> prepare_appender(std::uint64_t bytes);
   // Logs the batch's large values to the current appender and returns the WAL's copy of
   // the batch with their pointers. Never suspends.
-  WriteBatch log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold);
+  // The stored forms of the batch's large logged values, in batch order (may suspend).
+  std::vector<StoredValue> prepare_large_values(const WriteBatch& batch, std::size_t threshold);
+  WriteBatch log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold,
+                        std::span<const StoredValue> large);
   // write_out() (or sync()) on every open appender, oldest first. A failure is kept in
   // values_error_ and bg_error_: no later write is acknowledged.
   Status write_out_appenders(bool sync);
@@ -356,6 +359,8 @@ class DB {
   // Counted by this engine's value-log appenders as they write, and added by each flush
   // once it lands (relocation copies values in their stored form: nothing to count).
   ValueCompressionStats value_compression_;
+  // Large values' stored forms, made before their write takes its sequences (begin_write).
+  LargeValueCompressor large_values_{options_.compression, &value_compression_};
 
   SequenceNumber next_sequence_ = 1;     // the first sequence of the next batch
   SequenceNumber inserted_through_ = 0;  // every sequence <= it is in a memtable

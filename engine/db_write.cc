@@ -5,6 +5,7 @@
 #include "engine/db.h"
 #include "engine/version/file_names.h"
 #include "engine/vlog/vlog_format.h"
+#include "src/runtime/scheduler.h"
 
 namespace cascade::engine {
 
@@ -52,6 +53,9 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
     writers_.done();
     return s;
   }
+  // Compressed here, where the write may still suspend: the stretch below must not.
+  const std::vector<StoredValue> large =
+      logging ? prepare_large_values(batch, threshold) : std::vector<StoredValue>();
   // Opening an appender suspends, and a memtable switch meanwhile would leave it with
   // another memtable: room is made again until neither suspends.
   while (true) {
@@ -79,7 +83,8 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   pending.durable_elsewhere = options.durable_elsewhere;
   pending.logged_values = logging;
   Result<WalTicket> ticket =
-      logging ? wal_->enqueue(log_values(batch, pending.first, threshold)) : wal_->enqueue(batch);
+      logging ? wal_->enqueue(log_values(batch, pending.first, threshold, large))
+              : wal_->enqueue(batch);
   pending.status = ticket.status();
   if (pending.status) {
     pending.ticket = *ticket;
@@ -186,16 +191,36 @@ Result<bool> DB::prepare_appender(std::uint64_t bytes) {
   return true;
 }
 
-WriteBatch DB::log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold) {
+std::vector<StoredValue> DB::prepare_large_values(const WriteBatch& batch,
+                                                  std::size_t threshold) {
+  std::vector<StoredValue> large;
+  if (batch.byte_size() < LargeValueCompressor::kLargeValueSize) return large;
+  (void)batch.for_each([&](const WriteBatchRecord& r) {
+    if (r.type == ValueType::kValue && r.value.size() >= threshold &&
+        LargeValueCompressor::is_large(r.value.size())) {
+      large.push_back(large_values_.compress(r.value, runtime::this_fiber::yield_if_on_fiber));
+    }
+  });
+  return large;
+}
+
+WriteBatch DB::log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold,
+                          std::span<const StoredValue> large) {
   VlogAppender& appender = *logged_->appenders.back();
   WriteBatch logged;
   std::string encoded;
+  std::size_t next_large = 0;
   (void)batch.for_each([&](const WriteBatchRecord& r) {
     if (r.type != ValueType::kValue || r.value.size() < threshold) {
       logged.add(r.type, r.key, r.value);
       return;
     }
-    ValuePointer pointer = appender.append(r.key, r.value, options_.vlog_value_head_size);
+    // prepare_large_values went through the same records with the same threshold.
+    ValuePointer pointer =
+        LargeValueCompressor::is_large(r.value.size())
+            ? appender.append_stored(r.key, r.value, large[next_large++],
+                                     options_.vlog_value_head_size)
+            : appender.append(r.key, r.value, options_.vlog_value_head_size);
     encoded.clear();
     pointer.encode_to(encoded);
     logged.add(ValueType::kValuePointer, r.key, encoded);

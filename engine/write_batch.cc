@@ -1,6 +1,8 @@
 // See write_batch.h for the encoding and engine/FORMAT.md for the same, byte by byte.
 #include "engine/write_batch.h"
 
+#include <algorithm>
+
 #include <cassert>
 
 #include "engine/format/coding.h"
@@ -52,6 +54,30 @@ void WriteBatch::add(ValueType type, std::string_view key, std::string_view valu
   if (type != ValueType::kDeletion) {
     put_varint32(rep_, static_cast<std::uint32_t>(value.size()));
     rep_.append(value);
+  }
+}
+
+void WriteBatch::put_joined(std::string_view key, std::string_view head, std::string_view tail,
+                            const std::function<void()>& between_pieces) {
+  const std::size_t size = head.size() + tail.size();
+  assert(key.size() <= UINT32_MAX && size <= UINT32_MAX);
+  assert(count() < UINT32_MAX);
+  set_count(count() + 1);
+  rep_.push_back(static_cast<char>(ValueType::kValue));
+  put_varint32(rep_, static_cast<std::uint32_t>(key.size()));
+  rep_.append(key);
+  put_varint32(rep_, static_cast<std::uint32_t>(size));
+  rep_.append(head);
+  if (tail.size() <= kPieceSize || !between_pieces) {
+    rep_.append(tail);
+    return;
+  }
+  rep_.reserve(rep_.size() + tail.size());  // the pieces then never move what came before
+  while (!tail.empty()) {
+    const std::size_t n = std::min(tail.size(), kPieceSize);
+    rep_.append(tail.substr(0, n));
+    tail.remove_prefix(n);
+    if (!tail.empty()) between_pieces();
   }
 }
 

@@ -69,6 +69,98 @@ void ValueCompressor::rejected() {
   skip_left_ = stretch_;
 }
 
+LargeValueCompressor::LargeValueCompressor(const CompressionOptions& options,
+                                           ValueCompressionStats* stats)
+    : options_(options), stats_(stats) {}
+
+LargeValueCompressor::~LargeValueCompressor() {
+  for (ZSTD_CCtx* context : free_contexts_) ZSTD_freeCCtx(context);
+}
+
+ZSTD_CCtx* LargeValueCompressor::take_context() {
+  ZSTD_CCtx* context = nullptr;
+  if (!free_contexts_.empty()) {
+    context = free_contexts_.back();
+    free_contexts_.pop_back();
+    ZSTD_CCtx_reset(context, ZSTD_reset_session_only);
+    return context;
+  }
+  context = ZSTD_createCCtx();
+  if (context == nullptr) return nullptr;
+  ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, options_.zstd_level);
+  ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1);
+  ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 0);
+  return context;
+}
+
+void LargeValueCompressor::give_back(ZSTD_CCtx* context) {
+  if (context == nullptr) return;
+  // One kept per fiber that compressed at once; more than a few would only hold memory.
+  if (free_contexts_.size() >= 2) {
+    ZSTD_freeCCtx(context);
+    return;
+  }
+  free_contexts_.push_back(context);
+}
+
+StoredValue LargeValueCompressor::compress(std::string_view value,
+                                           const std::function<void()>& between_pieces) {
+  StoredValue result;
+  if (options_.type != CompressionType::kZstd || value.size() < kMinCompressibleSize) {
+    return result;
+  }
+  ZSTD_CCtx* context = take_context();
+  if (context == nullptr) return result;  // no memory for zstd: stored raw, still correct
+  struct GiveBack {
+    LargeValueCompressor& owner;
+    ZSTD_CCtx* context;
+    ~GiveBack() { owner.give_back(context); }
+  } give_back_on_exit{*this, context};
+  auto rejected = [&] {
+    ++stats_->incompressible;
+    return StoredValue{};
+  };
+
+  // The sample: its own frame, the same level, the same saving rule.
+  const std::size_t sample = std::min(value.size(), kSampleSize);
+  {
+    const std::size_t bound = ZSTD_compressBound(sample);
+    auto out = std::make_unique_for_overwrite<char[]>(bound);
+    const std::size_t n = ZSTD_compress2(context, out.get(), bound, value.data(), sample);
+    const auto saving = static_cast<std::size_t>(static_cast<double>(sample) * options_.min_saving);
+    if (ZSTD_isError(n) || n > sample - saving) return rejected();
+    ZSTD_CCtx_reset(context, ZSTD_reset_session_only);
+  }
+  between_pieces();
+
+  const auto saving = static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
+  const std::size_t limit = value.size() - saving;
+  // The frame header carries the content size, as decompress_value requires.
+  if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(context, value.size()))) return rejected();
+  const std::size_t bound = ZSTD_compressBound(value.size());
+  auto frame = std::make_unique_for_overwrite<char[]>(bound);
+  ZSTD_outBuffer out{frame.get(), bound, 0};
+  for (std::size_t at = 0; at < value.size();) {
+    const std::size_t piece = std::min(value.size() - at, kPieceSize);
+    const bool last = at + piece == value.size();
+    ZSTD_inBuffer in{value.data() + at, piece, 0};
+    const ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
+    std::size_t left = 0;
+    do {
+      left = ZSTD_compressStream2(context, &out, &in, mode);
+      if (ZSTD_isError(left)) return rejected();
+    } while (last ? left != 0 : in.pos < in.size);
+    at += piece;
+    if (out.pos > limit) return rejected();
+    if (!last) between_pieces();
+  }
+  ++stats_->compressed;
+  result.type = CompressionType::kZstd;
+  result.frame = std::move(frame);
+  result.frame_size = out.pos;
+  return result;
+}
+
 Status decompress_value(std::string_view stored, std::size_t raw_size, std::string& out) {
   unsigned long long declared = ZSTD_getFrameContentSize(stored.data(), stored.size());
   if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN ||

@@ -24,8 +24,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/table/block_compression.h"
 #include "src/runtime/result.h"
@@ -78,6 +81,57 @@ class ValueCompressor {
   std::uint32_t misses_ = 0;     // rejected values in a row
   std::uint32_t stretch_ = 0;    // the current skipping stretch's length (0: none yet)
   std::uint32_t skip_left_ = 0;  // values still to store without trying
+};
+
+// Large values. ValueCompressor compresses a value in one call, inside the write's stretch
+// without suspension (DB::begin_write), which is fine for the usual value but held the
+// shard's thread ~0.1 s for a 64 MiB one: every other client of the shard waited. A value
+// of kLargeValueSize bytes or more is compressed by this class instead, before the write
+// takes its sequences, in pieces of kPieceSize with `between_pieces` (the caller's yield)
+// after each, and the appender stores the result as given (VlogAppender::append_stored).
+// The rule is ValueCompressor's: stored compressed only when that saves min_saving.
+//   - A sample (the first kSampleSize bytes, compressed alone) must save min_saving, or
+//     the value is stored raw without compressing the rest: an incompressible 64 MiB
+//     value would otherwise cost ~0.15 s of zstd for nothing. A value whose start does
+//     not compress but whose rest would is stored raw: allowed, only less compact.
+//   - The compression stops as soon as its output passes the whole value's limit.
+// No skipping stretches (a large value is rare enough to be tried each time). Several
+// fibers may compress at once, so each call takes a zstd context of its own from a pool.
+struct StoredValue {
+  CompressionType type = CompressionType::kNone;
+  std::unique_ptr<char[]> frame;  // the zstd frame when type is kZstd
+  std::size_t frame_size = 0;
+
+  std::string_view stored(std::string_view raw) const {
+    return type == CompressionType::kZstd ? std::string_view(frame.get(), frame_size) : raw;
+  }
+};
+
+class LargeValueCompressor {
+ public:
+  static constexpr std::size_t kLargeValueSize = std::size_t{1} << 20;
+  static constexpr std::size_t kPieceSize = std::size_t{1} << 20;
+  static constexpr std::size_t kSampleSize = std::size_t{128} << 10;
+
+  // Counts into `stats` (which must outlive it) as ValueCompressor does.
+  LargeValueCompressor(const CompressionOptions& options, ValueCompressionStats* stats);
+  ~LargeValueCompressor();
+  LargeValueCompressor(const LargeValueCompressor&) = delete;
+  LargeValueCompressor& operator=(const LargeValueCompressor&) = delete;
+
+  static bool is_large(std::size_t value_size) { return value_size >= kLargeValueSize; }
+
+  // The stored form of `value`. `between_pieces` runs between pieces (it may suspend; the
+  // value must stay valid meanwhile).
+  StoredValue compress(std::string_view value, const std::function<void()>& between_pieces);
+
+ private:
+  ZSTD_CCtx_s* take_context();
+  void give_back(ZSTD_CCtx_s* context);
+
+  CompressionOptions options_;
+  ValueCompressionStats* stats_;
+  std::vector<ZSTD_CCtx_s*> free_contexts_;
 };
 
 // Appends the `raw_size` bytes that `stored` (one zstd frame) decompresses to.

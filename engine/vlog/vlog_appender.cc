@@ -5,6 +5,7 @@
 #include "engine/version/file_names.h"
 #include "engine/vlog/vlog_format.h"
 #include "src/runtime/aligned_buffer.h"
+#include "src/runtime/scheduler.h"
 
 namespace cascade::engine {
 
@@ -88,6 +89,17 @@ ValuePointer VlogAppender::append(std::string_view key, std::string_view value,
                                   std::size_t head_size) {
   CompressionType type = compressor_.compress(value, compressed_);
   std::string_view stored = type == CompressionType::kNone ? value : std::string_view(compressed_);
+  return append_record(key, value, type, stored, head_size);
+}
+
+ValuePointer VlogAppender::append_stored(std::string_view key, std::string_view value,
+                                         const StoredValue& stored, std::size_t head_size) {
+  return append_record(key, value, stored.type, stored.stored(value), head_size);
+}
+
+ValuePointer VlogAppender::append_record(std::string_view key, std::string_view value,
+                                         CompressionType type, std::string_view stored,
+                                         std::size_t head_size) {
   const std::size_t before = pending_.size();
   append_vlog_record(pending_, file_number_, appended_, key, type, value.size(), stored);
   ValuePointer pointer{file_number_, appended_, pending_.size() - before, {}};
@@ -113,7 +125,15 @@ Status VlogAppender::write_out_through(std::uint64_t target) {
     std::string bytes = std::move(pending_);
     pending_.clear();
     const std::uint64_t at = written_;
-    Status s = file_->write_buffered_at(at, bytes_of(bytes));
+    Status s;
+    const std::span<const std::byte> all = bytes_of(bytes);
+    for (std::size_t done = 0; done < all.size() && s;) {
+      const std::size_t n = std::min(all.size() - done, kWritePiece);
+      s = file_->write_buffered_at(at + done, all.subspan(done, n));
+      done += n;
+      // Appends meanwhile go to the fresh pending_, after these bytes.
+      if (s && done < all.size()) runtime::this_fiber::yield_if_on_fiber();
+    }
     writing_ = false;
     if (!s) {
       error_ = s;

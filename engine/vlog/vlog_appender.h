@@ -22,6 +22,10 @@
 // first WAL record whose pointer finds no intact record ends the replay, and what follows
 // it was never acknowledged (engine/recovery.h).
 //
+// Pending bytes go to the file in pieces of at most kWritePiece, the fiber yielding
+// between them (a plain pwrite copies into the page cache without suspending, and a
+// 64 MiB value held the thread for its whole copy).
+//
 // One shard; append() never suspends, the others may.
 #pragma once
 
@@ -63,10 +67,16 @@ class VlogAppender {
   // Allocates at least `bytes` past the records and the footer's room (suspends).
   Status reserve(std::uint64_t bytes);
 
+  static constexpr std::size_t kWritePiece = std::size_t{1} << 20;
+
   // Appends the record of (key, value); the pointer carries the value's first
   // `head_size` bytes (at most kMaxValueHeadSize). Never suspends. Requires !finished()
   // and has_room() for the record (record_bound()).
   ValuePointer append(std::string_view key, std::string_view value, std::size_t head_size);
+  // The same for a value whose stored form is made already (a large value compressed
+  // before its write took its sequences: LargeValueCompressor); `value` is the raw value.
+  ValuePointer append_stored(std::string_view key, std::string_view value,
+                             const StoredValue& stored, std::size_t head_size);
   // The most a record of this key and value can take.
   static std::uint64_t record_bound(std::size_t key_size, std::size_t value_size);
 
@@ -98,6 +108,8 @@ class VlogAppender {
  private:
   VlogAppender(std::unique_ptr<runtime::FileHandle> file, std::uint64_t file_number,
                const CompressionOptions& compression, ValueCompressionStats* stats);
+  ValuePointer append_record(std::string_view key, std::string_view value, CompressionType type,
+                             std::string_view stored, std::size_t head_size);
   Status write_out_through(std::uint64_t target);
   // While finish() runs: waits for its sync, which covers every record.
   Status wait_finished();

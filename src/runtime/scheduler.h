@@ -162,6 +162,11 @@ auto Scheduler::run_deep(F&& fn) -> decltype(fn()) {
 // Shorthands for the running fiber's scheduler.
 namespace this_fiber {
 inline void yield() { Scheduler::current()->yield(); }
+// yield() where there is a fiber to yield from; off a fiber (a tool, a plain thread)
+// nothing. For long copies and compressions done in pieces.
+inline void yield_if_on_fiber() {
+  if (Scheduler* s = Scheduler::current(); s != nullptr && s->in_fiber()) s->yield();
+}
 // Scheduler::maybe_yield; nothing off a fiber.
 inline void maybe_yield() {
   if (Scheduler* s = Scheduler::current(); s != nullptr && s->in_fiber()) s->maybe_yield();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 
+#include "src/runtime/scheduler.h"
 #include "src/runtime/small_buffer.h"
 #include "src/types/keyspace_sweeper.h"
 
@@ -130,9 +131,9 @@ Status Keyspace::flush(std::span<const std::uint32_t> dbs, bool sync) {
 }
 
 Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, bool sync) {
-  // The scratch vectors are only touched before the first acquire (no suspension there),
-  // except the stripe list, which is moved out for the call (a concurrent call finds it
-  // empty and allocates its own).
+  // The scratch strings are only used between suspensions (a large value's copy yields
+  // after they are used up), and the stripe list is moved out for the call (a concurrent
+  // call finds it empty and allocates its own).
   std::vector<std::size_t> stripes;
   stripes.swap(put_stripes_);
   stripes.clear();
@@ -146,8 +147,10 @@ Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, 
     put_key_.clear();
     append_metadata_key(put_key_, id, put.key);
     put_record_.clear();
-    append_string_record(put_record_, put.expire_ms, put.value);
-    batch.put(put_key_, put_record_);
+    append_string_record(put_record_, put.expire_ms, {});  // the header: the value follows
+    // A large value is copied in pieces, the thread going to the shard's other fibers
+    // between them; the scratch strings are used up before that.
+    batch.put_joined(put_key_, put_record_, put.value, runtime::this_fiber::yield_if_on_fiber);
   }
   for (std::size_t stripe : stripes) locks_.stripe(stripe).acquire();
   for (std::size_t stripe : stripes) {

@@ -110,6 +110,27 @@ TEST_CASE("a write batch round-trips its records, sequences and size") {
   CHECK(decode_all(*copy) == expect);
 }
 
+TEST_CASE("put_joined encodes head and tail as put does their concatenation, large tails in pieces") {
+  std::string tail(3 * WriteBatch::kPieceSize + 7, '\0');
+  for (std::size_t i = 0; i < tail.size(); ++i) tail[i] = static_cast<char>(i * 31 + i / 977);
+  for (const std::string& t : {std::string("v"), std::string(), tail}) {
+    CAPTURE(t.size());
+    WriteBatch joined;
+    WriteBatch plain;
+    joined.put("first", "1");
+    plain.put("first", "1");
+    int calls = 0;
+    joined.put_joined("key", "head", t, [&] { ++calls; });
+    plain.put("key", "head" + t);
+    joined.put_joined("no-callback", "h", t);
+    plain.put("no-callback", "h" + t);
+    CHECK(joined.count() == plain.count());
+    CHECK(joined.contents() == plain.contents());
+    // One call between each two of the tail's pieces; none for a tail of one piece.
+    CHECK(calls == (t.size() > WriteBatch::kPieceSize ? 3 : 0));
+  }
+}
+
 TEST_CASE("a batch truncated anywhere is rejected as corruption") {
   std::string good = sample_contents();
   for (std::size_t n = 0; n < good.size(); ++n) {

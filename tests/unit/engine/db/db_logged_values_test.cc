@@ -158,6 +158,35 @@ TEST_CASE("values larger than a wal segment are logged, and survive a power loss
   });
 }
 
+TEST_CASE("a large value is compressed before its write takes a sequence, other fibers running meanwhile") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", logged_options());
+    std::string big(8 * LargeValueCompressor::kPieceSize, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7) % 26);
+    // Another writer of the same key, which writes once this fiber has let it run three
+    // times. The big value's compression yields after every piece, before its write takes
+    // a sequence, so the small write comes first and the big value is the newer one.
+    // Before, the whole stretch up to the memtable insert ran without a yield (at most
+    // one, when the writer's turn had lasted long): "small" won.
+    bool small_written = false;
+    runtime::FiberHandle other = runtime::Scheduler::current()->spawn([&] {
+      for (int i = 0; i < 3; ++i) runtime::this_fiber::yield();
+      CHECK(db->put("k", "small"));
+      small_written = true;
+    });
+    REQUIRE(db->put("k", big));
+    other.join();
+    CHECK(small_written);
+    CHECK((get_ok(*db, "k") == big));  // (not decomposed: 8 MiB in a failure message)
+    CHECK(db->stats().vlog_values_compressed == 1);
+    REQUIRE(db->flush());
+    CHECK((get_ok(*db, "k") == big));  // through the pointer, the frame decompressed
+    REQUIRE(db->close());
+  });
+}
+
 TEST_CASE("logged values come back at reopen, after a clean close and after a power loss") {
   constexpr int kFirst = 100;  // over two memtables: two flushed, the rest replayed
   constexpr int kSecond = 40;

@@ -2,6 +2,7 @@
 // record read at the wrong offset or from the wrong file, and a newer version are refused.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <random>
 #include <string>
 
@@ -196,4 +197,102 @@ TEST_CASE("a zstd frame whose size disagrees with the record header is Corruptio
   out.clear();
   CHECK(decompress_value(frame, value.size() + 1, out).is_corruption());
   CHECK(out.empty());
+}
+
+// ---- large values (LargeValueCompressor) -------------------------------------------------
+
+namespace {
+
+struct PieceCounter {
+  int calls = 0;
+  std::function<void()> fn() {
+    return [this] { ++calls; };
+  }
+};
+
+std::string text_bytes(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a large value that compresses is compressed in pieces, with the caller's turn between them") {
+  CompressionOptions zstd;
+  ValueCompressionStats stats;
+  LargeValueCompressor compressor(zstd, &stats);
+  const std::string value = text_bytes(3 * LargeValueCompressor::kPieceSize + 12345);
+  PieceCounter pieces;
+  StoredValue stored = compressor.compress(value, pieces.fn());
+  REQUIRE(stored.type == CompressionType::kZstd);
+  CHECK(stored.frame_size < value.size() / 4);
+  // After the sample, then after each piece but the last: 1 + 3.
+  CHECK(pieces.calls == 4);
+  std::string back;
+  REQUIRE(decompress_value(stored.stored(value), value.size(), back));
+  CHECK(back == value);
+  CHECK(stats.compressed == 1);
+  CHECK(stats.incompressible == 0);
+
+  // Contexts are reused: the same value again gives the same frame.
+  StoredValue again = compressor.compress(value, [] {});
+  REQUIRE(again.type == CompressionType::kZstd);
+  CHECK(std::string_view(again.frame.get(), again.frame_size) ==
+        std::string_view(stored.frame.get(), stored.frame_size));
+  CHECK(stats.compressed == 2);
+}
+
+TEST_CASE("a large value whose sample does not compress is stored raw without compressing the rest") {
+  CompressionOptions zstd;
+  ValueCompressionStats stats;
+  LargeValueCompressor compressor(zstd, &stats);
+  std::mt19937_64 rng(21);
+  const std::string value = random_bytes(rng, 2 * LargeValueCompressor::kPieceSize);
+  PieceCounter pieces;
+  StoredValue stored = compressor.compress(value, pieces.fn());
+  CHECK(stored.type == CompressionType::kNone);
+  CHECK(stored.stored(value).data() == value.data());
+  CHECK(pieces.calls == 0);  // rejected on the sample, before any piece
+  CHECK(stats.incompressible == 1);
+  CHECK(stats.compressed == 0);
+}
+
+TEST_CASE("a large value that compresses at its start only is stored raw, stopped once past its limit") {
+  CompressionOptions zstd;
+  ValueCompressionStats stats;
+  LargeValueCompressor compressor(zstd, &stats);
+  std::mt19937_64 rng(22);
+  // The sample (the first 128 KiB) compresses; the 8 MiB after it do not.
+  const std::string value = std::string(256 << 10, 'a') +
+                            random_bytes(rng, 8 * LargeValueCompressor::kPieceSize);
+  const int all_pieces = static_cast<int>(
+      (value.size() + LargeValueCompressor::kPieceSize - 1) / LargeValueCompressor::kPieceSize);
+  PieceCounter pieces;
+  StoredValue stored = compressor.compress(value, pieces.fn());
+  CHECK(stored.type == CompressionType::kNone);
+  CHECK(stats.incompressible == 1);
+  // Had it gone to the end: the sample's call plus one after every piece but the last.
+  CHECK(pieces.calls >= 2);
+  CHECK(pieces.calls < all_pieces);
+
+  // The context it gave back mid-frame makes the next value's frame from scratch.
+  const std::string text = text_bytes(LargeValueCompressor::kLargeValueSize + 1);
+  StoredValue next = compressor.compress(text, [] {});
+  REQUIRE(next.type == CompressionType::kZstd);
+  std::string back;
+  REQUIRE(decompress_value(next.stored(text), text.size(), back));
+  CHECK(back == text);
+}
+
+TEST_CASE("with compression off a large value is stored raw and counted nowhere") {
+  CompressionOptions none;
+  none.type = CompressionType::kNone;
+  ValueCompressionStats stats;
+  LargeValueCompressor compressor(none, &stats);
+  const std::string value = text_bytes(LargeValueCompressor::kLargeValueSize);
+  PieceCounter pieces;
+  CHECK(compressor.compress(value, pieces.fn()).type == CompressionType::kNone);
+  CHECK(pieces.calls == 0);
+  CHECK(stats.compressed + stats.incompressible + stats.skipped == 0);
 }

@@ -9,6 +9,7 @@
 
 #include "engine/cache/block_cache.h"
 #include "engine/vlog/value_log.h"
+#include "engine/vlog/vlog_appender.h"
 #include "engine/vlog/vlog_prefetcher.h"
 #include "tests/support/test_seed.h"
 #include "tests/unit/engine/db/db_test_util.h"
@@ -243,5 +244,57 @@ TEST_CASE("read_in_parallel reads a range in parts and stops at end of file") {
     CHECK(reads == 4);
     CHECK(std::memcmp(buffer.data(), contents->data() + kPageSize, *n) == 0);
     REQUIRE((*file)->close());
+  });
+}
+
+TEST_CASE("an appender writes a large pending record in pieces, other fibers running between them") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    REQUIRE(fs.make_dir("/v"));
+    CompressionOptions raw;
+    raw.type = CompressionType::kNone;
+    auto created = VlogAppender::create(fs, "/v", 9, raw);
+    REQUIRE(created);
+    VlogAppender& appender = **created;
+    std::mt19937_64 rng(5);
+    std::vector<std::string> values = {"small",
+                                       std::string(3 * VlogAppender::kWritePiece + 999, '\0'), "x"};
+    for (char& c : values[1]) c = static_cast<char>(rng());
+    std::uint64_t bound = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      bound += VlogAppender::record_bound(key_of(i).size(), values[i].size());
+    }
+    REQUIRE(appender.reserve(bound));
+    std::vector<ValuePointer> pointers;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      pointers.push_back(appender.append(key_of(i), values[i], 16));
+    }
+    // A fiber that counts its turns while the write runs.
+    bool done = false;
+    int turns = 0;
+    runtime::FiberHandle counter = runtime::Scheduler::current()->spawn([&] {
+      while (!done) {
+        ++turns;
+        runtime::this_fiber::yield();
+      }
+    });
+    REQUIRE(appender.write_out());
+    done = true;
+    counter.join();
+    // Four pieces (the header page and three records in ~3 MiB), a turn after each but
+    // the last; one pwrite of it all gave none.
+    CHECK(turns >= 3);
+    CHECK(appender.written_out());
+
+    auto size = appender.finish();
+    REQUIRE(size);
+    auto version = version_with(WrittenFile{9, *size, pointers});
+    ValueLog log(fs, "/v", nullptr);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      auto got = log.get(key_of(i), pointers[i].encode(), *version);
+      REQUIRE_MESSAGE(got, got.status().to_string());
+      CHECK((*got == values[i]));
+    }
   });
 }
