@@ -282,12 +282,17 @@ class DB {
   // more space allocated (suspends). Returns true when it suspended: the caller makes
   // room again.
   Result<bool> prepare_appender(std::uint64_t bytes);
-  // Logs the batch's large values to the current appender and returns the WAL's copy of
-  // the batch with their pointers. Never suspends.
-  // The stored forms of the batch's large logged values, in batch order (may suspend).
-  std::vector<StoredValue> prepare_large_values(const WriteBatch& batch, std::size_t threshold);
+  // The stored forms of every value the batch logs, in batch order, when they come to
+  // LargeValueCompressor::kLargeValueSize bytes or more (`logged_bytes`); else none, and
+  // log_values compresses them itself. May suspend (value_compression.h, "Batches of
+  // large values").
+  std::vector<StoredValue> prepare_logged_values(const WriteBatch& batch, std::size_t threshold,
+                                                 std::uint64_t logged_bytes);
+  // Logs the batch's large values to the current appender (in their `prepared` forms when
+  // there are any) and returns the WAL's copy of the batch with their pointers. Never
+  // suspends.
   WriteBatch log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold,
-                        std::span<const StoredValue> large);
+                        std::span<StoredValue> prepared);
   // write_out() (or sync()) on every open appender, oldest first. A failure is kept in
   // values_error_ and bg_error_: no later write is acknowledged.
   Status write_out_appenders(bool sync);
@@ -360,7 +365,7 @@ class DB {
   // once it lands (relocation copies values in their stored form: nothing to count).
   ValueCompressionStats value_compression_;
   // Large values' stored forms, made before their write takes its sequences (begin_write).
-  LargeValueCompressor large_values_{options_.compression, &value_compression_};
+  LargeValueCompressor large_values_{options_.compression};
 
   SequenceNumber next_sequence_ = 1;     // the first sequence of the next batch
   SequenceNumber inserted_through_ = 0;  // every sequence <= it is in a memtable

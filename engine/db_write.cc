@@ -54,8 +54,8 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
     return s;
   }
   // Compressed here, where the write may still suspend: the stretch below must not.
-  const std::vector<StoredValue> large =
-      logging ? prepare_large_values(batch, threshold) : std::vector<StoredValue>();
+  std::vector<StoredValue> prepared =
+      logging ? prepare_logged_values(batch, threshold, logged_bytes) : std::vector<StoredValue>();
   // Opening an appender suspends, and a memtable switch meanwhile would leave it with
   // another memtable: room is made again until neither suspends.
   while (true) {
@@ -83,7 +83,7 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   pending.durable_elsewhere = options.durable_elsewhere;
   pending.logged_values = logging;
   Result<WalTicket> ticket =
-      logging ? wal_->enqueue(log_values(batch, pending.first, threshold, large))
+      logging ? wal_->enqueue(log_values(batch, pending.first, threshold, prepared))
               : wal_->enqueue(batch);
   pending.status = ticket.status();
   if (pending.status) {
@@ -191,36 +191,54 @@ Result<bool> DB::prepare_appender(std::uint64_t bytes) {
   return true;
 }
 
-std::vector<StoredValue> DB::prepare_large_values(const WriteBatch& batch,
-                                                  std::size_t threshold) {
-  std::vector<StoredValue> large;
-  if (batch.byte_size() < LargeValueCompressor::kLargeValueSize) return large;
+std::vector<StoredValue> DB::prepare_logged_values(const WriteBatch& batch,
+                                                   std::size_t threshold,
+                                                   std::uint64_t logged_bytes) {
+  std::vector<StoredValue> prepared;
+  if (logged_bytes < LargeValueCompressor::kLargeValueSize) return prepared;
+  // A write bound to fail (make_room_for_write refuses it) is not worth compressing.
+  if (closing_ || !bg_error_.is_ok()) return prepared;
+  // A yield after every piece's worth of values (at most a piece of a value is compressed
+  // after its last yield inside compress()).
+  std::size_t since_yield = 0;
+  const std::function<void()> yield = [&since_yield] {
+    runtime::this_fiber::yield_if_on_fiber();
+    since_yield = 0;
+  };
   (void)batch.for_each([&](const WriteBatchRecord& r) {
-    if (r.type == ValueType::kValue && r.value.size() >= threshold &&
-        LargeValueCompressor::is_large(r.value.size())) {
-      large.push_back(large_values_.compress(r.value, runtime::this_fiber::yield_if_on_fiber));
-    }
+    if (r.type != ValueType::kValue || r.value.size() < threshold) return;
+    prepared.push_back(large_values_.compress(r.value, yield));
+    since_yield += std::min(r.value.size(), LargeValueCompressor::kPieceSize);
+    if (since_yield >= LargeValueCompressor::kPieceSize) yield();
   });
-  return large;
+  return prepared;
 }
 
 WriteBatch DB::log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold,
-                          std::span<const StoredValue> large) {
+                          std::span<StoredValue> prepared) {
   VlogAppender& appender = *logged_->appenders.back();
   WriteBatch logged;
   std::string encoded;
-  std::size_t next_large = 0;
+  std::size_t next = 0;
   (void)batch.for_each([&](const WriteBatchRecord& r) {
     if (r.type != ValueType::kValue || r.value.size() < threshold) {
       logged.add(r.type, r.key, r.value);
       return;
     }
-    // prepare_large_values went through the same records with the same threshold.
-    ValuePointer pointer =
-        LargeValueCompressor::is_large(r.value.size())
-            ? appender.append_stored(r.key, r.value, large[next_large++],
-                                     options_.vlog_value_head_size)
-            : appender.append(r.key, r.value, options_.vlog_value_head_size);
+    // prepare_logged_values went through the same records with the same threshold.
+    ValuePointer pointer;
+    if (prepared.empty()) {
+      pointer = appender.append(r.key, r.value, options_.vlog_value_head_size);
+    } else {
+      const StoredValue& stored = prepared[next++];
+      pointer = appender.append_stored(r.key, r.value, stored, options_.vlog_value_head_size);
+      // Counted as the appender's compressor counts: once the write cannot fail.
+      if (stored.type == CompressionType::kZstd) {
+        ++value_compression_.compressed;
+      } else if (stored.tried) {
+        ++value_compression_.incompressible;
+      }
+    }
     encoded.clear();
     pointer.encode_to(encoded);
     logged.add(ValueType::kValuePointer, r.key, encoded);

@@ -69,9 +69,8 @@ void ValueCompressor::rejected() {
   skip_left_ = stretch_;
 }
 
-LargeValueCompressor::LargeValueCompressor(const CompressionOptions& options,
-                                           ValueCompressionStats* stats)
-    : options_(options), stats_(stats) {}
+LargeValueCompressor::LargeValueCompressor(const CompressionOptions& options)
+    : options_(options) {}
 
 LargeValueCompressor::~LargeValueCompressor() {
   for (ZSTD_CCtx* context : free_contexts_) ZSTD_freeCCtx(context);
@@ -116,27 +115,32 @@ StoredValue LargeValueCompressor::compress(std::string_view value,
     ZSTD_CCtx* context;
     ~GiveBack() { owner.give_back(context); }
   } give_back_on_exit{*this, context};
-  auto rejected = [&] {
-    ++stats_->incompressible;
-    return StoredValue{};
+  result.tried = true;
+  const auto limit_of = [&](std::size_t size) {
+    return size - static_cast<std::size_t>(static_cast<double>(size) * options_.min_saving);
   };
 
-  // The sample: its own frame, the same level, the same saving rule.
+  // The sample: a frame of its own, the same level, the same saving rule. The frame header
+  // carries the content size (the context's parameters), as decompress_value requires, so
+  // for a value no longer than the sample this frame is the value's.
   const std::size_t sample = std::min(value.size(), kSampleSize);
   {
     const std::size_t bound = ZSTD_compressBound(sample);
     auto out = std::make_unique_for_overwrite<char[]>(bound);
     const std::size_t n = ZSTD_compress2(context, out.get(), bound, value.data(), sample);
-    const auto saving = static_cast<std::size_t>(static_cast<double>(sample) * options_.min_saving);
-    if (ZSTD_isError(n) || n > sample - saving) return rejected();
+    if (ZSTD_isError(n) || n > limit_of(sample)) return result;
+    if (sample == value.size()) {
+      result.type = CompressionType::kZstd;
+      result.frame = std::move(out);
+      result.frame_size = n;
+      return result;
+    }
     ZSTD_CCtx_reset(context, ZSTD_reset_session_only);
   }
   between_pieces();
 
-  const auto saving = static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
-  const std::size_t limit = value.size() - saving;
-  // The frame header carries the content size, as decompress_value requires.
-  if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(context, value.size()))) return rejected();
+  const std::size_t limit = limit_of(value.size());
+  if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(context, value.size()))) return result;
   const std::size_t bound = ZSTD_compressBound(value.size());
   auto frame = std::make_unique_for_overwrite<char[]>(bound);
   ZSTD_outBuffer out{frame.get(), bound, 0};
@@ -148,13 +152,12 @@ StoredValue LargeValueCompressor::compress(std::string_view value,
     std::size_t left = 0;
     do {
       left = ZSTD_compressStream2(context, &out, &in, mode);
-      if (ZSTD_isError(left)) return rejected();
+      if (ZSTD_isError(left)) return result;
     } while (last ? left != 0 : in.pos < in.size);
     at += piece;
-    if (out.pos > limit) return rejected();
+    if (out.pos > limit) return result;
     if (!last) between_pieces();
   }
-  ++stats_->compressed;
   result.type = CompressionType::kZstd;
   result.frame = std::move(frame);
   result.frame_size = out.pos;

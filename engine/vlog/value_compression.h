@@ -83,22 +83,28 @@ class ValueCompressor {
   std::uint32_t skip_left_ = 0;  // values still to store without trying
 };
 
-// Large values. ValueCompressor compresses a value in one call, inside the write's stretch
-// without suspension (DB::begin_write), which is fine for the usual value but held the
-// shard's thread ~0.1 s for a 64 MiB one: every other client of the shard waited. A value
-// of kLargeValueSize bytes or more is compressed by this class instead, before the write
-// takes its sequences, in pieces of kPieceSize with `between_pieces` (the caller's yield)
-// after each, and the appender stores the result as given (VlogAppender::append_stored).
-// The rule is ValueCompressor's: stored compressed only when that saves min_saving.
+// Batches of large values. ValueCompressor compresses each value in one call, inside the
+// write's stretch without suspension (DB::begin_write), which is fine for the usual value
+// but held the shard's thread ~0.1 s for a 64 MiB one, and as long for a pipeline of 64
+// values of 1 MiB: every other client of the shard waited. When a batch's logged values
+// come to kLargeValueSize bytes or more, each of them is compressed by this class instead,
+// before the write takes its sequences, a large one in pieces of kPieceSize with
+// `between_pieces` (the caller's yield) after each, and the appender stores the results as
+// given (VlogAppender::append_stored). The rule is ValueCompressor's: stored compressed
+// only when that saves min_saving.
 //   - A sample (the first kSampleSize bytes, compressed alone) must save min_saving, or
 //     the value is stored raw without compressing the rest: an incompressible 64 MiB
 //     value would otherwise cost ~0.15 s of zstd for nothing. A value whose start does
-//     not compress but whose rest would is stored raw: allowed, only less compact.
+//     not compress but whose rest would is stored raw: allowed, only less compact. A value
+//     no longer than the sample is compressed once, the sample's frame being its own.
 //   - The compression stops as soon as its output passes the whole value's limit.
-// No skipping stretches (a large value is rare enough to be tried each time). Several
-// fibers may compress at once, so each call takes a zstd context of its own from a pool.
+// No skipping stretches (values in such batches are tried each time). Nothing is counted
+// here: the caller counts a value once its write can no longer fail (ValueCompressionStats,
+// from `tried` and `type`). Several fibers may compress at once, so each call takes a zstd
+// context of its own from a small pool.
 struct StoredValue {
   CompressionType type = CompressionType::kNone;
+  bool tried = false;             // given to zstd (kNone then means: did not save enough)
   std::unique_ptr<char[]> frame;  // the zstd frame when type is kZstd
   std::size_t frame_size = 0;
 
@@ -113,16 +119,13 @@ class LargeValueCompressor {
   static constexpr std::size_t kPieceSize = std::size_t{1} << 20;
   static constexpr std::size_t kSampleSize = std::size_t{128} << 10;
 
-  // Counts into `stats` (which must outlive it) as ValueCompressor does.
-  LargeValueCompressor(const CompressionOptions& options, ValueCompressionStats* stats);
+  explicit LargeValueCompressor(const CompressionOptions& options);
   ~LargeValueCompressor();
   LargeValueCompressor(const LargeValueCompressor&) = delete;
   LargeValueCompressor& operator=(const LargeValueCompressor&) = delete;
 
-  static bool is_large(std::size_t value_size) { return value_size >= kLargeValueSize; }
-
-  // The stored form of `value`. `between_pieces` runs between pieces (it may suspend; the
-  // value must stay valid meanwhile).
+  // The stored form of `value`. `between_pieces` runs between pieces of a value longer
+  // than the sample (it may suspend; the value must stay valid meanwhile).
   StoredValue compress(std::string_view value, const std::function<void()>& between_pieces);
 
  private:
@@ -130,7 +133,6 @@ class LargeValueCompressor {
   void give_back(ZSTD_CCtx_s* context);
 
   CompressionOptions options_;
-  ValueCompressionStats* stats_;
   std::vector<ZSTD_CCtx_s*> free_contexts_;
 };
 

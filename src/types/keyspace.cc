@@ -110,6 +110,12 @@ Status Keyspace::touch_flushed_watches(std::span<const std::uint32_t> dbs) {
   return Status::ok();
 }
 
+void Keyspace::note_write_under(std::uint32_t db, std::uint32_t id) {
+  if (ids_.id_of(db) == id) return;
+  if (std::find(retired_.begin(), retired_.end(), id) == retired_.end()) retired_.push_back(id);
+  sweeper_wake_.set();
+}
+
 Status Keyspace::flush(std::span<const std::uint32_t> dbs, bool sync) {
   runtime::Mutex& guard = flush_lock_;
   guard.lock();
@@ -164,6 +170,7 @@ Status Keyspace::put_strings(std::uint32_t db, std::span<const StringPut> puts, 
   // mark to clear, so it never checks a watch this write has yet to touch.
   if (s) {
     for (const StringPut& put : puts) watches_.touch(db, put.key);
+    note_write_under(db, id);  // a large value's copy and compression yield
   }
   for (std::size_t stripe : stripes) locks_.end_blind_write(stripe);
   stripes.swap(put_stripes_);  // keep the larger capacity for the next call
@@ -206,7 +213,9 @@ Status LockedKey::commit(bool changed) {
   own_->clear();
   if (!changed) {  // an expired record's deletion or a rank index's build (keyspace.h)
     if (released_) return Status::invalid_argument("a key written after its last write");
-    return keyspace_.db_->write(batch, write_options());
+    Status s = keyspace_.db_->write(batch, write_options());
+    if (s) keyspace_.note_write_under(db_, db_id_);
+    return s;
   }
   return write_last(batch, true);
 }
@@ -219,7 +228,9 @@ Status LockedKey::write_last(engine::WriteBatch& batch, bool changed) {
   released_ = true;
   guard_->release();
   guard_ = nullptr;
-  return keyspace_.db_->finish_write(*pending);
+  Status s = keyspace_.db_->finish_write(*pending);
+  if (s) keyspace_.note_write_under(db_, db_id_);
+  return s;
 }
 
 Result<std::optional<StoredRecord>> LockedKey::load(std::int64_t now_ms) {

@@ -132,6 +132,12 @@ class Keyspace {
   ProbeRanges& probe_ranges() { return probe_ranges_; }
   Status close();
 
+  // A write of database `db` under `id` (the id the writer read before it suspended) was
+  // acknowledged. A flush that retired `id` meanwhile left the write unreachable (the
+  // flush came first: the order Redis would give two overlapping commands), and the
+  // sweeper may have swept `id` already: it is swept again.
+  void note_write_under(std::uint32_t db, std::uint32_t id);
+
   // ---- for the sweeper (keyspace_sweeper.h) ---------------------------------------------
   std::vector<std::uint32_t>& retired_ids() { return retired_; }
   std::uint64_t expired_keys() const { return expired_keys_; }

@@ -181,9 +181,14 @@ void sweep(Keyspace& keyspace) {
   while (!keyspace.closing()) {
     std::vector<std::uint32_t>& retired = keyspace.retired_ids();
     while (!retired.empty() && !keyspace.closing()) {
+      // Taken off first: a late write under it (Keyspace::note_write_under) while the
+      // prefix is deleted puts it back, to be swept again.
       const std::uint32_t id = retired.back();
-      if (Status s = delete_prefix(keyspace, id_prefix(id)); !s) break;
-      std::erase(retired, id);
+      retired.pop_back();
+      if (Status s = delete_prefix(keyspace, id_prefix(id)); !s) {
+        if (std::find(retired.begin(), retired.end(), id) == retired.end()) retired.push_back(id);
+        break;
+      }
     }
     if (keyspace.closing()) break;
     (void)expire_step(keyspace, cursor);

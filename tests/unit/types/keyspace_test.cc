@@ -122,6 +122,37 @@ TEST_CASE("a flush empties one database at once and the sweeper deletes its old 
   });
 }
 
+// A large SET yields while its value is copied and compressed, after it read its
+// database's id: a FLUSHDB then runs whole before it, and the SET lands under the id the
+// flush retired, maybe after the sweeper swept that id. It is swept again.
+TEST_CASE("a write that lands under an id a flush retired meanwhile is swept too") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    put(*keyspace, 0, "before");
+    const std::string big(8 << 20, 'v');
+    bool written = false;
+    runtime::FiberHandle writer = runtime::Scheduler::current()->spawn([&] {
+      const Keyspace::StringPut puts[] = {{"big", big}};
+      CHECK(keyspace->put_strings(0, puts, false));
+      written = true;
+    });
+    runtime::this_fiber::yield();  // the writer starts, and yields in its value's copy
+    CHECK_FALSE(written);
+    const std::uint32_t db0 = 0;
+    REQUIRE(keyspace->flush(std::span(&db0, 1), true));
+    let_the_sweeper_run();  // id 0 swept, maybe before the big value landed under it
+    writer.join();
+    CHECK(written);
+    CHECK_FALSE(present(*keyspace, 0, "big"));  // the flush came first
+    let_the_sweeper_run();
+    CHECK(entries_under(*keyspace, 0) == 0);
+    CHECK(keyspace->retired_ids().empty());
+    REQUIRE(keyspace->close());
+  });
+}
+
 TEST_CASE("keys left under an id no database maps to are deleted after open") {
   IoLoop loop;
   FaultFileSystem fs;

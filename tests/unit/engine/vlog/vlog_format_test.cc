@@ -220,8 +220,7 @@ std::string text_bytes(std::size_t n) {
 
 TEST_CASE("a large value that compresses is compressed in pieces, with the caller's turn between them") {
   CompressionOptions zstd;
-  ValueCompressionStats stats;
-  LargeValueCompressor compressor(zstd, &stats);
+  LargeValueCompressor compressor(zstd);
   const std::string value = text_bytes(3 * LargeValueCompressor::kPieceSize + 12345);
   PieceCounter pieces;
   StoredValue stored = compressor.compress(value, pieces.fn());
@@ -232,21 +231,18 @@ TEST_CASE("a large value that compresses is compressed in pieces, with the calle
   std::string back;
   REQUIRE(decompress_value(stored.stored(value), value.size(), back));
   CHECK(back == value);
-  CHECK(stats.compressed == 1);
-  CHECK(stats.incompressible == 0);
+  CHECK(stored.tried);
 
   // Contexts are reused: the same value again gives the same frame.
   StoredValue again = compressor.compress(value, [] {});
   REQUIRE(again.type == CompressionType::kZstd);
   CHECK(std::string_view(again.frame.get(), again.frame_size) ==
         std::string_view(stored.frame.get(), stored.frame_size));
-  CHECK(stats.compressed == 2);
 }
 
 TEST_CASE("a large value whose sample does not compress is stored raw without compressing the rest") {
   CompressionOptions zstd;
-  ValueCompressionStats stats;
-  LargeValueCompressor compressor(zstd, &stats);
+  LargeValueCompressor compressor(zstd);
   std::mt19937_64 rng(21);
   const std::string value = random_bytes(rng, 2 * LargeValueCompressor::kPieceSize);
   PieceCounter pieces;
@@ -254,14 +250,12 @@ TEST_CASE("a large value whose sample does not compress is stored raw without co
   CHECK(stored.type == CompressionType::kNone);
   CHECK(stored.stored(value).data() == value.data());
   CHECK(pieces.calls == 0);  // rejected on the sample, before any piece
-  CHECK(stats.incompressible == 1);
-  CHECK(stats.compressed == 0);
+  CHECK(stored.tried);
 }
 
 TEST_CASE("a large value that compresses at its start only is stored raw, stopped once past its limit") {
   CompressionOptions zstd;
-  ValueCompressionStats stats;
-  LargeValueCompressor compressor(zstd, &stats);
+  LargeValueCompressor compressor(zstd);
   std::mt19937_64 rng(22);
   // The sample (the first 128 KiB) compresses; the 8 MiB after it do not.
   const std::string value = std::string(256 << 10, 'a') +
@@ -271,7 +265,7 @@ TEST_CASE("a large value that compresses at its start only is stored raw, stoppe
   PieceCounter pieces;
   StoredValue stored = compressor.compress(value, pieces.fn());
   CHECK(stored.type == CompressionType::kNone);
-  CHECK(stats.incompressible == 1);
+  CHECK(stored.tried);
   // Had it gone to the end: the sample's call plus one after every piece but the last.
   CHECK(pieces.calls >= 2);
   CHECK(pieces.calls < all_pieces);
@@ -288,11 +282,33 @@ TEST_CASE("a large value that compresses at its start only is stored raw, stoppe
 TEST_CASE("with compression off a large value is stored raw and counted nowhere") {
   CompressionOptions none;
   none.type = CompressionType::kNone;
-  ValueCompressionStats stats;
-  LargeValueCompressor compressor(none, &stats);
+  LargeValueCompressor compressor(none);
   const std::string value = text_bytes(LargeValueCompressor::kLargeValueSize);
   PieceCounter pieces;
-  CHECK(compressor.compress(value, pieces.fn()).type == CompressionType::kNone);
+  StoredValue stored = compressor.compress(value, pieces.fn());
+  CHECK(stored.type == CompressionType::kNone);
+  CHECK_FALSE(stored.tried);
   CHECK(pieces.calls == 0);
-  CHECK(stats.compressed + stats.incompressible + stats.skipped == 0);
+}
+
+TEST_CASE("a value no longer than the sample is compressed once, its sample's frame its own") {
+  CompressionOptions zstd;
+  LargeValueCompressor compressor(zstd);
+  for (std::size_t size : {std::size_t{100}, std::size_t{20000}, LargeValueCompressor::kSampleSize}) {
+    CAPTURE(size);
+    const std::string value = text_bytes(size);
+    PieceCounter pieces;
+    StoredValue stored = compressor.compress(value, pieces.fn());
+    REQUIRE(stored.type == CompressionType::kZstd);
+    CHECK(pieces.calls == 0);
+    std::string back;
+    REQUIRE(decompress_value(stored.stored(value), value.size(), back));
+    CHECK(back == value);
+  }
+  std::mt19937_64 rng(23);
+  const std::string noise = random_bytes(rng, 20000);
+  StoredValue raw = compressor.compress(noise, [] {});
+  CHECK(raw.type == CompressionType::kNone);
+  CHECK(raw.tried);
+  CHECK(compressor.compress("short", [] {}).type == CompressionType::kNone);  // under 64 bytes
 }
