@@ -165,8 +165,11 @@ std::unique_ptr<DBIterator> DB::iterator(const ReadOptions& options) {
   db_options.lower_bound = options.lower_bound;
   db_options.upper_bound = options.upper_bound;
   db_options.prefix = options.prefix;
-  // The version stays held while the scan lives, so its files count as live.
-  auto merged = std::make_unique<MergingIterator>(std::move(children));
+  // The version stays held while the scan lives, so its files count as live. A lone child
+  // is the mutable memtable (it is always a child, first), whose keys need no merging.
+  std::unique_ptr<InternalIterator> merged =
+      children.size() == 1 ? std::move(children.front())
+                           : std::make_unique<MergingIterator>(std::move(children));
   std::unique_ptr<ValueResolver> resolver;
   if (options.resolve_values) {
     resolver = std::make_unique<VlogPrefetcher>(value_log_, sources.version);

@@ -22,16 +22,24 @@ bool MergingIterator::before(const Slot& a, const Slot& b) {
 // Restores the heap below `index` after its slot's key changed (it can only have moved
 // away from the top's side: the top child stepped in the heap's direction).
 template <MergingIterator::Direction kDirection>
+//
+// A slot already in place (a scan within one source, or a heap of one) is left untouched:
+// copying it out and back measured 13% of an LRANGE of 600 elements, the reload stalling
+// on the key just stored into it.
 void MergingIterator::sift_down(std::size_t index) {
   const std::size_t n = heap_.size();
-  Slot moving = heap_[index];
+  std::size_t child = 2 * index + 1;
+  if (child >= n) return;
+  if (child + 1 < n && before<kDirection>(heap_[child + 1], heap_[child])) ++child;
+  if (!before<kDirection>(heap_[child], heap_[index])) return;
+  const Slot moving = heap_[index];
   for (;;) {
-    std::size_t child = 2 * index + 1;
+    heap_[index] = heap_[child];
+    index = child;
+    child = 2 * index + 1;
     if (child >= n) break;
     if (child + 1 < n && before<kDirection>(heap_[child + 1], heap_[child])) ++child;
     if (!before<kDirection>(heap_[child], moving)) break;
-    heap_[index] = heap_[child];
-    index = child;
   }
   heap_[index] = moving;
 }
