@@ -182,8 +182,12 @@ void StagedWrites::Cursor::next() {
     return;
   }
   Map& map = owner_.staged_;
-  // Both tests before either source moves: key_ may view the engine iterator's key.
-  const bool engine_here = engine_->valid() && engine_->key() == key_;
+  // Both tests before either source moves: key_ may view the engine iterator's key (then
+  // the same bytes: no comparison needed, the usual case of a read with nothing staged).
+  const auto is_key = [this](std::string_view k) {
+    return (k.data() == key_.data() && k.size() == key_.size()) || k == key_;
+  };
+  const bool engine_here = engine_->valid() && is_key(engine_->key());
   const bool staged_here = staged_valid_ && staged_->first == key_;
   if (engine_here) engine_->next();
   if (staged_here) {
