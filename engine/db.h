@@ -292,7 +292,7 @@ class DB {
   // there are any) and returns the WAL's copy of the batch with their pointers. Never
   // suspends.
   WriteBatch log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold,
-                        std::span<StoredValue> prepared);
+                        std::span<const StoredValue> prepared);
   // write_out() (or sync()) on every open appender, oldest first. A failure is kept in
   // values_error_ and bg_error_: no later write is acknowledged.
   Status write_out_appenders(bool sync);

@@ -215,7 +215,7 @@ std::vector<StoredValue> DB::prepare_logged_values(const WriteBatch& batch,
 }
 
 WriteBatch DB::log_values(const WriteBatch& batch, SequenceNumber first, std::size_t threshold,
-                          std::span<StoredValue> prepared) {
+                          std::span<const StoredValue> prepared) {
   VlogAppender& appender = *logged_->appenders.back();
   WriteBatch logged;
   std::string encoded;

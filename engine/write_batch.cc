@@ -2,7 +2,6 @@
 #include "engine/write_batch.h"
 
 #include <algorithm>
-
 #include <cassert>
 
 #include "engine/format/coding.h"

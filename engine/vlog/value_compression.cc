@@ -23,16 +23,27 @@ ZSTD_DCtx* thread_decompression_context() {
   if (holder.context == nullptr) holder.context = ZSTD_createDCtx();
   return holder.context;
 }
+// A compression context for value frames: the configured level, the content size in the
+// frame header (decompress_value requires it), no zstd checksum (the record has its own).
+// Null when zstd cannot allocate one.
+ZSTD_CCtx* new_value_context(const CompressionOptions& options) {
+  ZSTD_CCtx* context = ZSTD_createCCtx();
+  if (context == nullptr) return nullptr;
+  ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, options.zstd_level);
+  ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1);
+  ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 0);
+  return context;
+}
+
+// The largest stored frame that still saves min_saving of `size` bytes.
+std::size_t compressed_limit(std::size_t size, double min_saving) {
+  return size - static_cast<std::size_t>(static_cast<double>(size) * min_saving);
+}
 }  // namespace
 
 ValueCompressor::ValueCompressor(const CompressionOptions& options, ValueCompressionStats* stats)
     : options_(options), stats_(stats != nullptr ? stats : &own_stats_) {
-  if (options_.type == CompressionType::kZstd) {
-    cctx_ = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1);
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 0);
-  }
+  if (options_.type == CompressionType::kZstd) cctx_ = new_value_context(options_);
 }
 
 ValueCompressor::~ValueCompressor() { ZSTD_freeCCtx(cctx_); }
@@ -44,9 +55,7 @@ CompressionType ValueCompressor::compress(std::string_view value, std::string& o
     ++stats_->skipped;
     return CompressionType::kNone;
   }
-  const auto saving =
-      static_cast<std::size_t>(static_cast<double>(value.size()) * options_.min_saving);
-  const std::size_t limit = value.size() - saving;
+  const std::size_t limit = compressed_limit(value.size(), options_.min_saving);
   out.resize(ZSTD_compressBound(value.size()));
   std::size_t n = ZSTD_compress2(cctx_, out.data(), out.size(), value.data(), value.size());
   if (ZSTD_isError(n) || n > limit) {
@@ -77,18 +86,10 @@ LargeValueCompressor::~LargeValueCompressor() {
 }
 
 ZSTD_CCtx* LargeValueCompressor::take_context() {
-  ZSTD_CCtx* context = nullptr;
-  if (!free_contexts_.empty()) {
-    context = free_contexts_.back();
-    free_contexts_.pop_back();
-    ZSTD_CCtx_reset(context, ZSTD_reset_session_only);
-    return context;
-  }
-  context = ZSTD_createCCtx();
-  if (context == nullptr) return nullptr;
-  ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, options_.zstd_level);
-  ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1);
-  ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 0);
+  if (free_contexts_.empty()) return new_value_context(options_);
+  ZSTD_CCtx* context = free_contexts_.back();
+  free_contexts_.pop_back();
+  ZSTD_CCtx_reset(context, ZSTD_reset_session_only);
   return context;
 }
 
@@ -116,9 +117,6 @@ StoredValue LargeValueCompressor::compress(std::string_view value,
     ~GiveBack() { owner.give_back(context); }
   } give_back_on_exit{*this, context};
   result.tried = true;
-  const auto limit_of = [&](std::size_t size) {
-    return size - static_cast<std::size_t>(static_cast<double>(size) * options_.min_saving);
-  };
 
   // The sample: a frame of its own, the same level, the same saving rule. The frame header
   // carries the content size (the context's parameters), as decompress_value requires, so
@@ -128,7 +126,7 @@ StoredValue LargeValueCompressor::compress(std::string_view value,
     const std::size_t bound = ZSTD_compressBound(sample);
     auto out = std::make_unique_for_overwrite<char[]>(bound);
     const std::size_t n = ZSTD_compress2(context, out.get(), bound, value.data(), sample);
-    if (ZSTD_isError(n) || n > limit_of(sample)) return result;
+    if (ZSTD_isError(n) || n > compressed_limit(sample, options_.min_saving)) return result;
     if (sample == value.size()) {
       result.type = CompressionType::kZstd;
       result.frame = std::move(out);
@@ -139,7 +137,7 @@ StoredValue LargeValueCompressor::compress(std::string_view value,
   }
   between_pieces();
 
-  const std::size_t limit = limit_of(value.size());
+  const std::size_t limit = compressed_limit(value.size(), options_.min_saving);
   if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(context, value.size()))) return result;
   const std::size_t bound = ZSTD_compressBound(value.size());
   auto frame = std::make_unique_for_overwrite<char[]>(bound);

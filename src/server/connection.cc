@@ -279,6 +279,12 @@ void Connection::wake_for_unsent(void* self) {
   c->socket_.interrupt();
 }
 
+// An interrupt() of the pending wait or recv (the trimmer's, a remote batch's wake), not
+// a close or a cancellation of the socket.
+bool Connection::interrupted_only(const Status& error) const {
+  return error.is_cancelled() && !closing_ && !socket_.cancelled();
+}
+
 void Connection::settle_remote_batch() {
   if (key_batch_.in_flight()) key_batch_.finish_remote(shard_, out_);
 }
@@ -307,8 +313,8 @@ bool Connection::should_move() const {
   return key_shard_run_ >= kMoveAfter && key_shard_ != shard_.id() && !closing_ &&
          !client_.close_after_reply && !client_.multi.active && client_.watched.empty() &&
          !block_.active && in_.empty() && out_.buffer().empty() && !key_batch_.in_flight() &&
-         !shard_.stopping() &&
-         socket_.is_open() && !socket_.cancelled() && !trim_requested_ && !wait_before_read_;
+         !shard_.stopping() && socket_.is_open() && !socket_.cancelled() && !trim_requested_ &&
+         !wait_before_read_;
 }
 
 bool Connection::read_some() {
@@ -325,9 +331,7 @@ bool Connection::read_some() {
       const bool unsent = std::exchange(unsent_wake_, false);
       if (!ready) {
         // Replies a remote batch left unsent (see below); the wait resumes after them.
-        if (unsent && ready.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
-          return true;
-        }
+        if (unsent && interrupted_only(ready.error())) return true;
         if (ready.error().is_timed_out()) server_.logger().verbose("Closing idle client");
         return false;
       }
@@ -343,12 +347,12 @@ bool Connection::read_some() {
     const bool unsent = std::exchange(unsent_wake_, false);
     if (!n) {
       // Replies a remote batch left unsent: run() settles and sends them, then reads again.
-      if (unsent && n.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
+      if (unsent && interrupted_only(n.error())) {
         if (trimmed) wait_before_read_ = in_.release();
         return true;
       }
       // The trimmer's interruption (not a close): free the buffer and wait without one.
-      if (trimmed && n.error().is_cancelled() && !closing_ && !socket_.cancelled()) {
+      if (trimmed && interrupted_only(n.error())) {
         wait_before_read_ = in_.release();  // (it is empty: trim_if_idle checked)
         continue;
       }

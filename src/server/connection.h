@@ -194,6 +194,7 @@ class Connection {
   void settle_remote_batch();
   // ReplyWake's callback, on this shard: replies of a remote batch wait for the recv.
   static void wake_for_unsent(void* self);
+  bool interrupted_only(const Status& error) const;
   resp::ReplyWriter& writer_for(const CommandSpec* spec);
   void advance_reply_mode();
   bool auth_required();
