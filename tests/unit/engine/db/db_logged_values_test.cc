@@ -341,6 +341,45 @@ TEST_CASE(
   });
 }
 
+// A batch of large values is compressed before it asks the value log for room; a full
+// disk then refuses it as any logged write, and what was compressed for it is counted
+// nowhere (only a write that can no longer fail counts its values).
+TEST_CASE("large logged values on a full disk: NoSpace after their compression, counted once written") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  DBOptions o = logged_options();
+  o.memtable_size = 16 << 20;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", o);
+    std::string big(2 * LargeValueCompressor::kPieceSize, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7) % 26);
+    REQUIRE(db->put("first", big));
+    REQUIRE(db->flush());  // the appender is finished: the next value needs a new file
+    const std::uint64_t compressed = db->stats().vlog_values_compressed;
+    CHECK(compressed == 1);
+
+    fs.set_space_limit(fs.used_bytes() + 64 * 1024);
+    const SequenceNumber last = db->stats().last_sequence;
+    Status failed = db->put("k", big);
+    CHECK_MESSAGE(failed.is_no_space(), failed.to_string());
+    CHECK(db->stats().last_sequence == last);  // no sequence taken
+    CHECK(db->stats().vlog_values_compressed == compressed);
+    CHECK(db->stats().vlog_values_incompressible == 0);
+    CHECK(get_ok(*db, "k") == std::nullopt);
+
+    fs.set_space_limit(std::nullopt);
+    REQUIRE(db->put("k", big));
+    CHECK(db->stats().vlog_values_compressed == compressed + 1);
+    CHECK((get_ok(*db, "k") == big));
+    REQUIRE(db->close());
+    db = open_db(fs, "/db", o);
+    CHECK((get_ok(*db, "k") == big));
+    CHECK((get_ok(*db, "first") == big));
+    check_no_leaked_files(fs, "/db", *db);
+    REQUIRE(db->close());
+  });
+}
+
 // The memtable keeps every version of a key, so its table holds a pointer to each logged
 // record: all of them are live at the flush. Compaction then drops the shadowed versions
 // and counts their records as garbage; a file with nothing live left is deleted.
