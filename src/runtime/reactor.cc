@@ -101,6 +101,7 @@ io_uring_sqe* Reactor::get_sqe(unsigned needed) {
   assert(ring_ready_);
   while (io_uring_sq_space_left(&ring_) < needed) {
     ++stats_.enters;
+    disk_queued_ = 0;
     int r = io_uring_submit(&ring_);
     // The kernel may refuse while completions overflow; reaping makes room.
     if (r < 0 && r != -EINTR && !reaping_) (void)reap();
@@ -109,15 +110,20 @@ io_uring_sqe* Reactor::get_sqe(unsigned needed) {
 }
 
 void Reactor::submit_if_batch_full() {
-  if (options_.submit_batch == 0 || io_uring_sq_ready(&ring_) < options_.submit_batch) return;
+  if (options_.submit_batch == 0 || disk_queued_ < options_.submit_batch) return;
   ++stats_.enters;
+  ++stats_.early_submits;
+  disk_queued_ = 0;
   (void)io_uring_submit(&ring_);  // a failure leaves the SQEs queued for the next poll()
 }
 
 void Reactor::begin(IoOperation& op, IoClass io_class) {
   op.io_class = io_class;
   if (in_fiber()) op.fiber = Scheduler::current()->current_fiber();
-  if (io_class == IoClass::kDisk) acquire_disk_slot();
+  if (io_class == IoClass::kDisk) {
+    acquire_disk_slot();
+    ++disk_queued_;
+  }
   ++in_flight_;
   ++stats_.operations;
 }
@@ -226,12 +232,14 @@ bool Reactor::stays_awake() {
 
 void Reactor::enter_without_wait() {
   ++stats_.enters;
+  disk_queued_ = 0;
   (void)io_uring_submit_and_get_events(&ring_);
 }
 
 void Reactor::enter_and_wait(std::optional<TimePoint> deadline) {
   ++stats_.enters;
   ++stats_.sleeps;
+  disk_queued_ = 0;
   io_uring_cqe* cqe = nullptr;
   __kernel_timespec ts{};
   if (deadline) ts = to_timespec(*deadline - Clock::now());
