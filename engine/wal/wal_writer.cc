@@ -263,8 +263,11 @@ void WalWriter::acquire_io() {
   io_busy_ = true;
 }
 
+// The fibers the write released run in this round (their replies go out with the
+// leader's, in one burst), not after the next poll.
 void WalWriter::release_io() {
   io_busy_ = false;
+  runtime::Scheduler::WakeInRound in_round;
   io_free_.notify_all();
   room_.notify_all();
 }
@@ -284,8 +287,10 @@ Status WalWriter::wait_for(std::uint64_t end, Reach reach) {
     // Every fiber already ready appends first. The fiber whose write just completed runs on
     // before the waiters that write woke: if it came back with its next batch and wrote at
     // once, groups would alternate between its batch alone and everyone else's, halving
-    // what group commit saves. One yield lets the woken writers join this group.
-    runtime::this_fiber::yield();
+    // what group commit saves. Waiting for the round's end lets the woken writers, and
+    // every other fiber of the round, join this group, and the write still goes before
+    // the round's IO is polled: no fiber waits a poll for it.
+    runtime::this_fiber::yield_to_round_end();
     // A durable round with nothing written unsynced before it writes each group with
     // O_DSYNC: one device round trip per group instead of a write and an fdatasync. A
     // written-only round into the page cache leaves its partial page open: a page of

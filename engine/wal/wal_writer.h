@@ -33,10 +33,13 @@
 // kAlways every waited-for group is padded (each is synced before the next is written).
 //
 // Group commit. A waiting appender waits until its record is durable (sync) or written
-// (kEverySec). Whichever waiting appender finds the IO role free takes it, yields once so
-// that every fiber already ready appends too (the writers the last write woke), then
-// writes everything in the tail, fdatasyncs if it waits for durability, and hands the role
-// on: every batch that arrives meanwhile lands in the next single write (and sync).
+// (kEverySec). Whichever waiting appender finds the IO role free takes it, waits for the
+// end of the scheduler's round (Scheduler::yield_to_round_end) so that every fiber of the
+// round appends too (the writers the last write woke among them), then writes everything
+// in the tail, fdatasyncs if it waits for durability, and hands the role on: every batch
+// that arrives meanwhile lands in the next single write (and sync). The fibers a write
+// releases run in the same round (Scheduler::WakeInRound), so their replies leave in one
+// burst with the leader's.
 //
 // Timer. Under kEverySec and kNo a fiber runs sync_interval after an unsynced append (and
 // every interval while appends go on). Under kEverySec the appends are already written and

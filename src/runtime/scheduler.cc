@@ -66,17 +66,15 @@ void Scheduler::finish(Fiber* f) {
   --live_;
 }
 
-void Scheduler::push_ready(Fiber* f) {
+void Scheduler::push(ReadyQueue& q, Fiber* f) {
   f->state_ = Fiber::State::kReady;
   f->run_next_ = nullptr;
-  ReadyQueue& q = ready_[static_cast<int>(f->priority_)];
   if (q.tail) q.tail->run_next_ = f; else q.head = f;
   q.tail = f;
   ++q.size;
 }
 
-Fiber* Scheduler::pop_ready(Priority p) {
-  ReadyQueue& q = ready_[static_cast<int>(p)];
+Fiber* Scheduler::pop(ReadyQueue& q) {
   Fiber* f = q.head;
   if (!f) return nullptr;
   q.head = f->run_next_;
@@ -85,6 +83,10 @@ Fiber* Scheduler::pop_ready(Priority p) {
   --q.size;
   return f;
 }
+
+void Scheduler::push_ready(Fiber* f) { push(ready_[static_cast<int>(f->priority_)], f); }
+
+Fiber* Scheduler::pop_ready(Priority p) { return pop(ready_[static_cast<int>(p)]); }
 
 void Scheduler::resume(Fiber* f) {
   assert(current_ == nullptr && "resume only from the scheduler context");
@@ -116,6 +118,15 @@ void Scheduler::yield() {
   switch_out();
 }
 
+void Scheduler::yield_to_round_end() {
+  if (!in_batch_ || current_->priority_ != Priority::kForeground) {
+    yield();
+    return;
+  }
+  push(round_end_, current_);
+  switch_out();
+}
+
 void Scheduler::maybe_yield() {
   if (current_ == nullptr || round_yielded_ || current_->priority() != Priority::kForeground) {
     return;
@@ -139,7 +150,11 @@ void Scheduler::suspend() {
 
 bool Scheduler::wake(Fiber* f) {
   if (f->state_ != Fiber::State::kSuspended) return false;
-  push_ready(f);
+  if (wake_in_round_ > 0 && in_batch_ && f->priority_ == Priority::kForeground) {
+    push(round_end_, f);
+  } else {
+    push_ready(f);
+  }
   return true;
 }
 
@@ -154,8 +169,23 @@ std::size_t Scheduler::run_foreground_batch() {
   // Only the fibers ready at the start of the batch: one that yields goes to the back and
   // runs in the next round, after the owner has polled IO.
   std::size_t n = std::min(ready_[0].size, options_.max_batch);
+  in_batch_ = true;
   for (std::size_t i = 0; i < n; ++i) resume(pop_ready(Priority::kForeground));
-  return n;
+  // Then those parked for the round's end, and those they park or wake there in turn, as
+  // many as a batch holds; any more run first in the next round.
+  std::size_t extra = 0;
+  for (; extra < options_.max_batch && round_end_.head != nullptr; ++extra) {
+    resume(pop(round_end_));
+  }
+  in_batch_ = false;
+  if (round_end_.head != nullptr) {
+    round_end_.tail->run_next_ = ready_[0].head;
+    if (ready_[0].head == nullptr) ready_[0].tail = round_end_.tail;
+    ready_[0].head = round_end_.head;
+    ready_[0].size += round_end_.size;
+    round_end_ = ReadyQueue{};
+  }
+  return n + extra;
 }
 
 std::size_t Scheduler::run_background(bool foreground_waiting) {

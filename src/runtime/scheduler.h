@@ -75,6 +75,32 @@ class Scheduler {
 
   // Puts the running fiber at the back of its ready queue and runs others.
   void yield();
+  // Puts the running foreground fiber behind every other fiber of the current round,
+  // still in this round: it runs before the owner next polls IO, where yield() would put it
+  // in the next round, after the poll. Outside a round's foreground batch, or from a
+  // background fiber, it is yield(). For a group commit's leader: the fibers ready in this
+  // round append first, and the write follows at once.
+  void yield_to_round_end();
+  // While one of these lives, wake() makes a foreground fiber run later in the current
+  // round (with those yield_to_round_end() parked) instead of in the next one: for a fiber
+  // whose action releases others that should act before the poll. A group commit's write
+  // wakes the fibers whose records it held, which then send their replies in the same
+  // round, so one io_uring_enter carries the whole group's replies. Outside a round's
+  // foreground batch it changes nothing.
+  class WakeInRound {
+   public:
+    WakeInRound() : scheduler_(current()) {
+      if (scheduler_ != nullptr) ++scheduler_->wake_in_round_;
+    }
+    ~WakeInRound() {
+      if (scheduler_ != nullptr) --scheduler_->wake_in_round_;
+    }
+    WakeInRound(const WakeInRound&) = delete;
+    WakeInRound& operator=(const WakeInRound&) = delete;
+
+   private:
+    Scheduler* scheduler_;
+  };
   // For a foreground fiber that may run long without suspending (a writer whose writes
   // never wait for IO), called at its natural boundaries: yields if the current round has
   // lasted `foreground_quantum`, or a ready background fiber is owed a whole slice (its
@@ -122,6 +148,8 @@ class Scheduler {
 
   void push_ready(Fiber* f);
   Fiber* pop_ready(Priority p);
+  static void push(ReadyQueue& q, Fiber* f);
+  static Fiber* pop(ReadyQueue& q);
   void resume(Fiber* f);
   void switch_out();  // from the running fiber back to the scheduler context
   void finish(Fiber* f);
@@ -132,6 +160,11 @@ class Scheduler {
   StackPool stacks_;
   TimerQueue timers_;
   ReadyQueue ready_[2];
+  // Foreground fibers to run at the end of the current batch (yield_to_round_end, wakes
+  // under WakeInRound); empty outside run_foreground_batch.
+  ReadyQueue round_end_;
+  bool in_batch_ = false;
+  int wake_in_round_ = 0;
   Fiber* current_ = nullptr;
   asan::StackBounds thread_stack_;  // learnt at the first switch into a fiber
   void* asan_fake_stack_ = nullptr;
@@ -162,6 +195,7 @@ auto Scheduler::run_deep(F&& fn) -> decltype(fn()) {
 // Shorthands for the running fiber's scheduler.
 namespace this_fiber {
 inline void yield() { Scheduler::current()->yield(); }
+inline void yield_to_round_end() { Scheduler::current()->yield_to_round_end(); }
 // yield() where there is a fiber to yield from; off a fiber (a tool, a plain thread)
 // nothing. For long copies and compressions done in pieces.
 inline void yield_if_on_fiber() {

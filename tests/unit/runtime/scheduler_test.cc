@@ -306,3 +306,92 @@ TEST_CASE("run_deep runs a call that needs a deep stack on a large stack and ret
   CHECK(got == 400);
   CHECK(also_void);
 }
+
+TEST_CASE("yield_to_round_end runs the fiber again in the same round, after the others") {
+  Scheduler s;
+  std::string trace;
+  s.spawn([&] {
+    trace += 'a';
+    s.yield_to_round_end();
+    trace += 'A';
+  });
+  for (char c : std::string("bc")) {
+    s.spawn([&, c] { trace += c; });
+  }
+  s.run_round();
+  CHECK(trace == "abcA");
+  CHECK(s.live_fibers() == 0);
+  // A plain yield() waits for the next round.
+  s.spawn([&] {
+    trace += 'y';
+    s.yield();
+    trace += 'Y';
+  });
+  s.run_round();
+  CHECK(trace == "abcAy");
+  s.run_round();
+  CHECK(trace == "abcAyY");
+}
+
+TEST_CASE("a wake under WakeInRound runs the woken fiber in the same round") {
+  Scheduler s;
+  std::string trace;
+  Fiber* parked[2] = {nullptr, nullptr};
+  for (int i = 0; i < 2; ++i) {
+    s.spawn([&, i] {
+      parked[i] = s.current_fiber();
+      s.suspend();
+      trace += static_cast<char>('p' + i);
+    });
+  }
+  s.run_round();
+  CHECK(trace.empty());
+  s.spawn([&] {
+    trace += 'w';
+    {
+      Scheduler::WakeInRound in_round;
+      s.wake(parked[0]);
+    }
+    s.wake(parked[1]);  // outside the scope: the next round
+    trace += 'W';
+  });
+  s.run_round();
+  CHECK(trace == "wWp");
+  s.run_round();
+  CHECK(trace == "wWpq");
+  // From the scheduler's own context (no batch running) it is a plain wake.
+  s.spawn([&] {
+    parked[0] = s.current_fiber();
+    s.suspend();
+    trace += 'r';
+  });
+  s.run_round();
+  {
+    Scheduler::WakeInRound in_round;
+    s.wake(parked[0]);
+  }
+  CHECK(trace == "wWpq");
+  s.run_round();
+  CHECK(trace == "wWpqr");
+}
+
+TEST_CASE("fibers parked for the round's end past a batch's worth run first in the next round") {
+  SchedulerOptions options;
+  options.max_batch = 2;
+  Scheduler s(options);
+  std::string trace;
+  // One fiber parks itself at the round's end again and again: each round runs it at most
+  // max_batch times, and the fiber spawned meanwhile waits behind it, never starved.
+  s.spawn([&] {
+    for (int i = 0; i < 5; ++i) {
+      trace += static_cast<char>('0' + i);
+      s.yield_to_round_end();
+    }
+  });
+  s.run_round();
+  CHECK(trace == "012");
+  s.spawn([&] { trace += 'x'; });
+  s.run_round();
+  CHECK(trace == "0123x4");  // the left-over fiber first (3), x, then 4 at the round's end
+  CHECK(s.live_fibers() == 0);
+}

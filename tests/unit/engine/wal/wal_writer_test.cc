@@ -617,3 +617,35 @@ TEST_CASE("wal writes a durable group with O_DSYNC only when nothing before it i
   run_fiber(loop, [&] { REQUIRE(recover_dir(fs, "/db", tiny_wal(), after)); });
   CHECK_FALSE(after.sequences.empty());
 }
+
+TEST_CASE("wal everysec: a round's appends are written and all return within that round") {
+  // The leader writes at the end of the scheduler's round, not after the next poll, and the
+  // appenders its write released run in the same round: the replies of a whole group leave
+  // in one burst (wal_writer.h, "Group commit").
+  IoLoop loop;
+  FaultFileSystem fs;
+  WalOptions options = tiny_wal(WalSyncPolicy::kEverySec);
+  options.sync_interval = std::chrono::seconds(30);
+  Replay replay;
+  std::unique_ptr<WalWriter> wal;
+  run_fiber(loop, [&] {
+    REQUIRE(fs.make_dir("/wal"));
+    auto w = open_wal(fs, "/wal", options, replay);
+    REQUIRE(w);
+    wal = std::move(*w);
+  });
+  constexpr int kFibers = 5;
+  int returned = 0;
+  SequenceNumber next = 1;
+  for (int f = 0; f < kFibers; ++f) {
+    loop.sched.spawn([&] {
+      CHECK(wal->append(make_batch(next++), false));
+      ++returned;
+    });
+  }
+  loop.sched.run_round();
+  CHECK(returned == kFibers);
+  CHECK(wal->stats().groups == 1);
+  CHECK(wal->stats().batches == kFibers);
+  run_fiber(loop, [&] { CHECK(wal->close()); });
+}
