@@ -120,10 +120,7 @@ void Reactor::submit_if_batch_full() {
 void Reactor::begin(IoOperation& op, IoClass io_class) {
   op.io_class = io_class;
   if (in_fiber()) op.fiber = Scheduler::current()->current_fiber();
-  if (io_class == IoClass::kDisk) {
-    acquire_disk_slot();
-    ++disk_queued_;
-  }
+  if (io_class == IoClass::kDisk) acquire_disk_slot();
   ++in_flight_;
   ++stats_.operations;
 }
@@ -166,7 +163,10 @@ void Reactor::link_timeout(io_uring_sqe* sqe, IoOperation& op, TimePoint deadlin
 }
 
 int Reactor::finish(IoOperation& op) {
-  submit_if_batch_full();  // here, once the operation (and its linked timeout) is complete
+  // Counted here, once its SQE (and its linked timeout) is queued: a submission while
+  // get_sqe() made room went before it.
+  if (op.io_class == IoClass::kDisk) ++disk_queued_;
+  submit_if_batch_full();
   if (op.fiber != nullptr) {
     Scheduler& s = op.fiber->scheduler();
     while (op.pending > 0) s.suspend();
@@ -228,6 +228,13 @@ bool Reactor::stays_awake() {
     return true;
   }
   return false;
+}
+
+void Reactor::submit_queued() {
+  if (io_uring_sq_ready(&ring_) == 0) return;
+  ++stats_.enters;
+  disk_queued_ = 0;
+  (void)io_uring_submit(&ring_);  // a failure leaves them queued for the next poll()
 }
 
 void Reactor::enter_without_wait() {

@@ -113,6 +113,9 @@ class Reactor {
   // notify(). Returns the number of completions handled. Makes no syscall when nothing is
   // queued or in flight and `wait` is false. Call from the owner's loop, not from a fiber.
   std::size_t poll(bool wait, std::optional<TimePoint> deadline);
+  // Submits every queued SQE without reaping or waiting (no syscall when none is queued):
+  // for an owner about to run long (background work, a spin) with a round's sends queued.
+  void submit_queued();
 
   // Thread-safe: wakes a poll() that is blocked, or the next one that would block. Call it
   // after publishing the work it should look at (see the protocol above).

@@ -108,6 +108,7 @@ void Scheduler::resume(Fiber* f) {
 void Scheduler::switch_out() {
   Fiber* f = current_;
   assert(f && "yield/suspend/sleep must be called from a fiber");
+  assert(wake_in_round_ == 0 && "a fiber suspended inside a WakeInRound scope");
   asan::start_switch(&f->asan_fake_stack_, thread_stack_);
   f->caller_ = std::move(f->caller_).resume();
   asan::finish_switch(f->asan_fake_stack_, nullptr);
@@ -172,19 +173,14 @@ std::size_t Scheduler::run_foreground_batch() {
   in_batch_ = true;
   for (std::size_t i = 0; i < n; ++i) resume(pop_ready(Priority::kForeground));
   // Then those parked for the round's end, and those they park or wake there in turn, as
-  // many as a batch holds; any more run first in the next round.
+  // many as a batch holds; any more wait in the ready queue for the next round.
   std::size_t extra = 0;
   for (; extra < options_.max_batch && round_end_.head != nullptr; ++extra) {
     resume(pop(round_end_));
   }
   in_batch_ = false;
-  if (round_end_.head != nullptr) {
-    round_end_.tail->run_next_ = ready_[0].head;
-    if (ready_[0].head == nullptr) ready_[0].tail = round_end_.tail;
-    ready_[0].head = round_end_.head;
-    ready_[0].size += round_end_.size;
-    round_end_ = ReadyQueue{};
-  }
+  // Past the bound they queue behind every fiber already waiting: first come, first served.
+  while (Fiber* f = pop(round_end_)) push_ready(f);
   return n + extra;
 }
 
@@ -227,6 +223,7 @@ std::size_t Scheduler::run_round() {
   round_yielded_ = false;
   if (timers_.armed() != 0) timers_.fire_due(round_start_);
   std::size_t ran = run_foreground_batch();
+  if (ready_[1].head != nullptr && before_background_) before_background_();
   ran += run_background(ready_[0].head != nullptr);
   return ran;
 }

@@ -14,7 +14,11 @@
 // maybe_yield() at its natural boundaries.
 //
 // Driving. The owner calls run_round() in its loop: it fires due timers and runs a batch of
-// ready fibers, then returns so the owner can reap IO completions and cross-shard messages.
+// ready fibers (up to max_batch, then as many again of those parked for the round's end:
+// yield_to_round_end, WakeInRound), then background fibers within their share, and
+// returns so the owner can reap IO completions and cross-shard messages. Between the
+// foreground batch and the background fibers it calls the owner's before_background hook
+// (the shard submits the round's queued sends there, so replies do not wait for them).
 // When nothing is ready the owner sleeps until next_deadline() or an external wake-up (the
 // shard does this in io_uring). run() is a self-contained loop for code without a reactor.
 //
@@ -39,7 +43,9 @@ struct SchedulerOptions {
   double background_share = 0.10;                       // of CPU while foreground waits
   Duration background_slice = std::chrono::microseconds(500);
   Duration foreground_quantum = std::chrono::microseconds(500);  // see maybe_yield()
-  std::size_t max_batch = 256;  // fibers run per round before the owner polls IO
+  // Foreground fibers run per round before the owner polls IO, and as many again of those
+  // parked for the round's end.
+  std::size_t max_batch = 256;
 };
 
 struct SchedulerStats {
@@ -81,6 +87,9 @@ class Scheduler {
   // background fiber, it is yield(). For a group commit's leader: the fibers ready in this
   // round append first, and the write follows at once.
   void yield_to_round_end();
+  // Whether fibers wait to run at the current round's end (from one that runs there: others
+  // were parked or woken behind it since it parked).
+  bool round_end_pending() const { return round_end_.head != nullptr; }
   // While one of these lives, wake() makes a foreground fiber run later in the current
   // round (with those yield_to_round_end() parked) instead of in the next one: for a fiber
   // whose action releases others that should act before the poll. A group commit's write
@@ -108,8 +117,8 @@ class Scheduler {
   // it such a fiber holds the thread until it happens to suspend: the owner polls no IO
   // meanwhile, so a background fiber waiting for a read stays parked however much share
   // it is owed. At most one such yield per round: the round then ends with the batch it
-  // started (background work and the IO poll follow), and the other fibers of that batch
-  // gain nothing by yielding too. Costs a clock read.
+  // started and the fibers parked for its end (background work and the IO poll follow),
+  // and the other fibers of that batch gain nothing by yielding too. Costs a clock read.
   void maybe_yield();
   // Parks the running fiber until wake(). See fiber.h for who may wake it.
   void suspend();
@@ -134,6 +143,8 @@ class Scheduler {
   bool run();
 
   std::size_t live_fibers() const { return live_; }
+  // Called by run_round() after the foreground batch when background fibers are ready.
+  void set_before_background(std::function<void()> hook) { before_background_ = std::move(hook); }
   double background_share() const { return options_.background_share; }
   void set_background_share(double share);
   const SchedulerStats& stats() const { return stats_; }
@@ -164,7 +175,8 @@ class Scheduler {
   // under WakeInRound); empty outside run_foreground_batch.
   ReadyQueue round_end_;
   bool in_batch_ = false;
-  int wake_in_round_ = 0;
+  int wake_in_round_ = 0;  // live WakeInRound scopes (none may span a suspension)
+  std::function<void()> before_background_;
   Fiber* current_ = nullptr;
   asan::StackBounds thread_stack_;  // learnt at the first switch into a fiber
   void* asan_fake_stack_ = nullptr;

@@ -78,6 +78,9 @@ void Shard::thread_main() {
     (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
   }
   scheduler_.emplace(options_.scheduler);
+  // Sockets' operations are submitted at the poll (reactor.h, "Batching and bounds"); a
+  // round with background work to run sends its replies first.
+  scheduler_->set_before_background([this] { reactor_->submit_queued(); });
   reactor_.emplace(options_.reactor);
   if (Status s = reactor_->init(); !s) {
     startup_status_ = std::move(s);
@@ -125,6 +128,7 @@ bool Shard::loop_turn() {
   const bool ready = scheduler_->has_ready() || inbox_.pending();
   if (!ready && options_.idle_spin > Duration::zero()) {
     if (worked != 0) last_work_ = Clock::now();
+    reactor_->submit_queued();  // the round's sends go now, not after the spin
     spin_before_sleep();  // poll()'s pending-work check then sees what the spin found
   }
   reactor_->poll(!ready, scheduler_->next_deadline());

@@ -226,7 +226,12 @@ Status LockedKey::write_last(engine::WriteBatch& batch, bool changed) {
   if (!pending) return pending.error();
   if (changed && pending->status) touch();
   released_ = true;
-  guard_->release();
+  {
+    // The key's next holder runs in this round, before this write's WAL group is written
+    // at the round's end (wal_writer.h, "Group commit"), so its write joins the group.
+    runtime::Scheduler::WakeInRound in_round;
+    guard_->release();
+  }
   guard_ = nullptr;
   Status s = keyspace_.db_->finish_write(*pending);
   if (s) keyspace_.note_write_under(db_, db_id_);

@@ -173,6 +173,7 @@ def test_client_kill_finds_a_client_that_keeps_moving(cascade):
         sock.sendall(b"*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n")
         client_id = int(sock.recv(100)[1:-2])
         stop = threading.Event()
+        answered = threading.Event()  # a first batch came back: the client is moving
 
         def mover():
             rounds = 0
@@ -186,12 +187,16 @@ def test_client_kill_finds_a_client_that_keeps_moving(cascade):
                         if not chunk:
                             return
                         got += chunk
+                    answered.set()
             except OSError:
                 return
 
         thread = threading.Thread(target=mover)
         thread.start()
-        time.sleep(rng.uniform(0.002, 0.03))
+        # The kill lands at a random moment after the first batch (not before it, where a
+        # slow machine would have it meet no move at all).
+        answered.wait(timeout=10)
+        time.sleep(rng.uniform(0.0, 0.03))
         assert admin.execute_command("CLIENT", "KILL", "ID", client_id) == 1
         thread.join(timeout=10)  # the kill closes the socket, which ends the mover
         assert not thread.is_alive(), "the killed client is still served"

@@ -159,6 +159,24 @@ TEST_CASE("socket operations wait for the poll however many are queued") {
   CHECK(completed == 14);
 }
 
+TEST_CASE("submit_queued sends queued operations to the kernel without reaping them") {
+  IoLoop loop;
+  loop.reactor.poll(false, std::nullopt);
+  int completed = 0;
+  for (int i = 0; i < 3; ++i) {
+    loop.sched.spawn([&] { completed += await_nop(loop.reactor) == 0; });
+  }
+  loop.sched.run_round();
+  std::uint64_t enters = loop.reactor.stats().enters;
+  loop.reactor.submit_queued();
+  CHECK(loop.reactor.stats().enters == enters + 1);
+  loop.reactor.submit_queued();  // nothing queued: no syscall
+  CHECK(loop.reactor.stats().enters == enters + 1);
+  CHECK(completed == 0);
+  REQUIRE(loop.run());
+  CHECK(completed == 3);
+}
+
 TEST_CASE("more operations than SQ entries are submitted early and all complete") {
   ReactorOptions options;
   options.sq_entries = 8;

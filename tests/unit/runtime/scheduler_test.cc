@@ -375,23 +375,38 @@ TEST_CASE("a wake under WakeInRound runs the woken fiber in the same round") {
   CHECK(trace == "wWpqr");
 }
 
-TEST_CASE("fibers parked for the round's end past a batch's worth run first in the next round") {
+TEST_CASE("fibers parked for the round's end past a batch's worth wait their turn in the next round") {
   SchedulerOptions options;
   options.max_batch = 2;
   Scheduler s(options);
   std::string trace;
   // One fiber parks itself at the round's end again and again: each round runs it at most
-  // max_batch times, and the fiber spawned meanwhile waits behind it, never starved.
+  // max_batch more times, and what is left of it then queues behind the fibers already
+  // waiting (c, which the first round's batch had no room for).
   s.spawn([&] {
     for (int i = 0; i < 5; ++i) {
       trace += static_cast<char>('0' + i);
       s.yield_to_round_end();
     }
   });
+  s.spawn([&] { trace += 'b'; });
+  s.spawn([&] { trace += 'c'; });
   s.run_round();
-  CHECK(trace == "012");
-  s.spawn([&] { trace += 'x'; });
+  CHECK(trace == "0b12");
   s.run_round();
-  CHECK(trace == "0123x4");  // the left-over fiber first (3), x, then 4 at the round's end
+  CHECK(trace == "0b12c34");
   CHECK(s.live_fibers() == 0);
+}
+
+TEST_CASE("the before-background hook runs between the foreground batch and background fibers") {
+  Scheduler s;
+  std::string trace;
+  s.set_before_background([&] { trace += '|'; });
+  s.spawn([&] { trace += 'f'; });
+  s.run_round();
+  CHECK(trace == "f");  // no background fiber ready: no call
+  s.spawn([&] { trace += 'f'; });
+  s.spawn([&] { trace += 'b'; }, SpawnOptions{.priority = Priority::kBackground});
+  s.run_round();
+  CHECK(trace == "ff|b");
 }

@@ -398,3 +398,43 @@ TEST_CASE("put_strings waits for a key's lock held by a read-modify-write") {
     REQUIRE(keyspace->close());
   });
 }
+
+TEST_CASE("read-modify-writes queued on a hot key's lock join the holder's WAL group") {
+  // Early lock release (key_locks.h): the holder releases the key once its write is in the
+  // memtable and then leads its WAL group, written at the end of the scheduler's round. The
+  // key's next holder runs in that round (WakeInRound), writes, releases to the next one,
+  // and so on: the whole queue lands in the holder's group, one WAL write for all of them.
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto keyspace = open_keyspace(fs);
+    constexpr int kQueued = 4;
+    runtime::WaitGroup done;
+    bool held = false;
+    done.add();
+    (void)runtime::Scheduler::current()->spawn([&] {
+      LockedKey lock(*keyspace, 0, "hot", false);
+      held = true;
+      runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(10));
+      CHECK(lock.put_string(std::nullopt, "holder"));
+      done.done();
+    });
+    while (!held) runtime::Scheduler::current()->yield();
+    for (int i = 0; i < kQueued; ++i) {
+      done.add();
+      (void)runtime::Scheduler::current()->spawn([&, i] {
+        LockedKey lock(*keyspace, 0, "hot", false);  // waits for the holder
+        CHECK(lock.put_string(std::nullopt, "queued " + std::to_string(i)));
+        done.done();
+      });
+    }
+    const std::uint64_t groups = keyspace->engine().stats().wal_groups;
+    done.wait();
+    CHECK(keyspace->engine().stats().wal_groups == groups + 1);
+    auto hot = keyspace->read(0, "hot", kNow);
+    REQUIRE(hot);
+    REQUIRE(hot->has_value());
+    CHECK((*hot)->payload() == "queued " + std::to_string(kQueued - 1));
+    REQUIRE(keyspace->close());
+  });
+}
