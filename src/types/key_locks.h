@@ -35,7 +35,9 @@
 // Early lock release. A read-modify-write command (types::LockedKey) releases its stripe
 // once its last write is in the engine's memtable, before that write's WAL wait; the next
 // holder reads it (unacknowledged reads) and its own write, later in the log, is
-// acknowledged after it. So the writes of one hot key share WAL groups. Two blind writes in
+// acknowledged after it. So the writes of one hot key share WAL groups: the release wakes
+// the next holder into the same scheduler round (LockedKey::write_last,
+// runtime::Scheduler::WakeInRound), where the group's leader writes only at the round's end. Two blind writes in
 // flight at once on one key were concurrent (neither was acknowledged when the other
 // began), so either may end up last; a connection's own writes never overlap like that.
 //
