@@ -42,6 +42,15 @@ int await_nop(Reactor& r, IoClass io_class = IoClass::kOther) {
   return r.await([](io_uring_sqe* sqe) { io_uring_prep_nop(sqe); }, io_class);
 }
 
+// Spawns `n` fibers that each await a nop of `io_class` and count it in `completed`.
+void spawn_nops(IoLoop& loop, int n, int& completed, IoClass io_class = IoClass::kOther) {
+  for (int i = 0; i < n; ++i) {
+    loop.sched.spawn([&loop, &completed, io_class] {
+      completed += await_nop(loop.reactor, io_class) == 0;
+    });
+  }
+}
+
 int await_pipe_read(Reactor& r, const Pipe& p, char* buf, std::size_t n,
                     IoClass io_class = IoClass::kOther) {
   return r.await([&](io_uring_sqe* sqe) { io_uring_prep_read(sqe, p.read_end, buf, n, 0); },
@@ -104,9 +113,7 @@ TEST_CASE("without a submit batch, operations of many fibers go to the kernel in
   IoLoop loop(options);
   loop.reactor.poll(false, std::nullopt);
   int completed = 0;
-  for (int i = 0; i < 64; ++i) {
-    loop.sched.spawn([&] { completed += await_nop(loop.reactor) == 0; });
-  }
+  spawn_nops(loop, 64, completed);
   std::uint64_t enters = loop.reactor.stats().enters;
   loop.sched.run_round();  // all 64 queue their SQE and suspend
   CHECK(loop.reactor.stats().enters == enters);
@@ -122,9 +129,7 @@ TEST_CASE("queued disk operations are submitted in the round once a submit batch
   IoLoop loop(options);
   loop.reactor.poll(false, std::nullopt);
   int completed = 0;
-  for (int i = 0; i < 10; ++i) {
-    loop.sched.spawn([&] { completed += await_nop(loop.reactor, IoClass::kDisk) == 0; });
-  }
+  spawn_nops(loop, 10, completed, IoClass::kDisk);
   std::uint64_t enters = loop.reactor.stats().enters;
   loop.sched.run_round();
   CHECK(loop.reactor.stats().enters == enters + 2);  // at the 4th and the 8th operation
@@ -142,16 +147,12 @@ TEST_CASE("socket operations wait for the poll however many are queued") {
   IoLoop loop(options);
   loop.reactor.poll(false, std::nullopt);
   int completed = 0;
-  for (int i = 0; i < 10; ++i) {
-    loop.sched.spawn([&] { completed += await_nop(loop.reactor) == 0; });
-  }
+  spawn_nops(loop, 10, completed);
   std::uint64_t enters = loop.reactor.stats().enters;
   loop.sched.run_round();
   CHECK(loop.reactor.stats().enters == enters);
   CHECK(loop.reactor.stats().early_submits == 0);
-  for (int i = 0; i < 4; ++i) {
-    loop.sched.spawn([&] { completed += await_nop(loop.reactor, IoClass::kDisk) == 0; });
-  }
+  spawn_nops(loop, 4, completed, IoClass::kDisk);
   loop.sched.run_round();
   CHECK(loop.reactor.stats().enters == enters + 1);  // the 4th disk operation: all 14 go
   CHECK(loop.reactor.poll(false, std::nullopt) == 14);
@@ -163,9 +164,7 @@ TEST_CASE("submit_queued sends queued operations to the kernel without reaping t
   IoLoop loop;
   loop.reactor.poll(false, std::nullopt);
   int completed = 0;
-  for (int i = 0; i < 3; ++i) {
-    loop.sched.spawn([&] { completed += await_nop(loop.reactor) == 0; });
-  }
+  spawn_nops(loop, 3, completed);
   loop.sched.run_round();
   std::uint64_t enters = loop.reactor.stats().enters;
   loop.reactor.submit_queued();
@@ -183,9 +182,7 @@ TEST_CASE("more operations than SQ entries are submitted early and all complete"
   options.cq_entries = 16;
   IoLoop loop(options);
   int completed = 0;
-  for (int i = 0; i < 1000; ++i) {
-    loop.sched.spawn([&] { completed += await_nop(loop.reactor) == 0; });
-  }
+  spawn_nops(loop, 1000, completed);
   REQUIRE(loop.run());
   CHECK(completed == 1000);
   CHECK(loop.reactor.in_flight() == 0);
