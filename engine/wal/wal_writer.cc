@@ -31,9 +31,6 @@ struct WalWriter::Group {
 namespace {
 constexpr std::size_t kGroupBuffer = 64 << 10;
 constexpr std::size_t kSpareGroups = 4;  // buffers kept for reuse: no allocation per write
-// How many times a group-commit leader lets fibers woken behind it at the round's end go
-// first (see wait_for).
-constexpr int kMaxLeaderDeferrals = 64;
 }
 
 WalWriter::WalWriter(WalSegments segments, const WalOptions& options,
@@ -291,15 +288,10 @@ Status WalWriter::wait_for(std::uint64_t end, Reach reach) {
     // before the waiters that write woke: if it came back with its next batch and wrote at
     // once, groups would alternate between its batch alone and everyone else's, halving
     // what group commit saves. Waiting for the round's end lets the woken writers, and
-    // every other fiber of the round, join this group, and the write still goes before
-    // the round's IO is polled: no fiber waits a poll for it. Fibers woken behind the
-    // leader meanwhile (a hot key's next holders, handed its lock one after another:
-    // types/key_locks.h, "Early lock release") go first too, up to a bound.
-    runtime::Scheduler* scheduler = runtime::Scheduler::current();
-    scheduler->yield_to_round_end();
-    for (int i = 0; i < kMaxLeaderDeferrals && scheduler->round_end_pending(); ++i) {
-      scheduler->yield_to_round_end();
-    }
+    // every other fiber of the round, join this group (a hot key's next holders, handed
+    // its lock one after another: types/key_locks.h, "Early lock release"), and the write
+    // still goes before the round's IO is polled: no fiber waits a poll for it.
+    runtime::this_fiber::yield_to_round_end();
     // A durable round with nothing written unsynced before it writes each group with
     // O_DSYNC: one device round trip per group instead of a write and an fdatasync. A
     // written-only round into the page cache leaves its partial page open: a page of

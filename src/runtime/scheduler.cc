@@ -124,7 +124,7 @@ void Scheduler::yield_to_round_end() {
     yield();
     return;
   }
-  push(round_end_, current_);
+  push(round_last_, current_);
   switch_out();
 }
 
@@ -172,15 +172,19 @@ std::size_t Scheduler::run_foreground_batch() {
   std::size_t n = std::min(ready_[0].size, options_.max_batch);
   in_batch_ = true;
   for (std::size_t i = 0; i < n; ++i) resume(pop_ready(Priority::kForeground));
-  // Then those parked for the round's end, and those they park or wake there in turn, as
-  // many as a batch holds; any more wait in the ready queue for the next round.
+  // Then those woken into the round, and only when none is left those parked for its
+  // end, as many as a batch holds; any more wait in the ready queue for the next round.
   std::size_t extra = 0;
-  for (; extra < options_.max_batch && round_end_.head != nullptr; ++extra) {
-    resume(pop(round_end_));
+  for (; extra < options_.max_batch; ++extra) {
+    Fiber* f = pop(round_end_);
+    if (f == nullptr) f = pop(round_last_);
+    if (f == nullptr) break;
+    resume(f);
   }
   in_batch_ = false;
   // Past the bound they queue behind every fiber already waiting: first come, first served.
   while (Fiber* f = pop(round_end_)) push_ready(f);
+  while (Fiber* f = pop(round_last_)) push_ready(f);
   return n + extra;
 }
 

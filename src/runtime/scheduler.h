@@ -14,8 +14,9 @@
 // maybe_yield() at its natural boundaries.
 //
 // Driving. The owner calls run_round() in its loop: it fires due timers and runs a batch of
-// ready fibers (up to max_batch, then as many again of those parked for the round's end:
-// yield_to_round_end, WakeInRound), then background fibers within their share, and
+// ready fibers (up to max_batch, then as many again of those woken into the round or
+// parked for its end: WakeInRound, yield_to_round_end), then background fibers within
+// their share, and
 // returns so the owner can reap IO completions and cross-shard messages. Between the
 // foreground batch and the background fibers it calls the owner's before_background hook
 // (the shard submits the round's queued sends there, so replies do not wait for them).
@@ -82,19 +83,18 @@ class Scheduler {
   // Puts the running fiber at the back of its ready queue and runs others.
   void yield();
   // Puts the running foreground fiber behind every other fiber of the current round,
-  // still in this round: it runs before the owner next polls IO, where yield() would put it
-  // in the next round, after the poll. Outside a round's foreground batch, or from a
-  // background fiber, it is yield(). For a group commit's leader: the fibers ready in this
-  // round append first, and the write follows at once.
+  // those woken into the round after it parked (WakeInRound) included, still in this
+  // round: it runs before the owner next polls IO, where yield() would put it in the next
+  // round, after the poll. Outside a round's foreground batch, or from a background fiber,
+  // it is yield(). For a group commit's leader: the fibers ready in this round append
+  // first (a hot key's next holders, woken one by another, among them), and the write
+  // follows at once.
   void yield_to_round_end();
-  // Whether fibers wait to run at the current round's end (from one that runs there: others
-  // were parked or woken behind it since it parked).
-  bool round_end_pending() const { return round_end_.head != nullptr; }
   // While one of these lives, wake() makes a foreground fiber run later in the current
-  // round (with those yield_to_round_end() parked) instead of in the next one: for a fiber
-  // whose action releases others that should act before the poll. A group commit's write
-  // wakes the fibers whose records it held, which then send their replies in the same
-  // round, so one io_uring_enter carries the whole group's replies. Outside a round's
+  // round (before those yield_to_round_end() parked) instead of in the next one: for a
+  // fiber whose action releases others that should act before the poll. A group commit's
+  // write wakes the fibers whose records it held, which then send their replies in the
+  // same round, so one io_uring_enter carries the whole group's replies. Outside a round's
   // foreground batch it changes nothing.
   class WakeInRound {
    public:
@@ -171,9 +171,11 @@ class Scheduler {
   StackPool stacks_;
   TimerQueue timers_;
   ReadyQueue ready_[2];
-  // Foreground fibers to run at the end of the current batch (yield_to_round_end, wakes
-  // under WakeInRound); empty outside run_foreground_batch.
+  // Foreground fibers to run at the end of the current batch, empty outside
+  // run_foreground_batch: those woken under WakeInRound, then, once none is left, those
+  // parked by yield_to_round_end (round_last_).
   ReadyQueue round_end_;
+  ReadyQueue round_last_;
   bool in_batch_ = false;
   int wake_in_round_ = 0;  // live WakeInRound scopes (none may span a suspension)
   std::function<void()> before_background_;

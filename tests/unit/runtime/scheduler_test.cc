@@ -410,3 +410,34 @@ TEST_CASE("the before-background hook runs between the foreground batch and back
   s.run_round();
   CHECK(trace == "ff|b");
 }
+
+TEST_CASE("a fiber woken into the round runs before one parked for the round's end") {
+  // The chain a hot key's lock makes: a holder parks for the round's end after waking the
+  // next holder into the round, who wakes the one after: every one of them runs before it.
+  Scheduler s;
+  std::string trace;
+  Fiber* parked[2] = {nullptr, nullptr};
+  for (int i = 0; i < 2; ++i) {
+    s.spawn([&, i] {
+      parked[i] = s.current_fiber();
+      s.suspend();
+      trace += static_cast<char>('1' + i);
+      if (i == 0) {
+        Scheduler::WakeInRound in_round;
+        s.wake(parked[1]);
+      }
+    });
+  }
+  s.run_round();
+  s.spawn([&] {
+    {
+      Scheduler::WakeInRound in_round;
+      s.wake(parked[0]);
+    }
+    s.yield_to_round_end();
+    trace += 'L';
+  });
+  s.run_round();
+  CHECK(trace == "12L");
+  CHECK(s.live_fibers() == 0);
+}
