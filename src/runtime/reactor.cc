@@ -100,8 +100,7 @@ Status Reactor::init() {
 io_uring_sqe* Reactor::get_sqe(unsigned needed) {
   assert(ring_ready_);
   while (io_uring_sq_space_left(&ring_) < needed) {
-    ++stats_.enters;
-    disk_queued_ = 0;
+    note_enter();
     int r = io_uring_submit(&ring_);
     // The kernel may refuse while completions overflow; reaping makes room.
     if (r < 0 && r != -EINTR && !reaping_) (void)reap();
@@ -111,9 +110,8 @@ io_uring_sqe* Reactor::get_sqe(unsigned needed) {
 
 void Reactor::submit_if_batch_full() {
   if (options_.submit_batch == 0 || disk_queued_ < options_.submit_batch) return;
-  ++stats_.enters;
+  note_enter();
   ++stats_.early_submits;
-  disk_queued_ = 0;
   (void)io_uring_submit(&ring_);  // a failure leaves the SQEs queued for the next poll()
 }
 
@@ -232,21 +230,18 @@ bool Reactor::stays_awake() {
 
 void Reactor::submit_queued() {
   if (io_uring_sq_ready(&ring_) == 0) return;
-  ++stats_.enters;
-  disk_queued_ = 0;
+  note_enter();
   (void)io_uring_submit(&ring_);  // a failure leaves them queued for the next poll()
 }
 
 void Reactor::enter_without_wait() {
-  ++stats_.enters;
-  disk_queued_ = 0;
+  note_enter();
   (void)io_uring_submit_and_get_events(&ring_);
 }
 
 void Reactor::enter_and_wait(std::optional<TimePoint> deadline) {
-  ++stats_.enters;
+  note_enter();
   ++stats_.sleeps;
-  disk_queued_ = 0;
   io_uring_cqe* cqe = nullptr;
   __kernel_timespec ts{};
   if (deadline) ts = to_timespec(*deadline - Clock::now());

@@ -157,6 +157,11 @@ class Reactor {
   static constexpr std::uint64_t kTimeoutTag = 2;  // set on a linked timeout's user_data
 
   io_uring_sqe* get_sqe(unsigned needed);
+  // Every io_uring_enter that submits: counted, and the queued disk operations go with it.
+  void note_enter() {
+    ++stats_.enters;
+    disk_queued_ = 0;
+  }
   void submit_if_batch_full();
   void begin(IoOperation& op, IoClass io_class);
   void acquire_disk_slot();
