@@ -112,7 +112,7 @@ Status Keyspace::touch_flushed_watches(std::span<const std::uint32_t> dbs) {
 
 void Keyspace::note_write_under(std::uint32_t db, std::uint32_t id) {
   if (ids_.id_of(db) == id) return;
-  if (std::find(retired_.begin(), retired_.end(), id) == retired_.end()) retired_.push_back(id);
+  retire_again(id);
   sweeper_wake_.set();
 }
 

@@ -140,6 +140,10 @@ class Keyspace {
 
   // ---- for the sweeper (keyspace_sweeper.h) ---------------------------------------------
   std::vector<std::uint32_t>& retired_ids() { return retired_; }
+  // Lists `id` for sweeping unless it is listed already.
+  void retire_again(std::uint32_t id) {
+    if (std::find(retired_.begin(), retired_.end(), id) == retired_.end()) retired_.push_back(id);
+  }
   std::uint64_t expired_keys() const { return expired_keys_; }
   KeyspaceFilter* filter() { return filter_.get(); }
   void count_expired() { ++expired_keys_; }

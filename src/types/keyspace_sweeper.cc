@@ -186,7 +186,7 @@ void sweep(Keyspace& keyspace) {
       const std::uint32_t id = retired.back();
       retired.pop_back();
       if (Status s = delete_prefix(keyspace, id_prefix(id)); !s) {
-        if (std::find(retired.begin(), retired.end(), id) == retired.end()) retired.push_back(id);
+        keyspace.retire_again(id);
         break;
       }
     }
