@@ -37,9 +37,10 @@
 // holder reads it (unacknowledged reads) and its own write, later in the log, is
 // acknowledged after it. So the writes of one hot key share WAL groups: the release wakes
 // the next holder into the same scheduler round (LockedKey::write_last,
-// runtime::Scheduler::WakeInRound), where the group's leader writes only at the round's end. Two blind writes in
-// flight at once on one key were concurrent (neither was acknowledged when the other
-// began), so either may end up last; a connection's own writes never overlap like that.
+// runtime::Scheduler::WakeInRound), where the group's leader writes only at the round's
+// end. Two blind writes in flight at once on one key were concurrent (neither was
+// acknowledged when the other began), so either may end up last; a connection's own
+// writes never overlap like that.
 //
 // Calling rules: the shard's fibers take stripes; any code on the shard thread may release.
 #pragma once

@@ -122,8 +122,7 @@ TEST_CASE("values larger than a wal segment are logged, and survive a power loss
   run_fiber(loop, [&] {
     DBOptions o = logged_options();  // 4 MiB wal segments
     const std::uint64_t segment = o.wal.geometry.segment_size;
-    std::string big(segment * 2 + 12345, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7) % 26);
+    const std::string big = compressible_value(segment * 2 + 12345);
     std::string other(segment - 1000, 'z');  // with `big`, two values past a segment in one batch
     auto db = open_db(fs, "/db", o);
     REQUIRE(db->put("big", big, {.sync = true}));
@@ -177,8 +176,7 @@ TEST_CASE("large logged values are compressed before their write takes a sequenc
   FaultFileSystem fs;
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", logged_options());
-    std::string big(value_size, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7) % 26);
+    const std::string big = compressible_value(value_size);
     WriteBatch batch;
     for (int i = 1; i < values; ++i) batch.put("other" + std::to_string(i), big);
     batch.put("k", big);
@@ -351,8 +349,7 @@ TEST_CASE("large logged values on a full disk: NoSpace after their compression, 
   o.memtable_size = 16 << 20;
   run_fiber(loop, [&] {
     auto db = open_db(fs, "/db", o);
-    std::string big(2 * LargeValueCompressor::kPieceSize, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7) % 26);
+    const std::string big = compressible_value(2 * LargeValueCompressor::kPieceSize);
     REQUIRE(db->put("first", big));
     REQUIRE(db->flush());  // the appender is finished: the next value needs a new file
     const std::uint64_t compressed = db->stats().vlog_values_compressed;

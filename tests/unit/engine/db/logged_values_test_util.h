@@ -58,6 +58,13 @@ inline std::string big_value(int i, int round = 0) {
   return v;
 }
 
+// `size` bytes that zstd shrinks well (a short repeating alphabet walk).
+inline std::string compressible_value(std::size_t size) {
+  std::string v(size, '\0');
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<char>('a' + (i * 7) % 26);
+  return v;
+}
+
 inline std::string small_value(int i) {
   return "small-" + std::to_string(i) + std::string(100, 's');
 }
