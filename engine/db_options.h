@@ -85,11 +85,18 @@ struct DBOptions {
 struct WriteOptions {
   bool sync = false;  // acknowledge only once the batch's WAL record is on disk
   // The caller holds this batch durable elsewhere (a multi-shard write's part, which its
-  // synced decision record carries), or nothing depends on its being durable: under
+  // decision records carry), or nothing depends on its being durable: under
   // WalSyncPolicy::kAlways it is acknowledged once its WAL record is written, as under
   // kEverySec, not synced; and DB::sync_wal_acknowledged() does not wait for it. Ignored
   // when sync is set.
   bool durable_elsewhere = false;
+  // Another shard's WAL record, already written to the page cache, holds this batch
+  // against a process crash (a multi-shard write's part under everysec, whose coordinator
+  // wrote a copy of it first: src/types/multi_shard_log.h): under kEverySec it is
+  // acknowledged once it is in the WAL's tail, as under kNo, and reaches the page cache
+  // with the next group written, the flusher or the timer. Ignored when sync is set and
+  // under kAlways.
+  bool in_tail_suffices = false;
 };
 
 // A write begun and not yet finished (DB::begin_write).
@@ -100,6 +107,7 @@ struct PendingWrite {
   Status status;
   bool sync = false;
   bool durable_elsewhere = false;
+  bool in_tail_suffices = false;
   bool logged_values = false;  // some values went to the value log (separate_at_write)
 };
 

@@ -81,6 +81,7 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   batch.set_sequence(pending.first);
   pending.sync = options.sync;
   pending.durable_elsewhere = options.durable_elsewhere;
+  pending.in_tail_suffices = options.in_tail_suffices;
   pending.logged_values = logging;
   Result<WalTicket> ticket =
       logging ? wal_->enqueue(log_values(batch, pending.first, threshold, prepared))
@@ -115,7 +116,8 @@ Status DB::finish_write(PendingWrite& pending) {
   const bool durable = pending.sync || (options_.wal.sync_policy == WalSyncPolicy::kAlways &&
                                         !pending.durable_elsewhere);
   if (status && (pending.logged_values || durable)) status = write_out_appenders(durable);
-  if (status) status = wal_->await(pending.ticket, pending.sync, pending.durable_elsewhere);
+  if (status) status = wal_->await(pending.ticket, pending.sync, pending.durable_elsewhere,
+                                      pending.in_tail_suffices);
   if (!status && bg_error_.is_ok()) {
     bg_error_ = status;  // the WAL is poisoned: no later write can be acknowledged
   }

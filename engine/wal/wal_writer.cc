@@ -89,10 +89,10 @@ Status WalWriter::erase_torn_tail(const WalRecovery& recovery) {
 }
 
 Result<WalPosition> WalWriter::append(const WriteBatch& batch, bool sync,
-                                      bool written_suffices) {
+                                      bool written_suffices, bool tail_suffices) {
   Result<WalTicket> ticket = enqueue(batch);
   if (!ticket) return ticket.error();
-  if (Status s = await(*ticket, sync, written_suffices); !s) return s;
+  if (Status s = await(*ticket, sync, written_suffices, tail_suffices); !s) return s;
   return ticket->position;
 }
 
@@ -126,13 +126,14 @@ Result<WalTicket> WalWriter::enqueue(const WriteBatch& batch) {
   return WalTicket{position, appended_};
 }
 
-Status WalWriter::await(const WalTicket& ticket, bool sync, bool written_suffices) {
+Status WalWriter::await(const WalTicket& ticket, bool sync, bool written_suffices,
+                        bool tail_suffices) {
   const bool always = options_.sync_policy == WalSyncPolicy::kAlways;
   if (sync || (always && !written_suffices)) return wait_for(ticket.end, Reach::kDurable);
   if (always) return wait_for(ticket.end, Reach::kWritten);  // a later sync covers it
   if (!written_suffices) acknowledged_unsynced_ = std::max(acknowledged_unsynced_, ticket.end);
   start_timer();
-  if (options_.sync_policy == WalSyncPolicy::kEverySec) {
+  if (options_.sync_policy == WalSyncPolicy::kEverySec && !tail_suffices) {
     return wait_for(ticket.end, Reach::kWritten);
   }
   if (!queue_.empty() && queue_.back()->used >= kWalPageSize) start_flusher();

@@ -127,24 +127,27 @@ class WalWriter {
   // Logs `batch` (its sequence already set) and returns where its record starts: once its
   // record is durable if `sync` or kAlways, once it is written under kEverySec (or under
   // kAlways when `written_suffices`: the caller holds the batch durable elsewhere), else
-  // once it is in the tail. InvalidArgument if the batch cannot fit in a segment; the
-  // poisoning error after a failed write or sync.
-  Result<WalPosition> append(const WriteBatch& batch, bool sync, bool written_suffices = false);
+  // once it is in the tail (kNo, or kEverySec with `tail_suffices`: another log holds the
+  // batch against a process crash). InvalidArgument if the batch cannot fit in a segment;
+  // the poisoning error after a failed write or sync.
+  Result<WalPosition> append(const WriteBatch& batch, bool sync, bool written_suffices = false,
+                             bool tail_suffices = false);
   // append() in two steps, for a caller that acts between them (the engine inserts the
   // batch into its memtable): enqueue() copies the record into the tail without
   // suspending, so records enter the log in the order of the calls; await() returns when
   // append() would have.
   Result<WalTicket> enqueue(const WriteBatch& batch);
-  Status await(const WalTicket& ticket, bool sync, bool written_suffices = false);
+  Status await(const WalTicket& ticket, bool sync, bool written_suffices = false,
+               bool tail_suffices = false);
   // Every batch with sequences <= `sequence` is flushed: its segment may be reused.
   void mark_flushed(SequenceNumber sequence);
   // Makes everything appended so far durable.
   Status sync();
   // Makes durable every record acknowledged before it was (awaited without sync under
   // kEverySec or kNo, and not durable elsewhere); returns at once when there is none. A
-  // multi-shard write needs no more of a shard before its decision (src/types/
+  // multi-shard write needs no more of a shard before its parts (src/types/
   // multi_shard_log.h, step 0): records whose caller holds them durable elsewhere (the parts
-  // of earlier multi-shard writes) can wait for the background sync.
+  // of earlier multi-shard writes over every shard) can wait for the background sync.
   Status sync_acknowledged();
   // Writes and syncs the tail, stops the flusher and timer fibers and closes the files.
   Status close();

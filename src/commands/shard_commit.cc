@@ -20,9 +20,13 @@ namespace cascade::commands {
 namespace {
 
 // The debug crash points of shard_commit.h, read at each multi-shard write.
-void crash_point(std::string_view name) {
+bool crash_armed(std::string_view name) {
   const char* armed = std::getenv("CASCADE_CRASH_POINT");
-  if (armed != nullptr && name == armed) ::kill(::getpid(), SIGKILL);
+  return armed != nullptr && name == armed;
+}
+
+void crash_point(std::string_view name) {
+  if (crash_armed(name)) ::kill(::getpid(), SIGKILL);
 }
 
 // CASCADE_DEBUG_PART_DELAY_MS=<n>: waits n ms between the decision and the other parts, so
@@ -39,16 +43,16 @@ Status write_here(server::ServerState& server, engine::WriteBatch& batch,
   return keyspace->engine().write(batch, options);
 }
 
-// Makes the WALs of `others` durable: all of them (step 3 of the protocol: the parts are
-// durable before their decision goes), or, with `acknowledged_only`, the writes each
+// Makes the WALs of `shards` durable: all of them (step 3 of the protocol: the parts are
+// durable before their decision records go), or, with `acknowledged_only`, the writes each
 // acknowledged unsynced (step 0 when writes are acknowledged unsynced, everysec and no:
 // recovery may write a part whose shard lost its unsynced tail, and without this barrier
 // that shard would then show this write without writes it acknowledged before it;
-// multi_shard_log.h). Parts of earlier multi-shard writes are durable through their
-// decisions and need no sync here, so a shard that took only those syncs nothing.
-Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId>& others,
+// multi_shard_log.h). Parts of earlier multi-shard writes are held by their decision
+// records and need no sync here, so a shard that took only those syncs nothing.
+Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId>& shards,
                  bool acknowledged_only) {
-  auto synced = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&] {
+  auto synced = server.runtime().run_on(std::span<const runtime::ShardId>(shards), [&] {
     types::Keyspace* keyspace = server.this_shard().keyspace();
     if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
     return acknowledged_only ? keyspace->engine().sync_wal_acknowledged()
@@ -60,43 +64,74 @@ Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId
   return Status::ok();
 }
 
+// How long the clean-up lets finished writes gather before a round of deletes (each round
+// costs every involved shard two syncs), unless this many are waiting already. Records
+// waiting are harmless: recovery would only find every part applied.
+constexpr std::chrono::milliseconds kCleanupPause{50};
+constexpr std::size_t kCleanupBatch = 4096;
+
 // Off the client's path: deletes the records of the multi-shard writes this shard
-// coordinated, in batches. For each batch: the other shards sync their WALs (the parts
-// were written unsynced, and a decision may go only once its parts are durable), then one
-// synced batch deletes the decision records, and only then each other shard deletes its
-// markers (a marker must outlive its decision record, or recovery would write its part
-// again over newer data). Writes that finish while a batch is being deleted wait for the
-// next one, so under load one round of syncs serves many writes. A failure leaves the
-// records to the next start-up's recovery, which completes and removes them.
+// coordinated, in batches. For each batch: every shard holding a part syncs its WAL (the
+// parts were written unsynced, and a decision record may go only once every part it could
+// complete is durable), then the decision records are deleted, synced, on every shard that
+// holds one, and only then every shard deletes its markers (a marker must outlive every
+// decision record naming its part, or recovery would write the part again over newer
+// data). Writes that finish while a batch is being deleted wait for the next one, so under
+// load one round of syncs serves many writes. A failure leaves the records to the next
+// start-up's recovery, which completes and removes them. A stopping shard drains at once.
 void drain_decisions(server::ServerState* server) {
-  server::ShardState::DecisionCleanup& cleanup = server->this_shard().decision_cleanup();
+  server::ShardState& shard_state = server->this_shard();
+  server::ShardState::DecisionCleanup& cleanup = shard_state.decision_cleanup();
+  const runtime::ShardId coordinator = shard_state.id();
   while (!cleanup.pending.empty()) {
+    if (cleanup.pending.size() < kCleanupBatch && !shard_state.stopping()) {
+      (void)shard_state.stop_event().wait_for(kCleanupPause);
+    }
     std::vector<server::ShardState::FinishedTransaction> batch;
     batch.swap(cleanup.pending);
-    std::vector<runtime::ShardId> others;
-    for (const auto& done : batch) others.insert(others.end(), done.others.begin(), done.others.end());
-    std::sort(others.begin(), others.end());
-    others.erase(std::unique(others.begin(), others.end()), others.end());
-    Status durable = sync_wals(*server, others, false);
-    types::Keyspace* keyspace = server->this_shard().keyspace();
-    if (!durable || keyspace == nullptr) {
-      if (!durable) server->logger().warning("Could not sync multi-shard parts: {}", durable.to_string());
+    std::vector<runtime::ShardId> holders;  // shards with a decision record to delete
+    std::vector<runtime::ShardId> parts;    // shards with a part (and a marker)
+    for (const auto& done : batch) {
+      holders.push_back(coordinator);
+      for (runtime::ShardId shard : done.others) {
+        parts.push_back(shard);
+        if (done.copies) holders.push_back(shard);
+      }
+      if (done.copies) parts.push_back(coordinator);
+    }
+    for (auto* ids : {&holders, &parts}) {
+      std::sort(ids->begin(), ids->end());
+      ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+    }
+    Status s = sync_wals(*server, parts, false);
+    if (!s) {
+      server->logger().warning("Could not sync multi-shard parts: {}", s.to_string());
       continue;
     }
-    engine::WriteBatch decisions;
-    for (const auto& done : batch) decisions.del(types::decision_key(done.txid));
-    engine::WriteOptions synced;
-    synced.sync = true;
-    if (Status s = keyspace->engine().write(decisions, synced); !s) {
+    auto deleted = server->runtime().run_on(std::span<const runtime::ShardId>(holders), [&]() -> Status {
+      types::Keyspace* keyspace = server->this_shard().keyspace();
+      if (keyspace == nullptr) return Status::shutdown("the shard's keyspace is closed");
+      const runtime::ShardId here = runtime::this_shard_id();
+      engine::WriteBatch decisions;
+      for (const auto& done : batch) {
+        if (here == coordinator || (done.copies && done.writes_on(here))) {
+          decisions.del(types::decision_key(done.txid));
+        }
+      }
+      return keyspace->engine().write(decisions, engine::WriteOptions{.sync = true});
+    });
+    for (Status& d : deleted) {
+      if (!d && s) s = d;
+    }
+    if (!s) {
       server->logger().warning("Could not delete {} multi-shard decisions: {}", batch.size(),
                                s.to_string());
       continue;
     }
-    const runtime::ShardId coordinator = server->this_shard().id();
-    for (runtime::ShardId shard : others) {
+    for (runtime::ShardId shard : parts) {
       auto markers = std::make_shared<engine::WriteBatch>();
       for (const auto& done : batch) {
-        if (std::find(done.others.begin(), done.others.end(), shard) != done.others.end()) {
+        if (shard == coordinator ? done.copies : done.writes_on(shard)) {
           markers->del(types::applied_marker_key(coordinator, done.txid));
         }
       }
@@ -116,11 +151,11 @@ void drain_decisions(server::ServerState* server) {
 
 // Queues the records of a finished multi-shard write for deletion on its coordinator.
 Status clean_up(server::ServerState& server_state, runtime::ShardId coordinator,
-                std::uint64_t txid, std::vector<runtime::ShardId> others) {
+                server::ShardState::FinishedTransaction done) {
   server::ServerState* server = &server_state;
-  return server->runtime().post(coordinator, [server, txid, others = std::move(others)]() mutable {
+  return server->runtime().post(coordinator, [server, done = std::move(done)]() mutable {
     server::ShardState::DecisionCleanup& cleanup = server->this_shard().decision_cleanup();
-    cleanup.pending.push_back({txid, std::move(others)});
+    cleanup.pending.push_back(std::move(done));
     if (cleanup.draining) return;
     cleanup.draining = true;
     drain_decisions(server);
@@ -135,22 +170,16 @@ Status write_then(server::ServerState& server, ShardBatch& part, const engine::W
   return s;
 }
 
-// Step 2 of multi_shard_log.h: each other writer's part, with its applied marker, then the
-// clean-up is queued. The parts' errors are returned (the decision stands either way).
+// Step 2 of multi_shard_log.h: each other writer's part, its records already added, then
+// the clean-up is queued. The parts' errors are returned (the decision stands either way).
 Status write_parts(server::ServerState& server, std::span<ShardBatch* const> writers,
-                   std::uint64_t txid, const std::vector<runtime::ShardId>& others,
-                   const CommitSteps& steps) {
-  const std::uint32_t coordinator_id = writers[0]->shard;
-  auto parts = server.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
+                   server::ShardState::FinishedTransaction done,
+                   const engine::WriteOptions& options, const CommitSteps& steps) {
+  auto parts = server.runtime().run_on(std::span<const runtime::ShardId>(done.others), [&]() -> Status {
     const runtime::ShardId here = runtime::this_shard_id();
     for (ShardBatch* part : writers) {
       if (part->shard != here) continue;
-      part->batch.put(types::applied_marker_key(coordinator_id, txid), {});
-      // Written, not synced (under any appendfsync): the durable decision holds this
-      // part, recovery writes it if the shard's WAL lost it, and the clean-up syncs it
-      // before the decision goes.
-      Status s = write_then(server, *part,
-                            engine::WriteOptions{.sync = false, .durable_elsewhere = true}, steps);
+      Status s = write_then(server, *part, options, steps);
       if (s) crash_point("multi-shard-after-part");
       return s;
     }
@@ -160,23 +189,20 @@ Status write_parts(server::ServerState& server, std::span<ShardBatch* const> wri
     // The decision stands: recovery applies the missing part at the next start.
     if (!s) return s;
   }
-  return clean_up(server, writers[0]->shard, txid, others);
+  return clean_up(server, writers[0]->shard, std::move(done));
 }
 
-// The decision-record protocol (multi_shard_log.h) over >= 2 writing shards.
-Status commit_across(server::ServerState& server, std::span<ShardBatch* const> writers, bool sync,
-                     const CommitSteps& steps) {
-  types::Decision decision{.txid = server.next_transaction_id(), .coordinator = writers[0]->shard};
+// Under appendfsync always: the coordinator's batch carries the one decision record and
+// is synced; the other parts follow, written unsynced with their markers.
+Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> writers,
+                     server::ShardState::FinishedTransaction done, const CommitSteps& steps) {
+  types::Decision decision{.txid = done.txid, .coordinator = writers[0]->shard, .parts = {}};
   for (std::size_t i = 1; i < writers.size(); ++i) {
     decision.parts.push_back({writers[i]->shard, std::string(writers[i]->batch.contents())});
+    writers[i]->batch.put(types::applied_marker_key(decision.coordinator, done.txid), {});
   }
   ShardBatch& coordinator = *writers[0];
-  coordinator.batch.put(types::decision_key(decision.txid), types::encode_decision(decision));
-  std::vector<runtime::ShardId> others;
-  for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
-  if (!sync && !steps.acknowledged_synced) {
-    if (Status s = sync_wals(server, others, true); !s) return s;
-  }
+  coordinator.batch.put(types::decision_key(done.txid), types::encode_decision(decision));
   crash_point("multi-shard-before-decision");
   Status decided = server.runtime().submit(coordinator.shard, [&] {
     return write_here(server, coordinator.batch, engine::WriteOptions{.sync = true});
@@ -184,7 +210,71 @@ Status commit_across(server::ServerState& server, std::span<ShardBatch* const> w
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");
   debug_part_delay();
-  return write_parts(server, writers, decision.txid, others, steps);
+  // Written, not synced: the durable decision holds these parts, recovery writes a part
+  // its shard's WAL lost, and the clean-up syncs them before the decision goes.
+  return write_parts(server, writers, std::move(done),
+                     engine::WriteOptions{.sync = false, .durable_elsewhere = true}, steps);
+}
+
+// CASCADE_CRASH_POINT=multi-shard-part-without-decision: what a power loss can leave of a
+// write with copies: every other writer's batch in its WAL, the coordinator's lost. They
+// are written (to the page cache, which a SIGKILL keeps), the coordinator's never is, and
+// the process dies.
+void lose_the_coordinator(server::ServerState& server, std::span<ShardBatch* const> writers) {
+  std::vector<runtime::ShardId> others;
+  for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
+  (void)server.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
+    for (ShardBatch* part : writers) {
+      if (part->shard == runtime::this_shard_id()) return write_here(server, part->batch, {});
+    }
+    return Status::ok();
+  });
+  ::kill(::getpid(), SIGKILL);
+}
+
+// Under everysec and no: every writer's batch carries its marker and a copy of the
+// decision record listing every other writer's part, and none is synced. Whichever of
+// them a crash leaves, recovery completes the others from its copy.
+Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* const> writers,
+                          server::ShardState::FinishedTransaction done, const CommitSteps& steps) {
+  const std::uint32_t coordinator_id = writers[0]->shard;
+  std::vector<std::string> contents;  // the parts before any record joins them
+  for (ShardBatch* w : writers) contents.emplace_back(w->batch.contents());
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    types::Decision copy{.txid = done.txid, .coordinator = coordinator_id, .parts = {}};
+    for (std::size_t j = 0; j < writers.size(); ++j) {
+      if (j != i) copy.parts.push_back({writers[j]->shard, contents[j]});
+    }
+    writers[i]->batch.put(types::decision_key(done.txid), types::encode_decision(copy));
+    writers[i]->batch.put(types::applied_marker_key(coordinator_id, done.txid), {});
+  }
+  // Step 0 (multi_shard_log.h) on every writer, the coordinator too: its batch is no
+  // more durable than the others'.
+  if (!steps.acknowledged_synced) {
+    std::vector<runtime::ShardId> all;
+    for (ShardBatch* w : writers) all.push_back(w->shard);
+    if (Status s = sync_wals(server, all, true); !s) return s;
+  }
+  // A write over every shard is held by its copies against any later multi-shard write
+  // (whose shards it covers) and needs no step 0 of its own; one over fewer is synced by
+  // the step 0 of the next multi-shard write on its shards.
+  const bool spans_all = writers.size() == server.shard_count();
+  ShardBatch& coordinator = *writers[0];
+  crash_point("multi-shard-before-decision");
+  if (crash_armed("multi-shard-part-without-decision")) lose_the_coordinator(server, writers);
+  // Into the page cache before the client is answered, as any everysec write: a process
+  // crash then keeps at least this copy.
+  Status decided = server.runtime().submit(coordinator.shard, [&] {
+    return write_here(server, coordinator.batch, engine::WriteOptions{.durable_elsewhere = spans_all});
+  }).get();
+  if (!decided) return decided;
+  crash_point("multi-shard-after-decision");
+  debug_part_delay();
+  // The coordinator's copy, written, holds these against a process crash: they are
+  // acknowledged from the WAL's tail.
+  return write_parts(server, writers, std::move(done),
+                     engine::WriteOptions{.durable_elsewhere = spans_all, .in_tail_suffices = true},
+                     steps);
 }
 
 }  // namespace
@@ -199,13 +289,16 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
         .get();
   }
   // The coordinator is the caller's own shard when it writes, else the lowest writer:
-  // its decision is then written without a round trip.
+  // its batch is then written without a round trip.
   std::vector<ShardBatch*> ordered(writers.begin(), writers.end());
   const runtime::ShardId here = runtime::this_shard_id();
   auto local = std::find_if(ordered.begin(), ordered.end(),
                             [here](const ShardBatch* b) { return b->shard == here; });
   if (local != ordered.end()) std::rotate(ordered.begin(), local, local + 1);
-  return commit_across(server, ordered, sync, steps);
+  server::ShardState::FinishedTransaction done{.txid = server.next_transaction_id(), .copies = !sync, .others = {}};
+  for (std::size_t i = 1; i < ordered.size(); ++i) done.others.push_back(ordered[i]->shard);
+  return sync ? commit_synced(server, ordered, std::move(done), steps)
+              : commit_with_copies(server, ordered, std::move(done), steps);
 }
 
 }  // namespace cascade::commands

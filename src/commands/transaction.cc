@@ -209,9 +209,9 @@ class Transaction {
   }
 
   // On share.shard: takes its stripes, then reads its keys. With `barrier` (a writing
-  // multi-shard transaction whose writes are acknowledged unsynced, on every shard but the
-  // first), step 0 of multi_shard_log.h too: the shard's WAL is synced through what it has
-  // acknowledged, now that no write of these keys can come between (shard_commit.h,
+  // multi-shard transaction whose writes are acknowledged unsynced, on every shard), step 0
+  // of multi_shard_log.h too: the shard's WAL is synced through what it has acknowledged,
+  // now that no write of these keys can come between (shard_commit.h,
   // CommitSteps::acknowledged_synced).
   // A multi-shard transaction fences its stripes so plain reads wait for it (key_locks.h).
   Status lock_and_read(ShardShare& share, bool barrier = false) {
@@ -355,9 +355,10 @@ class Transaction {
   }
 
   // Round trips: one for every shard to lock and read at once (when the stripes are free),
-  // then the commit's: the decision, then the other parts, each of which releases its
-  // shard's stripes (CommitSteps::after_write). The coordinator (usually the caller's
-  // shard: no round trip) and shards not written are released after, by unlock_all.
+  // then the commit's: the coordinator's batch, then the other parts, each of which
+  // releases its shard's stripes (CommitSteps::after_write). The coordinator (usually the
+  // caller's shard: no round trip) and shards not written are released after, by
+  // unlock_all.
   KeyReply run_multi_shard(const TxnDecide& decide) {
     const bool barrier = writes_ && !sync_;
     KeyReply reply = lock_all(barrier);
@@ -383,11 +384,10 @@ class Transaction {
   KeyReply lock_all(bool barrier) {
     std::vector<runtime::ShardId> ids;
     for (const ShardShare& share : shares_) ids.push_back(share.shard);
-    const std::size_t coordinator = likely_coordinator();
     std::vector<Status> tried = server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [&] {
       const runtime::ShardId here = runtime::this_shard_id();
-      for (std::size_t i = 0; i < shares_.size(); ++i) {
-        if (shares_[i].shard == here) return try_lock_and_read(shares_[i], barrier && i != coordinator);
+      for (ShardShare& share : shares_) {
+        if (share.shard == here) return try_lock_and_read(share, barrier);
       }
       return Status::ok();
     });
@@ -412,24 +412,10 @@ class Transaction {
     return read_then_sync(share, *keyspace, barrier);
   }
 
-  // The share whose shard will coordinate a multi-shard commit if it writes
-  // (commit_shard_batches: the caller's shard, else the lowest writer). Step 0 is taken on
-  // every other share: should it not write, the coordinator is another share, which has
-  // then been synced too, so every part's shard always is.
-  std::size_t likely_coordinator() const {
-    const runtime::ShardId here = runtime::this_shard_id();
-    for (std::size_t i = 0; i < shares_.size(); ++i) {
-      if (shares_[i].shard == here) return i;
-    }
-    return 0;
-  }
-
   KeyReply lock_in_order(bool barrier) {
-    const std::size_t coordinator = likely_coordinator();
-    for (std::size_t i = 0; i < shares_.size(); ++i) {
-      ShardShare& share = shares_[i];
+    for (ShardShare& share : shares_) {
       Status s = server_.runtime().submit(share.shard, [&] {
-        return lock_and_read(share, barrier && i != coordinator);
+        return lock_and_read(share, barrier);
       }).get();
       if (!s) return lock_failure(s);
     }

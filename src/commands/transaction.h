@@ -19,13 +19,13 @@
 //      decide returns the reply; an error reply cancels every staged write;
 //   3. writes: nothing; or one engine batch on the one shard written to (synced as
 //      appendfsync says); or, for writes to several shards, the decision-record protocol of
-//      src/types/multi_shard_log.h (always synced: a decision record may be deleted only
-//      once every part is durable; under everysec the other shards' WALs are synced
-//      when step 1 locks them, so none loses an earlier write while recovery finishes
-//      this); shard_commit.h does both;
+//      src/types/multi_shard_log.h (under always one synced decision record; under
+//      everysec a copy of it in every writer's batch, none synced, each writer's WAL synced
+//      through what it acknowledged when step 1 locks it, so none loses an earlier write
+//      while recovery finishes this); shard_commit.h does both;
 //   4. touches the written keys' watches and releases every stripe it took, also after a
 //      failure. A part's shard does this in the call that wrote its part; the
-//      coordinator, whose own part went in with the decision, only once every part is in
+//      coordinator, whose own part went in first, only once every part is in
 //      (shard_commit.h, CommitSteps::after_write), in a call that costs no round trip when
 //      it is the caller's shard.
 // Inside EXEC (ctx.exec set) steps 1, 3 and 4 belong to the EXEC (exec_transaction.h): the

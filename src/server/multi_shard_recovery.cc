@@ -115,7 +115,10 @@ Status recover_multi_shard_writes(ServerState& state) {
   std::sort(pending.begin(), pending.end(),
             [](const types::Decision* a, const types::Decision* b) { return a->txid < b->txid; });
   std::size_t applied_parts = 0;
-  for (const types::Decision* d : pending) {
+  std::size_t writes = 0;  // distinct transactions: a write with copies has several records
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const types::Decision* d = pending[i];
+    if (i == 0 || pending[i - 1]->txid != d->txid) ++writes;
     for (const types::ShardPart& part : d->parts) {
       if (part.shard >= n) return Status::corruption("decision names a shard that does not exist");
       bool applied = false;
@@ -148,7 +151,7 @@ Status recover_multi_shard_writes(ServerState& state) {
   state.start_transaction_ids_at(std::max(max_txid + 1, now_us));
   if (!pending.empty()) {
     state.logger().notice("Finished {} interrupted multi-shard writes ({} parts applied)",
-                          pending.size(), applied_parts);
+                          writes, applied_parts);
   }
   if (markers_left > 0) {
     state.logger().notice("Deleted {} applied markers of multi-shard writes", markers_left.load());

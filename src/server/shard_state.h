@@ -7,6 +7,7 @@
 // and summed on demand (INFO), so counting a command costs one add on a private line.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -72,13 +73,19 @@ class ShardState {
   // The clients blocked on keys this shard owns (src/commands/blocking.h).
   BlockedKeys& blocked_keys() { return blocked_keys_; }
 
-  // Multi-shard writes this shard coordinated whose decision record and applied markers
+  // Multi-shard writes this shard coordinated whose decision records and applied markers
   // await deletion (src/commands/shard_commit.cc): one fiber at a time drains them in
   // batches, so the syncs that deletion needs are shared by every write that finished
   // meanwhile.
   struct FinishedTransaction {
     std::uint64_t txid = 0;
-    std::vector<runtime::ShardId> others;
+    // Written with copies (src/types/multi_shard_log.h): every writer holds a decision
+    // record and a marker; else only the coordinator the record, the others markers.
+    bool copies = false;
+    std::vector<runtime::ShardId> others;  // the writers but the coordinator
+    bool writes_on(runtime::ShardId shard) const {
+      return std::find(others.begin(), others.end(), shard) != others.end();
+    }
   };
   struct DecisionCleanup {
     std::vector<FinishedTransaction> pending;

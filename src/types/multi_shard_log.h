@@ -5,34 +5,55 @@
 // Protocol. A multi-shard write has a transaction id (unique for the data directory's life,
 // increasing in the order such writes take their locks) and a coordinator: one of the
 // shards it writes to (the server picks the client connection's shard when it is one, so
-// the decision costs no round trip; else the lowest). Nothing below depends on which.
-//   0. When writes are acknowledged before they are durable (appendfsync everysec or no),
-//      every other shard first makes durable the writes it acknowledged unsynced: each
-//      shard's writes acknowledged before this one are then durable before its decision
-//      is. The parts of earlier multi-shard writes are not among them (their decisions
-//      hold them), so a shard that has taken nothing else since its last sync syncs nothing.
-//      The server takes this step as it takes the write's key locks on each shard: what
-//      must not be lost is what was acknowledged before the write began (anything a client
-//      could have seen before sending it); a write acknowledged on that shard afterwards,
-//      on other keys, was concurrent with this one and may be lost with the shard's tail.
-//   1. The coordinator writes ONE engine batch, synced: its own part of the write plus the
-//      decision record, which holds every other shard's part. Once it is durable the write
-//      will happen whole: this is the decision point.
-//   2. Every other shard writes its part in one batch together with an applied marker
-//      naming the transaction; written to its WAL, not synced (whatever appendfsync says):
-//      the decision already makes the write durable, and recovery writes a part its
-//      shard's WAL lost. The client is answered after this step.
-//   3. Later, in batches off the client's path, the coordinator has the other shards sync
-//      their WALs (the parts are then durable), deletes the decision records, synced, and
-//      then each other shard deletes its markers (a marker must outlive its decision
-//      record, or recovery would write the part a second time over newer data).
+// its batch costs no round trip; else the lowest). Nothing below depends on which. A shard
+// holding a decision record holds it in the same engine batch as its own part, and the
+// record lists every other written shard's part; a shard whose part such a record lists
+// holds, in the same batch as that part, an applied marker naming the transaction.
+//
+// Under appendfsync always (the acknowledgement means durable):
+//   1. The coordinator writes ONE engine batch, synced: its own part plus the decision
+//      record. Once it is durable the write will happen whole: this is the decision point.
+//   2. Every other shard writes its part with its marker, not synced: the decision already
+//      makes the write durable, and recovery writes a part its shard's WAL lost. The
+//      client is answered after this step.
+// Under everysec and no (acknowledged before durable, as Redis's everysec; a power loss
+// may lose the last second, never half of a write, never a hole in a shard's order):
+//   0. Every writer makes durable the writes it acknowledged unsynced, so each shard's
+//      writes acknowledged before this one began are durable before any part of this one
+//      can be (that is what a part written late by recovery must not overtake). The server
+//      takes this step as it takes the write's key locks on each shard: what must not be
+//      lost is what was acknowledged before the write began (anything a client could have
+//      seen before sending it); a write acknowledged on that shard afterwards, on other
+//      keys, was concurrent with this one and may be lost with the shard's tail. The parts
+//      of earlier multi-shard writes over every shard are not among them (below), so a
+//      shard that has taken only those since its last sync syncs nothing.
+//   1. Every writer's batch is its part, its marker and a COPY of the decision record
+//      listing every other writer's part; none is synced. The coordinator's goes first and
+//      waits for the page cache (a process crash then keeps it, as any everysec write);
+//      the others are acknowledged from their WALs' tails. The client is answered after.
+//      A power loss keeps a prefix of each shard's WAL: if any shard kept its batch, its
+//      copy lets recovery write every part the others lost; if none did, the write is
+//      absent. No sync is on the client's path.
+//      A write over EVERY shard counts as held elsewhere on each (a later multi-shard
+//      write's step 0 need not sync it): if a later write W survives through a copy on some
+//      shard X, X's batch of this earlier write precedes W's in X's WAL, so its copy
+//      survived too and recovery completes it first (txid order). A write over fewer
+//      shards counts as acknowledged unsynced: a later write's copy could survive on a
+//      shard this one never wrote.
+// Then, for both, later and in batches off the client's path (src/commands/shard_commit.cc):
+//   3. every shard holding a part syncs its WAL (the parts are then durable), the decision
+//      records are deleted, synced, on every shard holding one, and only then each shard
+//      deletes its markers (a marker must outlive every record naming its part, or
+//      recovery would write the part a second time over newer data).
 // Recovery (src/server/multi_shard_recovery.h), before any client is served: for every
-// decision record left, in transaction-id order, each shard whose marker is missing writes
-// its part and the marker; then every decision record and every marker is deleted.
+// decision record left on any shard (copies of one write are alike), in transaction-id
+// order, each shard named in it whose marker is missing writes its part and the marker;
+// then every decision record and every marker is deleted.
 // A shard's WAL is replayed as a prefix, so a missing marker means nothing that shard wrote
 // after the part survived either, and writing the part late cannot overwrite a newer value;
-// step 0 means everything it acknowledged before the part did survive, so the late part
-// leaves no hole in that shard's order of writes.
+// step 0 (or, under always, every acknowledgement being durable) means everything it
+// acknowledged before the part did survive, so the late part leaves no hole in that
+// shard's order of writes.
 //
 // Both record kinds live in the internal database kInternalDb (never a SELECTable number),
 // each kind in its own space, so they are ranges that key scans of real databases never see.
@@ -63,8 +84,10 @@ struct ShardPart {
 
 struct Decision {
   std::uint64_t txid = 0;
-  std::uint32_t coordinator = 0;
-  std::vector<ShardPart> parts;  // every written shard but the coordinator, by shard id
+  std::uint32_t coordinator = 0;  // names the markers: applied_marker_key(coordinator, txid)
+  // Every written shard but the one holding this record (the coordinator, or under
+  // everysec any writer holding a copy), by shard id.
+  std::vector<ShardPart> parts;
 };
 
 // Engine key of the decision record of `txid`: db | kDecisionSpace | txid (u64 BE).

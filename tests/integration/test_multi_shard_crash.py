@@ -1,8 +1,9 @@
 """Crash atomicity of writes spanning shards (src/types/multi_shard_log.h): the server is
 made to SIGKILL itself at a chosen point of a multi-shard write (CASCADE_CRASH_POINT, read
 by src/commands/shard_commit.cc), restarted, and every such write must be whole or absent
-— whole whenever its decision record was durable, which is the case for every
-acknowledged one."""
+— whole whenever one of its decision records survived, which is the case for every
+acknowledged one. Under appendfsync always the coordinator's record is synced before the
+other parts go; under everysec every writer's batch carries a copy, and none is synced."""
 
 import signal
 import time
@@ -39,16 +40,18 @@ def crash_with(server, client, command):
     assert server.proc.returncode == -signal.SIGKILL
 
 
+@pytest.mark.parametrize("appendfsync", ["always", "everysec"])
 @pytest.mark.parametrize("point,expect_new", [("multi-shard-before-decision", False),
                                               ("multi-shard-after-decision", True),
                                               ("multi-shard-after-part", True)])
-def test_an_interrupted_mset_is_whole_or_absent(start_cascade, monkeypatch, point, expect_new):
-    server = start(start_cascade, monkeypatch, point)
+def test_an_interrupted_mset_is_whole_or_absent(start_cascade, monkeypatch, point, expect_new,
+                                                appendfsync):
+    server = start(start_cascade, monkeypatch, point, appendfsync)
     client = Raw(server.port)
     write_old_values(client)
     crash_with(server, client, [b"MSET"] + [x for k in KEYS for x in (k, b"new")])
 
-    restarted = start(start_cascade, monkeypatch)
+    restarted = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     values = parse(Raw(restarted.port).call([b"MGET"] + KEYS))
     assert values == [b"new" if expect_new else b"old"] * len(KEYS)
     if point == "multi-shard-after-decision":
@@ -56,6 +59,26 @@ def test_an_interrupted_mset_is_whole_or_absent(start_cascade, monkeypatch, poin
     if point == "multi-shard-after-part":
         # At least the part that crashed left its marker, which recovery reports deleting.
         assert "applied markers of multi-shard writes" in restarted.log()
+
+
+@pytest.mark.parametrize("command,expect", [
+    ([b"MSET"] + [x for k in KEYS for x in (k, b"new")], [b"new"] * len(KEYS)),
+    ([b"DEL"] + KEYS, [None] * len(KEYS)),
+])
+def test_under_everysec_any_shard_s_copy_completes_the_write(start_cascade, monkeypatch,
+                                                              command, expect):
+    # What a power loss may leave: the other shards' batches reached their WALs, the
+    # coordinator's did not. Without a copy of the decision on those shards, the write
+    # would come back on two shards of three.
+    server = start(start_cascade, monkeypatch, "multi-shard-part-without-decision", "everysec")
+    client = Raw(server.port)
+    write_old_values(client)
+    crash_with(server, client, command)
+    restarted = start(start_cascade, monkeypatch, appendfsync="everysec")
+    assert parse(Raw(restarted.port).call([b"MGET"] + KEYS)) == expect
+    # One write, three records: the coordinator's part came from a copy on another shard.
+    assert "Finished 1 interrupted multi-shard writes (1 parts applied)" in restarted.log()
+    assert "applied markers of multi-shard writes" in restarted.log()
 
 
 def test_an_interrupted_rename_and_del_are_whole(start_cascade, monkeypatch):
@@ -115,8 +138,9 @@ def test_recovery_survives_a_crash_of_its_own(start_cascade, monkeypatch):
     assert parse(client.call([b"MGET"] + KEYS)) == [b"newer"] * len(KEYS)
 
 
-def test_acknowledged_multi_shard_writes_survive_sigkill(start_cascade, monkeypatch):
-    server = start(start_cascade, monkeypatch)
+@pytest.mark.parametrize("appendfsync", ["always", "everysec"])
+def test_acknowledged_multi_shard_writes_survive_sigkill(start_cascade, monkeypatch, appendfsync):
+    server = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     client = Raw(server.port)
     rounds = 200
     client.send(b"".join(encode([b"MSET"] + [x for k in KEYS for x in (k, b"v%d" % r)])
@@ -126,15 +150,16 @@ def test_acknowledged_multi_shard_writes_survive_sigkill(start_cascade, monkeypa
     assert client.call([b"RENAME", KEYS[0], b"renamed"]) == b"+OK\r\n"
     server.proc.send_signal(signal.SIGKILL)
     server.proc.wait(timeout=10)
-    restarted = start(start_cascade, monkeypatch)
+    restarted = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     client = Raw(restarted.port)
     expected = [None] + [b"v%d" % (rounds - 1)] * (len(KEYS) - 1)
     assert parse(client.call([b"MGET"] + KEYS)) == expected
     assert parse(client.call([b"GET", b"renamed"])) == b"v%d" % (rounds - 1)
 
 
-def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch):
-    server = start(start_cascade, monkeypatch)
+@pytest.mark.parametrize("appendfsync", ["always", "everysec"])
+def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch, appendfsync):
+    server = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     client = Raw(server.port)
     for r in range(50):
         assert client.call([b"MSET"] + [x for k in KEYS for x in (k, b"v%d" % r)]) == b"+OK\r\n"
@@ -148,7 +173,7 @@ def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch):
     # The clean-up runs after the replies; give it a moment, then stop cleanly.
     time.sleep(1.0)
     assert server.stop() == 0
-    restarted = start(start_cascade, monkeypatch)
+    restarted = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     log = restarted.log()
     assert "interrupted multi-shard writes" not in log
     assert "applied markers" not in log
@@ -176,3 +201,32 @@ def test_an_interrupted_smove_is_whole_or_absent(start_cascade, monkeypatch, poi
     assert parse(client.call([b"SCARD", dst])) == (2 if expect_new else 1)
     # A *STORE writes only its destination's shard (its sources are read), so it commits
     # as one batch there: no multi-shard crash point applies to it.
+
+
+def wal_syncs(info):
+    for line in info.decode().splitlines():
+        if line.startswith("storage_wal_syncs:"):
+            return int(line.split(":")[1])
+    raise AssertionError("no storage_wal_syncs in INFO")
+
+
+def test_under_everysec_a_write_syncs_what_each_of_its_shards_acknowledged_before_it(
+        start_cascade, monkeypatch):
+    # Step 0 of multi_shard_log.h on every writer, the coordinator too: any shard's copy
+    # may complete the coordinator's part after a power loss, and that shard must not then
+    # lack the SET acknowledged before the write. Unsynced SETs on every shard, then an
+    # MSET over them with INFO right behind it (before the clean-up's own syncs): one sync
+    # per shard.
+    server = start(start_cascade, monkeypatch, appendfsync="everysec")
+    client = Raw(server.port)
+    before = wal_syncs(parse(client.call([b"INFO", b"storage"])))
+    write_old_values(client)
+    client.send(encode([b"MSET"] + [x for k in KEYS for x in (k, b"new")]) +
+                encode([b"INFO", b"storage"]))
+    assert client.reply() == b"+OK\r\n"
+    assert wal_syncs(parse(client.reply())) - before == SHARDS
+    # With nothing acknowledged since, the next one syncs nothing.
+    client.send(encode([b"MSET"] + [x for k in KEYS for x in (k, b"newer")]) +
+                encode([b"INFO", b"storage"]))
+    assert client.reply() == b"+OK\r\n"
+    assert wal_syncs(parse(client.reply())) - before == SHARDS
