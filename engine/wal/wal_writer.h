@@ -149,6 +149,8 @@ class WalWriter {
   // multi_shard_log.h, step 0): records whose caller holds them durable elsewhere (the parts
   // of earlier multi-shard writes over every shard) can wait for the background sync.
   Status sync_acknowledged();
+  // sync_acknowledged() would find nothing to do.
+  bool acknowledged_durable() const { return durable_ >= acknowledged_unsynced_; }
   // Writes and syncs the tail, stops the flusher and timer fibers and closes the files.
   Status close();
 

@@ -48,8 +48,9 @@ Status write_here(server::ServerState& server, engine::WriteBatch& batch,
 // acknowledged unsynced (step 0 when writes are acknowledged unsynced, everysec and no:
 // recovery may write a part whose shard lost its unsynced tail, and without this barrier
 // that shard would then show this write without writes it acknowledged before it;
-// multi_shard_log.h). Parts of earlier multi-shard writes are held by their decision
-// records and need no sync here, so a shard that took only those syncs nothing.
+// multi_shard_log.h). Parts of earlier multi-shard writes held by a synced decision
+// record, or by copies over every shard, need no sync here, so a shard that took only
+// those syncs nothing.
 Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId>& shards,
                  bool acknowledged_only) {
   auto synced = server.runtime().run_on(std::span<const runtime::ShardId>(shards), [&] {
@@ -154,11 +155,16 @@ Status clean_up(server::ServerState& server_state, runtime::ShardId coordinator,
                 server::ShardState::FinishedTransaction done) {
   server::ServerState* server = &server_state;
   return server->runtime().post(coordinator, [server, done = std::move(done)]() mutable {
-    server::ShardState::DecisionCleanup& cleanup = server->this_shard().decision_cleanup();
+    server::ShardState& shard = server->this_shard();
+    server::ShardState::DecisionCleanup& cleanup = shard.decision_cleanup();
     cleanup.pending.push_back(std::move(done));
     if (cleanup.draining) return;
     cleanup.draining = true;
+    // Counted with the shard's fibers, so a stop lets it finish (stop_event cuts its
+    // gathering short) before the storage closes: a clean stop leaves no records.
+    shard.fibers().add();
     drain_decisions(server);
+    shard.fibers().done();
   });
 }
 
@@ -192,8 +198,9 @@ Status write_parts(server::ServerState& server, std::span<ShardBatch* const> wri
   return clean_up(server, writers[0]->shard, std::move(done));
 }
 
-// Under appendfsync always: the coordinator's batch carries the one decision record and
-// is synced; the other parts follow, written unsynced with their markers.
+// Under appendfsync always (and for writes over more than kMaxCopyWriters shards): the
+// coordinator's batch carries the one decision record and is synced; the other parts
+// follow, written unsynced with their markers.
 Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> writers,
                      server::ShardState::FinishedTransaction done, const CommitSteps& steps) {
   types::Decision decision{.txid = done.txid, .coordinator = writers[0]->shard, .parts = {}};
@@ -210,10 +217,12 @@ Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> w
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");
   debug_part_delay();
-  // Written, not synced: the durable decision holds these parts, recovery writes a part
-  // its shard's WAL lost, and the clean-up syncs them before the decision goes.
+  // Not synced, and under everysec acknowledged from the WAL's tail: the durable decision
+  // holds these parts, recovery writes a part its shard's WAL lost, and the clean-up
+  // syncs them before the decision goes.
   return write_parts(server, writers, std::move(done),
-                     engine::WriteOptions{.sync = false, .durable_elsewhere = true}, steps);
+                     engine::WriteOptions{.durable_elsewhere = true, .in_tail_suffices = true},
+                     steps);
 }
 
 // CASCADE_CRASH_POINT=multi-shard-part-without-decision: what a power loss can leave of a
@@ -234,9 +243,13 @@ void lose_the_coordinator(server::ServerState& server, std::span<ShardBatch* con
 
 // Under everysec and no: every writer's batch carries its marker and a copy of the
 // decision record listing every other writer's part, and none is synced. Whichever of
-// them a crash leaves, recovery completes the others from its copy.
+// them a crash leaves, recovery completes the others from its copy. Each writer logs the
+// whole write, so the copies are for writes over at most this many shards; wider ones
+// take the synced decision record, which logs it about twice.
+constexpr std::size_t kMaxCopyWriters = 4;
+
 Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* const> writers,
-                          server::ShardState::FinishedTransaction done, const CommitSteps& steps) {
+                          server::ShardState::FinishedTransaction done) {
   const std::uint32_t coordinator_id = writers[0]->shard;
   std::vector<std::string> contents;  // the parts before any record joins them
   for (ShardBatch* w : writers) contents.emplace_back(w->batch.contents());
@@ -247,13 +260,6 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
     }
     writers[i]->batch.put(types::decision_key(done.txid), types::encode_decision(copy));
     writers[i]->batch.put(types::applied_marker_key(coordinator_id, done.txid), {});
-  }
-  // Step 0 (multi_shard_log.h) on every writer, the coordinator too: its batch is no
-  // more durable than the others'.
-  if (!steps.acknowledged_synced) {
-    std::vector<runtime::ShardId> all;
-    for (ShardBatch* w : writers) all.push_back(w->shard);
-    if (Status s = sync_wals(server, all, true); !s) return s;
   }
   // A write over every shard is held by its copies against any later multi-shard write
   // (whose shards it covers) and needs no step 0 of its own; one over fewer is synced by
@@ -271,10 +277,14 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
   crash_point("multi-shard-after-decision");
   debug_part_delay();
   // The coordinator's copy, written, holds these against a process crash: they are
-  // acknowledged from the WAL's tail.
+  // acknowledged from the WAL's tail. Their shards keep the stripes (no after_write) until
+  // the caller releases them after the commit, when every batch of this write has its
+  // place in its WAL: a write that reads what this one wrote, and so must not survive
+  // without it, then follows every batch of it in every WAL, which is what lets a write
+  // over every shard skip the later writes' step 0 (multi_shard_log.h).
   return write_parts(server, writers, std::move(done),
                      engine::WriteOptions{.durable_elsewhere = spans_all, .in_tail_suffices = true},
-                     steps);
+                     CommitSteps{});
 }
 
 }  // namespace
@@ -295,10 +305,20 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
   auto local = std::find_if(ordered.begin(), ordered.end(),
                             [here](const ShardBatch* b) { return b->shard == here; });
   if (local != ordered.end()) std::rotate(ordered.begin(), local, local + 1);
-  server::ShardState::FinishedTransaction done{.txid = server.next_transaction_id(), .copies = !sync, .others = {}};
+  // Step 0 (multi_shard_log.h) on every writer, the coordinator too, unless the caller
+  // took it. Under always it finds nothing to sync, unless appendfsync was everysec a
+  // moment ago: writes acknowledged then must not be overtaken by this one's late parts.
+  if (!steps.acknowledged_synced) {
+    std::vector<runtime::ShardId> all;
+    for (ShardBatch* w : ordered) all.push_back(w->shard);
+    if (Status s = sync_wals(server, all, true); !s) return s;
+  }
+  const bool copies = !sync && ordered.size() <= kMaxCopyWriters;
+  server::ShardState::FinishedTransaction done{
+      .txid = server.next_transaction_id(), .copies = copies, .others = {}};
   for (std::size_t i = 1; i < ordered.size(); ++i) done.others.push_back(ordered[i]->shard);
-  return sync ? commit_synced(server, ordered, std::move(done), steps)
-              : commit_with_copies(server, ordered, std::move(done), steps);
+  return copies ? commit_with_copies(server, ordered, std::move(done))
+                : commit_synced(server, ordered, std::move(done), steps);
 }
 
 }  // namespace cascade::commands

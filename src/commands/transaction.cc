@@ -209,10 +209,9 @@ class Transaction {
   }
 
   // On share.shard: takes its stripes, then reads its keys. With `barrier` (a writing
-  // multi-shard transaction whose writes are acknowledged unsynced, on every shard), step 0
-  // of multi_shard_log.h too: the shard's WAL is synced through what it has acknowledged,
-  // now that no write of these keys can come between (shard_commit.h,
-  // CommitSteps::acknowledged_synced).
+  // multi-shard transaction, on every shard), step 0 of multi_shard_log.h too: the shard's
+  // WAL is synced through what it has acknowledged unsynced, now that no write of these
+  // keys can come between (shard_commit.h, CommitSteps::acknowledged_synced).
   // A multi-shard transaction fences its stripes so plain reads wait for it (key_locks.h).
   Status lock_and_read(ShardShare& share, bool barrier = false) {
     types::Keyspace* keyspace = server_.this_shard().keyspace();
@@ -360,7 +359,9 @@ class Transaction {
   // caller's shard: no round trip) and shards not written are released after, by
   // unlock_all.
   KeyReply run_multi_shard(const TxnDecide& decide) {
-    const bool barrier = writes_ && !sync_;
+    // Step 0 under every policy: under always it finds nothing to sync, unless
+    // appendfsync just changed (shard_commit.cc says why).
+    const bool barrier = writes_;
     KeyReply reply = lock_all(barrier);
     bool committed = false;
     if (reply.kind != KeyReply::Kind::kError) {

@@ -115,10 +115,13 @@ Status recover_multi_shard_writes(ServerState& state) {
   std::sort(pending.begin(), pending.end(),
             [](const types::Decision* a, const types::Decision* b) { return a->txid < b->txid; });
   std::size_t applied_parts = 0;
-  std::size_t writes = 0;  // distinct transactions: a write with copies has several records
+  std::size_t writes = 0;
   for (std::size_t i = 0; i < pending.size(); ++i) {
     const types::Decision* d = pending[i];
-    if (i == 0 || pending[i - 1]->txid != d->txid) ++writes;
+    // One record per write is enough: a copy's holder has its own part (same batch), and
+    // the copy lists every other. The other copies of the write name the same parts.
+    if (i > 0 && pending[i - 1]->txid == d->txid) continue;
+    ++writes;
     for (const types::ShardPart& part : d->parts) {
       if (part.shard >= n) return Status::corruption("decision names a shard that does not exist");
       bool applied = false;

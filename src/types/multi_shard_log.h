@@ -10,45 +10,52 @@
 // record lists every other written shard's part; a shard whose part such a record lists
 // holds, in the same batch as that part, an applied marker naming the transaction.
 //
-// Under appendfsync always (the acknowledgement means durable):
+//   0. First, every writer makes durable the writes it acknowledged unsynced, so each
+//      shard's writes acknowledged before this one began are durable before any part of
+//      this one can be (that is what a part written late by recovery must not overtake).
+//      The server takes this step as it takes the write's key locks on each shard: what
+//      must not be lost is what was acknowledged before the write began (anything a client
+//      could have seen before sending it, or this write read); a write acknowledged on
+//      that shard afterwards, on other keys, was concurrent with this one and may be lost
+//      with the shard's tail. Parts of earlier multi-shard writes held by a synced decision
+//      record, or by copies over every shard (below), are not among them, so a shard that
+//      has taken only those since its last sync syncs nothing. Under always this finds
+//      nothing, unless appendfsync was everysec a moment before.
+// Under appendfsync always (the acknowledgement means durable), and for writes over more
+// than four shards:
 //   1. The coordinator writes ONE engine batch, synced: its own part plus the decision
 //      record. Once it is durable the write will happen whole: this is the decision point.
 //   2. Every other shard writes its part with its marker, not synced: the decision already
 //      makes the write durable, and recovery writes a part its shard's WAL lost. The
 //      client is answered after this step.
 // Under everysec and no (acknowledged before durable, as Redis's everysec; a power loss
-// may lose the last second, never half of a write, never a hole in a shard's order):
-//   0. Every writer makes durable the writes it acknowledged unsynced, so each shard's
-//      writes acknowledged before this one began are durable before any part of this one
-//      can be (that is what a part written late by recovery must not overtake). The server
-//      takes this step as it takes the write's key locks on each shard: what must not be
-//      lost is what was acknowledged before the write began (anything a client could have
-//      seen before sending it); a write acknowledged on that shard afterwards, on other
-//      keys, was concurrent with this one and may be lost with the shard's tail. The parts
-//      of earlier multi-shard writes over every shard are not among them (below), so a
-//      shard that has taken only those since its last sync syncs nothing.
+// may lose the last second, never half of a write, never a hole in a shard's order), for
+// writes over at most four shards (each writer logs the whole write):
 //   1. Every writer's batch is its part, its marker and a COPY of the decision record
-//      listing every other writer's part; none is synced. The coordinator's goes first and
-//      waits for the page cache (a process crash then keeps it, as any everysec write);
-//      the others are acknowledged from their WALs' tails. The client is answered after.
-//      A power loss keeps a prefix of each shard's WAL: if any shard kept its batch, its
-//      copy lets recovery write every part the others lost; if none did, the write is
-//      absent. No sync is on the client's path.
+//      listing every other writer's part; none is synced. The coordinator's goes first and,
+//      under everysec, waits for the page cache (a process crash then keeps it, as any
+//      everysec write); the others are acknowledged from their WALs' tails, and keep
+//      their key stripes until every batch of the write has its place in its WAL. The
+//      client is answered after. A power loss keeps a prefix of each shard's WAL: if any
+//      shard kept its batch, its copy lets recovery write every part the others lost; if
+//      none did, the write is absent. Beyond step 0, no sync is on the client's path.
 //      A write over EVERY shard counts as held elsewhere on each (a later multi-shard
-//      write's step 0 need not sync it): if a later write W survives through a copy on some
-//      shard X, X's batch of this earlier write precedes W's in X's WAL, so its copy
-//      survived too and recovery completes it first (txid order). A write over fewer
-//      shards counts as acknowledged unsynced: a later write's copy could survive on a
-//      shard this one never wrote.
+//      write's step 0 need not sync it): a later write W that could depend on it (read or
+//      overwrote its keys, or came after its acknowledgement) began after all its batches
+//      were placed, so on any shard X whose copy of W survives, X's batch of this earlier
+//      write precedes W's, survived too, and recovery completes it first (txid order). A
+//      write over fewer shards counts as acknowledged unsynced: a later write's copy could
+//      survive on a shard this one never wrote.
 // Then, for both, later and in batches off the client's path (src/commands/shard_commit.cc):
 //   3. every shard holding a part syncs its WAL (the parts are then durable), the decision
 //      records are deleted, synced, on every shard holding one, and only then each shard
 //      deletes its markers (a marker must outlive every record naming its part, or
 //      recovery would write the part a second time over newer data).
-// Recovery (src/server/multi_shard_recovery.h), before any client is served: for every
-// decision record left on any shard (copies of one write are alike), in transaction-id
-// order, each shard named in it whose marker is missing writes its part and the marker;
-// then every decision record and every marker is deleted.
+// Recovery (src/server/multi_shard_recovery.h), before any client is served: for one
+// decision record of each write left on any shard (a copy's holder has its own part, and
+// the copy lists every other), in transaction-id order, each shard named in it whose
+// marker is missing writes its part and the marker; then every decision record and every
+// marker is deleted.
 // A shard's WAL is replayed as a prefix, so a missing marker means nothing that shard wrote
 // after the part survived either, and writing the part late cannot overwrite a newer value;
 // step 0 (or, under always, every acknowledgement being durable) means everything it
@@ -86,7 +93,7 @@ struct Decision {
   std::uint64_t txid = 0;
   std::uint32_t coordinator = 0;  // names the markers: applied_marker_key(coordinator, txid)
   // Every written shard but the one holding this record (the coordinator, or under
-  // everysec any writer holding a copy), by shard id.
+  // everysec any writer holding a copy).
   std::vector<ShardPart> parts;
 };
 

@@ -57,7 +57,9 @@ def test_an_interrupted_mset_is_whole_or_absent(start_cascade, monkeypatch, poin
     if point == "multi-shard-after-decision":
         assert "Finished 1 interrupted multi-shard writes (2 parts applied)" in restarted.log()
     if point == "multi-shard-after-part":
-        # At least the part that crashed left its marker, which recovery reports deleting.
+        # At least one marker is left (under always the part that crashed wrote one; under
+        # everysec that part was still in its WAL's tail and died with the process, and the
+        # coordinator's copy completed it), which recovery reports deleting.
         assert "applied markers of multi-shard writes" in restarted.log()
 
 
@@ -170,8 +172,8 @@ def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch, app
         assert client.reply() == b"+OK\r\n"
     for r in range(50):
         assert client.call([b"MSET"] + [x for k in KEYS for x in (k, b"v%d" % r)]) == b"+OK\r\n"
-    # The clean-up runs after the replies; give it a moment, then stop cleanly.
-    time.sleep(1.0)
+    # The clean-up runs after the replies, gathering writes for a while; a clean stop at
+    # once still waits for it.
     assert server.stop() == 0
     restarted = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     log = restarted.log()
@@ -210,23 +212,49 @@ def wal_syncs(info):
     raise AssertionError("no storage_wal_syncs in INFO")
 
 
+def pipeline_syncs(client, commands):
+    """Sends `commands` in one pipeline, each followed by INFO storage, and returns the WAL
+    syncs each command added: INFO runs right behind it, before the clean-up's own syncs
+    (which wait for about 50 ms) and the everysec timer's (a second)."""
+    client.send(b"".join(encode(c) + encode([b"INFO", b"storage"]) for c in commands))
+    counts = []
+    for _ in commands:
+        reply = client.reply()
+        assert not reply.startswith(b"-"), reply
+        counts.append(wal_syncs(parse(client.reply())))
+    return [b - a for a, b in zip(counts, counts[1:])]
+
+
 def test_under_everysec_a_write_syncs_what_each_of_its_shards_acknowledged_before_it(
         start_cascade, monkeypatch):
     # Step 0 of multi_shard_log.h on every writer, the coordinator too: any shard's copy
     # may complete the coordinator's part after a power loss, and that shard must not then
-    # lack the SET acknowledged before the write. Unsynced SETs on every shard, then an
-    # MSET over them with INFO right behind it (before the clean-up's own syncs): one sync
-    # per shard.
+    # lack the SET acknowledged before the write.
     server = start(start_cascade, monkeypatch, appendfsync="everysec")
     client = Raw(server.port)
-    before = wal_syncs(parse(client.call([b"INFO", b"storage"])))
-    write_old_values(client)
-    client.send(encode([b"MSET"] + [x for k in KEYS for x in (k, b"new")]) +
-                encode([b"INFO", b"storage"]))
-    assert client.reply() == b"+OK\r\n"
-    assert wal_syncs(parse(client.reply())) - before == SHARDS
-    # With nothing acknowledged since, the next one syncs nothing.
-    client.send(encode([b"MSET"] + [x for k in KEYS for x in (k, b"newer")]) +
-                encode([b"INFO", b"storage"]))
-    assert client.reply() == b"+OK\r\n"
-    assert wal_syncs(parse(client.reply())) - before == SHARDS
+    on_two = [x for k in KEYS[:4] for x in (k, b"two")]  # shards 0 and 1 of 3
+    assert {key_shard(k, SHARDS) for k in KEYS[:4]} == {0, 1}
+    on_all = [x for k in KEYS for x in (k, b"all")]
+    added = pipeline_syncs(client, [[b"PING"]] + [[b"SET", k, b"old"] for k in KEYS] + [
+        [b"MSET"] + on_all,  # unsynced SETs on every shard: one sync each
+        [b"MSET"] + on_all,  # the parts of a write over every shard need none
+        [b"MSET"] + on_two,
+        [b"MSET"] + on_two,  # a write over fewer shards counts as acknowledged: two
+        [b"MSET"] + on_all,  # and the next write on those shards syncs them
+    ])
+    assert added[len(KEYS):] == [SHARDS, 0, 0, 2, 2]
+
+
+def test_a_write_over_more_than_four_shards_syncs_one_decision_record(start_cascade):
+    # Copies would have each of its five shards log the whole write; the synced decision
+    # record logs it about twice.
+    server = start_cascade("--shards", "6", "--appendfsync", "everysec")
+    keys = keys_on_each_shard(b"w", 6, 1)
+    client = Raw(server.port)
+    five = [x for k in keys[:5] for x in (k, b"v")]
+    three = [x for k in keys[:3] for x in (k, b"v")]
+    # Each synced record also holds its write's parts against the next write's step 0.
+    added = pipeline_syncs(client, [[b"PING"], [b"MSET"] + five, [b"MSET"] + five,
+                                    [b"MSET"] + three])
+    assert added == [1, 1, 0]
+    assert parse(client.call([b"MGET"] + keys[:5])) == [b"v"] * 5

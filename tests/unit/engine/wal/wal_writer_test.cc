@@ -404,16 +404,31 @@ TEST_CASE("wal everysec: an append whose tail suffices returns before any write"
     REQUIRE(wal->append(make_batch(4), false));  // waits: one write carries all four
     CHECK(wal_writes(fs) == before + 1);
     CHECK(wal->stats().batches == 4);
-    // Nothing of them counts as acknowledged unsynced (written_suffices): no sync needed.
     CHECK(wal->stats().syncs == 0);
-    REQUIRE(wal->append(make_batch(5), false, true, true));
-    runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(200));
-    CHECK(wal->stats().batches == 5);  // the timer wrote the last one out
+    REQUIRE(wal->sync_acknowledged());  // the fourth, acknowledged unsynced
     CHECK(wal->stats().syncs == 1);
+    CHECK(wal->acknowledged_durable());
+    // Held elsewhere (written_suffices): nothing for sync_acknowledged, and the timer
+    // writes it out.
+    REQUIRE(wal->append(make_batch(5), false, true, true));
+    CHECK(wal->acknowledged_durable());
+    REQUIRE(wal->sync_acknowledged());
+    CHECK(wal->stats().batches == 4);
+    runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(200));
+    CHECK(wal->stats().batches == 5);
+    CHECK(wal->stats().syncs == 2);
+    // Not held elsewhere: acknowledged from the tail, yet a sync_acknowledged syncs it
+    // (a multi-shard part over fewer than every shard).
+    REQUIRE(wal->append(make_batch(6), false, false, true));
+    CHECK(wal->stats().batches == 5);
+    CHECK_FALSE(wal->acknowledged_durable());
+    REQUIRE(wal->sync_acknowledged());
+    CHECK(wal->stats().batches == 6);
+    CHECK(wal->stats().syncs == 3);
     fs.simulate_crash(CrashOptions::lose_unsynced(1));
     (void)wal->close();
   });
-  CHECK(recover_after_crash(loop, fs, options).sequences.size() == 5);
+  CHECK(recover_after_crash(loop, fs, options).sequences.size() == 6);
 }
 
 // Under kEverySec a waited-for group goes to the page cache (write_buffered_at), not to
