@@ -176,6 +176,14 @@ Status write_then(server::ServerState& server, ShardBatch& part, const engine::W
   return s;
 }
 
+// `batch` written on this shard, its stripes kept: the caller's after_write_held for it.
+Status write_held(server::ServerState& server, ShardBatch& part, const engine::WriteOptions& options,
+                  const CommitSteps& steps) {
+  Status s = write_here(server, part.batch, options);
+  if (steps.after_write_held) steps.after_write_held(part.shard, s.is_ok());
+  return s;
+}
+
 // Step 2 of multi_shard_log.h: each other writer's part, its records already added, then
 // the clean-up is queued. The parts' errors are returned (the decision stands either way).
 Status write_parts(server::ServerState& server, std::span<ShardBatch* const> writers,
@@ -212,7 +220,7 @@ Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> w
   coordinator.batch.put(types::decision_key(done.txid), types::encode_decision(decision));
   crash_point("multi-shard-before-decision");
   Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_here(server, coordinator.batch, engine::WriteOptions{.sync = true});
+    return write_held(server, coordinator, engine::WriteOptions{.sync = true}, steps);
   }).get();
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");
@@ -249,7 +257,7 @@ void lose_the_coordinator(server::ServerState& server, std::span<ShardBatch* con
 constexpr std::size_t kMaxCopyWriters = 4;
 
 Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* const> writers,
-                          server::ShardState::FinishedTransaction done) {
+                          server::ShardState::FinishedTransaction done, const CommitSteps& steps) {
   const std::uint32_t coordinator_id = writers[0]->shard;
   std::vector<std::string> contents;  // the parts before any record joins them
   for (ShardBatch* w : writers) contents.emplace_back(w->batch.contents());
@@ -271,20 +279,22 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
   // Into the page cache before the client is answered, as any everysec write: a process
   // crash then keeps at least this copy.
   Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_here(server, coordinator.batch, engine::WriteOptions{.durable_elsewhere = spans_all});
+    return write_held(server, coordinator, engine::WriteOptions{.durable_elsewhere = spans_all}, steps);
   }).get();
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");
   debug_part_delay();
   // The coordinator's copy, written, holds these against a process crash: they are
-  // acknowledged from the WAL's tail. Their shards keep the stripes (no after_write) until
-  // the caller releases them after the commit, when every batch of this write has its
+  // acknowledged from the WAL's tail. Their shards keep the stripes (after_write_held)
+  // until the caller releases them after the commit, when every batch of this write has its
   // place in its WAL: a write that reads what this one wrote, and so must not survive
   // without it, then follows every batch of it in every WAL, which is what lets a write
   // over every shard skip the later writes' step 0 (multi_shard_log.h).
+  CommitSteps held;
+  held.after_write = steps.after_write_held;
   return write_parts(server, writers, std::move(done),
                      engine::WriteOptions{.durable_elsewhere = spans_all, .in_tail_suffices = true},
-                     CommitSteps{});
+                     held);
 }
 
 }  // namespace
@@ -317,7 +327,7 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
   server::ShardState::FinishedTransaction done{
       .txid = server.next_transaction_id(), .copies = copies, .others = {}};
   for (std::size_t i = 1; i < ordered.size(); ++i) done.others.push_back(ordered[i]->shard);
-  return copies ? commit_with_copies(server, ordered, std::move(done))
+  return copies ? commit_with_copies(server, ordered, std::move(done), steps)
                 : commit_synced(server, ordered, std::move(done), steps);
 }
 

@@ -109,6 +109,18 @@ Status TxnView::on_shard(std::size_t i, const TxnShardWork& work) {
 
 namespace {
 
+// A share's release posted to its shard after the transaction (release_all_posted).
+struct PostedRelease {
+  struct Key {
+    std::uint32_t db;
+    std::string key;
+    std::uint64_t writer;  // the EXEC's client, whose own watches it does not fail
+    bool wakes;            // left a list or sorted set: blocked clients may be served
+  };
+  types::KeyLockSet locks;
+  std::vector<Key> touched;
+};
+
 struct ShardShare {
   runtime::ShardId shard = 0;
   std::vector<std::size_t> slots;
@@ -248,13 +260,15 @@ class Transaction {
   // (RENAME, COPY, MOVE, SMOVE's kin, LMOVE, the *STORE commands: Redis signals every key
   // they create). A key that only got smaller wakes nobody worth waking, but telling the
   // two apart costs more than the try a spurious wake-up costs its client.
+  static bool wakes_blocked(const TxnView::Slot& slot) {
+    return slot.dirty && slot.record &&
+           (slot.record->type == types::KeyType::kList || slot.record->type == types::KeyType::kZSet);
+  }
+
   void wake_written(const ShardShare& share) {
     for (std::size_t s : share.slots) {
       const TxnView::Slot& slot = view_.slots_[s];
-      if (!slot.dirty || !slot.record) continue;
-      if (slot.record->type != types::KeyType::kList && slot.record->type != types::KeyType::kZSet) {
-        continue;
-      }
+      if (!wakes_blocked(slot)) continue;
       const std::string_view key = slot.key.key;
       wake_blocked_keys(server_, slot.key.db, std::span<const std::string_view>(&key, 1));
     }
@@ -354,10 +368,11 @@ class Transaction {
   }
 
   // Round trips: one for every shard to lock and read at once (when the stripes are free),
-  // then the commit's: the coordinator's batch, then the other parts, each of which
-  // releases its shard's stripes (CommitSteps::after_write). The coordinator (usually the
-  // caller's shard: no round trip) and shards not written are released after, by
-  // unlock_all.
+  // then the commit's: the coordinator's batch (none when it is the caller's shard), then
+  // the other parts. Every written key's watchers learn of the write in the call that
+  // wrote it. A part under the synced decision record releases its stripes in that call
+  // too (CommitSteps::after_write); every other shard's stripes are released after the
+  // commit, posted without waiting (release_all_posted).
   KeyReply run_multi_shard(const TxnDecide& decide) {
     // Step 0 under every policy: under always it finds nothing to sync, unless
     // appendfsync just changed (shard_commit.cc says why).
@@ -374,7 +389,7 @@ class Transaction {
         }
       }
     }
-    unlock_all(committed);
+    release_all_posted(committed);
     return reply;
   }
 
@@ -401,7 +416,7 @@ class Transaction {
       }
     }
     if (!busy) return KeyReply::ok();
-    unlock_all(false);
+    unlock_all();
     return lock_in_order(barrier);
   }
 
@@ -437,21 +452,65 @@ class Transaction {
     unlock(share);
   }
 
-  // Releases every share still holding its stripes (a part's shard let go of them when its
-  // part was written; see commit()). The locks' state was last changed on the shard's
-  // thread by a call this fiber waited for, so reading it here is ordered after.
-  void unlock_all(bool committed) {
+  // Releases every share still holding its stripes, and waits for it (before locking in
+  // order again). The locks' state was last changed on the shard's thread by a call this
+  // fiber waited for, so reading it here is ordered after.
+  void unlock_all() {
     std::vector<runtime::ShardId> ids;
     for (const ShardShare& share : shares_) {
       if (share.locks.locked()) ids.push_back(share.shard);
     }
     if (ids.empty()) return;
-    (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this, committed] {
+    (void)server_.runtime().run_on(std::span<const runtime::ShardId>(ids), [this] {
       const runtime::ShardId here = runtime::this_shard_id();
       for (ShardShare& share : shares_) {
-        if (share.shard == here && share.locks.locked()) release(share, committed);
+        if (share.shard == here && share.locks.locked()) release(share, false);
       }
     });
+  }
+
+
+  // The last step of a multi-shard transaction, without a round trip: the caller's own
+  // shard releases in place, and every other shard still holding stripes gets its release
+  // posted, not awaited. What the release needs is copied into the message (this
+  // transaction is gone when it runs); the watchers already learned of the write where
+  // its part was written. Until the message runs the stripes stay held and fenced, so
+  // whoever reads those keys waits for it as for the commit itself.
+  void release_all_posted(bool committed) {
+    const runtime::ShardId here = runtime::this_shard_id();
+    for (ShardShare& share : shares_) {
+      if (!share.locks.locked()) continue;
+      if (share.shard == here) {
+        release(share, committed);
+        continue;
+      }
+      auto release = std::make_shared<PostedRelease>();
+      release->locks = share.locks.hand_over();
+      // A coordinator's or part's watchers were told already; a share not written has
+      // none to tell. Telling them again changes nothing.
+      if (committed) {
+        for (std::size_t s : share.slots) {
+          const TxnView::Slot& slot = view_.slots_[s];
+          if (!slot.dirty && slot.members.empty()) continue;
+          release->touched.push_back({slot.key.db, std::string(slot.key.key),
+                                      slot.exec_writes != nullptr ? slot.exec_writes->exec_client() : 0,
+                                      wakes_blocked(slot)});
+        }
+      }
+      server::ServerState* server = &server_;
+      (void)server_.runtime().post(share.shard, [server, release]() {
+        types::Keyspace* keyspace = server->this_shard().keyspace();
+        if (keyspace == nullptr) return;
+        for (const PostedRelease::Key& key : release->touched) {
+          keyspace->watches().touch(key.db, key.key, key.writer);
+          if (key.wakes) {
+            const std::string_view name = key.key;
+            wake_blocked_keys(*server, key.db, std::span<const std::string_view>(&name, 1));
+          }
+        }
+        release->locks.unlock(keyspace->locks());
+      });
+    }
   }
 
   Status commit(bool acknowledged_synced) {
@@ -462,9 +521,13 @@ class Transaction {
     }
     CommitSteps steps;
     steps.acknowledged_synced = acknowledged_synced;
-    // A failed write keeps its stripes: unlock_all releases them without touching watches.
+    // A failed write keeps its stripes: release_all_posted releases them without touching
+    // watches.
     steps.after_write = [this](runtime::ShardId shard, bool written) {
       if (written) release(share_for(shard), true);
+    };
+    steps.after_write_held = [this](runtime::ShardId shard, bool written) {
+      if (written) touch_written(share_for(shard));
     };
     return commit_shard_batches(server_, writers, sync_, steps);
   }

@@ -71,6 +71,14 @@ class KeyLockSet {
     locked_ = false;
   }
 
+  // Hands the held stripes to the returned set, to be unlocked by it (on this shard's
+  // thread, possibly after this set is gone); this one is left unlocked.
+  KeyLockSet hand_over() {
+    KeyLockSet taken = *this;
+    locked_ = false;
+    return taken;
+  }
+
   bool locked() const { return locked_; }
   // The distinct stripe indexes in the order lock() takes them (after a lock()).
   const std::vector<std::size_t>& stripes() const { return stripes_; }
