@@ -71,6 +71,13 @@ Status sync_wals(server::ServerState& server, const std::vector<runtime::ShardId
 constexpr std::chrono::milliseconds kCleanupPause{50};
 constexpr std::size_t kCleanupBatch = 4096;
 
+// CASCADE_DEBUG_CLEANUP_PAUSE_MS=<n> gathers n ms instead: a test that counts WAL syncs
+// keeps the clean-up's own out of its window.
+std::chrono::milliseconds cleanup_pause() {
+  const char* armed = std::getenv("CASCADE_DEBUG_CLEANUP_PAUSE_MS");
+  return armed != nullptr ? std::chrono::milliseconds(std::atoi(armed)) : kCleanupPause;
+}
+
 // Off the client's path: deletes the records of the multi-shard writes this shard
 // coordinated, in batches. For each batch: every shard holding a part syncs its WAL (the
 // parts were written unsynced, and a decision record may go only once every part it could
@@ -86,7 +93,7 @@ void drain_decisions(server::ServerState* server) {
   const runtime::ShardId coordinator = shard_state.id();
   while (!cleanup.pending.empty()) {
     if (cleanup.pending.size() < kCleanupBatch && !shard_state.stopping()) {
-      (void)shard_state.stop_event().wait_for(kCleanupPause);
+      (void)shard_state.stop_event().wait_for(cleanup_pause());
     }
     std::vector<server::ShardState::FinishedTransaction> batch;
     batch.swap(cleanup.pending);

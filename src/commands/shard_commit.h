@@ -20,6 +20,7 @@
 // multi-shard write (tests/integration/test_multi_shard_crash.py); under everysec,
 // multi-shard-part-without-decision writes every part but the first shard's batch (to the
 // page cache) and dies, as a power loss that kept only the other shards' WALs could;
+// CASCADE_DEBUG_CLEANUP_PAUSE_MS=<n> lets the clean-up gather n ms (tests that count syncs);
 // CASCADE_DEBUG_PART_DELAY_MS=<n> holds every multi-shard write n ms between its decision
 // and its other parts (tests/integration/test_transactions.py: readers must not see it).
 #pragma once

@@ -82,6 +82,25 @@ void Server::stop(runtime::Duration grace) {
     }
     return Status::ok();
   });
+  // Work the connections left posted without waiting must run before the storage closes:
+  // a multi-shard transaction's stripe releases (a stripe left held could stall the expiry
+  // sweeper that close() waits for), the clean-up of multi-shard records and, once that
+  // has drained, its marker deletes (src/commands/shard_commit.cc). A shard's messages to
+  // another run in the order sent, so a round trip from every shard to every shard comes
+  // after everything each posted before it; the clean-up counts among the shard's fibers.
+  runtime::Runtime* runtime = runtime_.get();
+  auto flush_posts = [runtime] {
+    (void)runtime->run_on_each([runtime]() -> Status {
+      (void)runtime->run_on_each([] { return Status::ok(); });
+      return Status::ok();
+    });
+  };
+  flush_posts();
+  (void)runtime_->run_on_each([&state]() -> Status {
+    state.this_shard().fibers().wait();
+    return Status::ok();
+  });
+  flush_posts();
   (void)runtime_->run_on_each([&state]() -> Status {
     close_shard_storage(state.this_shard(), state.logger());
     return Status::ok();

@@ -57,9 +57,9 @@ def test_an_interrupted_mset_is_whole_or_absent(start_cascade, monkeypatch, poin
     if point == "multi-shard-after-decision":
         assert "Finished 1 interrupted multi-shard writes (2 parts applied)" in restarted.log()
     if point == "multi-shard-after-part":
-        # At least one marker is left (under always the part that crashed wrote one; under
-        # everysec that part was still in its WAL's tail and died with the process, and the
-        # coordinator's copy completed it), which recovery reports deleting.
+        # Markers are left (under always the part that crashed wrote one; under everysec
+        # that part was still in its WAL's tail and died with the process; either way
+        # recovery writes the missing parts with theirs), and recovery deletes them.
         assert "applied markers of multi-shard writes" in restarted.log()
 
 
@@ -161,6 +161,8 @@ def test_acknowledged_multi_shard_writes_survive_sigkill(start_cascade, monkeypa
 
 @pytest.mark.parametrize("appendfsync", ["always", "everysec"])
 def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch, appendfsync):
+    # The clean-up would gather for a minute: the stop must cut that short and drain it.
+    monkeypatch.setenv("CASCADE_DEBUG_CLEANUP_PAUSE_MS", "60000")
     server = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     client = Raw(server.port)
     for r in range(50):
@@ -172,9 +174,8 @@ def test_finished_writes_leave_no_records_behind(start_cascade, monkeypatch, app
         assert client.reply() == b"+OK\r\n"
     for r in range(50):
         assert client.call([b"MSET"] + [x for k in KEYS for x in (k, b"v%d" % r)]) == b"+OK\r\n"
-    # The clean-up runs after the replies, gathering writes for a while; a clean stop at
-    # once still waits for it.
     assert server.stop() == 0
+    monkeypatch.delenv("CASCADE_DEBUG_CLEANUP_PAUSE_MS")
     restarted = start(start_cascade, monkeypatch, appendfsync=appendfsync)
     log = restarted.log()
     assert "interrupted multi-shard writes" not in log
@@ -214,8 +215,9 @@ def wal_syncs(info):
 
 def pipeline_syncs(client, commands):
     """Sends `commands` in one pipeline, each followed by INFO storage, and returns the WAL
-    syncs each command added: INFO runs right behind it, before the clean-up's own syncs
-    (which wait for about 50 ms) and the everysec timer's (a second)."""
+    syncs each command added: INFO runs right behind it, before the everysec timer's (a
+    second) and the clean-up's (which the callers hold back a minute; a clean stop still
+    drains it at once)."""
     client.send(b"".join(encode(c) + encode([b"INFO", b"storage"]) for c in commands))
     counts = []
     for _ in commands:
@@ -230,6 +232,7 @@ def test_under_everysec_a_write_syncs_what_each_of_its_shards_acknowledged_befor
     # Step 0 of multi_shard_log.h on every writer, the coordinator too: any shard's copy
     # may complete the coordinator's part after a power loss, and that shard must not then
     # lack the SET acknowledged before the write.
+    monkeypatch.setenv("CASCADE_DEBUG_CLEANUP_PAUSE_MS", "60000")
     server = start(start_cascade, monkeypatch, appendfsync="everysec")
     client = Raw(server.port)
     on_two = [x for k in KEYS[:4] for x in (k, b"two")]  # shards 0 and 1 of 3
@@ -245,9 +248,10 @@ def test_under_everysec_a_write_syncs_what_each_of_its_shards_acknowledged_befor
     assert added[len(KEYS):] == [SHARDS, 0, 0, 2, 2]
 
 
-def test_a_write_over_more_than_four_shards_syncs_one_decision_record(start_cascade):
+def test_a_write_over_more_than_four_shards_syncs_one_decision_record(start_cascade, monkeypatch):
     # Copies would have each of its five shards log the whole write; the synced decision
     # record logs it about twice.
+    monkeypatch.setenv("CASCADE_DEBUG_CLEANUP_PAUSE_MS", "60000")
     server = start_cascade("--shards", "6", "--appendfsync", "everysec")
     keys = keys_on_each_shard(b"w", 6, 1)
     client = Raw(server.port)
