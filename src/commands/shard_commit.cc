@@ -213,6 +213,21 @@ Status write_parts(server::ServerState& server, std::span<ShardBatch* const> wri
   return clean_up(server, writers[0]->shard, std::move(done));
 }
 
+// The coordinator's batch (writers[0]), between the crash points named after the decision,
+// then the debug delay before the other parts.
+Status write_coordinator(server::ServerState& server, std::span<ShardBatch* const> writers,
+                         const engine::WriteOptions& options, const CommitSteps& steps) {
+  crash_point("multi-shard-before-decision");
+  ShardBatch& coordinator = *writers[0];
+  Status decided = server.runtime().submit(coordinator.shard, [&] {
+    return write_held(server, coordinator, options, steps);
+  }).get();
+  if (!decided) return decided;
+  crash_point("multi-shard-after-decision");
+  debug_part_delay();
+  return Status::ok();
+}
+
 // Under appendfsync always (and for writes over more than kMaxCopyWriters shards): the
 // coordinator's batch carries the one decision record and is synced; the other parts
 // follow, written unsynced with their markers.
@@ -225,13 +240,9 @@ Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> w
   }
   ShardBatch& coordinator = *writers[0];
   coordinator.batch.put(types::decision_key(done.txid), types::encode_decision(decision));
-  crash_point("multi-shard-before-decision");
-  Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_held(server, coordinator, engine::WriteOptions{.sync = true}, steps);
-  }).get();
-  if (!decided) return decided;
-  crash_point("multi-shard-after-decision");
-  debug_part_delay();
+  if (Status s = write_coordinator(server, writers, engine::WriteOptions{.sync = true}, steps); !s) {
+    return s;
+  }
   // Not synced, and under everysec acknowledged from the WAL's tail: the durable decision
   // holds these parts, recovery writes a part its shard's WAL lost, and the clean-up
   // syncs them before the decision goes.
@@ -280,17 +291,14 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
   // (whose shards it covers) and needs no step 0 of its own; one over fewer is synced by
   // the step 0 of the next multi-shard write on its shards.
   const bool spans_all = writers.size() == server.shard_count();
-  ShardBatch& coordinator = *writers[0];
-  crash_point("multi-shard-before-decision");
   if (crash_armed("multi-shard-part-without-decision")) lose_the_coordinator(server, writers);
   // Into the page cache before the client is answered, as any everysec write: a process
   // crash then keeps at least this copy.
-  Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_held(server, coordinator, engine::WriteOptions{.durable_elsewhere = spans_all}, steps);
-  }).get();
-  if (!decided) return decided;
-  crash_point("multi-shard-after-decision");
-  debug_part_delay();
+  if (Status s = write_coordinator(server, writers,
+                                   engine::WriteOptions{.durable_elsewhere = spans_all}, steps);
+      !s) {
+    return s;
+  }
   // The coordinator's copy, written, holds these against a process crash: they are
   // acknowledged from the WAL's tail. Their shards keep the stripes (after_write_held)
   // until the caller releases them after the commit, when every batch of this write has its
