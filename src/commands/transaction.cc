@@ -109,18 +109,6 @@ Status TxnView::on_shard(std::size_t i, const TxnShardWork& work) {
 
 namespace {
 
-// A share's release posted to its shard after the transaction (release_all_posted).
-struct PostedRelease {
-  struct Key {
-    std::uint32_t db;
-    std::string key;
-    std::uint64_t writer;  // the EXEC's client, whose own watches it does not fail
-    bool wakes;            // left a list or sorted set: blocked clients may be served
-  };
-  types::KeyLockSet locks;
-  std::vector<Key> touched;
-};
-
 struct ShardShare {
   runtime::ShardId shard = 0;
   std::vector<std::size_t> slots;
@@ -130,6 +118,8 @@ struct ShardShare {
   // first needed. Inside EXEC, on_shard work stages into exec_writes instead.
   std::unique_ptr<types::StagedWrites> staged;
   bool writes = false;
+  // Its written keys' watchers and blocked clients were told, where its batch was written.
+  bool signalled = false;
   types::StagedWrites* exec_writes = nullptr;  // inside EXEC: the transaction's, on this shard
 };
 
@@ -369,8 +359,8 @@ class Transaction {
 
   // Round trips: one for every shard to lock and read at once (when the stripes are free),
   // then the commit's: the coordinator's batch (none when it is the caller's shard), then
-  // the other parts. Every written key's watchers learn of the write in the call that
-  // wrote it. A part under the synced decision record releases its stripes in that call
+  // the other parts. Every written key's watchers and blocked clients learn of the write
+  // in the call that wrote it. A part under the synced decision record releases its stripes in that call
   // too (CommitSteps::after_write); every other shard's stripes are released after the
   // commit, posted without waiting (release_all_posted).
   KeyReply run_multi_shard(const TxnDecide& decide) {
@@ -445,11 +435,17 @@ class Transaction {
   // On a share's shard: the watches and blocked clients of a committed write learn of it,
   // and the stripes go.
   void release(ShardShare& share, bool committed) {
-    if (committed) {
-      touch_written(share);
-      wake_written(share);
-    }
+    if (committed) signal_written(share);
     unlock(share);
+  }
+
+  // On a share's shard, once its batch is written: the watches and blocked clients of its
+  // keys learn of the write (once).
+  void signal_written(ShardShare& share) {
+    if (share.signalled) return;
+    share.signalled = true;
+    touch_written(share);
+    wake_written(share);
   }
 
   // Releases every share still holding its stripes, and waits for it (before locking in
@@ -471,11 +467,11 @@ class Transaction {
 
 
   // The last step of a multi-shard transaction, without a round trip: the caller's own
-  // shard releases in place, and every other shard still holding stripes gets its release
-  // posted, not awaited. What the release needs is copied into the message (this
-  // transaction is gone when it runs); the watchers already learned of the write where
-  // its part was written. Until the message runs the stripes stay held and fenced, so
-  // whoever reads those keys waits for it as for the commit itself.
+  // shard releases in place, and every other shard still holding stripes gets their
+  // release posted, not awaited (this transaction is gone when it runs). Every written
+  // shard told its keys' watchers and blocked clients where its batch was written, before
+  // the reply; a shard only read has none to tell. Until the message runs the stripes stay
+  // held and fenced, so whoever reads or pops those keys waits for it as for the commit.
   void release_all_posted(bool committed) {
     const runtime::ShardId here = runtime::this_shard_id();
     for (ShardShare& share : shares_) {
@@ -484,31 +480,11 @@ class Transaction {
         release(share, committed);
         continue;
       }
-      auto release = std::make_shared<PostedRelease>();
-      release->locks = share.locks.hand_over();
-      // A coordinator's or part's watchers were told already; a share not written has
-      // none to tell. Telling them again changes nothing.
-      if (committed) {
-        for (std::size_t s : share.slots) {
-          const TxnView::Slot& slot = view_.slots_[s];
-          if (!slot.dirty && slot.members.empty()) continue;
-          release->touched.push_back({slot.key.db, std::string(slot.key.key),
-                                      slot.exec_writes != nullptr ? slot.exec_writes->exec_client() : 0,
-                                      wakes_blocked(slot)});
-        }
-      }
+      assert(!committed || share.signalled || !share.writes);
       server::ServerState* server = &server_;
-      (void)server_.runtime().post(share.shard, [server, release]() {
+      (void)server_.runtime().post(share.shard, [server, locks = share.locks.hand_over()]() mutable {
         types::Keyspace* keyspace = server->this_shard().keyspace();
-        if (keyspace == nullptr) return;
-        for (const PostedRelease::Key& key : release->touched) {
-          keyspace->watches().touch(key.db, key.key, key.writer);
-          if (key.wakes) {
-            const std::string_view name = key.key;
-            wake_blocked_keys(*server, key.db, std::span<const std::string_view>(&name, 1));
-          }
-        }
-        release->locks.unlock(keyspace->locks());
+        if (keyspace != nullptr) locks.unlock(keyspace->locks());
       });
     }
   }
@@ -527,7 +503,7 @@ class Transaction {
       if (written) release(share_for(shard), true);
     };
     steps.after_write_held = [this](runtime::ShardId shard, bool written) {
-      if (written) touch_written(share_for(shard));
+      if (written) signal_written(share_for(shard));
     };
     return commit_shard_batches(server_, writers, sync_, steps);
   }

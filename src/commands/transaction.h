@@ -24,13 +24,14 @@
 //      through what it acknowledged when step 1 locks it, so none loses an earlier write
 //      while recovery finishes this); shard_commit.h does both;
 //   4. touches the written keys' watches and releases every stripe it took, also after a
-//      failure. Each written shard touches its watches in the call that wrote its batch,
-//      before the reply. A part under the synced decision record releases its stripes in
-//      that call too (shard_commit.h, CommitSteps::after_write); every other shard (the
-//      coordinator, parts written with copies, shards only read) releases them once the
-//      commit returns: the caller's own shard in place, the others by a posted message
-//      the reply does not wait for (the stripes stay fenced until it runs, so readers of
-//      those keys wait for it as for the commit).
+//      failure. Each written shard tells its keys' watchers and blocked clients in the
+//      call that wrote its batch, before the reply. A part under the synced decision
+//      record releases its stripes in that call too (shard_commit.h,
+//      CommitSteps::after_write); every other shard (the coordinator, parts written with
+//      copies, shards only read) releases them once the commit returns: the caller's own
+//      shard in place, the others by a posted message the reply does not wait for (the
+//      stripes stay fenced until it runs, so readers of those keys wait for it as for the
+//      commit).
 // Inside EXEC (ctx.exec set) steps 1, 3 and 4 belong to the EXEC (exec_transaction.h): the
 // keys are read through the EXEC's staged writes, under its stripes, and decide's writes
 // are staged there (and touch the watches) to be committed with the rest of the EXEC;
