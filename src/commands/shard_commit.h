@@ -59,9 +59,10 @@ struct CommitSteps {
   // DBSIZE) could read a coordinator's key new and then miss another shard's; the caller
   // releases them after the commit returns (no round trip when it is the caller's shard).
   std::function<void(runtime::ShardId shard, bool written)> after_write;
-  // In place of after_write, for a part whose stripes must stay held until the commit
-  // returns (a write with copies: multi_shard_log.h, step 1): the caller may do there what
-  // needs no release (tell the key's watchers), and releases the stripes afterwards.
+  // In place of after_write, for a batch whose stripes must stay held until the commit
+  // returns (the coordinator's, and a part written with copies: multi_shard_log.h, step
+  // 1): the caller may do there what needs no release (tell the keys' watchers and
+  // blocked clients), and releases the stripes afterwards.
   std::function<void(runtime::ShardId shard, bool written)> after_write_held;
 };
 
