@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -100,12 +101,12 @@ void drain_decisions(server::ServerState* server) {
     std::vector<runtime::ShardId> holders;  // shards with a decision record to delete
     std::vector<runtime::ShardId> parts;    // shards with a part (and a marker)
     for (const auto& done : batch) {
-      holders.push_back(coordinator);
       for (runtime::ShardId shard : done.others) {
+        if (done.holds_decision(shard, coordinator)) holders.push_back(shard);
         parts.push_back(shard);
-        if (done.copies) holders.push_back(shard);
       }
-      if (done.copies) parts.push_back(coordinator);
+      holders.push_back(coordinator);
+      if (done.holds_marker(coordinator, coordinator)) parts.push_back(coordinator);
     }
     for (auto* ids : {&holders, &parts}) {
       std::sort(ids->begin(), ids->end());
@@ -122,9 +123,7 @@ void drain_decisions(server::ServerState* server) {
       const runtime::ShardId here = runtime::this_shard_id();
       engine::WriteBatch decisions;
       for (const auto& done : batch) {
-        if (here == coordinator || (done.copies && done.writes_on(here))) {
-          decisions.del(types::decision_key(done.txid));
-        }
+        if (done.holds_decision(here, coordinator)) decisions.del(types::decision_key(done.txid));
       }
       return keyspace->engine().write(decisions, engine::WriteOptions{.sync = true});
     });
@@ -139,7 +138,7 @@ void drain_decisions(server::ServerState* server) {
     for (runtime::ShardId shard : parts) {
       auto markers = std::make_shared<engine::WriteBatch>();
       for (const auto& done : batch) {
-        if (shard == coordinator ? done.copies : done.writes_on(shard)) {
+        if (done.holds_marker(shard, coordinator)) {
           markers->del(types::applied_marker_key(coordinator, done.txid));
         }
       }
@@ -175,36 +174,36 @@ Status clean_up(server::ServerState& server_state, runtime::ShardId coordinator,
   });
 }
 
-// `batch` written on this shard, then the caller's after_write for it.
+// `part` written on this shard, then the caller's hook for it (CommitSteps::after_write or
+// after_write_held).
+using AfterWrite = std::function<void(runtime::ShardId shard, bool written)>;
 Status write_then(server::ServerState& server, ShardBatch& part, const engine::WriteOptions& options,
-                  const CommitSteps& steps) {
+                  const AfterWrite& after) {
   Status s = write_here(server, part.batch, options);
-  if (steps.after_write) steps.after_write(part.shard, s.is_ok());
+  if (after) after(part.shard, s.is_ok());
   return s;
 }
 
-// `batch` written on this shard, its stripes kept: the caller's after_write_held for it.
-Status write_held(server::ServerState& server, ShardBatch& part, const engine::WriteOptions& options,
-                  const CommitSteps& steps) {
-  Status s = write_here(server, part.batch, options);
-  if (steps.after_write_held) steps.after_write_held(part.shard, s.is_ok());
-  return s;
+// The batch of `writers` that belongs to the calling shard; null when none does.
+ShardBatch* batch_here(std::span<ShardBatch* const> writers) {
+  const runtime::ShardId here = runtime::this_shard_id();
+  for (ShardBatch* part : writers) {
+    if (part->shard == here) return part;
+  }
+  return nullptr;
 }
 
 // Step 2 of multi_shard_log.h: each other writer's part, its records already added, then
 // the clean-up is queued. The parts' errors are returned (the decision stands either way).
 Status write_parts(server::ServerState& server, std::span<ShardBatch* const> writers,
                    server::ShardState::FinishedTransaction done,
-                   const engine::WriteOptions& options, const CommitSteps& steps) {
+                   const engine::WriteOptions& options, const AfterWrite& after) {
   auto parts = server.runtime().run_on(std::span<const runtime::ShardId>(done.others), [&]() -> Status {
-    const runtime::ShardId here = runtime::this_shard_id();
-    for (ShardBatch* part : writers) {
-      if (part->shard != here) continue;
-      Status s = write_then(server, *part, options, steps);
-      if (s) crash_point("multi-shard-after-part");
-      return s;
-    }
-    return Status::ok();
+    ShardBatch* part = batch_here(writers);
+    if (part == nullptr) return Status::ok();
+    Status s = write_then(server, *part, options, after);
+    if (s) crash_point("multi-shard-after-part");
+    return s;
   });
   for (Status& s : parts) {
     // The decision stands: recovery applies the missing part at the next start.
@@ -220,7 +219,7 @@ Status write_coordinator(server::ServerState& server, std::span<ShardBatch* cons
   crash_point("multi-shard-before-decision");
   ShardBatch& coordinator = *writers[0];
   Status decided = server.runtime().submit(coordinator.shard, [&] {
-    return write_held(server, coordinator, options, steps);
+    return write_then(server, coordinator, options, steps.after_write_held);
   }).get();
   if (!decided) return decided;
   crash_point("multi-shard-after-decision");
@@ -248,21 +247,18 @@ Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> w
   // syncs them before the decision goes.
   return write_parts(server, writers, std::move(done),
                      engine::WriteOptions{.durable_elsewhere = true, .in_tail_suffices = true},
-                     steps);
+                     steps.after_write);
 }
 
 // CASCADE_CRASH_POINT=multi-shard-part-without-decision: what a power loss can leave of a
 // write with copies: every other writer's batch in its WAL, the coordinator's lost. They
 // are written (to the page cache, which a SIGKILL keeps), the coordinator's never is, and
 // the process dies.
-void lose_the_coordinator(server::ServerState& server, std::span<ShardBatch* const> writers) {
-  std::vector<runtime::ShardId> others;
-  for (std::size_t i = 1; i < writers.size(); ++i) others.push_back(writers[i]->shard);
+void lose_the_coordinator(server::ServerState& server, std::span<ShardBatch* const> writers,
+                          const std::vector<runtime::ShardId>& others) {
   (void)server.runtime().run_on(std::span<const runtime::ShardId>(others), [&]() -> Status {
-    for (ShardBatch* part : writers) {
-      if (part->shard == runtime::this_shard_id()) return write_here(server, part->batch, {});
-    }
-    return Status::ok();
+    ShardBatch* part = batch_here(writers);
+    return part == nullptr ? Status::ok() : write_here(server, part->batch, {});
   });
   ::kill(::getpid(), SIGKILL);
 }
@@ -277,21 +273,27 @@ constexpr std::size_t kMaxCopyWriters = 4;
 Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* const> writers,
                           server::ShardState::FinishedTransaction done, const CommitSteps& steps) {
   const std::uint32_t coordinator_id = writers[0]->shard;
-  std::vector<std::string> contents;  // the parts before any record joins them
-  for (ShardBatch* w : writers) contents.emplace_back(w->batch.contents());
+  // Every copy is encoded before any record joins a batch: a copy holds the parts alone.
+  std::vector<std::string> copies;
   for (std::size_t i = 0; i < writers.size(); ++i) {
     types::Decision copy{.txid = done.txid, .coordinator = coordinator_id, .parts = {}};
     for (std::size_t j = 0; j < writers.size(); ++j) {
-      if (j != i) copy.parts.push_back({writers[j]->shard, contents[j]});
+      if (j == i) continue;
+      copy.parts.push_back({writers[j]->shard, std::string(writers[j]->batch.contents())});
     }
-    writers[i]->batch.put(types::decision_key(done.txid), types::encode_decision(copy));
+    copies.push_back(types::encode_decision(copy));
+  }
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    writers[i]->batch.put(types::decision_key(done.txid), copies[i]);
     writers[i]->batch.put(types::applied_marker_key(coordinator_id, done.txid), {});
   }
   // A write over every shard is held by its copies against any later multi-shard write
   // (whose shards it covers) and needs no step 0 of its own; one over fewer is synced by
   // the step 0 of the next multi-shard write on its shards.
   const bool spans_all = writers.size() == server.shard_count();
-  if (crash_armed("multi-shard-part-without-decision")) lose_the_coordinator(server, writers);
+  if (crash_armed("multi-shard-part-without-decision")) {
+    lose_the_coordinator(server, writers, done.others);
+  }
   // Into the page cache before the client is answered, as any everysec write: a process
   // crash then keeps at least this copy.
   if (Status s = write_coordinator(server, writers,
@@ -305,11 +307,9 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
   // place in its WAL: a write that reads what this one wrote, and so must not survive
   // without it, then follows every batch of it in every WAL, which is what lets a write
   // over every shard skip the later writes' step 0 (multi_shard_log.h).
-  CommitSteps held;
-  held.after_write = steps.after_write_held;
   return write_parts(server, writers, std::move(done),
                      engine::WriteOptions{.durable_elsewhere = spans_all, .in_tail_suffices = true},
-                     held);
+                     steps.after_write_held);
 }
 
 }  // namespace
@@ -320,7 +320,9 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
   if (writers.size() == 1) {
     ShardBatch& only = *writers[0];
     return server.runtime()
-        .submit(only.shard, [&] { return write_then(server, only, engine::WriteOptions{.sync = sync}, steps); })
+        .submit(only.shard, [&] {
+          return write_then(server, only, engine::WriteOptions{.sync = sync}, steps.after_write);
+        })
         .get();
   }
   // The coordinator is the caller's own shard when it writes, else the lowest writer:

@@ -250,15 +250,13 @@ class Transaction {
   // (RENAME, COPY, MOVE, SMOVE's kin, LMOVE, the *STORE commands: Redis signals every key
   // they create). A key that only got smaller wakes nobody worth waking, but telling the
   // two apart costs more than the try a spurious wake-up costs its client.
-  static bool wakes_blocked(const TxnView::Slot& slot) {
-    return slot.dirty && slot.record &&
-           (slot.record->type == types::KeyType::kList || slot.record->type == types::KeyType::kZSet);
-  }
-
   void wake_written(const ShardShare& share) {
     for (std::size_t s : share.slots) {
       const TxnView::Slot& slot = view_.slots_[s];
-      if (!wakes_blocked(slot)) continue;
+      if (!slot.dirty || !slot.record) continue;
+      if (slot.record->type != types::KeyType::kList && slot.record->type != types::KeyType::kZSet) {
+        continue;
+      }
       const std::string_view key = slot.key.key;
       wake_blocked_keys(server_, slot.key.db, std::span<const std::string_view>(&key, 1));
     }
@@ -360,9 +358,9 @@ class Transaction {
   // Round trips: one for every shard to lock and read at once (when the stripes are free),
   // then the commit's: the coordinator's batch (none when it is the caller's shard), then
   // the other parts. Every written key's watchers and blocked clients learn of the write
-  // in the call that wrote it. A part under the synced decision record releases its stripes in that call
-  // too (CommitSteps::after_write); every other shard's stripes are released after the
-  // commit, posted without waiting (release_all_posted).
+  // in the call that wrote it. A part under the synced decision record releases its
+  // stripes in that call too (CommitSteps::after_write); every other shard's stripes are
+  // released after the commit, posted without waiting (release_all_posted).
   KeyReply run_multi_shard(const TxnDecide& decide) {
     // Step 0 under every policy: under always it finds nothing to sync, unless
     // appendfsync just changed (shard_commit.cc says why).
@@ -464,7 +462,6 @@ class Transaction {
       }
     });
   }
-
 
   // The last step of a multi-shard transaction, without a round trip: the caller's own
   // shard releases in place, and every other shard still holding stripes gets their

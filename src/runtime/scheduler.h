@@ -16,10 +16,10 @@
 // Driving. The owner calls run_round() in its loop: it fires due timers and runs a batch of
 // ready fibers (up to max_batch, then as many again of those woken into the round or
 // parked for its end: WakeInRound, yield_to_round_end), then background fibers within
-// their share, and
-// returns so the owner can reap IO completions and cross-shard messages. Between the
-// foreground batch and the background fibers it calls the owner's before_background hook
-// (the shard submits the round's queued sends there, so replies do not wait for them).
+// their share, and returns so the owner can reap IO completions and cross-shard messages.
+// Between the foreground batch and the background fibers it calls the owner's
+// before_background hook (the shard submits the round's queued sends there, so replies do
+// not wait for them).
 // When nothing is ready the owner sleeps until next_deadline() or an external wake-up (the
 // shard does this in io_uring). run() is a self-contained loop for code without a reactor.
 //

@@ -86,6 +86,13 @@ class ShardState {
     bool writes_on(runtime::ShardId shard) const {
       return std::find(others.begin(), others.end(), shard) != others.end();
     }
+    // Where its records are, `coordinator` being the shard that coordinated it.
+    bool holds_decision(runtime::ShardId shard, runtime::ShardId coordinator) const {
+      return shard == coordinator || (copies && writes_on(shard));
+    }
+    bool holds_marker(runtime::ShardId shard, runtime::ShardId coordinator) const {
+      return shard == coordinator ? copies : writes_on(shard);
+    }
   };
   struct DecisionCleanup {
     std::vector<FinishedTransaction> pending;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/types/key_locks.h"
@@ -72,9 +73,11 @@ class KeyLockSet {
   }
 
   // Hands the held stripes to the returned set, to be unlocked by it (on this shard's
-  // thread, possibly after this set is gone); this one is left unlocked.
+  // thread, possibly after this set is gone); this one is left unlocked and empty.
   KeyLockSet hand_over() {
-    KeyLockSet taken = *this;
+    KeyLockSet taken = std::move(*this);
+    stripes_.clear();
+    sorted_ = true;
     locked_ = false;
     return taken;
   }

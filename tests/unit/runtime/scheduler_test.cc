@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -333,17 +334,28 @@ TEST_CASE("yield_to_round_end runs the fiber again in the same round, after the 
   CHECK(trace == "abcAyY");
 }
 
+namespace {
+// Spawns one fiber per slot of `parked` that parks itself there and, once woken, appends
+// `first` + its index to `trace` and runs then(index). Run a round to park them.
+template <std::size_t N>
+void spawn_parked(Scheduler& s, Fiber* (&parked)[N], std::string& trace, char first,
+                  std::function<void(int)> then = {}) {
+  for (int i = 0; i < static_cast<int>(N); ++i) {
+    s.spawn([&s, &parked, &trace, first, then, i] {
+      parked[i] = s.current_fiber();
+      s.suspend();
+      trace += static_cast<char>(first + i);
+      if (then) then(i);
+    });
+  }
+}
+}  // namespace
+
 TEST_CASE("a wake under WakeInRound runs the woken fiber in the same round") {
   Scheduler s;
   std::string trace;
   Fiber* parked[2] = {nullptr, nullptr};
-  for (int i = 0; i < 2; ++i) {
-    s.spawn([&, i] {
-      parked[i] = s.current_fiber();
-      s.suspend();
-      trace += static_cast<char>('p' + i);
-    });
-  }
+  spawn_parked(s, parked, trace, 'p');
   s.run_round();
   CHECK(trace.empty());
   s.spawn([&] {
@@ -417,17 +429,11 @@ TEST_CASE("a fiber woken into the round runs before one parked for the round's e
   Scheduler s;
   std::string trace;
   Fiber* parked[2] = {nullptr, nullptr};
-  for (int i = 0; i < 2; ++i) {
-    s.spawn([&, i] {
-      parked[i] = s.current_fiber();
-      s.suspend();
-      trace += static_cast<char>('1' + i);
-      if (i == 0) {
-        Scheduler::WakeInRound in_round;
-        s.wake(parked[1]);
-      }
-    });
-  }
+  spawn_parked(s, parked, trace, '1', [&](int i) {
+    if (i != 0) return;
+    Scheduler::WakeInRound in_round;
+    s.wake(parked[1]);
+  });
   s.run_round();
   s.spawn([&] {
     {

@@ -63,6 +63,23 @@ void let_the_sweeper_run() {
   runtime::Scheduler::current()->sleep_for(3 * kSweepTick);
 }
 
+// A fiber that takes key "hot"'s lock, holds it `hold`, writes `value` under it and sets
+// `written`; `done` is added to now and done when it ends. Returns once it holds the lock.
+void hold_hot_key(Keyspace& keyspace, runtime::Duration hold, std::string value, bool& written,
+                  runtime::WaitGroup& done) {
+  bool held = false;
+  done.add();
+  (void)runtime::Scheduler::current()->spawn([&keyspace, hold, value, &written, &done, &held] {
+    LockedKey lock(keyspace, 0, "hot", false);
+    held = true;
+    runtime::Scheduler::current()->sleep_for(hold);
+    CHECK(lock.put_string(std::nullopt, value));
+    written = true;
+    done.done();
+  });
+  while (!held) runtime::Scheduler::current()->yield();
+}
+
 }  // namespace
 
 TEST_CASE("reads find keys of every length, from the memtable and from tables") {
@@ -375,18 +392,8 @@ TEST_CASE("put_strings waits for a key's lock held by a read-modify-write") {
   run_fiber(loop, [&] {
     auto keyspace = open_keyspace(fs);
     bool holder_done = false;
-    bool holder_started = false;
     runtime::WaitGroup holder;
-    holder.add();
-    (void)runtime::Scheduler::current()->spawn([&] {
-      LockedKey lock(*keyspace, 0, "hot", false);
-      holder_started = true;
-      runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(20));
-      CHECK(lock.put_string(std::nullopt, "from the holder"));
-      holder_done = true;
-      holder.done();
-    });
-    while (!holder_started) runtime::Scheduler::current()->yield();
+    hold_hot_key(*keyspace, std::chrono::milliseconds(20), "from the holder", holder_done, holder);
     const Keyspace::StringPut puts[] = {{"cold", "x"}, {"hot", "from put_strings"}};
     REQUIRE(keyspace->put_strings(0, puts, false));
     CHECK(holder_done);  // it waited for the holder's write, so its own write is the last
@@ -410,16 +417,8 @@ TEST_CASE("read-modify-writes queued on a hot key's lock join the holder's WAL g
     auto keyspace = open_keyspace(fs);
     constexpr int kQueued = 4;
     runtime::WaitGroup done;
-    bool held = false;
-    done.add();
-    (void)runtime::Scheduler::current()->spawn([&] {
-      LockedKey lock(*keyspace, 0, "hot", false);
-      held = true;
-      runtime::Scheduler::current()->sleep_for(std::chrono::milliseconds(10));
-      CHECK(lock.put_string(std::nullopt, "holder"));
-      done.done();
-    });
-    while (!held) runtime::Scheduler::current()->yield();
+    bool holder_done = false;
+    hold_hot_key(*keyspace, std::chrono::milliseconds(10), "holder", holder_done, done);
     for (int i = 0; i < kQueued; ++i) {
       done.add();
       (void)runtime::Scheduler::current()->spawn([&, i] {
