@@ -111,6 +111,7 @@
 // DB.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -195,6 +196,11 @@ class DB {
   // and a wait until every write up to `sequence` is acknowledged and visible to readers
   // (or failed: a failed write takes its turn too).
   SequenceNumber last_inserted() const { return inserted_through_; }
+  // False from a flush failing for want of space until a flush lands, and for good after
+  // a hard error: writes needing room may then be refused. Any thread may ask (an atomic):
+  // a caller on another shard about to decide a write whose part here must not be refused
+  // (WriteOptions::decided) refuses the whole write instead while this is false.
+  bool accepts_writes() const { return accepts_writes_.load(std::memory_order_relaxed); }
   void wait_visible(SequenceNumber sequence);
   const SnapshotList& snapshots() const { return snapshots_; }
 
@@ -265,7 +271,11 @@ class DB {
   Status recover();
 
   // db_write.cc
-  Status make_room_for_write();
+  // `decided`: WriteOptions::decided, never refused for want of space.
+  Status make_room_for_write(bool decided = false);
+  // The only writers of flush_error_ and bg_error_: they keep accepts_writes_ in step.
+  void set_flush_error(Status s);
+  void set_bg_error(Status s);
   bool memtable_is_full() const;
   void wait_for_turn(SequenceNumber first);
   void finish_turn(SequenceNumber last);
@@ -379,6 +389,7 @@ class DB {
   runtime::ConditionVariable flush_done_;  // a flush finished or failed
   Status flush_error_;                     // NoSpace: retried; writes needing room fail
   Status bg_error_;                        // permanent: every write fails with it
+  std::atomic<bool> accepts_writes_{true};  // flush_error_ and bg_error_ both ok
   Status values_error_;  // an appender failed: writes finishing after it fail with it
   bool closing_ = false;
   bool closed_ = false;

@@ -75,7 +75,7 @@ void DB::note_compaction_failure(const Status& s) {
   }
   if (!bg_error_.is_ok()) return;
   log("compaction failed, writes stop until reopen: " + s.to_string());
-  bg_error_ = s;
+  set_bg_error(s);
   flush_done_.notify_all();
   compaction_done_.notify_all();
 }

@@ -37,20 +37,20 @@ void DB::flush_loop() {
     Status s = flush_oldest();
     if (s) {
       ++stats_.flushes;
-      flush_error_ = Status::ok();
+      set_flush_error(Status::ok());
       flush_done_.notify_all();
       on_version_changed();
       continue;
     }
     ++stats_.flush_failures;
     if (s.is_no_space()) {
-      flush_error_ = s;
+      set_flush_error(s);
       flush_done_.notify_all();
       if (closing_) break;  // the WAL keeps the data; the next open replays it
       runtime::this_fiber::sleep_for(kFlushRetryInterval);
       continue;
     }
-    bg_error_ = s;
+    set_bg_error(s);
     flush_done_.notify_all();
     break;
   }

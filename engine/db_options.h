@@ -97,6 +97,14 @@ struct WriteOptions {
   // with the next group written, the flusher or the timer. Ignored when sync is set and
   // under kAlways.
   bool in_tail_suffices = false;
+  // The write is already decided elsewhere and must land (a multi-shard write's part,
+  // written after the record that decides it: src/types/multi_shard_log.h). It is never
+  // refused for want of space: not throttled, taken by a full memtable whose flush fails
+  // for space (the caller checked DB::accepts_writes() first, so such a memtable grows by
+  // what was in flight), its large values kept in the WAL record when the value log has
+  // no room, and, only if the record is then too large for a WAL segment, waiting until
+  // there is room. A hard error (an IO error, a closing engine) still refuses it.
+  bool decided = false;
 };
 
 // A write begun and not yet finished (DB::begin_write).

@@ -40,7 +40,7 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   const std::size_t threshold = min_blob_size_;
   const LoggedBound bound = logged_bytes_bound(batch, threshold);
   const std::uint64_t logged_bytes = bound.vlog_bytes;
-  const bool logging = logged_bytes > 0;
+  bool logging = logged_bytes > 0;
   // Refused before it takes sequences, so a refused batch never leaves a hole in the WAL.
   // Values logged at write time are not in the WAL record (their pointers are): a value
   // larger than a segment is fine then.
@@ -49,7 +49,8 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
                                     " bytes is larger than a wal segment holds");
   }
   writers_.add();  // done by finish_write
-  if (Status s = throttle_write(); !s) {
+  // A decided write is not slowed for compaction: its shard's other writes are.
+  if (Status s = options.decided ? Status::ok() : throttle_write(); !s) {
     writers_.done();
     return s;
   }
@@ -59,12 +60,23 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   // Opening an appender suspends, and a memtable switch meanwhile would leave it with
   // another memtable: room is made again until neither suspends.
   while (true) {
-    if (Status s = make_room_for_write(); !s) {
+    if (Status s = make_room_for_write(options.decided); !s) {
       writers_.done();
       return s;
     }
     if (!logging) break;
     Result<bool> suspended = prepare_appender(logged_bytes);
+    if (!suspended && suspended.error().is_no_space() && options.decided) {
+      // The values stay in the WAL record when it fits a segment; else the write waits
+      // for room (space freed, or a flush that lands).
+      if (batch.byte_size() <= wal_->geometry().max_payload()) {
+        logging = false;
+        prepared.clear();
+        continue;
+      }
+      runtime::this_fiber::sleep_for(kFlushRetryInterval);
+      continue;
+    }
     if (!suspended) {
       writers_.done();
       return suspended.error();
@@ -119,7 +131,7 @@ Status DB::finish_write(PendingWrite& pending) {
   if (status) status = wal_->await(pending.ticket, pending.sync, pending.durable_elsewhere,
                                       pending.in_tail_suffices);
   if (!status && bg_error_.is_ok()) {
-    bg_error_ = status;  // the WAL is poisoned: no later write can be acknowledged
+    set_bg_error(status);  // the WAL is poisoned: no later write can be acknowledged
   }
   wait_for_turn(pending.first);
   // A write that logged no value and need not be durable relies on its turn: every lower
@@ -270,7 +282,7 @@ Status DB::write_out_appenders(bool sync) {
     Status s = sync ? appender->sync() : appender->write_out();
     if (!s) {
       if (values_error_.is_ok()) values_error_ = s;
-      if (bg_error_.is_ok()) bg_error_ = s;
+      if (bg_error_.is_ok()) set_bg_error(s);
       return s;
     }
   }
@@ -307,7 +319,17 @@ bool DB::memtable_is_full() const {
   return wal_->segments_in_use() >= limit;
 }
 
-Status DB::make_room_for_write() {
+void DB::set_flush_error(Status s) {
+  flush_error_ = std::move(s);
+  accepts_writes_.store(flush_error_.is_ok() && bg_error_.is_ok(), std::memory_order_relaxed);
+}
+
+void DB::set_bg_error(Status s) {
+  bg_error_ = std::move(s);
+  accepts_writes_.store(flush_error_.is_ok() && bg_error_.is_ok(), std::memory_order_relaxed);
+}
+
+Status DB::make_room_for_write(bool decided) {
   bool stalled = false;
   runtime::TimePoint stall_start;
   Status result;
@@ -326,7 +348,7 @@ Status DB::make_room_for_write() {
       break;
     }
     if (!flush_error_.is_ok()) {  // disk full: fail rather than wait indefinitely
-      result = flush_error_;
+      if (!decided) result = flush_error_;  // a decided write overfills the memtable
       break;
     }
     if (!stalled) {

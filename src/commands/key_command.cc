@@ -13,8 +13,7 @@ std::int64_t unix_time_ms() {
 KeyReply storage_failure(const KeyTarget& target, const Status& status) {
   target.logger.warning("Storage error on shard {} (db {}): {}", runtime::this_shard_id(),
                         target.db, status.to_string());
-  return KeyReply::error(status.is_corruption() ? server::kErrStorageCorruption
-                                                : server::kErrStorage);
+  return KeyReply::error(server::storage_error(status));
 }
 
 namespace {

@@ -78,7 +78,7 @@ Status carry(TxnView& view, std::size_t from, std::size_t to) {
 
 // The reply for a failed carry.
 KeyReply carry_failure(const Status& s) {
-  return KeyReply::error(s.is_corruption() ? kErrStorageCorruption : kErrStorage);
+  return KeyReply::error(server::storage_error(s));
 }
 
 bool same_key(const TxnKey& a, const TxnKey& b) { return a.db == b.db && a.key == b.key; }

@@ -38,7 +38,7 @@ constexpr std::string_view kErrCount = "ERR count should be greater than 0";
 // A failure inside decide: logged here, since decide's reply is all the caller sees.
 KeyReply decide_failure(CommandContext& ctx, const Status& s) {
   ctx.server.logger().warning("Storage error in {}: {}", ctx.command.name, s.to_string());
-  return KeyReply::error(s.is_corruption() ? kErrStorageCorruption : kErrStorage);
+  return KeyReply::error(server::storage_error(s));
 }
 
 // Declared key i's list header (it must be a list record).

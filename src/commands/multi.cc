@@ -127,7 +127,7 @@ void run_queue(CommandContext& ctx, ExecTransaction& txn, const std::vector<Queu
 KeyReply storage_reply(ServerState& server, const Status& s) {
   if (s.code() == StatusCode::kShutdown) return KeyReply::error(kErrShardUnavailable);
   server.logger().warning("Storage error in EXEC: {}", s.to_string());
-  return KeyReply::error(s.is_corruption() ? kErrStorageCorruption : kErrStorage);
+  return KeyReply::error(server::storage_error(s));
 }
 
 void exec(CommandContext& ctx) {

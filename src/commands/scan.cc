@@ -55,7 +55,7 @@ struct ShardKeys {
 std::string shard_failure(ServerState& server, const Status& status) {
   server.logger().warning("Storage error on shard {} during a keyspace walk: {}",
                           runtime::this_shard_id(), status.to_string());
-  return std::string(status.is_corruption() ? kErrStorageCorruption : kErrStorage);
+  return std::string(server::storage_error(status));
 }
 
 // Runs walk_keys on the calling shard, filling `out`. Inside EXEC (`exec` set) the walk

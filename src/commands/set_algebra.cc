@@ -44,7 +44,7 @@ constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
 // Decide's reply for a failed engine read, logged as the transaction's own failures are.
 KeyReply storage_reply(ServerState& server, const Status& status) {
   server.logger().warning("Storage error in a set command: {}", status.to_string());
-  return KeyReply::error(status.is_corruption() ? kErrStorageCorruption : kErrStorage);
+  return KeyReply::error(server::storage_error(status));
 }
 
 bool is_set(const std::optional<types::StoredRecord>& record) {

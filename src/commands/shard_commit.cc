@@ -194,7 +194,9 @@ ShardBatch* batch_here(std::span<ShardBatch* const> writers) {
 }
 
 // Step 2 of multi_shard_log.h: each other writer's part, its records already added, then
-// the clean-up is queued. The parts' errors are returned (the decision stands either way).
+// the clean-up is queued. Parts are written WriteOptions::decided, so only a hard error
+// (an IO error, a closing engine) refuses one; it is returned, and the decision stands:
+// that shard's engine acknowledges nothing after it, and recovery writes the part.
 Status write_parts(server::ServerState& server, std::span<ShardBatch* const> writers,
                    server::ShardState::FinishedTransaction done,
                    const engine::WriteOptions& options, const AfterWrite& after) {
@@ -246,7 +248,8 @@ Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> w
   // holds these parts, recovery writes a part its shard's WAL lost, and the clean-up
   // syncs them before the decision goes.
   return write_parts(server, writers, std::move(done),
-                     engine::WriteOptions{.durable_elsewhere = true, .in_tail_suffices = true},
+                     engine::WriteOptions{.durable_elsewhere = true, .in_tail_suffices = true,
+                                          .decided = true},
                      steps.after_write);
 }
 
@@ -308,7 +311,8 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
   // without it, then follows every batch of it in every WAL, which is what lets a write
   // over every shard skip the later writes' step 0 (multi_shard_log.h).
   return write_parts(server, writers, std::move(done),
-                     engine::WriteOptions{.durable_elsewhere = spans_all, .in_tail_suffices = true},
+                     engine::WriteOptions{.durable_elsewhere = spans_all, .in_tail_suffices = true,
+                                          .decided = true},
                      steps.after_write_held);
 }
 
@@ -339,6 +343,17 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
     std::vector<runtime::ShardId> all;
     for (ShardBatch* w : ordered) all.push_back(w->shard);
     if (Status s = sync_wals(server, all, true); !s) return s;
+  }
+  // Once the first batch is written the write is decided, and every other part must land
+  // (WriteOptions::decided: never refused for want of space). A writer whose engine may
+  // refuse writes for space refuses the whole write here, before any batch: a part
+  // refused after its decision would leave the write half visible until a restart
+  // completed it, over whatever that shard acknowledged meanwhile.
+  for (ShardBatch* w : ordered) {
+    if (!server.shard(w->shard).accepts_writes()) {
+      return Status::no_space("shard " + std::to_string(w->shard) +
+                              " refuses writes until its flush lands (disk full?)");
+    }
   }
   const bool copies = !sync && ordered.size() <= kMaxCopyWriters;
   server::ShardState::FinishedTransaction done{

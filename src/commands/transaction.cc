@@ -330,8 +330,7 @@ class Transaction {
 
   KeyReply failure(const Status& status) {
     server_.logger().warning("Storage error in a multi-key command: {}", status.to_string());
-    return KeyReply::error(status.is_corruption() ? server::kErrStorageCorruption
-                                                  : server::kErrStorage);
+    return KeyReply::error(server::storage_error(status));
   }
 
   KeyReply run_single_shard(const TxnDecide& decide) {

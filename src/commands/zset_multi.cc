@@ -41,7 +41,7 @@ using Members = std::vector<std::pair<std::string, double>>;
 
 KeyReply storage_reply(CommandContext& ctx, const Status& s) {
   ctx.server.logger().warning("Storage error in a sorted-set command: {}", s.to_string());
-  return KeyReply::error(s.is_corruption() ? kErrStorageCorruption : kErrStorage);
+  return KeyReply::error(server::storage_error(s));
 }
 
 // Every member of declared key i (a zset or a set; present), with its score.

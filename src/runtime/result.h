@@ -43,6 +43,7 @@ class [[nodiscard]] Status {
   static Status shutdown(std::string m = "shutting down") { return {StatusCode::kShutdown, std::move(m)}; }
   static Status not_supported(std::string m) { return {StatusCode::kNotSupported, std::move(m)}; }
   static Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+  static Status no_space(std::string m) { return {StatusCode::kNoSpace, std::move(m)}; }
 
   // Maps a negative errno (as io_uring completions carry it) to a Status naming `what`.
   static Status from_errno(int err, const std::string& what) {

@@ -9,6 +9,8 @@
 
 #include <string_view>
 
+#include "src/runtime/result.h"
+
 namespace cascade::server {
 
 inline constexpr std::string_view kErrNoAuth = "NOAUTH Authentication required.";
@@ -112,6 +114,17 @@ inline constexpr std::string_view kErrStorage = "ERR storage error, see the serv
 inline constexpr std::string_view kErrStorageCorruption =
     "ERR storage corruption detected, see the server log";
 inline constexpr std::string_view kErrShardUnavailable = "ERR the key's shard is shutting down";
+// A write refused for want of disk space: Redis's reply when its AOF cannot be written
+// (ENOSPC), so clients and operators meet the text they already handle.
+inline constexpr std::string_view kErrNoSpace =
+    "MISCONF Errors writing to the AOF file: No space left on device";
+
+// The reply to an engine failure, which the caller logs in full.
+inline std::string_view storage_error(const Status& s) {
+  if (s.is_corruption()) return kErrStorageCorruption;
+  if (s.is_no_space()) return kErrNoSpace;
+  return kErrStorage;
+}
 
 // cascade's own: Redis has no such error because it supports the feature.
 inline constexpr std::string_view kErrDumpTypeUnsupported =

@@ -74,6 +74,7 @@ Status apply_part(engine::DB& db, const types::Decision& decision, const types::
   batch->put(marker, {});
   engine::WriteOptions options;
   options.sync = true;
+  options.decided = true;  // the decision stands: a full disk must not refuse the part
   return db.write(*batch, options);
 }
 

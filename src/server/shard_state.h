@@ -57,6 +57,12 @@ class ShardState {
   // ---- storage (shard_storage.h opens and closes it) -----------------------------------
   // The keys this shard owns; null before start-up opened the engine and after shutdown.
   types::Keyspace* keyspace() { return keyspace_.get(); }
+  // engine::DB::accepts_writes() of this shard's engine, from any thread while the server
+  // serves clients (the keyspace is attached before the first and detached after the
+  // last); true without a keyspace (its writes fail on their own).
+  bool accepts_writes() const {
+    return keyspace_ == nullptr || keyspace_->engine().accepts_writes();
+  }
   void attach_keyspace(std::unique_ptr<types::Keyspace> keyspace) { keyspace_ = std::move(keyspace); }
   std::unique_ptr<types::Keyspace> detach_keyspace() { return std::move(keyspace_); }
   // The engine sequence of the last checkpoint (or of the engine's open): INFO's

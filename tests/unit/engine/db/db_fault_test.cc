@@ -110,6 +110,49 @@ TEST_CASE("db on a full disk fails writes with NoSpace, keeps reads and loses no
   });
 }
 
+TEST_CASE("a decided write lands on a full disk: a full memtable takes it, its large values stay in the WAL record") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    DBOptions options = small_options();
+    options.min_blob_size = 2048;  // the filling values stay inline; the large one is logged
+    auto db = open_db(fs, "/db", options);
+    const std::string value(1000, 'd');
+    int acked = 0;
+    for (; acked < 300; ++acked) REQUIRE(db->put(key(acked), value));
+    REQUIRE(db->flush());
+    CHECK(db->accepts_writes());
+    fs.set_space_limit(fs.used_bytes() + 8192);  // the WAL is preallocated; tables are not
+    Status failed;
+    for (int i = 0; i < 5000 && failed.is_ok(); ++i) {
+      failed = db->put(key(acked), value);
+      if (failed) ++acked;
+    }
+    REQUIRE(failed.is_no_space());
+    CHECK_FALSE(db->accepts_writes());
+    CHECK(db->put("plain", "x").is_no_space());
+
+    const auto table_files = table_files_in(fs, "/db");
+    const std::string large(8000, 'L');  // past min_blob_size: a value-log record
+    CHECK(db->put("decided-small", "s", WriteOptions{.decided = true}));
+    CHECK(db->put("decided-large", large, WriteOptions{.decided = true}));
+    CHECK(get_ok(*db, "decided-small") == "s");
+    CHECK(get_ok(*db, "decided-large") == large);
+    CHECK(table_files_in(fs, "/db") == table_files);  // no flush landed meanwhile
+    CHECK_FALSE(db->accepts_writes());
+    REQUIRE(db->close());
+
+    fs.set_space_limit(std::nullopt);
+    db = open_db(fs, "/db", options);
+    CHECK(db->accepts_writes());
+    CHECK(get_ok(*db, "decided-small") == "s");
+    CHECK(get_ok(*db, "decided-large") == large);
+    for (int i = 0; i < acked; i += 7) CHECK(get_ok(*db, key(i)) == value);
+    CHECK(get_ok(*db, "plain") == std::nullopt);
+    REQUIRE(db->close());
+  });
+}
+
 TEST_CASE("a flush retried after a full disk counts its values' compression once") {
   IoLoop loop;
   FaultFileSystem fs;
