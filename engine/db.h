@@ -46,8 +46,10 @@
 // already waiting, a writer stalls until a flush finishes (stats: write_stalls,
 // write_stall_micros). A flush that fails with NoSpace is retried every
 // kFlushRetryInterval; meanwhile writes that need a new memtable fail with NoSpace (and
-// nothing acknowledged is lost: it is in the WAL). Any other flush failure (an IO error, a
-// poisoned manifest) stops writes for good: write() returns it until reopen.
+// nothing acknowledged is lost: it is in the WAL), except decided ones
+// (WriteOptions::decided), which the full memtable takes while the WAL has a free segment
+// for them. Any other flush failure (an IO error, a poisoned manifest) stops writes for
+// good: write() returns it until reopen.
 //
 // Compaction (db_compaction.cc, engine/compaction/). After every version change (flush,
 // compaction, open) the picker is asked whether a level is over its score; if so, up to
@@ -201,6 +203,10 @@ class DB {
   // a caller on another shard about to decide a write whose part here must not be refused
   // (WriteOptions::decided) refuses the whole write instead while this is false.
   bool accepts_writes() const { return accepts_writes_.load(std::memory_order_relaxed); }
+  // Whether `batch` fits the one WAL record a write makes (else write() refuses it), with
+  // the values it would log to the value log now. Any thread may ask, as for
+  // accepts_writes(): the same caller checks a part before deciding its write.
+  bool fits_one_record(const WriteBatch& batch) const;
   void wait_visible(SequenceNumber sequence);
   const SnapshotList& snapshots() const { return snapshots_; }
 
@@ -244,8 +250,8 @@ class DB {
   std::size_t memtable_size() const { return memtable_size_; }
   // Values of at least this many bytes go to the value log at the next flush
   // (kNeverSeparate keeps all inline); values already written stay where they are.
-  void set_min_blob_size(std::size_t bytes) { min_blob_size_ = bytes; }
-  std::size_t min_blob_size() const { return min_blob_size_; }
+  void set_min_blob_size(std::size_t bytes) { min_blob_size_.store(bytes, std::memory_order_relaxed); }
+  std::size_t min_blob_size() const { return min_blob_size_.load(std::memory_order_relaxed); }
   // The block cache's capacity; shrinking evicts at once. Ignored by a DB opened without
   // a cache (block_cache_size 0): nothing holds a cache to grow.
   void set_block_cache_size(std::size_t bytes) {
@@ -273,6 +279,10 @@ class DB {
   // db_write.cc
   // `decided`: WriteOptions::decided, never refused for want of space.
   Status make_room_for_write(bool decided = false);
+  // A decided write (WriteOptions::decided) that cannot land without waiting on a full
+  // disk: the engine stops acknowledging writes (bg_error_), so no write of this shard
+  // can follow it that recovery, writing it at the next open, would overtake.
+  Status give_up_decided(const Status& cause);
   // The only writers of flush_error_ and bg_error_: they keep accepts_writes_ in step.
   void set_flush_error(Status s);
   void set_bg_error(Status s);
@@ -355,7 +365,8 @@ class DB {
   const std::string dir_;
   const DBOptions options_;
   std::size_t memtable_size_;  // options_.memtable_size until set_memtable_size
-  std::size_t min_blob_size_;  // options_.min_blob_size until set_min_blob_size
+  // options_.min_blob_size until set_min_blob_size; atomic for fits_one_record().
+  std::atomic<std::size_t> min_blob_size_;
   std::unique_ptr<VersionSet> versions_;
   std::unique_ptr<WalWriter> wal_;
   std::unique_ptr<BlockCache> block_cache_;  // null when block_cache_size is 0

@@ -78,7 +78,7 @@ Status DB::flush_oldest() {
     flush_options.compression = options_.compression;
     flush_options.bloom_bits_per_key = options_.bloom_bits_per_key;
     flush_options.prefix_extractor = options_.prefix_extractor;
-    if (min_blob_size_ != kNeverSeparate) {
+    if (min_blob_size() != kNeverSeparate) {
       ValueSeparatorOptions o = separator_options();
       o.compression_stats = &compression;
       separator.emplace(fs_, dir_, o, [this] { return versions_->new_file_number(); });
@@ -185,7 +185,7 @@ Result<std::vector<VlogFile>> DB::finish_logged(
 
 ValueSeparatorOptions DB::separator_options() const {
   ValueSeparatorOptions o;
-  o.min_blob_size = min_blob_size_;
+  o.min_blob_size = min_blob_size();
   o.value_head_size = options_.vlog_value_head_size;
   o.vlog_file_size = options_.vlog_file_size;
   o.compression = options_.compression;

@@ -98,12 +98,16 @@ struct WriteOptions {
   // under kAlways.
   bool in_tail_suffices = false;
   // The write is already decided elsewhere and must land (a multi-shard write's part,
-  // written after the record that decides it: src/types/multi_shard_log.h). It is never
-  // refused for want of space: not throttled, taken by a full memtable whose flush fails
-  // for space (the caller checked DB::accepts_writes() first, so such a memtable grows by
-  // what was in flight), its large values kept in the WAL record when the value log has
-  // no room, and, only if the record is then too large for a WAL segment, waiting until
-  // there is room. A hard error (an IO error, a closing engine) still refuses it.
+  // written after the record that decides it, or written by recovery:
+  // src/types/multi_shard_log.h). It is not refused for want of space while it can land
+  // at all: not throttled, taken by a full memtable whose flush fails for space (the
+  // server checks DB::accepts_writes() before deciding, so such a memtable grows by what
+  // was in flight), its large values kept in the WAL record when the value log has no
+  // room. When it cannot land without waiting on the full disk (the WAL would need a
+  // segment no flush can free, or its values fit neither the value log nor a WAL record)
+  // the engine stops acknowledging writes until it reopens, and refuses it: recovery then
+  // writes it over nothing newer. A hard error (an IO error, a closing engine, a record
+  // too large for a WAL segment) refuses it as any write.
   bool decided = false;
 };
 

@@ -37,7 +37,7 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
     return Status::invalid_argument("write batch holds value pointers, which only the engine writes");
   }
   // One threshold for the whole write: set_min_blob_size may run while it suspends.
-  const std::size_t threshold = min_blob_size_;
+  const std::size_t threshold = min_blob_size();
   const LoggedBound bound = logged_bytes_bound(batch, threshold);
   const std::uint64_t logged_bytes = bound.vlog_bytes;
   bool logging = logged_bytes > 0;
@@ -67,21 +67,27 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
     if (!logging) break;
     Result<bool> suspended = prepare_appender(logged_bytes);
     if (!suspended && suspended.error().is_no_space() && options.decided) {
-      // The values stay in the WAL record when it fits a segment; else the write waits
-      // for room (space freed, or a flush that lands).
+      // The values stay in the WAL record when it fits a segment.
       if (batch.byte_size() <= wal_->geometry().max_payload()) {
         logging = false;
         prepared.clear();
         continue;
       }
-      runtime::this_fiber::sleep_for(kFlushRetryInterval);
-      continue;
+      writers_.done();
+      return give_up_decided(suspended.error());
     }
     if (!suspended) {
       writers_.done();
       return suspended.error();
     }
     if (!*suspended) break;
+  }
+  // While flushes fail for space, a WAL segment that is not free yet would stay so: a
+  // decided write that would have to wait for one is given up instead.
+  if (options.decided && !flush_error_.is_ok() &&
+      !wal_->takes_without_waiting(logging ? bound.wal_bytes : batch.byte_size())) {
+    writers_.done();
+    return give_up_decided(flush_error_);
   }
   stats_.user_bytes_written += batch.byte_size();
 
@@ -319,6 +325,16 @@ bool DB::memtable_is_full() const {
   return wal_->segments_in_use() >= limit;
 }
 
+bool DB::fits_one_record(const WriteBatch& batch) const {
+  return logged_bytes_bound(batch, min_blob_size()).wal_bytes <= wal_->geometry().max_payload();
+}
+
+Status DB::give_up_decided(const Status& cause) {
+  set_bg_error(Status::no_space("a write that had to land found no room (" + cause.to_string() +
+                                "); no later write is acknowledged until the engine reopens"));
+  return bg_error_;
+}
+
 void DB::set_flush_error(Status s) {
   flush_error_ = std::move(s);
   accepts_writes_.store(flush_error_.is_ok() && bg_error_.is_ok(), std::memory_order_relaxed);
@@ -348,7 +364,8 @@ Status DB::make_room_for_write(bool decided) {
       break;
     }
     if (!flush_error_.is_ok()) {  // disk full: fail rather than wait indefinitely
-      if (!decided) result = flush_error_;  // a decided write overfills the memtable
+      // A decided write overfills the memtable (begin_write checks the WAL can take it).
+      if (!decided) result = flush_error_;
       break;
     }
     if (!stalled) {

@@ -436,6 +436,18 @@ std::uint32_t WalWriter::segments_in_use() const {
   return n;
 }
 
+bool WalWriter::takes_without_waiting(std::size_t payload_size) const {
+  const std::uint64_t size = wal_record_size(payload_size);
+  std::uint64_t last = tail_ring_;
+  if (align_up(tail_end_) + size > segment_size_) ++last;  // as group_for would go on
+  const std::uint32_t count = geometry().segment_count;
+  if (last - current_ring_ >= count) return false;
+  for (std::uint64_t ring = current_ring_ + 1; ring <= last; ++ring) {
+    if (!segment_free(static_cast<std::uint32_t>(ring % count))) return false;
+  }
+  return true;
+}
+
 void WalWriter::mark_flushed(SequenceNumber sequence) {
   if (sequence <= flushed_) return;
   flushed_ = sequence;

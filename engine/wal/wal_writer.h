@@ -160,6 +160,10 @@ class WalWriter {
   // Segments holding unflushed records (the current one included): the engine flushes a
   // memtable before this reaches segment_count.
   std::uint32_t segments_in_use() const;
+  // Whether a record of `payload_size` bytes enqueued now would reach a segment without
+  // waiting for a flush to free one: every segment between the one being written and the
+  // one the record would land in is free already.
+  bool takes_without_waiting(std::size_t payload_size) const;
 
  private:
   struct Group;

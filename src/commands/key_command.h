@@ -16,8 +16,9 @@
 // transaction does not hold is not run at all: the transaction notes it and runs again
 // with it locked, and the reply of this attempt is dropped.
 //
-// Engine errors become kErrStorage (kErrStorageCorruption for corruption), logged in full
-// on the key's shard.
+// Engine errors become server::storage_error()'s reply (kErrStorage; kErrStorageCorruption
+// for corruption, kErrNoSpace, Redis's MISCONF text, for a full disk), logged in full on
+// the key's shard.
 #pragma once
 
 #include <algorithm>

@@ -194,9 +194,10 @@ ShardBatch* batch_here(std::span<ShardBatch* const> writers) {
 }
 
 // Step 2 of multi_shard_log.h: each other writer's part, its records already added, then
-// the clean-up is queued. Parts are written WriteOptions::decided, so only a hard error
-// (an IO error, a closing engine) refuses one; it is returned, and the decision stands:
-// that shard's engine acknowledges nothing after it, and recovery writes the part.
+// the clean-up is queued. Parts are written WriteOptions::decided (check_parts() ran), so
+// what refuses one (an IO error; a disk that filled meanwhile with no room left for it)
+// also stops its engine acknowledging writes until it reopens; it is returned, the
+// decision stands, and recovery writes the part.
 Status write_parts(server::ServerState& server, std::span<ShardBatch* const> writers,
                    server::ShardState::FinishedTransaction done,
                    const engine::WriteOptions& options, const AfterWrite& after) {
@@ -212,6 +213,27 @@ Status write_parts(server::ServerState& server, std::span<ShardBatch* const> wri
     if (!s) return s;
   }
   return clean_up(server, writers[0]->shard, std::move(done));
+}
+
+// Once the coordinator's batch is written the write is decided, and every other part must
+// land (WriteOptions::decided). A part its engine would refuse refuses the whole write
+// here, before any batch: a writer whose flushes fail for want of space, or a part too
+// large for one WAL record. (Refused after its decision, it would leave the write half
+// visible until a restart, whose recovery could not write it either.) `writers` hold
+// their final records.
+Status check_parts(server::ServerState& server, std::span<ShardBatch* const> writers) {
+  for (const ShardBatch* w : writers) {
+    const server::ShardState& shard = server.shard(w->shard);
+    if (!shard.accepts_writes()) {
+      return Status::no_space("shard " + std::to_string(w->shard) +
+                              " refuses writes until its flush lands (disk full?)");
+    }
+    if (!shard.fits_one_record(w->batch)) {
+      return Status::invalid_argument("the part of shard " + std::to_string(w->shard) +
+                                      " is larger than a wal segment holds");
+    }
+  }
+  return Status::ok();
 }
 
 // The coordinator's batch (writers[0]), between the crash points named after the decision,
@@ -241,6 +263,7 @@ Status commit_synced(server::ServerState& server, std::span<ShardBatch* const> w
   }
   ShardBatch& coordinator = *writers[0];
   coordinator.batch.put(types::decision_key(done.txid), types::encode_decision(decision));
+  if (Status s = check_parts(server, writers.subspan(1)); !s) return s;
   if (Status s = write_coordinator(server, writers, engine::WriteOptions{.sync = true}, steps); !s) {
     return s;
   }
@@ -293,6 +316,7 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
   // A write over every shard is held by its copies against any later multi-shard write
   // (whose shards it covers) and needs no step 0 of its own; one over fewer is synced by
   // the step 0 of the next multi-shard write on its shards.
+  if (Status s = check_parts(server, writers.subspan(1)); !s) return s;
   const bool spans_all = writers.size() == server.shard_count();
   if (crash_armed("multi-shard-part-without-decision")) {
     lose_the_coordinator(server, writers, done.others);
@@ -343,17 +367,6 @@ Status commit_shard_batches(server::ServerState& server, std::span<ShardBatch* c
     std::vector<runtime::ShardId> all;
     for (ShardBatch* w : ordered) all.push_back(w->shard);
     if (Status s = sync_wals(server, all, true); !s) return s;
-  }
-  // Once the first batch is written the write is decided, and every other part must land
-  // (WriteOptions::decided: never refused for want of space). A writer whose engine may
-  // refuse writes for space refuses the whole write here, before any batch: a part
-  // refused after its decision would leave the write half visible until a restart
-  // completed it, over whatever that shard acknowledged meanwhile.
-  for (ShardBatch* w : ordered) {
-    if (!server.shard(w->shard).accepts_writes()) {
-      return Status::no_space("shard " + std::to_string(w->shard) +
-                              " refuses writes until its flush lands (disk full?)");
-    }
   }
   const bool copies = !sync && ordered.size() <= kMaxCopyWriters;
   server::ShardState::FinishedTransaction done{

@@ -63,6 +63,10 @@ class ShardState {
   bool accepts_writes() const {
     return keyspace_ == nullptr || keyspace_->engine().accepts_writes();
   }
+  // engine::DB::fits_one_record() of this shard's engine, from any thread as above.
+  bool fits_one_record(const engine::WriteBatch& batch) const {
+    return keyspace_ == nullptr || keyspace_->engine().fits_one_record(batch);
+  }
   void attach_keyspace(std::unique_ptr<types::Keyspace> keyspace) { keyspace_ = std::move(keyspace); }
   std::unique_ptr<types::Keyspace> detach_keyspace() { return std::move(keyspace_); }
   // The engine sequence of the last checkpoint (or of the engine's open): INFO's

@@ -21,14 +21,17 @@
 //      record, or by copies over every shard (below), are not among them, so a shard that
 //      has taken only those since its last sync syncs nothing. Under always this finds
 //      nothing, unless appendfsync was everysec a moment before.
-//      Then every writer's engine must be accepting writes (engine::DB::accepts_writes():
-//      no flush failing for want of space, no hard error), or the whole write is refused
-//      before any batch: once the first batch is written the write is decided, so every
-//      later part is written engine::WriteOptions::decided, which a full disk does not
-//      refuse. A part refused after its decision would leave the write half visible until
-//      a restart completed it, over whatever its shard acknowledged meanwhile. Only a hard
-//      error can still refuse one; that shard then acknowledges nothing more, and recovery
-//      writes the part.
+//      Then, the batches holding their final records, every other writer's engine must be
+//      accepting writes (engine::DB::accepts_writes(): no flush failing for want of space,
+//      no hard error) and able to take its part as one WAL record, or the whole write is
+//      refused before any batch: once the first batch is written the write is decided, so
+//      every later part is written engine::WriteOptions::decided, which a full disk does
+//      not refuse while the part can land at all. A part refused after its decision would
+//      leave the write half visible until a restart completed it, over whatever its shard
+//      acknowledged meanwhile. What can still refuse one (an IO error; a disk that filled
+//      since the check, with no WAL segment or value-log room left for the part) also
+//      stops its shard's engine acknowledging anything until it reopens, and recovery
+//      writes the part then.
 // Under appendfsync always (the acknowledgement means durable), and for writes over more
 // than four shards:
 //   1. The coordinator writes ONE engine batch, synced: its own part plus the decision

@@ -173,7 +173,7 @@ def test_client_kill_finds_a_client_that_keeps_moving(cascade):
         sock.sendall(b"*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n")
         client_id = int(sock.recv(100)[1:-2])
         stop = threading.Event()
-        answered = threading.Event()  # a first batch came back: the client is moving
+        answered = threading.Event()  # two batches came back: the client has moved
 
         def mover():
             rounds = 0
@@ -187,13 +187,14 @@ def test_client_kill_finds_a_client_that_keeps_moving(cascade):
                         if not chunk:
                             return
                         got += chunk
-                    answered.set()
+                    if rounds >= 2:  # one batch on each shard's key: one move at least
+                        answered.set()
             except OSError:
                 return
 
         thread = threading.Thread(target=mover)
         thread.start()
-        # The kill lands at a random moment after the first batch (not before it, where a
+        # The kill lands at a random moment after the second batch (not before it, where a
         # slow machine would have it meet no move at all).
         answered.wait(timeout=10)
         time.sleep(rng.uniform(0.0, 0.03))

@@ -173,25 +173,30 @@ def test_full_disk_refuses_writes_keeps_reads_and_multi_shard_writes_whole(small
             names = acked[start:start + 500]
             assert other.mget(names) == [value_of(n, FILL_VALUE) for n in names]
 
-        # Space returns: writes resume (the flushes are retried every 100 ms).
+        # Space returns: writes resume on shard 1 (its flushes are retried every 100 ms),
+        # and so do writes over both shards.
         os.remove(small_disk.host_path("ballast"))
+        after = keys_on_each_shard(b"after", 2)
         deadline = time.monotonic() + 30
         while True:
             try:
-                r.set("after", b"space returned")
+                r.set(after[1], b"space returned")
+                r.mset({after[0]: b"both", after[1]: b"both"})
                 break
             except redis.ResponseError as e:
                 assert str(e) == MISCONF
                 assert time.monotonic() < deadline, "writes did not resume after space returned"
                 time.sleep(0.1)
 
-        # Newer values over some of the multi-shard writes' keys, failed ones included: a
-        # part completed late at the next start must not overwrite them.
+        # Newer values over some of the multi-shard writes' keys on both shards: a part
+        # completed late at the next start must not overwrite them.
         newer = {}
-        for n in range(0, 200, 10):
-            for k in keys_on_each_shard(b"m%d:" % n, 2, per_shard=4)[:3]:
+        for n in range(0, len(outcomes), 10):
+            keys = keys_on_each_shard(b"m%d:" % n, 2, per_shard=4)
+            for k in (keys[0], keys[4], keys[5]):
                 r.set(k, b"newer")
                 newer[k] = b"newer"
+        assert {key_shard(k, 2) for k in newer} == {0, 1}
 
         # SIGKILL, then a start on the same disk: everything acknowledged is there.
         server.stop(signal.SIGKILL)
@@ -200,7 +205,7 @@ def test_full_disk_refuses_writes_keeps_reads_and_multi_shard_writes_whole(small
         for start in range(0, len(acked), 500):
             names = acked[start:start + 500]
             assert r.mget(names) == [value_of(n, FILL_VALUE) for n in names]
-        assert r.get("after") == b"space returned"
+        assert r.mget(after) == [b"both", b"both"]
         for n, ok in outcomes.items():
             keys = keys_on_each_shard(b"m%d:" % n, 2, per_shard=4)
             value = value_of(f"m{n}", 16)

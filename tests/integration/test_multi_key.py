@@ -336,6 +336,26 @@ def test_an_mset_of_many_keys_is_one_write(cascade):
             assert reply == expected
 
 
+def test_an_mset_whose_part_is_larger_than_a_wal_record_is_refused_whole(cascade):
+    """The fixture's WAL segments hold 2 MiB: shard 1's part of this MSET (6,000 values of
+    400 bytes, each below min-blob-size) cannot be one record there, while shard 0's part
+    can. The write is refused before any batch, not left written on shard 0 alone. From
+    new connections, so either shard decides it (the connection's own does)."""
+    big = [k for k in (b"part:%d" % i for i in range(20000)) if key_shard(k, 2) == 1][:6000]
+    for attempt, small in enumerate(keys_on_each_shard(b"whole:", 2, per_shard=8)[:8]):
+        client = Raw(cascade.port, timeout=60)
+        args = [b"MSET", small, b"new"]
+        for key in big:
+            args += [key, (b"%d" % attempt) * 400]
+        client.send(encode_long(args))
+        assert client.reply() == b"-ERR storage error, see the server log\r\n"
+        client.send(encode_long([b"EXISTS", small] + big[:100]))
+        assert client.reply() == b":0\r\n", f"attempt {attempt}: half the MSET is there"
+        client.send(encode([b"SET", small, b"after"]))
+        assert client.reply() == b"+OK\r\n"
+        client.close()
+
+
 def test_cycles_of_multi_shard_commands_over_three_shards_do_not_deadlock(start_cascade):
     """Each worker takes the keys of three shards in its own argument order (a cycle a->b,
     b->c, c->a), the case a per-argument lock order would deadlock on."""

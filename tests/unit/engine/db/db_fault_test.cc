@@ -153,6 +153,48 @@ TEST_CASE("a decided write lands on a full disk: a full memtable takes it, its l
   });
 }
 
+TEST_CASE("decided writes that would wait for a WAL segment on a full disk are given up, and the engine acknowledges nothing more") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    DBOptions options = small_options();
+    options.separate_at_write = false;
+    auto db = open_db(fs, "/db", options);
+    const std::string value(1000, 'd');
+    REQUIRE(db->put("before", "b"));
+    REQUIRE(db->flush());
+    fs.set_space_limit(fs.used_bytes() + 8192);
+    Status failed;
+    for (int i = 0; i < 5000 && failed.is_ok(); ++i) failed = db->put(key(i), value);
+    REQUIRE(failed.is_no_space());
+    // Decided writes overfill the memtable until the WAL would need a segment that only a
+    // flush could free (4 segments of 4 MiB: at most ~16k of them).
+    int decided = 0;
+    Status given_up;
+    for (; decided < 20000; ++decided) {
+      given_up = db->put("decided" + std::to_string(decided), value, WriteOptions{.decided = true});
+      if (!given_up) break;
+    }
+    REQUIRE_MESSAGE(given_up.is_no_space(), given_up.to_string());
+    CHECK(decided > 100);
+    CHECK_FALSE(db->accepts_writes());
+    fs.set_space_limit(std::nullopt);  // even with room again: nothing until a reopen
+    CHECK_FALSE(db->put("plain", "x"));
+    CHECK_FALSE(db->put("decided-late", "x", WriteOptions{.decided = true}));
+    CHECK(get_ok(*db, "decided0") == value);
+    (void)db->close();  // returns: nothing waits for a segment
+
+    db = open_db(fs, "/db", options);
+    CHECK(db->accepts_writes());
+    CHECK(get_ok(*db, "before") == "b");
+    for (int i = 0; i < decided; i += 97) CHECK(get_ok(*db, "decided" + std::to_string(i)) == value);
+    CHECK(get_ok(*db, "decided" + std::to_string(decided)) == std::nullopt);
+    CHECK(get_ok(*db, "plain") == std::nullopt);
+    REQUIRE(db->put("after", "x"));
+    REQUIRE(db->close());
+  });
+}
+
 TEST_CASE("a flush retried after a full disk counts its values' compression once") {
   IoLoop loop;
   FaultFileSystem fs;
