@@ -25,6 +25,22 @@ std::string key(int i) {
   return buf;
 }
 
+// Writes `value` under key(0), key(1)... until the disk, limited to 8 KiB past what the
+// engine holds after a flush (the WAL is preallocated; tables are not), refuses one;
+// returns that refusal and sets `acked` to the number acknowledged.
+Status fill_until_refused(DB& db, FaultFileSystem& fs, const std::string& value, int& acked) {
+  acked = 0;
+  for (; acked < 300; ++acked) REQUIRE(db.put(key(acked), value));
+  REQUIRE(db.flush());
+  fs.set_space_limit(fs.used_bytes() + 8192);
+  Status failed;
+  for (int i = 0; i < 5000 && failed.is_ok(); ++i) {
+    failed = db.put(key(acked), value);
+    if (failed) ++acked;
+  }
+  return failed;
+}
+
 }  // namespace
 
 TEST_CASE("db reports a flipped bit in a table block as corruption, on get and scan") {
@@ -86,14 +102,7 @@ TEST_CASE("db on a full disk fails writes with NoSpace, keeps reads and loses no
     auto db = open_db(fs, "/db", options);
     const std::string value(1000, 'd');
     int acked = 0;
-    for (; acked < 300; ++acked) REQUIRE(db->put(key(acked), value));
-    REQUIRE(db->flush());
-    fs.set_space_limit(fs.used_bytes() + 8192);  // the WAL is preallocated; tables are not
-    Status failed;
-    for (int i = 0; i < 5000 && failed.is_ok(); ++i) {
-      failed = db->put(key(acked), value);
-      if (failed) ++acked;
-    }
+    Status failed = fill_until_refused(*db, fs, value, acked);
     REQUIRE(!failed.is_ok());
     CHECK_MESSAGE(failed.is_no_space(), failed.to_string());
     CHECK(db->stats().flush_failures >= 1);
@@ -118,17 +127,9 @@ TEST_CASE("a decided write lands on a full disk: a full memtable takes it, its l
     options.min_blob_size = 2048;  // the filling values stay inline; the large one is logged
     auto db = open_db(fs, "/db", options);
     const std::string value(1000, 'd');
-    int acked = 0;
-    for (; acked < 300; ++acked) REQUIRE(db->put(key(acked), value));
-    REQUIRE(db->flush());
     CHECK(db->accepts_writes());
-    fs.set_space_limit(fs.used_bytes() + 8192);  // the WAL is preallocated; tables are not
-    Status failed;
-    for (int i = 0; i < 5000 && failed.is_ok(); ++i) {
-      failed = db->put(key(acked), value);
-      if (failed) ++acked;
-    }
-    REQUIRE(failed.is_no_space());
+    int acked = 0;
+    REQUIRE(fill_until_refused(*db, fs, value, acked).is_no_space());
     CHECK_FALSE(db->accepts_writes());
     CHECK(db->put("plain", "x").is_no_space());
 
@@ -162,11 +163,8 @@ TEST_CASE("decided writes that would wait for a WAL segment on a full disk are g
     auto db = open_db(fs, "/db", options);
     const std::string value(1000, 'd');
     REQUIRE(db->put("before", "b"));
-    REQUIRE(db->flush());
-    fs.set_space_limit(fs.used_bytes() + 8192);
-    Status failed;
-    for (int i = 0; i < 5000 && failed.is_ok(); ++i) failed = db->put(key(i), value);
-    REQUIRE(failed.is_no_space());
+    int acked = 0;
+    REQUIRE(fill_until_refused(*db, fs, value, acked).is_no_space());
     // Decided writes overfill the memtable until the WAL would need a segment that only a
     // flush could free (4 segments of 4 MiB: at most ~16k of them).
     int decided = 0;
