@@ -125,14 +125,20 @@ def test_full_disk_refuses_writes_keeps_reads_and_multi_shard_writes_whole(small
         assert len(acked) > 1000
 
         def shard_1_refuses():
-            """Writes to shard 1 until one is refused (compaction may have freed space)."""
-            for _ in range(5000):
-                name = next(fill)
-                try:
-                    r.set(name, value_of(name, FILL_VALUE))
-                    acked.append(name)
-                except redis.ResponseError as e:
-                    assert str(e) == MISCONF
+            """Writes to shard 1 until one is refused (compaction may have freed space):
+            batches of 50 until a batch's last write is refused."""
+            for _ in range(400):
+                pipe = r.pipeline(transaction=False)
+                batch = [next(fill) for _ in range(50)]
+                for name in batch:
+                    pipe.set(name, value_of(name, FILL_VALUE))
+                results = pipe.execute(raise_on_error=False)
+                for name, result in zip(batch, results):
+                    if isinstance(result, redis.ResponseError):
+                        assert str(result) == MISCONF
+                    else:
+                        acked.append(name)
+                if isinstance(results[-1], redis.ResponseError):
                     return True
             return False
 
