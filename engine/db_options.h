@@ -103,11 +103,12 @@ struct WriteOptions {
   // at all: not throttled, taken by a full memtable whose flush fails for space (the
   // server checks DB::accepts_writes() before deciding, so such a memtable grows by what
   // was in flight), its large values kept in the WAL record when the value log has no
-  // room. When it cannot land without waiting on the full disk (the WAL would need a
-  // segment no flush can free, or its values fit neither the value log nor a WAL record)
-  // the engine stops acknowledging writes until it reopens, and refuses it: recovery then
-  // writes it over nothing newer. A hard error (an IO error, a closing engine, a record
-  // too large for a WAL segment) refuses it as any write.
+  // room (or no value-log file). When the WAL would need a segment that only a flush can
+  // free, it waits for that flush rather than inside the WAL. Whatever still refuses it
+  // (flushes failing for space meanwhile, values that fit neither the value log nor a WAL
+  // record, an IO error) also stops the engine acknowledging writes until it reopens
+  // (DB::give_up_decided), so recovery, which then writes it, overtakes nothing newer;
+  // only a closing engine refuses it plainly (nothing is acknowledged after that anyway).
   bool decided = false;
 };
 

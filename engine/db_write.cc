@@ -45,49 +45,47 @@ Result<PendingWrite> DB::begin_write(WriteBatch& batch, const WriteOptions& opti
   // Values logged at write time are not in the WAL record (their pointers are): a value
   // larger than a segment is fine then.
   if (bound.wal_bytes > wal_->geometry().max_payload()) {
-    return Status::invalid_argument("write batch of " + std::to_string(bound.wal_bytes) +
-                                    " bytes is larger than a wal segment holds");
+    Status too_large = Status::invalid_argument("write batch of " + std::to_string(bound.wal_bytes) +
+                                                " bytes is larger than a wal segment holds");
+    return options.decided ? give_up_decided(too_large) : too_large;
   }
   writers_.add();  // done by finish_write
-  // A decided write is not slowed for compaction: its shard's other writes are.
-  if (Status s = options.decided ? Status::ok() : throttle_write(); !s) {
+  // Every refusal from here on. A decided write refused gives the engine up (see
+  // give_up_decided), unless the engine is closing or stopped already.
+  auto refuse = [&](Status s) -> Status {
     writers_.done();
-    return s;
-  }
+    return options.decided ? give_up_decided(s) : s;
+  };
+  // A decided write is not slowed for compaction: its shard's other writes are.
+  if (Status s = options.decided ? Status::ok() : throttle_write(); !s) return refuse(s);
   // Compressed here, where the write may still suspend: the stretch below must not.
   std::vector<StoredValue> prepared =
       logging ? prepare_logged_values(batch, threshold, logged_bytes) : std::vector<StoredValue>();
   // Opening an appender suspends, and a memtable switch meanwhile would leave it with
   // another memtable: room is made again until neither suspends.
   while (true) {
-    if (Status s = make_room_for_write(options.decided); !s) {
-      writers_.done();
-      return s;
-    }
-    if (!logging) break;
-    Result<bool> suspended = prepare_appender(logged_bytes);
-    if (!suspended && suspended.error().is_no_space() && options.decided) {
-      // The values stay in the WAL record when it fits a segment.
-      if (batch.byte_size() <= wal_->geometry().max_payload()) {
+    if (Status s = make_room_for_write(options.decided); !s) return refuse(s);
+    if (logging) {
+      Result<bool> suspended = prepare_appender(logged_bytes);
+      if (!suspended && options.decided && batch.byte_size() <= wal_->geometry().max_payload()) {
+        // No value-log room (or file): the values stay in the WAL record, which fits.
         logging = false;
         prepared.clear();
         continue;
       }
-      writers_.done();
-      return give_up_decided(suspended.error());
+      if (!suspended) return refuse(suspended.error());
+      if (*suspended) continue;
     }
-    if (!suspended) {
-      writers_.done();
-      return suspended.error();
+    // A decided write has no room check of its own WAL segments (it overfills), so it
+    // must not wait inside the WAL for a segment that a failing flush would never free:
+    // it waits here for the flush that frees one, and gives up once flushes fail.
+    if (!options.decided ||
+        wal_->takes_without_waiting(logging ? bound.wal_bytes : batch.byte_size())) {
+      break;
     }
-    if (!*suspended) break;
-  }
-  // While flushes fail for space, a WAL segment that is not free yet would stay so: a
-  // decided write that would have to wait for one is given up instead.
-  if (options.decided && !flush_error_.is_ok() &&
-      !wal_->takes_without_waiting(logging ? bound.wal_bytes : batch.byte_size())) {
-    writers_.done();
-    return give_up_decided(flush_error_);
+    if (!flush_error_.is_ok()) return refuse(flush_error_);
+    if (imm_.empty() && !mem_->empty()) switch_memtable();  // what holds the segments
+    flush_done_.wait();
   }
   stats_.user_bytes_written += batch.byte_size();
 
@@ -330,8 +328,10 @@ bool DB::fits_one_record(const WriteBatch& batch) const {
 }
 
 Status DB::give_up_decided(const Status& cause) {
-  set_bg_error(Status::no_space("a write that had to land found no room (" + cause.to_string() +
-                                "); no later write is acknowledged until the engine reopens"));
+  if (closing_ || !bg_error_.is_ok()) return cause;  // nothing is acknowledged after it anyway
+  set_bg_error(Status(cause.code(), "a write that had to land was refused (" + cause.to_string() +
+                                        "); no later write is acknowledged until the engine reopens"));
+  log("engine: " + bg_error_.to_string());
   return bg_error_;
 }
 

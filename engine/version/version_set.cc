@@ -102,7 +102,12 @@ Status VersionSet::append_edit(const VersionEdit& edit) {
   }
   std::string record;
   edit.encode_to(record);
-  if (Status s = manifest_->add_record(record); !s) return s;
+  if (Status s = manifest_->add_record(record); !s) {
+    // Not written whole: a recovery reads it as a torn tail, never as the edit.
+    if (s.is_no_space()) roll_pending_ = true;
+    return s;
+  }
+  // A failed sync (whatever its cause) may still leave the record durable: that poisons.
   return manifest_->sync();
 }
 
@@ -120,9 +125,15 @@ Status VersionSet::log_and_apply(VersionEdit& edit) {
   auto next = apply_edit(*current_, edit);
   if (!next) return next.error();
 
-  Status s = manifest_->size() >= options_.max_manifest_bytes ? roll_manifest(**next)
-                                                              : append_edit(edit);
-  if (!s) return poison(s);
+  const bool roll = roll_pending_ || manifest_->size() >= options_.max_manifest_bytes;
+  Status s = roll ? roll_manifest(**next) : append_edit(edit);
+  if (!s) {
+    // A roll refused for space never reached CURRENT (its writes come before the
+    // rename): the old manifest stays whole, and the next edit tries the roll again.
+    if (roll && s.is_no_space()) roll_pending_ = true;
+    return roll_pending_ && s.is_no_space() ? s : poison(s);
+  }
+  roll_pending_ = false;
   current_ = std::move(*next);
   handed_out_.push_back(current_);
   if (handed_out_.size() >= kPruneHandedOutAt) (void)live_files();

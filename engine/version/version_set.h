@@ -121,6 +121,11 @@ class VersionSet {
   SequenceNumber last_sequence_ = 0;
   std::uint64_t recovered_torn_bytes_ = 0;
   Status poisoned_;
+  // A manifest write failed for want of space before CURRENT could name what it wrote (a
+  // record cut short, or a new manifest of a roll): the edit was not applied and no
+  // recovery can read it, but the file's tail is in doubt, so the next edit rolls a fresh
+  // manifest instead of appending. Not a poison: a full disk passes.
+  bool roll_pending_ = false;
 };
 
 }  // namespace cascade::engine

@@ -438,8 +438,13 @@ std::uint32_t WalWriter::segments_in_use() const {
 
 bool WalWriter::takes_without_waiting(std::size_t payload_size) const {
   const std::uint64_t size = wal_record_size(payload_size);
+  // Where group_for() would put it: after the open last group's records while that group
+  // takes it, else at the next page; in the next ring if the segment has no room there.
+  const bool joins_back = !queue_.empty() && !queue_.back()->closed &&
+                          queue_.back()->used + size <= options_.max_group_bytes;
+  const std::uint64_t start = joins_back ? tail_end_ : align_up(tail_end_);
   std::uint64_t last = tail_ring_;
-  if (align_up(tail_end_) + size > segment_size_) ++last;  // as group_for would go on
+  if (start + size > segment_size_) ++last;
   const std::uint32_t count = geometry().segment_count;
   if (last - current_ring_ >= count) return false;
   for (std::uint64_t ring = current_ring_ + 1; ring <= last; ++ring) {

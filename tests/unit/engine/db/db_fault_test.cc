@@ -182,6 +182,17 @@ TEST_CASE("decided writes that would wait for a WAL segment on a full disk are g
     CHECK(get_ok(*db, "decided0") == value);
     (void)db->close();  // returns: nothing waits for a segment
 
+    // Reopened on a disk still full, the replayed WAL holds every segment: a decided write
+    // (recovery writes parts so) waits for the flush that would free one and, as it fails,
+    // is refused; it never waits inside the WAL (run_fiber's bound would catch that).
+    fs.set_space_limit(fs.used_bytes() + 8192);
+    if (auto full = DB::open(fs, "/db", options)) {
+      const Status s = (*full)->put("after-reopen", value, WriteOptions{.decided = true});
+      CHECK_MESSAGE((s.is_ok() || s.is_no_space()), s.to_string());
+      (void)(*full)->close();
+    }
+    fs.set_space_limit(std::nullopt);
+
     db = open_db(fs, "/db", options);
     CHECK(db->accepts_writes());
     CHECK(get_ok(*db, "before") == "b");

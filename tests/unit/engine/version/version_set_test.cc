@@ -8,6 +8,7 @@
 
 #include "engine/version/current_file.h"
 #include "engine/version/file_names.h"
+#include "tests/support/fault_file_system.h"
 #include "tests/unit/engine/version/version_test_util.h"
 
 using namespace cascade::engine;
@@ -286,6 +287,44 @@ TEST_CASE("an edit that breaks a version invariant is refused without poisoning 
     fine.add_table(1, table(set->new_file_number(), "n", "z"));
     CHECK(set->log_and_apply(fine));
     CHECK(set->current()->num_files(1) == 2);
+  });
+}
+
+TEST_CASE("a manifest record a full disk refuses leaves the set unpoisoned: the next edit rolls a fresh manifest") {
+  cascade::test_support::FaultFileSystem fs;
+  run_in_fiber([&] {
+    REQUIRE(fs.make_dir("/vs"));
+    auto opened = VersionSet::open_or_create(fs, "/vs", no_file_check());
+    REQUIRE(opened);
+    auto set = std::move(*opened);
+    VersionEdit first = flush_edit(*set, 10);
+    REQUIRE(set->log_and_apply(first));
+    const std::uint64_t manifest = set->manifest_file_number();
+
+    fs.set_space_limit(fs.used_bytes());  // not a byte more
+    VersionEdit refused = flush_edit(*set, 20);
+    Status s = set->log_and_apply(refused);
+    CHECK_MESSAGE(s.is_no_space(), s.to_string());
+    CHECK(set->poisoned().is_ok());
+    CHECK(set->last_sequence() < 20);
+    VersionEdit refused_again = flush_edit(*set, 25);  // the roll, refused for space too
+    CHECK(set->log_and_apply(refused_again).is_no_space());
+    CHECK(set->poisoned().is_ok());
+
+    fs.set_space_limit(std::nullopt);
+    VersionEdit later = flush_edit(*set, 30);
+    REQUIRE(set->log_and_apply(later));
+    CHECK(set->manifest_file_number() > manifest);  // rolled, not appended to the old one
+    CHECK(set->current()->num_files(0) == 2);
+    VersionEdit after = flush_edit(*set, 40);
+    REQUIRE(set->log_and_apply(after));  // appends to the fresh one
+    const auto expected = snapshot(*set);
+    set.reset();
+
+    auto reopened = VersionSet::open_or_create(fs, "/vs", no_file_check());
+    REQUIRE(reopened);
+    check_same(**reopened, expected);
+    CHECK((*reopened)->current()->num_files(0) == 3);
   });
 }
 
