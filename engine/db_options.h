@@ -105,10 +105,11 @@ struct WriteOptions {
   // was in flight), its large values kept in the WAL record when the value log has no
   // room (or no value-log file). When the WAL would need a segment that only a flush can
   // free, it waits for that flush rather than inside the WAL. Whatever still refuses it
-  // (flushes failing for space meanwhile, values that fit neither the value log nor a WAL
-  // record, an IO error) also stops the engine acknowledging writes until it reopens
-  // (DB::give_up_decided), so recovery, which then writes it, overtakes nothing newer;
-  // only a closing engine refuses it plainly (nothing is acknowledged after that anyway).
+  // (flushes failing for space meanwhile; a value-log failure when its values do not fit
+  // a WAL record either; a record too large for a segment after min_blob_size rose) also
+  // stops the engine acknowledging writes until it reopens (DB::give_up_decided), so
+  // recovery, which then writes it, overtakes nothing newer; a closing or already stopped
+  // engine refuses it plainly (it acknowledges nothing more anyway).
   bool decided = false;
 };
 

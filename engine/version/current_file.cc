@@ -32,9 +32,9 @@ Result<std::uint64_t> read_current(runtime::FileSystem& fs, const std::string& d
 }
 
 Status install_current(runtime::FileSystem& fs, const std::string& dir,
-                       std::uint64_t manifest_number) {
+                       std::uint64_t manifest_number, bool* renamed) {
   return runtime::replace_file_atomically(fs, dir, std::string(kCurrentFileName),
-                                          manifest_file_name(manifest_number) + "\n");
+                                          manifest_file_name(manifest_number) + "\n", renamed);
 }
 
 }  // namespace cascade::engine

@@ -22,8 +22,9 @@ namespace cascade::engine {
 // contents are not exactly one manifest name and a newline.
 Result<std::uint64_t> read_current(runtime::FileSystem& fs, const std::string& dir);
 
-// Points CURRENT at MANIFEST-`manifest_number` durably (the steps above).
+// Points CURRENT at MANIFEST-`manifest_number` durably (the steps above). `renamed` as
+// runtime::replace_file_atomically's: whether a failure came after CURRENT was replaced.
 Status install_current(runtime::FileSystem& fs, const std::string& dir,
-                       std::uint64_t manifest_number);
+                       std::uint64_t manifest_number, bool* renamed = nullptr);
 
 }  // namespace cascade::engine

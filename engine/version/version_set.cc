@@ -61,7 +61,8 @@ Result<std::unique_ptr<VersionSet>> VersionSet::open_or_create(runtime::FileSyst
   set->last_sequence_ = state->last_sequence;
   set->recovered_torn_bytes_ = state->dropped_tail_bytes;
   // Always start a new manifest: appending to the old one could follow a torn tail.
-  if (Status s = set->roll_manifest(*state->version); !s) return s;
+  bool installed = false;
+  if (Status s = set->roll_manifest(*state->version, installed); !s) return s;
   set->current_ = std::move(state->version);
   set->handed_out_.push_back(set->current_);
   set->next_file_number_at_open_ = set->next_file_number_;
@@ -72,22 +73,29 @@ VersionSet::~VersionSet() {
   if (manifest_) (void)manifest_->close();  // every acknowledged record is already synced
 }
 
-Status VersionSet::roll_manifest(const Version& version) {
+Status VersionSet::roll_manifest(const Version& version, bool& installed) {
+  installed = false;
   std::uint64_t number = new_file_number();
-  auto writer = ManifestWriter::create(fs_, path_join(dir_, manifest_file_name(number)), number);
-  if (!writer) return writer.error();
-  VersionEdit snapshot = version.snapshot_edit();
-  snapshot.set_next_file_number(next_file_number_);
-  snapshot.set_last_sequence(last_sequence_);
-  std::string record;
-  snapshot.encode_to(record);
-  Status s = (*writer)->add_record(record);
-  if (s) s = (*writer)->sync();
-  // The new manifest's directory entry must be durable before CURRENT can name it.
-  if (s) s = fs_.sync_dir(dir_);
-  if (s) s = install_current(fs_, dir_, number);
+  const std::string path = path_join(dir_, manifest_file_name(number));
+  auto writer = ManifestWriter::create(fs_, path, number);
+  Status s = writer.status();
+  if (s) {
+    VersionEdit snapshot = version.snapshot_edit();
+    snapshot.set_next_file_number(next_file_number_);
+    snapshot.set_last_sequence(last_sequence_);
+    std::string record;
+    snapshot.encode_to(record);
+    s = (*writer)->add_record(record);
+    if (s) s = (*writer)->sync();
+    // The new manifest's directory entry must be durable before CURRENT can name it.
+    if (s) s = fs_.sync_dir(dir_);
+    if (s) s = install_current(fs_, dir_, number, &installed);
+  }
   if (!s) {
-    (void)(*writer)->close();
+    if (writer) (void)(*writer)->close();
+    // Unnamed by CURRENT, the file is nobody's: removed now, not left (one per failed
+    // roll) until the next open's clean-up.
+    if (!installed) (void)fs_.remove(path);
     return s;
   }
   if (manifest_) (void)manifest_->close();  // read-only from here on: nothing to lose
@@ -126,12 +134,16 @@ Status VersionSet::log_and_apply(VersionEdit& edit) {
   if (!next) return next.error();
 
   const bool roll = roll_pending_ || manifest_->size() >= options_.max_manifest_bytes;
-  Status s = roll ? roll_manifest(**next) : append_edit(edit);
+  bool installed = false;
+  Status s = roll ? roll_manifest(**next, installed) : append_edit(edit);
   if (!s) {
-    // A roll refused for space never reached CURRENT (its writes come before the
-    // rename): the old manifest stays whole, and the next edit tries the roll again.
-    if (roll && s.is_no_space()) roll_pending_ = true;
-    return roll_pending_ && s.is_no_space() ? s : poison(s);
+    // Refused for space where no recovery reads it: a roll before CURRENT named the new
+    // manifest (the old one stands), or a record append_edit could not write whole (it set
+    // roll_pending_). The next edit rolls again; anything else poisons.
+    const bool unread = s.is_no_space() && (roll ? !installed : roll_pending_);
+    if (!unread) return poison(s);
+    roll_pending_ = true;
+    return s;
   }
   roll_pending_ = false;
   current_ = std::move(*next);

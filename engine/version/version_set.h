@@ -104,7 +104,8 @@ class VersionSet {
 
   // Writes a new manifest holding `version` and the counters, syncs it, points CURRENT
   // at it. On success the new writer replaces manifest_.
-  Status roll_manifest(const Version& version);
+  // `installed`: whether CURRENT was replaced, also when a later step failed.
+  Status roll_manifest(const Version& version, bool& installed);
   Status append_edit(const VersionEdit& edit);
   Status poison(const Status& cause);
 
@@ -121,10 +122,11 @@ class VersionSet {
   SequenceNumber last_sequence_ = 0;
   std::uint64_t recovered_torn_bytes_ = 0;
   Status poisoned_;
-  // A manifest write failed for want of space before CURRENT could name what it wrote (a
-  // record cut short, or a new manifest of a roll): the edit was not applied and no
-  // recovery can read it, but the file's tail is in doubt, so the next edit rolls a fresh
-  // manifest instead of appending. Not a poison: a full disk passes.
+  // A manifest write failed for want of space where no recovery can read it (a record cut
+  // short: a torn tail; or a roll's new manifest, before CURRENT named it, removed): the
+  // edit was not applied, but the current file's tail is in doubt, so the next edit rolls
+  // a fresh manifest instead of appending. Not a poison: a full disk passes. A failed sync,
+  // or a roll failing once CURRENT was replaced, still poisons.
   bool roll_pending_ = false;
 };
 

@@ -111,7 +111,8 @@ class RealFileSystem final : public FileSystem {
 }  // namespace
 
 Status replace_file_atomically(FileSystem& fs, const std::string& dir, const std::string& name,
-                               std::string_view contents) {
+                               std::string_view contents, bool* renamed) {
+  if (renamed != nullptr) *renamed = false;
   const std::string path = dir + "/" + name;
   const std::string tmp = path + ".tmp";
   OpenOptions options;
@@ -126,6 +127,7 @@ Status replace_file_atomically(FileSystem& fs, const std::string& dir, const std
   if (!s) return s;
   if (!closed) return closed;
   if (s = fs.rename(tmp, path); !s) return s;
+  if (renamed != nullptr) *renamed = true;
   return fs.sync_dir(dir);
 }
 

@@ -89,8 +89,10 @@ class FileSystem {
 FileSystem& real_file_system();
 
 // Replaces `dir`/`name` with `contents` so that a crash leaves either the old file or the
-// new one, whole: write `name`.tmp, sync it, rename it over `name`, sync `dir`.
+// new one, whole: write `name`.tmp, sync it, rename it over `name`, sync `dir`. `renamed`,
+// when given, tells a failure before the rename (the old file stands) from one after it
+// (the new one may have replaced it).
 Status replace_file_atomically(FileSystem& fs, const std::string& dir, const std::string& name,
-                               std::string_view contents);
+                               std::string_view contents, bool* renamed = nullptr);
 
 }  // namespace cascade::runtime

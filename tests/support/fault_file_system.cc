@@ -31,6 +31,8 @@ struct FaultFileSystem::State {
   bool yield_on_io = false;
   std::uint32_t direct_read_alignment = runtime::kPageSize;
   int link_errno = 0;  // set_link_error
+  int dir_sync_after_rename_errno = 0;  // fail_next_dir_sync_after_rename
+  bool renamed_since_dir_sync = false;
   FsCounters counters;
   std::uint64_t reads_in_flight = 0;
   std::map<std::string, IoCounters> per_file;
@@ -368,6 +370,7 @@ Status FaultFileSystem::rename(const std::string& from, const std::string& to) {
     src->dir->apply_dir_op(DirOp{what, {{src->name, nullptr}}});
     dst->dir->apply_dir_op(DirOp{what, {{dst->name, moving}}});
   }
+  state_->renamed_since_dir_sync = true;
   return Status::ok();
 }
 
@@ -433,6 +436,11 @@ Status FaultFileSystem::sync_dir(const std::string& path) {
   InodePtr dir = find(*state_, p);
   if (!dir) return fail(ENOENT, "open", p.text);
   if (!dir->is_dir()) return fail(ENOTDIR, "open", p.text);
+  if (state_->renamed_since_dir_sync && state_->dir_sync_after_rename_errno != 0) {
+    const int err = std::exchange(state_->dir_sync_after_rename_errno, 0);
+    return fail(err, "fsync (injected fault)", p.text);
+  }
+  state_->renamed_since_dir_sync = false;
   dir->make_entries_durable();
   ++state_->counters.sync_dirs;
   return Status::ok();
@@ -507,6 +515,10 @@ void FaultFileSystem::fail_next_read(const std::string& path) {
 }
 
 void FaultFileSystem::set_link_error(int err) { state_->link_errno = err; }
+
+void FaultFileSystem::fail_next_dir_sync_after_rename(int err) {
+  state_->dir_sync_after_rename_errno = err;
+}
 
 void FaultFileSystem::set_direct_read_alignment(std::uint32_t bytes) {
   state_->direct_read_alignment = bytes;

@@ -131,6 +131,9 @@ class FaultFileSystem final : public runtime::FileSystem {
   void fail_next_write(const std::string& path = {});  // empty: whichever file writes next
   void fail_next_read(const std::string& path = {});   // empty: whichever file reads next
   void set_link_error(int err);  // 0: links work
+  // The next directory sync after a rename fails with `err` (and makes nothing durable),
+  // as fsync of a directory may on a file system out of space.
+  void fail_next_dir_sync_after_rename(int err);
   void set_yield_on_io(bool yield);
   // The O_DIRECT read granularity handles report and check (runtime::FileHandle::
   // read_alignment), for files opened after the call: a power of two dividing a page.

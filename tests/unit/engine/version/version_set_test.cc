@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 
@@ -310,6 +311,13 @@ TEST_CASE("a manifest record a full disk refuses leaves the set unpoisoned: the 
     VersionEdit refused_again = flush_edit(*set, 25);  // the roll, refused for space too
     CHECK(set->log_and_apply(refused_again).is_no_space());
     CHECK(set->poisoned().is_ok());
+    auto manifests = [&] {
+      auto listing = fs.list_dir("/vs");
+      REQUIRE(listing);
+      return std::count_if(listing->begin(), listing->end(),
+                           [](const std::string& n) { return parse_manifest_number(n).has_value(); });
+    };
+    CHECK(manifests() == 1);  // a refused roll leaves no file behind
 
     fs.set_space_limit(std::nullopt);
     VersionEdit later = flush_edit(*set, 30);
@@ -325,6 +333,24 @@ TEST_CASE("a manifest record a full disk refuses leaves the set unpoisoned: the 
     REQUIRE(reopened);
     check_same(**reopened, expected);
     CHECK((*reopened)->current()->num_files(0) == 3);
+  });
+}
+
+TEST_CASE("a roll that fails after CURRENT was replaced poisons the set, whatever the cause") {
+  cascade::test_support::FaultFileSystem fs;
+  run_in_fiber([&] {
+    REQUIRE(fs.make_dir("/vs"));
+    VersionSetOptions options = no_file_check();
+    options.max_manifest_bytes = 1;  // every edit rolls
+    auto opened = VersionSet::open_or_create(fs, "/vs", options);
+    REQUIRE(opened);
+    auto set = std::move(*opened);
+    fs.fail_next_dir_sync_after_rename(ENOSPC);
+    VersionEdit edit = flush_edit(*set, 10);
+    Status s = set->log_and_apply(edit);
+    CHECK(s.is_no_space());
+    // CURRENT may name the new manifest, which holds the edit: its files must stay.
+    CHECK_FALSE(set->poisoned().is_ok());
   });
 }
 
