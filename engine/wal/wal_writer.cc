@@ -428,10 +428,14 @@ bool WalWriter::segment_free(std::uint32_t segment) const {
 }
 
 std::uint32_t WalWriter::segments_in_use() const {
+  const std::uint32_t count = geometry().segment_count;
+  // The tail may have reached rings the writer has not entered yet: their segments are
+  // taken as well (else the engine would let the tail run into one no flush freed).
+  const std::uint64_t ahead = std::min<std::uint64_t>(tail_ring_ - current_ring_, count - 1);
   std::uint32_t n = 0;
-  std::uint32_t current = static_cast<std::uint32_t>(current_ring_ % geometry().segment_count);
-  for (std::uint32_t i = 0; i < geometry().segment_count; ++i) {
-    if (i == current || !segment_free(i)) ++n;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint64_t from_current = (i + count - current_ring_ % count) % count;
+    if (from_current <= ahead || !segment_free(i)) ++n;
   }
   return n;
 }

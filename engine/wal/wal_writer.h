@@ -157,8 +157,9 @@ class WalWriter {
   const WalStats& stats() const { return stats_; }
   Status health() const { return poisoned_; }
   const WalGeometry& geometry() const { return segments_.geometry(); }
-  // Segments holding unflushed records (the current one included): the engine flushes a
-  // memtable before this reaches segment_count.
+  // Segments holding unflushed records, the one being written and those the tail's
+  // records already reached: the engine flushes a memtable before this reaches
+  // segment_count.
   std::uint32_t segments_in_use() const;
   // Whether a record of `payload_size` bytes enqueued now would reach a segment without
   // waiting for a flush to free one: every segment between the one being written and the

@@ -262,6 +262,31 @@ TEST_CASE("wal append waits for mark_flushed when the ring is full") {
   run_fiber(loop, [&] { CHECK(wal->close()); });
 }
 
+TEST_CASE("wal segments in use count the rings the tail reached before the writer") {
+  IoLoop loop;
+  TempDir dir;
+  WalOptions options = tiny_wal(WalSyncPolicy::kNo);
+  run_fiber(loop, [&] {
+    Replay r;
+    auto w = open_wal(real_file_system(), dir.path(), options, r);
+    REQUIRE(w);
+    WalWriter& wal = **w;
+    CHECK(wal.segments_in_use() == 1);
+    // ~70 KiB queued at once, none written yet: the tail is in the second 64 KiB segment.
+    WalTicket last;
+    for (SequenceNumber s = 1; s <= 70; ++s) {
+      auto ticket = wal.enqueue(make_batch(s, 1, 1000));
+      REQUIRE(ticket);
+      last = *ticket;
+    }
+    CHECK(wal.segments_in_use() == 2);
+    wal.mark_flushed(70);  // flushed or not: the segment being written and the tail's
+    CHECK(wal.segments_in_use() == 2);
+    REQUIRE(wal.await(last, true));
+    CHECK(wal.close());
+  });
+}
+
 TEST_CASE("wal rejects a batch larger than a segment and stays usable") {
   IoLoop loop;
   TempDir dir;
