@@ -313,10 +313,10 @@ Status commit_with_copies(server::ServerState& server, std::span<ShardBatch* con
     writers[i]->batch.put(types::decision_key(done.txid), copies[i]);
     writers[i]->batch.put(types::applied_marker_key(coordinator_id, done.txid), {});
   }
+  if (Status s = check_parts(server, writers.subspan(1)); !s) return s;
   // A write over every shard is held by its copies against any later multi-shard write
   // (whose shards it covers) and needs no step 0 of its own; one over fewer is synced by
   // the step 0 of the next multi-shard write on its shards.
-  if (Status s = check_parts(server, writers.subspan(1)); !s) return s;
   const bool spans_all = writers.size() == server.shard_count();
   if (crash_armed("multi-shard-part-without-decision")) {
     lose_the_coordinator(server, writers, done.others);

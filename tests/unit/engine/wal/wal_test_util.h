@@ -29,6 +29,13 @@ inline WalOptions tiny_wal(WalSyncPolicy policy = WalSyncPolicy::kAlways) {
 }
 
 // A batch with sequence `seq` and `records` puts whose values are `value_size` bytes.
+// The sequences from..to, both included.
+inline std::vector<SequenceNumber> iota_seq(SequenceNumber from, SequenceNumber to) {
+  std::vector<SequenceNumber> v;
+  for (SequenceNumber s = from; s <= to; ++s) v.push_back(s);
+  return v;
+}
+
 inline WriteBatch make_batch(SequenceNumber seq, int records = 1, std::size_t value_size = 20) {
   WriteBatch b;
   for (int i = 0; i < records; ++i) {
