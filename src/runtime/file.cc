@@ -167,6 +167,8 @@ Status File::write_at(std::uint64_t offset, std::span<const std::byte> data) {
   return write_with_flags(offset, data, 0);
 }
 
+// Someone waits on a synced write to acknowledge: it goes to the kernel ahead of the round's
+// queued replies (Reactor::await_first).
 Status File::write_dsync_at(std::uint64_t offset, std::span<const std::byte> data) {
   return write_with_flags(offset, data, RWF_DSYNC);
 }
@@ -176,10 +178,12 @@ Status File::write_with_flags(std::uint64_t offset, std::span<const std::byte> d
   while (done < data.size()) {
     const std::byte* src = data.data() + done;
     auto len = static_cast<unsigned>(std::min(data.size() - done, kMaxTransfer));
-    int res = reactor_->await([&](io_uring_sqe* sqe) {
+    auto prep = [&](io_uring_sqe* sqe) {
       io_uring_prep_write(sqe, fd_, src, len, offset + done);
       sqe->rw_flags = rw_flags;
-    }, IoClass::kDisk);
+    };
+    int res = (rw_flags & RWF_DSYNC) != 0 ? reactor_->await_first(prep, IoClass::kDisk)
+                                          : reactor_->await(prep, IoClass::kDisk);
     if (should_retry(res)) continue;
     if (res < 0) return error_at(res, "write", offset + done);
     if (res == 0) return Status::io_error("write " + path_ + ": wrote nothing");

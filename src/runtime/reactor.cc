@@ -108,6 +108,28 @@ io_uring_sqe* Reactor::get_sqe(unsigned needed) {
   return io_uring_get_sqe(&ring_);
 }
 
+// [sq.sqe_head, sq.sqe_tail) are the SQEs queued since the last submission: the kernel sees
+// them only once io_uring_submit publishes the tail (up to sqe_tail, then sqe_head = it),
+// and takes them in array order.
+void Reactor::submit_newest_first() {
+  io_uring_sq& sq = ring_.sq;
+  const unsigned head = sq.sqe_head;
+  const unsigned tail = sq.sqe_tail;
+  const unsigned mask = sq.ring_mask;
+  if (tail - head > 1) {
+    const io_uring_sqe newest = sq.sqes[(tail - 1) & mask];
+    for (unsigned i = tail - 1; i != head; --i) sq.sqes[i & mask] = sq.sqes[(i - 1) & mask];
+    sq.sqes[head & mask] = newest;
+  }
+  sq.sqe_tail = head + 1;
+  ++stats_.enters;
+  ++stats_.submitted_first;
+  int r = io_uring_submit(&ring_);
+  sq.sqe_tail = tail;
+  // Refused (completions overflowing): it stays queued at the front for the next poll().
+  (void)r;
+}
+
 void Reactor::submit_if_batch_full() {
   if (options_.submit_batch == 0 || disk_queued_ < options_.submit_batch) return;
   note_enter();

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -174,6 +175,56 @@ TEST_CASE("submit_queued sends queued operations to the kernel without reaping t
   CHECK(completed == 0);
   REQUIRE(loop.run());
   CHECK(completed == 3);
+}
+
+TEST_CASE("await_first submits its operation at once, alone, ahead of every queued one") {
+  // Three operations queued in a round (one with a linked timeout), then a synced write's
+  // stand-in: it goes to the kernel in its own enter while the others wait for the poll,
+  // so its completion is reaped first; the queued ones keep their order and the linked
+  // pair stays intact (its operation returns its own result, not -ETIME or -EINVAL).
+  IoLoop loop;
+  loop.reactor.poll(false, std::nullopt);
+  std::vector<char> order;
+  int timed_result = -1;
+  auto nop = [](io_uring_sqe* sqe) { io_uring_prep_nop(sqe); };
+  loop.sched.spawn([&] {
+    CHECK(loop.reactor.await(nop) == 0);
+    order.push_back('a');
+  });
+  loop.sched.spawn([&] {
+    timed_result = loop.reactor.await_for(nop, 10s);
+    order.push_back('b');
+  });
+  loop.sched.spawn([&] {
+    CHECK(loop.reactor.await(nop, IoClass::kDisk) == 0);
+    order.push_back('c');
+  });
+  loop.sched.spawn([&] {
+    CHECK(loop.reactor.await_first(nop, IoClass::kDisk) == 0);
+    order.push_back('F');
+  });
+  std::uint64_t enters = loop.reactor.stats().enters;
+  loop.sched.run_round();
+  CHECK(loop.reactor.stats().enters == enters + 1);
+  CHECK(loop.reactor.stats().submitted_first == 1);
+  CHECK(order.empty());
+  REQUIRE(loop.run(5s));
+  // b completes with its timeout's CQE, which may follow c's.
+  std::string seen(order.begin(), order.end());
+  CHECK((seen == "Fabc" || seen == "Facb"));
+  CHECK(timed_result == 0);
+}
+
+TEST_CASE("await_first with nothing queued is an ordinary submission") {
+  IoLoop loop;
+  loop.reactor.poll(false, std::nullopt);
+  int result = -1;
+  loop.sched.spawn([&] {
+    result = loop.reactor.await_first([](io_uring_sqe* sqe) { io_uring_prep_nop(sqe); });
+  });
+  REQUIRE(loop.run(5s));
+  CHECK(result == 0);
+  CHECK(loop.reactor.stats().submitted_first == 1);
 }
 
 TEST_CASE("more operations than SQ entries are submitted early and all complete") {
