@@ -219,6 +219,7 @@ DBStats DB::stats() const {
   s.wal_groups = w.groups;
   s.wal_syncs = w.syncs;
   s.wal_bytes_written = w.bytes_written;
+  s.wal_zeroed_bytes = w.zeroed_bytes;
   s.wal_full_waits = w.full_waits;
   s.wal_segments_in_use = wal_->segments_in_use();
   if (block_cache_) {

@@ -171,6 +171,7 @@ struct DBStats {
   std::uint64_t wal_groups = 0;
   std::uint64_t wal_syncs = 0;
   std::uint64_t wal_bytes_written = 0;
+  std::uint64_t wal_zeroed_bytes = 0;  // WalStats::zeroed_bytes: segments prepared, not log
   std::uint64_t wal_full_waits = 0;
   std::uint32_t wal_segments_in_use = 0;
   // What the last open found.

@@ -46,6 +46,7 @@ WalWriter::WalWriter(WalSegments segments, const WalOptions& options,
       tail_ring_(recovery.resume_ring),
       tail_end_(recovery.resume_offset) {
   state_.resize(segments_.geometry().segment_count);
+  zeroed_to_.resize(segments_.geometry().segment_count, 0);
 }
 
 WalWriter::~WalWriter() {
@@ -357,6 +358,9 @@ Status WalWriter::write_group(Group& g, bool durable) {
   std::size_t length = align_up(g.used);
   std::memset(base + g.used, 0, length - g.used);
   if (durable) {
+    if (g.rewritten == 0) {
+      if (Status s = zero_ahead(segment, g.start, g.start + length); !s) return s;
+    }
     if (Status s = segments_.write_durable(segment, g.start, g.buffer.first(length)); !s) {
       dirty_ = true;  // in doubt, as after a failed sync
       return s;
@@ -382,6 +386,23 @@ Status WalWriter::write_group(Group& g, bool durable) {
   stats_.batches += g.batches;
   stats_.bytes_written += length;
   stats_.max_group_batches = std::max(stats_.max_group_batches, g.batches);
+  return Status::ok();
+}
+
+// See "Zeroing ahead" in wal_writer.h. [from, to) is the group about to be written durably.
+Status WalWriter::zero_ahead(std::uint32_t segment, std::uint64_t from, std::uint64_t to) {
+  std::uint64_t& zeroed = zeroed_to_[segment];
+  if (zeroed >= to) return Status::ok();
+  const std::uint64_t start = std::max(zeroed, from);
+  const std::uint64_t end = std::min<std::uint64_t>(segment_size_, std::max(to, start + kZeroAheadBytes));
+  if (zeros_.size() == 0) zeros_ = AlignedBuffer(kZeroAheadBytes);
+  for (std::uint64_t at = start; at < end;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(end - at, zeros_.size()));
+    if (Status s = segments_.write(segment, at, zeros_.first(n)); !s) return s;
+    at += n;
+  }
+  stats_.zeroed_bytes += end - start;
+  zeroed = end;
   return Status::ok();
 }
 

@@ -404,6 +404,50 @@ TEST_CASE("wal writes a durable group with O_DSYNC only when nothing before it i
   CHECK_FALSE(after.sequences.empty());
 }
 
+// A new WAL's segments are unwritten extents: a durable write there would also commit a
+// journal entry each time. The writer zeroes ahead of its durable groups a chunk at a time.
+TEST_CASE("wal always zeroes its segment ahead of durable groups, a chunk at a time, once") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  const std::string segment0 = "/db/" + wal_segment_name(0);
+  constexpr std::uint64_t kChunk = WalWriter::kZeroAheadBytes;
+  WalOptions options = roomy_wal(WalSyncPolicy::kAlways);
+  options.geometry.segment_size = 4 * kChunk;
+  SUBCASE("always") {
+    run_fiber(loop, [&] {
+      auto wal = open_db_wal(fs, options);
+      auto before = fs.file_counters(segment0);
+      REQUIRE(wal->append(make_batch(1), false));
+      auto after = fs.file_counters(segment0);
+      CHECK(wal->stats().zeroed_bytes == kChunk);
+      CHECK(after.writes - before.writes == 2);  // the zeros, then the group
+      CHECK(after.durable_writes - before.durable_writes == 1);
+      CHECK(after.bytes_written - before.bytes_written == kChunk + kWalPageSize);
+      // Groups inside the zeroed chunk write only themselves.
+      before = after;
+      for (SequenceNumber s = 2; s <= 20; ++s) REQUIRE(wal->append(make_batch(s), false));
+      after = fs.file_counters(segment0);
+      CHECK(wal->stats().zeroed_bytes == kChunk);
+      CHECK(after.writes - before.writes == 19);
+      // A group crossing the chunk's end zeroes from its own start: the next chunk beyond.
+      REQUIRE(wal->append(make_batch(21, 1, kChunk), false));
+      CHECK(wal->stats().zeroed_bytes == kChunk + kChunk);
+      REQUIRE(wal->close());
+    });
+    Replay replay = recover_after_crash(loop, fs, options);
+    CHECK(replay.sequences == iota_seq(1, 21));
+  }
+  SUBCASE("everysec writes no zeros") {
+    options.sync_policy = WalSyncPolicy::kEverySec;
+    run_fiber(loop, [&] {
+      auto wal = open_db_wal(fs, options);
+      for (SequenceNumber s = 1; s <= 5; ++s) REQUIRE(wal->append(make_batch(s), false));
+      CHECK(wal->stats().zeroed_bytes == 0);
+      REQUIRE(wal->close());
+    });
+  }
+}
+
 TEST_CASE("wal everysec: a round's appends are written and all return within that round") {
   // The leader writes at the end of the scheduler's round, not after the next poll, and the
   // appenders its write released run in the same round: the replies of a whole group leave
