@@ -358,7 +358,7 @@ Status WalWriter::write_group(Group& g, bool durable) {
   std::size_t length = align_up(g.used);
   std::memset(base + g.used, 0, length - g.used);
   if (durable) {
-    if (g.rewritten == 0) {
+    if (g.rewritten == 0 && g.ring < 2 * geometry().segment_count) {  // lap 1
       if (Status s = zero_ahead(segment, g.start, g.start + length); !s) return s;
     }
     if (Status s = segments_.write_durable(segment, g.start, g.buffer.first(length)); !s) {

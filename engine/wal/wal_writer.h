@@ -54,18 +54,22 @@
 // filesystem holds it as an unwritten extent, and a durable write there must also commit
 // the journal entry that marks it written. On ext4 that is a second device write before
 // the flush of every durable group (write, journal, flush instead of write, flush: ~50 us
-// more per group on the development VM), for the whole first lap of a new WAL. So before
-// a durable group write (write_durable) reaches a part of its segment this process has not
-// zeroed yet, the writer zeroes kZeroAheadBytes from the group's start (or up to its end if
-// larger) with a plain direct write: one extent conversion, and one journal commit at the
-// next durable write, per 256 KiB instead of per group. Losing nothing: zeros are what
-// recovery reads as the segment's end, and past the group's start the segment holds only
-// older laps' records, all flushed (a segment is entered only once free). A crash between
-// the two writes leaves zeros where the group was to go, as if it had never been written.
-// Writes into the page cache need none of it (the conversions join the once-a-second
-// sync). What was zeroed is known only in memory: after a restart the first lap of durable
-// writes zeroes each segment once more, a sequential write per 256 KiB at ~1 GB/s, in
-// exchange for no extent queries.
+// more per group on the development VM), for the whole first lap of a new WAL. So in the
+// WAL's first lap (rings [segment_count, 2 * segment_count)), before a durable group write
+// (write_durable) reaches a part of its segment this process has not zeroed yet, the
+// writer zeroes kZeroAheadBytes from there (at least to the group's end) with a plain
+// direct write: one extent conversion, and one journal commit at the next durable write,
+// per 256 KiB instead of per group. Never at or below what was written before in the
+// lap: a zeroed range starts at the group's start or past it. Losing nothing: in lap 1
+// no page past the writer has held a record the log still needs (torn bytes a restart
+// erased at most), and zeros are what recovery reads as a segment's end, or, on a
+// segment's first page, as a segment never entered; a crash between the two writes leaves
+// what a crash before both would. Not in later laps: a segment's first record then tells
+// recovery which lap the segment belongs to (wal_reader.cc), and zeroing it just before a
+// crash would hide a segment still in the log; besides, the pages lap 1 reached are
+// written extents already. Writes into the page cache need none of it (the conversions
+// join the once-a-second sync). What was zeroed is known only in memory: after a restart
+// in lap 1, up to 256 KiB already zeroed is written again.
 //
 // Ring. Leaving a segment writes a zero page after its last group and syncs it, then the
 // next segment is taken only once every record in it is flushed: mark_flushed(S) says every

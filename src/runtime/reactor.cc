@@ -110,24 +110,30 @@ io_uring_sqe* Reactor::get_sqe(unsigned needed) {
 
 // [sq.sqe_head, sq.sqe_tail) are the SQEs queued since the last submission: the kernel sees
 // them only once io_uring_submit publishes the tail (up to sqe_tail, then sqe_head = it),
-// and takes them in array order.
+// and takes them in array order. The newest goes before every queued SQE but a cancel
+// (cancel_fd, cancel_all) and what precedes one: a cancel queued before it is meant for
+// operations issued before it, and must not reach this one.
 void Reactor::submit_newest_first() {
   io_uring_sq& sq = ring_.sq;
   const unsigned head = sq.sqe_head;
   const unsigned tail = sq.sqe_tail;
   const unsigned mask = sq.ring_mask;
-  if (tail - head > 1) {
-    const io_uring_sqe newest = sq.sqes[(tail - 1) & mask];
-    for (unsigned i = tail - 1; i != head; --i) sq.sqes[i & mask] = sq.sqes[(i - 1) & mask];
-    sq.sqes[head & mask] = newest;
+  unsigned at = head;
+  for (unsigned i = head; i + 1 != tail; ++i) {
+    if (sq.sqes[i & mask].opcode == IORING_OP_ASYNC_CANCEL) at = i + 1;
   }
-  sq.sqe_tail = head + 1;
-  ++stats_.enters;
+  if (tail - at > 1) {
+    const io_uring_sqe newest = sq.sqes[(tail - 1) & mask];
+    for (unsigned i = tail - 1; i != at; --i) sq.sqes[i & mask] = sq.sqes[(i - 1) & mask];
+    sq.sqes[at & mask] = newest;
+  }
+  sq.sqe_tail = at + 1;
+  ++stats_.enters;  // not note_enter(): the disk operations queued behind it stay queued
   ++stats_.submitted_first;
-  int r = io_uring_submit(&ring_);
+  // Refused (completions overflowing): it is published already, and the next submission
+  // takes it, still ahead of the rest.
+  (void)io_uring_submit(&ring_);
   sq.sqe_tail = tail;
-  // Refused (completions overflowing): it stays queued at the front for the next poll().
-  (void)r;
 }
 
 void Reactor::submit_if_batch_full() {
@@ -182,11 +188,11 @@ void Reactor::link_timeout(io_uring_sqe* sqe, IoOperation& op, TimePoint deadlin
   io_uring_sqe_set_data64(timeout, reinterpret_cast<std::uint64_t>(&op) | kTimeoutTag);
 }
 
-int Reactor::finish(IoOperation& op) {
+int Reactor::finish(IoOperation& op, bool queued) {
   // Counted here, once its SQE (and its linked timeout) is queued: a submission while
   // get_sqe() made room went before it.
-  if (op.io_class == IoClass::kDisk) ++disk_queued_;
-  submit_if_batch_full();
+  if (queued && op.io_class == IoClass::kDisk) ++disk_queued_;
+  if (queued) submit_if_batch_full();
   if (op.fiber != nullptr) {
     Scheduler& s = op.fiber->scheduler();
     while (op.pending > 0) s.suspend();

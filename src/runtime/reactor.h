@@ -149,7 +149,9 @@ class Reactor {
   // the device would idle meanwhile. Its SQE is moved before the unsubmitted ones (the
   // kernel sees none of them until the SQ tail is published; their order among
   // themselves, linked timeouts included, is kept) and the tail is published past it
-  // alone. Costs one io_uring_enter. Not linked to a timeout.
+  // alone. It never overtakes a queued cancel (cancel_fd, cancel_all), which is meant for
+  // what was issued before it: it then goes right after the last one, and what precedes
+  // that goes with it. Costs one io_uring_enter. Not linked to a timeout.
   template <typename Prep>
   int await_first(Prep&& prep, IoClass io_class = IoClass::kOther);
 
@@ -172,8 +174,8 @@ class Reactor {
   static constexpr std::uint64_t kTimeoutTag = 2;  // set on a linked timeout's user_data
 
   io_uring_sqe* get_sqe(unsigned needed);
-  // Moves the newest queued SQE to the front of the queued, unsubmitted ones and submits
-  // it alone.
+  // Moves the newest queued SQE to the front of the queued, unsubmitted ones (but behind
+  // any queued cancel) and submits it, with only what stays before it.
   void submit_newest_first();
   // Every io_uring_enter that submits: counted, and the queued disk operations go with it.
   void note_enter() {
@@ -185,7 +187,9 @@ class Reactor {
   void acquire_disk_slot();
   void release_disk_slot();
   void link_timeout(io_uring_sqe* sqe, IoOperation& op, TimePoint deadline);
-  int finish(IoOperation& op);
+  // Suspends until the operation completes; `queued`: its SQE waits for a submission
+  // (counted toward submit_batch), not already submitted by await_first.
+  int finish(IoOperation& op, bool queued = true);
   int finish_timed(IoOperation& op);
 
   bool needs_enter() const;
@@ -241,7 +245,7 @@ int Reactor::await_first(Prep&& prep, IoClass io_class) {
   io_uring_sqe_set_data(sqe, &op);
   op.pending = 1;
   submit_newest_first();
-  return finish(op);
+  return finish(op, false);
 }
 
 template <typename Prep>

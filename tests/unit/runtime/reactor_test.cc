@@ -215,6 +215,35 @@ TEST_CASE("await_first submits its operation at once, alone, ahead of every queu
   CHECK(timed_result == 0);
 }
 
+TEST_CASE("await_first does not overtake a queued cancel: it cancels only what came before") {
+  // A read blocks on an empty pipe; in one round a fiber queues cancel_fd for the pipe,
+  // then another awaits a read of it with await_first. The cancel ends the first read; the
+  // second, issued after the cancel, must not be cancelled: it gets the byte written later.
+  IoLoop loop;
+  Pipe pipe;
+  int first = 0;
+  int second = 0;
+  loop.sched.spawn([&] {
+    char c;
+    first = await_pipe_read(loop.reactor, pipe, &c, 1);
+  });
+  loop.sched.run_round();
+  loop.reactor.poll(false, std::nullopt);  // the first read is in the kernel, waiting
+  loop.sched.spawn([&] { loop.reactor.cancel_fd(pipe.read_end); });
+  loop.sched.spawn([&] {
+    char c;
+    second = loop.reactor.await_first(
+        [&](io_uring_sqe* sqe) { io_uring_prep_read(sqe, pipe.read_end, &c, 1, 0); });
+  });
+  loop.sched.spawn([&] {
+    this_fiber::sleep_for(20ms);
+    pipe.write_bytes(1);
+  });
+  REQUIRE(loop.run(5s));
+  CHECK(first == -ECANCELED);
+  CHECK(second == 1);
+}
+
 TEST_CASE("await_first with nothing queued is an ordinary submission") {
   IoLoop loop;
   loop.reactor.poll(false, std::nullopt);

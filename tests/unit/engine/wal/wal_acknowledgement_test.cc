@@ -429,7 +429,7 @@ TEST_CASE("wal always zeroes its segment ahead of durable groups, a chunk at a t
       after = fs.file_counters(segment0);
       CHECK(wal->stats().zeroed_bytes == kChunk);
       CHECK(after.writes - before.writes == 19);
-      // A group crossing the chunk's end zeroes from its own start: the next chunk beyond.
+      // A group crossing the zeroed chunk's end zeroes on from there, a chunk past it.
       REQUIRE(wal->append(make_batch(21, 1, kChunk), false));
       CHECK(wal->stats().zeroed_bytes == kChunk + kChunk);
       REQUIRE(wal->close());
