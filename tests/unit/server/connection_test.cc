@@ -89,9 +89,15 @@ TEST_CASE("a warm connection serves a pipeline without allocating") {
     return bytes;
   };
   const std::size_t warm = run();
+  // Counted before any CHECK: a failing one allocates to report itself.
   const std::uint64_t before = server::testing::allocation_count();
-  CHECK(run() == warm);
-  CHECK(server::testing::allocation_count() == before);
+  const std::size_t bytes = run();
+  const std::uint64_t allocations = server::testing::allocation_count() - before;
+  CHECK(allocations == 0);
+  // The same replies, but TIME's: its microseconds take 1 to 6 digits (a run that crossed
+  // 100,000 us wrote 100 bytes fewer).
+  CHECK(bytes + 500 >= warm);
+  CHECK(bytes <= warm + 500);
 }
 
 TEST_CASE("a command split across reads runs once it is complete") {
