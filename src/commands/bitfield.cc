@@ -132,7 +132,9 @@ KeyReply bitfield_on_shard(KeyTarget& t, const FieldProgram& program,
   std::string value = r.record ? r.record->take_payload() : std::string();
   if (value.size() < program.end_byte) value.resize(program.end_byte, '\0');
   run_program(program, value, out);
-  if (Status s = lock.put_string(expire, value); !s) return storage_failure(t, s);
+  if (Status s = lock.put_string(expire, value, /*raw_string=*/true); !s) {
+    return storage_failure(t, s);
+  }
   return KeyReply::ok();
 }
 

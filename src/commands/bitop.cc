@@ -63,7 +63,7 @@ KeyReply apply(BitOp op, TxnView& view) {
     }
   }
   if (!result.empty()) {
-    view.put_string(0, std::nullopt, result);
+    view.put_string(0, std::nullopt, result, /*raw_string=*/true);
   } else if (view.record(0)) {
     view.erase(0);
   }

@@ -48,7 +48,9 @@ void setbit(CommandContext& ctx) {
     if (value.size() <= offset >> 3) value.resize((offset >> 3) + 1, '\0');
     const bool old = get_bit(value, offset);
     set_bit(value, offset, bit != 0);
-    if (Status s = lock.put_string(expire, value); !s) return storage_failure(t, s);
+    if (Status s = lock.put_string(expire, value, /*raw_string=*/true); !s) {
+      return storage_failure(t, s);
+    }
     return KeyReply::number(old ? 1 : 0);
   });
 }

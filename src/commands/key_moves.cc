@@ -27,7 +27,7 @@ using namespace cascade::server;
 Status carry(TxnView& view, std::size_t from, std::size_t to) {
   const types::StoredRecord& source = *view.record(from);
   if (!types::is_collection(source.type)) {
-    view.put(to, source.type, source.expire_ms, source.payload());
+    view.put(to, source.type, source.expire_ms, source.payload(), source.raw_string);
     return Status::ok();
   }
   std::vector<std::pair<std::string, std::string>> members;  // suffix, value

@@ -1,8 +1,9 @@
 // OBJECT: introspection of a key's value. ENCODING names the representation Redis would
 // use for the value, so tools that look at it see Redis's names: for a string, "int" when
 // it is the canonical text of a 64-bit integer of at most 20 characters, "embstr" up to 44
-// bytes, "raw" beyond. (Redis also turns a string "raw" when it was modified in place,
-// by APPEND or SETRANGE; cascade keeps no history and names it by its content.)
+// bytes, "raw" beyond; and, as Redis, "raw" whatever its content once it was modified in
+// place (APPEND to an existing value, SETRANGE, SETBIT, BITFIELD's writes, BITOP's
+// destination: the record's flag, types/key_record.h), until a command writes a new value.
 // Collections are named by Redis 7.0's rules at its default thresholds, from their content
 // now: a hash of at most 512 fields or a sorted set of at most 128 members, each (and for
 // a hash each value) at most 64 bytes, is a "listpack", else "hashtable" / "skiplist" (the
@@ -34,7 +35,8 @@ bool integer_encoded(std::string_view value, std::int64_t& v) {
   return value.size() <= 20 && resp::parse_int64(value, &v);
 }
 
-std::string_view string_encoding(std::string_view value) {
+std::string_view string_encoding(std::string_view value, bool raw_string) {
+  if (raw_string) return "raw";
   std::int64_t v = 0;
   if (integer_encoded(value, v)) return "int";
   return value.size() <= kEmbstrLimit ? "embstr" : "raw";
@@ -91,11 +93,13 @@ void object_generic(CommandContext& ctx, Question question) {
       if (question == Question::kRefcount) return KeyReply::number(1);
     }
     const std::string_view value = (*record)->payload();
+    const bool raw = (*record)->raw_string;
     std::int64_t v = 0;
     switch (question) {
-      case Question::kEncoding: return KeyReply::bulk(std::string(string_encoding(value)));
+      case Question::kEncoding: return KeyReply::bulk(std::string(string_encoding(value, raw)));
       case Question::kRefcount:
-        return KeyReply::number(integer_encoded(value, v) && v >= 0 && v < kSharedIntegers
+        return KeyReply::number(!raw && integer_encoded(value, v) && v >= 0 &&
+                                        v < kSharedIntegers
                                     ? INT_MAX
                                     : 1);
       case Question::kIdletime: return KeyReply::number(0);

@@ -245,7 +245,9 @@ void append(CommandContext& ctx) {
       value = r.record->take_payload();
     }
     value.append(tail);
-    if (Status s = lock.put_string(expire, value); !s) return storage_failure(t, s);
+    // Redis stores a value it appended to "raw"; a new key's value by its content.
+    const bool raw = r.record.has_value();
+    if (Status s = lock.put_string(expire, value, raw); !s) return storage_failure(t, s);
     return KeyReply::number(static_cast<std::int64_t>(value.size()));
   });
 }
@@ -274,7 +276,9 @@ void setrange(CommandContext& ctx) {
     std::string value = r.record ? r.record->take_payload() : std::string();
     if (value.size() < end) value.resize(end, '\0');
     value.replace(static_cast<std::size_t>(offset), patch.size(), patch);
-    if (Status s = lock.put_string(expire, value); !s) return storage_failure(t, s);
+    if (Status s = lock.put_string(expire, value, /*raw_string=*/true); !s) {
+      return storage_failure(t, s);
+    }
     return KeyReply::number(static_cast<std::int64_t>(value.size()));
   });
 }

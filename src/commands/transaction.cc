@@ -44,12 +44,13 @@ TxnView::TxnView(std::span<const TxnKey> keys) {
 }
 
 void TxnView::put(std::size_t i, types::KeyType type, std::optional<std::int64_t> expire_ms,
-                  std::string_view payload) {
+                  std::string_view payload, bool raw_string) {
   Slot& slot = slots_[slot_of_[i]];
   types::StoredRecord record;
-  types::append_record(record.bytes, type, expire_ms, payload);
+  types::append_record(record.bytes, type, expire_ms, payload, raw_string);
   record.type = type;
   record.expire_ms = expire_ms;
+  record.raw_string = raw_string;
   record.payload_offset = record.bytes.size() - payload.size();
   slot.record = std::move(record);
   slot.dirty = true;

@@ -104,10 +104,12 @@ class TxnView {
     assert(records_read_ || slots_[slot_of_[i]].dirty);
     return slots_[slot_of_[i]].record;
   }
+  // `raw_string`: a string modified in place (types/key_record.h, flags bit 1).
   void put(std::size_t i, types::KeyType type, std::optional<std::int64_t> expire_ms,
-           std::string_view payload);
-  void put_string(std::size_t i, std::optional<std::int64_t> expire_ms, std::string_view value) {
-    put(i, types::KeyType::kString, expire_ms, value);
+           std::string_view payload, bool raw_string = false);
+  void put_string(std::size_t i, std::optional<std::int64_t> expire_ms, std::string_view value,
+                  bool raw_string = false) {
+    put(i, types::KeyType::kString, expire_ms, value, raw_string);
   }
   void erase(std::size_t i);
 

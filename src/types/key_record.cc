@@ -1,6 +1,7 @@
 // See key_record.h for the layout.
 #include "src/types/key_record.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "engine/format/coding.h"
@@ -41,22 +42,25 @@ std::string metadata_key(std::uint32_t db, std::string_view key) {
 }
 
 void append_record(std::string& out, KeyType type, std::optional<std::int64_t> expire_ms,
-                   std::string_view payload) {
+                   std::string_view payload, bool raw_string) {
+  assert(!raw_string || type == KeyType::kString);
   out.push_back(static_cast<char>(type));
-  out.push_back(static_cast<char>(expire_ms ? kFlagHasExpire : 0));
+  out.push_back(static_cast<char>((expire_ms ? kFlagHasExpire : 0) |
+                                  (raw_string ? kFlagRawString : 0)));
   if (expire_ms) engine::put_fixed64(out, static_cast<std::uint64_t>(*expire_ms));
   out.append(payload);
 }
 
 void append_string_record(std::string& out, std::optional<std::int64_t> expire_ms,
-                          std::string_view value) {
-  append_record(out, KeyType::kString, expire_ms, value);
+                          std::string_view value, bool raw_string) {
+  append_record(out, KeyType::kString, expire_ms, value, raw_string);
 }
 
-std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value) {
+std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value,
+                          bool raw_string) {
   std::string out;
   out.reserve(10 + value.size());
-  append_string_record(out, expire_ms, value);
+  append_string_record(out, expire_ms, value, raw_string);
   return out;
 }
 
@@ -72,8 +76,13 @@ Result<RecordView> decode_record(std::string_view bytes) {
     return Status::corruption("metadata record with unknown flags " + std::to_string(flags) +
                               " (written by a newer format?)");
   }
+  if ((flags & kFlagRawString) != 0 && type != static_cast<std::uint8_t>(KeyType::kString)) {
+    return Status::corruption("metadata record of type " + std::to_string(type) +
+                              " flagged as a string modified in place");
+  }
   RecordView view;
   view.type = static_cast<KeyType>(type);
+  view.raw_string = (flags & kFlagRawString) != 0;
   bytes.remove_prefix(2);
   if (flags & kFlagHasExpire) {
     std::uint64_t expire = 0;

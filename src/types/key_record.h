@@ -15,8 +15,12 @@
 //
 //   offset  size  field
 //   0       1     type     KeyType: 1 string, 2 hash, 3 list, 4 set, 5 zset
-//   1       1     flags    bit 0: an expiry follows; bits 1-7 must be 0 (a reader seeing
-//                          one refuses the record as written by a newer format)
+//   1       1     flags    bit 0: an expiry follows; bit 1 (strings only): the value was
+//                          modified in place (APPEND to an existing value, SETRANGE,
+//                          SETBIT, BITFIELD's writes, BITOP's destination), which Redis
+//                          stores "raw" whatever its length: OBJECT ENCODING says so too;
+//                          bits 2-7 must be 0 (a reader seeing one refuses the record as
+//                          written by a newer format), and bit 1 on another type too
 //   2       8     expire   only when flags bit 0: absolute unix time in ms, fixed64 LE
 //                          (two's complement; always in the future when written)
 //   ...           payload  for a string: the whole value, inline (an empty value is an
@@ -52,7 +56,8 @@ std::string_view key_type_name(KeyType type);
 
 inline constexpr std::uint8_t kMetadataSpace = 0x01;
 inline constexpr std::uint8_t kFlagHasExpire = 0x01;
-inline constexpr std::uint8_t kKnownFlags = kFlagHasExpire;
+inline constexpr std::uint8_t kFlagRawString = 0x02;
+inline constexpr std::uint8_t kKnownFlags = kFlagHasExpire | kFlagRawString;
 inline constexpr std::size_t kMetadataKeyPrefix = 5;  // db + space
 // The longest record header: type, flags and expiry. A record's first this-many bytes (or
 // all of a shorter one) decode to its type and expiry; the engine keeps them in the tree
@@ -71,17 +76,20 @@ struct RecordView {
   KeyType type = KeyType::kString;
   std::optional<std::int64_t> expire_ms;
   std::string_view payload;
+  bool raw_string = false;  // flags bit 1
 
   bool expired_at(std::int64_t now_ms) const { return expire_ms && *expire_ms <= now_ms; }
 };
 
-// Appends a record of any type to `out` (for a string the payload is its value).
+// Appends a record of any type to `out` (for a string the payload is its value);
+// `raw_string` only for a string.
 void append_record(std::string& out, KeyType type, std::optional<std::int64_t> expire_ms,
-                   std::string_view payload);
+                   std::string_view payload, bool raw_string = false);
 // Appends the record of a string value to `out`.
 void append_string_record(std::string& out, std::optional<std::int64_t> expire_ms,
-                          std::string_view value);
-std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value);
+                          std::string_view value, bool raw_string = false);
+std::string string_record(std::optional<std::int64_t> expire_ms, std::string_view value,
+                          bool raw_string = false);
 
 // Decodes a record; Corruption when it is truncated, of an unknown type or carries flags
 // this version does not know. Given only the record's first kRecordHeaderMaxSize bytes (a

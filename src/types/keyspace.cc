@@ -41,6 +41,7 @@ Result<std::optional<StoredRecord>> decode_fetched(Result<std::optional<std::str
   record.type = view->type;
   record.expire_ms = view->expire_ms;
   record.payload_offset = record.bytes.size() - view->payload.size();
+  record.raw_string = view->raw_string;
   return std::optional<StoredRecord>(std::move(record));
 }
 
@@ -259,20 +260,21 @@ engine::WriteOptions LockedKey::write_options() const {
   return options;
 }
 
-Status LockedKey::put_string(std::optional<std::int64_t> expire_ms, std::string_view value) {
+Status LockedKey::put_string(std::optional<std::int64_t> expire_ms, std::string_view value,
+                             bool raw_string) {
   if (direct()) {
     engine::WriteBatch batch;
-    batch.put(engine_key_, string_record(expire_ms, value));
+    batch.put(engine_key_, string_record(expire_ms, value, raw_string));
     return write_last(batch, true);
   }
-  writes_->put(engine_key_, string_record(expire_ms, value));
+  writes_->put(engine_key_, string_record(expire_ms, value, raw_string));
   return commit();
 }
 
 Status LockedKey::set_expiry(const StoredRecord& record, std::optional<std::int64_t> expire_ms) {
   std::string bytes;
   bytes.reserve(10 + record.payload().size());
-  append_record(bytes, record.type, expire_ms, record.payload());
+  append_record(bytes, record.type, expire_ms, record.payload(), record.raw_string);
   if (direct()) {
     engine::WriteBatch batch;
     batch.put(engine_key_, bytes);

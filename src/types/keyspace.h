@@ -59,6 +59,7 @@ struct StoredRecord {
   KeyType type = KeyType::kString;
   std::optional<std::int64_t> expire_ms;
   std::size_t payload_offset = 0;
+  bool raw_string = false;  // a string modified in place (key_record.h, flags bit 1)
 
   std::string_view payload() const { return std::string_view(bytes).substr(payload_offset); }
   // The payload as its own string (the record is left empty).
@@ -224,8 +225,11 @@ class LockedKey {
 
   // The key's live record, deleting an expired one (see the file comment).
   Result<std::optional<StoredRecord>> load(std::int64_t now_ms);
-  Status put_string(std::optional<std::int64_t> expire_ms, std::string_view value);
-  // Rewrites `record` (as load() returned it) with another expiry, type and payload kept.
+  // `raw_string`: the value was modified in place (key_record.h, flags bit 1).
+  Status put_string(std::optional<std::int64_t> expire_ms, std::string_view value,
+                    bool raw_string = false);
+  // Rewrites `record` (as load() returned it) with another expiry, type, payload and
+  // flags kept.
   Status set_expiry(const StoredRecord& record, std::optional<std::int64_t> expire_ms);
   Status erase();
   // Deletes the key's record if it has expired at `now_ms`; true if it did.

@@ -175,6 +175,49 @@ def test_object_answers_as_redis_for_strings(cascade, raw):
     assert c.call(["OBJECT", "HELP"]).startswith(b"*")
 
 
+def test_object_names_strings_modified_in_place_raw_as_redis(start_cascade, clean_redis):
+    """Redis stores a string it modified in place "raw" whatever its content, until a new
+    value is written; the name survives EXPIRE, PERSIST, COPY, RENAME and MOVE, and a
+    restart (the record's flag)."""
+    steps = [
+        ["SET", "a", "10"], ["APPEND", "a", "x"],              # raw "10x"
+        ["APPEND", "fresh", "12"],                             # a new key: by content (int)
+        ["SET", "b", "7"], ["APPEND", "b", ""],                # raw "7", refcount 1
+        ["SETRANGE", "c", "0", "12"],                          # a new key, raw "12"
+        ["SET", "d", "abc"], ["SETRANGE", "d", "1", ""],      # nothing written: embstr
+        ["SETBIT", "e", "3", "1"],
+        ["SET", "f", "xyz"], ["BITFIELD", "f", "SET", "u8", "0", "65"],
+        ["SET", "g", "5"], ["BITFIELD", "g", "GET", "u8", "0"],  # a read: still int
+        ["SET", "h1", "ab"], ["BITOP", "OR", "h", "h1", "h1"],
+        ["SET", "i", "1"], ["APPEND", "i", "1"], ["INCR", "i"],  # INCR writes a new value
+        ["SET", "j", "9"], ["APPEND", "j", "9"], ["EXPIRE", "j", "100"], ["PERSIST", "j"],
+        ["COPY", "j", "k"], ["RENAME", "k", "l"], ["MOVE", "l", "1"],
+        ["SET", "m", "1"], ["APPEND", "m", "2"], ["SET", "m", "12"],  # SET: by content
+        ["SET", "n", "1"], ["APPEND", "n", "2"], ["GETEX", "n", "PX", "100000"],
+    ]
+    keys = ["a", "fresh", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "m", "n"]
+    cascade = start_cascade()
+    for name, server in (("cascade", cascade), ("redis", clean_redis)):
+        r = client(server)
+        for step in steps:
+            r.execute_command(*step)
+    c, rs = client(cascade), client(clean_redis)
+    expected = {}
+    for key in keys:
+        theirs = (rs.object("encoding", key), rs.object("refcount", key) if rs.exists(key) else None)
+        ours = (c.object("encoding", key), c.object("refcount", key) if c.exists(key) else None)
+        assert ours == theirs, key
+        expected[key] = ours
+    assert client(cascade, 1).object("encoding", "l") == client(clean_redis, 1).object("encoding", "l") == b"raw"
+    assert expected["a"][0] == b"raw" and expected["fresh"][0] == b"int"
+    assert expected["j"][0] == b"raw" and expected["m"][0] == b"int"
+    # The flag is stored with the value.
+    assert cascade.stop() == 0
+    c = client(start_cascade())
+    for key in keys:
+        assert (c.object("encoding", key), c.object("refcount", key) if c.exists(key) else None) == expected[key], key
+
+
 @pytest.fixture
 def clean_redis(redis_server):
     """The session's redis-server, emptied before and after (other tests compare with it)."""

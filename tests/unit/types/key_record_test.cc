@@ -45,6 +45,20 @@ TEST_CASE("records decode back to what was encoded") {
   }
 }
 
+TEST_CASE("a string modified in place carries flags bit 1, with or without an expiry") {
+  CHECK(string_record(std::nullopt, "ab", true) == std::string("\x01\x02" "ab", 4));
+  const std::string with_expiry = string_record(7, "ab", true);
+  CHECK(with_expiry.substr(0, 2) == std::string("\x01\x03", 2));
+  auto view = decode_record(with_expiry);
+  REQUIRE(view.has_value());
+  CHECK(view->raw_string);
+  CHECK(view->expire_ms == 7);
+  CHECK(view->payload == "ab");
+  auto plain = decode_record(string_record(7, "ab"));
+  REQUIRE(plain.has_value());
+  CHECK_FALSE(plain->raw_string);
+}
+
 TEST_CASE("expiry is reached at the expiry millisecond") {
   auto view = decode_record(string_record(1000, "v"));
   REQUIRE(view.has_value());
@@ -60,7 +74,9 @@ TEST_CASE("damaged or newer records are corruption") {
   CHECK(decode_record(std::string("\x01", 1)).error().is_corruption());
   CHECK(decode_record(std::string("\x00\x00", 2)).error().is_corruption());  // no type 0
   CHECK(decode_record(std::string("\x09\x00", 2)).error().is_corruption());  // unknown type
-  CHECK(decode_record(std::string("\x01\x02", 2)).error().is_corruption());  // unknown flag
+  CHECK(decode_record(std::string("\x01\x04", 2)).error().is_corruption());  // unknown flag
+  // Bit 1 names a string modified in place: on a collection it is corruption.
+  CHECK(decode_record(std::string("\x02\x02", 2)).error().is_corruption());
   CHECK(decode_record(std::string("\x01\x01\x00\x00", 4)).error().is_corruption());  // short expiry
 }
 
