@@ -174,6 +174,9 @@ class Reactor {
   static constexpr std::uint64_t kTimeoutTag = 2;  // set on a linked timeout's user_data
 
   io_uring_sqe* get_sqe(unsigned needed);
+  // await() and await_first(): one SQE, submitted with the round's or at once ahead of it.
+  template <typename Prep>
+  int await_one(Prep&& prep, IoClass io_class, bool first);
   // Moves the newest queued SQE to the front of the queued, unsubmitted ones (but behind
   // any queued cancel) and submits it, with only what stays before it.
   void submit_newest_first();
@@ -226,26 +229,25 @@ class Reactor {
 };
 
 template <typename Prep>
-int Reactor::await(Prep&& prep, IoClass io_class) {
+int Reactor::await_one(Prep&& prep, IoClass io_class, bool first) {
   IoOperation op;
   begin(op, io_class);
   io_uring_sqe* sqe = get_sqe(1);
   prep(sqe);
   io_uring_sqe_set_data(sqe, &op);
   op.pending = 1;
-  return finish(op);
+  if (first) submit_newest_first();
+  return finish(op, !first);
+}
+
+template <typename Prep>
+int Reactor::await(Prep&& prep, IoClass io_class) {
+  return await_one(std::forward<Prep>(prep), io_class, false);
 }
 
 template <typename Prep>
 int Reactor::await_first(Prep&& prep, IoClass io_class) {
-  IoOperation op;
-  begin(op, io_class);
-  io_uring_sqe* sqe = get_sqe(1);
-  prep(sqe);
-  io_uring_sqe_set_data(sqe, &op);
-  op.pending = 1;
-  submit_newest_first();
-  return finish(op, false);
+  return await_one(std::forward<Prep>(prep), io_class, true);
 }
 
 template <typename Prep>
