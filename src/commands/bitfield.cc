@@ -5,6 +5,7 @@
 // lock (atomic as in Redis). A command that writes creates the key, and grows it with zero
 // bytes to its farthest written field, even when every write fails under OVERFLOW FAIL, as
 // Redis does. Offsets are bits, or, written "#n", n times the field's width.
+#include <cstdint>
 #include <vector>
 
 #include "resp/decimal.h"
@@ -105,6 +106,13 @@ void run_program(const FieldProgram& program, std::string& value,
       wanted = __int128{old} + op.value;
     } else if (!op.type.is_signed) {
       wanted = static_cast<std::uint64_t>(op.value);
+    } else if (op.type.bits < 64 && op.overflow == Overflow::kSat) {
+      // Redis tests a signed SET against its maximum as `0 > max - value` in 64-bit
+      // arithmetic, which wraps for a value within `max` of INT64_MIN: such a value
+      // saturates to the field's maximum there, not its minimum. Its behaviour is the
+      // reference (FAIL and WRAP come out the same either way).
+      const std::int64_t max = (std::int64_t{1} << (op.type.bits - 1)) - 1;
+      if (op.value <= INT64_MIN + max) wanted = __int128{max} + 1;
     }
     std::optional<std::int64_t> stored = fit_field(op.type, wanted, op.overflow);
     if (stored) write_field(value, op.offset, op.type, *stored);
