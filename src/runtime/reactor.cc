@@ -191,8 +191,10 @@ void Reactor::link_timeout(io_uring_sqe* sqe, IoOperation& op, TimePoint deadlin
 int Reactor::finish(IoOperation& op, bool queued) {
   // Counted here, once its SQE (and its linked timeout) is queued: a submission while
   // get_sqe() made room went before it.
-  if (queued && op.io_class == IoClass::kDisk) ++disk_queued_;
-  if (queued) submit_if_batch_full();
+  if (queued) {
+    if (op.io_class == IoClass::kDisk) ++disk_queued_;
+    submit_if_batch_full();
+  }
   if (op.fiber != nullptr) {
     Scheduler& s = op.fiber->scheduler();
     while (op.pending > 0) s.suspend();

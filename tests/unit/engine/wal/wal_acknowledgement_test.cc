@@ -34,16 +34,6 @@ WalOptions roomy_wal(WalSyncPolicy policy) {
 
 std::uint64_t wal_writes(FaultFileSystem& fs) { return fs.counters().files.writes; }
 
-// A new WAL in "/db" of `fs`, the directory made durable first.
-std::unique_ptr<WalWriter> open_db_wal(FaultFileSystem& fs, const WalOptions& options) {
-  REQUIRE(fs.make_dir("/db"));
-  REQUIRE(fs.sync_dir("/"));
-  Replay r;
-  auto wal = open_wal(fs, "/db", options, r);
-  REQUIRE(wal);
-  return std::move(*wal);
-}
-
 Replay recover_after_crash(IoLoop& loop, FaultFileSystem& fs, const WalOptions& options) {
   Replay replay;
   run_fiber(loop, [&] { REQUIRE(recover_dir(fs, "/db", options, replay)); });
@@ -110,7 +100,7 @@ TEST_CASE("wal everysec acknowledges an append once written and the timer syncs 
   WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
   options.sync_interval = std::chrono::milliseconds(20);
   run_fiber(loop, [&] {
-    auto wal = open_db_wal(fs, options);
+    auto wal = open_new_wal(fs, "/db", options);
     std::uint64_t before = wal_writes(fs);
     for (SequenceNumber s = 1; s <= 3; ++s) {
       REQUIRE(wal->append(make_batch(s), false));
@@ -135,7 +125,7 @@ TEST_CASE("wal everysec: an append whose tail suffices returns before any write"
   WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
   options.sync_interval = std::chrono::milliseconds(20);
   run_fiber(loop, [&] {
-    auto wal = open_db_wal(fs, options);
+    auto wal = open_new_wal(fs, "/db", options);
     std::uint64_t before = wal_writes(fs);
     for (SequenceNumber s = 1; s <= 3; ++s) {
       REQUIRE(wal->append(make_batch(s), false, true, true));
@@ -183,7 +173,7 @@ TEST_CASE("wal everysec writes into the page cache and continues a partial page 
   WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
   std::vector<WalPosition> positions;
   run_fiber(loop, [&] {
-    auto wal = open_db_wal(fs, options);
+    auto wal = open_new_wal(fs, "/db", options);
     const IoCounters before = fs.counters().files;
     for (SequenceNumber s = 1; s <= 3; ++s) {
       auto p = wal->append(make_batch(s, 1, 100), false);
@@ -224,7 +214,7 @@ TEST_CASE("wal always writes no group into the page cache") {
   FaultFileSystem fs;
   WalOptions options = roomy_wal(WalSyncPolicy::kAlways);
   run_fiber(loop, [&] {
-    auto wal = open_db_wal(fs, options);
+    auto wal = open_new_wal(fs, "/db", options);
     std::vector<WalPosition> positions;
     for (SequenceNumber s = 1; s <= 3; ++s) {
       auto p = wal->append(make_batch(s, 1, 100), false, s == 2);  // 2: written only
@@ -248,7 +238,7 @@ TEST_CASE("wal everysec: a process crash after rewrites of a shared page keeps e
     FaultFileSystem fs;
     WalOptions options = roomy_wal(WalSyncPolicy::kEverySec);
     run_fiber(loop, [&] {
-      auto wal = open_db_wal(fs, options);
+      auto wal = open_new_wal(fs, "/db", options);
       for (SequenceNumber s = 1; s <= static_cast<SequenceNumber>(crash_after); ++s) {
         REQUIRE(wal->append(make_batch(s, 1, 400 + 37 * s), false));
       }
@@ -278,7 +268,7 @@ TEST_CASE("wal everysec keeps every acknowledged append through a process crash"
     FaultFileSystem fs;
     WalOptions options = roomy_wal(c.policy);  // the timer would run after 30 s
     run_fiber(loop, [&] {
-      auto wal = open_db_wal(fs, options);
+      auto wal = open_new_wal(fs, "/db", options);
       for (SequenceNumber s = 1; s <= 40; ++s) REQUIRE(wal->append(make_batch(s), false));
       fs.simulate_crash(c.power_loss ? CrashOptions::lose_unsynced(1)
                                      : CrashOptions::keep_unsynced(1));
@@ -345,7 +335,7 @@ TEST_CASE("wal sync append makes the unsynced appends before it durable") {
   FaultFileSystem fs;
   WalOptions options = roomy_wal(WalSyncPolicy::kNo);
   run_fiber(loop, [&] {
-    auto wal = open_db_wal(fs, options);
+    auto wal = open_new_wal(fs, "/db", options);
     for (SequenceNumber s = 1; s <= 50; ++s) REQUIRE(wal->append(make_batch(s), false));
     REQUIRE(wal->append(make_batch(51), true));
     CHECK(wal->stats().syncs == 1);
@@ -415,7 +405,7 @@ TEST_CASE("wal always zeroes its segment ahead of durable groups, a chunk at a t
   options.geometry.segment_size = 4 * kChunk;
   SUBCASE("always") {
     run_fiber(loop, [&] {
-      auto wal = open_db_wal(fs, options);
+      auto wal = open_new_wal(fs, "/db", options);
       auto before = fs.file_counters(segment0);
       REQUIRE(wal->append(make_batch(1), false));
       auto after = fs.file_counters(segment0);
@@ -440,7 +430,7 @@ TEST_CASE("wal always zeroes its segment ahead of durable groups, a chunk at a t
   SUBCASE("everysec writes no zeros") {
     options.sync_policy = WalSyncPolicy::kEverySec;
     run_fiber(loop, [&] {
-      auto wal = open_db_wal(fs, options);
+      auto wal = open_new_wal(fs, "/db", options);
       for (SequenceNumber s = 1; s <= 5; ++s) REQUIRE(wal->append(make_batch(s), false));
       CHECK(wal->stats().zeroed_bytes == 0);
       REQUIRE(wal->close());

@@ -37,11 +37,7 @@ void crash_once(std::uint64_t seed, WalSyncPolicy policy) {
   int crash_after = 5 + static_cast<int>(rng() % 300);
   bool crashed = false;
   run_fiber(loop, [&] {
-    REQUIRE(fs.make_dir(dir));
-    REQUIRE(fs.sync_dir("/"));
-    Replay r;
-    auto wal = open_wal(fs, dir, options, r);
-    REQUIRE(wal);
+    auto wal = open_new_wal(fs, dir, options);
     runtime::WaitGroup appenders;
     for (int f = 0; f < 6; ++f) {
       appenders.add();
@@ -49,11 +45,11 @@ void crash_once(std::uint64_t seed, WalSyncPolicy policy) {
         while (!crashed) {
           SequenceNumber s = next++;
           bool sync = f % 3 != 0;
-          auto p = (*wal)->append(make_batch(s, 1, 50 + s % 900), sync);
+          auto p = wal->append(make_batch(s, 1, 50 + s % 900), sync);
           if (!p) break;
           if (sync && !crashed) synced_acks.insert(s);
           if (!crashed) flushed = std::max(flushed, s > 40 ? s - 40 : 0);
-          (*wal)->mark_flushed(flushed);
+          wal->mark_flushed(flushed);
         }
         appenders.done();
       });
@@ -63,7 +59,7 @@ void crash_once(std::uint64_t seed, WalSyncPolicy policy) {
     auto report = fs.crash(rng());
     if (std::getenv("WAL_CRASH_LOG")) MESSAGE(report.log);
     appenders.wait();
-    (void)(*wal)->close();  // fails: the handles died with the crash
+    (void)wal->close();  // fails: the handles died with the crash
   });
 
   Replay replay;
@@ -154,18 +150,14 @@ TEST_CASE("wal treats a torn unsynced entry into a new lap as the end of the log
   const std::string seg0 = dir + "/" + wal_segment_name(0);
   WalOptions options = tiny_wal(WalSyncPolicy::kNo);
   run_fiber(loop, [&] {
-    REQUIRE(fs.make_dir(dir));
-    REQUIRE(fs.sync_dir("/"));
-    Replay r;
-    auto wal = open_wal(fs, dir, options, r);
-    REQUIRE(wal);
-    fill_lap_one(**wal);
+    auto wal = open_new_wal(fs, dir, options);
+    fill_lap_one(*wal);
     std::uint64_t before = fs.file_counters(seg0).writes;
     // A record filling three pages but 8 bytes: a tear (at a sector boundary strictly
     // inside whatever write carries its first page) always cuts the record.
     std::size_t value = 2 * kWalPageSize;
     while (wal_record_size(make_batch(61, 1, value).byte_size()) < 3 * kWalPageSize - 8) ++value;
-    auto p = (*wal)->append(make_batch(61, 1, value), false);
+    auto p = wal->append(make_batch(61, 1, value), false);
     REQUIRE(p);
     CHECK(*p == WalPosition{2, 0, kWalHeaderPageSize});
     await_write(fs, seg0, before);
@@ -175,7 +167,7 @@ TEST_CASE("wal treats a torn unsynced entry into a new lap as the end of the log
     crash.write_torn = 1.0;
     auto report = fs.simulate_crash(crash);
     CHECK(report.writes_torn >= 1);
-    (void)(*wal)->close();
+    (void)wal->close();
   });
 
   Replay replay;
@@ -213,14 +205,10 @@ TEST_CASE("wal reports damage to a synced first record of a new lap as corruptio
   const std::string dir = "/db";
   WalOptions options = tiny_wal(WalSyncPolicy::kNo);
   run_fiber(loop, [&] {
-    REQUIRE(fs.make_dir(dir));
-    REQUIRE(fs.sync_dir("/"));
-    Replay r;
-    auto wal = open_wal(fs, dir, options, r);
-    REQUIRE(wal);
-    fill_lap_one(**wal);
-    for (SequenceNumber s = 61; s <= 63; ++s) REQUIRE((*wal)->append(make_batch(s, 1, kPageValue), true));
-    REQUIRE((*wal)->close());
+    auto wal = open_new_wal(fs, dir, options);
+    fill_lap_one(*wal);
+    for (SequenceNumber s = 61; s <= 63; ++s) REQUIRE(wal->append(make_batch(s, 1, kPageValue), true));
+    REQUIRE(wal->close());
   });
   REQUIRE(fs.inject_bit_flip(dir + "/" + wal_segment_name(0), kWalHeaderPageSize + 100, 3));
   Replay replay;
@@ -232,19 +220,33 @@ TEST_CASE("wal reports damage to a synced first record of a new lap as corruptio
 
 namespace {
 
-// In a fiber of the same loop: yields until `path` received a write, then crashes the file
-// system as a process crash would (everything written lands), between that write and the
-// next call of the fiber that made it (set_yield_on_io makes every call yield first).
-void crash_after_next_write(FaultFileSystem& fs, const std::string& path, bool& crashed) {
-  const std::uint64_t before = fs.file_counters(path).writes;
-  for (int i = 0; i < 10000 && fs.file_counters(path).writes == before; ++i) {
-    runtime::Scheduler::current()->yield();
-  }
-  REQUIRE(fs.file_counters(path).writes > before);
-  test_support::CrashOptions crash;
-  crash.unsynced = test_support::Unsynced::kKept;
-  fs.simulate_crash(crash);
-  crashed = true;
+// Appends `batch` while another fiber crashes the file system as a process crash would
+// (everything written lands) right after the next write to `path`, between that write and
+// the writer's next call (set_yield_on_io makes every call yield first). Returns whether
+// the append succeeded; the crash must have happened.
+bool append_crashing_after_write(IoLoop& loop, FaultFileSystem& fs, const std::string& path,
+                                 WalWriter& wal, const WriteBatch& batch) {
+  fs.set_yield_on_io(true);
+  bool crashed = false;
+  runtime::WaitGroup crasher;
+  crasher.add();
+  loop.sched.spawn([&] {
+    const std::uint64_t before = fs.file_counters(path).writes;
+    for (int i = 0; i < 10000 && fs.file_counters(path).writes == before; ++i) {
+      runtime::Scheduler::current()->yield();
+    }
+    if (fs.file_counters(path).writes > before) {
+      test_support::CrashOptions crash;
+      crash.unsynced = test_support::Unsynced::kKept;
+      fs.simulate_crash(crash);
+      crashed = true;
+    }
+    crasher.done();
+  });
+  const bool appended = wal.append(batch, false).has_value();
+  crasher.wait();
+  REQUIRE(crashed);
+  return appended;
 }
 
 }  // namespace
@@ -263,31 +265,17 @@ TEST_CASE("wal always: a crash right after the writer zeroed ahead loses nothing
   WalOptions options = tiny_wal(WalSyncPolicy::kAlways);
   Result<WalRecovery> rec = Status::io_error("not run");
   SUBCASE("lap 1: zeros, then the crash") {
-    bool crashed = false;
     run_fiber(loop, [&] {
-      REQUIRE(fs.make_dir(dir));
-      REQUIRE(fs.sync_dir("/"));
-      Replay r;
-      auto wal = open_wal(fs, dir, options, r);
-      REQUIRE(wal);
+      auto wal = open_new_wal(fs, dir, options);
       // Segment 0 full: 15 one-page groups; the next one enters segment 1.
       for (SequenceNumber s = 1; s <= 15; ++s) {
-        REQUIRE((*wal)->append(make_batch(s, 1, kPageValue), false));
+        REQUIRE(wal->append(make_batch(s, 1, kPageValue), false));
       }
-      const std::uint64_t zeroed = (*wal)->stats().zeroed_bytes;
-      fs.set_yield_on_io(true);
-      runtime::WaitGroup crasher;
-      crasher.add();
-      loop.sched.spawn([&] {
-        crash_after_next_write(fs, seg1, crashed);
-        crasher.done();
-      });
-      CHECK_FALSE((*wal)->append(make_batch(16, 1, kPageValue), false));
-      crasher.wait();
-      CHECK((*wal)->stats().zeroed_bytes > zeroed);  // the crash came after segment 1's zeros
-      (void)(*wal)->close();
+      const std::uint64_t zeroed = wal->stats().zeroed_bytes;
+      CHECK_FALSE(append_crashing_after_write(loop, fs, seg1, *wal, make_batch(16, 1, kPageValue)));
+      CHECK(wal->stats().zeroed_bytes > zeroed);  // the crash came after segment 1's zeros
+      (void)wal->close();
     });
-    REQUIRE(crashed);
     Replay replay;
     run_fiber(loop, [&] { rec = recover_dir(fs, dir, options, replay); });
     REQUIRE_MESSAGE(rec, rec.error().to_string());
@@ -295,34 +283,21 @@ TEST_CASE("wal always: a crash right after the writer zeroed ahead loses nothing
   }
   SUBCASE("lap 2 after a restart: no zeros") {
     run_fiber(loop, [&] {
-      REQUIRE(fs.make_dir(dir));
-      REQUIRE(fs.sync_dir("/"));
-      Replay r;
-      auto wal = open_wal(fs, dir, options, r);
-      REQUIRE(wal);
-      fill_lap_one(**wal);
-      CHECK((*wal)->stats().zeroed_bytes > 0);
-      REQUIRE((*wal)->close());
+      auto wal = open_new_wal(fs, dir, options);
+      fill_lap_one(*wal);
+      CHECK(wal->stats().zeroed_bytes > 0);
+      REQUIRE(wal->close());
     });
-    bool crashed = false;
     run_fiber(loop, [&] {
       Replay r;
       auto wal = open_wal(fs, dir, options, r);
       REQUIRE(wal);
       (*wal)->mark_flushed(15);
-      fs.set_yield_on_io(true);
-      runtime::WaitGroup crasher;
-      crasher.add();
-      loop.sched.spawn([&] {
-        crash_after_next_write(fs, seg0, crashed);
-        crasher.done();
-      });
-      (void)(*wal)->append(make_batch(61, 1, kPageValue), false);  // into lap 2, segment 0
-      crasher.wait();
+      // Into lap 2, segment 0.
+      (void)append_crashing_after_write(loop, fs, seg0, **wal, make_batch(61, 1, kPageValue));
       CHECK((*wal)->stats().zeroed_bytes == 0);
       (void)(*wal)->close();
     });
-    REQUIRE(crashed);
     Replay replay;
     run_fiber(loop, [&] { rec = recover_dir(fs, dir, options, replay); });
     REQUIRE_MESSAGE(rec, rec.error().to_string());

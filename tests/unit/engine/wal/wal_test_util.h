@@ -82,6 +82,17 @@ inline Result<std::unique_ptr<WalWriter>> open_wal(runtime::FileSystem& fs, cons
   return WalWriter::open(std::move(*segments), options, *r);
 }
 
+// A new WAL in `dir`, which is made (and made durable in "/"), from a fiber.
+inline std::unique_ptr<WalWriter> open_new_wal(runtime::FileSystem& fs, const std::string& dir,
+                                               const WalOptions& options) {
+  REQUIRE(fs.make_dir(dir));
+  REQUIRE(fs.sync_dir("/"));
+  Replay r;
+  auto wal = open_wal(fs, dir, options, r);
+  REQUIRE(wal);
+  return std::move(*wal);
+}
+
 // Runs fn in a fiber of the loop until every fiber finished.
 inline void run_fiber(runtime::testing::IoLoop& loop, std::function<void()> fn) {
   loop.sched.spawn(std::move(fn));
