@@ -143,7 +143,7 @@ void prefetch_lines(const void* node, std::size_t bytes) {
 }
 }  // namespace
 
-void BTree::prefetch(std::span<const SearchKey> keys) const {
+void BTree::prefetch(std::span<const SearchKey> keys, InsertHint* hints) const {
   const std::size_t n = std::min(keys.size(), kMaxPrefetch);
   const void* node[kMaxPrefetch];
   for (std::size_t i = 0; i < n; ++i) node[i] = root_;
@@ -160,6 +160,7 @@ void BTree::prefetch(std::span<const SearchKey> keys) const {
   // search then reads: fetch that entry too, once the leaves are in.
   for (std::size_t i = 0; i < n; ++i) {
     auto* leaf = static_cast<const Leaf*>(node[i]);
+    if (hints != nullptr) hints[i] = {leaf, leaf->version};
     if (side_of(*leaf, keys[i].user_key) != 0) continue;
     const KeyPrefix pfx = key_prefix(keys[i].user_key, leaf->common);
     const std::uint32_t pos =
@@ -178,6 +179,23 @@ BTree::Leaf* BTree::descend(const SearchKey& key, Path& path) {
     node = inner->child[i];
   }
   return static_cast<Leaf*>(node);
+}
+
+BTree::InsertHint BTree::insert(const char* entry, const InsertHint& hint) {
+  // The leaf is the one the prefetch found and (same version) still covers the key.
+  auto* leaf = static_cast<Leaf*>(const_cast<void*>(hint.leaf));
+  if (leaf == nullptr || leaf->version != hint.version || leaf->count == kLeafCapacity) {
+    insert(entry);
+    return {};
+  }
+  SearchKey key = SearchKey::from_internal_key(entry_internal_key(entry));
+  std::uint32_t pos = leaf_position(*leaf, key);
+  assert(pos == leaf->count || entry_internal_key(leaf->entry[pos]) != entry_internal_key(entry));
+  ++size_;
+  ++leaf->version;
+  note_insert(*leaf, pos);
+  insert_into_leaf(leaf, pos, key, entry);
+  return {leaf, leaf->version};
 }
 
 void BTree::insert(const char* entry) {

@@ -17,13 +17,20 @@ void MemTable::add(SequenceNumber seq, ValueType type, std::string_view user_key
   add_hashed(seq, type, user_key, value, key_hash(user_key));
 }
 
-void MemTable::add_hashed(SequenceNumber seq, ValueType type, std::string_view user_key,
-                          std::string_view value, std::uint64_t hash) {
+BTree::InsertHint MemTable::add_hashed(SequenceNumber seq, ValueType type,
+                                       std::string_view user_key, std::string_view value,
+                                       std::uint64_t hash, const BTree::InsertHint* hint) {
   assert(!immutable_);
   assert(user_key.size() <= UINT32_MAX - kTrailerSize && value.size() <= UINT32_MAX);
   const char* entry = make_entry(arena_, user_key, seq, type, value);
-  index_.insert(entry);
+  BTree::InsertHint followed;
+  if (hint != nullptr) {
+    followed = index_.insert(entry, *hint);
+  } else {
+    index_.insert(entry);
+  }
   points_.record(hash, user_key, seq, entry);
+  return followed;
 }
 
 void MemTable::add_all(std::span<const WriteBatchRecord> records) {
@@ -34,16 +41,27 @@ void MemTable::add_all(std::span<const WriteBatchRecord> records) {
       hashes[i] = key_hash(records[i].key);
       points_.prefetch(hashes[i]);
     }
-    if (n > 1) {
+    // The prefetch's descent also tells each insert its leaf (BTree::InsertHint).
+    BTree::InsertHint hints[BTree::kMaxPrefetch];
+    const bool hinted = n > 1;
+    if (hinted) {
       SearchKey keys[BTree::kMaxPrefetch];
       for (std::size_t i = 0; i < n; ++i) {
         keys[i] = SearchKey::from_parts(records[i].key, records[i].sequence, records[i].type);
       }
-      index_.prefetch(std::span<const SearchKey>(keys, n));
+      index_.prefetch(std::span<const SearchKey>(keys, n), hints);
     }
     for (std::size_t i = 0; i < n; ++i) {
-      add_hashed(records[i].sequence, records[i].type, records[i].key, records[i].value,
-                 hashes[i]);
+      const BTree::InsertHint followed =
+          add_hashed(records[i].sequence, records[i].type, records[i].key, records[i].value,
+                     hashes[i], hinted ? &hints[i] : nullptr);
+      // The leaf took the entry and kept its range: later keys hinted to it still go there.
+      if (followed.leaf == nullptr) continue;
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (hints[j].leaf == followed.leaf && hints[j].version + 1 == followed.version) {
+          hints[j].version = followed.version;
+        }
+      }
     }
     records = records.subspan(n);
   }

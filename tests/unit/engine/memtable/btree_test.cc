@@ -90,6 +90,83 @@ TEST_CASE("the tree stays ordered under ascending, descending and random inserts
   CHECK_FALSE(it.valid());
 }
 
+// Hinted inserts (BTree::InsertHint): each batch is prefetched with hints, then, in some
+// batches, other keys go in first (splitting or shifting the hinted leaves), and then the
+// batch is inserted with its hints. In ascending order a batch's keys share leaves, so the
+// batch's own first inserts change the leaves of the rest too. A hint taken for a leaf that
+// changed must not be followed: the entry would land outside its leaf's range and the walk
+// below would find the tree out of order.
+TEST_CASE("btree: inserts hinted by a prefetch land in order, also when the tree changed since") {
+  constexpr std::uint32_t kCount = 40000;
+  std::vector<std::uint32_t> order(kCount);
+  std::iota(order.begin(), order.end(), 0);
+  std::uint64_t seed = cascade::testing::test_seed("btree-hints");
+  MESSAGE("CASCADE_SEED=" << seed);
+  std::mt19937_64 rng(seed);
+  SUBCASE("ascending") {}
+  SUBCASE("descending") { std::reverse(order.begin(), order.end()); }
+  SUBCASE("random") { std::shuffle(order.begin(), order.end(), rng); }
+
+  Arena arena;
+  BTree tree(arena);
+  // Keys are inserted as even numbers through hints and odd numbers as the interlopers, so
+  // both streams fill the same leaves.
+  std::size_t at = 0;
+  std::size_t batch_number = 0;
+  std::size_t followed_inserts = 0;  // inserts that went where their hint said
+  while (at < order.size()) {
+    const std::size_t n = std::min<std::size_t>(1 + rng() % BTree::kMaxPrefetch, order.size() - at);
+    std::vector<std::string> users;
+    std::vector<const char*> entries;
+    std::vector<SearchKey> keys;
+    for (std::size_t i = 0; i < n; ++i) {
+      users.push_back(numbered_key(2 * order[at + i]));
+      entries.push_back(make_entry(arena, users.back(), 7, ValueType::kValue, {}));
+    }
+    for (const char* e : entries) keys.push_back(SearchKey::from_internal_key(entry_internal_key(e)));
+    BTree::InsertHint hints[BTree::kMaxPrefetch];
+    tree.prefetch(std::span<const SearchKey>(keys), hints);
+    if (++batch_number % 3 == 0) {
+      // Interlopers next to this batch's keys, unhinted, after the prefetch.
+      for (std::size_t i = 0; i < n; i += 2) {
+        tree.insert(make_entry(arena, numbered_key(2 * order[at + i] + 1), 7, ValueType::kValue, {}));
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      // As MemTable::add_all does: a leaf that took an entry and kept its range carries the
+      // later hints to it over to its new version.
+      const BTree::InsertHint followed = tree.insert(entries[i], hints[i]);
+      if (followed.leaf == nullptr) continue;
+      ++followed_inserts;
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (hints[j].leaf == followed.leaf && hints[j].version + 1 == followed.version) {
+          hints[j].version = followed.version;
+        }
+      }
+    }
+    at += n;
+  }
+  // The odd keys the interlopers did not insert, so the tree holds exactly 0 .. 2 * kCount - 1.
+  {
+    std::vector<bool> present(2 * kCount, false);
+    BTree::Iterator it(tree);
+    for (it.seek_to_first(); it.valid(); it.next()) {
+      const std::string k = user_key_at(it);
+      std::uint32_t v = 0;
+      for (char c : k) v = v << 8 | static_cast<unsigned char>(c);
+      present[v] = true;
+    }
+    for (std::uint32_t v = 1; v < 2 * kCount; v += 2) {
+      if (!present[v]) tree.insert(make_entry(arena, numbered_key(v), 7, ValueType::kValue, {}));
+    }
+  }
+  CHECK(tree.size() == 2 * kCount);
+  check_holds_range(tree, 2 * kCount);
+  // Many inserts follow their hints; a full leaf (ascending runs pack leaves full), an
+  // interloper or an earlier split sends the rest down the tree.
+  CHECK(followed_inserts > kCount / 4);
+}
+
 // Bytes of index nodes a tree built in `order` takes, beyond its entries.
 static std::size_t node_bytes(const std::vector<std::uint32_t>& order) {
   Arena arena;
