@@ -139,12 +139,15 @@ Result<Collection> Collection::open(StagedWrites& writes, std::uint32_t db_id,
   if (!header) return header.error();
   c.header_ = *header;
   c.expire_ms_ = record->expire_ms;
+  c.loaded_header_ = c.header_;
+  c.loaded_expire_ms_ = c.expire_ms_;
   c.state_ = State::kPresent;
   c.prefix_ = member_prefix(db_id, key, c.header_.version);
   return c;
 }
 
 void Collection::create(std::uint64_t version) {
+  loaded_header_.reset();  // a new collection: its record is always written
   header_ = CollectionHeader{};
   header_.version = version;
   expire_ms_.reset();
@@ -187,6 +190,7 @@ void Collection::finish() {
     writes_->del(meta);
     return;
   }
+  if (loaded_header_ && header_ == *loaded_header_ && expire_ms_ == loaded_expire_ms_) return;
   std::string payload;
   append_collection_payload(payload, type_, header_);
   std::string record;

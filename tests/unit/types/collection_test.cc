@@ -152,3 +152,78 @@ TEST_CASE("a collection is created, filled, emptied and deleted through staged w
     REQUIRE(db->close());
   });
 }
+
+// finish() stages the metadata record only when it changed: a member's new value under the
+// same header stages that member alone; a changed size, or a changed expiry alone, stage the
+// record too; create() over an existing key always writes.
+TEST_CASE("a collection whose header and expiry did not change stages no metadata record") {
+  IoLoop loop;
+  FaultFileSystem fs;
+  run_fiber(loop, [&] {
+    auto db = open_db(fs, "/db", small_options());
+    {
+      StagedWrites w(*db);
+      auto c = Collection::open(w, 0, "h", KeyType::kHash, std::nullopt);
+      REQUIRE(c);
+      c->create(5);
+      c->put("f1", "v1");
+      c->header().size = 1;
+      c->finish();
+      CHECK(w.size() == 2);
+      REQUIRE(w.commit(false));
+    }
+    auto reopen = [&](StagedWrites& w) {
+      std::optional<StoredRecord> record = test_util::load_record(*db, "h");
+      REQUIRE(record);
+      auto c = Collection::open(w, 0, "h", KeyType::kHash, record);
+      REQUIRE(c);
+      REQUIRE(c->exists());
+      return std::move(*c);
+    };
+    {
+      StagedWrites w(*db);
+      Collection c = reopen(w);
+      c.put("f1", "v2");  // a new value: the header is as it was
+      c.finish();
+      CHECK(w.size() == 1);
+      REQUIRE(w.commit(false));
+      CHECK(**db->get(c.member_key("f1")) == "v2");
+    }
+    {
+      StagedWrites w(*db);
+      Collection c = reopen(w);
+      c.put("f2", "v");
+      c.header().size = 2;
+      c.finish();
+      CHECK(w.size() == 2);
+      REQUIRE(w.commit(false));
+    }
+    {
+      StagedWrites w(*db);
+      Collection c = reopen(w);
+      c.set_expire_ms(123456789);
+      c.finish();
+      CHECK(w.size() == 1);
+      REQUIRE(w.commit(false));
+      std::optional<StoredRecord> record = test_util::load_record(*db, "h");
+      REQUIRE(record);
+      auto view = decode_record(record->bytes);
+      REQUIRE(view);
+      CHECK(view->expire_ms == std::optional<std::int64_t>(123456789));
+    }
+    {
+      StagedWrites w(*db);
+      Collection c = reopen(w);
+      c.create(6);  // replaced by an empty collection of a new version, then one member
+      c.put("g", "v");
+      c.header().size = 1;
+      c.finish();
+      CHECK(w.size() == 2);
+      REQUIRE(w.commit(false));
+      std::optional<StoredRecord> record = test_util::load_record(*db, "h");
+      REQUIRE(record);
+      CHECK(decode_collection_payload(KeyType::kHash, record->payload())->version == 6);
+    }
+    REQUIRE(db->close());
+  });
+}
