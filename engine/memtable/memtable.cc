@@ -19,16 +19,11 @@ void MemTable::add(SequenceNumber seq, ValueType type, std::string_view user_key
 
 BTree::InsertHint MemTable::add_hashed(SequenceNumber seq, ValueType type,
                                        std::string_view user_key, std::string_view value,
-                                       std::uint64_t hash, const BTree::InsertHint* hint) {
+                                       std::uint64_t hash, const BTree::InsertHint& hint) {
   assert(!immutable_);
   assert(user_key.size() <= UINT32_MAX - kTrailerSize && value.size() <= UINT32_MAX);
   const char* entry = make_entry(arena_, user_key, seq, type, value);
-  BTree::InsertHint followed;
-  if (hint != nullptr) {
-    followed = index_.insert(entry, *hint);
-  } else {
-    index_.insert(entry);
-  }
+  const BTree::InsertHint followed = index_.insert(entry, hint);  // no hint: a descent
   points_.record(hash, user_key, seq, entry);
   return followed;
 }
@@ -41,10 +36,10 @@ void MemTable::add_all(std::span<const WriteBatchRecord> records) {
       hashes[i] = key_hash(records[i].key);
       points_.prefetch(hashes[i]);
     }
-    // The prefetch's descent also tells each insert its leaf (BTree::InsertHint).
+    // The prefetch's descent also tells each insert its leaf (BTree::InsertHint); a lone
+    // record is not prefetched, and its empty hint sends it down the tree.
     BTree::InsertHint hints[BTree::kMaxPrefetch];
-    const bool hinted = n > 1;
-    if (hinted) {
+    if (n > 1) {
       SearchKey keys[BTree::kMaxPrefetch];
       for (std::size_t i = 0; i < n; ++i) {
         keys[i] = SearchKey::from_parts(records[i].key, records[i].sequence, records[i].type);
@@ -54,7 +49,7 @@ void MemTable::add_all(std::span<const WriteBatchRecord> records) {
     for (std::size_t i = 0; i < n; ++i) {
       const BTree::InsertHint followed =
           add_hashed(records[i].sequence, records[i].type, records[i].key, records[i].value,
-                     hashes[i], hinted ? &hints[i] : nullptr);
+                     hashes[i], hints[i]);
       // The leaf took the entry and kept its range: later keys hinted to it still go there.
       if (followed.leaf == nullptr) continue;
       for (std::size_t j = i + 1; j < n; ++j) {

@@ -153,11 +153,11 @@ class MemTable {
   };
 
  private:
-  // `hint`: where add_all's prefetch found the key's leaf, or null. Returns what
-  // BTree::insert(entry, hint) returns (an empty hint without one).
+  // `hint`: where add_all's prefetch found the key's leaf, or empty. Returns what
+  // BTree::insert(entry, hint) returns.
   BTree::InsertHint add_hashed(SequenceNumber seq, ValueType type, std::string_view user_key,
                   std::string_view value, std::uint64_t hash,
-                  const BTree::InsertHint* hint = nullptr);
+                  const BTree::InsertHint& hint = {});
 
   Arena arena_;
   BTree index_;
